@@ -1,0 +1,98 @@
+"""File-system facts for workspace paths (realpath, home, git root)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+from workspace_trust.domain.paths import HostOs, PathFacts
+from workspace_trust.ports import FileSystemFacts
+
+#: Git roots are searched at most this many levels up.
+MAX_GIT_DEPTH = 64
+
+
+def current_host() -> HostOs:
+    if sys.platform == "win32":
+        return HostOs.WINDOWS
+    if sys.platform == "darwin":
+        return HostOs.MACOS
+    return HostOs.LINUX
+
+
+class LocalFileSystemFacts(FileSystemFacts):
+    def __init__(self, host: HostOs | None = None) -> None:
+        self._host = host or current_host()
+
+    @property
+    def host(self) -> HostOs:
+        return self._host
+
+    def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
+        env = os.environ if env is None else env
+        expanded = os.path.expanduser(path) if path.startswith("~") else path
+        absolute = os.path.abspath(expanded)
+        try:
+            real = os.path.realpath(absolute, strict=False)
+        except (OSError, ValueError):
+            real = absolute
+        home = env.get("HOME") or env.get("USERPROFILE")
+        real_home = None
+        if home:
+            try:
+                real_home = os.path.realpath(home)
+            except (OSError, ValueError):
+                real_home = None
+        exists = os.path.exists(real)
+        is_dir = os.path.isdir(real)
+        git_root, main_root = find_git_roots(real) if is_dir else (None, None)
+        return PathFacts(
+            absolute=absolute,
+            real=real,
+            home=home,
+            real_home=real_home,
+            exists=exists,
+            is_dir=is_dir,
+            git_root=git_root,
+            worktree_main_root=main_root,
+        )
+
+
+def find_git_roots(start: str) -> tuple[str | None, str | None]:
+    """(git root, main checkout root for a linked worktree) above ``start``.
+
+    A ``.git`` directory marks a root. A ``.git`` file (``gitdir: ...``) marks a
+    linked worktree or submodule; for a worktree the main checkout is the
+    folder holding the common ``.git`` directory.
+    """
+    current = start
+    for _ in range(MAX_GIT_DEPTH):
+        marker = os.path.join(current, ".git")
+        if os.path.isdir(marker):
+            return current, None
+        if os.path.isfile(marker):
+            return current, _worktree_main_root(current, marker)
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None, None
+        current = parent
+    return None, None
+
+
+def _worktree_main_root(root: str, marker: str) -> str | None:
+    try:
+        with open(marker, encoding="utf-8", errors="replace") as handle:
+            first = handle.read(4096).strip()
+    except OSError:
+        return None
+    if not first.startswith("gitdir:"):
+        return None
+    gitdir = first.split(":", 1)[1].strip()
+    if not os.path.isabs(gitdir):
+        gitdir = os.path.normpath(os.path.join(root, gitdir))
+    # <main>/.git/worktrees/<name>  ->  <main>
+    parts = gitdir.replace("\\", "/").rstrip("/").split("/")
+    if len(parts) >= 3 and parts[-2] == "worktrees" and parts[-3] == ".git":
+        return os.path.dirname(os.path.dirname(os.path.dirname(gitdir)))
+    return None

@@ -1,0 +1,266 @@
+"""The ptyprocess adapter for the PTY port.
+
+Patches around ptyprocess 0.7.0 live here, each with a test:
+
+* ``PtyProcess.spawn`` resolves ``argv[0]`` with *our* ``PATH``, not the child's
+  ``env["PATH"]``; we resolve against the child's ``PATH`` and pass an absolute
+  path (``tests/test_pty_adapter.py::test_ptyprocess_resolves_with_parent_path``).
+* ``PtyProcess.read`` blocks; we read the file descriptor with ``selectors``.
+* ``PtyProcess.terminate`` signals only the child; we signal the process group
+  and every process of the session, then reap.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import selectors
+import shutil
+import signal
+from collections import deque
+from collections.abc import Callable, Mapping
+
+from ptyprocess import PtyProcess
+
+from workspace_trust.adapters.clock import SystemClock
+from workspace_trust.adapters.processes import alive, related_processes, signal_pids
+from workspace_trust.adapters.screen import ScreenRenderer
+from workspace_trust.domain.codes import Key
+from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
+from workspace_trust.ports import Clock, KillReport, PtySession, PtySpawner, SpawnSpec
+
+log = logging.getLogger(__name__)
+
+#: Raw output kept for diagnostics (redacted before it leaves the library).
+RAW_TAIL_BYTES = 8192
+#: Most bytes read in one ``read_snapshot`` call before rendering.
+MAX_READ_PER_FRAME = 1 << 20
+#: After output arrives, wait this long for the rest of the same repaint.
+COALESCE_MS = 4
+
+_KEY_BYTES = {
+    Key.UP: (b"\x1b[A", b"\x1bOA"),
+    Key.DOWN: (b"\x1b[B", b"\x1bOB"),
+    Key.ENTER: (b"\r", b"\r"),
+    Key.ESCAPE: (b"\x1b", b"\x1b"),
+}
+
+
+def resolve_binary(command: str, env: Mapping[str, str]) -> str:
+    """Resolve ``command`` against the child's PATH. Raises ``BinaryMissingError``."""
+    if os.sep in command:
+        if os.path.isfile(command) and os.access(command, os.X_OK):
+            return os.path.abspath(command)
+        raise BinaryMissingError(f"not an executable file: {command}")
+    found = shutil.which(command, path=env.get("PATH", os.defpath))
+    if found is None:
+        raise BinaryMissingError(f"{command} not found on the child's PATH")
+    return os.path.abspath(found)
+
+
+class PtyProcessSpawner(PtySpawner):
+    def __init__(self, clock: Clock | None = None, term_grace_ms: int | None = None) -> None:
+        self._clock = clock or SystemClock()
+        self._term_grace_ms = (
+            term_grace_ms if term_grace_ms is not None else DEFAULT_TIMING.term_grace_ms
+        )
+
+    def spawn(self, spec: SpawnSpec) -> PtySession:
+        env = dict(spec.env)
+        argv = [resolve_binary(spec.argv[0], env), *spec.argv[1:]]
+        if not os.path.isdir(spec.cwd):
+            raise PtyUnavailableError(f"working directory is not a directory: {spec.cwd}")
+        try:
+            proc = PtyProcess.spawn(
+                argv, cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False
+            )
+        except FileNotFoundError as exc:
+            raise BinaryMissingError(str(exc)) from exc
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.EACCES, errno.ENOEXEC):
+                raise BinaryMissingError(f"cannot execute {argv[0]}: {exc}") from exc
+            raise PtyUnavailableError(f"cannot open a pseudo-terminal: {exc}") from exc
+        except Exception as exc:
+            raise PtyUnavailableError(f"cannot spawn in a pseudo-terminal: {exc}") from exc
+        return PtyProcessSession(proc, spec, self._clock, self._term_grace_ms)
+
+
+class PtyProcessSession(PtySession):
+    def __init__(self, proc: object, spec: SpawnSpec, clock: Clock, term_grace_ms: int) -> None:
+        self._proc = proc
+        self._pid: int = int(proc.pid)  # type: ignore[attr-defined]
+        self._fd: int = int(proc.fd)  # type: ignore[attr-defined]
+        self._clock = clock
+        self._term_grace_ms = term_grace_ms
+        self._started_ms = clock.monotonic_ms()
+        self._renderer = ScreenRenderer(columns=spec.columns, lines=spec.rows)
+        self._raw_tail: deque[bytes] = deque()
+        self._raw_tail_len = 0
+        self._frame = 0
+        self._eof = False
+        self._status: int | None = None
+        self._report: KillReport | None = None
+        os.set_blocking(self._fd, False)
+        #: Called with every chunk of raw output (the fixture recorder uses it).
+        self.tap: Callable[[bytes], None] | None = None
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._fd, selectors.EVENT_READ)
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    @property
+    def renderer(self) -> ScreenRenderer:
+        return self._renderer
+
+    def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
+        changed = False
+        total = 0
+        wait_ms = max(0, timeout_ms)
+        while not self._eof and total < MAX_READ_PER_FRAME:
+            events = self._selector.select(wait_ms / 1000) if self._report is None else []
+            if not events:
+                break
+            chunk = self._read_available()
+            if not chunk:
+                break
+            total += len(chunk)
+            changed = True
+            if self.tap is not None:
+                self.tap(chunk)
+            self._renderer.feed(chunk)
+            self._keep_tail(chunk)
+            self._answer_queries()
+            wait_ms = COALESCE_MS
+        self._frame += 1
+        return TerminalSnapshot(
+            lines=self._renderer.lines(),
+            frame=self._frame,
+            elapsed_ms=self._clock.monotonic_ms() - self._started_ms,
+            raw_tail=self.raw_tail(),
+            changed=changed,
+        )
+
+    def _read_available(self) -> bytes:
+        try:
+            return os.read(self._fd, 65536)
+        except BlockingIOError:
+            return b""
+        except OSError:
+            # EIO: the child side closed (process ended).
+            self._eof = True
+            return b""
+
+    def _keep_tail(self, chunk: bytes) -> None:
+        self._raw_tail.append(chunk)
+        self._raw_tail_len += len(chunk)
+        while self._raw_tail_len - len(self._raw_tail[0]) >= RAW_TAIL_BYTES:
+            self._raw_tail_len -= len(self._raw_tail.popleft())
+
+    def raw_tail(self) -> bytes:
+        return b"".join(self._raw_tail)[-RAW_TAIL_BYTES:]
+
+    def _answer_queries(self) -> None:
+        reply = self._renderer.take_replies()
+        if reply:
+            self._write(reply)
+
+    def _write(self, data: bytes) -> None:
+        if self._report is not None or self._eof:
+            return
+        try:
+            os.write(self._fd, data)
+        except OSError:
+            log.debug("write to pty failed", exc_info=True)
+
+    def send_key(self, key: Key) -> None:
+        normal, application = _KEY_BYTES[key]
+        self._write(application if self._renderer.application_cursor_keys else normal)
+
+    def exit_status(self) -> int | None:
+        if self._status is not None:
+            return self._status
+        try:
+            pid, status = os.waitpid(self._pid, os.WNOHANG)
+        except ChildProcessError:
+            self._status = -1
+            return self._status
+        if pid == 0:
+            return None
+        self._status = os.waitstatus_to_exitcode(status)
+        return self._status
+
+    def kill(self) -> KillReport:
+        if self._report is not None:
+            return self._report
+        members = set(related_processes(self._pid))
+        signalled = self._signal_all(members, signal.SIGTERM)
+        escalated = False
+        if not self._wait_gone(members, self._term_grace_ms):
+            members |= set(related_processes(self._pid))
+            self._signal_all(members, signal.SIGKILL)
+            escalated = True
+            self._wait_gone(members, 2000)
+        status = self.exit_status()
+        survivors = tuple(pid for pid in sorted(members) if alive(pid))
+        if survivors:
+            log.warning("processes left after SIGKILL: %s", survivors)
+        self._report = KillReport(
+            exit_status=status, signalled=signalled, escalated=escalated, survivors=survivors
+        )
+        self._close()
+        return self._report
+
+    def _signal_all(self, members: set[int], sig: signal.Signals) -> bool:
+        signalled = False
+        try:
+            os.killpg(self._pid, sig)
+            signalled = True
+        except (ProcessLookupError, PermissionError):
+            pass
+        signal_pids(members, sig)
+        if self.exit_status() is None:
+            try:
+                os.kill(self._pid, sig)
+                signalled = True
+            except ProcessLookupError:
+                pass
+        return signalled
+
+    def _wait_gone(self, members: set[int], within_ms: int) -> bool:
+        deadline = self._clock.monotonic_ms() + within_ms
+        while True:
+            child_gone = self.exit_status() is not None
+            if child_gone and not any(alive(pid) for pid in members):
+                return True
+            if self._clock.monotonic_ms() >= deadline:
+                return False
+            self._clock.sleep_ms(5)
+
+    def _close(self) -> None:
+        try:
+            self._selector.unregister(self._fd)
+        except (KeyError, ValueError):
+            pass
+        self._selector.close()
+        # Close through ptyprocess's own file object, which owns the fd, so it
+        # is closed exactly once; then mark the object closed so its __del__
+        # does not run its own terminate/close sequence again.
+        proc = self._proc
+        try:
+            proc.fileobj.close()  # type: ignore[attr-defined]
+        except OSError:
+            pass
+        proc.closed = True  # type: ignore[attr-defined]
+        proc.fd = -1  # type: ignore[attr-defined]
+
+    def __del__(self) -> None:
+        if self._report is None:
+            try:
+                self.kill()
+            except Exception:  # pragma: no cover - best effort at interpreter exit
+                pass

@@ -1,0 +1,406 @@
+"""The ``workspace-trust`` command line.
+
+With ``--json`` stdout carries exactly one JSON object (see ``docs/cli.md``);
+progress and logs go to stderr. Exit codes are :class:`ExitCode` and are the
+same with or without ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from workspace_trust import __version__
+from workspace_trust.coordinator import (
+    ExecutionResult,
+    WorkspaceSpec,
+    WorkspaceTrustCoordinator,
+    WorkspaceTrustRequest,
+)
+from workspace_trust.domain.codes import ExecutionStatus, Provider, TrustState
+from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.strategy import ProgressEvent
+
+JSON_VERSION = "1"
+log = logging.getLogger("workspace_trust")
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    SOFT_FAILED = 1
+    USAGE = 2
+    BLOCKED = 3
+    CANCELLED = 130
+
+
+_STATUS_EXIT = {
+    ExecutionStatus.OK: ExitCode.OK,
+    ExecutionStatus.SOFT_FAILED: ExitCode.SOFT_FAILED,
+    ExecutionStatus.BLOCKED: ExitCode.BLOCKED,
+    ExecutionStatus.CANCELLED: ExitCode.CANCELLED,
+}
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would exit with 2 itself
+        raise _UsageError(message)
+
+
+def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
+    if not values:
+        return (Provider.CLAUDE,)
+    out: list[Provider] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip().lower()
+            if not name:
+                continue
+            try:
+                provider = Provider(name)
+            except ValueError:
+                raise _UsageError(f"unknown provider {name!r} (claude, codex, gemini)") from None
+            if provider not in out:
+                out.append(provider)
+    return tuple(out) or (Provider.CLAUDE,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="workspace-trust",
+        description="Prepare exactly the selected folders for headless AI coding CLIs.",
+    )
+    parser.add_argument("--version", action="version", version=f"workspace-trust {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("dirs", nargs="+", metavar="DIR", help="workspace folders")
+        p.add_argument(
+            "--provider",
+            action="append",
+            metavar="NAME",
+            help="claude (default), codex, gemini; repeatable or comma-separated",
+        )
+        p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+        p.add_argument(
+            "--debug", action="store_true", help="debug logs; redacted screen tail on failure"
+        )
+
+    pre = sub.add_parser("preflight", help="accept workspace trust where needed")
+    common(pre)
+    pre.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMING.total_budget_ms / 1000,
+        metavar="SECONDS",
+        help="time budget per workspace session",
+    )
+    pre.add_argument("--claude-bin", metavar="PATH", help="Claude Code binary")
+    pre.add_argument(
+        "--allow-unprotected-claude",
+        action="store_true",
+        help="run Claude without the protected flags if it lacks them",
+    )
+    pre.add_argument("--parallel", type=int, default=2, metavar="N", help="workspaces at once")
+    pre.add_argument(
+        "--strip-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="host runtime variable to keep out of the preflight (repeatable)",
+    )
+
+    st = sub.add_parser("status", help="read trust state only; never starts a process")
+    common(st)
+
+    rep = sub.add_parser("replay", help="replay a recorded fixture through the dialog engine")
+    rep.add_argument("fixture", metavar="FIXTURE")
+    rep.add_argument("--json", action="store_true")
+
+    rec = sub.add_parser("record", help="record a CLI's startup screens into a fixture")
+    rec.add_argument("--provider", required=True, choices=[p.value for p in Provider])
+    rec.add_argument("--cli-version", required=True)
+    rec.add_argument("--scenario", required=True)
+    rec.add_argument("--out", metavar="FILE", help="fixture path (default: fixtures/snapshots/...)")
+    rec.add_argument("--cwd", default=".", help="folder to start the command in")
+    rec.add_argument("--observe", action="store_true", help="watch only; never send a key")
+    rec.add_argument("--duration", type=float, default=20.0, metavar="SECONDS")
+    rec.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(f"workspace-trust: {exc}", file=sys.stderr)
+        print(parser.format_usage(), file=sys.stderr, end="")
+        return ExitCode.USAGE
+    except SystemExit as exc:  # --help / --version
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
+        stream=sys.stderr,
+        format="workspace-trust: %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "preflight":
+            return _preflight(args)
+        if args.command == "status":
+            return _status(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "record":
+            return _record(args)
+    except _UsageError as exc:
+        print(f"workspace-trust: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    return ExitCode.USAGE  # pragma: no cover - argparse requires a command
+
+
+def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
+    binaries: dict[Provider, str] = {}
+    if getattr(args, "claude_bin", None):
+        binaries[Provider.CLAUDE] = args.claude_bin
+    timeout = getattr(args, "timeout", None)
+    timing = DEFAULT_TIMING
+    if timeout is not None:
+        if timeout <= 0:
+            raise _UsageError("--timeout must be positive")
+        import attrs
+
+        timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
+    parallel = getattr(args, "parallel", 2)
+    if parallel < 1:
+        raise _UsageError("--parallel must be at least 1")
+    return WorkspaceTrustRequest(
+        workspaces=tuple(WorkspaceSpec(path=d) for d in args.dirs),
+        providers=_providers(args.provider),
+        env=dict(os.environ),
+        binaries=binaries,
+        strip_env=tuple(getattr(args, "strip_env", ())),
+        timing=timing,
+        debug=args.debug,
+        allow_unprotected_claude=getattr(args, "allow_unprotected_claude", False),
+        parallelism=parallel,
+    )
+
+
+def _progress(event: ProgressEvent) -> None:
+    detail = f" ({event.detail})" if event.detail else ""
+    status = f" {event.status.value}" if event.status else ""
+    print(
+        f"workspace-trust: {event.provider.value} {event.workspace_id}: "
+        f"{event.stage.value}{status}{detail}",
+        file=sys.stderr,
+    )
+
+
+def _preflight(args: argparse.Namespace) -> int:
+    request = _request(args)
+    coordinator = WorkspaceTrustCoordinator()
+    cancel = threading.Event()
+    previous = {}
+
+    def on_signal(signum: int, _frame: object) -> None:
+        cancel.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, on_signal)
+    try:
+        plan = coordinator.plan_full(request)
+        result = coordinator.execute(plan, is_cancelled=cancel.is_set, on_progress=_progress)
+    finally:
+        coordinator.dispose()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    _emit_execution(args, "preflight", result)
+    return _STATUS_EXIT[result.status]
+
+
+def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "provider": result.provider.value,
+        "workspace_id": result.workspace_id,
+        "workspace": result.workspace,
+        "real_path": result.real_path,
+        "status": result.status.value,
+        "code": result.code.value if result.code else None,
+        "trusted_key": result.trusted_key,
+        "pty_spawned": result.pty_spawned,
+        "dialogs": list(result.dialogs),
+        "keys": [k.value for k in result.keys],
+        "elapsed_ms": result.elapsed_ms,
+        "lock_wait_ms": result.lock_wait_ms,
+    }
+    if debug and result.raw_tail is not None:
+        out["raw_tail"] = result.raw_tail
+    return out
+
+
+def diagnostic_to_json(diag: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": diag.code.value,
+        "message": diag.message,
+        "provider": diag.provider.value if diag.provider else None,
+        "workspace_id": diag.workspace_id,
+    }
+
+
+def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionResult) -> None:
+    diagnostics = list(result.diagnostics)
+    for r in result.results:
+        diagnostics.extend(d for d in r.diagnostics if d not in diagnostics)
+    if args.json:
+        doc = {
+            "version": JSON_VERSION,
+            "command": command,
+            "status": result.status.value,
+            "results": [result_to_json(r, debug=args.debug) for r in result.results],
+            "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        return
+    for r in result.results:
+        code = f" [{r.code.value}]" if r.code else ""
+        print(f"{r.provider.value:7} {r.status.value:27} {r.workspace}{code}")
+    for d in diagnostics:
+        print(f"  {d.code.value}: {d.message}", file=sys.stderr)
+    print(f"overall: {result.status.value}")
+
+
+def _status(args: argparse.Namespace) -> int:
+    request = _request(args)
+    coordinator = WorkspaceTrustCoordinator()
+    plan = coordinator.plan_full(request)
+    rows: list[dict[str, Any]] = []
+    all_trusted = not plan.settled
+    diagnostics: list[Diagnostic] = list(plan.diagnostics)
+    for task, probe in coordinator.status(plan):
+        assert isinstance(probe, ProbeResult)
+        if probe.state is not TrustState.TRUSTED:
+            all_trusted = False
+        diagnostics.extend(probe.diagnostics)
+        rows.append(
+            {
+                "provider": task.provider.value,
+                "workspace_id": task.workspace.id,
+                "workspace": task.workspace.absolute_path,
+                "real_path": task.workspace.real_path,
+                "status": probe.state.value,
+                "code": probe.diagnostics[0].code.value if probe.diagnostics else None,
+                "trusted_key": probe.trusted_key,
+                "trusted_by": probe.source,
+                "pty_spawned": False,
+            }
+        )
+    for settled in plan.settled:
+        rows.append({**result_to_json(settled, debug=False), "status": TrustState.UNKNOWN.value})
+    exit_code = ExitCode.OK if all_trusted else ExitCode.SOFT_FAILED
+    if args.json:
+        doc = {
+            "version": JSON_VERSION,
+            "command": "status",
+            "status": "trusted" if all_trusted else "not_trusted",
+            "results": rows,
+            "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    else:
+        for row in rows:
+            by = (
+                f" (by {row['trusted_by']} key {row['trusted_key']})"
+                if row.get("trusted_key")
+                else ""
+            )
+            print(f"{row['provider']:7} {row['status']:10} {row['workspace']}{by}")
+    return exit_code
+
+
+def _table_for(provider: str):  # type: ignore[no-untyped-def]
+    from workspace_trust.providers import tables
+
+    return tables.rule_table(Provider(provider))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from workspace_trust.fixtures import load_fixture, replay_engine
+
+    try:
+        fixture = load_fixture(args.fixture)
+    except ValueError as exc:
+        raise _UsageError(str(exc)) from None
+    frames = replay_engine(fixture, _table_for(fixture.provider))
+    if args.json:
+        doc = {
+            "version": JSON_VERSION,
+            "command": "replay",
+            "fixture": {
+                "provider": fixture.provider,
+                "cli_version": fixture.cli_version,
+                "scenario": fixture.scenario,
+            },
+            "frames": [
+                {
+                    "event": f.event,
+                    "t": f.t,
+                    "rule": f.rule,
+                    "phase": f.phase,
+                    "decision": f.action,
+                    "key": f.key,
+                }
+                for f in frames
+            ],
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    else:
+        print(f"{fixture.provider} {fixture.cli_version} {fixture.scenario}")
+        for f in frames:
+            key = f" {f.key}" if f.key else ""
+            print(f"  t={f.t:>6}ms  {f.rule or '-':34} {f.phase or '-':20} {f.action}{key}")
+    return ExitCode.OK
+
+
+def _record(args: argparse.Namespace) -> int:
+    from workspace_trust.fixtures import save_fixture
+    from workspace_trust.recorder import record_session
+
+    cmd = list(args.cmd)
+    if cmd[:1] == ["--"]:
+        cmd = cmd[1:]
+    if not cmd:
+        raise _UsageError("record needs a command after --")
+    out = args.out or os.path.join(
+        "fixtures", "snapshots", args.provider, args.cli_version, f"{args.scenario}.json"
+    )
+    recording = record_session(
+        command=tuple(cmd),
+        cwd=os.path.abspath(args.cwd),
+        env=dict(os.environ),
+        table=_table_for(args.provider),
+        provider=args.provider,
+        cli_version=args.cli_version,
+        scenario=args.scenario,
+        drive=not args.observe,
+        duration_ms=int(args.duration * 1000),
+    )
+    save_fixture(out, recording.fixture)
+    print(
+        f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}"
+    )
+    for checkpoint in recording.fixture.checkpoints:
+        print(f"  event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
+    return ExitCode.OK

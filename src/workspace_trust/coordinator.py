@@ -1,0 +1,334 @@
+"""The three-stage coordinator: ``plan_args_only``, ``plan_full``, ``execute``.
+
+Theory of operation
+-------------------
+* ``plan_args_only`` is pure: it derives launch patches for the request's own
+  folders from the request alone. No process, no file, no lock, no file read.
+* ``plan_full`` gathers file-system facts for every folder (read-only), dedupes
+  them, applies the home/root guards, and lists the work ``execute`` will do.
+  It starts no process, writes no file and takes no lock.
+* ``execute`` runs the work, a bounded number of workspaces at a time. Each
+  strategy checks cancellation before the lock, before spawning, after every
+  frame and before every key. ``dispose`` cancels everything still running and
+  kills exactly the sessions this coordinator started.
+
+Strategies come from a :class:`StrategyRegistry`; nothing here names a provider.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+import attrs
+
+from workspace_trust.adapters.clock import SystemClock
+from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+from workspace_trust.adapters.help import SubprocessHelpReader
+from workspace_trust.adapters.locks import WorkspaceLocks
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
+from workspace_trust.domain.paths import (
+    PathError,
+    Workspace,
+    WorkspaceSource,
+    build_workspace,
+    dedupe_workspaces,
+)
+from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.ports import (
+    Clock,
+    FileSystemFacts,
+    HelpReader,
+    IsCancelled,
+    KillReport,
+    LockPort,
+    PtySession,
+    PtySpawner,
+    SpawnSpec,
+)
+from workspace_trust.registry import StrategyRegistry, default_registry
+from workspace_trust.strategy import (
+    ExecutionContext,
+    ProgressEvent,
+    TrustStrategy,
+    base_result,
+)
+
+log = logging.getLogger(__name__)
+
+#: Workspaces prepared at once. Claude's first start in a fresh HOME is CPU
+#: bound (13.5 s on 2.1.197), and CI machines have two cores.
+DEFAULT_PARALLELISM = 2
+
+
+class RequestMode(enum.Enum):
+    CREATE = "create"
+    LAUNCH = "launch"
+
+
+@attrs.frozen(slots=True)
+class WorkspaceSpec:
+    path: str
+    source: WorkspaceSource = WorkspaceSource.REQUEST
+    member_id: str | None = None
+    id: str | None = None
+
+
+@attrs.frozen(slots=True)
+class WorkspaceTrustRequest:
+    workspaces: tuple[WorkspaceSpec, ...]
+    providers: tuple[Provider, ...] = (Provider.CLAUDE,)
+    mode: RequestMode = RequestMode.LAUNCH
+    #: Strategy mode per provider (``pty``, ``args``, ``env``); registry default otherwise.
+    strategy_modes: Mapping[Provider, str] = attrs.field(factory=dict)
+    env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ))
+    binaries: Mapping[Provider, str] = attrs.field(factory=dict)
+    strip_env: tuple[str, ...] = ()
+    existing_codex_overrides: tuple[str, ...] = ()
+    timing: EngineTiming = DEFAULT_TIMING
+    debug: bool = False
+    allow_unprotected_claude: bool = False
+    parallelism: int = DEFAULT_PARALLELISM
+    lock_timeout_ms: int = 20000
+
+
+@attrs.frozen(slots=True)
+class PlannedTask:
+    provider: Provider
+    mode: str
+    workspace: Workspace
+
+
+@attrs.frozen(slots=True)
+class FullPlan:
+    request: WorkspaceTrustRequest
+    workspaces: tuple[Workspace, ...]
+    tasks: tuple[PlannedTask, ...]
+    #: Results known without running anything (bad paths).
+    settled: tuple[WorkspaceResult, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.frozen(slots=True)
+class ExecutionResult:
+    status: ExecutionStatus
+    results: tuple[WorkspaceResult, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:
+        return tuple(r for r in self.results if r.provider is provider)
+
+
+def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
+    statuses = {r.status for r in results}
+    if WorkspaceStatus.CANCELLED in statuses:
+        return ExecutionStatus.CANCELLED
+    if WorkspaceStatus.BLOCKED in statuses:
+        return ExecutionStatus.BLOCKED
+    if WorkspaceStatus.SOFT_FAILED in statuses:
+        return ExecutionStatus.SOFT_FAILED
+    return ExecutionStatus.OK
+
+
+class _TrackingSpawner(PtySpawner):
+    """Remembers the sessions it started so ``dispose`` can kill exactly those."""
+
+    def __init__(self, inner: PtySpawner) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self._live: list[PtySession] = []
+
+    def spawn(self, spec: SpawnSpec) -> PtySession:
+        session = self._inner.spawn(spec)
+        tracked = _TrackedSession(session, self)
+        with self._lock:
+            self._live.append(tracked)
+        return tracked
+
+    def forget(self, session: PtySession) -> None:
+        with self._lock:
+            if session in self._live:
+                self._live.remove(session)
+
+    def kill_all(self) -> int:
+        with self._lock:
+            live = list(self._live)
+        for session in live:
+            session.kill()
+        return len(live)
+
+
+class _TrackedSession(PtySession):
+    def __init__(self, inner: PtySession, owner: _TrackingSpawner) -> None:
+        self._inner = inner
+        self._owner = owner
+
+    @property
+    def pid(self) -> int:
+        return self._inner.pid
+
+    def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
+        return self._inner.read_snapshot(timeout_ms)
+
+    def send_key(self, key: Key) -> None:
+        self._inner.send_key(key)
+
+    def exit_status(self) -> int | None:
+        return self._inner.exit_status()
+
+    def kill(self) -> KillReport:
+        report = self._inner.kill()
+        self._owner.forget(self)
+        return report
+
+
+class WorkspaceTrustCoordinator:
+    def __init__(
+        self,
+        *,
+        spawner: PtySpawner | None = None,
+        clock: Clock | None = None,
+        locks: LockPort | None = None,
+        filesystem: FileSystemFacts | None = None,
+        help_reader: HelpReader | None = None,
+        registry: StrategyRegistry | None = None,
+        use_file_locks: bool = True,
+    ) -> None:
+        self._clock = clock or SystemClock()
+        self._spawner = _TrackingSpawner(spawner or PtyProcessSpawner(self._clock))
+        self._locks = locks or WorkspaceLocks(self._clock, use_files=use_file_locks)
+        self._fs = filesystem or LocalFileSystemFacts()
+        self._help = help_reader or SubprocessHelpReader()
+        self._registry = registry or default_registry()
+        self._disposed = threading.Event()
+
+    # -- stage 2 -------------------------------------------------------------
+    def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
+        workspaces: list[Workspace] = []
+        settled: list[WorkspaceResult] = []
+        diagnostics: list[Diagnostic] = []
+        for spec in request.workspaces:
+            try:
+                facts = self._fs.gather(spec.path, env=request.env)
+                workspaces.append(
+                    build_workspace(
+                        spec.path,
+                        facts,
+                        self._fs.host,
+                        workspace_id=spec.id,
+                        source=spec.source,
+                        member_id=spec.member_id,
+                    )
+                )
+            except (PathError, OSError, ValueError) as exc:
+                diag = Diagnostic(
+                    Code.WORKSPACE_PATH_INVALID,
+                    f"unusable workspace path: {exc}",
+                    workspace_id=spec.id or spec.path,
+                )
+                diagnostics.append(diag)
+                for provider in request.providers:
+                    settled.append(
+                        WorkspaceResult(
+                            provider=provider,
+                            workspace_id=spec.id or spec.path,
+                            workspace=spec.path,
+                            real_path=spec.path,
+                            status=WorkspaceStatus.BLOCKED,
+                            code=Code.WORKSPACE_PATH_INVALID,
+                            diagnostics=(diag,),
+                        )
+                    )
+        unique = dedupe_workspaces(workspaces)
+        tasks: list[PlannedTask] = []
+        for provider in _unique_providers(request.providers):
+            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            for workspace in unique:
+                tasks.append(PlannedTask(provider, mode, workspace))
+        return FullPlan(request, unique, tuple(tasks), tuple(settled), tuple(diagnostics))
+
+    # -- stage 3 -------------------------------------------------------------
+    def execute(
+        self,
+        plan: FullPlan,
+        *,
+        is_cancelled: IsCancelled | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> ExecutionResult:
+        request = plan.request
+        user_cancel = is_cancelled or (lambda: False)
+
+        def cancelled() -> bool:
+            return self._disposed.is_set() or user_cancel()
+
+        ctx = ExecutionContext(
+            spawner=self._spawner,
+            clock=self._clock,
+            locks=self._locks,
+            help_reader=self._help,
+            env=dict(request.env),
+            is_cancelled=cancelled,
+            timing=request.timing,
+            debug=request.debug,
+            allow_unprotected_claude=request.allow_unprotected_claude,
+            binaries=dict(request.binaries),
+            strip_env=request.strip_env,
+            lock_timeout_ms=request.lock_timeout_ms,
+            on_progress=on_progress,
+        )
+        strategies: dict[tuple[Provider, str], TrustStrategy] = {}
+        for task in plan.tasks:
+            key = (task.provider, task.mode)
+            if key not in strategies:
+                strategies[key] = self._registry.create(task.provider, task.mode)
+
+        def run(task: PlannedTask) -> WorkspaceResult:
+            if cancelled():
+                return base_result(
+                    task.provider, task.workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED
+                )
+            try:
+                return strategies[(task.provider, task.mode)].execute_workspace(task.workspace, ctx)
+            except Exception as exc:  # the library never crashes its host
+                log.exception("strategy failed unexpectedly")
+                return base_result(
+                    task.provider,
+                    task.workspace,
+                    WorkspaceStatus.SOFT_FAILED,
+                    Code.INTERNAL_ERROR,
+                    f"internal error: {type(exc).__name__}",
+                )
+
+        results: list[WorkspaceResult] = list(plan.settled)
+        workers = max(1, min(request.parallelism, len(plan.tasks) or 1))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace-trust") as pool:
+            results.extend(pool.map(run, plan.tasks))
+        return ExecutionResult(overall_status(results), tuple(results), plan.diagnostics)
+
+    def dispose(self) -> int:
+        """Cancel running work and kill every session this coordinator started."""
+        self._disposed.set()
+        return self._spawner.kill_all()
+
+    # -- probes ----------------------------------------------------------------
+    def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, object], ...]:
+        out = []
+        for task in plan.tasks:
+            strategy = self._registry.create(task.provider, task.mode)
+            out.append((task, strategy.probe(task.workspace, plan.request.env)))
+        return tuple(out)
+
+
+def _unique_providers(providers: tuple[Provider, ...]) -> tuple[Provider, ...]:
+    seen: list[Provider] = []
+    for provider in providers:
+        if provider not in seen:
+            seen.append(provider)
+    return tuple(seen)

@@ -1,0 +1,261 @@
+"""Workspace paths and the canonical forms each provider uses.
+
+Theory of operation
+-------------------
+A user picks a folder. Each provider CLI records trust under its own spelling of
+that folder, and the runtime that later refuses to start may look it up under yet
+another spelling (real path, git root, a parent). A :class:`Workspace` carries
+every spelling at once so that probes, locks and patches never re-derive them.
+
+Everything here is pure string work on top of :mod:`posixpath` and :mod:`ntpath`,
+so Windows rules are tested on Linux. Facts that need the file system (the real
+path, the home folder, the git root) arrive already gathered, as a
+:class:`PathFacts` value produced by the ``FileSystemFacts`` port.
+"""
+
+from __future__ import annotations
+
+import enum
+import ntpath
+import posixpath
+
+import attrs
+
+
+class PathFlavor(enum.Enum):
+    POSIX = "posix"
+    WINDOWS = "windows"
+
+
+class HostOs(enum.Enum):
+    """The operating system the provider CLIs run on; it decides case rules."""
+
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+
+    @property
+    def flavor(self) -> PathFlavor:
+        return PathFlavor.WINDOWS if self is HostOs.WINDOWS else PathFlavor.POSIX
+
+    @property
+    def case_insensitive_paths(self) -> bool:
+        # macOS volumes are case-insensitive by default; Gemini CLI lower-cases
+        # keys there as on Windows (Gemini CLI 0.61.0 source, trustedFolders).
+        return self is not HostOs.LINUX
+
+
+class NotPersistableReason(enum.Enum):
+    HOME_DIRECTORY = "home_directory"
+    FILESYSTEM_ROOT = "filesystem_root"
+    DRIVE_ROOT = "drive_root"
+    UNC_SHARE_ROOT = "unc_share_root"
+
+
+class WorkspaceSource(enum.Enum):
+    REQUEST = "request"
+    MEMBER_CWD = "member_cwd"
+    MEMBER_WORKTREE = "member_worktree"
+    GIT_ROOT = "git_root"
+
+
+class PathError(ValueError):
+    """A path that cannot name a workspace (empty, relative without a base, NUL)."""
+
+
+def normalize(path: str, flavor: PathFlavor) -> str:
+    """Lexically normalise an absolute path: one separator, no ``.``/``..``, no trailing slash.
+
+    Idempotent. POSIX case is kept; Windows separators become backslashes.
+    """
+    if not path:
+        raise PathError("empty path")
+    if "\x00" in path:
+        raise PathError("path contains a NUL character")
+    if flavor is PathFlavor.POSIX:
+        if not path.startswith("/"):
+            raise PathError("path is not absolute")
+        norm = posixpath.normpath(path)
+        # POSIX leaves a leading '//' implementation-defined; Linux and macOS
+        # treat it as '/', and so do the provider CLIs (Node path.resolve).
+        while norm.startswith("//"):
+            norm = norm[1:]
+        return norm
+    norm = ntpath.normpath(path.replace("/", "\\"))
+    drive, rest = ntpath.splitdrive(norm)
+    if not drive or not rest.startswith("\\"):
+        if drive.startswith("\\\\") and rest in ("", "\\"):
+            return drive + "\\"
+        raise PathError("path is not absolute")
+    if len(drive) == 2 and drive[1] == ":":
+        drive = drive[0].upper() + ":"
+    if rest != "\\":
+        rest = rest.rstrip("\\")
+    return drive + rest
+
+
+def to_slashes(path: str) -> str:
+    return path.replace("\\", "/")
+
+
+def comparison_key(path: str, host: HostOs) -> str:
+    """The key used for dedupe and locks: Windows compares case-insensitively."""
+    norm = normalize(path, host.flavor)
+    if host is HostOs.WINDOWS:
+        return to_slashes(norm).casefold()
+    return norm
+
+
+def claude_config_key(path: str, host: HostOs) -> str:
+    """Claude Code's ``projects`` key: normalise, then backslashes to slashes.
+
+    Claude keeps the case the path was given in, on every OS.
+    """
+    return to_slashes(normalize(path, host.flavor))
+
+
+def codex_config_key(path: str, host: HostOs) -> str:
+    """Codex's ``[projects."<path>"]`` key: the canonical native path."""
+    return normalize(path, host.flavor)
+
+
+def gemini_config_key(path: str, host: HostOs) -> str:
+    """Gemini's ``trustedFolders.json`` key: resolved, forward slashes, and
+    lower-cased where the file system is case-insensitive."""
+    key = to_slashes(normalize(path, host.flavor))
+    return key.lower() if host.case_insensitive_paths else key
+
+
+def parents(path: str, host: HostOs) -> tuple[str, ...]:
+    """Every ancestor of a normalised path, nearest first, ending at the root."""
+    flavor = host.flavor
+    mod = ntpath if flavor is PathFlavor.WINDOWS else posixpath
+    current = normalize(path, flavor)
+    out: list[str] = []
+    while True:
+        parent = mod.dirname(current)
+        if not parent or parent == current:
+            return tuple(out)
+        out.append(parent)
+        current = parent
+
+
+def root_reason(path: str, host: HostOs) -> NotPersistableReason | None:
+    """Why a normalised path is a root that must never be trusted, if it is one."""
+    norm = normalize(path, host.flavor)
+    if host.flavor is PathFlavor.POSIX:
+        return NotPersistableReason.FILESYSTEM_ROOT if norm == "/" else None
+    drive, rest = ntpath.splitdrive(norm)
+    if rest in ("", "\\"):
+        if drive.startswith("\\\\"):
+            return NotPersistableReason.UNC_SHARE_ROOT
+        return NotPersistableReason.DRIVE_ROOT
+    return None
+
+
+@attrs.frozen(slots=True)
+class PathFacts:
+    """File-system facts about one selected folder, gathered by an adapter."""
+
+    absolute: str
+    real: str
+    home: str | None
+    exists: bool
+    is_dir: bool
+    git_root: str | None = None
+    worktree_main_root: str | None = None
+    real_home: str | None = None
+
+
+@attrs.frozen(slots=True)
+class Workspace:
+    """One selected folder, in every form a provider or the library needs."""
+
+    id: str
+    display_path: str
+    absolute_path: str
+    real_path: str
+    host: HostOs
+    exists: bool
+    is_dir: bool
+    comparison_key: str
+    claude_keys: tuple[str, ...]
+    codex_keys: tuple[str, ...]
+    gemini_key: str
+    git_root: str | None
+    worktree_main_root: str | None
+    persistable: bool
+    not_persistable_reason: NotPersistableReason | None
+    source: WorkspaceSource = WorkspaceSource.REQUEST
+    member_id: str | None = None
+
+    @property
+    def trust_paths(self) -> tuple[str, ...]:
+        """The exact path and the real path, deduplicated, in that order."""
+        return _dedupe((self.absolute_path, self.real_path))
+
+
+def _dedupe(items: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return tuple(out)
+
+
+def build_workspace(
+    display_path: str,
+    facts: PathFacts,
+    host: HostOs,
+    *,
+    workspace_id: str | None = None,
+    source: WorkspaceSource = WorkspaceSource.REQUEST,
+    member_id: str | None = None,
+) -> Workspace:
+    """Derive every canonical form from gathered facts. Raises :class:`PathError`."""
+    flavor = host.flavor
+    absolute = normalize(facts.absolute, flavor)
+    real = normalize(facts.real, flavor)
+    git_root = normalize(facts.git_root, flavor) if facts.git_root else None
+    main_root = normalize(facts.worktree_main_root, flavor) if facts.worktree_main_root else None
+    key = comparison_key(real, host)
+
+    reason = root_reason(real, host) or root_reason(absolute, host)
+    if reason is None:
+        homes = [h for h in (facts.home, facts.real_home) if h]
+        home_keys = {comparison_key(h, host) for h in homes}
+        if key in home_keys or comparison_key(absolute, host) in home_keys:
+            reason = NotPersistableReason.HOME_DIRECTORY
+
+    return Workspace(
+        id=workspace_id if workspace_id is not None else key,
+        display_path=display_path,
+        absolute_path=absolute,
+        real_path=real,
+        host=host,
+        exists=facts.exists,
+        is_dir=facts.is_dir,
+        comparison_key=key,
+        claude_keys=_dedupe([claude_config_key(p, host) for p in (absolute, real)]),
+        codex_keys=_dedupe([codex_config_key(p, host) for p in (absolute, real)]),
+        gemini_key=gemini_config_key(real, host),
+        git_root=git_root,
+        worktree_main_root=main_root,
+        persistable=reason is None,
+        not_persistable_reason=reason,
+        source=source,
+        member_id=member_id,
+    )
+
+
+def dedupe_workspaces(workspaces: list[Workspace] | tuple[Workspace, ...]) -> tuple[Workspace, ...]:
+    """Keep the first workspace for each comparison key, in order."""
+    seen: set[str] = set()
+    out: list[Workspace] = []
+    for ws in workspaces:
+        if ws.comparison_key not in seen:
+            seen.add(ws.comparison_key)
+            out.append(ws)
+    return tuple(out)

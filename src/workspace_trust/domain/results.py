@@ -1,0 +1,63 @@
+"""Result and diagnostic values."""
+
+from __future__ import annotations
+
+import attrs
+
+from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
+
+
+@attrs.frozen(slots=True)
+class Diagnostic:
+    """A structured, redaction-safe fact. ``message`` never holds file contents
+    or environment values; ``evidence`` holds redacted screen text, debug only."""
+
+    code: Code
+    message: str
+    provider: Provider | None = None
+    workspace_id: str | None = None
+    evidence: tuple[str, ...] = ()
+
+
+class TrustSource:
+    """Which candidate key proved trust (string constants for the wire format)."""
+
+    EXACT = "exact"
+    REAL = "real"
+    GIT_ROOT = "git_root"
+    WORKTREE_MAIN_ROOT = "worktree_main_root"
+    PARENT = "parent"
+
+
+@attrs.frozen(slots=True)
+class ProbeResult:
+    """What a provider's state file says about one workspace."""
+
+    state: TrustState
+    trusted_key: str | None = None
+    source: str | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def trusted(self) -> bool:
+        return self.state is TrustState.TRUSTED
+
+
+@attrs.frozen(slots=True)
+class WorkspaceResult:
+    """The outcome for one provider and one workspace."""
+
+    provider: Provider
+    workspace_id: str
+    workspace: str
+    real_path: str
+    status: WorkspaceStatus
+    code: Code | None = None
+    trusted_key: str | None = None
+    pty_spawned: bool = False
+    dialogs: tuple[str, ...] = ()
+    keys: tuple[Key, ...] = ()
+    elapsed_ms: int = 0
+    lock_wait_ms: int = 0
+    diagnostics: tuple[Diagnostic, ...] = ()
+    raw_tail: str | None = None

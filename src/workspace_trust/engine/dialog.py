@@ -1,0 +1,299 @@
+"""The phase-aware dialog engine.
+
+Theory of operation
+-------------------
+The engine is fed one :class:`TerminalSnapshot` at a time and answers with a
+:class:`Decision`: wait, press one allowlisted key, or finish. It never reads a
+clock or a file; time is the snapshot's ``elapsed_ms``.
+
+Safety rules, each enforced in exactly one place below:
+
+1. A frame no rule recognises gets ``WAIT``. Always. (``observe``)
+2. Options are chosen by label. The engine finds the option rows of the matched
+   dialog, the row holding the cursor glyph, and the target row; it moves one
+   Up/Down at a time toward the target. (``_select``)
+3. Enter is pressed only when the cursor is on the target row on two frames
+   read after the last key, ``confirm_stable_ms`` apart, and the target is not
+   a forbidden option. A cursor that snaps back resets the confirmation. (``_select``)
+4. A key that shows no effect within ``key_echo_timeout_ms`` counts as dropped
+   and may be sent again; moves are capped per dialog, after which the engine
+   gives up without pressing Enter. (``_select``)
+5. After a confirmation the phase advances; rules of earlier phases are ignored
+   from then on, and a confirmed rule is not confirmed again unless its retry
+   policy allows it. Stale text cannot re-trigger an action. (``_candidates``)
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from workspace_trust.domain.codes import Key
+from workspace_trust.engine.rules import (
+    PHASE_ORDER,
+    DialogRule,
+    Outcome,
+    RuleMatch,
+    RuleTable,
+    match_rule,
+)
+from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+
+
+class Action(enum.Enum):
+    WAIT = "wait"
+    PRESS = "press"
+    FINISH = "finish"
+
+
+class FinishReason(enum.Enum):
+    SETUP_REQUIRED = "setup_required"
+    AUTH_REQUIRED = "auth_required"
+    ABORTED = "aborted"
+    SELECTION_FAILED = "selection_failed"
+
+
+class WaitReason(enum.Enum):
+    UNRECOGNISED = "unrecognised_screen"
+    SETTLING = "dialog_settling"
+    TARGET_NOT_FOUND = "target_option_not_found"
+    TARGET_AMBIGUOUS = "target_option_ambiguous"
+    CURSOR_NOT_FOUND = "cursor_not_found"
+    AWAITING_ECHO = "awaiting_key_echo"
+    CONFIRMING = "confirming_cursor"
+    CONFIRMED = "confirmed_waiting"
+    OBSERVING = "observing"
+    SUCCESS_PENDING = "awaiting_success"
+
+
+@attrs.frozen(slots=True)
+class Decision:
+    action: Action
+    frame: int
+    key: Key | None = None
+    rule_id: str | None = None
+    wait_reason: WaitReason | None = None
+    finish_reason: FinishReason | None = None
+
+
+@attrs.define(slots=True)
+class _Active:
+    """Selection progress on the dialog currently on screen."""
+
+    rule: DialogRule
+    first_seen_ms: int
+    last_seen_ms: int
+    moves: int = 0
+    last_key: Key | None = None
+    last_key_frame: int = -1
+    last_key_ms: int = 0
+    cursor_row_at_key: int | None = None
+    on_target_frame: int | None = None
+    on_target_ms: int = 0
+
+
+class DialogEngine:
+    """Decides, frame by frame, which allowlisted key (if any) to press."""
+
+    def __init__(self, table: RuleTable, timing: EngineTiming = DEFAULT_TIMING) -> None:
+        self._table = table
+        self._timing = timing
+        self._phase_floor = 0
+        self._active: _Active | None = None
+        self._confirms: dict[str, int] = {}
+        self._last_confirm_ms: dict[str, int] = {}
+        self._matched: list[str] = []
+        self._keys: list[Key] = []
+        self._awaiting_success = False
+        self._last_frame = -1
+        self._finished: Decision | None = None
+        self._last_wait: WaitReason | None = None
+        self._last_rule_id: str | None = None
+
+    # -- read-only views ---------------------------------------------------
+    @property
+    def keys_sent(self) -> tuple[Key, ...]:
+        return tuple(self._keys)
+
+    @property
+    def matched_rule_ids(self) -> tuple[str, ...]:
+        return tuple(self._matched)
+
+    @property
+    def awaiting_success(self) -> bool:
+        """True once trust was confirmed, or a screen was seen on which only
+        the state file can tell whether trust exists."""
+        return self._awaiting_success
+
+    @property
+    def last_wait_reason(self) -> WaitReason | None:
+        return self._last_wait
+
+    @property
+    def last_rule_id(self) -> str | None:
+        """The rule that matched the most recent frame, if any."""
+        return self._last_rule_id
+
+    @property
+    def finished(self) -> Decision | None:
+        return self._finished
+
+    # -- the state machine -------------------------------------------------
+    def observe(self, snapshot: TerminalSnapshot) -> Decision:
+        if self._finished is not None:
+            return self._finished
+        if snapshot.frame <= self._last_frame:
+            # A frame we have already decided on: never act twice on it.
+            return self._wait(snapshot, WaitReason.AWAITING_ECHO)
+        self._last_frame = snapshot.frame
+
+        match = self._best_match(snapshot)
+        self._last_rule_id = match.rule.id if match else None
+        if match is None:
+            self._dialog_gone(snapshot)
+            return self._wait(snapshot, WaitReason.UNRECOGNISED)
+
+        rule = match.rule
+        if rule.id not in self._matched:
+            self._matched.append(rule.id)
+
+        if rule.outcome is Outcome.SETUP_REQUIRED:
+            return self._finish(snapshot, rule, FinishReason.SETUP_REQUIRED)
+        if rule.outcome is Outcome.AUTH_REQUIRED:
+            return self._finish(snapshot, rule, FinishReason.AUTH_REQUIRED)
+        if rule.outcome is Outcome.ABORT:
+            return self._finish(snapshot, rule, FinishReason.ABORTED, key=rule.abort_key)
+        if rule.select is None:
+            # Observe-only: the state file decides (follow-up notices, ready screen).
+            self._awaiting_success = True
+            self._active = None
+            return self._wait(snapshot, WaitReason.OBSERVING, rule)
+        return self._select(snapshot, match)
+
+    def _best_match(self, snapshot: TerminalSnapshot) -> RuleMatch | None:
+        best: RuleMatch | None = None
+        for rule in self._candidates():
+            match = match_rule(rule, snapshot)
+            if match is None:
+                continue
+            if best is None or (rule.priority, match.anchor_row) > (
+                best.rule.priority,
+                best.anchor_row,
+            ):
+                best = match
+        return best
+
+    def _candidates(self) -> list[DialogRule]:
+        out = []
+        for rule in self._table.rules:
+            if PHASE_ORDER.index(rule.phase) < self._phase_floor:
+                continue
+            out.append(rule)
+        return out
+
+    def _dialog_gone(self, snapshot: TerminalSnapshot) -> None:
+        active = self._active
+        if active is None:
+            return
+        if snapshot.elapsed_ms - active.last_seen_ms > self._timing.late_dialog_grace_ms:
+            # Gone for longer than a re-render: the next sighting is a new dialog.
+            self._active = None
+
+    def _select(self, snapshot: TerminalSnapshot, match: RuleMatch) -> Decision:
+        rule = match.rule
+        assert rule.select is not None
+        timing = self._timing
+        now = snapshot.elapsed_ms
+        confirms = self._confirms.get(rule.id, 0)
+
+        active = self._active
+        if active is None or active.rule.id != rule.id:
+            active = _Active(rule=rule, first_seen_ms=now, last_seen_ms=now)
+            self._active = active
+        active.last_seen_ms = now
+
+        if confirms >= rule.retry.max_confirms:
+            return self._wait(snapshot, WaitReason.CONFIRMED, rule)
+        if confirms > 0 and now - self._last_confirm_ms[rule.id] < timing.enter_retry_ms:
+            return self._wait(snapshot, WaitReason.CONFIRMED, rule)
+        if now - active.first_seen_ms < timing.first_paint_settle_ms:
+            return self._wait(snapshot, WaitReason.SETTLING, rule)
+
+        targets = tuple(row for row in match.rows_for(rule.select) if not row.forbidden)
+        if not targets:
+            return self._wait(snapshot, WaitReason.TARGET_NOT_FOUND, rule)
+        if len(targets) > 1:
+            return self._wait(snapshot, WaitReason.TARGET_AMBIGUOUS, rule)
+        cursors = match.cursor_rows
+        if len(cursors) != 1:
+            active.on_target_frame = None
+            return self._wait(snapshot, WaitReason.CURSOR_NOT_FOUND, rule)
+        target, cursor = targets[0], cursors[0]
+
+        if (
+            active.last_key in (Key.UP, Key.DOWN)
+            and cursor.row == active.cursor_row_at_key
+            and now - active.last_key_ms < timing.key_echo_timeout_ms
+        ):
+            return self._wait(snapshot, WaitReason.AWAITING_ECHO, rule)
+
+        if cursor.row == target.row:
+            if active.on_target_frame is None or active.on_target_frame <= active.last_key_frame:
+                active.on_target_frame = snapshot.frame
+                active.on_target_ms = now
+                return self._wait(snapshot, WaitReason.CONFIRMING, rule)
+            if now - active.on_target_ms < timing.confirm_stable_ms:
+                return self._wait(snapshot, WaitReason.CONFIRMING, rule)
+            return self._confirm(snapshot, active)
+
+        active.on_target_frame = None
+        if active.moves >= timing.max_moves_per_phase:
+            return self._finish(snapshot, rule, FinishReason.SELECTION_FAILED)
+        key = Key.DOWN if target.row > cursor.row else Key.UP
+        active.moves += 1
+        active.cursor_row_at_key = cursor.row
+        return self._press(snapshot, active, key)
+
+    def _confirm(self, snapshot: TerminalSnapshot, active: _Active) -> Decision:
+        rule = active.rule
+        self._confirms[rule.id] = self._confirms.get(rule.id, 0) + 1
+        self._last_confirm_ms[rule.id] = snapshot.elapsed_ms
+        self._phase_floor = max(self._phase_floor, PHASE_ORDER.index(rule.phase))
+        if rule.outcome is Outcome.CHECK_SUCCESS:
+            self._awaiting_success = True
+        active.cursor_row_at_key = None
+        active.on_target_frame = None
+        return self._press(snapshot, active, Key.ENTER)
+
+    def _press(self, snapshot: TerminalSnapshot, active: _Active, key: Key) -> Decision:
+        active.last_key = key
+        active.last_key_frame = snapshot.frame
+        active.last_key_ms = snapshot.elapsed_ms
+        self._keys.append(key)
+        self._last_wait = None
+        return Decision(Action.PRESS, snapshot.frame, key=key, rule_id=active.rule.id)
+
+    def _wait(
+        self, snapshot: TerminalSnapshot, reason: WaitReason, rule: DialogRule | None = None
+    ) -> Decision:
+        self._last_wait = reason
+        return Decision(
+            Action.WAIT, snapshot.frame, rule_id=rule.id if rule else None, wait_reason=reason
+        )
+
+    def _finish(
+        self,
+        snapshot: TerminalSnapshot,
+        rule: DialogRule,
+        reason: FinishReason,
+        key: Key | None = None,
+    ) -> Decision:
+        if key is not None:
+            self._keys.append(key)
+        decision = Decision(
+            Action.FINISH, snapshot.frame, key=key, rule_id=rule.id, finish_reason=reason
+        )
+        self._finished = decision
+        return decision

@@ -1,0 +1,63 @@
+"""Named timing constants for the dialog engine and the session runner.
+
+Every delay the library waits is here, with the reason for its value. Strategies
+may pass a :class:`EngineTiming` with other values (tests use zero delays with a
+fake clock), but none of these numbers is repeated inside a strategy.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen(slots=True)
+class EngineTiming:
+    #: How often the runner reads a frame while waiting. Small, because reading
+    #: only blocks until bytes arrive; this is the upper bound on reaction time.
+    poll_ms: int = 15
+
+    #: A dialog must have been on screen this long before the first key.
+    #: Claude Code 2.1.278-2.1.281 dropped keys sent right after first paint and
+    #: re-rendered ~100-200 ms later, snapping the cursor back (public reports);
+    #: on 2.1.330 the first paint is final. 120 ms keeps the reaction fast while
+    #: riding out the common first-paint re-render; the closed loop below
+    #: catches a later snap-back.
+    first_paint_settle_ms: int = 120
+
+    #: After a move key, how long to wait for the cursor to move before the key
+    #: is taken as dropped and may be sent again (counted against the cap).
+    key_echo_timeout_ms: int = 600
+
+    #: Enter is pressed only when the cursor has been seen on the target row on
+    #: two frames read after the last key, spanning at least this long.
+    confirm_stable_ms: int = 40
+
+    #: Most Up/Down presses for one dialog before the engine gives up (no Enter).
+    max_moves_per_phase: int = 6
+
+    #: After Enter on a rule with a retry policy, how long the same dialog may
+    #: persist (cursor still on target) before Enter is pressed once more.
+    enter_retry_ms: int = 1500
+
+    #: A recognised dialog that disappears and comes back within this window is
+    #: the same dialog re-rendering, not a new one.
+    late_dialog_grace_ms: int = 250
+
+    #: How often the success callback (the state probe) is polled once trust
+    #: was confirmed. Reading ``.claude.json`` costs well under a millisecond.
+    success_poll_ms: int = 10
+
+    #: How long trust may take to reach the state file after the trust option
+    #: was confirmed, before the run is reported as ``trust_not_persisted``.
+    persist_timeout_ms: int = 8000
+
+    #: One budget for the whole session, from spawn to result (not per phase).
+    #: Claude Code's first start in a fresh HOME took 13.5 s (2.1.197), so the
+    #: default leaves room for it.
+    total_budget_ms: int = 45000
+
+    #: After SIGTERM to the process group, how long to wait before SIGKILL.
+    term_grace_ms: int = 300
+
+
+DEFAULT_TIMING = EngineTiming()

@@ -1,0 +1,143 @@
+"""Ports: the small abstract interfaces through which time, files, processes and
+locks reach the core. Adapters implement them; ``workspace_trust.testing`` ships
+fakes for every one of them."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+
+import attrs
+
+from workspace_trust.domain.codes import Key
+from workspace_trust.domain.paths import HostOs, PathFacts, Workspace
+from workspace_trust.domain.results import ProbeResult
+from workspace_trust.engine.snapshot import TerminalSnapshot
+
+IsCancelled = Callable[[], bool]
+
+
+def _frozen_env(env: Mapping[str, str]) -> Mapping[str, str]:
+    return dict(env)
+
+
+class Clock(abc.ABC):
+    """Monotonic time and sleep, injectable so tests never wait."""
+
+    @abc.abstractmethod
+    def monotonic_ms(self) -> int: ...
+
+    @abc.abstractmethod
+    def sleep_ms(self, ms: int) -> None: ...
+
+
+@attrs.frozen(slots=True)
+class SpawnSpec:
+    argv: tuple[str, ...]
+    cwd: str
+    env: Mapping[str, str] = attrs.field(converter=_frozen_env)
+    rows: int = 50
+    columns: int = 160
+
+
+@attrs.frozen(slots=True)
+class KillReport:
+    """How a session ended. ``survivors`` are pids still alive after SIGKILL."""
+
+    exit_status: int | None
+    signalled: bool
+    escalated: bool
+    survivors: tuple[int, ...] = ()
+
+
+class PtySession(abc.ABC):
+    """One provider process in a pseudo-terminal."""
+
+    @property
+    @abc.abstractmethod
+    def pid(self) -> int: ...
+
+    @abc.abstractmethod
+    def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
+        """Wait up to ``timeout_ms`` for output, then return the rendered screen.
+
+        Every call returns a new frame number, whether or not bytes arrived."""
+
+    @abc.abstractmethod
+    def send_key(self, key: Key) -> None:
+        """Send one allowlisted key. Nothing else can be written."""
+
+    @abc.abstractmethod
+    def exit_status(self) -> int | None:
+        """The exit status once the process has ended, else None."""
+
+    @abc.abstractmethod
+    def kill(self) -> KillReport:
+        """Kill the whole process group (TERM, then KILL) and reap. Idempotent."""
+
+    def __enter__(self) -> PtySession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
+
+class PtySpawner(abc.ABC):
+    @abc.abstractmethod
+    def spawn(self, spec: SpawnSpec) -> PtySession:
+        """Start a process. Raises ``BinaryMissingError`` or ``PtyUnavailableError``."""
+
+
+class StateProbe(abc.ABC):
+    """Reads, never writes, a provider's own trust state."""
+
+    @abc.abstractmethod
+    def read_trust(self, workspace: Workspace) -> ProbeResult: ...
+
+
+@attrs.frozen(slots=True)
+class LockHold:
+    key: str
+    waited_ms: int
+
+
+class LockPort(abc.ABC):
+    @abc.abstractmethod
+    def hold(
+        self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled
+    ) -> AbstractContextManager[LockHold]:
+        """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``CancelledError``."""
+
+
+class FileSystemFacts(abc.ABC):
+    @property
+    @abc.abstractmethod
+    def host(self) -> HostOs: ...
+
+    @abc.abstractmethod
+    def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
+        """Facts about ``path``. Never raises for a missing or odd path."""
+
+
+__all__ = [
+    "Clock",
+    "FileSystemFacts",
+    "HelpReader",
+    "IsCancelled",
+    "KillReport",
+    "LockHold",
+    "LockPort",
+    "PtySession",
+    "PtySpawner",
+    "SpawnSpec",
+    "StateProbe",
+]
+
+
+class HelpReader(abc.ABC):
+    """Reads a CLI's ``--help`` text, to discover which flags it supports."""
+
+    @abc.abstractmethod
+    def read_help(self, binary: str, env: Mapping[str, str], timeout_ms: int) -> str | None:
+        """The help text, or None when the command fails or times out."""

@@ -1,0 +1,1 @@
+"""One folder per provider: its dialog rules (data), state probe and strategies."""

@@ -1,0 +1,1 @@
+"""Claude Code: dialog rules, the ``.claude.json`` probe, and the PTY strategy."""

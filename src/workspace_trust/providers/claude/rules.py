@@ -1,0 +1,91 @@
+"""Claude Code's startup screens, as data.
+
+Texts were read off recorded screens in ``fixtures/snapshots/claude/<version>/``.
+"""
+
+from __future__ import annotations
+
+from workspace_trust.domain.codes import Key
+from workspace_trust.engine.rules import (
+    DialogRule,
+    OptionLabel,
+    Outcome,
+    Phase,
+    RetryPolicy,
+    RuleTable,
+)
+
+YES_TRUST = OptionLabel("Yes, I trust this folder")
+NO_EXIT = OptionLabel("No, exit")
+
+CLAUDE_RULES = RuleTable(
+    provider="claude",
+    rules=(
+        DialogRule(
+            id="claude.theme_onboarding",
+            phase=Phase.ONBOARDING,
+            required=("Choose the text style that looks best with your terminal",),
+            outcome=Outcome.SETUP_REQUIRED,
+            seen_on=("2.1.119", "2.1.197", "2.1.330"),
+            note="Empty profile: onboarding comes before trust. Never answered.",
+        ),
+        DialogRule(
+            id="claude.login",
+            phase=Phase.AUTH,
+            required=("Select login method",),
+            outcome=Outcome.AUTH_REQUIRED,
+            note="Login picker of the onboarding flow. Never answered.",
+        ),
+        DialogRule(
+            id="claude.resume_selector",
+            phase=Phase.RESUME,
+            required=("Resume Session",),
+            outcome=Outcome.ABORT,
+            abort_key=Key.ESCAPE,
+            note="Only shown for --resume, which the preflight never passes; "
+            "choosing a session to resume is never ours to do.",
+        ),
+        DialogRule(
+            id="claude.workspace_trust",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Quick safety check", "trust this folder"),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(YES_TRUST, NO_EXIT),
+            select=YES_TRUST,
+            never_select=(NO_EXIT,),
+            retry=RetryPolicy.TYPED_RETRY,
+            seen_on=("2.1.119", "2.1.197", "2.1.330"),
+            note="2.1.119/2.1.197: numbered, Yes first and preselected. "
+            "2.1.283+: unnumbered, No first and preselected; a bare Enter exits.",
+        ),
+        DialogRule(
+            id="claude.bypass_permissions",
+            phase=Phase.BYPASS_PERMISSIONS,
+            required=("Bypass Permissions mode",),
+            outcome=Outcome.CHECK_SUCCESS,
+            note="Follow-up; accepting it is the user's decision, never ours.",
+        ),
+        DialogRule(
+            id="claude.custom_api_key",
+            phase=Phase.CUSTOM_API_KEY,
+            required=("Detected a custom API key in your environment",),
+            outcome=Outcome.CHECK_SUCCESS,
+            note="Follow-up after trust; shows the key partly in clear text.",
+        ),
+        DialogRule(
+            id="claude.auto_mode_notice",
+            phase=Phase.NOTICE,
+            required=("Auto mode is now",),
+            outcome=Outcome.CHECK_SUCCESS,
+            seen_on=("2.1.330",),
+        ),
+        DialogRule(
+            id="claude.ready",
+            phase=Phase.READY,
+            required=("? for shortcuts",),
+            outcome=Outcome.CHECK_SUCCESS,
+            priority=-10,
+            note="Main screen: no trust dialog was shown; only the state file can tell.",
+        ),
+    ),
+)

@@ -1,0 +1,66 @@
+"""Codex CLI's startup screens, as data (recorded in fixtures/snapshots/codex/)."""
+
+from __future__ import annotations
+
+from workspace_trust.engine.rules import (
+    DialogRule,
+    OptionLabel,
+    Outcome,
+    Phase,
+    RetryPolicy,
+    RuleTable,
+)
+
+UPDATE_NOW = OptionLabel("Update now", prefix=True)
+SKIP = OptionLabel("Skip")
+SKIP_VERSION = OptionLabel("Skip until next version")
+YES_CONTINUE = OptionLabel("Yes, continue")
+NO_QUIT = OptionLabel("No, quit")
+TRUST_AND_CONTINUE = OptionLabel("Trust and continue")
+BACK_TO_CENTER = OptionLabel("Back to Agent Command Center")
+
+CODEX_RULES = RuleTable(
+    provider="codex",
+    rules=(
+        DialogRule(
+            id="codex.auth_picker",
+            phase=Phase.AUTH,
+            required=("Sign in with ChatGPT",),
+            outcome=Outcome.AUTH_REQUIRED,
+            seen_on=("0.125.0", "0.169.0"),
+            note="No credentials in CODEX_HOME. Never answered.",
+        ),
+        DialogRule(
+            id="codex.update_prompt",
+            phase=Phase.UPDATE,
+            required=("Update available",),
+            outcome=Outcome.CONTINUE,
+            options=(UPDATE_NOW, SKIP, SKIP_VERSION),
+            select=SKIP,
+            never_select=(UPDATE_NOW,),
+            note="Needs the network to appear; from the design's prior art, not recorded here.",
+        ),
+        DialogRule(
+            id="codex.workspace_trust.v0125",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Do you trust the contents of this directory?",),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(YES_CONTINUE, NO_QUIT),
+            select=YES_CONTINUE,
+            never_select=(NO_QUIT,),
+            retry=RetryPolicy.TYPED_RETRY,
+            seen_on=("0.125.0",),
+        ),
+        DialogRule(
+            id="codex.workspace_trust.v0169",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Trust this folder?",),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(TRUST_AND_CONTINUE, BACK_TO_CENTER),
+            select=TRUST_AND_CONTINUE,
+            never_select=(BACK_TO_CENTER,),
+            retry=RetryPolicy.TYPED_RETRY,
+            seen_on=("0.169.0",),
+        ),
+    ),
+)

@@ -1,0 +1,167 @@
+"""Drives a :class:`DialogEngine` against one PTY session, through the ports.
+
+The engine decides; this loop reads frames, sends the engine's keys, polls the
+success callback (the provider's state probe), and turns the end of the session
+into a :class:`SessionOutcome`. It never decides on its own to press a key, and
+it checks cancellation before every read and before every key.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+
+import attrs
+
+from workspace_trust.domain.codes import Key
+from workspace_trust.domain.results import ProbeResult
+from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.ports import Clock, IsCancelled, PtySession
+
+
+class SessionEnd(enum.Enum):
+    TRUST_PERSISTED = "trust_persisted"
+    SETUP_REQUIRED = "setup_required"
+    AUTH_REQUIRED = "auth_required"
+    ABORTED = "aborted"
+    SELECTION_FAILED = "selection_failed"
+    PROVIDER_EXITED = "provider_exited"
+    TRUST_NOT_PERSISTED = "trust_not_persisted"
+    UNKNOWN_SCREEN = "unknown_screen"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+_FINISH_TO_END = {
+    FinishReason.SETUP_REQUIRED: SessionEnd.SETUP_REQUIRED,
+    FinishReason.AUTH_REQUIRED: SessionEnd.AUTH_REQUIRED,
+    FinishReason.ABORTED: SessionEnd.ABORTED,
+    FinishReason.SELECTION_FAILED: SessionEnd.SELECTION_FAILED,
+}
+
+
+@attrs.frozen(slots=True)
+class SessionOutcome:
+    end: SessionEnd
+    probe: ProbeResult | None
+    matched_rule_ids: tuple[str, ...]
+    keys: tuple[Key, ...]
+    last_rule_id: str | None
+    last_wait_reason: WaitReason | None
+    frames: int
+    exit_status: int | None
+    last_snapshot: TerminalSnapshot | None
+    #: Milliseconds from the start of the run to the first frame a rule matched.
+    first_dialog_ms: int | None = None
+
+
+SuccessCheck = Callable[[], ProbeResult]
+
+
+def run_session(
+    session: PtySession,
+    engine: DialogEngine,
+    clock: Clock,
+    *,
+    success: SuccessCheck,
+    is_cancelled: IsCancelled,
+    timing: EngineTiming = DEFAULT_TIMING,
+    on_frame: Callable[[TerminalSnapshot, str], None] | None = None,
+) -> SessionOutcome:
+    """Run until trust is persisted, the engine finishes, or the budget runs out.
+
+    The caller owns the session and must kill it afterwards (on every path);
+    this function never kills it, so the caller's ``finally`` is the one place.
+    """
+    started = clock.monotonic_ms()
+    deadline = started + timing.total_budget_ms
+    awaiting_since: int | None = None
+    last_poll = -(10**9)
+    last_snapshot: TerminalSnapshot | None = None
+    last_probe: ProbeResult | None = None
+    first_dialog_ms: int | None = None
+    frames = 0
+
+    def outcome(end: SessionEnd, exit_status: int | None = None) -> SessionOutcome:
+        return SessionOutcome(
+            end=end,
+            probe=last_probe,
+            matched_rule_ids=engine.matched_rule_ids,
+            keys=engine.keys_sent,
+            last_rule_id=engine.last_rule_id,
+            last_wait_reason=engine.last_wait_reason,
+            frames=frames,
+            exit_status=exit_status,
+            last_snapshot=last_snapshot,
+            first_dialog_ms=first_dialog_ms,
+        )
+
+    while True:
+        if is_cancelled():
+            return outcome(SessionEnd.CANCELLED)
+        now = clock.monotonic_ms()
+        if engine.awaiting_success and now - last_poll >= timing.success_poll_ms:
+            last_poll = now
+            last_probe = success()
+            if last_probe.trusted:
+                return outcome(SessionEnd.TRUST_PERSISTED)
+        if now >= deadline:
+            return outcome(_budget_end(engine, last_snapshot))
+        if awaiting_since is not None and now - awaiting_since >= timing.persist_timeout_ms:
+            return outcome(SessionEnd.TRUST_NOT_PERSISTED)
+
+        wait = min(timing.poll_ms, deadline - now)
+        if engine.awaiting_success:
+            wait = min(wait, timing.success_poll_ms)
+        snapshot = session.read_snapshot(max(0, wait))
+        frames += 1
+        last_snapshot = snapshot
+        if is_cancelled():
+            return outcome(SessionEnd.CANCELLED)
+
+        decision = engine.observe(snapshot)
+        if first_dialog_ms is None and decision.rule_id is not None:
+            first_dialog_ms = clock.monotonic_ms() - started
+        if on_frame is not None:
+            on_frame(snapshot, decision.action.value)
+        if engine.awaiting_success and awaiting_since is None:
+            awaiting_since = clock.monotonic_ms()
+
+        if decision.action is Action.PRESS:
+            assert decision.key is not None
+            if is_cancelled():
+                return outcome(SessionEnd.CANCELLED)
+            session.send_key(decision.key)
+            if decision.key is Key.ENTER and engine.awaiting_success:
+                last_poll = -(10**9)
+            continue
+        if decision.action is Action.FINISH:
+            assert decision.finish_reason is not None
+            if decision.key is not None and not is_cancelled():
+                session.send_key(decision.key)
+            return outcome(_FINISH_TO_END[decision.finish_reason])
+
+        status = session.exit_status()
+        if status is not None:
+            # Drain what it printed last, then let the state file have the final word.
+            last_snapshot = session.read_snapshot(0)
+            engine.observe(last_snapshot)
+            if engine.awaiting_success:
+                last_probe = success()
+                if last_probe.trusted:
+                    return outcome(SessionEnd.TRUST_PERSISTED, status)
+            return outcome(SessionEnd.PROVIDER_EXITED, status)
+
+
+def _budget_end(engine: DialogEngine, snapshot: TerminalSnapshot | None) -> SessionEnd:
+    if engine.awaiting_success:
+        return SessionEnd.TRUST_NOT_PERSISTED
+    if (
+        snapshot is not None
+        and not snapshot.is_blank
+        and engine.last_wait_reason is WaitReason.UNRECOGNISED
+    ):
+        return SessionEnd.UNKNOWN_SCREEN
+    return SessionEnd.TIMEOUT

@@ -1,0 +1,145 @@
+"""The one interface every provider strategy implements, and what it is given.
+
+Adding a provider adds a folder under ``providers/`` and one registration in
+``registry.py``; the coordinator never names a provider.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import enum
+from collections.abc import Callable, Mapping
+
+import attrs
+
+from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
+from workspace_trust.domain.paths import NotPersistableReason, Workspace
+from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.ports import Clock, HelpReader, IsCancelled, LockPort, PtySpawner
+
+
+class ProgressStage(enum.Enum):
+    STARTED = "started"
+    WAITING_FOR_LOCK = "waiting_for_lock"
+    SPAWNED = "spawned"
+    DIALOG = "dialog"
+    KEY = "key"
+    FINISHED = "finished"
+
+
+@attrs.frozen(slots=True)
+class ProgressEvent:
+    provider: Provider
+    workspace_id: str
+    stage: ProgressStage
+    detail: str = ""
+    status: WorkspaceStatus | None = None
+
+
+def _never() -> bool:
+    return False
+
+
+@attrs.frozen(slots=True)
+class ExecutionContext:
+    """Everything a strategy may touch while executing. All I/O is behind ports."""
+
+    spawner: PtySpawner
+    clock: Clock
+    locks: LockPort
+    help_reader: HelpReader
+    env: Mapping[str, str]
+    is_cancelled: IsCancelled = _never
+    timing: EngineTiming = DEFAULT_TIMING
+    debug: bool = False
+    allow_unprotected_claude: bool = False
+    binaries: Mapping[Provider, str] = attrs.field(factory=dict)
+    strip_env: tuple[str, ...] = ()
+    lock_timeout_ms: int = 20000
+    on_progress: Callable[[ProgressEvent], None] | None = None
+    temp_dir: str | None = None
+
+    def progress(self, event: ProgressEvent) -> None:
+        if self.on_progress is not None:
+            # A host callback must not break a preflight.
+            with contextlib.suppress(Exception):
+                self.on_progress(event)
+
+
+class TrustStrategy(abc.ABC):
+    """Prepares one provider's trust for workspaces."""
+
+    provider: Provider
+    #: Name of the mode this strategy implements (``pty``, ``args``, ``env``).
+    mode: str
+
+    @abc.abstractmethod
+    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
+        """Read-only: what the provider's state file says now."""
+
+    @abc.abstractmethod
+    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        """Prepare one workspace. Never raises for a trust problem."""
+
+
+def base_result(
+    provider: Provider,
+    workspace: Workspace,
+    status: WorkspaceStatus,
+    code: Code | None = None,
+    message: str = "",
+    **fields: object,
+) -> WorkspaceResult:
+    diagnostics: tuple[Diagnostic, ...] = tuple(fields.pop("diagnostics", ()))  # type: ignore[arg-type]
+    if code is not None and message:
+        diagnostics = (*diagnostics, Diagnostic(code, message, provider, workspace.id))
+    return WorkspaceResult(
+        provider=provider,
+        workspace_id=workspace.id,
+        workspace=workspace.absolute_path,
+        real_path=workspace.real_path,
+        status=status,
+        code=code,
+        diagnostics=diagnostics,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | None:
+    """The blocked result for a workspace no provider may trust, else None."""
+    if not workspace.exists:
+        return base_result(
+            provider,
+            workspace,
+            WorkspaceStatus.BLOCKED,
+            Code.WORKSPACE_MISSING,
+            "the workspace folder does not exist",
+        )
+    if not workspace.is_dir:
+        return base_result(
+            provider,
+            workspace,
+            WorkspaceStatus.BLOCKED,
+            Code.WORKSPACE_NOT_DIRECTORY,
+            "the workspace path is not a folder",
+        )
+    reason = workspace.not_persistable_reason
+    if reason is NotPersistableReason.HOME_DIRECTORY:
+        return base_result(
+            provider,
+            workspace,
+            WorkspaceStatus.BLOCKED,
+            Code.NOT_PERSISTABLE_HOME,
+            "the home folder is never trusted on the user's behalf; pick a project folder",
+        )
+    if reason is not None:
+        return base_result(
+            provider,
+            workspace,
+            WorkspaceStatus.BLOCKED,
+            Code.NOT_PERSISTABLE_ROOT,
+            f"a {reason.value.replace('_', ' ')} is never trusted on the user's behalf",
+        )
+    return None

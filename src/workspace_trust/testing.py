@@ -1,0 +1,237 @@
+"""Fakes for every port, so hosts can test their integration without a real CLI.
+
+* :class:`FakeClock` – time that moves only when something sleeps or reads.
+* :class:`FakeTui` / :class:`FakePtySpawner` – a scripted provider screen with
+  menus, a cursor, wrap-around, dropped keys and a key log.
+* :class:`FakeStateProbe` – a provider state file in memory.
+* :class:`FakeLocks` – an in-memory lock port that records what was held.
+
+The library's own tests use these; they are public API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+
+import attrs
+
+from workspace_trust.domain.codes import Key, TrustState
+from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.results import ProbeResult, TrustSource
+from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.errors import BinaryMissingError, LockTimeoutError
+from workspace_trust.ports import (
+    Clock,
+    IsCancelled,
+    KillReport,
+    LockHold,
+    LockPort,
+    PtySession,
+    PtySpawner,
+    SpawnSpec,
+    StateProbe,
+)
+
+
+class FakeClock(Clock):
+    def __init__(self, start_ms: int = 0) -> None:
+        self.now_ms = start_ms
+        self.sleeps: list[int] = []
+
+    def monotonic_ms(self) -> int:
+        return self.now_ms
+
+    def sleep_ms(self, ms: int) -> None:
+        self.sleeps.append(ms)
+        self.now_ms += max(0, ms)
+
+    def advance(self, ms: int) -> None:
+        self.now_ms += ms
+
+
+@attrs.frozen(slots=True)
+class FakeScreen:
+    """One screen of a scripted TUI.
+
+    ``options`` are drawn below ``lines``, the selected one led by ``glyph``.
+    ``on_enter`` maps an option index to the name of the next screen, or to
+    ``"exit:<code>"``. ``effects`` maps an option index to a callback run when
+    Enter is pressed on it (for example: persist trust in a fake state file).
+    """
+
+    lines: tuple[str, ...]
+    options: tuple[str, ...] = ()
+    cursor: int = 0
+    glyph: str = "❯"
+    numbered: bool = False
+    footer: tuple[str, ...] = ()
+    on_enter: Mapping[int, str] = attrs.field(factory=dict)
+    effects: Mapping[int, Callable[[], None]] = attrs.field(factory=dict)
+    wrap: bool = True
+
+
+@attrs.define
+class FakeTui:
+    """A scripted provider TUI. Mutable: it is the process's state."""
+
+    screens: dict[str, FakeScreen]
+    current: str
+    #: Milliseconds after spawn before the first screen is drawn.
+    first_paint_ms: int = 0
+    #: Indexes (0-based, over all keys received) of keys the TUI ignores.
+    drop_keys: frozenset[int] = frozenset()
+    #: Milliseconds each read advances the fake clock when nothing is pending.
+    frame_ms: int = 10
+    cursor: int = -1
+    keys: list[Key] = attrs.field(factory=list)
+    exit_code: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.cursor < 0:
+            self.cursor = self.screens[self.current].cursor
+
+    def press(self, key: Key) -> None:
+        index = len(self.keys)
+        self.keys.append(key)
+        if index in self.drop_keys or self.exit_code is not None:
+            return
+        screen = self.screens[self.current]
+        count = len(screen.options)
+        if key in (Key.UP, Key.DOWN) and count:
+            step = -1 if key is Key.UP else 1
+            moved = self.cursor + step
+            if screen.wrap:
+                moved %= count
+            self.cursor = min(max(moved, 0), count - 1)
+        elif key is Key.ENTER and self.cursor in screen.on_enter:
+            effect = screen.effects.get(self.cursor)
+            if effect is not None:
+                effect()
+            target = screen.on_enter[self.cursor]
+            if target.startswith("exit:"):
+                self.exit_code = int(target.split(":", 1)[1])
+            else:
+                self.current = target
+                self.cursor = self.screens[target].cursor
+        elif key is Key.ESCAPE:
+            self.exit_code = 0
+
+    def render(self) -> tuple[str, ...]:
+        screen = self.screens[self.current]
+        rows = list(screen.lines)
+        for index, label in enumerate(screen.options):
+            lead = screen.glyph if index == self.cursor else " " * len(screen.glyph)
+            number = f"{index + 1}. " if screen.numbered else ""
+            rows.append(f"  {lead} {number}{label}")
+        rows.extend(screen.footer)
+        return tuple(rows)
+
+
+class FakePtySession(PtySession):
+    def __init__(self, tui: FakeTui, clock: FakeClock, spec: SpawnSpec) -> None:
+        self.tui = tui
+        self.spec = spec
+        self._clock = clock
+        self._started = clock.monotonic_ms()
+        self._frame = 0
+        self.killed = False
+        self.kill_calls = 0
+
+    @property
+    def pid(self) -> int:
+        return 4242
+
+    def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
+        self._clock.advance(max(1, min(timeout_ms, self.tui.frame_ms)))
+        self._frame += 1
+        elapsed = self._clock.monotonic_ms() - self._started
+        lines: tuple[str, ...] = ()
+        if elapsed >= self.tui.first_paint_ms and not self.killed:
+            lines = self.tui.render()
+        return TerminalSnapshot(lines=lines, frame=self._frame, elapsed_ms=elapsed)
+
+    def send_key(self, key: Key) -> None:
+        if self.killed:
+            raise AssertionError("key sent to a killed session")
+        self.tui.press(key)
+
+    def exit_status(self) -> int | None:
+        return self.tui.exit_code
+
+    def kill(self) -> KillReport:
+        self.kill_calls += 1
+        first = not self.killed
+        self.killed = True
+        return KillReport(exit_status=self.tui.exit_code, signalled=first, escalated=False)
+
+
+class FakePtySpawner(PtySpawner):
+    """Spawns :class:`FakePtySession` from a factory; records every spawn."""
+
+    def __init__(
+        self,
+        tui_factory: Callable[[SpawnSpec], FakeTui],
+        clock: FakeClock,
+        *,
+        missing_binaries: frozenset[str] = frozenset(),
+    ) -> None:
+        self._factory = tui_factory
+        self._clock = clock
+        self._missing = missing_binaries
+        self.sessions: list[FakePtySession] = []
+
+    def spawn(self, spec: SpawnSpec) -> PtySession:
+        if spec.argv[0] in self._missing:
+            raise BinaryMissingError(f"{spec.argv[0]} not found")
+        session = FakePtySession(self._factory(spec), self._clock, spec)
+        self.sessions.append(session)
+        return session
+
+
+class FakeStateProbe(StateProbe):
+    """A provider state file in memory: a set of trusted keys."""
+
+    def __init__(self, trusted: set[str] | None = None, *, unknown: bool = False) -> None:
+        self.trusted: set[str] = set(trusted or ())
+        self.unknown = unknown
+        self.reads = 0
+
+    def trust(self, key: str) -> None:
+        self.trusted.add(key)
+
+    def read_trust(self, workspace: Workspace) -> ProbeResult:
+        self.reads += 1
+        if self.unknown:
+            return ProbeResult(state=TrustState.UNKNOWN)
+        for key, source in (
+            (workspace.absolute_path, TrustSource.EXACT),
+            (workspace.real_path, TrustSource.REAL),
+        ):
+            if key in self.trusted:
+                return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
+        return ProbeResult(state=TrustState.UNTRUSTED)
+
+
+class FakeLocks(LockPort):
+    def __init__(self, *, always_timeout: bool = False) -> None:
+        self.held: list[str] = []
+        self.always_timeout = always_timeout
+
+    @contextlib.contextmanager
+    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> Iterator[LockHold]:
+        if self.always_timeout:
+            raise LockTimeoutError(f"lock {key} not acquired within {timeout_ms} ms")
+        self.held.append(key)
+        yield LockHold(key=key, waited_ms=0)
+
+
+__all__ = [
+    "FakeClock",
+    "FakeLocks",
+    "FakePtySession",
+    "FakePtySpawner",
+    "FakeScreen",
+    "FakeStateProbe",
+    "FakeTui",
+]
