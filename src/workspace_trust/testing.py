@@ -235,3 +235,79 @@ __all__ = [
     "FakeStateProbe",
     "FakeTui",
 ]
+
+
+# -- real CLIs ------------------------------------------------------------------
+#
+# The pinned CLIs are installed from the npm registry by ``./dev clis`` into
+# ``$WORKSPACE_TRUST_CLI_DIR/<name>-<version>``. These helpers find them and
+# give each test a fresh, seeded HOME.
+
+CLI_DIR_ENV = "WORKSPACE_TRUST_CLI_DIR"
+
+
+def cli_dir() -> str:
+    import os
+
+    return os.environ.get(CLI_DIR_ENV) or os.path.join(
+        os.path.expanduser("~"), ".cache", "workspace-trust", "clis"
+    )
+
+
+def installed_cli(name: str, version: str) -> str | None:
+    """Path of a pinned CLI's binary, or None when it is not installed."""
+    import os
+
+    path = os.path.join(cli_dir(), f"{name}-{version}", "node_modules", ".bin", name)
+    return path if os.access(path, os.X_OK) else None
+
+
+def seed_home(provider: str, home: str, *, codex_auth: bool = True) -> dict[str, str]:
+    """Seed a fresh HOME so the provider goes straight to its trust dialog.
+
+    Returns extra environment variables the provider needs. What each seed is
+    for is recorded in ``docs/providers.md``.
+    """
+    import json
+    import os
+
+    os.makedirs(home, exist_ok=True)
+    if provider == "claude":
+        # Without hasCompletedOnboarding Claude shows its theme picker first.
+        with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+            json.dump({"hasCompletedOnboarding": True, "theme": "dark"}, handle)
+        return {}
+    if provider == "codex":
+        codex_home = os.path.join(home, ".codex")
+        os.makedirs(codex_home, exist_ok=True)
+        if codex_auth:
+            # Without credentials Codex shows its sign-in picker instead of trust.
+            with open(os.path.join(codex_home, "auth.json"), "w", encoding="utf-8") as handle:
+                json.dump({"OPENAI_API_KEY": "sk-test-not-a-real-key", "auth_mode": "apikey"}, handle)
+        return {"CODEX_HOME": codex_home}
+    if provider == "gemini":
+        gemini_dir = os.path.join(home, ".gemini")
+        os.makedirs(gemini_dir, exist_ok=True)
+        settings = {
+            "security": {"folderTrust": {"enabled": True}, "auth": {"selectedType": "gemini-api-key"}},
+        }
+        with open(os.path.join(gemini_dir, "settings.json"), "w", encoding="utf-8") as handle:
+            json.dump(settings, handle)
+        return {"GEMINI_API_KEY": "test-not-a-real-key"}
+    raise ValueError(f"unknown provider {provider}")
+
+
+def base_env(home: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment for running a provider CLI with a fresh HOME."""
+    import os
+
+    env = {
+        "HOME": home,
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "TERM": "xterm-256color",
+        "LANG": "C.UTF-8",
+        "USER": os.environ.get("USER", "user"),
+        "LOGNAME": os.environ.get("LOGNAME", "user"),
+    }
+    env.update(extra or {})
+    return env
