@@ -1,0 +1,476 @@
+"""The dialog engine and runner against scripted screens (fake PTY, fake clock)."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workspace_trust.domain.codes import Key, TrustState
+from workspace_trust.domain.results import ProbeResult
+from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.rules import (
+    DialogRule,
+    OptionLabel,
+    Outcome,
+    Phase,
+    RuleTable,
+)
+from workspace_trust.engine.snapshot import TerminalSnapshot, snapshot_from_text
+from workspace_trust.engine.timing import EngineTiming
+from workspace_trust.ports import SpawnSpec
+from workspace_trust.providers.claude.rules import CLAUDE_RULES
+from workspace_trust.providers.codex.rules import CODEX_RULES
+from workspace_trust.providers.gemini.rules import GEMINI_RULES
+from workspace_trust.providers.tables import RULE_TABLES
+from workspace_trust.runner import SessionEnd, run_session
+from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
+
+TIMING = EngineTiming()
+
+TRUST_HEADER = (
+    " Accessing workspace:",
+    "",
+    " /work/project",
+    "",
+    " Quick safety check: Is this a project you created or one you trust? (Like your own code,",
+    " a well-known open source project, or work from your team). If not, take a moment to",
+    " review what's in this folder first.",
+    "",
+)
+
+
+class TrustFile:
+    def __init__(self) -> None:
+        self.trusted = False
+
+    def accept(self) -> None:
+        self.trusted = True
+
+    def probe(self) -> ProbeResult:
+        return ProbeResult(
+            TrustState.TRUSTED if self.trusted else TrustState.UNTRUSTED,
+            trusted_key="/work/project" if self.trusted else None,
+        )
+
+
+def claude_tui(state: TrustFile, *, new_layout: bool, **kw: object) -> FakeTui:
+    if new_layout:  # 2.1.283+: unnumbered, No first and preselected
+        options = ("No, exit", "Yes, I trust this folder")
+        on_enter = {0: "exit:1", 1: "main"}
+        effects = {1: state.accept}
+        numbered = False
+    else:  # 2.1.119/2.1.197: numbered, Yes first and preselected
+        options = ("Yes, I trust this folder", "No, exit")
+        on_enter = {0: "main", 1: "exit:1"}
+        effects = {0: state.accept}
+        numbered = True
+    screens = {
+        "trust": FakeScreen(
+            lines=TRUST_HEADER,
+            options=options,
+            numbered=numbered,
+            footer=("", " Enter to confirm · Esc to cancel"),
+            on_enter=on_enter,
+            effects=effects,
+        ),
+        "main": FakeScreen(lines=("> ", "  ? for shortcuts")),
+    }
+    return FakeTui(screens=screens, current="trust", **kw)  # type: ignore[arg-type]
+
+
+def drive(
+    tui: FakeTui,
+    state: TrustFile,
+    table: RuleTable = CLAUDE_RULES,
+    timing: EngineTiming = TIMING,
+    cancel_after: int | None = None,
+):  # type: ignore[no-untyped-def]
+    clock = FakeClock()
+    session = FakePtySession(tui, clock, SpawnSpec(argv=("claude",), cwd="/", env={}))
+    reads = {"n": 0}
+
+    def cancelled() -> bool:
+        reads["n"] += 1
+        return cancel_after is not None and reads["n"] > cancel_after
+
+    return run_session(
+        session,
+        DialogEngine(table, timing),
+        clock,
+        success=state.probe,
+        is_cancelled=cancelled,
+        timing=timing,
+    )
+
+
+@pytest.mark.parametrize("new_layout", [False, True], ids=["yes-first", "no-first"])
+def test_claude_trust_selected_by_label_in_both_layouts(new_layout: bool) -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=new_layout)
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert state.trusted
+    expected = [Key.DOWN, Key.ENTER] if new_layout else [Key.ENTER]
+    assert tui.keys == expected
+    assert outcome.matched_rule_ids[0] == "claude.workspace_trust"
+
+
+def test_bare_enter_is_never_sent_on_no_first_layout() -> None:
+    """The first key on the 2.1.283+ layout must be a move, never Enter."""
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True)
+    drive(tui, state)
+    assert tui.keys[0] is Key.DOWN
+    assert tui.exit_code is None
+
+
+def test_dropped_key_is_resent_after_echo_timeout() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, drop_keys=frozenset({0}))
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert tui.keys == [Key.DOWN, Key.DOWN, Key.ENTER]
+
+
+def test_wraparound_is_followed_closed_loop() -> None:
+    """Three options, cursor on the last, target first: Down wraps to it."""
+    state = TrustFile()
+    screens = {
+        "trust": FakeScreen(
+            lines=TRUST_HEADER,
+            options=("Yes, I trust this folder", "Maybe later", "No, exit"),
+            cursor=2,
+            on_enter={0: "main", 2: "exit:1"},
+            effects={0: state.accept},
+        ),
+        "main": FakeScreen(lines=("? for shortcuts",)),
+    }
+    rule = attrs.evolve(
+        CLAUDE_RULES.rules[3],
+        options=(
+            OptionLabel("Yes, I trust this folder"),
+            OptionLabel("Maybe later"),
+            OptionLabel("No, exit"),
+        ),
+    )
+    table = RuleTable("claude", (rule,))
+    tui = FakeTui(screens=screens, current="trust")
+    outcome = drive(tui, state, table)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    # Up twice reaches row 0 without wrap; what matters is the cursor was
+    # confirmed on the target before Enter and nothing else got Enter.
+    assert tui.keys[-1] is Key.ENTER and tui.keys.count(Key.ENTER) == 1
+    assert all(k in (Key.UP, Key.DOWN) for k in tui.keys[:-1])
+
+
+def test_moves_are_capped_and_enter_is_never_pressed_when_cursor_cannot_reach() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, drop_keys=frozenset(range(100)))
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.SELECTION_FAILED
+    assert Key.ENTER not in tui.keys
+    assert len(tui.keys) == TIMING.max_moves_per_phase
+    assert not state.trusted
+
+
+def test_snap_back_before_confirmation_prevents_enter() -> None:
+    """A re-render snaps the cursor back to No after the move: Enter must wait."""
+    state = TrustFile()
+    engine = DialogEngine(CLAUDE_RULES, TIMING)
+
+    def frame(n: int, t: int, cursor_on_yes: bool) -> TerminalSnapshot:
+        no, yes = (
+            ("❯ No, exit", "  Yes, I trust this folder")
+            if not cursor_on_yes
+            else ("  No, exit", "❯ Yes, I trust this folder")
+        )
+        return snapshot_from_text("\n".join([*TRUST_HEADER, no, yes]), frame=n, elapsed_ms=t)
+
+    assert engine.observe(frame(1, 0, False)).action is Action.WAIT  # settling
+    first = engine.observe(frame(2, 200, False))
+    assert first.key is Key.DOWN
+    assert engine.observe(frame(3, 220, True)).action is Action.WAIT  # seen once
+    snapped = engine.observe(frame(4, 240, False))  # snap-back re-render
+    assert snapped.key is not Key.ENTER
+    # Whatever it does next, Enter only follows two fresh frames on Yes.
+    decisions = [engine.observe(frame(5 + i, 900 + 20 * i, True)) for i in range(4)]
+    keys = [d.key for d in decisions if d.key]
+    assert keys == [Key.ENTER]
+    assert not state.trusted
+
+
+def test_late_dialog_after_blank_and_splash_frames() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, first_paint_ms=3000)
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert tui.keys == [Key.DOWN, Key.ENTER]
+
+
+def test_exit_on_wrong_answer_is_reported_as_provider_exited() -> None:
+    state = TrustFile()
+    screens = {
+        "trust": FakeScreen(
+            lines=TRUST_HEADER,
+            options=("No, exit", "Yes, I trust this folder"),
+            on_enter={0: "exit:1"},
+        ),
+    }
+    tui = FakeTui(screens=screens, current="trust")
+    tui.exit_code = 1  # the CLI died on its own before we acted
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.PROVIDER_EXITED
+    assert tui.keys == []
+
+
+def test_theme_onboarding_gets_no_key() -> None:
+    state = TrustFile()
+    screens = {
+        "theme": FakeScreen(
+            lines=(
+                "Let's get started.",
+                "Choose the text style that looks best with your terminal",
+            ),
+            options=("Dark mode", "Light mode"),
+            on_enter={0: "exit:0"},
+        )
+    }
+    tui = FakeTui(screens=screens, current="theme")
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.SETUP_REQUIRED
+    assert tui.keys == []
+
+
+def test_codex_auth_picker_gets_no_key() -> None:
+    state = TrustFile()
+    screens = {
+        "auth": FakeScreen(
+            lines=("Welcome to Codex, OpenAI's command-line coding agent", ""),
+            options=("Sign in with ChatGPT", "Sign in with Device Code", "Sign in another way"),
+            glyph="›",
+            numbered=True,
+        )
+    }
+    tui = FakeTui(screens=screens, current="auth")
+    outcome = drive(tui, state, CODEX_RULES)
+    assert outcome.end is SessionEnd.AUTH_REQUIRED
+    assert tui.keys == []
+
+
+def test_codex_update_then_trust_with_stale_update_text_above() -> None:
+    """After Skip, the update text stays on screen above the trust dialog."""
+    state = TrustFile()
+    update_lines = ("  ✨ Update available! 0.168.0 -> 0.169.0", "")
+    screens = {
+        "update": FakeScreen(
+            lines=update_lines,
+            options=("Update now", "Skip", "Skip until next version"),
+            glyph="›",
+            numbered=True,
+            on_enter={1: "trust", 0: "exit:0"},
+        ),
+        "trust": FakeScreen(
+            lines=(
+                *update_lines,
+                "   1. Update now",
+                "   2. Skip",
+                "",
+                "  Folder access",
+                "",
+                "  Trust this folder? Codex can read, edit, and run files here.",
+            ),
+            options=("Trust and continue", "Back to Agent Command Center"),
+            glyph="›",
+            numbered=True,
+            on_enter={0: "done"},
+            effects={0: state.accept},
+        ),
+        "done": FakeScreen(lines=("› Ask Codex to do anything",)),
+    }
+    tui = FakeTui(screens=screens, current="update")
+    outcome = drive(tui, state, CODEX_RULES)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert tui.keys == [Key.DOWN, Key.ENTER, Key.ENTER]
+    assert outcome.matched_rule_ids == ("codex.update_prompt", "codex.workspace_trust.v0169")
+
+
+def test_gemini_never_confirms_trust_parent_folder() -> None:
+    state = TrustFile()
+    parent_state = TrustFile()
+    screens = {
+        "trust": FakeScreen(
+            lines=("Do you trust the files in this folder?", ""),
+            options=("Trust folder (project)", "Trust parent folder (work)", "Don't trust"),
+            glyph="●",
+            numbered=True,
+            cursor=1,
+            on_enter={0: "done", 1: "done", 2: "exit:55"},
+            effects={0: state.accept, 1: parent_state.accept},
+        ),
+        "done": FakeScreen(lines=("Gemini CLI",)),
+    }
+    tui = FakeTui(screens=screens, current="trust")
+    outcome = drive(tui, state, GEMINI_RULES)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert state.trusted and not parent_state.trusted
+    assert tui.keys == [Key.UP, Key.ENTER]
+
+
+def test_overlapping_prefix_label_is_refused_as_forbidden() -> None:
+    """A rule author's too-broad prefix must not let Enter land on a forbidden row."""
+    broad = DialogRule(
+        id="t",
+        phase=Phase.WORKSPACE_TRUST,
+        required=("Do you trust",),
+        outcome=Outcome.CHECK_SUCCESS,
+        options=(OptionLabel("Trust", prefix=True), OptionLabel("Don't trust")),
+        select=OptionLabel("Trust", prefix=True),
+        never_select=(OptionLabel("Trust parent", prefix=True),),
+    )
+    engine = DialogEngine(RuleTable("t", (broad,)), attrs.evolve(TIMING, first_paint_settle_ms=0))
+    text = "Do you trust this?\n● Trust parent folder (x)\n  Don't trust"
+    keys = [
+        engine.observe(snapshot_from_text(text, frame=i, elapsed_ms=i * 100)).key
+        for i in range(1, 8)
+    ]
+    assert Key.ENTER not in keys
+
+
+def test_cancellation_stops_before_any_key() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True)
+    outcome = drive(tui, state, cancel_after=1)
+    assert outcome.end is SessionEnd.CANCELLED
+    assert tui.keys == []
+
+
+def test_budget_exhausted_on_unknown_screen() -> None:
+    state = TrustFile()
+    tui = FakeTui(
+        screens={"x": FakeScreen(lines=("Something new happened", "Press any key"))}, current="x"
+    )
+    outcome = drive(tui, state, timing=attrs.evolve(TIMING, total_budget_ms=2000))
+    assert outcome.end is SessionEnd.UNKNOWN_SCREEN
+    assert tui.keys == []
+
+
+def test_blank_screen_until_budget_is_a_timeout() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, first_paint_ms=10**9)
+    outcome = drive(tui, state, timing=attrs.evolve(TIMING, total_budget_ms=1000))
+    assert outcome.end is SessionEnd.TIMEOUT
+
+
+def test_trust_not_persisted_after_enter() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=False)
+    tui.screens["trust"] = attrs.evolve(tui.screens["trust"], effects={})
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.TRUST_NOT_PERSISTED
+    assert tui.keys == [Key.ENTER]
+
+
+def test_abort_rule_sends_only_escape() -> None:
+    state = TrustFile()
+    tui = FakeTui(
+        screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))},
+        current="r",
+    )
+    outcome = drive(tui, state)
+    assert outcome.end is SessionEnd.ABORTED
+    assert tui.keys == [Key.ESCAPE]
+
+
+def test_rule_validation_rejects_unsafe_rules() -> None:
+    yes = OptionLabel("Yes")
+    with pytest.raises(ValueError):
+        DialogRule(id="x", phase=Phase.WORKSPACE_TRUST, required=("a",), outcome=Outcome.CONTINUE)
+    with pytest.raises(ValueError):
+        DialogRule(
+            id="x",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("a",),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(yes,),
+            select=yes,
+            never_select=(yes,),
+        )
+    with pytest.raises(ValueError):
+        DialogRule(
+            id="x",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("a",),
+            outcome=Outcome.CHECK_SUCCESS,
+            abort_key=Key.ESCAPE,
+        )
+    with pytest.raises(ValueError):
+        DialogRule(id="x", phase=Phase.WORKSPACE_TRUST, required=(), outcome=Outcome.SETUP_REQUIRED)
+
+
+def test_timing_constants_are_ordered_sensibly() -> None:
+    t = EngineTiming()
+    assert 0 < t.poll_ms <= t.first_paint_settle_ms < t.key_echo_timeout_ms < t.enter_retry_ms
+    assert t.confirm_stable_ms < t.key_echo_timeout_ms
+    assert t.success_poll_ms <= t.poll_ms
+    assert t.persist_timeout_ms < t.total_budget_ms
+    assert t.max_moves_per_phase >= 2
+
+
+_screen_text = st.lists(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60), max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in RULE_TABLES.values()))
+)
+def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str) -> None:
+    """Hypothesis screens: any frame no rule matches gets WAIT, over many frames."""
+    table = next(t for t in RULE_TABLES.values() if t.provider == table_name)
+    engine = DialogEngine(table, TIMING)
+    for n in range(1, 6):
+        snap = TerminalSnapshot(lines=tuple(lines), frame=n, elapsed_ms=n * 400)
+        decision = engine.observe(snap)
+        if decision.rule_id is None:
+            assert decision.action is Action.WAIT
+            assert decision.key is None
+            assert decision.wait_reason is WaitReason.UNRECOGNISED
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    noise=_screen_text, cursor_row=st.integers(0, 1), drop=st.sets(st.integers(0, 5), max_size=3)
+)
+def test_enter_only_ever_lands_on_the_trust_row(
+    noise: list[str], cursor_row: int, drop: set[int]
+) -> None:
+    state = TrustFile()
+    options = ("No, exit", "Yes, I trust this folder")
+    screens = {
+        "trust": FakeScreen(
+            lines=(*noise, *TRUST_HEADER),
+            options=options,
+            cursor=cursor_row,
+            on_enter={0: "exit:1", 1: "main"},
+            effects={1: state.accept},
+        ),
+        "main": FakeScreen(lines=("? for shortcuts",)),
+    }
+    tui = FakeTui(screens=screens, current="trust", drop_keys=frozenset(drop))
+    drive(tui, state)
+    assert tui.exit_code is None  # "No, exit" never confirmed
+    assert tui.keys.count(Key.ENTER) <= 2
+    delivered_enters = [i for i, k in enumerate(tui.keys) if k is Key.ENTER and i not in drop]
+    assert state.trusted == bool(delivered_enters)
+
+
+def test_finish_reason_values_are_stable() -> None:
+    assert {r.value for r in FinishReason} == {
+        "setup_required",
+        "auth_required",
+        "aborted",
+        "selection_failed",
+    }
