@@ -137,6 +137,7 @@ class FakePtySession(PtySession):
         self._frame = 0
         self.killed = False
         self.kill_calls = 0
+        self._report: KillReport | None = None
 
     @property
     def pid(self) -> int:
@@ -161,9 +162,13 @@ class FakePtySession(PtySession):
 
     def kill(self) -> KillReport:
         self.kill_calls += 1
-        first = not self.killed
-        self.killed = True
-        return KillReport(exit_status=self.tui.exit_code, signalled=first, escalated=False)
+        if self._report is None:
+            signalled = self.tui.exit_code is None
+            if signalled:
+                self.tui.exit_code = -15  # as if ended by SIGTERM
+            self.killed = True
+            self._report = KillReport(exit_status=self.tui.exit_code, signalled=signalled, escalated=False)
+        return self._report
 
 
 class FakePtySpawner(PtySpawner):
@@ -311,3 +316,35 @@ def base_env(home: str, extra: Mapping[str, str] | None = None) -> dict[str, str
     }
     env.update(extra or {})
     return env
+
+
+def check_pty_port(make_session: Callable[[], PtySession], *, expect_text: str) -> None:
+    """One contract for every :class:`PtySession` implementation.
+
+    ``make_session`` starts a session whose screen eventually shows
+    ``expect_text`` and which keeps running until killed. Raises AssertionError.
+    """
+    session = make_session()
+    try:
+        assert session.pid > 0
+        frames: list[int] = []
+        seen = False
+        for _ in range(400):
+            snap = session.read_snapshot(25)
+            frames.append(snap.frame)
+            if any(expect_text in line for line in snap.lines):
+                seen = True
+                break
+        assert seen, f"{expect_text!r} never appeared on screen"
+        assert frames == sorted(set(frames)), "frame numbers must grow on every read"
+        quiet = session.read_snapshot(0)
+        assert quiet.frame > frames[-1], "a read with no output is still a new frame"
+        assert session.exit_status() is None, "the program should still be running"
+        for key in (Key.DOWN, Key.UP):
+            session.send_key(key)
+    finally:
+        report = session.kill()
+    assert report.survivors == ()
+    assert session.exit_status() is not None, "kill must reap the process"
+    again = session.kill()
+    assert again == report, "kill must be idempotent"

@@ -224,8 +224,13 @@ def build_workspace(
 
     reason = root_reason(real, host) or root_reason(absolute, host)
     if reason is None:
-        homes = [h for h in (facts.home, facts.real_home) if h]
-        home_keys = {comparison_key(h, host) for h in homes}
+        home_keys = set()
+        for home in (facts.home, facts.real_home):
+            if home:
+                try:
+                    home_keys.add(comparison_key(home, host))
+                except PathError:
+                    continue  # an unusable HOME cannot be the workspace
         if key in home_keys or comparison_key(absolute, host) in home_keys:
             reason = NotPersistableReason.HOME_DIRECTORY
 

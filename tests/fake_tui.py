@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""A small fake provider TUI for real-PTY tests. It imitates Claude Code's trust dialog.
+
+Behaviour is chosen with environment variables:
+  FAKE_MODE        trust (default) | theme | unknown | exit | silent
+  FAKE_LAYOUT      no-first (default, like 2.1.283+) | yes-first (like 2.1.197)
+  FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
+  FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
+  FAKE_SNAP_BACK   1: redraw with the cursor back on the first option 150 ms after the first move
+  FAKE_PERSIST_MS  delay before trust is written after Enter on Yes
+  FAKE_CHILD       1: start a background child in the same session (group-kill test)
+  FAKE_KEYLOG      file to append every key received to
+  FAKE_QUERY       1: ask for the cursor position first and wait for the answer
+It writes trust the way Claude does: $CLAUDE_CONFIG_DIR or $HOME /.claude.json,
+projects[cwd].hasTrustDialogAccepted = true. Enter on "No, exit" exits with 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import termios
+import time
+import tty
+
+HELP = """Usage: claude [options] [command] [prompt]
+  --bare                       Minimal mode
+  --mcp-config <configs...>    Load MCP servers
+  --strict-mcp-config          Only use MCP servers from --mcp-config
+  --setting-sources <sources>  Setting sources
+  --settings <file-or-json>    Settings
+  --tools <tools...>           Tools
+"""
+OLD_HELP = "Usage: claude [options]\n  --print  Print mode\n"
+
+out = sys.stdout.buffer
+
+
+def write(text: str) -> None:
+    out.write(text.encode())
+    out.flush()
+
+
+def draw(lines: list[str]) -> None:
+    write("\x1b[H\x1b[2J" + "\r\n".join(lines))
+
+
+def trust_screen(options: list[str], cursor: int) -> list[str]:
+    rows = [
+        "╭────────────────────────────────────────╮",
+        "│ Accessing workspace:                    │",
+        f"│ {os.getcwd()}",
+        "│ Quick safety check: Is this a project you created or one you trust?",
+    ]
+    for index, label in enumerate(options):
+        lead = "❯" if index == cursor else " "
+        rows.append(f"│ {lead} {label}")
+    rows.append("│ Enter to confirm · Esc to cancel")
+    rows.append("╰────────────────────────────────────────╯")
+    return rows
+
+
+def persist() -> None:
+    base = os.environ.get("CLAUDE_CONFIG_DIR") or os.environ["HOME"]
+    path = os.path.join(base, ".claude.json")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            doc = json.load(handle)
+    except (OSError, ValueError):
+        doc = {}
+    doc.setdefault("projects", {})[os.getcwd()] = {"hasTrustDialogAccepted": True}
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(doc, handle)
+    os.replace(tmp, path)
+
+
+def read_key(timeout: float) -> bytes | None:
+    ready, _, _ = select.select([0], [], [], timeout)
+    if not ready:
+        return None
+    data = os.read(0, 16)
+    return data or None
+
+
+def main() -> int:
+    if "--help" in sys.argv:
+        write(OLD_HELP if os.environ.get("FAKE_HELP") == "old" else HELP)
+        return 0
+    mode = os.environ.get("FAKE_MODE", "trust")
+    keylog = os.environ.get("FAKE_KEYLOG")
+    drop = {int(x) for x in os.environ.get("FAKE_DROP", "").split(",") if x}
+    if os.environ.get("FAKE_CHILD") == "1":
+        subprocess.Popen(["sleep", "300"])
+    old = termios.tcgetattr(0)
+    tty.setraw(0)
+    try:
+        if os.environ.get("FAKE_QUERY") == "1":
+            write("\x1b[6n")
+            if read_key(5) is None:
+                draw(["no answer to the cursor query"])
+                time.sleep(60)
+                return 2
+        write("\x1b[?1049h")
+        if mode == "exit":
+            write("--dangerously-skip-permissions cannot be used with root/sudo privileges\r\n")
+            return 1
+        if mode == "silent":
+            time.sleep(600)
+            return 0
+        time.sleep(int(os.environ.get("FAKE_DELAY_MS", "0")) / 1000)
+        if mode == "theme":
+            draw(["Let's get started.", "Choose the text style that looks best with your terminal",
+                  "❯ 1. Dark mode", "  2. Light mode"])
+        elif mode == "unknown":
+            draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not"])
+        yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"
+        options = ["Yes, I trust this folder", "No, exit"] if yes_first else ["No, exit", "Yes, I trust this folder"]
+        cursor = 0
+        if mode == "trust":
+            draw(trust_screen(options, cursor))
+        snap_at: float | None = None
+        count = 0
+        while True:
+            if snap_at is not None and time.monotonic() >= snap_at:
+                cursor, snap_at = 0, -1.0
+                draw(trust_screen(options, cursor))
+            key = read_key(0.02)
+            if key is None:
+                continue
+            index = count
+            count += 1
+            if keylog:
+                with open(keylog, "a", encoding="utf-8") as handle:
+                    handle.write(key.hex() + "\n")
+            if mode != "trust" or index in drop:
+                continue
+            if key in (b"\x1b[A", b"\x1bOA"):
+                cursor = (cursor - 1) % len(options)
+            elif key in (b"\x1b[B", b"\x1bOB"):
+                cursor = (cursor + 1) % len(options)
+                if os.environ.get("FAKE_SNAP_BACK") == "1" and snap_at is None:
+                    snap_at = time.monotonic() + 0.15
+            elif key == b"\r":
+                if options[cursor] == "No, exit":
+                    return 1
+                time.sleep(int(os.environ.get("FAKE_PERSIST_MS", "0")) / 1000)
+                persist()
+                draw(["> ", "  ? for shortcuts"])
+                mode = "main"
+                continue
+            else:
+                continue
+            draw(trust_screen(options, cursor))
+    finally:
+        termios.tcsetattr(0, termios.TCSADRAIN, old)
+        write("\x1b[?1049l")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

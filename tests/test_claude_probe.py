@@ -1,0 +1,101 @@
+"""The read-only Claude state probe."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+from workspace_trust.domain.codes import Code, TrustState
+from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
+from workspace_trust.providers.claude.probe import MAX_STATE_BYTES, ClaudeStateProbe, claude_state_path
+
+
+def write(path: str, projects: dict[str, dict[str, object]]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"oauthAccount": {"emailAddress": "secret@example.com"}, "projects": projects}, handle)
+
+
+def workspace(path: str, git_root: str | None = None, real: str | None = None):  # type: ignore[no-untyped-def]
+    facts = PathFacts(absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root)
+    return build_workspace(path, facts, HostOs.LINUX)
+
+
+def test_state_path_prefers_config_dir() -> None:
+    assert claude_state_path({"CLAUDE_CONFIG_DIR": "/c"}, "/h") == "/c/.claude.json"
+    assert claude_state_path({}, "/h") == "/h/.claude.json"
+
+
+@pytest.mark.parametrize(
+    ("key", "source", "kwargs"),
+    [
+        ("/w/p", "exact", {}),
+        ("/real/p", "real", {"real": "/real/p"}),
+        ("/repo", "git_root", {"git_root": "/repo"}),
+        ("/w", "parent", {}),
+    ],
+)
+def test_trust_found_through_each_candidate(tmp_path, key: str, source: str, kwargs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / ".claude.json"
+    write(str(state), {key: {"hasTrustDialogAccepted": True}})
+    result = ClaudeStateProbe(str(state)).read_trust(workspace("/w/p", **kwargs))
+    assert result.state is TrustState.TRUSTED
+    assert result.trusted_key == key
+    assert result.source == source
+
+
+def test_false_means_shown_not_accepted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / ".claude.json"
+    write(str(state), {"/w/p": {"hasTrustDialogAccepted": False}})
+    assert ClaudeStateProbe(str(state)).read_trust(workspace("/w/p")).state is TrustState.UNTRUSTED
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(None, Code.STATE_FILE_MISSING), (b'{"projects": {', Code.STATE_FILE_CORRUPT), (b"[1,2]", Code.STATE_FILE_CORRUPT),
+     (b"\xff\xfe", Code.STATE_FILE_CORRUPT)],
+)
+def test_bad_state_files_are_unknown_never_a_crash(tmp_path, content: bytes | None, code: Code) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / ".claude.json"
+    if content is not None:
+        state.write_bytes(content)
+    result = ClaudeStateProbe(str(state)).read_trust(workspace("/w/p"))
+    assert result.state is TrustState.UNKNOWN
+    assert [d.code for d in result.diagnostics] == [code]
+    assert "secret" not in repr(result)
+
+
+def test_huge_state_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / ".claude.json"
+    with open(state, "wb") as handle:
+        handle.truncate(MAX_STATE_BYTES + 1)
+    result = ClaudeStateProbe(str(state)).read_trust(workspace("/w/p"))
+    assert result.diagnostics[0].code is Code.STATE_FILE_TOO_LARGE
+
+
+def test_probe_sees_rewrites(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / ".claude.json"
+    write(str(state), {})
+    probe = ClaudeStateProbe(str(state))
+    assert probe.read_trust(workspace("/w/p")).state is TrustState.UNTRUSTED
+    write(str(state), {"/w/p": {"hasTrustDialogAccepted": True}})
+    os.utime(state, ns=(1, 10**18))
+    assert probe.read_trust(workspace("/w/p")).state is TrustState.TRUSTED
+
+
+def test_git_worktree_main_root_is_a_candidate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    main = tmp_path / "main"
+    (main / ".git" / "worktrees" / "wt").mkdir(parents=True)
+    wt = tmp_path / "wt"
+    wt.mkdir()
+    (wt / ".git").write_text(f"gitdir: {main}/.git/worktrees/wt\n")
+    facts = LocalFileSystemFacts(HostOs.LINUX).gather(str(wt), env={"HOME": "/nonexistent"})
+    assert facts.git_root == str(wt)
+    assert facts.worktree_main_root == str(main)
+    state = tmp_path / ".claude.json"
+    write(str(state), {str(main): {"hasTrustDialogAccepted": True}})
+    w = build_workspace(str(wt), facts, HostOs.LINUX)
+    result = ClaudeStateProbe(str(state)).read_trust(w)
+    assert result.state is TrustState.TRUSTED and result.source == "worktree_main_root"

@@ -1,0 +1,133 @@
+"""Workspace path canonicalisation: POSIX and Windows rules, tested on Linux."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workspace_trust.domain.paths import (
+    HostOs,
+    NotPersistableReason,
+    PathError,
+    PathFacts,
+    PathFlavor,
+    build_workspace,
+    claude_config_key,
+    codex_config_key,
+    comparison_key,
+    dedupe_workspaces,
+    gemini_config_key,
+    normalize,
+    parents,
+)
+
+
+def ws(path: str, host: HostOs = HostOs.LINUX, *, real: str | None = None, home: str | None = "/home/u"):  # type: ignore[no-untyped-def]
+    facts = PathFacts(absolute=path, real=real or path, home=home, exists=True, is_dir=True)
+    return build_workspace(path, facts, host)
+
+
+@pytest.mark.parametrize(
+    ("raw", "flavor", "expected"),
+    [
+        ("/a/b/", PathFlavor.POSIX, "/a/b"),
+        ("//a/./b/../c", PathFlavor.POSIX, "/a/c"),
+        ("/", PathFlavor.POSIX, "/"),
+        ("C:\\Repo\\", PathFlavor.WINDOWS, "C:\\Repo"),
+        ("c:/repo/x/..", PathFlavor.WINDOWS, "C:\\repo"),
+        ("\\\\srv\\share\\proj", PathFlavor.WINDOWS, "\\\\srv\\share\\proj"),
+    ],
+)
+def test_normalize(raw: str, flavor: PathFlavor, expected: str) -> None:
+    assert normalize(raw, flavor) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "relative/path", "a\x00b"])
+def test_bad_paths_are_refused(bad: str) -> None:
+    with pytest.raises(PathError):
+        normalize(bad, PathFlavor.POSIX)
+
+
+def test_windows_drive_case_dedupes_but_config_key_keeps_text() -> None:
+    a, b = ws("C:\\Repo", HostOs.WINDOWS), ws("c:/repo", HostOs.WINDOWS)
+    assert a.comparison_key == b.comparison_key
+    assert claude_config_key("C:\\Repo", HostOs.WINDOWS) == "C:/Repo"
+    assert codex_config_key("C:\\Repo", HostOs.WINDOWS) == "C:\\Repo"
+    assert gemini_config_key("C:\\Repo", HostOs.WINDOWS) == "c:/repo"
+    assert len(dedupe_workspaces([a, b])) == 1
+
+
+def test_posix_case_is_kept() -> None:
+    assert comparison_key("/Work/Repo", HostOs.LINUX) == "/Work/Repo"
+    assert gemini_config_key("/Work/Repo", HostOs.LINUX) == "/Work/Repo"
+    assert gemini_config_key("/Work/Repo", HostOs.MACOS) == "/work/repo"
+
+
+def test_macos_var_and_private_var_are_both_kept() -> None:
+    w = ws("/var/folders/x/proj", HostOs.MACOS, real="/private/var/folders/x/proj")
+    assert w.claude_keys == ("/var/folders/x/proj", "/private/var/folders/x/proj")
+    assert w.trust_paths == ("/var/folders/x/proj", "/private/var/folders/x/proj")
+
+
+@pytest.mark.parametrize(
+    ("path", "host", "reason"),
+    [
+        ("/", HostOs.LINUX, NotPersistableReason.FILESYSTEM_ROOT),
+        ("/home/u", HostOs.LINUX, NotPersistableReason.HOME_DIRECTORY),
+        ("/home/u/", HostOs.LINUX, NotPersistableReason.HOME_DIRECTORY),
+        ("C:\\", HostOs.WINDOWS, NotPersistableReason.DRIVE_ROOT),
+        ("\\\\srv\\share", HostOs.WINDOWS, NotPersistableReason.UNC_SHARE_ROOT),
+    ],
+)
+def test_not_persistable(path: str, host: HostOs, reason: NotPersistableReason) -> None:
+    home = "C:\\Users\\u" if host is HostOs.WINDOWS else "/home/u"
+    w = ws(path, host, home=home)
+    assert not w.persistable
+    assert w.not_persistable_reason is reason
+
+
+def test_symlink_to_home_is_home() -> None:
+    w = ws("/data/link-to-home", real="/home/u")
+    assert w.not_persistable_reason is NotPersistableReason.HOME_DIRECTORY
+
+
+def test_project_folder_is_persistable() -> None:
+    assert ws("/home/u/project").persistable
+
+
+def test_parents_walk_to_root() -> None:
+    assert parents("/a/b/c", HostOs.LINUX) == ("/a/b", "/a", "/")
+    assert parents("C:\\a\\b", HostOs.WINDOWS) == ("C:\\a", "C:\\")
+
+
+_segment = st.text(alphabet=st.characters(blacklist_characters="/\x00", blacklist_categories=["Cs"]), min_size=1, max_size=8)
+_posix = st.lists(st.one_of(_segment, st.just("."), st.just(".."), st.just("")), max_size=8).map(lambda p: "/" + "/".join(p))
+
+
+@given(_posix)
+def test_normalize_is_idempotent(path: str) -> None:
+    once = normalize(path, PathFlavor.POSIX)
+    assert normalize(once, PathFlavor.POSIX) == once
+
+
+@given(st.lists(_segment, min_size=1, max_size=5), st.lists(_segment, min_size=1, max_size=5))
+def test_dedupe_never_merges_different_posix_paths(a: list[str], b: list[str]) -> None:
+    pa, pb = "/" + "/".join(a), "/" + "/".join(b)
+    wa, wb = ws(pa, home=None), ws(pb, home=None)
+    merged = dedupe_workspaces([wa, wb])
+    if normalize(pa, PathFlavor.POSIX) != normalize(pb, PathFlavor.POSIX):
+        assert len(merged) == 2
+    else:
+        assert len(merged) == 1
+
+
+_win_segment = st.text(alphabet=st.characters(blacklist_characters='\\/:*?"<>|\x00', blacklist_categories=["Cs"]), min_size=1, max_size=8).filter(lambda s: s.strip(". ") == s)
+
+
+@given(st.sampled_from("CDcd"), st.lists(_win_segment, max_size=5))
+def test_windows_canonicalisation_is_idempotent(drive: str, segments: list[str]) -> None:
+    path = f"{drive}:\\" + "\\".join(segments)
+    once = normalize(path, PathFlavor.WINDOWS)
+    assert normalize(once, PathFlavor.WINDOWS) == once
+    assert comparison_key(once, HostOs.WINDOWS) == comparison_key(path.swapcase(), HostOs.WINDOWS)

@@ -1,0 +1,145 @@
+"""The ptyprocess adapter: one contract shared with the fake, and its patches."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+from ptyprocess import PtyProcess
+
+from workspace_trust.adapters.processes import alive, list_processes
+from workspace_trust.adapters.pty_process import PtyProcessSpawner, resolve_binary
+from workspace_trust.domain.codes import Key
+from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
+from workspace_trust.ports import SpawnSpec
+from workspace_trust.testing import (
+    FakeClock,
+    FakePtySession,
+    FakeScreen,
+    FakeTui,
+    check_pty_port,
+)
+
+FAKE_TUI = os.path.join(os.path.dirname(__file__), "fake_tui.py")
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {"PATH": os.environ["PATH"], "TERM": "xterm-256color", "HOME": os.environ.get("HOME", "/"), **extra}
+
+
+def test_conformance_real_adapter(sandbox: str) -> None:
+    spawner = PtyProcessSpawner()
+    check_pty_port(
+        lambda: spawner.spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox))),
+        expect_text="Yes, I trust this folder",
+    )
+
+
+def test_conformance_fake() -> None:
+    tui = FakeTui(screens={"s": FakeScreen(lines=("Yes, I trust this folder",), options=("a", "b"))}, current="s")
+    check_pty_port(
+        lambda: FakePtySession(tui, FakeClock(), SpawnSpec(argv=("x",), cwd="/", env={})),
+        expect_text="Yes, I trust this folder",
+    )
+
+
+def _script(folder: str, name: str, body: str) -> str:
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+    return path
+
+
+def test_ptyprocess_resolves_with_parent_path(sandbox: str) -> None:
+    """The bug: PtyProcess.spawn looks argv[0] up on *our* PATH, not env['PATH']."""
+    bindir = os.path.join(sandbox, "bin")
+    os.mkdir(bindir)
+    _script(bindir, "only-on-child-path", "echo found")
+    with pytest.raises(FileNotFoundError):
+        PtyProcess.spawn(["only-on-child-path"], env={"PATH": bindir})
+
+
+def test_adapter_resolves_against_child_path(sandbox: str) -> None:
+    bindir = os.path.join(sandbox, "bin")
+    os.mkdir(bindir)
+    _script(bindir, "only-on-child-path", "echo found-it; sleep 30")
+    assert resolve_binary("only-on-child-path", {"PATH": bindir}) == os.path.join(bindir, "only-on-child-path")
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=("only-on-child-path",), cwd=sandbox, env={"PATH": bindir + ":/bin:/usr/bin"}))
+    try:
+        text = ""
+        for _ in range(100):
+            text = "\n".join(session.read_snapshot(20).lines)
+            if "found-it" in text:
+                break
+        assert "found-it" in text
+    finally:
+        session.kill()
+
+
+def test_missing_binary_is_a_typed_error(sandbox: str) -> None:
+    with pytest.raises(BinaryMissingError):
+        PtyProcessSpawner().spawn(SpawnSpec(argv=("no-such-binary-xyz",), cwd=sandbox, env={"PATH": sandbox}))
+
+
+def test_missing_cwd_is_a_typed_error(sandbox: str) -> None:
+    with pytest.raises(PtyUnavailableError):
+        PtyProcessSpawner().spawn(SpawnSpec(argv=("/bin/sh",), cwd=os.path.join(sandbox, "gone"), env=env()))
+
+
+def test_kill_reaches_the_whole_group_and_session(sandbox: str) -> None:
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_CHILD="1")))
+    for _ in range(200):
+        if any("trust" in line for line in session.read_snapshot(20).lines):
+            break
+    members = [p.pid for p in list_processes() if p.sid == session.pid and p.pid != session.pid]
+    assert members, "the fake TUI should have started a child"
+    report = session.kill()
+    assert report.survivors == ()
+    assert not any(alive(pid) for pid in members)
+    assert session.exit_status() is not None
+
+
+def test_term_ignoring_process_is_killed(sandbox: str) -> None:
+    script = _script(sandbox, "stubborn", "trap '' TERM; echo ready; while true; do sleep 1; done")
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(script,), cwd=sandbox, env=env()))
+    for _ in range(100):
+        if any("ready" in line for line in session.read_snapshot(20).lines):
+            break
+    report = session.kill()
+    assert report.escalated
+    assert report.survivors == ()
+
+
+def test_cursor_position_query_is_answered(sandbox: str) -> None:
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_QUERY="1")))
+    try:
+        seen = ""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "Yes, I trust" not in seen:
+            seen = "\n".join(session.read_snapshot(20).lines)
+        assert "Yes, I trust this folder" in seen
+    finally:
+        session.kill()
+
+
+def test_keys_are_the_allowlisted_bytes(sandbox: str) -> None:
+    log = os.path.join(sandbox, "keys.log")
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_KEYLOG=log, FAKE_DROP="0,1,2,3")))
+    try:
+        for _ in range(200):
+            if any("trust" in line for line in session.read_snapshot(20).lines):
+                break
+        for key in (Key.DOWN, Key.UP, Key.ESCAPE, Key.ENTER):
+            session.send_key(key)
+            time.sleep(0.05)
+        for _ in range(50):
+            if os.path.exists(log) and len(open(log).read().split()) >= 4:
+                break
+            time.sleep(0.02)
+        with open(log, encoding="utf-8") as handle:
+            assert handle.read().split() == ["1b5b42", "1b5b41", "1b", "0d"]
+    finally:
+        session.kill()
