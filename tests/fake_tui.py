@@ -11,12 +11,15 @@ Behaviour is chosen with environment variables:
   FAKE_CHILD       1: start a background child in the same session (group-kill test)
   FAKE_KEYLOG      file to append every key received to
   FAKE_QUERY       1: ask for the cursor position first and wait for the answer
+Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
+preflight passes the child only an allowlisted environment.
 It writes trust the way Claude does: $CLAUDE_CONFIG_DIR or $HOME /.claude.json,
 projects[cwd].hasTrustDialogAccepted = true. Enter on "No, exit" exits with 1.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -66,6 +69,14 @@ def trust_screen(options: list[str], cursor: int) -> list[str]:
 def persist() -> None:
     base = os.environ.get("CLAUDE_CONFIG_DIR") or os.environ["HOME"]
     path = os.path.join(base, ".claude.json")
+    # Claude Code locks its config while saving; so does the fake, or two
+    # parallel sessions would lose each other's update.
+    with open(path + ".lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _persist_locked(path)
+
+
+def _persist_locked(path: str) -> None:
     try:
         with open(path, encoding="utf-8") as handle:
             doc = json.load(handle)
@@ -86,7 +97,20 @@ def read_key(timeout: float) -> bytes | None:
     return data or None
 
 
+def load_settings() -> None:
+    path = os.path.join(os.environ.get("HOME", "/nonexistent"), "fake_tui.env")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                name, _, value = line.strip().partition("=")
+                if name.startswith("FAKE_"):
+                    os.environ.setdefault(name, value)
+    except OSError:
+        pass
+
+
 def main() -> int:
+    load_settings()
     if "--help" in sys.argv:
         write(OLD_HELP if os.environ.get("FAKE_HELP") == "old" else HELP)
         return 0
@@ -113,12 +137,22 @@ def main() -> int:
             return 0
         time.sleep(int(os.environ.get("FAKE_DELAY_MS", "0")) / 1000)
         if mode == "theme":
-            draw(["Let's get started.", "Choose the text style that looks best with your terminal",
-                  "❯ 1. Dark mode", "  2. Light mode"])
+            draw(
+                [
+                    "Let's get started.",
+                    "Choose the text style that looks best with your terminal",
+                    "❯ 1. Dark mode",
+                    "  2. Light mode",
+                ]
+            )
         elif mode == "unknown":
             draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not"])
         yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"
-        options = ["Yes, I trust this folder", "No, exit"] if yes_first else ["No, exit", "Yes, I trust this folder"]
+        options = (
+            ["Yes, I trust this folder", "No, exit"]
+            if yes_first
+            else ["No, exit", "Yes, I trust this folder"]
+        )
         cursor = 0
         if mode == "trust":
             draw(trust_screen(options, cursor))

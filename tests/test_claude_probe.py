@@ -19,7 +19,9 @@ def write(path: str, projects: dict[str, dict[str, object]]) -> None:
 
 
 def workspace(path: str, git_root: str | None = None, real: str | None = None):  # type: ignore[no-untyped-def]
-    facts = PathFacts(absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root)
+    facts = PathFacts(
+        absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root
+    )
     return build_workspace(path, facts, HostOs.LINUX)
 
 
@@ -54,8 +56,12 @@ def test_false_means_shown_not_accepted(tmp_path) -> None:  # type: ignore[no-un
 
 @pytest.mark.parametrize(
     ("content", "code"),
-    [(None, Code.STATE_FILE_MISSING), (b'{"projects": {', Code.STATE_FILE_CORRUPT), (b"[1,2]", Code.STATE_FILE_CORRUPT),
-     (b"\xff\xfe", Code.STATE_FILE_CORRUPT)],
+    [
+        (None, Code.STATE_FILE_MISSING),
+        (b'{"projects": {', Code.STATE_FILE_CORRUPT),
+        (b"[1,2]", Code.STATE_FILE_CORRUPT),
+        (b"\xff\xfe", Code.STATE_FILE_CORRUPT),
+    ],
 )
 def test_bad_state_files_are_unknown_never_a_crash(tmp_path, content: bytes | None, code: Code) -> None:  # type: ignore[no-untyped-def]
     state = tmp_path / ".claude.json"

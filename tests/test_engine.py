@@ -24,7 +24,7 @@ from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.tables import RULE_TABLES
-from workspace_trust.runner import SessionEnd, run_session
+from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
 
 TIMING = EngineTiming()
@@ -86,7 +86,7 @@ def drive(
     table: RuleTable = CLAUDE_RULES,
     timing: EngineTiming = TIMING,
     cancel_after: int | None = None,
-):  # type: ignore[no-untyped-def]
+) -> SessionOutcome:
     clock = FakeClock()
     session = FakePtySession(tui, clock, SpawnSpec(argv=("claude",), cwd="/", env={}))
     reads = {"n": 0}
@@ -189,13 +189,15 @@ def test_snap_back_before_confirmation_prevents_enter() -> None:
         return snapshot_from_text("\n".join([*TRUST_HEADER, no, yes]), frame=n, elapsed_ms=t)
 
     assert engine.observe(frame(1, 0, False)).action is Action.WAIT  # settling
-    first = engine.observe(frame(2, 200, False))
+    first = engine.observe(frame(2, TIMING.first_paint_settle_ms + 10, False))
     assert first.key is Key.DOWN
-    assert engine.observe(frame(3, 220, True)).action is Action.WAIT  # seen once
-    snapped = engine.observe(frame(4, 240, False))  # snap-back re-render
+    assert (
+        engine.observe(frame(3, TIMING.first_paint_settle_ms + 30, True)).action is Action.WAIT
+    )  # seen once
+    snapped = engine.observe(frame(4, TIMING.first_paint_settle_ms + 50, False))  # snap-back re-render
     assert snapped.key is not Key.ENTER
     # Whatever it does next, Enter only follows two fresh frames on Yes.
-    decisions = [engine.observe(frame(5 + i, 900 + 20 * i, True)) for i in range(4)]
+    decisions = [engine.observe(frame(5 + i, 2000 + 20 * i, True)) for i in range(4)]
     keys = [d.key for d in decisions if d.key]
     assert keys == [Key.ENTER]
     assert not state.trusted
@@ -331,10 +333,7 @@ def test_overlapping_prefix_label_is_refused_as_forbidden() -> None:
     )
     engine = DialogEngine(RuleTable("t", (broad,)), attrs.evolve(TIMING, first_paint_settle_ms=0))
     text = "Do you trust this?\n● Trust parent folder (x)\n  Don't trust"
-    keys = [
-        engine.observe(snapshot_from_text(text, frame=i, elapsed_ms=i * 100)).key
-        for i in range(1, 8)
-    ]
+    keys = [engine.observe(snapshot_from_text(text, frame=i, elapsed_ms=i * 100)).key for i in range(1, 8)]
     assert Key.ENTER not in keys
 
 
@@ -348,9 +347,7 @@ def test_cancellation_stops_before_any_key() -> None:
 
 def test_budget_exhausted_on_unknown_screen() -> None:
     state = TrustFile()
-    tui = FakeTui(
-        screens={"x": FakeScreen(lines=("Something new happened", "Press any key"))}, current="x"
-    )
+    tui = FakeTui(screens={"x": FakeScreen(lines=("Something new happened", "Press any key"))}, current="x")
     outcome = drive(tui, state, timing=attrs.evolve(TIMING, total_budget_ms=2000))
     assert outcome.end is SessionEnd.UNKNOWN_SCREEN
     assert tui.keys == []
@@ -419,14 +416,12 @@ def test_timing_constants_are_ordered_sensibly() -> None:
 
 
 _screen_text = st.lists(
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60), max_size=12
+    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60), max_size=12
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in RULE_TABLES.values()))
-)
+@given(lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in RULE_TABLES.values())))
 def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str) -> None:
     """Hypothesis screens: any frame no rule matches gets WAIT, over many frames."""
     table = next(t for t in RULE_TABLES.values() if t.provider == table_name)
@@ -441,12 +436,8 @@ def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str)
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    noise=_screen_text, cursor_row=st.integers(0, 1), drop=st.sets(st.integers(0, 5), max_size=3)
-)
-def test_enter_only_ever_lands_on_the_trust_row(
-    noise: list[str], cursor_row: int, drop: set[int]
-) -> None:
+@given(noise=_screen_text, cursor_row=st.integers(0, 1), drop=st.sets(st.integers(0, 5), max_size=3))
+def test_enter_only_ever_lands_on_the_trust_row(noise: list[str], cursor_row: int, drop: set[int]) -> None:
     state = TrustFile()
     options = ("No, exit", "Yes, I trust this folder")
     screens = {

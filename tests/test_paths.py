@@ -101,8 +101,12 @@ def test_parents_walk_to_root() -> None:
     assert parents("C:\\a\\b", HostOs.WINDOWS) == ("C:\\a", "C:\\")
 
 
-_segment = st.text(alphabet=st.characters(blacklist_characters="/\x00", blacklist_categories=["Cs"]), min_size=1, max_size=8)
-_posix = st.lists(st.one_of(_segment, st.just("."), st.just(".."), st.just("")), max_size=8).map(lambda p: "/" + "/".join(p))
+_segment = st.text(
+    alphabet=st.characters(blacklist_characters="/\x00", blacklist_categories=["Cs"]), min_size=1, max_size=8
+)
+_posix = st.lists(st.one_of(_segment, st.just("."), st.just(".."), st.just("")), max_size=8).map(
+    lambda p: "/" + "/".join(p)
+)
 
 
 @given(_posix)
@@ -122,7 +126,11 @@ def test_dedupe_never_merges_different_posix_paths(a: list[str], b: list[str]) -
         assert len(merged) == 1
 
 
-_win_segment = st.text(alphabet=st.characters(blacklist_characters='\\/:*?"<>|\x00', blacklist_categories=["Cs"]), min_size=1, max_size=8).filter(lambda s: s.strip(". ") == s)
+_win_segment = st.text(
+    alphabet=st.characters(blacklist_characters='\\/:*?"<>|\x00', blacklist_categories=["Cs"]),
+    min_size=1,
+    max_size=8,
+).filter(lambda s: s.strip(". ") == s)
 
 
 @given(st.sampled_from("CDcd"), st.lists(_win_segment, max_size=5))

@@ -26,7 +26,12 @@ FAKE_TUI = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 
 
 def env(**extra: str) -> dict[str, str]:
-    return {"PATH": os.environ["PATH"], "TERM": "xterm-256color", "HOME": os.environ.get("HOME", "/"), **extra}
+    return {
+        "PATH": os.environ["PATH"],
+        "TERM": "xterm-256color",
+        "HOME": os.environ.get("HOME", "/"),
+        **extra,
+    }
 
 
 def test_conformance_real_adapter(sandbox: str) -> None:
@@ -38,7 +43,9 @@ def test_conformance_real_adapter(sandbox: str) -> None:
 
 
 def test_conformance_fake() -> None:
-    tui = FakeTui(screens={"s": FakeScreen(lines=("Yes, I trust this folder",), options=("a", "b"))}, current="s")
+    tui = FakeTui(
+        screens={"s": FakeScreen(lines=("Yes, I trust this folder",), options=("a", "b"))}, current="s"
+    )
     check_pty_port(
         lambda: FakePtySession(tui, FakeClock(), SpawnSpec(argv=("x",), cwd="/", env={})),
         expect_text="Yes, I trust this folder",
@@ -66,8 +73,12 @@ def test_adapter_resolves_against_child_path(sandbox: str) -> None:
     bindir = os.path.join(sandbox, "bin")
     os.mkdir(bindir)
     _script(bindir, "only-on-child-path", "echo found-it; sleep 30")
-    assert resolve_binary("only-on-child-path", {"PATH": bindir}) == os.path.join(bindir, "only-on-child-path")
-    session = PtyProcessSpawner().spawn(SpawnSpec(argv=("only-on-child-path",), cwd=sandbox, env={"PATH": bindir + ":/bin:/usr/bin"}))
+    assert resolve_binary("only-on-child-path", {"PATH": bindir}) == os.path.join(
+        bindir, "only-on-child-path"
+    )
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=("only-on-child-path",), cwd=sandbox, env={"PATH": bindir + ":/bin:/usr/bin"})
+    )
     try:
         text = ""
         for _ in range(100):
@@ -90,7 +101,9 @@ def test_missing_cwd_is_a_typed_error(sandbox: str) -> None:
 
 
 def test_kill_reaches_the_whole_group_and_session(sandbox: str) -> None:
-    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_CHILD="1")))
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_CHILD="1"))
+    )
     for _ in range(200):
         if any("trust" in line for line in session.read_snapshot(20).lines):
             break
@@ -114,7 +127,9 @@ def test_term_ignoring_process_is_killed(sandbox: str) -> None:
 
 
 def test_cursor_position_query_is_answered(sandbox: str) -> None:
-    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_QUERY="1")))
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_QUERY="1"))
+    )
     try:
         seen = ""
         deadline = time.monotonic() + 10
@@ -127,7 +142,9 @@ def test_cursor_position_query_is_answered(sandbox: str) -> None:
 
 def test_keys_are_the_allowlisted_bytes(sandbox: str) -> None:
     log = os.path.join(sandbox, "keys.log")
-    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_KEYLOG=log, FAKE_DROP="0,1,2,3")))
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_KEYLOG=log, FAKE_DROP="0,1,2,3"))
+    )
     try:
         for _ in range(200):
             if any("trust" in line for line in session.read_snapshot(20).lines):
@@ -136,7 +153,7 @@ def test_keys_are_the_allowlisted_bytes(sandbox: str) -> None:
             session.send_key(key)
             time.sleep(0.05)
         for _ in range(50):
-            if os.path.exists(log) and len(open(log).read().split()) >= 4:
+            if os.path.exists(log) and len(open(log).read().split()) >= 4:  # noqa: SIM115
                 break
             time.sleep(0.02)
         with open(log, encoding="utf-8") as handle:

@@ -57,8 +57,17 @@ def test_device_attributes_and_colour_queries_are_answered() -> None:
 # -- key-protocol and other half-parsed sequences -----------------------------------
 @pytest.mark.parametrize(
     "seq",
-    [b"\x1b[<u", b"\x1b[=1;1u", b"\x1b[>4;2m", b"\x1b[38:2:10:20:30m", b"\x1b[2 q",
-     b"\x1bP>|xterm\x1b\\", b"\x1b_Gi=1;OK\x1b\\", b"\x1b[?2026$p", b"\x1b[?u"],
+    [
+        b"\x1b[<u",
+        b"\x1b[=1;1u",
+        b"\x1b[>4;2m",
+        b"\x1b[38:2:10:20:30m",
+        b"\x1b[2 q",
+        b"\x1bP>|xterm\x1b\\",
+        b"\x1b_Gi=1;OK\x1b\\",
+        b"\x1b[?2026$p",
+        b"\x1b[?u",
+    ],
 )
 def test_sequences_never_leave_text_behind(seq: bytes) -> None:
     assert render(b"A" + seq + b"B").lines()[0] == "AB"
@@ -125,10 +134,31 @@ def test_overlong_unterminated_sequence_is_dropped_and_memory_bounded() -> None:
 
 # -- properties ---------------------------------------------------------------------------
 _fragments = st.sampled_from(
-    [b"hello", b"\r\n", b"\x1b[2J", b"\x1b[H", b"\x1b[?1049h", b"\x1b[?1049l", b"\x1b[?25l",
-     b"\x1b[1;31m", b"\x1b[0m", b"\x1b[?1m", b"\x1b[<u", b"\x1b[38:5:3m", "❯ Yes".encode(),
-     "⚠️".encode(), "漢".encode(), b"\x1b]0;title\x07", b"\x1bP1$r\x1b\\", b"\x1b[6n", b"\x1b[3;4H",
-     b"\x1b[K", b"\xff\xfe", b"\x1b", b"\x9b"]
+    [
+        b"hello",
+        b"\r\n",
+        b"\x1b[2J",
+        b"\x1b[H",
+        b"\x1b[?1049h",
+        b"\x1b[?1049l",
+        b"\x1b[?25l",
+        b"\x1b[1;31m",
+        b"\x1b[0m",
+        b"\x1b[?1m",
+        b"\x1b[<u",
+        b"\x1b[38:5:3m",
+        "❯ Yes".encode(),
+        "⚠️".encode(),
+        "漢".encode(),
+        b"\x1b]0;title\x07",
+        b"\x1bP1$r\x1b\\",
+        b"\x1b[6n",
+        b"\x1b[3;4H",
+        b"\x1b[K",
+        b"\xff\xfe",
+        b"\x1b",
+        b"\x9b",
+    ]
 )
 
 

@@ -18,6 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from workspace_trust import __version__
 from workspace_trust.coordinator import (
     ExecutionResult,
@@ -27,7 +29,11 @@ from workspace_trust.coordinator import (
 )
 from workspace_trust.domain.codes import ExecutionStatus, Provider, TrustState
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
+from workspace_trust.providers.tables import rule_table
+from workspace_trust.recorder import record_session
 from workspace_trust.strategy import ProgressEvent
 
 JSON_VERSION = "1"
@@ -64,8 +70,8 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
         return (Provider.CLAUDE,)
     out: list[Provider] = []
     for value in values:
-        for name in value.split(","):
-            name = name.strip().lower()
+        for raw in value.split(","):
+            name = raw.strip().lower()
             if not name:
                 continue
             try:
@@ -94,9 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="claude (default), codex, gemini; repeatable or comma-separated",
         )
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-        p.add_argument(
-            "--debug", action="store_true", help="debug logs; redacted screen tail on failure"
-        )
+        p.add_argument("--debug", action="store_true", help="debug logs; redacted screen tail on failure")
 
     pre = sub.add_parser("preflight", help="accept workspace trust where needed")
     common(pre)
@@ -180,8 +184,6 @@ def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
     if timeout is not None:
         if timeout <= 0:
             raise _UsageError("--timeout must be positive")
-        import attrs
-
         timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
     parallel = getattr(args, "parallel", 2)
     if parallel < 1:
@@ -203,8 +205,7 @@ def _progress(event: ProgressEvent) -> None:
     detail = f" ({event.detail})" if event.detail else ""
     status = f" {event.status.value}" if event.status else ""
     print(
-        f"workspace-trust: {event.provider.value} {event.workspace_id}: "
-        f"{event.stage.value}{status}{detail}",
+        f"workspace-trust: {event.provider.value} {event.workspace_id}: {event.stage.value}{status}{detail}",
         file=sys.stderr,
     )
 
@@ -321,24 +322,16 @@ def _status(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
     else:
         for row in rows:
-            by = (
-                f" (by {row['trusted_by']} key {row['trusted_key']})"
-                if row.get("trusted_key")
-                else ""
-            )
+            by = f" (by {row['trusted_by']} key {row['trusted_key']})" if row.get("trusted_key") else ""
             print(f"{row['provider']:7} {row['status']:10} {row['workspace']}{by}")
     return exit_code
 
 
-def _table_for(provider: str):  # type: ignore[no-untyped-def]
-    from workspace_trust.providers import tables
-
-    return tables.rule_table(Provider(provider))
+def _table_for(provider: str) -> RuleTable:
+    return rule_table(Provider(provider))
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from workspace_trust.fixtures import load_fixture, replay_engine
-
     try:
         fixture = load_fixture(args.fixture)
     except ValueError as exc:
@@ -375,9 +368,6 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from workspace_trust.fixtures import save_fixture
-    from workspace_trust.recorder import record_session
-
     cmd = list(args.cmd)
     if cmd[:1] == ["--"]:
         cmd = cmd[1:]
@@ -398,9 +388,7 @@ def _record(args: argparse.Namespace) -> int:
         duration_ms=int(args.duration * 1000),
     )
     save_fixture(out, recording.fixture)
-    print(
-        f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}"
-    )
+    print(f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}")
     for checkpoint in recording.fixture.checkpoints:
         print(f"  event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
     return ExitCode.OK

@@ -291,9 +291,7 @@ class WorkspaceTrustCoordinator:
 
         def run(task: PlannedTask) -> WorkspaceResult:
             if cancelled():
-                return base_result(
-                    task.provider, task.workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED
-                )
+                return base_result(task.provider, task.workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
             try:
                 return strategies[(task.provider, task.mode)].execute_workspace(task.workspace, ctx)
             except Exception as exc:  # the library never crashes its host

@@ -21,6 +21,7 @@ bytes are split into chunks.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -124,9 +125,7 @@ def save_fixture(path: str, fixture: Fixture) -> None:
             {"t": e.t, "out": list(e.out)} if e.out is not None else {"t": e.t, "key": e.key.value}  # type: ignore[union-attr]
             for e in fixture.events
         ],
-        "checkpoints": [
-            {"event": c.event, "rule": c.rule, "want": c.want} for c in fixture.checkpoints
-        ],
+        "checkpoints": [{"event": c.event, "rule": c.rule, "want": c.want} for c in fixture.checkpoints],
     }
     with open(base + ".input", "wb") as handle:
         handle.write(fixture.data)
@@ -154,8 +153,7 @@ def screen_verdict(table: RuleTable, lines: Sequence[str]) -> ScreenVerdict:
     for rule in table.rules:
         match = match_rule(rule, snapshot)
         if match is not None and (
-            best is None
-            or (rule.priority, match.anchor_row) > (best.rule.priority, best.anchor_row)
+            best is None or (rule.priority, match.anchor_row) > (best.rule.priority, best.anchor_row)
         ):
             best = match
     if best is None:
@@ -189,7 +187,7 @@ def render_checkpoints(
         inner = [p for p in cut_points if start < p < end]
         bounds = [start, *inner, end]
         intermediate: list[ScreenVerdict] = []
-        for a, b in zip(bounds, bounds[1:], strict=False):
+        for a, b in itertools.pairwise(bounds):
             renderer.feed(fixture.data[a:b])
             renderer.take_replies()
             if b != end:
@@ -230,9 +228,7 @@ def replay_engine(
         frame_no += 1
         snapshot = TerminalSnapshot(lines=renderer.lines(), frame=frame_no, elapsed_ms=event.t)
         decision = engine.observe(snapshot)
-        next_key = next(
-            (e.key.value for e in fixture.events[index + 1 :] if e.key is not None), None
-        )
+        next_key = next((e.key.value for e in fixture.events[index + 1 :] if e.key is not None), None)
         frames.append(
             ReplayFrame(
                 event=index,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workspace_trust.domain.codes import Provider
+from workspace_trust.providers.claude.strategy import ClaudePtyStrategy
 from workspace_trust.strategy import TrustStrategy
 
 StrategyFactory = Callable[[], TrustStrategy]
@@ -41,8 +42,6 @@ class StrategyRegistry:
 
 
 def default_registry() -> StrategyRegistry:
-    from workspace_trust.providers.claude.strategy import ClaudePtyStrategy
-
     registry = StrategyRegistry()
     registry.register(Provider.CLAUDE, "pty", ClaudePtyStrategy, default=True)
     return registry

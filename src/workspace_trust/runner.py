@@ -158,10 +158,6 @@ def run_session(
 def _budget_end(engine: DialogEngine, snapshot: TerminalSnapshot | None) -> SessionEnd:
     if engine.awaiting_success:
         return SessionEnd.TRUST_NOT_PERSISTED
-    if (
-        snapshot is not None
-        and not snapshot.is_blank
-        and engine.last_wait_reason is WaitReason.UNRECOGNISED
-    ):
+    if snapshot is not None and not snapshot.is_blank and engine.last_wait_reason is WaitReason.UNRECOGNISED:
         return SessionEnd.UNKNOWN_SCREEN
     return SessionEnd.TIMEOUT

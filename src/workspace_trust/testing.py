@@ -12,6 +12,8 @@ The library's own tests use these; they are public API.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 
 import attrs
@@ -252,8 +254,6 @@ CLI_DIR_ENV = "WORKSPACE_TRUST_CLI_DIR"
 
 
 def cli_dir() -> str:
-    import os
-
     return os.environ.get(CLI_DIR_ENV) or os.path.join(
         os.path.expanduser("~"), ".cache", "workspace-trust", "clis"
     )
@@ -261,8 +261,6 @@ def cli_dir() -> str:
 
 def installed_cli(name: str, version: str) -> str | None:
     """Path of a pinned CLI's binary, or None when it is not installed."""
-    import os
-
     path = os.path.join(cli_dir(), f"{name}-{version}", "node_modules", ".bin", name)
     return path if os.access(path, os.X_OK) else None
 
@@ -273,9 +271,6 @@ def seed_home(provider: str, home: str, *, codex_auth: bool = True) -> dict[str,
     Returns extra environment variables the provider needs. What each seed is
     for is recorded in ``docs/providers.md``.
     """
-    import json
-    import os
-
     os.makedirs(home, exist_ok=True)
     if provider == "claude":
         # Without hasCompletedOnboarding Claude shows its theme picker first.
@@ -304,8 +299,6 @@ def seed_home(provider: str, home: str, *, codex_auth: bool = True) -> dict[str,
 
 def base_env(home: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """A minimal environment for running a provider CLI with a fresh HOME."""
-    import os
-
     env = {
         "HOME": home,
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),

@@ -27,15 +27,11 @@ LOCK_POLL_MS = 25
 
 def default_lock_dir() -> str:
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return os.path.join(
-        base, f"workspace-trust-locks-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    )
+    return os.path.join(base, f"workspace-trust-locks-{os.getuid() if hasattr(os, 'getuid') else 0}")
 
 
 class WorkspaceLocks(LockPort):
-    def __init__(
-        self, clock: Clock, lock_dir: str | None = None, *, use_files: bool = True
-    ) -> None:
+    def __init__(self, clock: Clock, lock_dir: str | None = None, *, use_files: bool = True) -> None:
         self._clock = clock
         self._dir = lock_dir or default_lock_dir()
         self._use_files = use_files

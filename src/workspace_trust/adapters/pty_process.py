@@ -64,9 +64,7 @@ def resolve_binary(command: str, env: Mapping[str, str]) -> str:
 class PtyProcessSpawner(PtySpawner):
     def __init__(self, clock: Clock | None = None, term_grace_ms: int | None = None) -> None:
         self._clock = clock or SystemClock()
-        self._term_grace_ms = (
-            term_grace_ms if term_grace_ms is not None else DEFAULT_TIMING.term_grace_ms
-        )
+        self._term_grace_ms = term_grace_ms if term_grace_ms is not None else DEFAULT_TIMING.term_grace_ms
 
     def spawn(self, spec: SpawnSpec) -> PtySession:
         env = dict(spec.env)

@@ -279,9 +279,7 @@ class DialogEngine:
         self, snapshot: TerminalSnapshot, reason: WaitReason, rule: DialogRule | None = None
     ) -> Decision:
         self._last_wait = reason
-        return Decision(
-            Action.WAIT, snapshot.frame, rule_id=rule.id if rule else None, wait_reason=reason
-        )
+        return Decision(Action.WAIT, snapshot.frame, rule_id=rule.id if rule else None, wait_reason=reason)
 
     def _finish(
         self,
@@ -292,8 +290,6 @@ class DialogEngine:
     ) -> Decision:
         if key is not None:
             self._keys.append(key)
-        decision = Decision(
-            Action.FINISH, snapshot.frame, key=key, rule_id=rule.id, finish_reason=reason
-        )
+        decision = Decision(Action.FINISH, snapshot.frame, key=key, rule_id=rule.id, finish_reason=reason)
         self._finished = decision
         return decision

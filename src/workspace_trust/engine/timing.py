@@ -17,16 +17,20 @@ class EngineTiming:
     poll_ms: int = 15
 
     #: A dialog must have been on screen this long before the first key.
-    #: Claude Code 2.1.278-2.1.281 dropped keys sent right after first paint and
-    #: re-rendered ~100-200 ms later, snapping the cursor back (public reports);
-    #: on 2.1.330 the first paint is final. 120 ms keeps the reaction fast while
-    #: riding out the common first-paint re-render; the closed loop below
-    #: catches a later snap-back.
-    first_paint_settle_ms: int = 120
+    #: Claude Code 2.1.330 drops a key sent too soon after the trust dialog's
+    #: first paint, with nothing on screen to show it (raw mode is set long
+    #: before): measured here, a first Down sent 120 ms after paint was lost
+    #: in 6 of 12 runs, at 170/200/230/250 ms in none of 15/15/15/12. Public
+    #: reports for 2.1.278-2.1.281 describe the same drop plus a re-render
+    #: 100-200 ms after paint. 220 ms keeps a margin for slower machines; the
+    #: closed loop still catches a drop or a snap-back that comes later.
+    first_paint_settle_ms: int = 220
 
     #: After a move key, how long to wait for the cursor to move before the key
     #: is taken as dropped and may be sent again (counted against the cap).
-    key_echo_timeout_ms: int = 600
+    #: Claude 2.1.330 redraws the moved cursor within ~10 ms; 300 ms leaves
+    #: room for a loaded machine while keeping the cost of a real drop small.
+    key_echo_timeout_ms: int = 300
 
     #: Enter is pressed only when the cursor has been seen on the target row on
     #: two frames read after the last key, spanning at least this long.

@@ -76,9 +76,7 @@ class ClaudeStateProbe(StateProbe):
             return Diagnostic(code, message, Provider.CLAUDE, workspace.id)
 
         if self.path is None:
-            return diag(
-                Code.STATE_FILE_MISSING, "no HOME or CLAUDE_CONFIG_DIR to find .claude.json"
-            )
+            return diag(Code.STATE_FILE_MISSING, "no HOME or CLAUDE_CONFIG_DIR to find .claude.json")
         last_error = ""
         for attempt in range(PARSE_RETRIES):
             try:
@@ -92,18 +90,14 @@ class ClaudeStateProbe(StateProbe):
             if cached is not None and cached.stamp == stamp:
                 return cached
             if st.st_size > MAX_STATE_BYTES:
-                return diag(
-                    Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes"
-                )
+                return diag(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
             try:
                 with open(self.path, "rb") as handle:
                     data = handle.read(MAX_STATE_BYTES + 1)
             except OSError as exc:
                 return diag(Code.STATE_FILE_UNREADABLE, f"cannot read state file: {exc.strerror}")
             if len(data) > MAX_STATE_BYTES:
-                return diag(
-                    Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes"
-                )
+                return diag(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
             try:
                 accepted = _accepted_projects(data)
             except ValueError as exc:

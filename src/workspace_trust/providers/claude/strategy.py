@@ -227,9 +227,7 @@ class ClaudePtyStrategy(TrustStrategy):
         )
         return result
 
-    def _execute(
-        self, workspace: Workspace, ctx: ExecutionContext, started: int
-    ) -> WorkspaceResult:
+    def _execute(self, workspace: Workspace, ctx: ExecutionContext, started: int) -> WorkspaceResult:
         P = Provider.CLAUDE
         blocked = guard_result(P, workspace)
         if blocked is not None:
@@ -238,12 +236,9 @@ class ClaudePtyStrategy(TrustStrategy):
         probe = self._probe_for(env)
         before = probe.read_trust(workspace)
         if before.trusted:
-            return base_result(
-                P, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key
-            )
+            return base_result(P, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
         if any(
-            d.code
-            in (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
+            d.code in (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
             for d in before.diagnostics
         ):
             # Success could never be verified; do not start a process.
@@ -278,9 +273,7 @@ class ClaudePtyStrategy(TrustStrategy):
                 result = self._run_pty(workspace, ctx, env, probe)
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
-            return base_result(
-                P, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc)
-            )
+            return base_result(P, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
         except CancelledError:
             return base_result(P, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
@@ -299,7 +292,7 @@ class ClaudePtyStrategy(TrustStrategy):
                 P, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc)
             )
 
-        mcp_dir = tempfile.mkdtemp(prefix="workspace-trust-", dir=ctx.temp_dir)
+        mcp_dir = tempfile.mkdtemp(prefix="workspace-trust-mcp-", dir=ctx.temp_dir)
         session: PtySession | None = None
         try:
             mcp_path = os.path.join(mcp_dir, "empty-mcp.json")
@@ -321,9 +314,7 @@ class ClaudePtyStrategy(TrustStrategy):
             if ctx.is_cancelled():
                 return base_result(P, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
             try:
-                session = ctx.spawner.spawn(
-                    SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env)
-                )
+                session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
             except BinaryMissingError as exc:
                 return base_result(
                     P,
@@ -333,9 +324,7 @@ class ClaudePtyStrategy(TrustStrategy):
                     str(exc),
                 )
             except PtyUnavailableError as exc:
-                return base_result(
-                    P, workspace, WorkspaceStatus.SOFT_FAILED, Code.PTY_UNAVAILABLE, str(exc)
-                )
+                return base_result(P, workspace, WorkspaceStatus.SOFT_FAILED, Code.PTY_UNAVAILABLE, str(exc))
             ctx.progress(ProgressEvent(P, workspace.id, ProgressStage.SPAWNED))
             engine = DialogEngine(CLAUDE_RULES, ctx.timing)
             outcome = run_session(
@@ -429,9 +418,7 @@ _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
 }
 
 
-def _map_outcome(
-    workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext
-) -> WorkspaceResult:
+def _map_outcome(workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
     status, code, message = _END_TO_STATUS[outcome.end]
     raw_tail = None
     if (
@@ -442,9 +429,7 @@ def _map_outcome(
         raw_tail = outcome.last_snapshot.text
     probe_diags = outcome.probe.diagnostics if outcome.probe else ()
     trusted_key = (
-        outcome.probe.trusted_key
-        if outcome.probe and outcome.probe.state is TrustState.TRUSTED
-        else None
+        outcome.probe.trusted_key if outcome.probe and outcome.probe.state is TrustState.TRUSTED else None
     )
     return base_result(
         Provider.CLAUDE,

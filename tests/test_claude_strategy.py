@@ -1,0 +1,314 @@
+"""The Claude strategy end to end through the coordinator, in a real PTY,
+against the fake TUI program posing as ``claude``."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import attrs
+import pytest
+
+from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
+from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.providers.claude.strategy import build_protected_command, preflight_env
+from workspace_trust.testing import FakeLocks
+
+FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
+
+
+def seeded_home(sandbox: str) -> str:
+    home = os.path.join(sandbox, "home")
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    return home
+
+
+def project(sandbox: str, name: str = "project") -> str:
+    path = os.path.join(sandbox, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def request(home: str, dirs: list[str], budget_ms: int = 15000, **env: str) -> WorkspaceTrustRequest:
+    """FAKE_* settings go to $HOME/fake_tui.env: the preflight strips unknown variables."""
+    fake = {k: v for k, v in env.items() if k.startswith("FAKE_")}
+    with open(os.path.join(home, "fake_tui.env"), "w", encoding="utf-8") as handle:
+        handle.writelines(f"{k}={v}\n" for k, v in fake.items())
+    rest = {k: v for k, v in env.items() if k not in fake}
+    return WorkspaceTrustRequest(
+        workspaces=tuple(WorkspaceSpec(d) for d in dirs),
+        env={"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color", **rest},
+        binaries={Provider.CLAUDE: FAKE},
+        timing=attrs.evolve(DEFAULT_TIMING, total_budget_ms=budget_ms),
+    )
+
+
+def run(req: WorkspaceTrustRequest, coordinator: WorkspaceTrustCoordinator | None = None, **kw):  # type: ignore[no-untyped-def]
+    coordinator = coordinator or WorkspaceTrustCoordinator(use_file_locks=False)
+    return coordinator.execute(coordinator.plan_full(req), **kw)
+
+
+def trusted_keys(home: str) -> dict[str, bool]:
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        return {k: v.get("hasTrustDialogAccepted") for k, v in json.load(handle).get("projects", {}).items()}
+
+
+def test_fresh_folder_accepted_then_second_run_starts_nothing(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    first = run(request(home, [ws]))
+    (r,) = first.results
+    assert first.status is ExecutionStatus.OK
+    assert r.status is WorkspaceStatus.ACCEPTED and r.pty_spawned
+    assert r.keys == (Key.DOWN, Key.ENTER)
+    assert r.dialogs[0] == "claude.workspace_trust"
+    assert r.trusted_key == ws
+    assert trusted_keys(home) == {ws: True}
+    second = run(request(home, [ws]))
+    (r2,) = second.results
+    assert r2.status is WorkspaceStatus.ALREADY_TRUSTED
+    assert not r2.pty_spawned and r2.keys == ()
+
+
+def test_yes_first_layout_needs_only_enter(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    (r,) = run(request(home, [ws], FAKE_LAYOUT="yes-first")).results
+    assert r.status is WorkspaceStatus.ACCEPTED and r.keys == (Key.ENTER,)
+
+
+def test_snap_back_dropped_keys_and_late_dialog(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    (r,) = run(request(home, [ws], FAKE_SNAP_BACK="1", FAKE_DROP="0", FAKE_DELAY_MS="700")).results
+    assert r.status is WorkspaceStatus.ACCEPTED
+    assert r.keys[-1] is Key.ENTER and r.keys.count(Key.ENTER) == 1
+    assert trusted_keys(home) == {ws: True}
+
+
+def test_slow_persistence_is_waited_for(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    (r,) = run(request(home, [ws], FAKE_PERSIST_MS="1500")).results
+    assert r.status is WorkspaceStatus.ACCEPTED
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "code"),
+    [
+        ("theme", WorkspaceStatus.BLOCKED, Code.PROVIDER_SETUP_REQUIRED),
+        ("unknown", WorkspaceStatus.SOFT_FAILED, Code.UNKNOWN_SCREEN),
+        ("exit", WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_EXITED),
+        ("silent", WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT),
+    ],
+)
+def test_failure_outcomes_send_no_key(sandbox: str, mode: str, status: WorkspaceStatus, code: Code) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    log = os.path.join(sandbox, "keys.log")
+    (r,) = run(request(home, [ws], budget_ms=2500, FAKE_MODE=mode, FAKE_KEYLOG=log)).results
+    assert (r.status, r.code) == (status, code)
+    assert r.keys == ()
+    assert not os.path.exists(log)
+
+
+def test_home_and_root_are_blocked_without_a_process(sandbox: str) -> None:
+    home = seeded_home(sandbox)
+    result = run(request(home, [home, "/"]))
+    codes = {r.workspace: (r.status, r.code, r.pty_spawned) for r in result.results}
+    assert codes[home] == (WorkspaceStatus.BLOCKED, Code.NOT_PERSISTABLE_HOME, False)
+    assert codes["/"] == (WorkspaceStatus.BLOCKED, Code.NOT_PERSISTABLE_ROOT, False)
+    assert result.status is ExecutionStatus.BLOCKED
+
+
+def test_missing_workspace_and_missing_binary(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    (missing,) = run(request(home, [os.path.join(sandbox, "nope")])).results
+    assert missing.code is Code.WORKSPACE_MISSING and not missing.pty_spawned
+    req = attrs.evolve(request(home, [ws]), binaries={Provider.CLAUDE: os.path.join(sandbox, "no-claude")})
+    (nobin,) = run(req).results
+    assert (nobin.status, nobin.code) == (WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING)
+
+
+def test_binary_found_on_child_path_and_env_variable(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    bindir = os.path.join(sandbox, "bin")
+    os.makedirs(bindir)
+    os.symlink(FAKE, os.path.join(bindir, "claude"))
+    req = attrs.evolve(request(home, [ws]), binaries={})
+    req = attrs.evolve(req, env={**req.env, "PATH": bindir + os.pathsep + os.environ["PATH"]})
+    (r,) = run(req).results
+    assert r.status is WorkspaceStatus.ACCEPTED
+    ws2 = project(sandbox, "second")
+    req2 = attrs.evolve(
+        req,
+        workspaces=(WorkspaceSpec(ws2),),
+        env={**req.env, "PATH": "/usr/bin:/bin", "WORKSPACE_TRUST_CLAUDE_BIN": FAKE},
+    )
+    (r2,) = run(req2).results
+    assert r2.status is WorkspaceStatus.ACCEPTED
+
+
+def test_unprotected_claude_soft_fails_unless_allowed(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    (r,) = run(request(home, [ws], FAKE_HELP="old")).results
+    assert (r.status, r.code, r.pty_spawned) == (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.PREFLIGHT_UNPROTECTED,
+        False,
+    )
+    allowed = attrs.evolve(request(home, [ws], FAKE_HELP="old"), allow_unprotected_claude=True)
+    (r2,) = run(allowed).results
+    assert r2.status is WorkspaceStatus.ACCEPTED
+    assert Code.PREFLIGHT_UNPROTECTED in {d.code for d in r2.diagnostics}
+
+
+def test_protected_command_shape() -> None:
+    help_text = "--bare --mcp-config --strict-mcp-config --setting-sources --settings --tools"
+    cmd = build_protected_command("/bin/claude", help_text, "/tmp/m.json", allow_unprotected=False)
+    assert cmd is not None and cmd.protected
+    assert cmd.argv == (
+        "/bin/claude",
+        "--bare",
+        "--strict-mcp-config",
+        "--mcp-config",
+        "/tmp/m.json",
+        "--setting-sources",
+        "user",
+        "--settings",
+        '{"disableAllHooks":true}',
+        "--tools",
+        "",
+    )
+    for forbidden in ("-p", "--print", "doctor", "--dangerously-skip-permissions", "-c"):
+        assert forbidden not in cmd.argv
+    no_bare = build_protected_command(
+        "/bin/claude", help_text.replace("--bare ", ""), "/m", allow_unprotected=False
+    )
+    assert no_bare is not None and "--bare" not in no_bare.argv
+    assert build_protected_command("/bin/claude", "--bare", "/m", allow_unprotected=False) is None
+
+
+def test_preflight_env_keeps_essentials_and_strips_runtime() -> None:
+    host = {
+        "HOME": "/h",
+        "PATH": "/p",
+        "CLAUDE_CONFIG_DIR": "/c",
+        "CLAUDECODE": "1",
+        "SECRET_TOKEN": "x",
+        "CLAUDE_TEAM_CONTROL_URL": "http://x",
+        "MY_RUNTIME": "1",
+        "TERM": "dumb",
+    }
+    env = preflight_env(host, ("MY_RUNTIME",))
+    assert env["HOME"] == "/h" and env["PATH"] == "/p" and env["CLAUDE_CONFIG_DIR"] == "/c"
+    for gone in ("CLAUDECODE", "SECRET_TOKEN", "CLAUDE_TEAM_CONTROL_URL", "MY_RUNTIME"):
+        assert gone not in env
+    assert env["TERM"] == "xterm-256color"
+    assert "CLAUDE_CONFIG_DIR" not in preflight_env({"HOME": "/h"})
+
+
+def test_custom_config_dir_is_where_trust_is_read(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    config = os.path.join(sandbox, "cfg")
+    os.makedirs(config)
+    with open(os.path.join(config, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    (r,) = run(request(home, [ws], CLAUDE_CONFIG_DIR=config)).results
+    assert r.status is WorkspaceStatus.ACCEPTED
+    assert trusted_keys(config) == {ws: True}
+    assert trusted_keys(home) == {}
+
+
+def test_corrupt_state_file_soft_fails_without_a_process(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        handle.write("{not json")
+    (r,) = run(request(home, [ws])).results
+    assert (r.status, r.code, r.pty_spawned) == (WorkspaceStatus.SOFT_FAILED, Code.STATE_FILE_CORRUPT, False)
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert handle.read() == "{not json"  # never touched
+
+
+def test_lock_timeout_is_a_soft_failure(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks(always_timeout=True))
+    (r,) = run(request(home, [ws]), coordinator).results
+    assert (r.status, r.code, r.pty_spawned) == (WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, False)
+
+
+def test_cancellation_kills_and_reports_cancelled(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    flag = threading.Event()
+    timer = threading.Timer(0.5, flag.set)
+    timer.start()
+    result = run(request(home, [ws], FAKE_MODE="silent"), is_cancelled=flag.is_set)
+    timer.cancel()
+    (r,) = result.results
+    assert result.status is ExecutionStatus.CANCELLED
+    assert (r.status, r.code) == (WorkspaceStatus.CANCELLED, Code.CANCELLED)
+
+
+def test_dispose_kills_running_sessions(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
+    plan = coordinator.plan_full(request(home, [ws], FAKE_MODE="silent"))
+    out: list[object] = []
+    worker = threading.Thread(target=lambda: out.append(coordinator.execute(plan)))
+    worker.start()
+    time.sleep(0.8)
+    killed = coordinator.dispose()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert killed == 1
+    assert out and out[0].status is ExecutionStatus.CANCELLED  # type: ignore[attr-defined]
+
+
+def test_no_temp_files_left(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    tmp = os.path.join(sandbox, "tmp")
+    os.makedirs(tmp)
+    req = request(home, [ws], TMPDIR=tmp)
+    import tempfile
+
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-mcp-*")))
+    run(req)
+    run(
+        request(home, [project(sandbox, "b")], FAKE_MODE="unknown"),
+    )
+    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-mcp-*")))
+    assert after - before == set()
+
+
+def test_parallel_workspaces_and_dedupe(sandbox: str) -> None:
+    home = seeded_home(sandbox)
+    dirs = [project(sandbox, f"p{i}") for i in range(3)]
+    result = run(request(home, [*dirs, dirs[0] + "/", dirs[1]]))
+    assert len(result.results) == 3
+    assert {r.status for r in result.results} == {WorkspaceStatus.ACCEPTED}
+    assert trusted_keys(home) == dict.fromkeys(dirs, True)
+
+
+def test_two_processes_on_one_folder_spawn_one_pty(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    request(home, [ws], FAKE_PERSIST_MS="800")
+    env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"}
+    cmd = [sys.executable, "-m", "workspace_trust", "preflight", ws, "--json", "--claude-bin", FAKE]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    docs = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
+    statuses = sorted(d["results"][0]["status"] for d in docs)
+    assert statuses == ["accepted", "already_trusted_after_wait"]
+    assert sum(d["results"][0]["pty_spawned"] for d in docs) == 1
+
+
+def test_plan_full_starts_nothing_and_writes_nothing(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    before = sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    plan = coordinator.plan_full(request(home, [ws, home]))
+    assert len(plan.tasks) == 2
+    assert (sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns) == before
+    assert coordinator._locks.held == []  # type: ignore[attr-defined]
