@@ -114,7 +114,8 @@ def test_claude_trust_selected_by_label_in_both_layouts(new_layout: bool) -> Non
     assert state.trusted
     expected = [Key.DOWN, Key.ENTER] if new_layout else [Key.ENTER]
     assert tui.keys == expected
-    assert outcome.matched_rule_ids[0] == "claude.workspace_trust"
+    expected_rule = "claude.workspace_trust" if new_layout else "claude.workspace_trust.numbered"
+    assert outcome.matched_rule_ids[0] == expected_rule
 
 
 def test_bare_enter_is_never_sent_on_no_first_layout() -> None:
@@ -148,7 +149,7 @@ def test_wraparound_is_followed_closed_loop() -> None:
         "main": FakeScreen(lines=("? for shortcuts",)),
     }
     rule = attrs.evolve(
-        CLAUDE_RULES.rules[3],
+        next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust"),
         options=(
             OptionLabel("Yes, I trust this folder"),
             OptionLabel("Maybe later"),

@@ -25,6 +25,11 @@ pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
 VERSIONS = ["2.1.119", "2.1.197", "2.1.330"]
 #: 2.1.283+ preselects "No, exit": one Down is needed before Enter.
+RULE = {
+    "2.1.119": "claude.workspace_trust.numbered",
+    "2.1.197": "claude.workspace_trust.numbered",
+    "2.1.330": "claude.workspace_trust",
+}
 KEYS = {"2.1.119": ["enter"], "2.1.197": ["enter"], "2.1.330": ["down", "enter"]}
 
 
@@ -90,7 +95,7 @@ def test_fresh_folder_accepted_then_second_run_is_a_no_op(claude: tuple[str, str
     assert keys[0] == KEYS[version][0]
     assert keys[-1] == "enter" and keys.count("enter") == 1
     assert set(keys[:-1]) <= set(KEYS[version][:-1])
-    assert result["dialogs"][0] == "claude.workspace_trust"
+    assert result["dialogs"][0] == RULE[version]
     assert result["trusted_key"] == ws
     assert projects(home)[ws] is True
     assert_nothing_left(sandbox)

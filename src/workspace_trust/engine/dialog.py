@@ -218,7 +218,8 @@ class DialogEngine:
             return self._wait(snapshot, WaitReason.CONFIRMED, rule)
         if confirms > 0 and now - self._last_confirm_ms[rule.id] < timing.enter_retry_ms:
             return self._wait(snapshot, WaitReason.CONFIRMED, rule)
-        if now - active.first_seen_ms < timing.first_paint_settle_ms:
+        settle = timing.first_paint_settle_ms if rule.settle_ms is None else rule.settle_ms
+        if now - active.first_seen_ms < settle:
             return self._wait(snapshot, WaitReason.SETTLING, rule)
 
         targets = tuple(row for row in match.rows_for(rule.select) if not row.forbidden)

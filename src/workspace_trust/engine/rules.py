@@ -109,6 +109,9 @@ class DialogRule:
     retry: RetryPolicy = RetryPolicy.ONCE
     priority: int = 0
     abort_key: Key | None = None
+    #: How long this dialog must be on screen before the first key, when it
+    #: differs from ``EngineTiming.first_paint_settle_ms`` (measured per CLI).
+    settle_ms: int | None = None
     #: CLI versions whose recorded screens this rule was written against.
     seen_on: tuple[str, ...] = ()
     note: str = ""

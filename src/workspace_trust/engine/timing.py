@@ -34,7 +34,7 @@ class EngineTiming:
 
     #: Enter is pressed only when the cursor has been seen on the target row on
     #: two frames read after the last key, spanning at least this long.
-    confirm_stable_ms: int = 40
+    confirm_stable_ms: int = 25
 
     #: Most Up/Down presses for one dialog before the engine gives up (no Enter).
     max_moves_per_phase: int = 6

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.paths import PathError, Workspace, claude_config_key, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
@@ -58,7 +59,10 @@ class ClaudeStateProbe(StateProbe):
 
     def __init__(self, path: str | None, clock: Clock | None = None) -> None:
         self.path = path
-        self._clock = clock
+        # Claude Code truncates and rewrites .claude.json in place (not an
+        # atomic rename; anthropics/claude-code#2593, #29158), so a read can
+        # land mid-write: retries wait a little between attempts.
+        self._clock = clock or SystemClock()
         self._cache: _Loaded | None = None
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
@@ -103,7 +107,7 @@ class ClaudeStateProbe(StateProbe):
             except ValueError as exc:
                 # Possibly caught mid-write: Claude rewrites the whole file.
                 last_error = str(exc)
-                if self._clock is not None and attempt + 1 < PARSE_RETRIES:
+                if attempt + 1 < PARSE_RETRIES:
                     self._clock.sleep_ms(PARSE_RETRY_MS)
                 continue
             loaded = _Loaded(stamp=stamp, accepted=accepted)

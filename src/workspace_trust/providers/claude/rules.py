@@ -46,6 +46,22 @@ CLAUDE_RULES = RuleTable(
             "choosing a session to resume is never ours to do.",
         ),
         DialogRule(
+            id="claude.workspace_trust.numbered",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Quick safety check", "1. Yes, I trust this folder"),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(YES_TRUST, NO_EXIT),
+            select=YES_TRUST,
+            never_select=(NO_EXIT,),
+            retry=RetryPolicy.TYPED_RETRY,
+            priority=1,
+            # 2.1.197 took Enter sent on the first painted frame in 10 of 10
+            # runs; the two-frame confirmation is the only wait it needs.
+            settle_ms=0,
+            seen_on=("2.1.119", "2.1.197"),
+            note="Numbered, Yes first and preselected.",
+        ),
+        DialogRule(
             id="claude.workspace_trust",
             phase=Phase.WORKSPACE_TRUST,
             required=("Quick safety check", "trust this folder"),
@@ -54,9 +70,13 @@ CLAUDE_RULES = RuleTable(
             select=YES_TRUST,
             never_select=(NO_EXIT,),
             retry=RetryPolicy.TYPED_RETRY,
-            seen_on=("2.1.119", "2.1.197", "2.1.330"),
-            note="2.1.119/2.1.197: numbered, Yes first and preselected. "
-            "2.1.283+: unnumbered, No first and preselected; a bare Enter exits.",
+            # 2.1.330 loses keys for ~140 ms after the dialog's first paint (its
+            # main thread wakes at paint+138..139 ms; a Down at +120 ms was lost
+            # in 6/12 runs, at +170..250 ms in 0/57). 190 ms keeps ~50 ms margin.
+            settle_ms=190,
+            seen_on=("2.1.330",),
+            note="2.1.283+: unnumbered, No first and preselected; a bare Enter exits. "
+            "Also matches layouts not seen yet, with the conservative settle.",
         ),
         DialogRule(
             id="claude.bypass_permissions",
