@@ -27,7 +27,6 @@ import tempfile
 import time
 from typing import Any
 
-
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader

@@ -1,0 +1,130 @@
+"""The command line contract: one JSON object on stdout, logs on stderr, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from workspace_trust.cli import ExitCode, main
+
+FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
+RESULT_KEYS = {
+    "provider", "workspace_id", "workspace", "real_path", "status", "code", "trusted_key",
+    "pty_spawned", "dialogs", "keys", "elapsed_ms", "lock_wait_ms",
+}
+
+
+def cli(args: list[str], home: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color", **env}
+    return subprocess.run([sys.executable, "-m", "workspace_trust", *args], env=full_env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def seeded(sandbox: str, fake_settings: str = "") -> tuple[str, str]:
+    home = os.path.join(sandbox, "home")
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(home)
+    os.makedirs(ws)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    with open(os.path.join(home, "fake_tui.env"), "w", encoding="utf-8") as handle:
+        handle.write(fake_settings)
+    return home, ws
+
+
+def test_exit_codes_are_documented_values() -> None:
+    assert {e.name: e.value for e in ExitCode} == {
+        "OK": 0, "SOFT_FAILED": 1, "USAGE": 2, "BLOCKED": 3, "CANCELLED": 130}
+
+
+def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert "workspace-trust" in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    assert "preflight" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [[], ["preflight"], ["bogus"], ["preflight", "/x", "--provider", "nope"],
+                                  ["preflight", "/x", "--timeout", "-1"]])
+def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(args) == ExitCode.USAGE
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_preflight_accepted_json_contract_and_exit_code(sandbox: str, as_json: bool) -> None:
+    home, ws = seeded(sandbox)
+    args = ["preflight", ws, "--claude-bin", FAKE] + (["--json"] if as_json else [])
+    proc = cli(args, home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    if as_json:
+        doc = json.loads(proc.stdout)
+        assert proc.stdout.count("\n") == 1
+        assert doc["version"] == "1" and doc["command"] == "preflight" and doc["status"] == "ok"
+        (result,) = doc["results"]
+        assert set(result) == RESULT_KEYS
+        assert result["status"] == "accepted" and result["keys"] == ["down", "enter"]
+        assert doc["diagnostics"] == []
+    else:
+        assert "accepted" in proc.stdout
+    assert "workspace-trust:" in proc.stderr  # progress goes to stderr
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_blocked_exit_code_is_the_same_with_and_without_json(sandbox: str, as_json: bool) -> None:
+    home, _ = seeded(sandbox)
+    proc = cli(["preflight", home, "--claude-bin", FAKE] + (["--json"] if as_json else []), home)
+    assert proc.returncode == ExitCode.BLOCKED
+    if as_json:
+        doc = json.loads(proc.stdout)
+        assert doc["results"][0]["code"] == "workspace_trust_not_persistable_home"
+        assert doc["diagnostics"][0]["code"] == "workspace_trust_not_persistable_home"
+
+
+def test_soft_failure_exit_1_and_debug_tail(sandbox: str) -> None:
+    home, ws = seeded(sandbox, "FAKE_MODE=unknown\n")
+    proc = cli(["preflight", ws, "--claude-bin", FAKE, "--json", "--timeout", "2", "--debug"], home)
+    assert proc.returncode == ExitCode.SOFT_FAILED
+    result = json.loads(proc.stdout)["results"][0]
+    assert result["code"] == "unknown_screen" and result["keys"] == []
+    assert "Something entirely new" in result["raw_tail"]
+    quiet = cli(["preflight", ws, "--claude-bin", FAKE, "--json", "--timeout", "2"], home)
+    assert "raw_tail" not in json.loads(quiet.stdout)["results"][0]
+
+
+def test_status_never_starts_a_process(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    log = os.path.join(sandbox, "keys.log")
+    proc = cli(["status", ws, "--json"], home, FAKE_KEYLOG=log)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1
+    assert doc["command"] == "status" and doc["results"][0]["status"] == "untrusted"
+    assert doc["results"][0]["pty_spawned"] is False
+    cli(["preflight", ws, "--claude-bin", FAKE], home)
+    trusted = cli(["status", ws, "--json"], home)
+    assert trusted.returncode == 0
+    assert json.loads(trusted.stdout)["results"][0]["trusted_key"] == ws
+
+
+def test_sigint_cancels_with_130_and_leaves_nothing(sandbox: str) -> None:
+    home, ws = seeded(sandbox, "FAKE_MODE=silent\n")
+    env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-m", "workspace_trust", "preflight", ws, "--json",
+                             "--claude-bin", FAKE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        from workspace_trust.adapters.processes import pids_with_path_prefix
+
+        if set(pids_with_path_prefix(FAKE)) - {proc.pid}:
+            break
+        time.sleep(0.02)
+    proc.send_signal(2)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == ExitCode.CANCELLED
+    assert json.loads(out)["results"][0]["status"] == "cancelled"
