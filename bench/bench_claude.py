@@ -39,7 +39,7 @@ from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.ports import KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.providers.claude.strategy import ClaudePtyStrategy
+from workspace_trust.providers.claude.strategy import claude_pty_strategy
 from workspace_trust.strategy import ExecutionContext
 from workspace_trust.testing import base_env, installed_cli, seed_home
 
@@ -119,7 +119,7 @@ def reaction(version: str, folders: int) -> float | None:
             env=env,
             binaries={Provider.CLAUDE: binary},
         )
-        strategy = ClaudePtyStrategy()
+        strategy = claude_pty_strategy()
         facts = LocalFileSystemFacts()
         # One warm-up: the first start in a new HOME does one-time work.
         rows: list[dict[str, Any]] = []

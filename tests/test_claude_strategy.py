@@ -274,12 +274,12 @@ def test_no_temp_files_left(sandbox: str) -> None:
     req = request(home, [ws], TMPDIR=tmp)
     import tempfile
 
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-mcp-*")))
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-scratch-*")))
     run(req)
     run(
         request(home, [project(sandbox, "b")], FAKE_MODE="unknown"),
     )
-    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-mcp-*")))
+    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-scratch-*")))
     assert after - before == set()
 
 

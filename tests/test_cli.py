@@ -13,15 +13,31 @@ from workspace_trust.cli import ExitCode, main
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 RESULT_KEYS = {
-    "provider", "workspace_id", "workspace", "real_path", "status", "code", "trusted_key",
-    "pty_spawned", "dialogs", "keys", "elapsed_ms", "lock_wait_ms",
+    "provider",
+    "workspace_id",
+    "workspace",
+    "real_path",
+    "status",
+    "code",
+    "trusted_key",
+    "pty_spawned",
+    "dialogs",
+    "keys",
+    "elapsed_ms",
+    "lock_wait_ms",
 }
 
 
 def cli(args: list[str], home: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color", **env}
-    return subprocess.run([sys.executable, "-m", "workspace_trust", *args], env=full_env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "workspace_trust", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def seeded(sandbox: str, fake_settings: str = "") -> tuple[str, str]:
@@ -38,7 +54,12 @@ def seeded(sandbox: str, fake_settings: str = "") -> tuple[str, str]:
 
 def test_exit_codes_are_documented_values() -> None:
     assert {e.name: e.value for e in ExitCode} == {
-        "OK": 0, "SOFT_FAILED": 1, "USAGE": 2, "BLOCKED": 3, "CANCELLED": 130}
+        "OK": 0,
+        "SOFT_FAILED": 1,
+        "USAGE": 2,
+        "BLOCKED": 3,
+        "CANCELLED": 130,
+    }
 
 
 def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,8 +69,16 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert "preflight" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args", [[], ["preflight"], ["bogus"], ["preflight", "/x", "--provider", "nope"],
-                                  ["preflight", "/x", "--timeout", "-1"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["preflight"],
+        ["bogus"],
+        ["preflight", "/x", "--provider", "nope"],
+        ["preflight", "/x", "--timeout", "-1"],
+    ],
+)
 def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == ExitCode.USAGE
     assert capsys.readouterr().out == ""
@@ -113,8 +142,13 @@ def test_status_never_starts_a_process(sandbox: str) -> None:
 def test_sigint_cancels_with_130_and_leaves_nothing(sandbox: str) -> None:
     home, ws = seeded(sandbox, "FAKE_MODE=silent\n")
     env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"}
-    proc = subprocess.Popen([sys.executable, "-m", "workspace_trust", "preflight", ws, "--json",
-                             "--claude-bin", FAKE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workspace_trust", "preflight", ws, "--json", "--claude-bin", FAKE],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     import time
 
     deadline = time.monotonic() + 20

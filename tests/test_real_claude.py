@@ -65,7 +65,7 @@ def projects(home: str) -> dict[str, bool]:
 def assert_nothing_left(sandbox: str) -> None:
     for root in {cli_dir(), os.path.realpath(cli_dir())}:
         assert pids_with_path_prefix(root) == (), "a Claude process is still running"
-    assert not glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-mcp-*"))
+    assert not glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-scratch-*"))
 
 
 @pytest.fixture(params=VERSIONS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workspace_trust.domain.codes import Provider
-from workspace_trust.providers.claude.strategy import ClaudePtyStrategy
+from workspace_trust.providers.claude.strategy import claude_pty_strategy
 from workspace_trust.strategy import TrustStrategy
 
 StrategyFactory = Callable[[], TrustStrategy]
@@ -43,5 +43,5 @@ class StrategyRegistry:
 
 def default_registry() -> StrategyRegistry:
     registry = StrategyRegistry()
-    registry.register(Provider.CLAUDE, "pty", ClaudePtyStrategy, default=True)
+    registry.register(Provider.CLAUDE, "pty", claude_pty_strategy, default=True)
     return registry

@@ -1,51 +1,31 @@
-"""Claude Code: accept the workspace-trust dialog in a protected PTY session.
+"""Claude Code's part of the PTY strategy: binary, protected command, environment.
 
-Flow per workspace: guard (home, roots, missing) -> probe -> lock -> re-probe ->
-resolve binary -> check protected flags -> spawn -> dialog engine until the
-state file says trusted -> kill the process group. Success is only ever read
-from ``.claude.json``; this module never writes it.
+The flow itself (probe, lock, spawn, engine, kill) is ``providers/pty_strategy.py``;
+success is only ever read from ``.claude.json``, which nothing here writes.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 
 import attrs
 
-from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.paths import Workspace
-from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
-from workspace_trust.engine.dialog import DialogEngine
-from workspace_trust.errors import (
-    BinaryMissingError,
-    CancelledError,
-    LockTimeoutError,
-    PtyUnavailableError,
-)
-from workspace_trust.ports import PtySession, SpawnSpec
+from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.results import Diagnostic
+from workspace_trust.errors import BinaryMissingError
+from workspace_trust.ports import StateProbe
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
-from workspace_trust.strategy import (
-    ExecutionContext,
-    ProgressEvent,
-    ProgressStage,
-    TrustStrategy,
-    base_result,
-    guard_result,
-)
-
-log = logging.getLogger(__name__)
+from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.runner import SessionEnd
+from workspace_trust.strategy import ExecutionContext
 
 BIN_ENV = "WORKSPACE_TRUST_CLAUDE_BIN"
 EMPTY_MCP_CONFIG: dict[str, dict[str, object]] = {"mcpServers": {}}
 PROTECTED_SETTINGS = '{"disableAllHooks":true}'
-HELP_TIMEOUT_MS = 20000
 
 #: Variables the preflight always keeps from the host environment.
 KEEP_ENV = (
@@ -192,255 +172,57 @@ def build_protected_command(
     return None
 
 
-class ClaudePtyStrategy(TrustStrategy):
+class ClaudePty(PtyProvider):
+    """Claude Code's part of the PTY strategy."""
+
     provider = Provider.CLAUDE
-    mode = "pty"
+    rules = CLAUDE_RULES
+    reads_help = True
 
-    def __init__(self) -> None:
-        self._probes: dict[str, ClaudeStateProbe] = {}
+    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
+        return ClaudeStateProbe(claude_state_path(env, env.get("HOME") or env.get("USERPROFILE")))
 
-    def _probe_for(self, env: Mapping[str, str]) -> ClaudeStateProbe:
-        path = claude_state_path(env, env.get("HOME") or env.get("USERPROFILE"))
-        key = path or ""
-        probe = self._probes.get(key)
-        if probe is None:
-            probe = ClaudeStateProbe(path)
-            self._probes[key] = probe
-        return probe
+    def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
+        return preflight_env(host_env, strip)
 
-    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
-        return self._probe_for(env).read_trust(workspace)
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
+        return resolve_claude_binary(explicit, env)
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        started = ctx.clock.monotonic_ms()
-        ctx.progress(ProgressEvent(Provider.CLAUDE, workspace.id, ProgressStage.STARTED))
-        result = self._execute(workspace, ctx, started)
-        result = attrs.evolve(result, elapsed_ms=ctx.clock.monotonic_ms() - started)
-        ctx.progress(
-            ProgressEvent(
-                Provider.CLAUDE,
-                workspace.id,
-                ProgressStage.FINISHED,
-                detail=result.code.value if result.code else "",
-                status=result.status,
-            )
+    def build_command(
+        self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
+    ) -> PtyCommand | CommandRefused:
+        mcp_path = os.path.join(scratch_dir, "empty-mcp.json")
+        with open(mcp_path, "w", encoding="utf-8") as handle:
+            json.dump(EMPTY_MCP_CONFIG, handle)
+        command = build_protected_command(
+            binary, help_text, mcp_path, allow_unprotected=ctx.allow_unprotected_claude
         )
-        return result
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext, started: int) -> WorkspaceResult:
-        P = Provider.CLAUDE
-        blocked = guard_result(P, workspace)
-        if blocked is not None:
-            return blocked
-        env = preflight_env(ctx.env, ctx.strip_env)
-        probe = self._probe_for(env)
-        before = probe.read_trust(workspace)
-        if before.trusted:
-            return base_result(P, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
-        if any(
-            d.code in (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
-            for d in before.diagnostics
-        ):
-            # Success could never be verified; do not start a process.
-            first = before.diagnostics[0]
-            return base_result(
-                P,
-                workspace,
-                WorkspaceStatus.SOFT_FAILED,
-                first.code,
-                diagnostics=before.diagnostics,
+        if command is None:
+            return CommandRefused(
+                Code.PREFLIGHT_UNPROTECTED,
+                "this Claude Code does not offer the protected preflight flags; "
+                "set allow_unprotected_claude to run it without them",
             )
-        if ctx.is_cancelled():
-            return base_result(P, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-
-        ctx.progress(ProgressEvent(P, workspace.id, ProgressStage.WAITING_FOR_LOCK))
-        lock_key = f"claude:{workspace.comparison_key}"
-        try:
-            with ctx.locks.hold(
-                lock_key, timeout_ms=ctx.lock_timeout_ms, is_cancelled=ctx.is_cancelled
-            ) as held:
-                after = probe.read_trust(workspace)
-                if after.trusted:
-                    return base_result(
-                        P,
-                        workspace,
-                        WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT,
-                        trusted_key=after.trusted_key,
-                        lock_wait_ms=held.waited_ms,
-                    )
-                if ctx.is_cancelled():
-                    return base_result(P, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-                result = self._run_pty(workspace, ctx, env, probe)
-                return attrs.evolve(result, lock_wait_ms=held.waited_ms)
-        except LockTimeoutError as exc:
-            return base_result(P, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
-        except CancelledError:
-            return base_result(P, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-
-    def _run_pty(
-        self,
-        workspace: Workspace,
-        ctx: ExecutionContext,
-        env: dict[str, str],
-        probe: ClaudeStateProbe,
-    ) -> WorkspaceResult:
-        P = Provider.CLAUDE
-        try:
-            binary = resolve_claude_binary(ctx.binaries.get(P), {**ctx.env, **env})
-        except BinaryMissingError as exc:
-            return base_result(
-                P, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc)
-            )
-
-        mcp_dir = tempfile.mkdtemp(prefix="workspace-trust-mcp-", dir=ctx.temp_dir)
-        session: PtySession | None = None
-        try:
-            mcp_path = os.path.join(mcp_dir, "empty-mcp.json")
-            with open(mcp_path, "w", encoding="utf-8") as handle:
-                json.dump(EMPTY_MCP_CONFIG, handle)
-            help_text = ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS)
-            command = build_protected_command(
-                binary, help_text, mcp_path, allow_unprotected=ctx.allow_unprotected_claude
-            )
-            if command is None:
-                return base_result(
-                    P,
-                    workspace,
-                    WorkspaceStatus.SOFT_FAILED,
+        diagnostics: tuple[Diagnostic, ...] = ()
+        if not command.protected:
+            diagnostics = (
+                Diagnostic(
                     Code.PREFLIGHT_UNPROTECTED,
-                    "this Claude Code does not offer the protected preflight flags; "
-                    "set allow_unprotected_claude to run it without them",
-                )
-            if ctx.is_cancelled():
-                return base_result(P, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-            try:
-                session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
-            except BinaryMissingError as exc:
-                return base_result(
-                    P,
-                    workspace,
-                    WorkspaceStatus.SOFT_FAILED,
-                    Code.PROVIDER_BINARY_MISSING,
-                    str(exc),
-                )
-            except PtyUnavailableError as exc:
-                return base_result(P, workspace, WorkspaceStatus.SOFT_FAILED, Code.PTY_UNAVAILABLE, str(exc))
-            ctx.progress(ProgressEvent(P, workspace.id, ProgressStage.SPAWNED))
-            engine = DialogEngine(CLAUDE_RULES, ctx.timing)
-            outcome = run_session(
-                session,
-                engine,
-                ctx.clock,
-                success=lambda: probe.read_trust(workspace),
-                is_cancelled=ctx.is_cancelled,
-                timing=ctx.timing,
+                    "ran without protected flags (explicitly allowed): " + ", ".join(command.missing_flags),
+                    Provider.CLAUDE,
+                ),
             )
-            report = session.kill()
-            session = None
-            result = _map_outcome(workspace, outcome, ctx)
-            if report.survivors:
-                result = attrs.evolve(
-                    result,
-                    diagnostics=(
-                        *result.diagnostics,
-                        Diagnostic(
-                            Code.PROCESS_LEFT_RUNNING,
-                            f"{len(report.survivors)} process(es) survived SIGKILL",
-                            P,
-                            workspace.id,
-                        ),
-                    ),
-                )
-            if not command.protected:
-                result = attrs.evolve(
-                    result,
-                    diagnostics=(
-                        *result.diagnostics,
-                        Diagnostic(
-                            Code.PREFLIGHT_UNPROTECTED,
-                            "ran without protected flags (explicitly allowed): "
-                            + ", ".join(command.missing_flags),
-                            P,
-                            workspace.id,
-                        ),
-                    ),
-                )
-            return result
-        finally:
-            if session is not None:
-                session.kill()
-            shutil.rmtree(mcp_dir, ignore_errors=True)
+        return PtyCommand(argv=command.argv, diagnostics=diagnostics)
+
+    def messages(self) -> Mapping[SessionEnd, str]:
+        return {
+            SessionEnd.SETUP_REQUIRED: "Claude Code needs its first-run setup; run `claude` once by hand",
+            SessionEnd.AUTH_REQUIRED: "Claude Code needs a login; run `claude` once by hand",
+            SessionEnd.TRUST_NOT_PERSISTED: (
+                "the trust option was confirmed but .claude.json does not record it"
+            ),
+        }
 
 
-_END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
-    SessionEnd.TRUST_PERSISTED: (WorkspaceStatus.ACCEPTED, None, ""),
-    SessionEnd.SETUP_REQUIRED: (
-        WorkspaceStatus.BLOCKED,
-        Code.PROVIDER_SETUP_REQUIRED,
-        "Claude Code needs its first-run setup; run `claude` once by hand",
-    ),
-    SessionEnd.AUTH_REQUIRED: (
-        WorkspaceStatus.BLOCKED,
-        Code.PROVIDER_AUTH_REQUIRED,
-        "Claude Code needs a login; run `claude` once by hand",
-    ),
-    SessionEnd.ABORTED: (
-        WorkspaceStatus.SOFT_FAILED,
-        Code.UNEXPECTED_DIALOG,
-        "Claude Code showed a dialog the preflight must not answer",
-    ),
-    SessionEnd.SELECTION_FAILED: (
-        WorkspaceStatus.SOFT_FAILED,
-        Code.SELECTION_FAILED,
-        "the cursor could not be brought onto the trust option; Enter was not pressed",
-    ),
-    SessionEnd.PROVIDER_EXITED: (
-        WorkspaceStatus.SOFT_FAILED,
-        Code.PROVIDER_EXITED,
-        "Claude Code exited before trust was persisted",
-    ),
-    SessionEnd.TRUST_NOT_PERSISTED: (
-        WorkspaceStatus.SOFT_FAILED,
-        Code.TRUST_NOT_PERSISTED,
-        "the trust option was confirmed but .claude.json does not record it",
-    ),
-    SessionEnd.UNKNOWN_SCREEN: (
-        WorkspaceStatus.SOFT_FAILED,
-        Code.UNKNOWN_SCREEN,
-        "Claude Code showed a screen no rule recognises",
-    ),
-    SessionEnd.TIMEOUT: (
-        WorkspaceStatus.SOFT_FAILED,
-        Code.TIMEOUT,
-        "the preflight time budget ran out",
-    ),
-    SessionEnd.CANCELLED: (WorkspaceStatus.CANCELLED, Code.CANCELLED, ""),
-}
-
-
-def _map_outcome(workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
-    status, code, message = _END_TO_STATUS[outcome.end]
-    raw_tail = None
-    if (
-        ctx.debug
-        and status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
-        and outcome.last_snapshot
-    ):
-        raw_tail = outcome.last_snapshot.text
-    probe_diags = outcome.probe.diagnostics if outcome.probe else ()
-    trusted_key = (
-        outcome.probe.trusted_key if outcome.probe and outcome.probe.state is TrustState.TRUSTED else None
-    )
-    return base_result(
-        Provider.CLAUDE,
-        workspace,
-        status,
-        code,
-        message,
-        trusted_key=trusted_key,
-        pty_spawned=True,
-        dialogs=outcome.matched_rule_ids,
-        keys=outcome.keys,
-        diagnostics=probe_diags,
-        raw_tail=raw_tail,
-    )
+def claude_pty_strategy() -> PtyTrustStrategy:
+    return PtyTrustStrategy(ClaudePty())
