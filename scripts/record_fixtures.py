@@ -1,0 +1,205 @@
+"""Record the fixture set from the pinned real CLIs, with the project's own recorder.
+
+Usage: .venv/bin/python scripts/record_fixtures.py [--provider NAME] [--version V] [--scenario S]
+
+Each scenario runs in a fresh, seeded HOME and a fresh workspace under /var/tmp
+(Codex 0.169.0 refuses its daemon under the system temp folder), drives the
+dialog engine with the provider's rules, and writes
+fixtures/snapshots/<provider>/<version>/<scenario>.{input,json}.
+Success during recording is read from the provider's state file, read-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Callable
+
+import attrs
+
+from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+from workspace_trust.domain.codes import Provider, TrustState
+from workspace_trust.domain.paths import build_workspace
+from workspace_trust.domain.results import ProbeResult
+from workspace_trust.fixtures import save_fixture
+from workspace_trust.providers.claude.probe import ClaudeStateProbe
+from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
+from workspace_trust.providers.tables import RULE_TABLES
+from workspace_trust.recorder import record_session
+from workspace_trust.testing import base_env, installed_cli, seed_home
+
+ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
+PROTECTED = (
+    "--strict-mcp-config",
+    "--setting-sources",
+    "user",
+    "--settings",
+    '{"disableAllHooks":true}',
+    "--tools",
+    "",
+)
+
+
+@attrs.frozen
+class Scenario:
+    provider: str
+    version: str
+    name: str
+    seeded: bool = True
+    git: bool = False
+    notes: str = ""
+
+
+SCENARIOS = [
+    *(
+        Scenario("claude", v, "trust-accept", notes="seeded profile, fresh folder")
+        for v in ("2.1.119", "2.1.197", "2.1.330")
+    ),
+    *(
+        Scenario("claude", v, "theme-onboarding", seeded=False, notes="empty HOME: theme picker, no keys")
+        for v in ("2.1.119", "2.1.197", "2.1.330")
+    ),
+    Scenario(
+        "claude",
+        "2.1.330",
+        "git-subfolder",
+        git=True,
+        notes="started in REPO/sub/deeper; trust lands on REPO",
+    ),
+    *(
+        Scenario("codex", v, "trust-accept", git=True, notes="auth.json with an API key, git repository")
+        for v in ("0.125.0", "0.169.0")
+    ),
+    *(
+        Scenario(
+            "codex", v, "auth-picker", seeded=False, git=True, notes="no credentials: sign-in picker, no keys"
+        )
+        for v in ("0.125.0", "0.169.0")
+    ),
+    Scenario("gemini", "0.61.0", "trust-accept", notes="folder trust enabled, API-key auth"),
+]
+
+
+def claude_command(binary: str, sandbox: str) -> tuple[str, ...]:
+    mcp = os.path.join(sandbox, "empty-mcp.json")
+    with open(mcp, "w", encoding="utf-8") as handle:
+        json.dump({"mcpServers": {}}, handle)
+    return (binary, "--bare", "--mcp-config", mcp, *PROTECTED)
+
+
+def codex_trusted(config: str, path: str) -> Callable[[], ProbeResult]:
+    def check() -> ProbeResult:
+        try:
+            with open(config, "rb") as handle:
+                doc = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError):
+            return ProbeResult(TrustState.UNTRUSTED)
+        level = doc.get("projects", {}).get(path, {}).get("trust_level")
+        return ProbeResult(TrustState.TRUSTED if level == "trusted" else TrustState.UNTRUSTED)
+
+    return check
+
+
+def gemini_trusted(trusted_file: str, path: str) -> Callable[[], ProbeResult]:
+    def check() -> ProbeResult:
+        try:
+            with open(trusted_file, encoding="utf-8") as handle:
+                doc = json.load(handle)
+        except (OSError, ValueError):
+            return ProbeResult(TrustState.UNTRUSTED)
+        return ProbeResult(TrustState.TRUSTED if doc.get(path) == "TRUST_FOLDER" else TrustState.UNTRUSTED)
+
+    return check
+
+
+def record(scenario: Scenario) -> None:
+    binary = installed_cli(scenario.provider, scenario.version)
+    if binary is None:
+        print(f"SKIP {scenario.provider} {scenario.version}: not installed (./dev clis)")
+        return
+    sandbox = tempfile.mkdtemp(prefix="wt-rec-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
+    try:
+        home = os.path.join(sandbox, "home")
+        os.makedirs(home)
+        workspace = os.path.join(sandbox, "project")
+        os.makedirs(workspace)
+        cwd = workspace
+        if scenario.git:
+            subprocess.run(["git", "init", "-q", workspace], check=True)
+        extra: dict[str, str] = {}
+        if scenario.seeded or scenario.provider == "codex":
+            extra = seed_home(scenario.provider, home, codex_auth=scenario.seeded)
+        env = base_env(home, extra)
+        if scenario.provider == "claude":
+            env.update(PREFLIGHT_ENV)
+            command = claude_command(binary, sandbox)
+            if scenario.name == "git-subfolder":
+                cwd = os.path.join(workspace, "sub", "deeper")
+                os.makedirs(cwd)
+            facts = LocalFileSystemFacts()
+            ws = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
+            probe = ClaudeStateProbe(os.path.join(home, ".claude.json"))
+
+            def success() -> ProbeResult:
+                return probe.read_trust(ws)
+        elif scenario.provider == "codex":
+            help_text = subprocess.run(
+                [binary, "--help"], env=env, capture_output=True, text=True, check=False
+            ).stdout
+            command = (binary, "--no-daemon") if "--no-daemon" in help_text else (binary,)
+            success = codex_trusted(os.path.join(extra["CODEX_HOME"], "config.toml"), workspace)
+        else:
+            command = (binary,)
+            success = gemini_trusted(os.path.join(home, ".gemini", "trustedFolders.json"), workspace)
+        recording = record_session(
+            command=command,
+            cwd=cwd,
+            env=env,
+            table=RULE_TABLES[Provider(scenario.provider)],
+            provider=scenario.provider,
+            cli_version=scenario.version,
+            scenario=scenario.name,
+            drive=True,
+            success=success,
+            duration_ms=40000,
+            notes=scenario.notes,
+        )
+        out = os.path.join(ROOT, scenario.provider, scenario.version, f"{scenario.name}.json")
+        save_fixture(out, recording.fixture)
+        outcome = recording.outcome
+        keys = [k.value for k in outcome.keys] if outcome else []
+        print(
+            f"{scenario.provider} {scenario.version} {scenario.name}: "
+            f"{outcome.end.value if outcome else '-'} keys={keys} rules={list(outcome.matched_rule_ids) if outcome else []}"
+        )
+        for checkpoint in recording.fixture.checkpoints:
+            print(f"    event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--provider")
+    parser.add_argument("--version")
+    parser.add_argument("--scenario")
+    args = parser.parse_args()
+    for scenario in SCENARIOS:
+        if args.provider and scenario.provider != args.provider:
+            continue
+        if args.version and scenario.version != args.version:
+            continue
+        if args.scenario and scenario.name != args.scenario:
+            continue
+        record(scenario)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
