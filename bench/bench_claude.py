@@ -209,9 +209,7 @@ def probes_per_second(projects: int = 5000, seconds: float = 1.0) -> float:
         cold_start = time.perf_counter()
         ClaudeStateProbe(path).read_trust(ws)
         cold = time.perf_counter() - cold_start
-        print(
-            f"probe: {rate:,.0f} probes/s against {projects} projects (cold first read {cold * 1000:.1f} ms)"
-        )
+        print(f"probe: {rate:,.0f} probes/s against {projects} projects (cold first read {cold * 1000:.1f} ms)")
         return rate
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)

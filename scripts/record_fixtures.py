@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,10 @@ PROTECTED = (
 )
 
 
+#: Shaped like an Anthropic API key, obviously fake: Claude prints part of it.
+FAKE_ANTHROPIC_KEY = "sk-ant-api03-" + "FAKE" * 23 + "-NOTAREALKEY0AA"
+
+
 @attrs.frozen
 class Scenario:
     provider: str
@@ -53,6 +58,8 @@ class Scenario:
     name: str
     seeded: bool = True
     git: bool = False
+    #: Extra environment for the CLI (fake values only: they end up on screen).
+    env: tuple[tuple[str, str], ...] = ()
     notes: str = ""
 
 
@@ -77,10 +84,21 @@ SCENARIOS = [
         for v in ("0.125.0", "0.169.0")
     ),
     *(
-        Scenario(
-            "codex", v, "auth-picker", seeded=False, git=True, notes="no credentials: sign-in picker, no keys"
-        )
+        Scenario("codex", v, "auth-picker", seeded=False, git=True, notes="no credentials: sign-in picker, no keys")
         for v in ("0.125.0", "0.169.0")
+    ),
+    Scenario(
+        "claude",
+        "2.1.330",
+        "custom-api-key",
+        env=(("ANTHROPIC_API_KEY", FAKE_ANTHROPIC_KEY),),
+        notes="seeded profile, fake ANTHROPIC_API_KEY: the custom-API-key screen follows trust",
+    ),
+    Scenario(
+        "codex",
+        "0.169.0",
+        "non-git-folder",
+        notes="auth.json with an API key, plain folder (no git): 0.169.0 shows no trust dialog",
     ),
     Scenario("gemini", "0.61.0", "trust-accept", notes="folder trust enabled, API-key auth"),
 ]
@@ -136,6 +154,7 @@ def record(scenario: Scenario) -> None:
         if scenario.seeded or scenario.provider == "codex":
             extra = seed_home(scenario.provider, home, codex_auth=scenario.seeded)
         env = base_env(home, extra)
+        env.update(dict(scenario.env))
         if scenario.provider == "claude":
             env.update(PREFLIGHT_ENV)
             command = claude_command(binary, sandbox)
@@ -149,9 +168,7 @@ def record(scenario: Scenario) -> None:
             def success() -> ProbeResult:
                 return probe.read_trust(ws)
         elif scenario.provider == "codex":
-            help_text = subprocess.run(
-                [binary, "--help"], env=env, capture_output=True, text=True, check=False
-            ).stdout
+            help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
             command = (binary, "--no-daemon") if "--no-daemon" in help_text else (binary,)
             success = codex_trusted(os.path.join(extra["CODEX_HOME"], "config.toml"), workspace)
         else:
@@ -181,7 +198,38 @@ def record(scenario: Scenario) -> None:
         for checkpoint in recording.fixture.checkpoints:
             print(f"    event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
     finally:
+        for pid, argv in leftover_processes(sandbox):
+            print(f"    LEFTOVER pid {pid}: {argv} (killed)")
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         shutil.rmtree(sandbox, ignore_errors=True)
+        if os.path.exists(sandbox):
+            print(f"    WARNING: could not remove {sandbox}")
+
+
+def leftover_processes(sandbox: str) -> list[tuple[int, str]]:
+    """Processes still running from this scenario: HOME, CODEX_HOME or cwd inside the sandbox."""
+    found: list[tuple[int, str]] = []
+    marker = sandbox.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                environ = handle.read().split(b"\0")
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                argv = handle.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        mine = cwd.startswith(sandbox) or any(
+            var.startswith((b"HOME=", b"CODEX_HOME=")) and marker in var for var in environ
+        )
+        if mine:
+            found.append((int(entry), argv))
+    return found
 
 
 def main() -> int:

@@ -18,10 +18,7 @@ def require_cli(name: str, version: str) -> str:
     """The pinned CLI's binary. Missing: a failure under ``./dev test``/CI, else a loud skip."""
     path = installed_cli(name, version)
     if path is None:
-        message = (
-            f"real CLI {name} {version} is not installed; run `./dev clis` "
-            f"(looked in $WORKSPACE_TRUST_CLI_DIR)"
-        )
+        message = f"real CLI {name} {version} is not installed; run `./dev clis` (looked in $WORKSPACE_TRUST_CLI_DIR)"
         if os.environ.get(REAL_CLIS_ENV) == "required":
             pytest.fail(message)
         pytest.skip(message)

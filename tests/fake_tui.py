@@ -148,11 +148,7 @@ def main() -> int:
         elif mode == "unknown":
             draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not"])
         yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"
-        options = (
-            ["Yes, I trust this folder", "No, exit"]
-            if yes_first
-            else ["No, exit", "Yes, I trust this folder"]
-        )
+        options = ["Yes, I trust this folder", "No, exit"] if yes_first else ["No, exit", "Yes, I trust this folder"]
         cursor = 0
         if mode == "trust":
             draw(trust_screen(options, cursor))

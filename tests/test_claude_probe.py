@@ -19,9 +19,7 @@ def write(path: str, projects: dict[str, dict[str, object]]) -> None:
 
 
 def workspace(path: str, git_root: str | None = None, real: str | None = None):  # type: ignore[no-untyped-def]
-    facts = PathFacts(
-        absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root
-    )
+    facts = PathFacts(absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root)
     return build_workspace(path, facts, HostOs.LINUX)
 
 

@@ -185,9 +185,7 @@ def test_protected_command_shape() -> None:
     )
     for forbidden in ("-p", "--print", "doctor", "--dangerously-skip-permissions", "-c"):
         assert forbidden not in cmd.argv
-    no_bare = build_protected_command(
-        "/bin/claude", help_text.replace("--bare ", ""), "/m", allow_unprotected=False
-    )
+    no_bare = build_protected_command("/bin/claude", help_text.replace("--bare ", ""), "/m", allow_unprotected=False)
     assert no_bare is not None and "--bare" not in no_bare.argv
     assert build_protected_command("/bin/claude", "--bare", "/m", allow_unprotected=False) is None
 

@@ -192,9 +192,7 @@ def test_snap_back_before_confirmation_prevents_enter() -> None:
     assert engine.observe(frame(1, 0, False)).action is Action.WAIT  # settling
     first = engine.observe(frame(2, TIMING.first_paint_settle_ms + 10, False))
     assert first.key is Key.DOWN
-    assert (
-        engine.observe(frame(3, TIMING.first_paint_settle_ms + 30, True)).action is Action.WAIT
-    )  # seen once
+    assert engine.observe(frame(3, TIMING.first_paint_settle_ms + 30, True)).action is Action.WAIT  # seen once
     snapped = engine.observe(frame(4, TIMING.first_paint_settle_ms + 50, False))  # snap-back re-render
     assert snapped.key is not Key.ENTER
     # Whatever it does next, Enter only follows two fresh frames on Yes.
@@ -416,9 +414,7 @@ def test_timing_constants_are_ordered_sensibly() -> None:
     assert t.max_moves_per_phase >= 2
 
 
-_screen_text = st.lists(
-    st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60), max_size=12
-)
+_screen_text = st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=60), max_size=12)
 
 
 @settings(max_examples=300, deadline=None)

@@ -97,9 +97,7 @@ def test_no_key_on_any_unrecognised_intermediate_frame(path: str, data: st.DataO
     for frame, cut in enumerate(cuts, start=1):
         renderer.feed(fixture.data[start:cut])
         start = cut
-        decision = engine.observe(
-            TerminalSnapshot(lines=renderer.lines(), frame=frame, elapsed_ms=frame * 50)
-        )
+        decision = engine.observe(TerminalSnapshot(lines=renderer.lines(), frame=frame, elapsed_ms=frame * 50))
         if decision.rule_id is None:
             assert decision.action is Action.WAIT and decision.key is None
 

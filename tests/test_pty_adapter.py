@@ -43,9 +43,7 @@ def test_conformance_real_adapter(sandbox: str) -> None:
 
 
 def test_conformance_fake() -> None:
-    tui = FakeTui(
-        screens={"s": FakeScreen(lines=("Yes, I trust this folder",), options=("a", "b"))}, current="s"
-    )
+    tui = FakeTui(screens={"s": FakeScreen(lines=("Yes, I trust this folder",), options=("a", "b"))}, current="s")
     check_pty_port(
         lambda: FakePtySession(tui, FakeClock(), SpawnSpec(argv=("x",), cwd="/", env={})),
         expect_text="Yes, I trust this folder",
@@ -73,9 +71,7 @@ def test_adapter_resolves_against_child_path(sandbox: str) -> None:
     bindir = os.path.join(sandbox, "bin")
     os.mkdir(bindir)
     _script(bindir, "only-on-child-path", "echo found-it; sleep 30")
-    assert resolve_binary("only-on-child-path", {"PATH": bindir}) == os.path.join(
-        bindir, "only-on-child-path"
-    )
+    assert resolve_binary("only-on-child-path", {"PATH": bindir}) == os.path.join(bindir, "only-on-child-path")
     session = PtyProcessSpawner().spawn(
         SpawnSpec(argv=("only-on-child-path",), cwd=sandbox, env={"PATH": bindir + ":/bin:/usr/bin"})
     )
@@ -101,9 +97,7 @@ def test_missing_cwd_is_a_typed_error(sandbox: str) -> None:
 
 
 def test_kill_reaches_the_whole_group_and_session(sandbox: str) -> None:
-    session = PtyProcessSpawner().spawn(
-        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_CHILD="1"))
-    )
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_CHILD="1")))
     for _ in range(200):
         if any("trust" in line for line in session.read_snapshot(20).lines):
             break
@@ -127,9 +121,7 @@ def test_term_ignoring_process_is_killed(sandbox: str) -> None:
 
 
 def test_cursor_position_query_is_answered(sandbox: str) -> None:
-    session = PtyProcessSpawner().spawn(
-        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_QUERY="1"))
-    )
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_QUERY="1")))
     try:
         seen = ""
         deadline = time.monotonic() + 10

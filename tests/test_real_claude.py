@@ -158,8 +158,7 @@ def test_two_processes_on_one_fresh_folder_start_one_pty(claude: tuple[str, str]
     os.makedirs(ws)
     cmd = [sys.executable, "-m", "workspace_trust", "preflight", ws, "--json", "--claude-bin", binary]
     procs = [
-        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
+        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
     ]
     docs = [json.loads(p.communicate(timeout=180)[0]) for p in procs]
     results = [d["results"][0] for d in docs]

@@ -373,9 +373,7 @@ def _record(args: argparse.Namespace) -> int:
         cmd = cmd[1:]
     if not cmd:
         raise _UsageError("record needs a command after --")
-    out = args.out or os.path.join(
-        "fixtures", "snapshots", args.provider, args.cli_version, f"{args.scenario}.json"
-    )
+    out = args.out or os.path.join("fixtures", "snapshots", args.provider, args.cli_version, f"{args.scenario}.json")
     recording = record_session(
         command=tuple(cmd),
         cwd=os.path.abspath(args.cwd),

@@ -32,8 +32,10 @@ from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import (
     PathError,
+    PathFacts,
     Workspace,
     WorkspaceSource,
     build_workspace,
@@ -56,6 +58,7 @@ from workspace_trust.ports import (
 from workspace_trust.registry import StrategyRegistry, default_registry
 from workspace_trust.strategy import (
     ExecutionContext,
+    PatchPlan,
     ProgressEvent,
     TrustStrategy,
     base_result,
@@ -79,6 +82,9 @@ class WorkspaceSpec:
     source: WorkspaceSource = WorkspaceSource.REQUEST
     member_id: str | None = None
     id: str | None = None
+    #: The real path, when the host already knows it (used by ``plan_args_only``,
+    #: which reads nothing from the file system).
+    real_path: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -107,6 +113,15 @@ class PlannedTask:
 
 
 @attrs.frozen(slots=True)
+class ArgsOnlyPlan:
+    """Stage 1: launch patches for the request's own folders, from the request alone."""
+
+    request: WorkspaceTrustRequest
+    patches: PatchPlan
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.frozen(slots=True)
 class FullPlan:
     request: WorkspaceTrustRequest
     workspaces: tuple[Workspace, ...]
@@ -114,6 +129,7 @@ class FullPlan:
     #: Results known without running anything (bad paths).
     settled: tuple[WorkspaceResult, ...]
     diagnostics: tuple[Diagnostic, ...]
+    patches: PatchPlan = attrs.field(factory=PatchPlan)
 
 
 @attrs.frozen(slots=True)
@@ -209,6 +225,37 @@ class WorkspaceTrustCoordinator:
         self._registry = registry or default_registry()
         self._disposed = threading.Event()
 
+    # -- stage 1 -------------------------------------------------------------
+    def plan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
+        """Pure: no process, no file read or written, no lock. Never raises for trust problems."""
+        workspaces: list[Workspace] = []
+        diagnostics: list[Diagnostic] = []
+        host = self._fs.host
+        for spec in request.workspaces:
+            facts = PathFacts(absolute=spec.path, real=spec.real_path or spec.path, home=None, exists=True, is_dir=True)
+            try:
+                workspaces.append(build_workspace(spec.path, facts, host, workspace_id=spec.id, source=spec.source))
+            except PathError as exc:
+                diagnostics.append(
+                    Diagnostic(Code.WORKSPACE_PATH_INVALID, f"unusable workspace path: {exc}", workspace_id=spec.id)
+                )
+        patches = self._plan_patches(request, dedupe_workspaces(workspaces))
+        return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics))
+
+    def _plan_patches(self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...]) -> PatchPlan:
+        arg_patches: list[LaunchArgPatch] = []
+        env_patches: list[EnvPatch] = []
+        overrides: tuple[str, ...] = ()
+        diagnostics: list[Diagnostic] = []
+        for provider in _unique_providers(request.providers):
+            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            plan = self._registry.create(provider, mode).plan_patches(workspaces, request.existing_codex_overrides)
+            arg_patches.extend(plan.arg_patches)
+            env_patches.extend(plan.env_patches)
+            overrides = overrides or plan.codex_config_overrides
+            diagnostics.extend(plan.diagnostics)
+        return PatchPlan(tuple(arg_patches), tuple(env_patches), overrides, tuple(diagnostics))
+
     # -- stage 2 -------------------------------------------------------------
     def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
         workspaces: list[Workspace] = []
@@ -252,7 +299,8 @@ class WorkspaceTrustCoordinator:
             mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
             for workspace in unique:
                 tasks.append(PlannedTask(provider, mode, workspace))
-        return FullPlan(request, unique, tuple(tasks), tuple(settled), tuple(diagnostics))
+        patches = self._plan_patches(request, unique)
+        return FullPlan(request, unique, tuple(tasks), tuple(settled), (*diagnostics, *patches.diagnostics), patches)
 
     # -- stage 3 -------------------------------------------------------------
     def execute(

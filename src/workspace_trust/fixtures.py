@@ -92,8 +92,7 @@ def load_fixture(path: str) -> Fixture:
         for e in meta["events"]
     )
     checkpoints = tuple(
-        Checkpoint(event=int(c["event"]), rule=c.get("rule"), want=str(c["want"]))
-        for c in meta.get("checkpoints", ())
+        Checkpoint(event=int(c["event"]), rule=c.get("rule"), want=str(c["want"])) for c in meta.get("checkpoints", ())
     )
     return Fixture(
         provider=meta["provider"],
@@ -207,9 +206,7 @@ class ReplayFrame:
     recorded_key_next: str | None
 
 
-def replay_engine(
-    fixture: Fixture, table: RuleTable, timing: EngineTiming | None = None
-) -> list[ReplayFrame]:
+def replay_engine(fixture: Fixture, table: RuleTable, timing: EngineTiming | None = None) -> list[ReplayFrame]:
     """Run the real engine over the recorded timeline, one frame per output event.
 
     Returns what the engine decided on each frame, next to the key that was

@@ -104,9 +104,7 @@ class LockHold:
 
 class LockPort(abc.ABC):
     @abc.abstractmethod
-    def hold(
-        self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled
-    ) -> AbstractContextManager[LockHold]:
+    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> AbstractContextManager[LockHold]:
         """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``CancelledError``."""
 
 

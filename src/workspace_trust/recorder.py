@@ -107,9 +107,7 @@ def record_session(
         checkpoints=(),
         notes=notes,
     )
-    return Recording(
-        fixture=attrs.evolve(draft, checkpoints=derive_checkpoints(draft, table)), outcome=outcome
-    )
+    return Recording(fixture=attrs.evolve(draft, checkpoints=derive_checkpoints(draft, table)), outcome=outcome)
 
 
 def derive_checkpoints(fixture: Fixture, table: RuleTable) -> tuple[Checkpoint, ...]:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from workspace_trust.domain.codes import Provider
 from workspace_trust.providers.claude.strategy import claude_pty_strategy
+from workspace_trust.providers.codex.strategy import CodexArgsStrategy, codex_pty_strategy
+from workspace_trust.providers.gemini.strategy import GeminiEnvStrategy, gemini_pty_strategy
 from workspace_trust.strategy import TrustStrategy
 
 StrategyFactory = Callable[[], TrustStrategy]
@@ -19,9 +21,7 @@ class StrategyRegistry:
         self._factories: dict[tuple[Provider, str], StrategyFactory] = {}
         self._defaults: dict[Provider, str] = {}
 
-    def register(
-        self, provider: Provider, mode: str, factory: StrategyFactory, *, default: bool = False
-    ) -> None:
+    def register(self, provider: Provider, mode: str, factory: StrategyFactory, *, default: bool = False) -> None:
         self._factories[(provider, mode)] = factory
         if default or provider not in self._defaults:
             self._defaults[provider] = mode
@@ -44,4 +44,8 @@ class StrategyRegistry:
 def default_registry() -> StrategyRegistry:
     registry = StrategyRegistry()
     registry.register(Provider.CLAUDE, "pty", claude_pty_strategy, default=True)
+    registry.register(Provider.CODEX, "args", CodexArgsStrategy, default=True)
+    registry.register(Provider.CODEX, "pty", codex_pty_strategy)
+    registry.register(Provider.GEMINI, "env", GeminiEnvStrategy, default=True)
+    registry.register(Provider.GEMINI, "pty", gemini_pty_strategy)
     return registry

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import NotPersistableReason, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
@@ -68,12 +69,27 @@ class ExecutionContext:
                 self.on_progress(event)
 
 
+@attrs.frozen(slots=True)
+class PatchPlan:
+    """Launch patches a strategy returns instead of (or before) touching state."""
+
+    arg_patches: tuple[LaunchArgPatch, ...] = ()
+    env_patches: tuple[EnvPatch, ...] = ()
+    #: The exact strings to pass after ``-c`` to Codex (host overrides merged in).
+    codex_config_overrides: tuple[str, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
 class TrustStrategy(abc.ABC):
     """Prepares one provider's trust for workspaces."""
 
     provider: Provider
     #: Name of the mode this strategy implements (``pty``, ``args``, ``env``).
     mode: str
+
+    def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
+        """Pure: the launch patches for these workspaces. Most strategies have none."""
+        return PatchPlan()
 
     @abc.abstractmethod
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:

@@ -254,9 +254,7 @@ CLI_DIR_ENV = "WORKSPACE_TRUST_CLI_DIR"
 
 
 def cli_dir() -> str:
-    return os.environ.get(CLI_DIR_ENV) or os.path.join(
-        os.path.expanduser("~"), ".cache", "workspace-trust", "clis"
-    )
+    return os.environ.get(CLI_DIR_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "workspace-trust", "clis")
 
 
 def installed_cli(name: str, version: str) -> str | None:

@@ -72,9 +72,7 @@ class PtyProcessSpawner(PtySpawner):
         if not os.path.isdir(spec.cwd):
             raise PtyUnavailableError(f"working directory is not a directory: {spec.cwd}")
         try:
-            proc = PtyProcess.spawn(
-                argv, cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False
-            )
+            proc = PtyProcess.spawn(argv, cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False)
         except FileNotFoundError as exc:
             raise BinaryMissingError(str(exc)) from exc
         except OSError as exc:
@@ -207,9 +205,7 @@ class PtyProcessSession(PtySession):
         survivors = tuple(pid for pid in sorted(members) if alive(pid))
         if survivors:
             log.warning("processes left after SIGKILL: %s", survivors)
-        self._report = KillReport(
-            exit_status=status, signalled=signalled, escalated=escalated, survivors=survivors
-        )
+        self._report = KillReport(exit_status=status, signalled=signalled, escalated=escalated, survivors=survivors)
         self._close()
         return self._report
 

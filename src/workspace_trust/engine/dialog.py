@@ -276,9 +276,7 @@ class DialogEngine:
         self._last_wait = None
         return Decision(Action.PRESS, snapshot.frame, key=key, rule_id=active.rule.id)
 
-    def _wait(
-        self, snapshot: TerminalSnapshot, reason: WaitReason, rule: DialogRule | None = None
-    ) -> Decision:
+    def _wait(self, snapshot: TerminalSnapshot, reason: WaitReason, rule: DialogRule | None = None) -> Decision:
         self._last_wait = reason
         return Decision(Action.WAIT, snapshot.frame, rule_id=rule.id if rule else None, wait_reason=reason)
 

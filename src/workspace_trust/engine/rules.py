@@ -200,8 +200,6 @@ def match_rule(rule: DialogRule, snapshot: TerminalSnapshot) -> RuleMatch | None
         forbidden = any(label.matches(body) for label in rule.never_select)
         for label in rule.options:
             if label.matches(body):
-                option_rows.append(
-                    OptionRow(row=index, label=label, has_cursor=has_cursor, forbidden=forbidden)
-                )
+                option_rows.append(OptionRow(row=index, label=label, has_cursor=has_cursor, forbidden=forbidden))
                 break
     return RuleMatch(rule=rule, anchor_row=anchor_row, option_rows=tuple(option_rows))

@@ -83,8 +83,12 @@ class PtyProvider(abc.ABC):
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
     ) -> PtyCommand | CommandRefused: ...
 
-    def after_kill(self, env: Mapping[str, str], workspace: Workspace) -> tuple[Diagnostic, ...]:
-        """Provider-specific cleanup checks after the process group is gone."""
+    def before_spawn(self, env: Mapping[str, str]) -> object:
+        """Provider-specific facts to compare after the kill (see ``after_kill``)."""
+        return None
+
+    def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
+        """Provider-specific cleanup after the process group is gone."""
         return ()
 
     def messages(self) -> Mapping[SessionEnd, str]:
@@ -219,27 +223,22 @@ class PtyTrustStrategy(TrustStrategy):
         try:
             binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env})
         except BinaryMissingError as exc:
-            return base_result(
-                p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc)
-            )
+            return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
 
         scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
         session: PtySession | None = None
         try:
-            help_text = (
-                ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS) if self.spec.reads_help else None
-            )
+            help_text = ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS) if self.spec.reads_help else None
             command = self.spec.build_command(binary, help_text, scratch, ctx)
             if isinstance(command, CommandRefused):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
             if ctx.is_cancelled():
                 return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+            before_spawn = self.spec.before_spawn(env)
             try:
                 session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
             except BinaryMissingError as exc:
-                return base_result(
-                    p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc)
-                )
+                return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
             except PtyUnavailableError as exc:
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PTY_UNAVAILABLE, str(exc))
             ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.SPAWNED))
@@ -263,7 +262,7 @@ class PtyTrustStrategy(TrustStrategy):
                         workspace.id,
                     )
                 )
-            extra.extend(self.spec.after_kill(env, workspace))
+            extra.extend(self.spec.after_kill(env, workspace, before_spawn))
             result = self._map_outcome(workspace, outcome, ctx)
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
@@ -271,9 +270,7 @@ class PtyTrustStrategy(TrustStrategy):
                 session.kill()
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _map_outcome(
-        self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext
-    ) -> WorkspaceResult:
+    def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]
         message = self.spec.messages().get(outcome.end, message)
         raw_tail = None

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Mapping
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.errors import BinaryMissingError
 from workspace_trust.ports import StateProbe
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
@@ -29,26 +28,8 @@ PROTECTED_SETTINGS = '{"disableAllHooks":true}'
 
 #: Variables the preflight always keeps from the host environment.
 KEEP_ENV = (
-    "HOME",
-    "USERPROFILE",
-    "USER",
-    "LOGNAME",
-    "PATH",
-    "SHELL",
-    "COMSPEC",
-    "TERM",
+    *COMMON_ENV,
     "CLAUDE_CONFIG_DIR",
-    "LANG",
-    "LC_ALL",
-    "LC_CTYPE",
-    "TMPDIR",
-    "TMP",
-    "TEMP",
-    "SYSTEMROOT",
-    "APPDATA",
-    "LOCALAPPDATA",
-    "XDG_CONFIG_HOME",
-    "XDG_RUNTIME_DIR",
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_AUTH_TOKEN",
     "ANTHROPIC_BASE_URL",
@@ -56,13 +37,6 @@ KEEP_ENV = (
     "CLAUDE_CODE_USE_VERTEX",
     "AWS_PROFILE",
     "AWS_REGION",
-    "HTTPS_PROXY",
-    "HTTP_PROXY",
-    "NO_PROXY",
-    "https_proxy",
-    "http_proxy",
-    "no_proxy",
-    "NODE_EXTRA_CA_CERTS",
 )
 
 #: Host runtime variables that must never reach a preflight (team bootstrap,
@@ -96,11 +70,7 @@ USUAL_LOCATIONS = (
 
 def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment of a Claude preflight: the essentials, never the host's runtime."""
-    stripped = set(STRIP_ENV) | set(strip)
-    env = {k: v for k, v in host_env.items() if k in KEEP_ENV and k not in stripped}
-    env.setdefault("TERM", "xterm-256color")
-    if env.get("TERM") in ("", "dumb"):
-        env["TERM"] = "xterm-256color"
+    env = keep_env(host_env, KEEP_ENV, (*STRIP_ENV, *strip))
     env.update(PREFLIGHT_ENV)
     return env
 
@@ -108,21 +78,7 @@ def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> d
 def resolve_claude_binary(explicit: str | None, env: Mapping[str, str]) -> str:
     """Explicit path, then $WORKSPACE_TRUST_CLAUDE_BIN, then the child's PATH, then
     the usual install locations. Raises ``BinaryMissingError``."""
-    for candidate in (explicit, env.get(BIN_ENV)):
-        if candidate:
-            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-                return os.path.abspath(candidate)
-            raise BinaryMissingError(f"Claude binary is not an executable file: {candidate}")
-    found = shutil.which("claude", path=env.get("PATH", os.defpath))
-    if found:
-        return os.path.abspath(found)
-    home = env.get("HOME") or env.get("USERPROFILE") or ""
-    for location in USUAL_LOCATIONS:
-        path = location if os.path.isabs(location) else os.path.join(home, location)
-        if home or os.path.isabs(location):
-            if os.path.isfile(path) and os.access(path, os.X_OK):
-                return path
-    raise BinaryMissingError("Claude Code CLI not found (PATH and usual install locations)")
+    return resolve_cli_binary("claude", explicit, env, BIN_ENV, USUAL_LOCATIONS)
 
 
 @attrs.frozen(slots=True)
@@ -194,9 +150,7 @@ class ClaudePty(PtyProvider):
         mcp_path = os.path.join(scratch_dir, "empty-mcp.json")
         with open(mcp_path, "w", encoding="utf-8") as handle:
             json.dump(EMPTY_MCP_CONFIG, handle)
-        command = build_protected_command(
-            binary, help_text, mcp_path, allow_unprotected=ctx.allow_unprotected_claude
-        )
+        command = build_protected_command(binary, help_text, mcp_path, allow_unprotected=ctx.allow_unprotected_claude)
         if command is None:
             return CommandRefused(
                 Code.PREFLIGHT_UNPROTECTED,
@@ -218,9 +172,7 @@ class ClaudePty(PtyProvider):
         return {
             SessionEnd.SETUP_REQUIRED: "Claude Code needs its first-run setup; run `claude` once by hand",
             SessionEnd.AUTH_REQUIRED: "Claude Code needs a login; run `claude` once by hand",
-            SessionEnd.TRUST_NOT_PERSISTED: (
-                "the trust option was confirmed but .claude.json does not record it"
-            ),
+            SessionEnd.TRUST_NOT_PERSISTED: ("the trust option was confirmed but .claude.json does not record it"),
         }
 
 

@@ -1,0 +1,72 @@
+"""Finding a provider CLI binary: explicit path, environment variable, the child's
+PATH, then the usual install locations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+
+from workspace_trust.errors import BinaryMissingError
+
+
+def resolve_cli_binary(
+    name: str, explicit: str | None, env: Mapping[str, str], env_var: str, usual: Sequence[str]
+) -> str:
+    """Raises ``BinaryMissingError`` naming what was tried."""
+    for candidate in (explicit, env.get(env_var)):
+        if candidate:
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return os.path.abspath(candidate)
+            raise BinaryMissingError(f"{name} binary is not an executable file: {candidate}")
+    found = shutil.which(name, path=env.get("PATH", os.defpath))
+    if found:
+        return os.path.abspath(found)
+    home = env.get("HOME") or env.get("USERPROFILE") or ""
+    for location in usual:
+        if not os.path.isabs(location) and not home:
+            continue
+        path = location if os.path.isabs(location) else os.path.join(home, location)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise BinaryMissingError(f"{name} not found (explicit path, ${env_var}, PATH, usual install locations)")
+
+
+def keep_env(host_env: Mapping[str, str], keep: Sequence[str], strip: Sequence[str]) -> dict[str, str]:
+    """The allowlisted part of the host environment, minus what the caller strips."""
+    stripped = set(strip)
+    env = {k: v for k, v in host_env.items() if k in keep and k not in stripped}
+    if env.get("TERM", "") in ("", "dumb"):
+        env["TERM"] = "xterm-256color"
+    return env
+
+
+#: Variables every provider preflight keeps.
+COMMON_ENV = (
+    "HOME",
+    "USERPROFILE",
+    "USER",
+    "LOGNAME",
+    "PATH",
+    "SHELL",
+    "COMSPEC",
+    "TERM",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "SYSTEMROOT",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "XDG_CONFIG_HOME",
+    "XDG_RUNTIME_DIR",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "NODE_EXTRA_CA_CERTS",
+)

@@ -1,0 +1,1 @@
+"""Codex CLI: the trust override builder, the config.toml probe, and strategies."""

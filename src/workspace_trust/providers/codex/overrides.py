@@ -1,0 +1,152 @@
+"""The Codex trust override that real Codex honours.
+
+Measured on Codex 0.125.0 and 0.169.0 (docs/providers.md):
+
+* ``-c 'projects."/p".trust_level="trusted"'`` is **ignored**: Codex splits the key
+  path on ``.`` without quote handling, so the quotes become part of the key.
+* ``-c 'projects={"/p"={trust_level="trusted"}}'`` **works**, for any path tried.
+* Two ``-c projects=...`` flags: the last replaces the first.
+
+So every trusted path goes into **one** inline table, merged with the
+``projects=`` override the host already passes. Keys are rendered by tomlkit and
+the result is checked to parse back, with tomllib, to exactly what was meant.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+import tomlkit
+
+from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.results import Diagnostic
+
+TRUSTED = "trusted"
+_PROJECTS_RE = re.compile(r"^\s*projects\s*=")
+
+
+@attrs.frozen(slots=True)
+class OverrideBuild:
+    #: The exact string to pass after ``-c`` (None when nothing can be trusted).
+    value: str | None
+    #: Paths the value trusts, in order.
+    paths: tuple[str, ...]
+    #: The host's own ``projects=`` overrides that ``value`` supersedes (it keeps their content).
+    replaces: tuple[str, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def is_projects_override(value: str) -> bool:
+    return bool(_PROJECTS_RE.match(value))
+
+
+def representable(path: str) -> bool:
+    """A path Codex can receive as a TOML key: no NUL, valid Unicode, absolute."""
+    if not path or "\x00" in path:
+        return False
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
+
+
+def parse_projects_override(value: str) -> dict[str, Any]:
+    """The ``projects`` table of a ``projects=...`` override. Raises ValueError."""
+    try:
+        doc = tomllib.loads(value)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"not a TOML assignment: {exc}") from None
+    table = doc.get("projects")
+    if not isinstance(table, dict) or set(doc) != {"projects"}:
+        raise ValueError("not a single projects table")
+    return table
+
+
+def render_projects(table: dict[str, Any]) -> str:
+    """``projects={...}`` as one inline table, keys escaped by tomlkit."""
+    inline = tomlkit.inline_table()
+    for key, settings in table.items():
+        entry = tomlkit.inline_table()
+        for name, setting in settings.items():
+            entry[name] = setting
+        inline[key] = entry
+    rendered = "projects=" + inline.as_string().strip()
+    if parse_projects_override(rendered) != table:  # pragma: no cover - tomlkit contract
+        raise ValueError("override did not round-trip")
+    return rendered
+
+
+def build_trust_override(paths: Iterable[str], existing: Sequence[str] = ()) -> OverrideBuild:
+    """One ``projects={...}`` value trusting ``paths``, merged with the host's own.
+
+    Codex applies only the last ``projects=`` override, so that one is the
+    host's effective table; it is kept entry for entry, and every one of the
+    host's ``projects=`` strings is listed in ``replaces``. A host override
+    that does not parse is never silently dropped: the build refuses.
+    """
+    diagnostics: list[Diagnostic] = []
+    wanted: list[str] = []
+    for path in paths:
+        if not representable(path):
+            diagnostics.append(
+                Diagnostic(
+                    Code.CODEX_PATH_UNREPRESENTABLE,
+                    "a workspace path cannot be written as a Codex config key (NUL or invalid Unicode)",
+                    Provider.CODEX,
+                )
+            )
+            continue
+        if path not in wanted:
+            wanted.append(path)
+
+    host = [value for value in existing if is_projects_override(value)]
+    table: dict[str, Any] = {}
+    if host:
+        try:
+            table = {k: dict(v) if isinstance(v, dict) else v for k, v in parse_projects_override(host[-1]).items()}
+        except ValueError as exc:
+            diagnostics.append(
+                Diagnostic(
+                    Code.CODEX_OVERRIDE_INVALID,
+                    f"the host's own projects= override does not parse ({exc}); refusing to replace it",
+                    Provider.CODEX,
+                )
+            )
+            return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
+        if any(not isinstance(v, dict) for v in table.values()):
+            diagnostics.append(
+                Diagnostic(
+                    Code.CODEX_OVERRIDE_INVALID,
+                    "the host's projects= override has a non-table entry",
+                    Provider.CODEX,
+                )
+            )
+            return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
+    if not wanted:
+        return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
+    for path in wanted:
+        entry = dict(table.get(path, {}))
+        entry["trust_level"] = TRUSTED
+        table[path] = entry
+    return OverrideBuild(
+        value=render_projects(table),
+        paths=tuple(wanted),
+        replaces=tuple(host),
+        diagnostics=tuple(diagnostics),
+    )
+
+
+def trust_paths_for(workspaces: Iterable[Workspace]) -> tuple[str, ...]:
+    """The exact path and the real path of each workspace, in Codex's key form."""
+    out: list[str] = []
+    for workspace in workspaces:
+        for key in workspace.codex_keys:
+            if key not in out:
+                out.append(key)
+    return tuple(out)

@@ -1,0 +1,147 @@
+"""Read-only probe of Codex's trust state in ``$CODEX_HOME/config.toml``.
+
+Codex records ``[projects."<path>"] trust_level = "trusted"`` (or ``"untrusted"``).
+It resolves a folder's entry in this order: the exact folder, then the project
+root found by a ``.git`` marker, then the repository root (for a linked
+worktree, the main checkout). Both levels are decisions: the first entry found
+decides. Codex rewrites UI bookkeeping (``[tui]``) in the same file on every
+start, so only the parsed ``projects`` table is ever compared; contents are
+never logged.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from typing import Any
+
+from workspace_trust.domain.codes import Code, Provider, TrustState
+from workspace_trust.domain.paths import PathError, Workspace, codex_config_key
+from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
+from workspace_trust.ports import StateProbe
+
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+def codex_home(env: Mapping[str, str]) -> str | None:
+    if env.get("CODEX_HOME"):
+        return env["CODEX_HOME"]
+    home = env.get("HOME") or env.get("USERPROFILE")
+    return os.path.join(home, ".codex") if home else None
+
+
+def codex_config_path(env: Mapping[str, str]) -> str | None:
+    base = codex_home(env)
+    return os.path.join(base, "config.toml") if base else None
+
+
+class ConfigReadError(ValueError):
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def read_trust_levels(path: str) -> dict[str, str]:
+    """``{project path: trust_level}`` from config.toml; {} when the file is missing.
+
+    Raises :class:`ConfigReadError` for an unreadable, huge or corrupt file.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigReadError(Code.STATE_FILE_UNREADABLE, f"cannot read config.toml: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigReadError(Code.STATE_FILE_TOO_LARGE, f"config.toml is over {MAX_CONFIG_BYTES} bytes")
+    try:
+        doc: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigReadError(Code.STATE_FILE_CORRUPT, f"config.toml does not parse ({type(exc).__name__})") from None
+    projects = doc.get("projects")
+    if not isinstance(projects, dict):
+        return {}
+    out: dict[str, str] = {}
+    for key, entry in projects.items():
+        if isinstance(entry, dict) and isinstance(entry.get("trust_level"), str):
+            out[key] = entry["trust_level"]
+    return out
+
+
+class CodexStateProbe(StateProbe):
+    def __init__(self, config_path: str | None) -> None:
+        self.path = config_path
+
+    def read_trust(self, workspace: Workspace) -> ProbeResult:
+        if self.path is None:
+            return ProbeResult(
+                TrustState.UNKNOWN,
+                diagnostics=(
+                    Diagnostic(Code.STATE_FILE_MISSING, "no HOME or CODEX_HOME", Provider.CODEX, workspace.id),
+                ),
+            )
+        try:
+            levels = read_trust_levels(self.path)
+        except ConfigReadError as exc:
+            return ProbeResult(
+                TrustState.UNKNOWN,
+                diagnostics=(Diagnostic(exc.code, str(exc), Provider.CODEX, workspace.id),),
+            )
+        for key, source in _candidates(workspace):
+            level = levels.get(key)
+            if level == "trusted":
+                return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
+            if level == "untrusted":
+                return ProbeResult(TrustState.UNTRUSTED, trusted_key=None, source=source)
+        return ProbeResult(TrustState.UNTRUSTED)
+
+
+def _candidates(workspace: Workspace) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, source in (
+        (workspace.codex_keys[0], TrustSource.EXACT),
+        (workspace.codex_keys[-1], TrustSource.REAL),
+        (workspace.git_root, TrustSource.GIT_ROOT),
+        (workspace.worktree_main_root, TrustSource.WORKTREE_MAIN_ROOT),
+    ):
+        if not key:
+            continue
+        try:
+            normalized = codex_config_key(key, workspace.host)
+        except PathError:
+            continue
+        if normalized not in [k for k, _ in out]:
+            out.append((normalized, source))
+    return out
+
+
+class CodexConfigSentinel:
+    """Notices trust entries that appear in config.toml while only overrides were used."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.path = config_path
+
+    def capture(self) -> dict[str, str] | None:
+        if self.path is None:
+            return None
+        try:
+            return read_trust_levels(self.path)
+        except ConfigReadError:
+            return None
+
+    def compare(self, before: dict[str, str] | None, after: dict[str, str] | None) -> tuple[Diagnostic, ...]:
+        if before is None or after is None:
+            return ()
+        changed = sorted(k for k in after if before.get(k) != after[k])
+        if not changed:
+            return ()
+        return (
+            Diagnostic(
+                Code.CODEX_CONFIG_CHANGED,
+                f"{len(changed)} trust entr{'y' if len(changed) == 1 else 'ies'} appeared or changed in "
+                "config.toml during a launch that used only per-launch overrides",
+                Provider.CODEX,
+            ),
+        )

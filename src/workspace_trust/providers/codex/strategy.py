@@ -1,0 +1,168 @@
+"""Codex strategies: per-launch ``-c`` patches (default) and the opt-in PTY preflight."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping
+
+from workspace_trust.adapters.processes import pids_with_path_prefix, signal_pids
+from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
+from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
+from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.ports import StateProbe
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
+from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path, codex_home
+from workspace_trust.providers.codex.rules import CODEX_RULES
+from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.runner import SessionEnd
+from workspace_trust.strategy import (
+    ExecutionContext,
+    PatchPlan,
+    ProgressEvent,
+    ProgressStage,
+    TrustStrategy,
+    base_result,
+    guard_result,
+)
+
+BIN_ENV = "WORKSPACE_TRUST_CODEX_BIN"
+USUAL_LOCATIONS = (
+    ".npm-global/bin/codex",
+    ".local/bin/codex",
+    "/usr/local/bin/codex",
+    "/opt/homebrew/bin/codex",
+)
+KEEP_ENV = (
+    *COMMON_ENV,
+    "CODEX_HOME",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+)
+#: Surfaces that receive the trust override, each in the dialect that reaches Codex there.
+_SURFACES = (
+    (TargetSurface.PRIMARY_PROVIDER_ARGS, ArgDialect.CODEX_DIRECT_CLI_CONFIG),
+    (TargetSurface.PROVIDER_FACTS_PROBE, ArgDialect.CODEX_DIRECT_CLI_CONFIG),
+    (TargetSurface.DEFAULT_MODEL_PROBE, ArgDialect.CODEX_DIRECT_CLI_CONFIG),
+    (TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, ArgDialect.CLAUDE_CODEX_RUNTIME_SETTINGS),
+)
+
+
+def codex_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
+    return keep_env(host_env, KEEP_ENV, strip)
+
+
+def codex_patch_plan(workspaces: tuple[Workspace, ...], existing: tuple[str, ...]) -> PatchPlan:
+    """Typed patches trusting every workspace's exact and real path for one launch."""
+    persistable = tuple(w for w in workspaces if w.persistable)
+    build = build_trust_override(trust_paths_for(persistable), existing)
+    if build.value is None:
+        return PatchPlan(diagnostics=build.diagnostics)
+    ids = tuple(w.id for w in persistable)
+    patches = tuple(
+        LaunchArgPatch(
+            id=f"codex.trust.{surface.value}",
+            target_provider=Provider.CODEX,
+            target_surface=surface,
+            dialect=dialect,
+            values=(build.value,),
+            dedupe_key=f"codex:projects-trust:{surface.value}",
+            source_workspace_ids=ids,
+            reason="Codex skips its trust dialog for these folders in this launch only",
+        )
+        for surface, dialect in _SURFACES
+    )
+    kept = tuple(v for v in existing if v not in build.replaces)
+    return PatchPlan(arg_patches=patches, codex_config_overrides=(*kept, build.value), diagnostics=build.diagnostics)
+
+
+class CodexArgsStrategy(TrustStrategy):
+    """Default: trust through a per-launch ``-c projects={...}`` override; no process."""
+
+    provider = Provider.CODEX
+    mode = "args"
+
+    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
+        return CodexStateProbe(codex_config_path(codex_env(env))).read_trust(workspace)
+
+    def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
+        return codex_patch_plan(workspaces, existing_codex_overrides)
+
+    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        blocked = guard_result(self.provider, workspace)
+        if blocked is not None:
+            return blocked
+        probe = self.probe(workspace, ctx.env)
+        if probe.trusted:
+            return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
+        plan = codex_patch_plan((workspace,), ())
+        if not plan.arg_patches:
+            first = plan.diagnostics[0] if plan.diagnostics else None
+            return base_result(
+                self.provider,
+                workspace,
+                WorkspaceStatus.SOFT_FAILED,
+                first.code if first else Code.CODEX_PATH_UNREPRESENTABLE,
+                diagnostics=plan.diagnostics,
+            )
+        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED, diagnostics=plan.diagnostics)
+
+
+class CodexPty(PtyProvider):
+    """Opt-in: accept trust in Codex's own TUI, so Codex persists it."""
+
+    provider = Provider.CODEX
+    rules = CODEX_RULES
+    reads_help = True
+
+    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
+        return CodexStateProbe(codex_config_path(env))
+
+    def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
+        return codex_env(host_env, strip)
+
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
+        return resolve_cli_binary("codex", explicit, env, BIN_ENV, USUAL_LOCATIONS)
+
+    def build_command(
+        self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
+    ) -> PtyCommand | CommandRefused:
+        # 0.169.0 starts an app-server daemon in its own session unless told not
+        # to; the process-group kill cannot reach it.
+        if help_text is not None and "--no-daemon" in help_text:
+            return PtyCommand(argv=(binary, "--no-daemon"))
+        return PtyCommand(argv=(binary,))
+
+    def before_spawn(self, env: Mapping[str, str]) -> object:
+        home = codex_home(env)
+        return (home, set(pids_with_path_prefix(os.path.realpath(home)))) if home else None
+
+    def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
+        """Kill anything the session started from CODEX_HOME (a daemon in its own session)."""
+        if not isinstance(before, tuple):
+            return ()
+        home, existing = before
+        left = [pid for pid in pids_with_path_prefix(os.path.realpath(home)) if pid not in existing]
+        if not left:
+            return ()
+        signal_pids(left, signal.SIGKILL)
+        return (
+            Diagnostic(
+                Code.PROCESS_LEFT_RUNNING,
+                f"killed {len(left)} process(es) the Codex session left running from CODEX_HOME",
+                Provider.CODEX,
+                workspace.id,
+            ),
+        )
+
+    def messages(self) -> Mapping[SessionEnd, str]:
+        return {SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand"}
+
+
+def codex_pty_strategy() -> PtyTrustStrategy:
+    return PtyTrustStrategy(CodexPty())

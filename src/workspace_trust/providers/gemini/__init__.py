@@ -1,0 +1,1 @@
+"""Gemini CLI: the trustedFolders.json probe, the environment patch, and strategies."""

@@ -1,0 +1,141 @@
+"""Read-only probe of Gemini CLI's ``trustedFolders.json``, and its environment patch.
+
+The file (``$GEMINI_CLI_TRUSTED_FOLDERS_PATH`` or ``~/.gemini/trustedFolders.json``)
+maps paths to ``TRUST_FOLDER`` (the folder and everything below), ``TRUST_PARENT``
+(the folder's parent and everything below) or ``DO_NOT_TRUST``. The longest
+matching rule wins. The file may hold comments. Keys compare lower-cased on
+macOS and Windows (Gemini CLI 0.61.0 source, trustedFolders).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+
+from workspace_trust.domain.codes import Code, Provider, TrustState
+from workspace_trust.domain.patches import EnvPatch
+from workspace_trust.domain.paths import PathError, Workspace, gemini_config_key, parents
+from workspace_trust.domain.results import Diagnostic, ProbeResult
+from workspace_trust.ports import StateProbe
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+TRUST_ENV = "GEMINI_CLI_TRUST_WORKSPACE"
+
+
+def trusted_folders_path(env: Mapping[str, str]) -> str | None:
+    if env.get("GEMINI_CLI_TRUSTED_FOLDERS_PATH"):
+        return env["GEMINI_CLI_TRUSTED_FOLDERS_PATH"]
+    home = env.get("HOME") or env.get("USERPROFILE")
+    return os.path.join(home, ".gemini", "trustedFolders.json") if home else None
+
+
+def strip_json_comments(text: str) -> str:
+    """Remove // and /* */ comments outside strings."""
+    out: list[str] = []
+    index, length = 0, len(text)
+    in_string = False
+    while index < length:
+        char = text[index]
+        if in_string:
+            out.append(char)
+            if char == "\\" and index + 1 < length:
+                out.append(text[index + 1])
+                index += 2
+                continue
+            if char == '"':
+                in_string = False
+            index += 1
+            continue
+        if char == '"':
+            in_string = True
+            out.append(char)
+            index += 1
+        elif text.startswith("//", index):
+            end = text.find("\n", index)
+            index = length if end < 0 else end
+        elif text.startswith("/*", index):
+            end = text.find("*/", index + 2)
+            index = length if end < 0 else end + 2
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
+
+
+class GeminiStateProbe(StateProbe):
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+
+    def read_trust(self, workspace: Workspace) -> ProbeResult:
+        def unknown(code: Code, message: str) -> ProbeResult:
+            return ProbeResult(
+                TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, Provider.GEMINI, workspace.id),)
+            )
+
+        if self.path is None:
+            return unknown(Code.STATE_FILE_MISSING, "no HOME to find trustedFolders.json")
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except FileNotFoundError:
+            return ProbeResult(TrustState.UNTRUSTED)
+        except OSError as exc:
+            return unknown(Code.STATE_FILE_UNREADABLE, f"cannot read trustedFolders.json: {exc.strerror}")
+        if len(data) > MAX_FILE_BYTES:
+            return unknown(Code.STATE_FILE_TOO_LARGE, "trustedFolders.json is too large")
+        try:
+            doc = json.loads(strip_json_comments(data.decode("utf-8"))) if data.strip() else {}
+        except (UnicodeDecodeError, ValueError):
+            return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse")
+        if not isinstance(doc, dict):
+            return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json is not an object")
+        return decide(workspace, ((k, v) for k, v in doc.items() if isinstance(v, str)))
+
+
+def decide(workspace: Workspace, rules: Iterable[tuple[str, str]]) -> ProbeResult:
+    """Apply Gemini's rules: the longest matching rule path wins."""
+    host = workspace.host
+    target = workspace.gemini_key
+    best: tuple[int, str, str] | None = None
+    for raw, level in rules:
+        try:
+            key = gemini_config_key(raw, host)
+        except PathError:
+            continue
+        if level == "TRUST_PARENT":
+            scope = next(iter(parents(key, host)), key)
+            scope = gemini_config_key(scope, host)
+        elif level in ("TRUST_FOLDER", "DO_NOT_TRUST"):
+            scope = key
+        else:
+            continue
+        if _covers(scope, target) and (best is None or len(key) > best[0]):
+            best = (len(key), raw, level)
+    if best is None:
+        return ProbeResult(TrustState.UNTRUSTED)
+    _, raw, level = best
+    if level == "DO_NOT_TRUST":
+        return ProbeResult(TrustState.UNTRUSTED, source="rule")
+    return ProbeResult(TrustState.TRUSTED, trusted_key=raw, source="rule")
+
+
+def _covers(scope: str, target: str) -> bool:
+    if target == scope:
+        return True
+    prefix = scope if scope.endswith("/") else scope + "/"
+    return target.startswith(prefix)
+
+
+def gemini_env_patch(workspaces: Iterable[Workspace]) -> EnvPatch:
+    """``GEMINI_CLI_TRUST_WORKSPACE=true``: trusts for one session, writes nothing."""
+    ids = tuple(w.id for w in workspaces)
+    return EnvPatch(
+        id="gemini.trust_workspace_env",
+        target_provider=Provider.GEMINI,
+        values=((TRUST_ENV, "true"),),
+        dedupe_key=f"gemini:env:{TRUST_ENV}",
+        source_workspace_ids=ids,
+        reason="Gemini CLI trusts the launch folder for this session only; nothing is persisted",
+        session_only=True,
+    )

@@ -1,0 +1,97 @@
+"""Gemini strategies: the session-only environment patch (default) and the PTY preflight."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from workspace_trust.domain.codes import Provider, WorkspaceStatus
+from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.results import ProbeResult, WorkspaceResult
+from workspace_trust.ports import StateProbe
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.gemini.probe import (
+    TRUST_ENV,
+    GeminiStateProbe,
+    gemini_env_patch,
+    trusted_folders_path,
+)
+from workspace_trust.providers.gemini.rules import GEMINI_RULES
+from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.strategy import (
+    ExecutionContext,
+    PatchPlan,
+    ProgressEvent,
+    ProgressStage,
+    TrustStrategy,
+    base_result,
+    guard_result,
+)
+
+BIN_ENV = "WORKSPACE_TRUST_GEMINI_BIN"
+USUAL_LOCATIONS = (
+    ".npm-global/bin/gemini",
+    ".local/bin/gemini",
+    "/usr/local/bin/gemini",
+    "/opt/homebrew/bin/gemini",
+)
+KEEP_ENV = (
+    *COMMON_ENV,
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GEMINI_CLI_TRUSTED_FOLDERS_PATH",
+    "GEMINI_CLI_SYSTEM_SETTINGS_PATH",
+)
+
+
+def gemini_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
+    # The session-trust variable would skip the very dialog the PTY strategy answers.
+    return keep_env(host_env, KEEP_ENV, (*strip, TRUST_ENV))
+
+
+class GeminiEnvStrategy(TrustStrategy):
+    provider = Provider.GEMINI
+    mode = "env"
+
+    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
+        return GeminiStateProbe(trusted_folders_path(env)).read_trust(workspace)
+
+    def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
+        persistable = tuple(w for w in workspaces if w.persistable)
+        return PatchPlan(env_patches=(gemini_env_patch(persistable),)) if persistable else PatchPlan()
+
+    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        blocked = guard_result(self.provider, workspace)
+        if blocked is not None:
+            return blocked
+        probe = self.probe(workspace, ctx.env)
+        if probe.trusted:
+            return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
+        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED)
+
+
+class GeminiPty(PtyProvider):
+    provider = Provider.GEMINI
+    rules = GEMINI_RULES
+
+    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
+        return GeminiStateProbe(trusted_folders_path(env))
+
+    def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
+        return gemini_env(host_env, strip)
+
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
+        return resolve_cli_binary("gemini", explicit, env, BIN_ENV, USUAL_LOCATIONS)
+
+    def build_command(
+        self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
+    ) -> PtyCommand | CommandRefused:
+        return PtyCommand(argv=(binary,))
+
+
+def gemini_pty_strategy() -> PtyTrustStrategy:
+    return PtyTrustStrategy(GeminiPty())
