@@ -28,13 +28,14 @@ from workspace_trust.coordinator import (
     WorkspaceTrustRequest,
 )
 from workspace_trust.domain.codes import ExecutionStatus, Provider, TrustState
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.recorder import record_session
-from workspace_trust.strategy import ProgressEvent
+from workspace_trust.strategy import ProgressEvent, guard_result
 
 JSON_VERSION = "1"
 log = logging.getLogger("workspace_trust")
@@ -102,8 +103,22 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         p.add_argument("--debug", action="store_true", help="debug logs; redacted screen tail on failure")
 
+    def provider_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--codex-mode", choices=["args", "pty"], default=None, help="Codex strategy (default args)")
+        p.add_argument("--gemini-mode", choices=["env", "pty"], default=None, help="Gemini strategy (default env)")
+        p.add_argument("--codex-bin", metavar="PATH", help="Codex CLI binary")
+        p.add_argument("--gemini-bin", metavar="PATH", help="Gemini CLI binary")
+        p.add_argument(
+            "--existing-codex-override",
+            action="append",
+            default=[],
+            metavar="VALUE",
+            help="a -c value the host already passes to Codex (repeatable); projects= ones are merged",
+        )
+
     pre = sub.add_parser("preflight", help="accept workspace trust where needed")
     common(pre)
+    provider_options(pre)
     pre.add_argument(
         "--timeout",
         type=float,
@@ -128,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="read trust state only; never starts a process")
     common(st)
+    provider_options(st)
+
+    pl = sub.add_parser("plan", help="print the per-launch patches (Codex -c, Gemini environment)")
+    common(pl)
+    provider_options(pl)
 
     rep = sub.add_parser("replay", help="replay a recorded fixture through the dialog engine")
     rep.add_argument("fixture", metavar="FIXTURE")
@@ -165,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _preflight(args)
         if args.command == "status":
             return _status(args)
+        if args.command == "plan":
+            return _plan(args)
         if args.command == "replay":
             return _replay(args)
         if args.command == "record":
@@ -177,8 +199,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
     binaries: dict[Provider, str] = {}
-    if getattr(args, "claude_bin", None):
-        binaries[Provider.CLAUDE] = args.claude_bin
+    for provider, name in (
+        (Provider.CLAUDE, "claude_bin"),
+        (Provider.CODEX, "codex_bin"),
+        (Provider.GEMINI, "gemini_bin"),
+    ):
+        if getattr(args, name, None):
+            binaries[provider] = getattr(args, name)
+    modes: dict[Provider, str] = {}
+    if getattr(args, "codex_mode", None):
+        modes[Provider.CODEX] = args.codex_mode
+    if getattr(args, "gemini_mode", None):
+        modes[Provider.GEMINI] = args.gemini_mode
     timeout = getattr(args, "timeout", None)
     timing = DEFAULT_TIMING
     if timeout is not None:
@@ -193,6 +225,8 @@ def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
         providers=_providers(args.provider),
         env=dict(os.environ),
         binaries=binaries,
+        strategy_modes=modes,
+        existing_codex_overrides=tuple(getattr(args, "existing_codex_override", ())),
         strip_env=tuple(getattr(args, "strip_env", ())),
         timing=timing,
         debug=args.debug,
@@ -325,6 +359,77 @@ def _status(args: argparse.Namespace) -> int:
             by = f" (by {row['trusted_by']} key {row['trusted_key']})" if row.get("trusted_key") else ""
             print(f"{row['provider']:7} {row['status']:10} {row['workspace']}{by}")
     return exit_code
+
+
+def patch_to_json(patch: LaunchArgPatch) -> dict[str, Any]:
+    return {
+        "id": patch.id,
+        "owner": patch.owner.value,
+        "target_provider": patch.target_provider.value,
+        "target_surface": patch.target_surface.value,
+        "dialect": patch.dialect.value,
+        "values": list(patch.values),
+        "dedupe_key": patch.dedupe_key,
+        "source_workspace_ids": list(patch.source_workspace_ids),
+        "reason": patch.reason,
+    }
+
+
+def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
+    return {
+        "id": patch.id,
+        "owner": patch.owner.value,
+        "target_provider": patch.target_provider.value,
+        "values": dict(patch.values),
+        "dedupe_key": patch.dedupe_key,
+        "source_workspace_ids": list(patch.source_workspace_ids),
+        "session_only": patch.session_only,
+        "reason": patch.reason,
+    }
+
+
+def _plan(args: argparse.Namespace) -> int:
+    request = _request(args)
+    coordinator = WorkspaceTrustCoordinator()
+    plan = coordinator.plan_full(request)
+    patches = plan.patches
+    gemini_env: dict[str, str] = {}
+    for env_patch in patches.env_patches:
+        gemini_env.update(dict(env_patch.values))
+    blocked = [r for r in plan.settled]
+    for workspace in plan.workspaces:
+        for provider in request.providers:
+            result = guard_result(provider, workspace)
+            if result is not None:
+                blocked.append(result)
+    doc = {
+        "version": JSON_VERSION,
+        "command": "plan",
+        "status": "blocked" if blocked else "ok",
+        "providers": [p.value for p in request.providers],
+        "workspaces": [
+            {"workspace_id": w.id, "workspace": w.absolute_path, "real_path": w.real_path, "persistable": w.persistable}
+            for w in plan.workspaces
+        ],
+        "patches": [patch_to_json(p) for p in patches.arg_patches],
+        "env_patches": [env_patch_to_json(p) for p in patches.env_patches],
+        "codex_config_overrides": list(patches.codex_config_overrides),
+        "gemini_env": gemini_env,
+        "results": [result_to_json(r, debug=False) for r in blocked],
+        "diagnostics": [
+            diagnostic_to_json(d) for d in (*plan.diagnostics, *(d for r in blocked for d in r.diagnostics))
+        ],
+    }
+    if args.json:
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    else:
+        for value in patches.codex_config_overrides:
+            print(f"codex -c {value}")
+        for name, value in gemini_env.items():
+            print(f"gemini env {name}={value}")
+        for r in blocked:
+            print(f"blocked {r.workspace} [{r.code.value if r.code else ''}]")
+    return ExitCode.BLOCKED if blocked else ExitCode.OK
 
 
 def _table_for(provider: str) -> RuleTable:

@@ -129,6 +129,11 @@ def _codex_config_values(args: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def _apply_codex_config(args: list[str], patch: LaunchArgPatch) -> list[str] | Diagnostic:
+    if args and args[-1] in ("-c", "--config"):
+        # Appending would turn our "-c" into the value of the host's dangling flag.
+        return Diagnostic(
+            Code.CODEX_OVERRIDE_INVALID, "the host's Codex arguments end with a -c that has no value", Provider.CODEX
+        )
     configs = _codex_config_values(args)
     host = [value for _, _, value in configs if is_projects_override(value)]
     build = build_trust_override(_trusted_paths(patch), host)

@@ -1,0 +1,135 @@
+"""Read-only probes of Codex config.toml and Gemini trustedFolders.json."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from workspace_trust.domain.codes import Code, TrustState
+from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
+from workspace_trust.providers.codex.probe import CodexConfigSentinel, CodexStateProbe, codex_config_path
+from workspace_trust.providers.gemini.probe import (
+    GeminiStateProbe,
+    gemini_env_patch,
+    strip_json_comments,
+    trusted_folders_path,
+)
+
+
+def ws(path: str, host: HostOs = HostOs.LINUX, git_root: str | None = None, main_root: str | None = None) -> Workspace:
+    facts = PathFacts(
+        absolute=path,
+        real=path,
+        home="/home/u",
+        exists=True,
+        is_dir=True,
+        git_root=git_root,
+        worktree_main_root=main_root,
+    )
+    return build_workspace(path, facts, host)
+
+
+def codex(tmp_path, text: str | None) -> CodexStateProbe:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config.toml"
+    if text is not None:
+        config.write_text(text)
+    return CodexStateProbe(str(config))
+
+
+def test_codex_paths() -> None:
+    assert codex_config_path({"CODEX_HOME": "/c"}) == "/c/config.toml"
+    assert codex_config_path({"HOME": "/h"}) == "/h/.codex/config.toml"
+
+
+@pytest.mark.parametrize(
+    ("toml", "workspace", "state", "source"),
+    [
+        ('[projects."/r/a"]\ntrust_level = "trusted"\n', ws("/r/a"), TrustState.TRUSTED, "exact"),
+        ('[projects."/r"]\ntrust_level = "trusted"\n', ws("/r/a", git_root="/r"), TrustState.TRUSTED, "git_root"),
+        (
+            '[projects."/m"]\ntrust_level = "trusted"\n',
+            ws("/w", git_root="/w", main_root="/m"),
+            TrustState.TRUSTED,
+            "worktree_main_root",
+        ),
+        # The exact folder decides before the root: untrusted is a decision.
+        (
+            '[projects."/r/a"]\ntrust_level = "untrusted"\n[projects."/r"]\ntrust_level = "trusted"\n',
+            ws("/r/a", git_root="/r"),
+            TrustState.UNTRUSTED,
+            "exact",
+        ),
+        ("[tui]\nx = 1\n", ws("/r/a"), TrustState.UNTRUSTED, None),
+    ],
+)
+def test_codex_resolution_order(
+    tmp_path, toml: str, workspace: Workspace, state: TrustState, source: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    result = codex(tmp_path, toml).read_trust(workspace)
+    assert (result.state, result.source) == (state, source)
+
+
+def test_codex_missing_file_is_untrusted_and_corrupt_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert codex(tmp_path, None).read_trust(ws("/a")).state is TrustState.UNTRUSTED
+    broken = codex(tmp_path, "[projects\nsecret_token = 'abc'").read_trust(ws("/a"))
+    assert broken.state is TrustState.UNKNOWN
+    assert [d.code for d in broken.diagnostics] == [Code.STATE_FILE_CORRUPT]
+    assert "abc" not in repr(broken)
+
+
+def test_codex_sentinel_ignores_ui_bookkeeping_and_flags_new_trust(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "config.toml"
+    config.write_text("[tui]\nscreen_reader_detection_done = true\n")
+    sentinel = CodexConfigSentinel(str(config))
+    before = sentinel.capture()
+    config.write_text('[tui]\nscreen_reader_detection_done = false\n[tui.model_availability_nux]\n"m" = 2\n')
+    assert sentinel.compare(before, sentinel.capture()) == ()
+    config.write_text('[projects."/a"]\ntrust_level = "trusted"\n')
+    assert [d.code for d in sentinel.compare(before, sentinel.capture())] == [Code.CODEX_CONFIG_CHANGED]
+
+
+def gemini(tmp_path, text: str | None) -> GeminiStateProbe:  # type: ignore[no-untyped-def]
+    path = tmp_path / "trustedFolders.json"
+    if text is not None:
+        path.write_text(text)
+    return GeminiStateProbe(str(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "state"),
+    [
+        ('{"/w/p": "TRUST_FOLDER"}', "/w/p", TrustState.TRUSTED),
+        ('{"/w/p": "TRUST_FOLDER"}', "/w/p/sub", TrustState.TRUSTED),
+        ('{"/w/p": "TRUST_FOLDER"}', "/w/pp", TrustState.UNTRUSTED),
+        ('{"/w/p/x": "TRUST_PARENT"}', "/w/p/other", TrustState.TRUSTED),
+        ('{"/w": "TRUST_FOLDER", "/w/p": "DO_NOT_TRUST"}', "/w/p/a", TrustState.UNTRUSTED),
+        ('{"/w": "DO_NOT_TRUST", "/w/p": "TRUST_FOLDER"}', "/w/p/a", TrustState.TRUSTED),
+        ('// comment\n{"/w/p": /* inline */ "TRUST_FOLDER", "/x//y": "TRUST_FOLDER"}', "/w/p", TrustState.TRUSTED),
+        ("", "/w/p", TrustState.UNTRUSTED),
+    ],
+)
+def test_gemini_longest_rule_wins(tmp_path, text: str, path: str, state: TrustState) -> None:  # type: ignore[no-untyped-def]
+    assert gemini(tmp_path, text).read_trust(ws(path)).state is state
+
+
+def test_gemini_keys_are_case_insensitive_on_macos(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    probe = gemini(tmp_path, '{"/Users/U/Proj": "TRUST_FOLDER"}')
+    assert probe.read_trust(ws("/users/u/proj/x", HostOs.MACOS)).state is TrustState.TRUSTED
+    assert probe.read_trust(ws("/users/u/proj/x", HostOs.LINUX)).state is TrustState.UNTRUSTED
+
+
+def test_gemini_corrupt_file_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = gemini(tmp_path, "{nope").read_trust(ws("/w"))
+    assert result.state is TrustState.UNKNOWN and result.diagnostics[0].code is Code.STATE_FILE_CORRUPT
+
+
+def test_comment_stripping_keeps_strings() -> None:
+    assert strip_json_comments('{"a//b": "c/*d*/"} // x').strip() == '{"a//b": "c/*d*/"}'
+
+
+def test_gemini_file_location_and_env_patch() -> None:
+    assert trusted_folders_path({"GEMINI_CLI_TRUSTED_FOLDERS_PATH": "/t.json", "HOME": "/h"}) == "/t.json"
+    assert trusted_folders_path({"HOME": "/h"}) == os.path.join("/h", ".gemini", "trustedFolders.json")
+    patch = gemini_env_patch([ws("/w")])
+    assert patch.values == (("GEMINI_CLI_TRUST_WORKSPACE", "true"),) and patch.session_only

@@ -1,0 +1,180 @@
+"""The Codex trust override builder and the pure patch applier."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
+from workspace_trust.patching import apply_patches, merge_config_overrides
+from workspace_trust.providers.codex.overrides import build_trust_override, parse_projects_override
+
+_path_chars = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
+paths = st.text(alphabet=_path_chars, min_size=1, max_size=40).map(lambda s: "/" + s)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(paths, min_size=1, max_size=6))
+def test_every_path_round_trips_through_tomllib(ps: list[str]) -> None:
+    build = build_trust_override(ps)
+    assert build.value is not None
+    table = tomllib.loads(build.value)["projects"]
+    assert list(table) == list(dict.fromkeys(ps))
+    assert all(entry == {"trust_level": "trusted"} for entry in table.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(paths, min_size=1, max_size=4))
+def test_a_path_can_never_inject_another_key(ps: list[str]) -> None:
+    build = build_trust_override(ps)
+    assert build.value is not None
+    doc = tomllib.loads(build.value)
+    assert set(doc) == {"projects"}
+    assert set(doc["projects"]) == set(ps)
+
+
+@pytest.mark.parametrize("bad", ["/a\x00b", "/lone\ud800surrogate", ""])
+def test_unrepresentable_paths_are_refused_not_mangled(bad: str) -> None:
+    build = build_trust_override([bad, "/ok"])
+    assert build.paths == ("/ok",)
+    assert [d.code for d in build.diagnostics] == [Code.CODEX_PATH_UNREPRESENTABLE]
+    assert list(tomllib.loads(build.value or "")["projects"]) == ["/ok"]
+
+
+def test_never_the_dotted_form_and_one_value() -> None:
+    build = build_trust_override(["/a", "/b"])
+    assert build.value is not None and build.value.startswith("projects={")
+    assert 'projects."' not in build.value
+
+
+def test_merges_with_the_hosts_projects_override_and_keeps_its_entries() -> None:
+    host = [
+        'model="o3"',
+        'projects={"/a"={trust_level="untrusted"}}',
+        'projects={"/keep"={trust_level="untrusted", x=1}}',
+    ]
+    build = build_trust_override(["/new"], host)
+    table = parse_projects_override(build.value or "")
+    # Codex applies only the last projects= override: that is the host's table.
+    assert table == {"/keep": {"trust_level": "untrusted", "x": 1}, "/new": {"trust_level": "trusted"}}
+    assert build.replaces == tuple(host[1:])
+
+
+def test_a_broken_host_projects_override_is_never_silently_replaced() -> None:
+    build = build_trust_override(["/new"], ["projects={not toml"])
+    assert build.value is None
+    assert [d.code for d in build.diagnostics] == [Code.CODEX_OVERRIDE_INVALID]
+
+
+def patch(surface: TargetSurface, dialect: ArgDialect, *ps: str) -> LaunchArgPatch:
+    value = build_trust_override(list(ps)).value
+    assert value is not None
+    return LaunchArgPatch(
+        id=f"p.{surface.value}",
+        target_provider=Provider.CODEX,
+        target_surface=surface,
+        dialect=dialect,
+        values=(value,),
+        dedupe_key=f"k.{surface.value}",
+        source_workspace_ids=("w",),
+        reason="test",
+    )
+
+
+DIRECT = patch(TargetSurface.PRIMARY_PROVIDER_ARGS, ArgDialect.CODEX_DIRECT_CLI_CONFIG, "/w", "/real/w")
+SETTINGS = patch(TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, ArgDialect.CLAUDE_CODEX_RUNTIME_SETTINGS, "/w")
+
+
+def test_codex_argv_gets_one_projects_flag_merged_with_the_hosts() -> None:
+    args = ["--model", "o3", "-c", 'projects={"/h"={trust_level="trusted"}}', "-c", "x=1"]
+    out = apply_patches(args, [DIRECT], argv_provider=Provider.CODEX, surface=TargetSurface.PRIMARY_PROVIDER_ARGS)
+    values = [out.args[i + 1] for i, a in enumerate(out.args) if a == "-c"]
+    projects = [v for v in values if v.startswith("projects=")]
+    assert len(projects) == 1
+    assert set(parse_projects_override(projects[0])) == {"/h", "/w", "/real/w"}
+    assert "x=1" in values and out.args[:2] == ("--model", "o3")
+    assert out.applied == ("p.primary_provider_args",)
+
+
+def test_applying_twice_is_applying_once() -> None:
+    once = apply_patches(["a"], [DIRECT], argv_provider=Provider.CODEX, surface=TargetSurface.PRIMARY_PROVIDER_ARGS)
+    twice = apply_patches(
+        once.args, [DIRECT, DIRECT], argv_provider=Provider.CODEX, surface=TargetSurface.PRIMARY_PROVIDER_ARGS
+    )
+    assert twice.args == once.args
+
+
+def test_claude_argv_never_gets_a_codex_c() -> None:
+    args = ("--model", "sonnet")
+    out = apply_patches(args, [DIRECT], argv_provider=Provider.CLAUDE, surface=TargetSurface.PRIMARY_PROVIDER_ARGS)
+    assert out.args == args
+    assert "-c" not in out.args
+    assert [d.code for d in out.diagnostics] == [Code.CODEX_SURFACE_UNKNOWN]
+
+
+def test_runtime_settings_deep_merge_into_inline_settings_under_a_namespace() -> None:
+    args = ["--settings", json.dumps({"codex": {"forcedLogin": True}, "other": 1}), "--verbose"]
+    out = apply_patches(
+        args,
+        [SETTINGS],
+        argv_provider=Provider.CLAUDE,
+        surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS,
+        settings_namespace="acme_trust",
+    )
+    doc = json.loads(out.args[1])
+    assert doc["other"] == 1 and doc["codex"]["forcedLogin"] is True
+    (override,) = doc["codex"]["acme_trust"]["configOverrides"]
+    assert set(parse_projects_override(override)) == {"/w"}
+    assert out.args[2] == "--verbose" and out.args.count("--settings") == 1
+    again = apply_patches(
+        out.args,
+        [SETTINGS],
+        argv_provider=Provider.CLAUDE,
+        surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS,
+        settings_namespace="acme_trust",
+    )
+    assert again.args == out.args
+
+
+def test_settings_file_path_is_left_alone_with_a_diagnostic() -> None:
+    args = ("--settings", "/home/u/settings.json")
+    out = apply_patches(
+        args, [SETTINGS], argv_provider=Provider.CLAUDE, surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS
+    )
+    assert out.args == args
+    assert [d.code for d in out.diagnostics] == [Code.CODEX_SURFACE_UNKNOWN]
+
+
+def test_unknown_surface_dialect_pair_is_a_diagnostic_not_an_append() -> None:
+    odd = patch(TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, ArgDialect.CODEX_NATIVE_CONFIG_OVERRIDE, "/w")
+    out = apply_patches(["x"], [odd], argv_provider=Provider.CODEX, surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS)
+    assert out.args == ("x",)
+    assert [d.code for d in out.diagnostics] == [Code.CODEX_SURFACE_UNKNOWN]
+
+
+def test_native_config_overrides_list_keeps_one_projects_entry() -> None:
+    merged, problem = merge_config_overrides(['model="o3"', 'projects={"/h"={trust_level="trusted"}}'], DIRECT)
+    assert problem is None
+    assert merged[0] == 'model="o3"'
+    assert sum(v.startswith("projects=") for v in merged) == 1
+
+
+user_args = st.lists(st.sampled_from(["--model", "o3", "-c", "x=1", "--yolo", "a b", "--config=y=2", "--"]), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(user_args, st.sampled_from([Provider.CODEX, Provider.CLAUDE]))
+def test_user_args_are_never_removed_and_application_is_idempotent(args: list[str], provider: Provider) -> None:
+    out = apply_patches(args, [DIRECT, SETTINGS], argv_provider=provider, surface=TargetSurface.PRIMARY_PROVIDER_ARGS)
+    assert list(out.args[: len(args)]) == args
+    again = apply_patches(
+        out.args, [DIRECT, SETTINGS], argv_provider=provider, surface=TargetSurface.PRIMARY_PROVIDER_ARGS
+    )
+    assert again.args == out.args
+    if provider is Provider.CLAUDE:
+        assert out.args.count("-c") == args.count("-c")

@@ -1,0 +1,79 @@
+"""Real Gemini CLI 0.61.0, installed pinned from npm by ``./dev clis``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import require_cli
+from workspace_trust.testing import base_env, seed_home
+
+pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+
+
+def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str) -> None:
+    binary = require_cli("gemini", "0.61.0")
+    home = os.path.join(sandbox, "home")
+    env = base_env(home, seed_home("gemini", home))
+    parent = os.path.join(sandbox, "work")
+    path = os.path.join(parent, "project")
+    os.makedirs(path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workspace_trust",
+            "preflight",
+            path,
+            "--provider",
+            "gemini",
+            "--gemini-mode",
+            "pty",
+            "--gemini-bin",
+            binary,
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    doc = json.loads(proc.stdout)
+    (result,) = doc["results"]
+    assert (proc.returncode, result["status"]) == (0, "accepted"), doc
+    # Preselected "Trust folder (project)": Enter only; never "Trust parent folder".
+    assert result["keys"] == ["enter"]
+    with open(os.path.join(home, ".gemini", "trustedFolders.json"), encoding="utf-8") as handle:
+        assert json.load(handle) == {path: "TRUST_FOLDER"}
+    again = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "status", path, "--provider", "gemini", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert json.loads(again.stdout)["results"][0]["status"] == "trusted"
+
+
+def test_env_mode_returns_the_session_only_variable(sandbox: str) -> None:
+    home = os.path.join(sandbox, "home")
+    env = base_env(home, seed_home("gemini", home))
+    path = os.path.join(sandbox, "project")
+    os.makedirs(path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "plan", path, "--provider", "gemini", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    doc = json.loads(proc.stdout)
+    assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
+    assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
