@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.domain.codes import Code, TrustState
-from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
+from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
 from workspace_trust.providers.claude.probe import MAX_STATE_BYTES, ClaudeStateProbe, claude_state_path
 
 
@@ -18,7 +19,7 @@ def write(path: str, projects: dict[str, dict[str, object]]) -> None:
         json.dump({"oauthAccount": {"emailAddress": "secret@example.com"}, "projects": projects}, handle)
 
 
-def workspace(path: str, git_root: str | None = None, real: str | None = None):  # type: ignore[no-untyped-def]
+def workspace(path: str, git_root: str | None = None, real: str | None = None) -> Workspace:
     facts = PathFacts(absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root)
     return build_workspace(path, facts, HostOs.LINUX)
 
@@ -37,7 +38,7 @@ def test_state_path_prefers_config_dir() -> None:
         ("/w", "parent", {}),
     ],
 )
-def test_trust_found_through_each_candidate(tmp_path, key: str, source: str, kwargs: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_trust_found_through_each_candidate(tmp_path: Path, key: str, source: str, kwargs: dict[str, str]) -> None:
     state = tmp_path / ".claude.json"
     write(str(state), {key: {"hasTrustDialogAccepted": True}})
     result = ClaudeStateProbe(str(state)).read_trust(workspace("/w/p", **kwargs))
@@ -46,7 +47,7 @@ def test_trust_found_through_each_candidate(tmp_path, key: str, source: str, kwa
     assert result.source == source
 
 
-def test_false_means_shown_not_accepted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_false_means_shown_not_accepted(tmp_path: Path) -> None:
     state = tmp_path / ".claude.json"
     write(str(state), {"/w/p": {"hasTrustDialogAccepted": False}})
     assert ClaudeStateProbe(str(state)).read_trust(workspace("/w/p")).state is TrustState.UNTRUSTED
@@ -61,7 +62,7 @@ def test_false_means_shown_not_accepted(tmp_path) -> None:  # type: ignore[no-un
         (b"\xff\xfe", Code.STATE_FILE_CORRUPT),
     ],
 )
-def test_bad_state_files_are_unknown_never_a_crash(tmp_path, content: bytes | None, code: Code) -> None:  # type: ignore[no-untyped-def]
+def test_bad_state_files_are_unknown_never_a_crash(tmp_path: Path, content: bytes | None, code: Code) -> None:
     state = tmp_path / ".claude.json"
     if content is not None:
         state.write_bytes(content)
@@ -71,7 +72,7 @@ def test_bad_state_files_are_unknown_never_a_crash(tmp_path, content: bytes | No
     assert "secret" not in repr(result)
 
 
-def test_huge_state_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_huge_state_file_is_refused(tmp_path: Path) -> None:
     state = tmp_path / ".claude.json"
     with open(state, "wb") as handle:
         handle.truncate(MAX_STATE_BYTES + 1)
@@ -79,7 +80,7 @@ def test_huge_state_file_is_refused(tmp_path) -> None:  # type: ignore[no-untype
     assert result.diagnostics[0].code is Code.STATE_FILE_TOO_LARGE
 
 
-def test_probe_sees_rewrites(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_probe_sees_rewrites(tmp_path: Path) -> None:
     state = tmp_path / ".claude.json"
     write(str(state), {})
     probe = ClaudeStateProbe(str(state))
@@ -89,7 +90,7 @@ def test_probe_sees_rewrites(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert probe.read_trust(workspace("/w/p")).state is TrustState.TRUSTED
 
 
-def test_git_worktree_main_root_is_a_candidate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_git_worktree_main_root_is_a_candidate(tmp_path: Path) -> None:
     main = tmp_path / "main"
     (main / ".git" / "worktrees" / "wt").mkdir(parents=True)
     wt = tmp_path / "wt"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ def ws(path: str, host: HostOs = HostOs.LINUX, git_root: str | None = None, main
     return build_workspace(path, facts, host)
 
 
-def codex(tmp_path, text: str | None) -> CodexStateProbe:  # type: ignore[no-untyped-def]
+def codex(tmp_path: Path, text: str | None) -> CodexStateProbe:
     config = tmp_path / "config.toml"
     if text is not None:
         config.write_text(text)
@@ -64,13 +65,13 @@ def test_codex_paths() -> None:
     ],
 )
 def test_codex_resolution_order(
-    tmp_path, toml: str, workspace: Workspace, state: TrustState, source: str | None
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, toml: str, workspace: Workspace, state: TrustState, source: str | None
+) -> None:
     result = codex(tmp_path, toml).read_trust(workspace)
     assert (result.state, result.source) == (state, source)
 
 
-def test_codex_missing_file_is_untrusted_and_corrupt_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_codex_missing_file_is_untrusted_and_corrupt_is_unknown(tmp_path: Path) -> None:
     assert codex(tmp_path, None).read_trust(ws("/a")).state is TrustState.UNTRUSTED
     broken = codex(tmp_path, "[projects\nsecret_token = 'abc'").read_trust(ws("/a"))
     assert broken.state is TrustState.UNKNOWN
@@ -78,7 +79,7 @@ def test_codex_missing_file_is_untrusted_and_corrupt_is_unknown(tmp_path) -> Non
     assert "abc" not in repr(broken)
 
 
-def test_codex_sentinel_ignores_ui_bookkeeping_and_flags_new_trust(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_codex_sentinel_ignores_ui_bookkeeping_and_flags_new_trust(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[tui]\nscreen_reader_detection_done = true\n")
     sentinel = CodexConfigSentinel(str(config))
@@ -89,7 +90,7 @@ def test_codex_sentinel_ignores_ui_bookkeeping_and_flags_new_trust(tmp_path) -> 
     assert [d.code for d in sentinel.compare(before, sentinel.capture())] == [Code.CODEX_CONFIG_CHANGED]
 
 
-def gemini(tmp_path, text: str | None) -> GeminiStateProbe:  # type: ignore[no-untyped-def]
+def gemini(tmp_path: Path, text: str | None) -> GeminiStateProbe:
     path = tmp_path / "trustedFolders.json"
     if text is not None:
         path.write_text(text)
@@ -109,17 +110,17 @@ def gemini(tmp_path, text: str | None) -> GeminiStateProbe:  # type: ignore[no-u
         ("", "/w/p", TrustState.UNTRUSTED),
     ],
 )
-def test_gemini_longest_rule_wins(tmp_path, text: str, path: str, state: TrustState) -> None:  # type: ignore[no-untyped-def]
+def test_gemini_longest_rule_wins(tmp_path: Path, text: str, path: str, state: TrustState) -> None:
     assert gemini(tmp_path, text).read_trust(ws(path)).state is state
 
 
-def test_gemini_keys_are_case_insensitive_on_macos(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_gemini_keys_are_case_insensitive_on_macos(tmp_path: Path) -> None:
     probe = gemini(tmp_path, '{"/Users/U/Proj": "TRUST_FOLDER"}')
     assert probe.read_trust(ws("/users/u/proj/x", HostOs.MACOS)).state is TrustState.TRUSTED
     assert probe.read_trust(ws("/users/u/proj/x", HostOs.LINUX)).state is TrustState.UNTRUSTED
 
 
-def test_gemini_corrupt_file_is_unknown(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_gemini_corrupt_file_is_unknown(tmp_path: Path) -> None:
     result = gemini(tmp_path, "{nope").read_trust(ws("/w"))
     assert result.state is TrustState.UNKNOWN and result.diagnostics[0].code is Code.STATE_FILE_CORRUPT
 

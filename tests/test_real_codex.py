@@ -176,8 +176,7 @@ def test_auth_picker_is_auth_required_with_no_keys(codex: tuple[str, str], sandb
     )
 
 
-def test_args_mode_patches_without_a_process(codex: tuple[str, str], sandbox: str) -> None:
-    _, binary = codex
+def test_args_mode_patches_without_a_process(sandbox: str) -> None:
     env, config = setup(sandbox)
     path = git_folder(sandbox, "args")
     proc = subprocess.run(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import ntpath
+import re
 import types
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -35,6 +36,7 @@ from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.redaction import redact
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "FAILED_STATUSES",
     "DiagnosticsBudget",
     "DiagnosticsManifest",
@@ -148,6 +150,17 @@ class DiagnosticsBudget:
     max_path_chars: int = 512
 
 
+DEFAULT_BUDGET = DiagnosticsBudget()
+
+#: Integers beyond this are clamped: JSON readers in JavaScript lose precision
+#: above it, and an unbounded integer would unbound the JSON size.
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _clamp(value: int) -> int:
+    return min(max(value, 0), _MAX_SAFE_INT)
+
+
 # --- building from a result --------------------------------------------------
 
 
@@ -175,7 +188,8 @@ def _hide_workspace_paths(text: str, paths: Iterable[str], policy: PathPolicy) -
         return text
     for path in sorted({p for p in paths if len(p.rstrip("/\\")) > 1}, key=len, reverse=True):
         shown = _path_for_policy(path, policy)
-        text = text.replace(path, "<workspace>" if shown is None else f"<…/{shown}>")
+        pattern = re.compile(re.escape(path) + r"(?![A-Za-z0-9_.\-])")
+        text = pattern.sub("<workspace>" if shown is None else f"<…/{shown}>", text)
     return text
 
 
@@ -314,8 +328,8 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         status=item.status,
         matched_rule_ids=rule_ids,
         keys_sent=keys,
-        elapsed_ms=item.elapsed_ms,
-        lock_wait_ms=item.lock_wait_ms,
+        elapsed_ms=_clamp(item.elapsed_ms),
+        lock_wait_ms=_clamp(item.lock_wait_ms),
         error_code=item.error_code,
         evidence=tally.evidence(item.evidence, budget),
         raw_tail=raw_tail,
@@ -334,15 +348,15 @@ def _budget_diagnostic(item: Diagnostic, budget: DiagnosticsBudget, tally: _Tall
     )
 
 
-def apply_budget(manifest: DiagnosticsManifest, budget: DiagnosticsBudget | None = None) -> DiagnosticsManifest:
+def apply_budget(manifest: DiagnosticsManifest, budget: DiagnosticsBudget = DEFAULT_BUDGET) -> DiagnosticsManifest:
     """``manifest`` cut to ``budget``, with what was cut added to ``omitted_counts``.
 
     Lists keep their first items; strings keep their start, except paths and
     raw tails, which keep their end. Raw tails of results that did not fail
     are dropped. Evidence, messages and raw tails are redacted again before
     they are cut (idempotent, so harmless for text that already was).
+    Timings and the attempt number are clamped to ``0 .. 2**53 - 1``.
     """
-    budget = DiagnosticsBudget() if budget is None else budget
     tally = _Tally(manifest.omitted_counts)
     results = manifest.strategy_results
     tally.add(Omission.STRATEGY_RESULTS, len(results) - budget.max_strategy_results)
@@ -356,7 +370,7 @@ def apply_budget(manifest: DiagnosticsManifest, budget: DiagnosticsBudget | None
         tally.head(name, budget.max_identifier_chars): bool(value) for name, value in flags[: budget.max_feature_flags]
     }
     return DiagnosticsManifest(
-        attempt=manifest.attempt,
+        attempt=_clamp(manifest.attempt),
         feature_flags=feature_flags,
         strategy_results=strategy_results,
         diagnostics=kept_diagnostics,
