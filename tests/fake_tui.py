@@ -11,6 +11,7 @@ Behaviour is chosen with environment variables:
   FAKE_CHILD       1: start a background child in the same session (group-kill test)
   FAKE_KEYLOG      file to append every key received to
   FAKE_QUERY       1: ask for the cursor position first and wait for the answer
+  FAKE_SECRET      a line drawn on the unknown screen (redaction tests)
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
 preflight passes the child only an allowlisted environment.
 It writes trust the way Claude does: $CLAUDE_CONFIG_DIR or $HOME /.claude.json,
@@ -146,7 +147,7 @@ def main() -> int:
                 ]
             )
         elif mode == "unknown":
-            draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not"])
+            draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not", os.environ.get("FAKE_SECRET", "")])
         yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"
         options = ["Yes, I trust this folder", "No, exit"] if yes_first else ["No, exit", "Yes, I trust this folder"]
         cursor = 0

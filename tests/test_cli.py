@@ -115,12 +115,16 @@ def test_blocked_exit_code_is_the_same_with_and_without_json(sandbox: str, as_js
 
 
 def test_soft_failure_exit_1_and_debug_tail(sandbox: str) -> None:
-    home, ws = seeded(sandbox, "FAKE_MODE=unknown\n")
+    secret = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-ABCDEFG"
+    home, ws = seeded(sandbox, f"FAKE_MODE=unknown\nFAKE_SECRET=key {secret} for ana@example.com\n")
     proc = cli(["preflight", ws, "--claude-bin", FAKE, "--json", "--timeout", "2", "--debug"], home)
     assert proc.returncode == ExitCode.SOFT_FAILED
     result = json.loads(proc.stdout)["results"][0]
     assert result["code"] == "unknown_screen" and result["keys"] == []
     assert "Something entirely new" in result["raw_tail"]
+    assert secret not in result["raw_tail"] and "sk-ant" not in result["raw_tail"]
+    assert "ana@example.com" not in result["raw_tail"]
+    assert "[REDACTED" in result["raw_tail"]
     quiet = cli(["preflight", ws, "--claude-bin", FAKE, "--json", "--timeout", "2"], home)
     assert "raw_tail" not in json.loads(quiet.stdout)["results"][0]
 

@@ -28,6 +28,7 @@ from workspace_trust.errors import (
     PtyUnavailableError,
 )
 from workspace_trust.ports import PtySession, SpawnSpec, StateProbe
+from workspace_trust.redaction import redact
 from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -39,6 +40,9 @@ from workspace_trust.strategy import (
 )
 
 log = logging.getLogger(__name__)
+
+#: Largest redacted screen tail a failed result may carry (UTF-8 bytes).
+RAW_TAIL_LIMIT = 8192
 
 #: Help text is read once per binary (cached by the help reader).
 HELP_TIMEOUT_MS = 20000
@@ -58,6 +62,14 @@ class CommandRefused:
 
     code: Code
     message: str
+
+
+def bounded_tail(text: str, limit: int = RAW_TAIL_LIMIT) -> str:
+    """The end of ``text``, at most ``limit`` UTF-8 bytes, never splitting a character."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[-limit:].decode("utf-8", "ignore")
 
 
 class PtyProvider(abc.ABC):
@@ -276,7 +288,8 @@ class PtyTrustStrategy(TrustStrategy):
         raw_tail = None
         failed = status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
         if ctx.debug and failed and outcome.last_snapshot is not None:
-            raw_tail = outcome.last_snapshot.text
+            # Only under debug, only on failure, only redacted, at most 8 KiB.
+            raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME")))
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         return base_result(
