@@ -36,8 +36,8 @@ from workspace_trust.recorder import record_session
 from workspace_trust.testing import base_env, installed_cli, seed_home
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
+#: The protected command's flags after ``--mcp-config FILE`` (docs/providers.md).
 PROTECTED = (
-    "--strict-mcp-config",
     "--setting-sources",
     "user",
     "--settings",
@@ -60,6 +60,9 @@ class Scenario:
     git: bool = False
     #: Extra environment for the CLI (fake values only: they end up on screen).
     env: tuple[tuple[str, str], ...] = ()
+    #: The engine's total budget. Claude with ANTHROPIC_API_KEY set drew nothing
+    #: for ~17 s (2.1.330), so the default leaves room for that.
+    duration_ms: int = 40000
     notes: str = ""
 
 
@@ -98,6 +101,8 @@ SCENARIOS = [
         "codex",
         "0.169.0",
         "non-git-folder",
+        # No rule knows Codex's main screen, so this one always runs the whole budget.
+        duration_ms=15000,
         notes="auth.json with an API key, plain folder (no git): 0.169.0 shows no trust dialog",
     ),
     Scenario("gemini", "0.61.0", "trust-accept", notes="folder trust enabled, API-key auth"),
@@ -108,7 +113,7 @@ def claude_command(binary: str, sandbox: str) -> tuple[str, ...]:
     mcp = os.path.join(sandbox, "empty-mcp.json")
     with open(mcp, "w", encoding="utf-8") as handle:
         json.dump({"mcpServers": {}}, handle)
-    return (binary, "--bare", "--mcp-config", mcp, *PROTECTED)
+    return (binary, "--bare", "--strict-mcp-config", "--mcp-config", mcp, *PROTECTED)
 
 
 def codex_trusted(config: str, path: str) -> Callable[[], ProbeResult]:
@@ -155,9 +160,13 @@ def record(scenario: Scenario) -> None:
             extra = seed_home(scenario.provider, home, codex_auth=scenario.seeded)
         env = base_env(home, extra)
         env.update(dict(scenario.env))
+        # The pinned CLI goes first on the child's PATH and the command names it
+        # bare, so the stored command is not tied to this machine's cache folder.
+        env["PATH"] = os.path.dirname(binary) + os.pathsep + env["PATH"]
+        name = os.path.basename(binary)
         if scenario.provider == "claude":
             env.update(PREFLIGHT_ENV)
-            command = claude_command(binary, sandbox)
+            command = claude_command(name, sandbox)
             if scenario.name == "git-subfolder":
                 cwd = os.path.join(workspace, "sub", "deeper")
                 os.makedirs(cwd)
@@ -169,10 +178,10 @@ def record(scenario: Scenario) -> None:
                 return probe.read_trust(ws)
         elif scenario.provider == "codex":
             help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
-            command = (binary, "--no-daemon") if "--no-daemon" in help_text else (binary,)
+            command = (name, "--no-daemon") if "--no-daemon" in help_text else (name,)
             success = codex_trusted(os.path.join(extra["CODEX_HOME"], "config.toml"), workspace)
         else:
-            command = (binary,)
+            command = (name,)
             success = gemini_trusted(os.path.join(home, ".gemini", "trustedFolders.json"), workspace)
         recording = record_session(
             command=command,
@@ -184,7 +193,7 @@ def record(scenario: Scenario) -> None:
             scenario=scenario.name,
             drive=True,
             success=success,
-            duration_ms=40000,
+            duration_ms=scenario.duration_ms,
             notes=scenario.notes,
         )
         out = os.path.join(ROOT, scenario.provider, scenario.version, f"{scenario.name}.json")
