@@ -462,3 +462,54 @@ def test_finish_reason_values_are_stable() -> None:
         "aborted",
         "selection_failed",
     }
+
+
+def test_main_screen_glimpsed_before_the_dialog_does_not_end_the_session() -> None:
+    """Codex 0.169.0 draws its main screen for a moment before the trust dialog."""
+    state = TrustFile()
+    screens = {
+        "main": FakeScreen(lines=("› Ask Codex to do anything",)),
+        "trust": FakeScreen(
+            lines=("  Folder access", "  Trust this folder? Codex can read, edit, and run files here."),
+            options=("Trust and continue", "Back to Agent Command Center"),
+            glyph="›",
+            numbered=True,
+            on_enter={0: "main"},
+            effects={0: state.accept},
+        ),
+    }
+    tui = FakeTui(screens=screens, current="main")
+    clock = FakeClock()
+    session = FakePtySession(tui, clock, SpawnSpec(argv=("codex",), cwd="/", env={}))
+    engine = DialogEngine(CODEX_RULES, TIMING)
+    for _ in range(5):
+        engine.observe(session.read_snapshot(10))
+    assert engine.awaiting_success and engine.keys_sent == ()
+    tui.current = "trust"
+    outcome = run_session(session, engine, clock, success=state.probe, is_cancelled=lambda: False, timing=TIMING)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert tui.keys == [Key.ENTER]
+
+
+def test_codex_main_screen_without_a_dialog_is_trust_not_persisted() -> None:
+    state = TrustFile()
+    tui = FakeTui(screens={"main": FakeScreen(lines=("› Ask Codex to do anything",))}, current="main")
+    outcome = drive(tui, state, CODEX_RULES)
+    assert outcome.end is SessionEnd.TRUST_NOT_PERSISTED
+    assert outcome.matched_rule_ids == ("codex.ready",) and tui.keys == []
+
+
+def test_gemini_restarting_screen_over_the_answered_dialog_gets_no_key() -> None:
+    dialog = [
+        "Do you trust the files in this folder?",
+        "● 1. Trust folder (project)",
+        "  2. Trust parent folder (work)",
+        "  3. Don't trust",
+        " Gemini CLI is restarting to apply the trust changes...",
+    ]
+    engine = DialogEngine(GEMINI_RULES, TIMING)
+    decisions = [
+        engine.observe(snapshot_from_text("\n".join(dialog), frame=i, elapsed_ms=i * 200)) for i in range(1, 8)
+    ]
+    assert {d.rule_id for d in decisions} == {"gemini.trust_restarting"}
+    assert all(d.key is None for d in decisions)

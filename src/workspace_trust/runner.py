@@ -134,8 +134,12 @@ def run_session(
             if is_cancelled():
                 return outcome(SessionEnd.CANCELLED)
             session.send_key(decision.key)
-            if decision.key is Key.ENTER and engine.awaiting_success:
-                last_poll = -(10**9)
+            if engine.awaiting_success:
+                # The wait for persistence runs from the last key, not from a
+                # main screen glimpsed before the dialog (Codex 0.169.0 does that).
+                awaiting_since = clock.monotonic_ms()
+                if decision.key is Key.ENTER:
+                    last_poll = -(10**9)
             continue
         if decision.action is Action.FINISH:
             assert decision.finish_reason is not None

@@ -62,5 +62,15 @@ CODEX_RULES = RuleTable(
             retry=RetryPolicy.TYPED_RETRY,
             seen_on=("0.169.0",),
         ),
+        DialogRule(
+            id="codex.ready",
+            phase=Phase.READY,
+            required=("Ask Codex to do anything",),
+            outcome=Outcome.CHECK_SUCCESS,
+            priority=-10,
+            seen_on=("0.169.0",),
+            note="Main screen without a trust dialog: 0.169.0 asks only inside a git "
+            "repository. Only the state file can tell whether the folder is trusted.",
+        ),
     ),
 )

@@ -161,7 +161,13 @@ class CodexPty(PtyProvider):
         )
 
     def messages(self) -> Mapping[SessionEnd, str]:
-        return {SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand"}
+        return {
+            SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand",
+            SessionEnd.TRUST_NOT_PERSISTED: (
+                "Codex opened without asking for trust (0.169.0 asks only inside a git repository); "
+                "use the args strategy (-c projects=...) for this folder"
+            ),
+        }
 
 
 def codex_pty_strategy() -> PtyTrustStrategy:

@@ -19,6 +19,16 @@ GEMINI_RULES = RuleTable(
     provider="gemini",
     rules=(
         DialogRule(
+            id="gemini.trust_restarting",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Gemini CLI is restarting to apply the trust changes",),
+            outcome=Outcome.CHECK_SUCCESS,
+            priority=1,
+            seen_on=("0.61.0",),
+            note="After the choice the answered dialog stays drawn above this line while the "
+            "CLI restarts; the state file decides, and no key is ever sent here.",
+        ),
+        DialogRule(
             id="gemini.workspace_trust",
             phase=Phase.WORKSPACE_TRUST,
             required=("Do you trust the files in this folder?",),
