@@ -1,5 +1,107 @@
-"""workspace-trust: prepare exactly the selected folders for headless AI coding CLIs."""
+"""workspace-trust: prepare exactly the selected folders for headless AI coding CLIs.
+
+The public surface is what this module exports (``__all__``); everything else is
+internal and may change. ``workspace_trust.testing`` is public too: fakes for
+every port, for hosts testing their own integration.
+"""
 
 from __future__ import annotations
 
+from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
+from workspace_trust.coordinator import CreateCleanup as CreateCleanup
+from workspace_trust.coordinator import ExecutionResult as ExecutionResult
+from workspace_trust.coordinator import FailureAction as FailureAction
+from workspace_trust.coordinator import FullPlan as FullPlan
+from workspace_trust.coordinator import LaunchCleanup as LaunchCleanup
+from workspace_trust.coordinator import PlannedTask as PlannedTask
+from workspace_trust.coordinator import RequestMode as RequestMode
+from workspace_trust.coordinator import TrustPolicy as TrustPolicy
+from workspace_trust.coordinator import WorkspaceSpec as WorkspaceSpec
+from workspace_trust.coordinator import WorkspaceTrustCoordinator as WorkspaceTrustCoordinator
+from workspace_trust.coordinator import WorkspaceTrustRequest as WorkspaceTrustRequest
+from workspace_trust.domain.codes import Code as Code
+from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
+from workspace_trust.domain.codes import Key as Key
+from workspace_trust.domain.codes import Provider as Provider
+from workspace_trust.domain.codes import TrustState as TrustState
+from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
+from workspace_trust.domain.patches import ArgDialect as ArgDialect
+from workspace_trust.domain.patches import EnvPatch as EnvPatch
+from workspace_trust.domain.patches import LaunchArgPatch as LaunchArgPatch
+from workspace_trust.domain.patches import PatchOwner as PatchOwner
+from workspace_trust.domain.patches import TargetSurface as TargetSurface
+from workspace_trust.domain.paths import HostOs as HostOs
+from workspace_trust.domain.paths import Workspace as Workspace
+from workspace_trust.domain.paths import WorkspaceSource as WorkspaceSource
+from workspace_trust.domain.results import Diagnostic as Diagnostic
+from workspace_trust.domain.results import ProbeResult as ProbeResult
+from workspace_trust.domain.results import WorkspaceResult as WorkspaceResult
+from workspace_trust.engine.timing import EngineTiming as EngineTiming
+from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
+from workspace_trust.flags import FeatureFlags as FeatureFlags
+from workspace_trust.flags import parse_flags as parse_flags
+from workspace_trust.patching import ApplyResult as ApplyResult
+from workspace_trust.patching import apply_patches as apply_patches
+from workspace_trust.patching import merge_config_overrides as merge_config_overrides
+from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
+from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
+from workspace_trust.redaction import redact as redact
+from workspace_trust.registry import StrategyRegistry as StrategyRegistry
+from workspace_trust.registry import default_registry as default_registry
+from workspace_trust.strategy import ExecutionContext as ExecutionContext
+from workspace_trust.strategy import PatchPlan as PatchPlan
+from workspace_trust.strategy import ProgressEvent as ProgressEvent
+from workspace_trust.strategy import ProgressStage as ProgressStage
+from workspace_trust.strategy import TrustStrategy as TrustStrategy
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "ApplyResult",
+    "ArgDialect",
+    "ArgsOnlyPlan",
+    "Code",
+    "CodexConfigSentinel",
+    "CreateCleanup",
+    "Diagnostic",
+    "EngineTiming",
+    "EnvPatch",
+    "ExecutionContext",
+    "ExecutionResult",
+    "ExecutionStatus",
+    "FailureAction",
+    "FeatureFlags",
+    "FullPlan",
+    "HostOs",
+    "Key",
+    "LaunchArgPatch",
+    "LaunchCleanup",
+    "PatchOwner",
+    "PatchPlan",
+    "PlannedTask",
+    "ProbeResult",
+    "ProgressEvent",
+    "ProgressStage",
+    "Provider",
+    "RequestMode",
+    "StrategyRegistry",
+    "TargetSurface",
+    "TrustPolicy",
+    "TrustState",
+    "TrustStrategy",
+    "Workspace",
+    "WorkspaceResult",
+    "WorkspaceSource",
+    "WorkspaceSpec",
+    "WorkspaceStatus",
+    "WorkspaceTrustCoordinator",
+    "WorkspaceTrustError",
+    "WorkspaceTrustRequest",
+    "__version__",
+    "apply_patches",
+    "build_trust_override",
+    "default_registry",
+    "merge_config_overrides",
+    "parse_flags",
+    "redact",
+]

@@ -17,6 +17,7 @@ Strategies come from a :class:`StrategyRegistry`; nothing here names a provider.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import os
@@ -76,6 +77,45 @@ class RequestMode(enum.Enum):
     LAUNCH = "launch"
 
 
+class FailureAction(enum.Enum):
+    #: Launch anyway; the runtime's own trust error is classified afterwards.
+    CONTINUE_LAUNCH = "continue_launch"
+    #: Do not launch; run the host's pre-spawn cleanup for this mode.
+    STOP_LAUNCH = "stop_launch"
+
+
+@attrs.frozen(slots=True)
+class CreateCleanup:
+    """A *create* flow stopped before its metadata writes: remove run tracking and helper
+    material only; never delete team or task folders this run did not create."""
+
+    created_team_directories: bool = False
+    cleanup_helper_material: bool = True
+
+
+@attrs.frozen(slots=True)
+class LaunchCleanup:
+    """A *launch* flow stopped after config normalisation: restore the pre-launch config;
+    do not persist a new failed-launch snapshot if launch state was not cleared yet."""
+
+    restore_prelaunch_config: bool = True
+    launch_state_cleared: bool = False
+
+
+@attrs.frozen(slots=True)
+class TrustPolicy:
+    """What a host does with each overall outcome. ``cancelled`` is never a failure:
+    the host takes its own cancellation path."""
+
+    on_soft_failure: FailureAction = FailureAction.CONTINUE_LAUNCH
+    on_blocked: FailureAction = FailureAction.STOP_LAUNCH
+    cleanup: CreateCleanup | LaunchCleanup = attrs.field(factory=LaunchCleanup)
+
+    @classmethod
+    def for_mode(cls, mode: RequestMode) -> TrustPolicy:
+        return cls(cleanup=CreateCleanup() if mode is RequestMode.CREATE else LaunchCleanup())
+
+
 @attrs.frozen(slots=True)
 class WorkspaceSpec:
     path: str
@@ -103,6 +143,13 @@ class WorkspaceTrustRequest:
     allow_unprotected_claude: bool = False
     parallelism: int = DEFAULT_PARALLELISM
     lock_timeout_ms: int = 20000
+    policy: TrustPolicy | None = None
+    #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
+    settings_namespace: str = "workspace_trust"
+
+    @property
+    def effective_policy(self) -> TrustPolicy:
+        return self.policy or TrustPolicy.for_mode(self.mode)
 
 
 @attrs.frozen(slots=True)
@@ -137,9 +184,25 @@ class ExecutionResult:
     status: ExecutionStatus
     results: tuple[WorkspaceResult, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
+    policy: TrustPolicy = attrs.field(factory=TrustPolicy)
+    patches: PatchPlan = attrs.field(factory=PatchPlan)
 
     def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:
         return tuple(r for r in self.results if r.provider is provider)
+
+    def for_workspace(self, workspace_id: str) -> tuple[WorkspaceResult, ...]:
+        return tuple(r for r in self.results if r.workspace_id == workspace_id)
+
+    @property
+    def proceed(self) -> bool:
+        """Whether the host should go on to launch, under its policy."""
+        if self.status is ExecutionStatus.CANCELLED:
+            return False
+        if self.status is ExecutionStatus.BLOCKED:
+            return self.policy.on_blocked is FailureAction.CONTINUE_LAUNCH
+        if self.status is ExecutionStatus.SOFT_FAILED:
+            return self.policy.on_soft_failure is FailureAction.CONTINUE_LAUNCH
+        return True
 
 
 def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
@@ -356,7 +419,43 @@ class WorkspaceTrustCoordinator:
         workers = max(1, min(request.parallelism, len(plan.tasks) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace-trust") as pool:
             results.extend(pool.map(run, plan.tasks))
-        return ExecutionResult(overall_status(results), tuple(results), plan.diagnostics)
+        return ExecutionResult(
+            overall_status(results), tuple(results), plan.diagnostics, request.effective_policy, plan.patches
+        )
+
+    # -- asyncio face -----------------------------------------------------------
+    async def aplan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
+        return self.plan_args_only(request)
+
+    async def aplan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
+        return await asyncio.to_thread(self.plan_full, request)
+
+    async def aexecute(
+        self,
+        plan: FullPlan,
+        *,
+        is_cancelled: IsCancelled | None = None,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> ExecutionResult:
+        """``execute`` in a worker thread. If the awaiting task is cancelled, every
+        session of this call is killed and cleaned up before ``CancelledError``
+        propagates; the host's ``is_cancelled`` still yields a ``cancelled`` result."""
+        stop = threading.Event()
+        user_cancel = is_cancelled or (lambda: False)
+
+        def cancelled() -> bool:
+            return stop.is_set() or user_cancel()
+
+        work = asyncio.ensure_future(
+            asyncio.to_thread(self.execute, plan, is_cancelled=cancelled, on_progress=on_progress)
+        )
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stop.set()
+            # Let the worker notice, kill its process groups and remove its temp files.
+            await asyncio.wait({work})
+            raise
 
     def dispose(self) -> int:
         """Cancel running work and kill every session this coordinator started."""

@@ -1,0 +1,198 @@
+"""The coordinator contract: plan stages run nothing, policies, dispose and the asyncio face."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+import os
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+import pytest
+
+import workspace_trust.adapters.pty_process as pty_module
+from workspace_trust import (
+    CreateCleanup,
+    ExecutionResult,
+    ExecutionStatus,
+    FailureAction,
+    LaunchCleanup,
+    Provider,
+    RequestMode,
+    TrustPolicy,
+    WorkspaceSpec,
+    WorkspaceTrustCoordinator,
+    WorkspaceTrustRequest,
+)
+from workspace_trust.testing import FakeLocks
+
+FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
+
+
+class NoRun:
+    """Makes every way of starting a process or writing a file fail the test."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[str] = []
+        real_open = builtins.open
+
+        def guarded_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+            if any(flag in mode for flag in "wax+"):
+                self.calls.append(f"open({file!r}, {mode!r})")
+                raise AssertionError("a plan stage wrote a file")
+            return real_open(file, mode, *args, **kwargs)
+
+        def forbid(name: str) -> Any:
+            def fail(*args: Any, **kwargs: Any) -> Any:
+                self.calls.append(name)
+                raise AssertionError(f"a plan stage called {name}")
+
+            return fail
+
+        monkeypatch.setattr(builtins, "open", guarded_open)
+        for module, name in (
+            (os, "fork"),
+            (os, "mkdir"),
+            (os, "makedirs"),
+            (os, "replace"),
+            (os, "rename"),
+            (os, "remove"),
+            (os, "unlink"),
+            (subprocess, "Popen"),
+            (tempfile, "mkdtemp"),
+            (tempfile, "mkstemp"),
+        ):
+            monkeypatch.setattr(module, name, forbid(f"{module.__name__}.{name}"))
+        monkeypatch.setattr(pty_module.PtyProcess, "spawn", forbid("PtyProcess.spawn"))
+
+
+def request(dirs: list[str], **kw: Any) -> WorkspaceTrustRequest:
+    return WorkspaceTrustRequest(
+        workspaces=tuple(WorkspaceSpec(d) for d in dirs),
+        providers=(Provider.CLAUDE, Provider.CODEX, Provider.GEMINI),
+        env={"HOME": "/nonexistent-home", "PATH": os.environ["PATH"]},
+        **kw,
+    )
+
+
+def test_plan_stages_start_nothing_write_nothing_lock_nothing(sandbox: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = os.path.join(sandbox, "project")
+    os.makedirs(project)
+    locks = FakeLocks()
+    coordinator = WorkspaceTrustCoordinator(locks=locks)
+    guard = NoRun(monkeypatch)
+    args_only = coordinator.plan_args_only(request([project, "/"]))
+    full = coordinator.plan_full(request([project, "/", os.path.join(sandbox, "missing")]))
+    assert guard.calls == []
+    assert locks.held == []
+    assert args_only.patches.codex_config_overrides and full.patches.env_patches
+    assert len(full.tasks) == 9
+
+
+def test_the_guard_itself_catches_a_write(monkeypatch: pytest.MonkeyPatch, sandbox: str) -> None:
+    guard = NoRun(monkeypatch)
+    with pytest.raises(AssertionError):
+        open(os.path.join(sandbox, "x"), "w")  # noqa: SIM115
+    assert guard.calls
+
+
+def test_args_only_plan_uses_the_request_alone() -> None:
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    plan = coordinator.plan_args_only(
+        WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec("/does/not/exist", real_path="/real/does/not/exist"),),
+            providers=(Provider.CODEX,),
+            env={},
+        )
+    )
+    (value,) = plan.patches.codex_config_overrides
+    assert "/does/not/exist" in value and "/real/does/not/exist" in value
+
+
+def test_anthropic_only_teams_get_no_codex_patches() -> None:
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    plan = coordinator.plan_args_only(WorkspaceTrustRequest(workspaces=(WorkspaceSpec("/w"),), env={}))
+    assert plan.patches.arg_patches == () and plan.patches.codex_config_overrides == ()
+
+
+def test_plan_stages_never_raise_for_bad_paths() -> None:
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    bad = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec("relative/x"), WorkspaceSpec("/a\x00b")), providers=(Provider.CODEX,), env={}
+    )
+    assert coordinator.plan_args_only(bad).diagnostics
+    assert coordinator.plan_full(bad).settled
+
+
+@pytest.mark.parametrize(
+    ("status", "policy", "proceed"),
+    [
+        (ExecutionStatus.OK, TrustPolicy(), True),
+        (ExecutionStatus.SOFT_FAILED, TrustPolicy(), True),
+        (ExecutionStatus.SOFT_FAILED, TrustPolicy(on_soft_failure=FailureAction.STOP_LAUNCH), False),
+        (ExecutionStatus.BLOCKED, TrustPolicy(), False),
+        (ExecutionStatus.CANCELLED, TrustPolicy(on_blocked=FailureAction.CONTINUE_LAUNCH), False),
+    ],
+)
+def test_policy_decides_whether_to_launch(status: ExecutionStatus, policy: TrustPolicy, proceed: bool) -> None:
+    assert ExecutionResult(status, (), policy=policy).proceed is proceed
+
+
+def test_mode_picks_the_cleanup_policy() -> None:
+    assert isinstance(
+        WorkspaceTrustRequest(workspaces=(), mode=RequestMode.CREATE).effective_policy.cleanup, CreateCleanup
+    )
+    assert isinstance(WorkspaceTrustRequest(workspaces=()).effective_policy.cleanup, LaunchCleanup)
+
+
+def _silent_request(sandbox: str) -> WorkspaceTrustRequest:
+    home = os.path.join(sandbox, "home")
+    project = os.path.join(sandbox, "project")
+    os.makedirs(home)
+    os.makedirs(project)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    with open(os.path.join(home, "fake_tui.env"), "w", encoding="utf-8") as handle:
+        handle.write("FAKE_MODE=silent\n")
+    return WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(project),),
+        binaries={Provider.CLAUDE: FAKE},
+        env={"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"},
+    )
+
+
+def test_asyncio_cancellation_kills_the_session_then_propagates(sandbox: str) -> None:
+    coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
+    req = _silent_request(sandbox)
+
+    async def main() -> None:
+        plan = await coordinator.aplan_full(req)
+        task = asyncio.create_task(coordinator.aexecute(plan))
+        await asyncio.sleep(1.0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    started = time.monotonic()
+    asyncio.run(main())
+    assert time.monotonic() - started < 20
+    # The autouse leak check fails the test if the fake TUI is still running.
+
+
+def test_asyncio_host_flag_gives_a_cancelled_result(sandbox: str) -> None:
+    coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
+    req = _silent_request(sandbox)
+    flag = {"stop": False}
+
+    async def main() -> ExecutionResult:
+        plan = await coordinator.aplan_full(req)
+        task = asyncio.create_task(coordinator.aexecute(plan, is_cancelled=lambda: flag["stop"]))
+        await asyncio.sleep(1.0)
+        flag["stop"] = True
+        return await task
+
+    result = asyncio.run(main())
+    assert result.status is ExecutionStatus.CANCELLED and not result.proceed
