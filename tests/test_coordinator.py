@@ -12,8 +12,8 @@ import time
 from typing import Any
 
 import pytest
+from ptyprocess import PtyProcess
 
-import workspace_trust.adapters.pty_process as pty_module
 from workspace_trust import (
     CreateCleanup,
     ExecutionResult,
@@ -66,7 +66,7 @@ class NoRun:
             (tempfile, "mkstemp"),
         ):
             monkeypatch.setattr(module, name, forbid(f"{module.__name__}.{name}"))
-        monkeypatch.setattr(pty_module.PtyProcess, "spawn", forbid("PtyProcess.spawn"))
+        monkeypatch.setattr(PtyProcess, "spawn", forbid("PtyProcess.spawn"))
 
 
 def request(dirs: list[str], **kw: Any) -> WorkspaceTrustRequest:
