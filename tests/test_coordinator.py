@@ -11,23 +11,27 @@ import tempfile
 import time
 from typing import Any
 
+import attrs
 import pytest
 from ptyprocess import PtyProcess
 
 from workspace_trust import (
+    Code,
     CreateCleanup,
     ExecutionResult,
     ExecutionStatus,
     FailureAction,
+    FeatureFlags,
     LaunchCleanup,
     Provider,
     RequestMode,
     TrustPolicy,
     WorkspaceSpec,
+    WorkspaceStatus,
     WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
 )
-from workspace_trust.testing import FakeLocks
+from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 
@@ -196,3 +200,74 @@ def test_asyncio_host_flag_gives_a_cancelled_result(sandbox: str) -> None:
 
     result = asyncio.run(main())
     assert result.status is ExecutionStatus.CANCELLED and not result.proceed
+
+
+FLAG_CASES = [
+    ("enabled", {Provider.CLAUDE, Provider.CODEX, Provider.GEMINI}),
+    ("claude_pty", {Provider.CLAUDE}),
+    ("codex_args", {Provider.CODEX}),
+    ("gemini", {Provider.GEMINI}),
+]
+
+
+def _flag_run(
+    sandbox: str, flags: FeatureFlags, modes: dict[Provider, str] | None = None
+) -> tuple[ExecutionResult, FakePtySpawner]:
+    project = os.path.join(sandbox, "project")
+    os.makedirs(project, exist_ok=True)
+    clock = FakeClock()
+    state = TrustFileForFlags()
+    spawner = FakePtySpawner(lambda spec: state.tui(), clock)
+    coordinator = WorkspaceTrustCoordinator(
+        spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader()
+    )
+    req = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(project),),
+        providers=(Provider.CLAUDE, Provider.CODEX, Provider.GEMINI),
+        strategy_modes=modes or {},
+        binaries={Provider.CLAUDE: FAKE, Provider.CODEX: FAKE},
+        env={"HOME": os.path.join(sandbox, "nohome"), "PATH": os.environ["PATH"]},
+        flags=flags,
+    )
+    return coordinator.execute(coordinator.plan_full(req)), spawner
+
+
+class TrustFileForFlags:
+    def tui(self) -> FakeTui:
+        return FakeTui(screens={"s": FakeScreen(lines=("Something else",))}, current="s")
+
+
+@pytest.mark.parametrize(("flag", "switched_off"), FLAG_CASES)
+def test_each_flag_switches_its_strategy_off(sandbox: str, flag: str, switched_off: set[Provider]) -> None:
+    result, spawner = _flag_run(sandbox, attrs.evolve(FeatureFlags(), **{flag: False}))
+    skipped = {r.provider for r in result.results if r.status is WorkspaceStatus.SKIPPED}
+    assert skipped == switched_off
+    assert all(r.code is Code.FEATURE_DISABLED for r in result.results if r.provider in switched_off)
+    assert (len(spawner.sessions) == 0) == (Provider.CLAUDE in switched_off)
+    has_codex_patch = bool(result.patches.codex_config_overrides)
+    assert has_codex_patch == (Provider.CODEX not in switched_off)
+    assert bool(result.patches.env_patches) == (Provider.GEMINI not in switched_off)
+    assert result.diagnostics_manifest().feature_flags[flag] is False
+
+
+def test_codex_pty_flag_gates_the_pty_strategy(sandbox: str) -> None:
+    off, spawner = _flag_run(sandbox, FeatureFlags(claude_pty=False), {Provider.CODEX: "pty"})
+    assert [r.status for r in off.for_provider(Provider.CODEX)] == [WorkspaceStatus.SKIPPED]
+    assert spawner.sessions == []
+    on, spawner_on = _flag_run(sandbox, FeatureFlags(claude_pty=False, codex_pty=True), {Provider.CODEX: "pty"})
+    assert [r.status for r in on.for_provider(Provider.CODEX)] != [WorkspaceStatus.SKIPPED]
+    assert len(spawner_on.sessions) == 1
+
+
+def test_file_lock_flag_chooses_the_lock_port(sandbox: str) -> None:
+    coordinator = WorkspaceTrustCoordinator(use_file_locks=True)
+    assert coordinator._locks is not coordinator._local_locks
+    assert coordinator._local_locks._use_files is False  # type: ignore[attr-defined]
+
+
+def test_debug_and_unprotected_flags_reach_the_strategies(sandbox: str) -> None:
+    result, _ = _flag_run(sandbox, FeatureFlags(debug=True, codex_args=False, gemini=False))
+    (claude,) = result.for_provider(Provider.CLAUDE)
+    # The fake screen is unrecognised: debug keeps a redacted tail on the failure.
+    assert claude.code is Code.UNKNOWN_SCREEN and claude.raw_tail is not None
+    assert result.diagnostics_manifest().strategy_results[0].raw_tail is not None

@@ -27,12 +27,14 @@ from workspace_trust.coordinator import (
     WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
 )
+from workspace_trust.diagnostics import manifest_to_json
 from workspace_trust.domain.codes import ExecutionStatus, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
+from workspace_trust.flags import flag_variable, parse_flags
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.recorder import record_session
 from workspace_trust.strategy import ProgressEvent, guard_result
@@ -197,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return ExitCode.USAGE  # pragma: no cover - argparse requires a command
 
 
-def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
+def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Diagnostic, ...]]:
     binaries: dict[Provider, str] = {}
     for provider, name in (
         (Provider.CLAUDE, "claude_bin"),
@@ -217,6 +219,12 @@ def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
         if timeout <= 0:
             raise _UsageError("--timeout must be positive")
         timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
+    parsed = parse_flags(os.environ)
+    flags = parsed.flags
+    # An explicit --codex-mode/--gemini-mode pty on the command line is the opt-in,
+    # unless the environment switches that strategy off explicitly.
+    if modes.get(Provider.CODEX) == "pty" and flag_variable("codex_pty") not in os.environ:
+        flags = attrs.evolve(flags, codex_pty=True)
     parallel = getattr(args, "parallel", 2)
     if parallel < 1:
         raise _UsageError("--parallel must be at least 1")
@@ -232,7 +240,8 @@ def _request(args: argparse.Namespace) -> WorkspaceTrustRequest:
         debug=args.debug,
         allow_unprotected_claude=getattr(args, "allow_unprotected_claude", False),
         parallelism=parallel,
-    )
+        flags=flags,
+    ), parsed.diagnostics
 
 
 def _progress(event: ProgressEvent) -> None:
@@ -245,7 +254,7 @@ def _progress(event: ProgressEvent) -> None:
 
 
 def _preflight(args: argparse.Namespace) -> int:
-    request = _request(args)
+    request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
     cancel = threading.Event()
     previous = {}
@@ -262,6 +271,8 @@ def _preflight(args: argparse.Namespace) -> int:
         coordinator.dispose()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if flag_diagnostics:
+        result = attrs.evolve(result, diagnostics=(*flag_diagnostics, *result.diagnostics))
     _emit_execution(args, "preflight", result)
     return _STATUS_EXIT[result.status]
 
@@ -306,6 +317,7 @@ def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionRes
             "status": result.status.value,
             "results": [result_to_json(r, debug=args.debug) for r in result.results],
             "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+            "manifest": manifest_to_json(result.diagnostics_manifest()),
         }
         sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
         return
@@ -318,12 +330,12 @@ def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionRes
 
 
 def _status(args: argparse.Namespace) -> int:
-    request = _request(args)
+    request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
     rows: list[dict[str, Any]] = []
     all_trusted = not plan.settled
-    diagnostics: list[Diagnostic] = list(plan.diagnostics)
+    diagnostics: list[Diagnostic] = [*flag_diagnostics, *plan.diagnostics]
     for task, probe in coordinator.status(plan):
         assert isinstance(probe, ProbeResult)
         if probe.state is not TrustState.TRUSTED:
@@ -389,7 +401,7 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    request = _request(args)
+    request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
     patches = plan.patches
@@ -417,7 +429,8 @@ def _plan(args: argparse.Namespace) -> int:
         "gemini_env": gemini_env,
         "results": [result_to_json(r, debug=False) for r in blocked],
         "diagnostics": [
-            diagnostic_to_json(d) for d in (*plan.diagnostics, *(d for r in blocked for d in r.diagnostics))
+            diagnostic_to_json(d)
+            for d in (*flag_diagnostics, *plan.diagnostics, *(d for r in blocked for d in r.diagnostics))
         ],
     }
     if args.json:

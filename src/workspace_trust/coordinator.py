@@ -32,6 +32,12 @@ from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.diagnostics import (
+    DiagnosticsManifest,
+    PathPolicy,
+    apply_budget,
+    build_strategy_diagnostic,
+)
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import (
@@ -45,6 +51,7 @@ from workspace_trust.domain.paths import (
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.flags import FeatureFlags, flags_to_json
 from workspace_trust.ports import (
     Clock,
     FileSystemFacts,
@@ -144,6 +151,8 @@ class WorkspaceTrustRequest:
     parallelism: int = DEFAULT_PARALLELISM
     lock_timeout_ms: int = 20000
     policy: TrustPolicy | None = None
+    #: Feature flags (see ``parse_flags``); each one really switches its strategy off.
+    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
     #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
     settings_namespace: str = "workspace_trust"
 
@@ -157,6 +166,8 @@ class PlannedTask:
     provider: Provider
     mode: str
     workspace: Workspace
+    #: False when a feature flag switched this strategy off; the task is reported as skipped.
+    enabled: bool = True
 
 
 @attrs.frozen(slots=True)
@@ -186,6 +197,26 @@ class ExecutionResult:
     diagnostics: tuple[Diagnostic, ...] = ()
     policy: TrustPolicy = attrs.field(factory=TrustPolicy)
     patches: PatchPlan = attrs.field(factory=PatchPlan)
+    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
+    debug: bool = False
+    attempt: int = 1
+
+    def diagnostics_manifest(
+        self, *, path_policy: PathPolicy = PathPolicy.FULL, home: str | None = None
+    ) -> DiagnosticsManifest:
+        """The structured, redacted manifest with the size budget already applied."""
+        diagnostics = list(self.diagnostics)
+        for result in self.results:
+            diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
+        manifest = DiagnosticsManifest(
+            attempt=self.attempt,
+            feature_flags=flags_to_json(self.flags),
+            strategy_results=tuple(
+                build_strategy_diagnostic(r, debug=self.debug, path_policy=path_policy, home=home) for r in self.results
+            ),
+            diagnostics=tuple(diagnostics),
+        )
+        return apply_budget(manifest)
 
     def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:
         return tuple(r for r in self.results if r.provider is provider)
@@ -283,6 +314,8 @@ class WorkspaceTrustCoordinator:
         self._clock = clock or SystemClock()
         self._spawner = _TrackingSpawner(spawner or PtyProcessSpawner(self._clock))
         self._locks = locks or WorkspaceLocks(self._clock, use_files=use_file_locks)
+        #: Used when the ``file_lock`` flag is off: in-process locks only.
+        self._local_locks = locks or WorkspaceLocks(self._clock, use_files=False)
         self._fs = filesystem or LocalFileSystemFacts()
         self._help = help_reader or SubprocessHelpReader()
         self._registry = registry or default_registry()
@@ -312,7 +345,10 @@ class WorkspaceTrustCoordinator:
         diagnostics: list[Diagnostic] = []
         for provider in _unique_providers(request.providers):
             mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            plan = self._registry.create(provider, mode).plan_patches(workspaces, request.existing_codex_overrides)
+            strategy = self._registry.create(provider, mode)
+            if not _allowed(request.flags, strategy):
+                continue
+            plan = strategy.plan_patches(workspaces, request.existing_codex_overrides)
             arg_patches.extend(plan.arg_patches)
             env_patches.extend(plan.env_patches)
             overrides = overrides or plan.codex_config_overrides
@@ -360,8 +396,9 @@ class WorkspaceTrustCoordinator:
         tasks: list[PlannedTask] = []
         for provider in _unique_providers(request.providers):
             mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            enabled = _allowed(request.flags, self._registry.create(provider, mode))
             for workspace in unique:
-                tasks.append(PlannedTask(provider, mode, workspace))
+                tasks.append(PlannedTask(provider, mode, workspace, enabled))
         patches = self._plan_patches(request, unique)
         return FullPlan(request, unique, tuple(tasks), tuple(settled), (*diagnostics, *patches.diagnostics), patches)
 
@@ -379,16 +416,17 @@ class WorkspaceTrustCoordinator:
         def cancelled() -> bool:
             return self._disposed.is_set() or user_cancel()
 
+        flags = request.flags
         ctx = ExecutionContext(
             spawner=self._spawner,
             clock=self._clock,
-            locks=self._locks,
+            locks=self._locks if flags.file_lock else self._local_locks,
             help_reader=self._help,
             env=dict(request.env),
             is_cancelled=cancelled,
             timing=request.timing,
-            debug=request.debug,
-            allow_unprotected_claude=request.allow_unprotected_claude,
+            debug=request.debug or flags.debug,
+            allow_unprotected_claude=request.allow_unprotected_claude or flags.allow_unprotected_claude,
             binaries=dict(request.binaries),
             strip_env=request.strip_env,
             lock_timeout_ms=request.lock_timeout_ms,
@@ -401,6 +439,14 @@ class WorkspaceTrustCoordinator:
                 strategies[key] = self._registry.create(task.provider, task.mode)
 
         def run(task: PlannedTask) -> WorkspaceResult:
+            if not task.enabled:
+                return base_result(
+                    task.provider,
+                    task.workspace,
+                    WorkspaceStatus.SKIPPED,
+                    Code.FEATURE_DISABLED,
+                    f"{task.provider.value} {task.mode} strategy is switched off by a feature flag",
+                )
             if cancelled():
                 return base_result(task.provider, task.workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
             try:
@@ -420,7 +466,13 @@ class WorkspaceTrustCoordinator:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace-trust") as pool:
             results.extend(pool.map(run, plan.tasks))
         return ExecutionResult(
-            overall_status(results), tuple(results), plan.diagnostics, request.effective_policy, plan.patches
+            overall_status(results),
+            tuple(results),
+            plan.diagnostics,
+            request.effective_policy,
+            plan.patches,
+            flags=flags,
+            debug=request.debug or flags.debug,
         )
 
     # -- asyncio face -----------------------------------------------------------
@@ -469,6 +521,10 @@ class WorkspaceTrustCoordinator:
             strategy = self._registry.create(task.provider, task.mode)
             out.append((task, strategy.probe(task.workspace, plan.request.env)))
         return tuple(out)
+
+
+def _allowed(flags: FeatureFlags, strategy: TrustStrategy) -> bool:
+    return flags.enabled and bool(getattr(flags, strategy.flag))
 
 
 def _unique_providers(providers: tuple[Provider, ...]) -> tuple[Provider, ...]:

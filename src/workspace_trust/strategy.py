@@ -86,6 +86,8 @@ class TrustStrategy(abc.ABC):
     provider: Provider
     #: Name of the mode this strategy implements (``pty``, ``args``, ``env``).
     mode: str
+    #: The ``FeatureFlags`` field that switches this strategy off.
+    flag: str
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
         """Pure: the launch patches for these workspaces. Most strategies have none."""

@@ -25,6 +25,7 @@ from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.errors import BinaryMissingError, LockTimeoutError
 from workspace_trust.ports import (
     Clock,
+    HelpReader,
     IsCancelled,
     KillReport,
     LockHold,
@@ -235,6 +236,7 @@ class FakeLocks(LockPort):
 
 __all__ = [
     "FakeClock",
+    "FakeHelpReader",
     "FakeLocks",
     "FakePtySession",
     "FakePtySpawner",
@@ -339,3 +341,17 @@ def check_pty_port(make_session: Callable[[], PtySession], *, expect_text: str) 
     assert session.exit_status() is not None, "kill must reap the process"
     again = session.kill()
     assert again == report, "kill must be idempotent"
+
+
+class FakeHelpReader(HelpReader):
+    """Returns a fixed ``--help`` text (by default Claude's protected flags)."""
+
+    CLAUDE_PROTECTED = "--bare --mcp-config --strict-mcp-config --setting-sources --settings --tools"
+
+    def __init__(self, text: str | None = CLAUDE_PROTECTED) -> None:
+        self.text = text
+        self.calls: list[str] = []
+
+    def read_help(self, binary: str, env: Mapping[str, str], timeout_ms: int) -> str | None:
+        self.calls.append(binary)
+        return self.text

@@ -42,6 +42,8 @@ class WorkspaceStatus(enum.Enum):
     BLOCKED = "blocked"
     SOFT_FAILED = "soft_failed"
     CANCELLED = "cancelled"
+    #: Switched off by a feature flag; nothing was done and nothing failed.
+    SKIPPED = "skipped"
 
 
 class ExecutionStatus(enum.Enum):

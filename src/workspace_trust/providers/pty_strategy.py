@@ -77,6 +77,8 @@ class PtyProvider(abc.ABC):
 
     provider: Provider
     rules: RuleTable
+    #: The ``FeatureFlags`` field that switches this provider's PTY preflight off.
+    flag: str
     #: Read ``--help`` before spawning, for flag discovery.
     reads_help: bool = False
 
@@ -155,6 +157,7 @@ class PtyTrustStrategy(TrustStrategy):
     def __init__(self, spec: PtyProvider) -> None:
         self.spec = spec
         self.provider = spec.provider
+        self.flag = spec.flag
         self._probes: dict[tuple[tuple[str, str], ...], StateProbe] = {}
 
     def _probe_for(self, env: Mapping[str, str]) -> StateProbe:

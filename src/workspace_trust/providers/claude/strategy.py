@@ -133,6 +133,7 @@ class ClaudePty(PtyProvider):
 
     provider = Provider.CLAUDE
     rules = CLAUDE_RULES
+    flag = "claude_pty"
     reads_help = True
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:

@@ -85,6 +85,7 @@ class CodexArgsStrategy(TrustStrategy):
 
     provider = Provider.CODEX
     mode = "args"
+    flag = "codex_args"
 
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
         return CodexStateProbe(codex_config_path(codex_env(env))).read_trust(workspace)
@@ -118,6 +119,7 @@ class CodexPty(PtyProvider):
 
     provider = Provider.CODEX
     rules = CODEX_RULES
+    flag = "codex_pty"
     reads_help = True
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:

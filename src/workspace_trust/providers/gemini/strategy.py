@@ -55,6 +55,7 @@ def gemini_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict
 class GeminiEnvStrategy(TrustStrategy):
     provider = Provider.GEMINI
     mode = "env"
+    flag = "gemini"
 
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
         return GeminiStateProbe(trusted_folders_path(env)).read_trust(workspace)
@@ -77,6 +78,7 @@ class GeminiEnvStrategy(TrustStrategy):
 class GeminiPty(PtyProvider):
     provider = Provider.GEMINI
     rules = GEMINI_RULES
+    flag = "gemini"
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
         return GeminiStateProbe(trusted_folders_path(env))
