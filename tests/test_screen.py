@@ -119,6 +119,25 @@ def test_wide_characters_take_two_cells() -> None:
     assert r.take_replies() == b"\x1b[1;7R"
 
 
+# The first half of a wide character overwritten, its empty second half left.
+OVERWRITTEN_WIDE = "漢".encode() + b"\x1b[H "
+
+
+def test_plain_pyte_display_raises_on_an_orphaned_wide_character_half() -> None:
+    with pytest.raises(IndexError):
+        plain_pyte_lines(OVERWRITTEN_WIDE)
+
+
+def test_orphaned_wide_character_half_renders_as_a_space() -> None:
+    r = render(OVERWRITTEN_WIDE + b"ok")
+    assert r.lines()[0] == " ok"
+
+
+def test_wide_character_with_its_second_half_overwritten_keeps_the_new_text() -> None:
+    r = render("漢".encode() + b"\x1b[1;2Hb")
+    assert r.lines()[0] == "漢b"
+
+
 def test_application_cursor_mode_is_tracked() -> None:
     r = render(b"\x1b[?1h")
     assert r.application_cursor_keys

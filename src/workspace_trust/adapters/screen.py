@@ -15,6 +15,8 @@ for. Each gap below is closed here, at the adapter edge, and has a test in
   dropping the rest of the text chunk.
 * Cursor-position and device-attribute queries went unanswered unless the
   screen writes a reply back; replies are collected for the PTY adapter.
+* ``Screen.display`` raised ``IndexError`` when the first half of a wide
+  character had been overwritten, leaving its empty second-half cell behind.
 
 The renderer never raises out of :meth:`ScreenRenderer.feed`. Anything that
 still fails inside pyte is counted in :attr:`ScreenRenderer.faults` and the
@@ -85,6 +87,30 @@ class _HardenedScreen(pyte.Screen):
             x -= 1
             cell = line[x - 1]
         line[x - 1] = cell._replace(data=cell.data + char)
+
+    @property
+    def display(self) -> list[str]:
+        """pyte's rendering, except that an empty cell with no wide character
+        before it (the orphaned second half of an overwritten wide character)
+        is a space, where pyte raises ``IndexError``; and a wide character whose
+        second half was overwritten keeps the character that overwrote it."""
+        rows = []
+        for y in range(self.lines):
+            line = self.buffer[y]
+            out: list[str] = []
+            skip = False
+            for x in range(self.columns):
+                if skip:
+                    skip = False
+                    continue
+                data = line[x].data
+                if not data:
+                    out.append(" ")
+                    continue
+                out.append(data)
+                skip = _wcwidth(data[0]) == 2 and line[x + 1].data == ""
+            rows.append("".join(out))
+        return rows
 
     # -- private-mode-aware handlers --------------------------------------
     def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
