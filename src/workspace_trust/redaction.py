@@ -11,18 +11,24 @@ failure evidence).
 
 It works in fixed passes, each a precompiled pattern from one table:
 
-1. terminal control sequences (CSI, OSC, other escapes, C0/C1 controls) are
-   removed, so a key split by colour codes is joined before it is matched;
-2. every rule in :data:`REDACTION_RULES`, in table order;
-3. optionally the user's home folder becomes ``~``.
+1. every rule in :data:`REDACTION_RULES`, in table order, on the raw text;
+2. terminal control sequences (CSI, OSC, other escapes, C0/C1 controls) are
+   removed;
+3. the rules again, for keys that colour codes had split;
+4. optionally the user's home folder becomes ``~``.
+
+The first pass exists because stripping is ambiguous: a stray ESC before
+``" sk-ant-..."`` reads as the escape ``ESC SP s`` and would eat the ``s``
+that identifies the key.
 
 Properties the tests hold us to:
 
 * A key is matched from its prefix onwards, with any run of key characters,
   dots, ``*`` and ellipses after it, so masked forms disappear as a whole. A
-  key that ends a line also takes the first word of the next line, in case the
-  terminal wrapped it (snapshot lines are right-trimmed, so width is unknown):
-  over-redaction is cheap, a leaked half key is not.
+  key that ends a line also takes the first word of the next line when that
+  word looks like key material (a digit, ``_``, ``-``, or mixed case), in
+  case the terminal wrapped it (snapshot lines are right-trimmed, so the
+  width is unknown). A wrapped remainder that is a plain word survives.
 * Replacement markers match no rule, so ``redact(redact(t)) == redact(t)``.
 * Every pattern starts only at the beginning of a run of its own characters
   (a negative look-behind), so the work is linear in the input size.
@@ -127,11 +133,26 @@ _API_KEY = re.compile(
       | (?<![A-Za-z0-9_\-])(?:sk-|gh[pousr]_|xox[abeprs]-)[{_KEY_CHARS}]{{3,}}
       | (?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{{16}}(?![A-Za-z0-9])
     )
-    (?:\n[A-Za-z0-9_\-]+(?=\s|$))?           # the rest of a key wrapped at a line's end
+    (?:\n                                   # the rest of a key wrapped at a line's end:
+        (?:(?=[A-Za-z0-9_\-]*[0-9_\-])            #   a word with a digit, "_" or "-",
+        | (?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]+[A-Z]))  # or mixed case ("Do" is not)
+        [A-Za-z0-9_\-]+(?=\s|$)
+    )?
     """,
     re.VERBOSE,
 )
-_BEARER = re.compile(r"(?<![A-Za-z0-9_])(?P<scheme>[Bb]earer|BEARER)(?P<sep>[ \t]+)[A-Za-z0-9._~+/=\-]+")
+#: "Bearer x" in any length; lower-case "bearer" is also an English word, so
+#: only before something token-sized.
+_BEARER = re.compile(
+    r"""
+    (?<![A-Za-z0-9_])
+    (?:
+        (?P<scheme>Bearer|BEARER)(?P<sep>[ \t]+)[A-Za-z0-9._~+/=\-]+
+      | (?P<lower>bearer)(?P<lsep>[ \t]+)[A-Za-z0-9._~+/=\-]{12,}
+    )
+    """,
+    re.VERBOSE,
+)
 _AUTHORIZATION = re.compile(
     r"(?<![A-Za-z0-9_\-])(?P<name>(?:proxy-)?authorization)(?P<sep>[ \t]*[:=][ \t]*)(?P<value>[^\r\n]+)",
     re.IGNORECASE,
@@ -149,7 +170,7 @@ _ASSIGNED_SECRET = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@")
+_URL_CREDENTIALS = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@")
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 #: Long runs of token characters holding both letters and digits: JWT parts,
@@ -165,7 +186,9 @@ def _whole(kind: RedactionKind) -> Callable[[re.Match[str]], str]:
 
 
 def _bearer(m: re.Match[str]) -> str:
-    return m["scheme"] + m["sep"] + marker(RedactionKind.BEARER_TOKEN)
+    if m["scheme"] is not None:
+        return m["scheme"] + m["sep"] + marker(RedactionKind.BEARER_TOKEN)
+    return m["lower"] + m["lsep"] + marker(RedactionKind.BEARER_TOKEN)
 
 
 def _authorization(m: re.Match[str]) -> str:
@@ -218,6 +241,12 @@ def _home_pattern(home: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![{_PATH_CHARS}]){re.escape(trimmed)}(?![{_PATH_CHARS}])")
 
 
+def _apply_rules(text: str) -> str:
+    for rule in REDACTION_RULES:
+        text = rule.pattern.sub(rule.replace, text)
+    return text
+
+
 def redact(text: str, *, home: str | None = None) -> str:
     """``text`` without terminal controls, secrets, and (with ``home``) the home folder.
 
@@ -225,9 +254,7 @@ def redact(text: str, *, home: str | None = None) -> str:
     ``[REDACTED_API_KEY]``; ``home`` (for instance ``/home/ana``) becomes ``~``
     wherever it appears as a whole path component prefix.
     """
-    out = strip_terminal_controls(text)
-    for rule in REDACTION_RULES:
-        out = rule.pattern.sub(rule.replace, out)
+    out = _apply_rules(strip_terminal_controls(_apply_rules(text)))
     if home:
         pattern = _home_pattern(home)
         if pattern is not None:
