@@ -5,6 +5,15 @@ from __future__ import annotations
 import workspace_trust
 
 EXPECTED = {
+    "FailureClassification",
+    "RetryDecision",
+    "RetryRule",
+    "classify_failure",
+    "retry_allowed",
+    "DiagnosticsBudget",
+    "DiagnosticsManifest",
+    "PathPolicy",
+    "manifest_to_json",
     "ApplyResult",
     "ArgDialect",
     "ArgsOnlyPlan",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -13,8 +16,10 @@ import pytest
 from tests.conftest import require_cli
 from workspace_trust.adapters.processes import pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
-from workspace_trust.domain.codes import Provider
+from workspace_trust.classifier import RetryRule, classify_failure, retry_allowed
+from workspace_trust.domain.codes import ExecutionStatus, Provider
 from workspace_trust.engine.rules import match_rule
+from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.codex.probe import read_trust_levels
 from workspace_trust.providers.codex.rules import CODEX_RULES
@@ -190,3 +195,67 @@ def test_args_mode_patches_without_a_process(sandbox: str) -> None:
     (result,) = json.loads(proc.stdout)["results"]
     assert (proc.returncode, result["status"], result["pty_spawned"]) == (0, "patched", False)
     assert read_trust_levels(config) == {}
+
+
+def test_exec_trust_message_is_a_git_check_that_no_preflight_clears(codex: tuple[str, str], sandbox: str) -> None:
+    """``codex exec`` says "Not inside a trusted directory" outside a git repository
+    even when the folder is trusted both ways a preflight can arrange: persisted in
+    config.toml and passed as the planned ``-c`` override. The classifier reports
+    it as a trust failure that a retry after a preflight cannot clear."""
+    _, binary = codex
+    env, config = setup(sandbox)
+    plain = os.path.join(sandbox, "ws", "plain")
+    os.makedirs(plain)
+    with open(config, "a", encoding="utf-8") as handle:
+        handle.write(f'\n[projects."{plain}"]\ntrust_level = "trusted"\n')
+    assert read_trust_levels(config).get(plain) == "trusted"
+    override = plan_override(env, [plain])
+    proc = subprocess.run(
+        [binary, "exec", "-c", override, "say hi"],
+        cwd=plain,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output[-2000:]
+    found = classify_failure(output, exit_code=proc.returncode)
+    assert found is not None, output[-2000:]
+    assert (found.provider, found.pattern_id) == (Provider.CODEX, "codex_not_inside_trusted_directory")
+    assert found.preflight_fixes is False
+    decision = retry_allowed(found, attempt=1, flags=FeatureFlags(retry=True), preflight_status=ExecutionStatus.OK)
+    assert decision.rule is RetryRule.PREFLIGHT_CANNOT_FIX
+    # The remedy works: in a git repository exec gets past the check and prints
+    # its session banner (then it waits for the network; it is stopped there).
+    repo = git_folder(sandbox, "repo")
+    proc2 = subprocess.Popen(
+        [binary, "exec", "say hi"],
+        cwd=repo,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen: list[str] = []
+    # Ends the read below if the banner never comes.
+    watchdog = threading.Timer(60, os.killpg, (proc2.pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        assert proc2.stdout is not None
+        for line in proc2.stdout:
+            seen.append(line)
+            if line.startswith("workdir:"):
+                break
+    finally:
+        watchdog.cancel()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc2.pid, signal.SIGKILL)
+        proc2.wait(timeout=30)
+    output = "".join(seen)
+    assert f"workdir: {repo}" in output, output[-2000:]
+    assert classify_failure(output) is None

@@ -7,6 +7,11 @@ every port, for hosts testing their own integration.
 
 from __future__ import annotations
 
+from workspace_trust.classifier import FailureClassification as FailureClassification
+from workspace_trust.classifier import RetryDecision as RetryDecision
+from workspace_trust.classifier import RetryRule as RetryRule
+from workspace_trust.classifier import classify_failure as classify_failure
+from workspace_trust.classifier import retry_allowed as retry_allowed
 from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
 from workspace_trust.coordinator import CreateCleanup as CreateCleanup
 from workspace_trust.coordinator import ExecutionResult as ExecutionResult
@@ -19,6 +24,10 @@ from workspace_trust.coordinator import TrustPolicy as TrustPolicy
 from workspace_trust.coordinator import WorkspaceSpec as WorkspaceSpec
 from workspace_trust.coordinator import WorkspaceTrustCoordinator as WorkspaceTrustCoordinator
 from workspace_trust.coordinator import WorkspaceTrustRequest as WorkspaceTrustRequest
+from workspace_trust.diagnostics import DiagnosticsBudget as DiagnosticsBudget
+from workspace_trust.diagnostics import DiagnosticsManifest as DiagnosticsManifest
+from workspace_trust.diagnostics import PathPolicy as PathPolicy
+from workspace_trust.diagnostics import manifest_to_json as manifest_to_json
 from workspace_trust.domain.codes import Code as Code
 from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
 from workspace_trust.domain.codes import Key as Key
@@ -64,12 +73,15 @@ __all__ = [
     "CodexConfigSentinel",
     "CreateCleanup",
     "Diagnostic",
+    "DiagnosticsBudget",
+    "DiagnosticsManifest",
     "EngineTiming",
     "EnvPatch",
     "ExecutionContext",
     "ExecutionResult",
     "ExecutionStatus",
     "FailureAction",
+    "FailureClassification",
     "FeatureFlags",
     "FullPlan",
     "HostOs",
@@ -78,12 +90,15 @@ __all__ = [
     "LaunchCleanup",
     "PatchOwner",
     "PatchPlan",
+    "PathPolicy",
     "PlannedTask",
     "ProbeResult",
     "ProgressEvent",
     "ProgressStage",
     "Provider",
     "RequestMode",
+    "RetryDecision",
+    "RetryRule",
     "StrategyRegistry",
     "TargetSurface",
     "TrustPolicy",
@@ -100,8 +115,11 @@ __all__ = [
     "__version__",
     "apply_patches",
     "build_trust_override",
+    "classify_failure",
     "default_registry",
+    "manifest_to_json",
     "merge_config_overrides",
     "parse_flags",
     "redact",
+    "retry_allowed",
 ]

@@ -155,6 +155,9 @@ class WorkspaceTrustRequest:
     flags: FeatureFlags = attrs.field(factory=FeatureFlags)
     #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
     settings_namespace: str = "workspace_trust"
+    #: 1 for a launch's first preparation, 2 for its one retry (see
+    #: ``retry_allowed``); recorded in the diagnostics manifest.
+    attempt: int = attrs.field(default=1, validator=attrs.validators.ge(1))
 
     @property
     def effective_policy(self) -> TrustPolicy:
@@ -473,6 +476,7 @@ class WorkspaceTrustCoordinator:
             plan.patches,
             flags=flags,
             debug=request.debug or flags.debug,
+            attempt=request.attempt,
         )
 
     # -- asyncio face -----------------------------------------------------------

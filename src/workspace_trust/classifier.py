@@ -1,0 +1,285 @@
+"""Recognise a launch that failed because a folder was not trusted, and decide
+whether the host may retry it.
+
+Theory of operation
+-------------------
+A host launches a provider CLI after the preflight. If the launch still fails,
+the host hands the failure text and exit code to :func:`classify_failure`,
+which walks :data:`TRUST_FAILURE_PATTERNS` in order and returns the first
+match as a :class:`FailureClassification` with code
+``workspace_trust_required``. Anything else returns None, and the host keeps its
+own failure path (auth, missing binary, model errors are never reclassified).
+
+Each pattern is data: the text it needs, the exit code it needs, which CLI the
+evidence belongs to, and whether the evidence alone names that CLI. An exit
+code by itself is weak evidence (Gemini CLI exits with 55 in an untrusted
+folder, but 55 means nothing from other programs), so that row also needs the
+caller to say the provider is Gemini, or the text to mention Gemini.
+
+:func:`retry_allowed` is the design plan's "Retry Policy": one retry at most,
+only with the retry flag on, only for ``workspace_trust_required``, never after
+a cancelled or blocked preflight, and never for a failure that no preflight
+can clear (Codex exec's git-repository check, whose message says "trusted").
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+
+import attrs
+
+from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
+from workspace_trust.flags import FeatureFlags
+from workspace_trust.redaction import redact, strip_terminal_controls
+
+__all__ = [
+    "MAX_EVIDENCE_CHARS",
+    "TRUST_FAILURE_PATTERNS",
+    "FailureClassification",
+    "RetryDecision",
+    "RetryRule",
+    "TrustFailurePattern",
+    "classify_failure",
+    "retry_allowed",
+]
+
+MAX_EVIDENCE_CHARS = 200
+#: Characters of context kept before the match when a line must be shortened.
+_LEAD_CHARS = 40
+
+
+@attrs.frozen(slots=True)
+class TrustFailurePattern:
+    """One way a workspace-trust failure shows itself."""
+
+    id: str
+    #: The CLI this evidence comes from.
+    provider: Provider
+    #: Must be found in the failure text (case-insensitive); None: no text needed.
+    text: re.Pattern[str] | None = None
+    #: Must equal the exit code; None: any exit code.
+    exit_code: int | None = None
+    #: The evidence is generic, so the caller (or the text) must name ``provider``.
+    needs_provider: bool = False
+    #: The message is the host orchestrator's, not the CLI's: when the caller
+    #: names a provider, that provider is reported.
+    caller_names_provider: bool = False
+    #: False when no trust preflight can clear this failure, so a retry after
+    #: one would fail the same way; ``remedy`` then says what does clear it.
+    preflight_fixes: bool = True
+    remedy: str = ""
+
+
+def _words(*phrase: str) -> re.Pattern[str]:
+    """A phrase that may be re-wrapped or re-spaced by a terminal."""
+    return re.compile(r"\s+".join(re.escape(word) for word in phrase), re.IGNORECASE)
+
+
+_CODEX_EXEC_REMEDY = "run codex exec inside a git repository, or pass --skip-git-repo-check"
+
+#: In precedence order. Texts are as printed by the CLI versions named.
+TRUST_FAILURE_PATTERNS: tuple[TrustFailurePattern, ...] = (
+    # The orchestrator's own gate before it starts Claude.
+    TrustFailurePattern(
+        "orchestrator_trust_not_accepted",
+        Provider.CLAUDE,
+        text=_words("workspace", "trust", "is", "not", "accepted"),
+        caller_names_provider=True,
+    ),
+    # Codex exec (0.125.0 and 0.169.0): "Not inside a trusted directory and
+    # --skip-git-repo-check was not specified." Despite the wording this is a
+    # git check: exec refuses any folder outside a git repository, and neither
+    # a persisted trust entry nor the ``-c projects=...`` override changes that
+    # (tests/test_real_codex.py shows it on both versions).
+    TrustFailurePattern(
+        "codex_not_inside_trusted_directory",
+        Provider.CODEX,
+        text=_words("not", "inside", "a", "trusted", "directory"),
+        preflight_fixes=False,
+        remedy=_CODEX_EXEC_REMEDY,
+    ),
+    TrustFailurePattern(
+        "codex_skip_git_repo_check_hint",
+        Provider.CODEX,
+        text=_words("--skip-git-repo-check", "was", "not", "specified"),
+        preflight_fixes=False,
+        remedy=_CODEX_EXEC_REMEDY,
+    ),
+    # Claude Code: "Ignoring N permissions.allow entries from
+    # .claude/settings.json: this workspace has not been trusted."
+    TrustFailurePattern(
+        "claude_workspace_not_trusted",
+        Provider.CLAUDE,
+        text=_words("workspace", "has", "not", "been", "trusted"),
+    ),
+    # Gemini CLI 0.61.0 (from its source): headless runs in an untrusted
+    # folder exit with code 55.
+    TrustFailurePattern(
+        "gemini_untrusted_exit_code",
+        Provider.GEMINI,
+        exit_code=55,
+        needs_provider=True,
+    ),
+)
+
+#: Text that names a provider, for rows with ``needs_provider``.
+_PROVIDER_HINTS: dict[Provider, re.Pattern[str]] = {
+    Provider.CLAUDE: re.compile(r"\bclaude\b", re.IGNORECASE),
+    Provider.CODEX: re.compile(r"\bcodex\b", re.IGNORECASE),
+    Provider.GEMINI: re.compile(r"\bgemini\b", re.IGNORECASE),
+}
+
+
+@attrs.frozen(slots=True)
+class FailureClassification:
+    code: Code
+    provider: Provider
+    #: The :class:`TrustFailurePattern` id that matched.
+    pattern_id: str
+    #: Redacted, at most :data:`MAX_EVIDENCE_CHARS` characters.
+    evidence: str
+    #: False when a trust preflight cannot clear this failure (see ``remedy``).
+    preflight_fixes: bool = True
+    #: What clears the failure when a preflight cannot; empty otherwise.
+    remedy: str = ""
+
+
+def _line_around(text: str, start: int, end: int) -> str:
+    first = text.rfind("\n", 0, start) + 1
+    last = text.find("\n", end)
+    return text[first : len(text) if last < 0 else last]
+
+
+def _evidence(line: str, pattern: re.Pattern[str] | None) -> str:
+    # Redact the whole line before shortening it: a cut could leave part of a
+    # key without the prefix that identifies it.
+    clean = " ".join(redact(line).split())
+    if len(clean) <= MAX_EVIDENCE_CHARS:
+        return clean
+    found = pattern.search(clean) if pattern is not None else None
+    start = 0 if found is None else max(0, found.start() - _LEAD_CHARS)
+    start = min(start, len(clean) - MAX_EVIDENCE_CHARS)
+    return clean[start : start + MAX_EVIDENCE_CHARS]
+
+
+def _match(
+    row: TrustFailurePattern, text: str, exit_code: int | None, provider: Provider | None
+) -> FailureClassification | None:
+    if row.exit_code is not None and exit_code != row.exit_code:
+        return None
+    line = ""
+    if row.text is not None:
+        found = row.text.search(text)
+        if found is None:
+            return None
+        line = _line_around(text, found.start(), found.end())
+    if row.needs_provider and provider is not row.provider:
+        if provider is not None:
+            return None
+        hint = _PROVIDER_HINTS[row.provider].search(text)
+        if hint is None:
+            return None
+        line = line or _line_around(text, hint.start(), hint.end())
+    evidence = _evidence(line, row.text) if line else ""
+    if row.exit_code is not None:
+        evidence = _evidence(" ".join(filter(None, (f"exit code {row.exit_code}:", evidence))), None)
+    reported = provider if row.caller_names_provider and provider is not None else row.provider
+    return FailureClassification(
+        Code.WORKSPACE_TRUST_REQUIRED, reported, row.id, evidence, row.preflight_fixes, row.remedy
+    )
+
+
+def classify_failure(
+    text: str | None = None,
+    exit_code: int | None = None,
+    provider: Provider | None = None,
+) -> FailureClassification | None:
+    """The workspace-trust failure in a launch's output, or None.
+
+    ``text`` is the failure output (stderr, a PTY tail, an error message; escape
+    codes are fine). ``provider`` is the CLI that was launched, when known. A
+    CLI's own message reports that CLI even if ``provider`` says otherwise; the
+    orchestrator's gate message reports ``provider`` (Claude when unknown).
+    The exit-code-only Gemini row needs ``provider`` to be Gemini, or, with
+    ``provider`` unknown, the text to mention Gemini.
+    """
+    clean = strip_terminal_controls(text) if text else ""
+    for row in TRUST_FAILURE_PATTERNS:
+        result = _match(row, clean, exit_code, provider)
+        if result is not None:
+            return result
+    return None
+
+
+# --- retry policy ----------------------------------------------------------------
+
+
+class RetryRule(enum.Enum):
+    """Which rule of the retry policy decided."""
+
+    RETRY_ONCE = "retry_once"
+    NOT_TRUST_FAILURE = "not_workspace_trust_failure"
+    PREFLIGHT_CANNOT_FIX = "preflight_cannot_fix"
+    PREFLIGHT_CANCELLED = "preflight_cancelled"
+    PREFLIGHT_BLOCKED = "preflight_blocked"
+    FEATURE_DISABLED = "feature_disabled"
+    RETRY_FLAG_OFF = "retry_flag_off"
+    ALREADY_RETRIED = "already_retried"
+
+
+@attrs.frozen(slots=True)
+class RetryDecision:
+    allowed: bool
+    #: For people: one sentence.
+    reason: str
+    #: For programs: the rule that decided.
+    rule: RetryRule
+
+
+_REASONS: dict[RetryRule, str] = {
+    RetryRule.RETRY_ONCE: "workspace trust failure on the first attempt; retry once",
+    RetryRule.NOT_TRUST_FAILURE: "not a workspace trust failure; keep the original failure",
+    RetryRule.PREFLIGHT_CANNOT_FIX: "a trust preflight cannot clear this failure; see the classification's remedy",
+    RetryRule.PREFLIGHT_CANCELLED: "the preflight was cancelled; never retry after cancellation",
+    RetryRule.PREFLIGHT_BLOCKED: "the preflight was blocked; a retry would be blocked again",
+    RetryRule.FEATURE_DISABLED: "workspace trust preflight is disabled",
+    RetryRule.RETRY_FLAG_OFF: "automatic retry is off (retry flag)",
+    RetryRule.ALREADY_RETRIED: "already retried once; retry at most once",
+}
+
+
+def _decision(rule: RetryRule) -> RetryDecision:
+    return RetryDecision(rule is RetryRule.RETRY_ONCE, _REASONS[rule], rule)
+
+
+def retry_allowed(
+    classification: FailureClassification | None,
+    *,
+    attempt: int,
+    flags: FeatureFlags,
+    preflight_status: ExecutionStatus | None,
+) -> RetryDecision:
+    """May the host clean up the failed launch and launch once more?
+
+    ``attempt`` is the 1-based number of the launch that just failed;
+    ``preflight_status`` is the outcome of that launch's preflight (None when
+    none ran). Raises ValueError for an ``attempt`` below 1.
+    """
+    if attempt < 1:
+        raise ValueError(f"attempt counts from 1, got {attempt}")
+    if classification is None or classification.code is not Code.WORKSPACE_TRUST_REQUIRED:
+        return _decision(RetryRule.NOT_TRUST_FAILURE)
+    if not classification.preflight_fixes:
+        return _decision(RetryRule.PREFLIGHT_CANNOT_FIX)
+    if preflight_status is ExecutionStatus.CANCELLED:
+        return _decision(RetryRule.PREFLIGHT_CANCELLED)
+    if preflight_status is ExecutionStatus.BLOCKED:
+        return _decision(RetryRule.PREFLIGHT_BLOCKED)
+    if not flags.enabled:
+        return _decision(RetryRule.FEATURE_DISABLED)
+    if not flags.retry:
+        return _decision(RetryRule.RETRY_FLAG_OFF)
+    if attempt > 1:
+        return _decision(RetryRule.ALREADY_RETRIED)
+    return _decision(RetryRule.RETRY_ONCE)
