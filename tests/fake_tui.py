@@ -115,6 +115,9 @@ def main() -> int:
     if "--help" in sys.argv:
         write(OLD_HELP if os.environ.get("FAKE_HELP") == "old" else HELP)
         return 0
+    if "--version" in sys.argv:
+        write("9.9.9 (Fake Code)\n")
+        return 0
     mode = os.environ.get("FAKE_MODE", "trust")
     keylog = os.environ.get("FAKE_KEYLOG")
     drop = {int(x) for x in os.environ.get("FAKE_DROP", "").split(",") if x}

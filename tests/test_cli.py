@@ -6,10 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from workspace_trust.cli import ExitCode, main
+from workspace_trust.domain.codes import Code, Key, WorkspaceStatus
+from workspace_trust.fixtures import load_fixture
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 RESULT_KEYS = {
@@ -137,7 +140,8 @@ def test_status_never_starts_a_process(sandbox: str) -> None:
     assert proc.returncode == 1
     assert doc["command"] == "status" and doc["results"][0]["status"] == "untrusted"
     assert doc["results"][0]["pty_spawned"] is False
-    cli(["preflight", ws, "--claude-bin", FAKE], home)
+    prepared = cli(["preflight", ws, "--claude-bin", FAKE], home)
+    assert prepared.returncode == ExitCode.OK, prepared.stderr[-2000:]
     trusted = cli(["status", ws, "--json"], home)
     assert trusted.returncode == 0
     assert json.loads(trusted.stdout)["results"][0]["trusted_key"] == ws
@@ -153,16 +157,78 @@ def test_sigint_cancels_with_130_and_leaves_nothing(sandbox: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    import time
-
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        from workspace_trust.adapters.processes import pids_with_path_prefix
-
-        if set(pids_with_path_prefix(FAKE)) - {proc.pid}:
-            break
-        time.sleep(0.02)
+    # Interrupt once the CLI reports the spawn (its progress goes to stderr),
+    # so the signal lands while a provider process is running.
+    assert proc.stderr is not None
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        for line in proc.stderr:
+            if line.rstrip().endswith(": spawned"):
+                break
+    finally:
+        watchdog.cancel()
     proc.send_signal(2)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == ExitCode.CANCELLED
     assert json.loads(out)["results"][0]["status"] == "cancelled"
+
+
+def test_docs_name_every_code_and_status() -> None:
+    with open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "cli.md"), encoding="utf-8") as handle:
+        doc = handle.read()
+    assert [c.value for c in Code if f"`{c.value}`" not in doc] == []
+    assert [s.value for s in WorkspaceStatus if f"`{s.value}`" not in doc] == []
+
+
+@pytest.mark.parametrize("observe", [True, False])
+def test_record_writes_a_fixture_that_replays_to_the_same_decisions(sandbox: str, observe: bool) -> None:
+    home, ws = seeded(sandbox)
+    out = os.path.join(sandbox, "fixture.json")
+    args = ["record", "--provider", "claude", "--cli-version", "fake-1", "--scenario", "trust"]
+    args += ["--out", out, "--cwd", ws, "--duration", "3"]
+    args += ["--observe"] if observe else []
+    proc = cli([*args, "--", sys.executable, FAKE], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    # The engine's decisions are printed alongside the recording.
+    assert f"-> {out}" in proc.stdout and "claude.workspace_trust" in proc.stdout
+    fixture = load_fixture(out)
+    assert (fixture.provider, fixture.cli_version, fixture.scenario) == ("claude", "fake-1", "trust")
+    keys = [e.key for e in fixture.events if e.key is not None]
+    # Observing never sends a key; driving selects "Yes" by its label and confirms.
+    assert keys == ([] if observe else [Key.DOWN, Key.ENTER])
+    assert any(c.rule == "claude.workspace_trust" for c in fixture.checkpoints)
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        trusted = json.load(handle).get("projects", {}).get(ws, {}).get("hasTrustDialogAccepted")
+    assert trusted is (None if observe else True)
+    replay = cli(["replay", out, "--json"], home)
+    assert replay.returncode == ExitCode.OK, replay.stderr
+    frames = json.loads(replay.stdout)["frames"]
+    assert any(f["rule"] == "claude.workspace_trust" for f in frames)
+
+
+def test_record_infers_provider_version_and_scenario_from_the_command(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    bin_dir = os.path.join(sandbox, "bin")
+    os.makedirs(bin_dir)
+    os.symlink(FAKE, os.path.join(bin_dir, "claude"))
+    out = os.path.join(sandbox, "fixture.json")
+    proc = cli(
+        ["record", "--out", out, "--cwd", ws, "--duration", "3", "--", "claude"],
+        home,
+        PATH=bin_dir + os.pathsep + os.environ["PATH"],
+    )
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    fixture = load_fixture(out)
+    assert (fixture.provider, fixture.cli_version, fixture.scenario) == ("claude", "9.9.9", "startup")
+    # Success came from the state file: the recording ends once trust is persisted.
+    assert [e.key for e in fixture.events if e.key is not None] == [Key.DOWN, Key.ENTER]
+
+
+def test_record_without_a_recognisable_provider_is_a_usage_error(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    out = os.path.join(sandbox, "fixture.json")
+    proc = cli(["record", "--out", out, "--cwd", ws, "--", sys.executable, FAKE], home)
+    assert proc.returncode == ExitCode.USAGE
+    assert "--provider" in proc.stderr
+    assert not os.path.exists(out)

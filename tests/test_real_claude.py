@@ -12,13 +12,14 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 
 from tests.conftest import require_cli
 from workspace_trust.adapters.processes import pids_with_path_prefix
+from workspace_trust.domain.codes import Key
+from workspace_trust.fixtures import load_fixture
 from workspace_trust.testing import base_env, cli_dir, seed_home
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
@@ -65,7 +66,10 @@ def projects(home: str) -> dict[str, bool]:
 def assert_nothing_left(sandbox: str) -> None:
     for root in {cli_dir(), os.path.realpath(cli_dir())}:
         assert pids_with_path_prefix(root) == (), "a Claude process is still running"
-    assert not glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-scratch-*"))
+    # Each test's preflight runs with TMPDIR inside its own sandbox (see
+    # setup_home), so this sees only this test's scratch folders, never another
+    # run's leftovers in the shared temp folder.
+    assert not glob.glob(os.path.join(sandbox, "tmp", "workspace-trust-scratch-*"))
 
 
 @pytest.fixture(params=VERSIONS)
@@ -78,7 +82,9 @@ def setup_home(sandbox: str, seeded: bool = True) -> tuple[str, dict[str, str]]:
     os.makedirs(home)
     if seeded:
         seed_home("claude", home)
-    return home, base_env(home)
+    tmp = os.path.join(sandbox, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    return home, base_env(home, {"TMPDIR": tmp})
 
 
 def test_fresh_folder_accepted_then_second_run_is_a_no_op(claude: tuple[str, str], sandbox: str) -> None:
@@ -192,4 +198,31 @@ def test_ctrl_c_cancels_cleanly(claude: tuple[str, str], sandbox: str) -> None:
     print("ctrl-c outcome:", proc.returncode, status)
     # The interrupt can land after trust already persisted; both are clean ends.
     assert (proc.returncode, status) in ((130, "cancelled"), (0, "accepted")), doc
+    assert_nothing_left(sandbox)
+
+
+def test_record_names_the_real_cli_and_its_version(sandbox: str) -> None:
+    """`workspace-trust record -- claude` infers provider and version from the
+    real binary, drives the dialog by its rules, and stops once trust is persisted."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    out = os.path.join(sandbox, "fixture.json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "record", "--out", out, "--cwd", ws, "--", binary],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fixture = load_fixture(out)
+    assert (fixture.provider, fixture.cli_version, fixture.scenario) == ("claude", "2.1.330", "startup")
+    keys = [e.key for e in fixture.events if e.key is not None]
+    # One Down, unless a loaded machine dropped it and the closed loop repeated it.
+    assert keys[-1] is Key.ENTER and set(keys[:-1]) == {Key.DOWN}, keys
+    assert "claude.workspace_trust" in proc.stdout
+    assert projects(home)[ws] is True
     assert_nothing_left(sandbox)

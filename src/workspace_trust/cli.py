@@ -12,6 +12,7 @@ import enum
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -21,6 +22,8 @@ from typing import Any
 import attrs
 
 from workspace_trust import __version__
+from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+from workspace_trust.adapters.help import read_version
 from workspace_trust.coordinator import (
     ExecutionResult,
     WorkspaceSpec,
@@ -30,6 +33,7 @@ from workspace_trust.coordinator import (
 from workspace_trust.diagnostics import manifest_to_json
 from workspace_trust.domain.codes import ExecutionStatus, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
+from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import DEFAULT_TIMING
@@ -37,6 +41,7 @@ from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
 from workspace_trust.flags import flag_variable, parse_flags
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.recorder import record_session
+from workspace_trust.registry import default_registry
 from workspace_trust.strategy import ProgressEvent, guard_result
 
 JSON_VERSION = "1"
@@ -156,9 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true")
 
     rec = sub.add_parser("record", help="record a CLI's startup screens into a fixture")
-    rec.add_argument("--provider", required=True, choices=[p.value for p in Provider])
-    rec.add_argument("--cli-version", required=True)
-    rec.add_argument("--scenario", required=True)
+    rec.add_argument("--provider", choices=[p.value for p in Provider], help="default: from the command's name or path")
+    rec.add_argument("--cli-version", help="default: what COMMAND --version prints")
+    rec.add_argument("--scenario", default="startup", help="fixture name (default: startup)")
     rec.add_argument("--out", metavar="FILE", help="fixture path (default: fixtures/snapshots/...)")
     rec.add_argument("--cwd", default=".", help="folder to start the command in")
     rec.add_argument("--observe", action="store_true", help="watch only; never send a key")
@@ -445,6 +450,17 @@ def _plan(args: argparse.Namespace) -> int:
     return ExitCode.BLOCKED if blocked else ExitCode.OK
 
 
+def _provider_of(cmd: Sequence[str], env: dict[str, str]) -> str | None:
+    """The provider a command runs, from its name or the script it resolves to
+    (an npm ``.bin`` link points into the provider's package)."""
+    found = shutil.which(cmd[0], path=env.get("PATH")) or cmd[0]
+    names = [os.path.basename(found), os.path.realpath(found)]
+    for provider in Provider:
+        if any(provider.value in name.lower() for name in names):
+            return provider.value
+    return None
+
+
 def _table_for(provider: str) -> RuleTable:
     return rule_table(Provider(provider))
 
@@ -485,22 +501,40 @@ def _replay(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+#: How long ``COMMAND --version`` may take when ``record`` infers the version.
+VERSION_TIMEOUT_MS = 15000
+
+
 def _record(args: argparse.Namespace) -> int:
     cmd = list(args.cmd)
     if cmd[:1] == ["--"]:
         cmd = cmd[1:]
     if not cmd:
         raise _UsageError("record needs a command after --")
-    out = args.out or os.path.join("fixtures", "snapshots", args.provider, args.cli_version, f"{args.scenario}.json")
+    env = dict(os.environ)
+    provider = args.provider or _provider_of(cmd, env)
+    if provider is None:
+        raise _UsageError("cannot tell the provider from the command; pass --provider")
+    version = args.cli_version or read_version(cmd[:1], env, VERSION_TIMEOUT_MS)
+    if version is None:
+        raise _UsageError(f"{cmd[0]} --version printed no version; pass --cli-version")
+    cwd = os.path.abspath(args.cwd)
+    out = args.out or os.path.join("fixtures", "snapshots", provider, version, f"{args.scenario}.json")
+    # Success is read from the provider's own state file, read-only, exactly as
+    # a preflight reads it; the recording stops soon after trust is persisted.
+    strategy = default_registry().create(Provider(provider))
+    facts = LocalFileSystemFacts()
+    workspace = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
     recording = record_session(
         command=tuple(cmd),
-        cwd=os.path.abspath(args.cwd),
-        env=dict(os.environ),
-        table=_table_for(args.provider),
-        provider=args.provider,
-        cli_version=args.cli_version,
+        cwd=cwd,
+        env=env,
+        table=_table_for(provider),
+        provider=provider,
+        cli_version=version,
         scenario=args.scenario,
         drive=not args.observe,
+        success=lambda: strategy.probe(workspace, env),
         duration_ms=int(args.duration * 1000),
     )
     save_fixture(out, recording.fixture)
