@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 from typing import Any
 
 import attrs
@@ -23,6 +22,8 @@ from workspace_trust import (
     FailureAction,
     FeatureFlags,
     LaunchCleanup,
+    ProgressEvent,
+    ProgressStage,
     Provider,
     RequestMode,
     TrustPolicy,
@@ -172,17 +173,22 @@ def test_asyncio_cancellation_kills_the_session_then_propagates(sandbox: str) ->
     coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
     req = _silent_request(sandbox)
 
+    events: list[ProgressEvent] = []
+
     async def main() -> None:
         plan = await coordinator.aplan_full(req)
-        task = asyncio.create_task(coordinator.aexecute(plan))
-        await asyncio.sleep(1.0)
+        task = asyncio.create_task(coordinator.aexecute(plan, on_progress=events.append))
+        while not any(e.stage is ProgressStage.SPAWNED for e in events):
+            await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
-    started = time.monotonic()
     asyncio.run(main())
-    assert time.monotonic() - started < 20
+    # The worker ended because of the cancellation (a silent screen would
+    # otherwise end in a timeout), and it ended before CancelledError reached us.
+    finished = [e for e in events if e.stage is ProgressStage.FINISHED]
+    assert [e.status for e in finished] == [WorkspaceStatus.CANCELLED]
     # The autouse leak check fails the test if the fake TUI is still running.
 
 

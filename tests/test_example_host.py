@@ -1,0 +1,230 @@
+"""The example host under examples/: its blocked, cancelled, soft-failed and launched paths."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import require_cli
+from workspace_trust import EngineTiming, Provider
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
+from workspace_trust.testing import base_env, seed_home
+
+FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "launcher.py")
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("example_launcher", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["example_launcher"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+launcher = load_example()
+
+
+class Recorder:
+    """Stands in for the agent: answers each launch with the next scripted
+    (exit code, output), then succeeds."""
+
+    def __init__(self, *answers: tuple[int, str]) -> None:
+        self.calls: list[tuple[list[str], dict[str, str], str]] = []
+        self.answers = list(answers)
+
+    def __call__(self, argv: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[int, str]:
+        self.calls.append((list(argv), dict(env), cwd))
+        return self.answers.pop(0) if self.answers else (0, "")
+
+
+def fake_home(sandbox: str, settings: str = "") -> tuple[str, dict[str, str]]:
+    home = os.path.join(sandbox, "home")
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    with open(os.path.join(home, "fake_tui.env"), "w", encoding="utf-8") as handle:
+        handle.write(settings)
+    return home, {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"}
+
+
+def project(sandbox: str) -> str:
+    path = os.path.join(sandbox, "project")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def quiet(_: str) -> None:
+    return None
+
+
+def test_home_folder_is_blocked_and_nothing_launches(sandbox: str) -> None:
+    home, env = fake_home(sandbox)
+    run = Recorder()
+    out = launcher.launch(
+        home,
+        [Provider.CLAUDE],
+        ["agent"],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        run=run,
+        log=quiet,
+    )
+    assert (out.exit_code, out.status, out.launched) == (3, "blocked", False)
+    assert run.calls == []
+
+
+def test_cancel_stops_the_preflight_and_nothing_launches(sandbox: str) -> None:
+    _, env = fake_home(sandbox, "FAKE_MODE=silent\n")
+    stop = threading.Event()
+    threading.Timer(0.6, stop.set).start()
+    run = Recorder()
+    out = launcher.launch(
+        project(sandbox),
+        [Provider.CLAUDE],
+        ["agent"],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        is_cancelled=stop.is_set,
+        run=run,
+        log=quiet,
+    )
+    assert (out.exit_code, out.status, out.launched) == (130, "cancelled", False)
+    assert run.calls == []
+
+
+def test_soft_failure_continues_to_the_runtime_gate_which_refuses(sandbox: str) -> None:
+    _, env = fake_home(sandbox, "FAKE_MODE=unknown\n")
+    env["WORKSPACE_TRUST_CLAUDE_BIN"] = FAKE
+    run = Recorder()
+    out = launcher.launch(
+        project(sandbox),
+        [Provider.CLAUDE],
+        ["agent"],
+        env=env,
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        run=run,
+        log=quiet,
+        # An unknown screen ends in a timeout; keep it short.
+        timing=EngineTiming(total_budget_ms=3000),
+    )
+    assert (out.exit_code, out.status, out.launched) == (1, "workspace_trust_required", False)
+    assert "workspace trust is not accepted" in out.message
+    assert run.calls == []
+
+
+@pytest.mark.parametrize("lead", [Provider.CODEX, Provider.GEMINI])
+def test_accepted_then_launched_with_patched_args_and_env(sandbox: str, lead: Provider) -> None:
+    _, env = fake_home(sandbox)
+    folder = project(sandbox)
+    run = Recorder()
+    out = launcher.launch(
+        folder,
+        [lead],
+        [lead.value, "exec"],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        run=run,
+        log=quiet,
+    )
+    assert (out.exit_code, out.status, out.launched) == (0, "launched", True)
+    ((argv, child_env, cwd),) = run.calls
+    assert cwd == folder and argv[:2] == [lead.value, "exec"]
+    if lead is Provider.CODEX:
+        assert argv[2] == "-c" and argv[3].startswith("projects={") and folder in argv[3]
+    else:
+        assert child_env["GEMINI_CLI_TRUST_WORKSPACE"] == "true" and "-c" not in argv
+
+
+@pytest.mark.realcli
+def test_real_claude_and_codex_through_the_example(sandbox: str) -> None:
+    claude = require_cli("claude", "2.1.330")
+    codex = require_cli("codex", "0.169.0")
+    home = os.path.join(sandbox, "home")
+    seed_home("claude", home)
+    env = base_env(home, seed_home("codex", home))
+    folder = project(sandbox)
+    out = launcher.launch(
+        folder, [Provider.CODEX], [codex, "--version"], env=env, binaries={Provider.CLAUDE: claude}, log=quiet
+    )
+    # Claude's trust was accepted in its own TUI, the gate passed, and the real
+    # Codex binary accepted the patched arguments (-c projects={...}).
+    assert (out.exit_code, out.status, out.launched) == (0, "launched", True)
+    index = out.argv.index("-c")
+    assert folder in out.argv[index + 1] and out.argv[index + 1].startswith("projects={")
+
+
+TRUST_FAILURE = (1, "Error: workspace trust is not accepted for this folder")
+
+
+@pytest.mark.parametrize(("retry", "launches", "status"), [("1", 2, "launched"), ("0", 1, "agent_failed")])
+def test_a_trust_failure_at_launch_is_retried_once_only_with_the_retry_flag(
+    sandbox: str, retry: str, launches: int, status: str
+) -> None:
+    _, env = fake_home(sandbox)
+    env["WORKSPACE_TRUST_RETRY"] = retry
+    run = Recorder(TRUST_FAILURE)
+    out = launcher.launch(
+        project(sandbox),
+        [Provider.CLAUDE],
+        ["agent"],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        run=run,
+        log=quiet,
+    )
+    assert (out.status, out.attempts, len(run.calls)) == (status, launches, launches)
+
+
+def test_the_retry_is_never_repeated(sandbox: str) -> None:
+    _, env = fake_home(sandbox)
+    env["WORKSPACE_TRUST_RETRY"] = "1"
+    run = Recorder(TRUST_FAILURE, TRUST_FAILURE, TRUST_FAILURE)
+    out = launcher.launch(
+        project(sandbox),
+        [Provider.CLAUDE],
+        ["agent"],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        run=run,
+        log=quiet,
+    )
+    assert (out.exit_code, out.status, out.attempts, len(run.calls)) == (1, "agent_failed", 2, 2)
+
+
+@pytest.mark.parametrize(
+    ("answer", "remedy"),
+    [
+        ((2, "Error: model not found"), ""),
+        ((1, "Not inside a trusted directory and --skip-git-repo-check was not specified."), "git repository"),
+    ],
+)
+def test_failures_a_preflight_cannot_clear_are_not_retried(sandbox: str, answer: tuple[int, str], remedy: str) -> None:
+    _, env = fake_home(sandbox)
+    env["WORKSPACE_TRUST_RETRY"] = "1"
+    run = Recorder(answer)
+    out = launcher.launch(
+        project(sandbox),
+        [Provider.CODEX],
+        ["codex", "exec", "hi"],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        run=run,
+        log=quiet,
+    )
+    assert (out.status, out.attempts, len(run.calls)) == ("agent_failed", 1, 1)
+    assert remedy in out.message and (remedy != "" or out.message == "")
