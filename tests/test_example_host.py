@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -66,18 +67,35 @@ def quiet(_: str) -> None:
     return None
 
 
-def test_home_folder_is_blocked_and_nothing_launches(sandbox: str) -> None:
-    home, env = fake_home(sandbox)
-    run = Recorder()
-    out = launcher.launch(
-        home,
-        [Provider.CLAUDE],
-        ["agent"],
+def launch_with_fake(
+    folder: str,
+    env: dict[str, str],
+    run: Recorder,
+    lead: Provider = Provider.CLAUDE,
+    agent: Sequence[str] = ("agent",),
+    **kwargs: Any,
+) -> Any:
+    """The example's launch, with the fake TUI as Claude and a test-local coordinator."""
+    kwargs.setdefault("binaries", {Provider.CLAUDE: FAKE})
+    return launcher.launch(
+        folder,
+        [lead],
+        list(agent),
         env=env,
-        binaries={Provider.CLAUDE: FAKE},
         coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
         run=run,
         log=quiet,
+        **kwargs,
+    )
+
+
+def test_home_folder_is_blocked_and_nothing_launches(sandbox: str) -> None:
+    home, env = fake_home(sandbox)
+    run = Recorder()
+    out = launch_with_fake(
+        home,
+        env,
+        run,
     )
     assert (out.exit_code, out.status, out.launched) == (3, "blocked", False)
     assert run.calls == []
@@ -88,16 +106,11 @@ def test_cancel_stops_the_preflight_and_nothing_launches(sandbox: str) -> None:
     stop = threading.Event()
     threading.Timer(0.6, stop.set).start()
     run = Recorder()
-    out = launcher.launch(
+    out = launch_with_fake(
         project(sandbox),
-        [Provider.CLAUDE],
-        ["agent"],
-        env=env,
-        binaries={Provider.CLAUDE: FAKE},
-        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        env,
+        run,
         is_cancelled=stop.is_set,
-        run=run,
-        log=quiet,
     )
     assert (out.exit_code, out.status, out.launched) == (130, "cancelled", False)
     assert run.calls == []
@@ -107,14 +120,11 @@ def test_soft_failure_continues_to_the_runtime_gate_which_refuses(sandbox: str) 
     _, env = fake_home(sandbox, "FAKE_MODE=unknown\n")
     env["WORKSPACE_TRUST_CLAUDE_BIN"] = FAKE
     run = Recorder()
-    out = launcher.launch(
+    out = launch_with_fake(
         project(sandbox),
-        [Provider.CLAUDE],
-        ["agent"],
-        env=env,
-        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
-        run=run,
-        log=quiet,
+        env,
+        run,
+        binaries={},  # found through WORKSPACE_TRUST_CLAUDE_BIN
         # An unknown screen ends in a timeout; keep it short.
         timing=EngineTiming(total_budget_ms=3000),
     )
@@ -128,15 +138,12 @@ def test_accepted_then_launched_with_patched_args_and_env(sandbox: str, lead: Pr
     _, env = fake_home(sandbox)
     folder = project(sandbox)
     run = Recorder()
-    out = launcher.launch(
+    out = launch_with_fake(
         folder,
-        [lead],
-        [lead.value, "exec"],
-        env=env,
-        binaries={Provider.CLAUDE: FAKE},
-        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
-        run=run,
-        log=quiet,
+        env,
+        run,
+        lead=lead,
+        agent=[lead.value, "exec"],
     )
     assert (out.exit_code, out.status, out.launched) == (0, "launched", True)
     ((argv, child_env, cwd),) = run.calls
@@ -175,15 +182,10 @@ def test_a_trust_failure_at_launch_is_retried_once_only_with_the_retry_flag(
     _, env = fake_home(sandbox)
     env["WORKSPACE_TRUST_RETRY"] = retry
     run = Recorder(TRUST_FAILURE)
-    out = launcher.launch(
+    out = launch_with_fake(
         project(sandbox),
-        [Provider.CLAUDE],
-        ["agent"],
-        env=env,
-        binaries={Provider.CLAUDE: FAKE},
-        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
-        run=run,
-        log=quiet,
+        env,
+        run,
     )
     assert (out.status, out.attempts, len(run.calls)) == (status, launches, launches)
 
@@ -192,15 +194,10 @@ def test_the_retry_is_never_repeated(sandbox: str) -> None:
     _, env = fake_home(sandbox)
     env["WORKSPACE_TRUST_RETRY"] = "1"
     run = Recorder(TRUST_FAILURE, TRUST_FAILURE, TRUST_FAILURE)
-    out = launcher.launch(
+    out = launch_with_fake(
         project(sandbox),
-        [Provider.CLAUDE],
-        ["agent"],
-        env=env,
-        binaries={Provider.CLAUDE: FAKE},
-        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
-        run=run,
-        log=quiet,
+        env,
+        run,
     )
     assert (out.exit_code, out.status, out.attempts, len(run.calls)) == (1, "agent_failed", 2, 2)
 
@@ -216,15 +213,12 @@ def test_failures_a_preflight_cannot_clear_are_not_retried(sandbox: str, answer:
     _, env = fake_home(sandbox)
     env["WORKSPACE_TRUST_RETRY"] = "1"
     run = Recorder(answer)
-    out = launcher.launch(
+    out = launch_with_fake(
         project(sandbox),
-        [Provider.CODEX],
-        ["codex", "exec", "hi"],
-        env=env,
-        binaries={Provider.CLAUDE: FAKE},
-        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
-        run=run,
-        log=quiet,
+        env,
+        run,
+        lead=Provider.CODEX,
+        agent=["codex", "exec", "hi"],
     )
     assert (out.status, out.attempts, len(run.calls)) == ("agent_failed", 1, 1)
     assert remedy in out.message and (remedy != "" or out.message == "")
