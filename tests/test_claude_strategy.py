@@ -307,6 +307,8 @@ def test_plan_full_starts_nothing_and_writes_nothing(sandbox: str) -> None:
     before = sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns
     coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
     plan = coordinator.plan_full(request(home, [ws, home]))
-    assert len(plan.tasks) == 2
+    # The project is a task; the home folder is already decided, blocked.
+    assert [t.workspace.absolute_path for t in plan.tasks] == [ws]
+    assert [(r.workspace, r.code) for r in plan.settled] == [(home, Code.NOT_PERSISTABLE_HOME)]
     assert (sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns) == before
     assert coordinator._locks.held == []  # type: ignore[attr-defined]

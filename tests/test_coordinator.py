@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import tempfile
+import tomllib
 from typing import Any
 
 import attrs
@@ -94,7 +95,12 @@ def test_plan_stages_start_nothing_write_nothing_lock_nothing(sandbox: str, monk
     assert guard.calls == []
     assert locks.held == []
     assert args_only.patches.codex_config_overrides and full.patches.env_patches
-    assert len(full.tasks) == 9
+    # Only the project gets tasks; the root and the missing folder are settled
+    # as blocked for each of the three providers.
+    assert {t.workspace.absolute_path for t in full.tasks} == {project} and len(full.tasks) == 3
+    assert sorted(r.code.value for r in full.settled if r.code) == sorted(
+        ["workspace_trust_not_persistable_root"] * 3 + ["workspace_missing"] * 3
+    )
 
 
 def test_the_guard_itself_catches_a_write(monkeypatch: pytest.MonkeyPatch, sandbox: str) -> None:
@@ -115,6 +121,49 @@ def test_args_only_plan_uses_the_request_alone() -> None:
     )
     (value,) = plan.patches.codex_config_overrides
     assert "/does/not/exist" in value and "/real/does/not/exist" in value
+
+
+def test_args_only_plan_leaves_out_the_callers_home_and_roots_with_diagnostics() -> None:
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    plan = coordinator.plan_args_only(
+        WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec("/home/ana"), WorkspaceSpec("/"), WorkspaceSpec("/home/ana/shop")),
+            providers=(Provider.CODEX, Provider.GEMINI),
+            env={"HOME": "/home/ana"},
+        )
+    )
+    (value,) = plan.patches.codex_config_overrides
+    assert tomllib.loads(f"v = {value.partition('=')[2]}")["v"] == {"/home/ana/shop": {"trust_level": "trusted"}}
+    assert {d.code for d in plan.diagnostics} == {Code.NOT_PERSISTABLE_HOME, Code.NOT_PERSISTABLE_ROOT}
+
+
+def test_full_plan_blocks_home_and_roots_before_anything_runs(sandbox: str) -> None:
+    home = os.path.join(sandbox, "home")
+    os.makedirs(home)
+
+    def never(spec: object) -> FakeTui:
+        raise AssertionError(f"spawned {spec}")
+
+    clock = FakeClock()
+    spawner = FakePtySpawner(never, clock)
+    coordinator = WorkspaceTrustCoordinator(
+        spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader()
+    )
+    req = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(home), WorkspaceSpec("/")),
+        providers=(Provider.CLAUDE, Provider.CODEX),
+        env={"HOME": home, "PATH": os.environ["PATH"]},
+    )
+    plan = coordinator.plan_full(req)
+    assert plan.tasks == () and plan.patches.codex_config_overrides == ()
+    assert {(r.provider, r.workspace, r.code) for r in plan.settled} == {
+        (p, w, c)
+        for p in (Provider.CLAUDE, Provider.CODEX)
+        for w, c in ((home, Code.NOT_PERSISTABLE_HOME), ("/", Code.NOT_PERSISTABLE_ROOT))
+    }
+    result = coordinator.execute(plan)
+    assert result.status is ExecutionStatus.BLOCKED and not result.proceed
+    assert len(result.results) == 4 and spawner.sessions == []
 
 
 def test_anthropic_only_teams_get_no_codex_patches() -> None:

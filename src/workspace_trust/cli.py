@@ -42,7 +42,7 @@ from workspace_trust.flags import flag_variable, parse_flags
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.recorder import record_session
 from workspace_trust.registry import default_registry
-from workspace_trust.strategy import ProgressEvent, guard_result
+from workspace_trust.strategy import ProgressEvent
 
 JSON_VERSION = "1"
 log = logging.getLogger("workspace_trust")
@@ -413,12 +413,7 @@ def _plan(args: argparse.Namespace) -> int:
     gemini_env: dict[str, str] = {}
     for env_patch in patches.env_patches:
         gemini_env.update(dict(env_patch.values))
-    blocked = [r for r in plan.settled]
-    for workspace in plan.workspaces:
-        for provider in request.providers:
-            result = guard_result(provider, workspace)
-            if result is not None:
-                blocked.append(result)
+    blocked = list(plan.settled)
     doc = {
         "version": JSON_VERSION,
         "command": "plan",

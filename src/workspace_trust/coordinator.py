@@ -70,6 +70,8 @@ from workspace_trust.strategy import (
     ProgressEvent,
     TrustStrategy,
     base_result,
+    guard_reason,
+    guard_result,
 )
 
 log = logging.getLogger(__name__)
@@ -187,7 +189,8 @@ class FullPlan:
     request: WorkspaceTrustRequest
     workspaces: tuple[Workspace, ...]
     tasks: tuple[PlannedTask, ...]
-    #: Results known without running anything (bad paths).
+    #: Results known without running anything: unusable paths, and the home folder,
+    #: roots and missing folders, blocked per provider with no task and no patch.
     settled: tuple[WorkspaceResult, ...]
     diagnostics: tuple[Diagnostic, ...]
     patches: PatchPlan = attrs.field(factory=PatchPlan)
@@ -330,14 +333,23 @@ class WorkspaceTrustCoordinator:
         workspaces: list[Workspace] = []
         diagnostics: list[Diagnostic] = []
         host = self._fs.host
+        # The home folder as the caller's environment names it: read, not resolved.
+        home = request.env.get("HOME") or request.env.get("USERPROFILE") or None
         for spec in request.workspaces:
-            facts = PathFacts(absolute=spec.path, real=spec.real_path or spec.path, home=None, exists=True, is_dir=True)
+            facts = PathFacts(absolute=spec.path, real=spec.real_path or spec.path, home=home, exists=True, is_dir=True)
             try:
-                workspaces.append(build_workspace(spec.path, facts, host, workspace_id=spec.id, source=spec.source))
+                workspace = build_workspace(spec.path, facts, host, workspace_id=spec.id, source=spec.source)
             except PathError as exc:
                 diagnostics.append(
                     Diagnostic(Code.WORKSPACE_PATH_INVALID, f"unusable workspace path: {exc}", workspace_id=spec.id)
                 )
+                continue
+            refused = guard_reason(workspace)
+            if refused is not None:
+                code, message = refused
+                diagnostics.append(Diagnostic(code, f"left out of every patch: {message}", workspace_id=workspace.id))
+                continue
+            workspaces.append(workspace)
         patches = self._plan_patches(request, dedupe_workspaces(workspaces))
         return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics))
 
@@ -396,13 +408,21 @@ class WorkspaceTrustCoordinator:
                         )
                     )
         unique = dedupe_workspaces(workspaces)
+        # Home, roots and missing folders are decided here, before anything runs:
+        # a blocked result per provider, no task, no patch.
+        usable = []
+        for workspace in unique:
+            refused = [guard_result(provider, workspace) for provider in _unique_providers(request.providers)]
+            settled.extend(r for r in refused if r is not None)
+            if not any(refused):
+                usable.append(workspace)
         tasks: list[PlannedTask] = []
         for provider in _unique_providers(request.providers):
             mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
             enabled = _allowed(request.flags, self._registry.create(provider, mode))
-            for workspace in unique:
+            for workspace in usable:
                 tasks.append(PlannedTask(provider, mode, workspace, enabled))
-        patches = self._plan_patches(request, unique)
+        patches = self._plan_patches(request, tuple(usable))
         return FullPlan(request, unique, tuple(tasks), tuple(settled), (*diagnostics, *patches.diagnostics), patches)
 
     # -- stage 3 -------------------------------------------------------------

@@ -125,39 +125,24 @@ def base_result(
     )
 
 
-def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | None:
-    """The blocked result for a workspace no provider may trust, else None."""
+def guard_reason(workspace: Workspace) -> tuple[Code, str] | None:
+    """Why no provider may trust ``workspace`` (a code and a sentence), else None."""
     if not workspace.exists:
-        return base_result(
-            provider,
-            workspace,
-            WorkspaceStatus.BLOCKED,
-            Code.WORKSPACE_MISSING,
-            "the workspace folder does not exist",
-        )
+        return Code.WORKSPACE_MISSING, "the workspace folder does not exist"
     if not workspace.is_dir:
-        return base_result(
-            provider,
-            workspace,
-            WorkspaceStatus.BLOCKED,
-            Code.WORKSPACE_NOT_DIRECTORY,
-            "the workspace path is not a folder",
-        )
+        return Code.WORKSPACE_NOT_DIRECTORY, "the workspace path is not a folder"
     reason = workspace.not_persistable_reason
     if reason is NotPersistableReason.HOME_DIRECTORY:
-        return base_result(
-            provider,
-            workspace,
-            WorkspaceStatus.BLOCKED,
-            Code.NOT_PERSISTABLE_HOME,
-            "the home folder is never trusted on the user's behalf; pick a project folder",
-        )
+        return Code.NOT_PERSISTABLE_HOME, "the home folder is never trusted on the user's behalf; pick a project folder"
     if reason is not None:
-        return base_result(
-            provider,
-            workspace,
-            WorkspaceStatus.BLOCKED,
-            Code.NOT_PERSISTABLE_ROOT,
-            f"a {reason.value.replace('_', ' ')} is never trusted on the user's behalf",
-        )
+        return Code.NOT_PERSISTABLE_ROOT, f"a {reason.value.replace('_', ' ')} is never trusted on the user's behalf"
     return None
+
+
+def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | None:
+    """The blocked result for a workspace no provider may trust, else None."""
+    found = guard_reason(workspace)
+    if found is None:
+        return None
+    code, message = found
+    return base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
