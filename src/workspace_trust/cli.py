@@ -259,17 +259,18 @@ def _progress(event: ProgressEvent) -> None:
 
 
 def _preflight(args: argparse.Namespace) -> int:
-    request, flag_diagnostics = _request(args)
-    coordinator = WorkspaceTrustCoordinator()
     cancel = threading.Event()
     previous = {}
 
     def on_signal(signum: int, _frame: object) -> None:
         cancel.set()
 
+    # First, so an interrupt from here on still ends in one JSON document.
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, on_signal)
+    coordinator = WorkspaceTrustCoordinator()
     try:
+        request, flag_diagnostics = _request(args)
         plan = coordinator.plan_full(request)
         result = coordinator.execute(plan, is_cancelled=cancel.is_set, on_progress=_progress)
     finally:
