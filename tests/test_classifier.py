@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from workspace_trust.classifier import (
     MAX_EVIDENCE_CHARS,
+    MAX_INPUT_CHARS,
     TRUST_FAILURE_PATTERNS,
     FailureClassification,
     RetryRule,
@@ -285,3 +286,46 @@ def test_retry_is_allowed_exactly_when_every_rule_agrees(
         and status not in (ExecutionStatus.CANCELLED, ExecutionStatus.BLOCKED)
     )
     assert decision.allowed is expected
+
+
+# --- evidence never carries a key ---------------------------------------------------
+
+KEYS = [
+    "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+    "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "sk-ant-api03-Zx9...yz0123456789-ABCDEFG",
+    "sk-proj-Q9wErTyUiOp-AsDfGhJkL0123456789",
+]
+
+
+@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize(
+    ("template", "exit_code", "provider"),
+    [
+        # A stray ESC SP before the key: stripping first would eat its prefix.
+        ("Error: workspace trust is not accepted; key \x1b {key}", None, None),
+        ("gemini: bad key \x1b {key}", 55, None),
+        ("Not inside a trusted directory (key \x1b {key})", 1, Provider.CODEX),
+        # The key wrapped by the terminal onto the line that matches.
+        ("Using key {head}\n{tail} workspace trust is not accepted", None, None),
+    ],
+)
+def test_evidence_never_carries_any_part_of_a_key(
+    key: str, template: str, exit_code: int | None, provider: Provider | None
+) -> None:
+    text = template.format(key=key, head=key[:14], tail=key[14:])
+    found = classify_failure(text, exit_code=exit_code, provider=provider)
+    assert found is not None
+    for part in (key, key[1:], key[14:], key[2:20]):
+        assert part not in found.evidence, found.evidence
+
+
+def test_bytes_and_provider_names_are_accepted() -> None:
+    found = classify_failure(b"Not inside a trusted directory", provider="codex")
+    assert found is not None and found.provider is Provider.CODEX
+
+
+def test_huge_output_is_bounded_and_still_classified_at_either_end() -> None:
+    filler = "x" * (MAX_INPUT_CHARS * 4)
+    assert classify_failure("workspace trust is not accepted\n" + filler) is not None
+    assert classify_failure(filler + "\nworkspace trust is not accepted") is not None

@@ -31,10 +31,11 @@ import attrs
 
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
 from workspace_trust.flags import FeatureFlags
-from workspace_trust.redaction import redact, strip_terminal_controls
+from workspace_trust.redaction import redact
 
 __all__ = [
     "MAX_EVIDENCE_CHARS",
+    "MAX_INPUT_CHARS",
     "TRUST_FAILURE_PATTERNS",
     "FailureClassification",
     "RetryDecision",
@@ -45,6 +46,8 @@ __all__ = [
 ]
 
 MAX_EVIDENCE_CHARS = 200
+#: Longer failure output is classified by its first and last halves of this.
+MAX_INPUT_CHARS = 256 * 1024
 #: Characters of context kept before the match when a line must be shortened.
 _LEAD_CHARS = 40
 
@@ -191,9 +194,9 @@ def _match(
 
 
 def classify_failure(
-    text: str | None = None,
+    text: str | bytes | None = None,
     exit_code: int | None = None,
-    provider: Provider | None = None,
+    provider: Provider | str | None = None,
 ) -> FailureClassification | None:
     """The workspace-trust failure in a launch's output, or None.
 
@@ -204,7 +207,18 @@ def classify_failure(
     The exit-code-only Gemini row needs ``provider`` to be Gemini, or, with
     ``provider`` unknown, the text to mention Gemini.
     """
-    clean = strip_terminal_controls(text) if text else ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if provider is not None and not isinstance(provider, Provider):
+        provider = Provider(provider)
+    raw = text or ""
+    if len(raw) > MAX_INPUT_CHARS:
+        half = MAX_INPUT_CHARS // 2
+        raw = raw[:half] + "\n" + raw[-half:]
+    # Redact the whole text before anything else: stripping controls first can
+    # eat a key's identifying prefix, and a key wrapped onto the matched line
+    # is only recognisable together with the line before it.
+    clean = redact(raw)
     for row in TRUST_FAILURE_PATTERNS:
         result = _match(row, clean, exit_code, provider)
         if result is not None:

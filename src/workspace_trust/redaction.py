@@ -134,9 +134,9 @@ _API_KEY = re.compile(
       | (?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{{16}}(?![A-Za-z0-9])
     )
     (?:\n                                   # the rest of a key wrapped at a line's end:
-        (?:(?=[A-Za-z0-9_\-]*[0-9_\-])            #   a word with a digit, "_" or "-",
-        | (?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]+[A-Z]))  # or mixed case ("Do" is not)
-        [A-Za-z0-9_\-]+(?=\s|$)
+        (?:(?=[{_KEY_CHARS}]*[0-9_\-])            #   a word with a digit, "_" or "-",
+        | (?=[{_KEY_CHARS}]*[a-z])(?=[{_KEY_CHARS}]+[A-Z]))  # or mixed case ("Do" is not),
+        [{_KEY_CHARS}]+(?=\s|$)                  #   masks ("...", "*") included
     )?
     """,
     re.VERBOSE,
@@ -241,6 +241,19 @@ def _home_pattern(home: str) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![{_PATH_CHARS}]){re.escape(trimmed)}(?![{_PATH_CHARS}])")
 
 
+def _strip_outside_markers(text: str) -> str:
+    """Strip terminal controls, leaving the first pass's markers whole: a stray
+    ``ESC SP`` before a marker would otherwise take its ``[`` as a final byte."""
+    pieces: list[str] = []
+    last = 0
+    for found in _MARKER.finditer(text):
+        pieces.append(strip_terminal_controls(text[last : found.start()]))
+        pieces.append(found.group(0))
+        last = found.end()
+    pieces.append(strip_terminal_controls(text[last:]))
+    return "".join(pieces)
+
+
 def _apply_rules(text: str) -> str:
     for rule in REDACTION_RULES:
         text = rule.pattern.sub(rule.replace, text)
@@ -254,7 +267,7 @@ def redact(text: str, *, home: str | None = None) -> str:
     ``[REDACTED_API_KEY]``; ``home`` (for instance ``/home/ana``) becomes ``~``
     wherever it appears as a whole path component prefix.
     """
-    out = _apply_rules(strip_terminal_controls(_apply_rules(text)))
+    out = _apply_rules(_strip_outside_markers(_apply_rules(text)))
     if home:
         pattern = _home_pattern(home)
         if pattern is not None:
