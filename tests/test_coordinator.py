@@ -23,6 +23,7 @@ from workspace_trust import (
     FailureAction,
     FeatureFlags,
     LaunchCleanup,
+    PathPolicy,
     ProgressEvent,
     ProgressStage,
     Provider,
@@ -32,6 +33,7 @@ from workspace_trust import (
     WorkspaceStatus,
     WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
+    manifest_to_json,
 )
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
@@ -164,6 +166,32 @@ def test_full_plan_blocks_home_and_roots_before_anything_runs(sandbox: str) -> N
     result = coordinator.execute(plan)
     assert result.status is ExecutionStatus.BLOCKED and not result.proceed
     assert len(result.results) == 4 and spawner.sessions == []
+
+
+@pytest.mark.parametrize("path", ["", "relative/x", ".", "~nobody-here/x"])
+def test_full_plan_never_resolves_a_path_against_the_current_folder(path: str) -> None:
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    plan = coordinator.plan_full(
+        WorkspaceTrustRequest(workspaces=(WorkspaceSpec(path),), providers=(Provider.CODEX,), env={"HOME": "/h"})
+    )
+    assert plan.tasks == () and plan.patches.codex_config_overrides == ()
+    assert [r.code for r in plan.settled] == [Code.WORKSPACE_PATH_INVALID]
+
+
+def test_tilde_is_the_requests_home_not_this_processes(sandbox: str) -> None:
+    home = os.path.join(sandbox, "home")
+    os.makedirs(os.path.join(home, "proj"))
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    req = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec("~"), WorkspaceSpec("~/proj")), providers=(Provider.CODEX,), env={"HOME": home}
+    )
+    plan = coordinator.plan_full(req)
+    assert [(r.workspace, r.code) for r in plan.settled] == [(home, Code.NOT_PERSISTABLE_HOME)]
+    assert [t.workspace.absolute_path for t in plan.tasks] == [os.path.join(home, "proj")]
+    (value,) = plan.patches.codex_config_overrides
+    assert tomllib.loads(f"v = {value.partition('=')[2]}")["v"] == {
+        os.path.join(home, "proj"): {"trust_level": "trusted"}
+    }
 
 
 def test_anthropic_only_teams_get_no_codex_patches() -> None:
@@ -326,3 +354,22 @@ def test_debug_and_unprotected_flags_reach_the_strategies(sandbox: str) -> None:
     # The fake screen is unrecognised: debug keeps a redacted tail on the failure.
     assert claude.code is Code.UNKNOWN_SCREEN and claude.raw_tail is not None
     assert result.diagnostics_manifest().strategy_results[0].raw_tail is not None
+
+
+@pytest.mark.parametrize("policy", [PathPolicy.HIDDEN, PathPolicy.BASENAME])
+def test_manifest_shows_no_full_path_under_a_restricting_policy(sandbox: str, policy: PathPolicy) -> None:
+    home = os.path.join(sandbox, "home")
+    os.makedirs(home)
+    missing = os.path.join(sandbox, "gone-project")
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    req = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(home), WorkspaceSpec(missing), WorkspaceSpec("relative")),
+        providers=(Provider.CODEX,),
+        env={"HOME": home, "PATH": os.environ["PATH"]},
+    )
+    result = coordinator.execute(coordinator.plan_full(req))
+    text = json.dumps(manifest_to_json(result.diagnostics_manifest(path_policy=policy)))
+    assert sandbox not in text
+    assert ("gone-project" in text) is (policy is PathPolicy.BASENAME)
+    full = json.dumps(manifest_to_json(result.diagnostics_manifest()))
+    assert missing in full

@@ -37,6 +37,7 @@ from workspace_trust.diagnostics import (
     PathPolicy,
     apply_budget,
     build_strategy_diagnostic,
+    diagnostic_for_policy,
 )
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
@@ -214,13 +215,16 @@ class ExecutionResult:
         diagnostics = list(self.diagnostics)
         for result in self.results:
             diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
+        paths = {p for r in self.results for p in (r.workspace, r.real_path)}
         manifest = DiagnosticsManifest(
             attempt=self.attempt,
             feature_flags=flags_to_json(self.flags),
             strategy_results=tuple(
                 build_strategy_diagnostic(r, debug=self.debug, path_policy=path_policy, home=home) for r in self.results
             ),
-            diagnostics=tuple(diagnostics),
+            diagnostics=tuple(
+                diagnostic_for_policy(d, paths=paths, policy=path_policy, home=home) for d in diagnostics
+            ),
         )
         return apply_budget(manifest)
 
@@ -395,7 +399,7 @@ class WorkspaceTrustCoordinator:
                     workspace_id=spec.id or spec.path,
                 )
                 diagnostics.append(diag)
-                for provider in request.providers:
+                for provider in _unique_providers(request.providers):
                     settled.append(
                         WorkspaceResult(
                             provider=provider,

@@ -23,6 +23,7 @@ first could leave the end of a key without the prefix that identifies it.
 from __future__ import annotations
 
 import enum
+import hashlib
 import ntpath
 import re
 import types
@@ -45,6 +46,8 @@ __all__ = [
     "StrategyDiagnostic",
     "apply_budget",
     "build_strategy_diagnostic",
+    "diagnostic_for_policy",
+    "id_for_policy",
     "manifest_to_json",
 ]
 
@@ -181,6 +184,35 @@ def _path_for_policy(path: str, policy: PathPolicy) -> str | None:
     return None
 
 
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "\\" in text or text.startswith("~")
+
+
+def id_for_policy(workspace_id: str, policy: PathPolicy) -> str:
+    """A workspace id as the policy lets it be shown. Ids default to the real
+    path, so a path-like id follows the policy: its base name, or under HIDDEN a
+    stable digest (the same folder gives the same id in every report). Ids the
+    host chose (no separator) are kept."""
+    if policy is PathPolicy.FULL or not _looks_like_path(workspace_id):
+        return workspace_id
+    if policy is PathPolicy.BASENAME:
+        return _basename(workspace_id)
+    return "ws-" + hashlib.sha256(workspace_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def diagnostic_for_policy(
+    item: Diagnostic, *, paths: Iterable[str], policy: PathPolicy, home: str | None = None
+) -> Diagnostic:
+    """``item`` with its message redacted and its workspace id and paths shown
+    as the policy allows."""
+    return attrs.evolve(
+        item,
+        message=_clean_text(item.message, paths=paths, policy=policy, home=home),
+        workspace_id=None if item.workspace_id is None else id_for_policy(item.workspace_id, policy),
+        evidence=tuple(_clean_text(e, paths=paths, policy=policy, home=home) for e in item.evidence),
+    )
+
+
 def _hide_workspace_paths(text: str, paths: Iterable[str], policy: PathPolicy) -> str:
     """Best effort: the workspace's own paths, where they appear whole in free
     text, follow the path policy too. A path the terminal wrapped is not found."""
@@ -227,7 +259,7 @@ def build_strategy_diagnostic(
     shown = _path_for_policy(result.workspace, path_policy)
     return StrategyDiagnostic(
         provider=result.provider,
-        workspace_ids=(result.workspace_id,),
+        workspace_ids=(id_for_policy(result.workspace_id, path_policy),),
         workspace_paths=() if shown is None else (shown,),
         status=result.status,
         matched_rule_ids=tuple(result.dialogs),

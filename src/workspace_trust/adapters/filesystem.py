@@ -30,14 +30,24 @@ class LocalFileSystemFacts(FileSystemFacts):
         return self._host
 
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
+        """Facts about ``path``. Raises ValueError for a path that names no folder
+        by itself: empty, relative (it would silently mean this process's current
+        folder), or ``~`` with no HOME in ``env``. ``~`` is the home of ``env``,
+        the same home the guard compares with, never this process's."""
         env = os.environ if env is None else env
-        expanded = os.path.expanduser(path) if path.startswith("~") else path
+        home = env.get("HOME") or env.get("USERPROFILE")
+        expanded = path
+        if path == "~" or path.startswith(("~/", "~\\")):
+            if not home:
+                raise ValueError("'~' needs HOME in the request's environment")
+            expanded = home + path[1:]
+        if not expanded or not os.path.isabs(expanded):
+            raise ValueError("workspace path must be absolute")
         absolute = os.path.abspath(expanded)
         try:
             real = os.path.realpath(absolute, strict=False)
         except (OSError, ValueError):
             real = absolute
-        home = env.get("HOME") or env.get("USERPROFILE")
         real_home = None
         if home:
             try:
