@@ -20,6 +20,8 @@ class ProcessInfo:
     pgid: int
     sid: int
     state: str
+    #: The controlling terminal's device number; 0 for none (a daemon).
+    tty_nr: int = 0
 
 
 def list_processes() -> tuple[ProcessInfo, ...]:
@@ -39,7 +41,7 @@ def list_processes() -> tuple[ProcessInfo, ...]:
             continue
         # The command name is in parentheses and may itself contain ')'.
         rest = stat[stat.rfind(")") + 2 :].split()
-        if len(rest) < 4:
+        if len(rest) < 5:
             continue
         out.append(
             ProcessInfo(
@@ -48,6 +50,7 @@ def list_processes() -> tuple[ProcessInfo, ...]:
                 pgid=int(rest[2]),
                 sid=int(rest[3]),
                 state=rest[0],
+                tty_nr=int(rest[4]),
             )
         )
     return tuple(out)
@@ -75,8 +78,16 @@ def related_processes(root: int, table: Iterable[ProcessInfo] | None = None) -> 
     return tuple(sorted(found & alive))
 
 
+def under(path: str, prefix: str) -> bool:
+    """``path`` is ``prefix`` or lies inside it, by whole path components
+    (``/a/codex`` is not under ``/a/code``)."""
+    base = prefix.rstrip(os.sep) or os.sep
+    return path == base or path.startswith(base if base.endswith(os.sep) else base + os.sep)
+
+
 def pids_with_path_prefix(prefix: str) -> tuple[int, ...]:
-    """Live pids whose executable or command line lies under ``prefix``."""
+    """Live pids whose executable or a command-line argument is ``prefix`` or lies
+    inside it (whole path components)."""
     out: list[int] = []
     for proc in list_processes():
         if proc.state == "Z":
@@ -91,7 +102,7 @@ def pids_with_path_prefix(prefix: str) -> tuple[int, ...]:
             exe = os.readlink(f"/proc/{proc.pid}/exe")
         except OSError:
             exe = ""
-        if any(arg.startswith(prefix) for arg in [exe, *args]):
+        if any(under(arg, prefix) for arg in [exe, *args]):
             out.append(proc.pid)
     return tuple(out)
 

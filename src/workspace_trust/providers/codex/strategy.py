@@ -6,7 +6,7 @@ import os
 import signal
 from collections.abc import Mapping
 
-from workspace_trust.adapters.processes import pids_with_path_prefix, signal_pids
+from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix, related_processes, signal_pids
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import Workspace
@@ -145,18 +145,28 @@ class CodexPty(PtyProvider):
         return (home, set(pids_with_path_prefix(os.path.realpath(home)))) if home else None
 
     def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
-        """Kill anything the session started from CODEX_HOME (a daemon in its own session)."""
+        """Kill a daemon the session left behind: a process that appeared during the
+        session, runs from CODEX_HOME, and leads its own session with no terminal
+        (out of reach of the group kill), together with that session's members.
+        Anything else, even from CODEX_HOME (a user's own Codex, a shell in that
+        folder), is left alone."""
         if not isinstance(before, tuple):
             return ()
         home, existing = before
-        left = [pid for pid in pids_with_path_prefix(os.path.realpath(home)) if pid not in existing]
+        table = {p.pid: p for p in list_processes()}
+        leaders = [
+            pid
+            for pid in pids_with_path_prefix(os.path.realpath(home))
+            if pid not in existing and pid in table and table[pid].sid == pid and table[pid].tty_nr == 0
+        ]
+        left = sorted({pid for leader in leaders for pid in (leader, *related_processes(leader, table.values()))})
         if not left:
             return ()
         signal_pids(left, signal.SIGKILL)
         return (
             Diagnostic(
                 Code.PROCESS_LEFT_RUNNING,
-                f"killed {len(left)} process(es) the Codex session left running from CODEX_HOME",
+                f"killed {len(left)} process(es) of a daemon the Codex session left running from CODEX_HOME",
                 Provider.CODEX,
                 workspace.id,
             ),
