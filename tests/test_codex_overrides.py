@@ -171,10 +171,39 @@ user_args = st.lists(st.sampled_from(["--model", "o3", "-c", "x=1", "--yolo", "a
 @given(user_args, st.sampled_from([Provider.CODEX, Provider.CLAUDE]))
 def test_user_args_are_never_removed_and_application_is_idempotent(args: list[str], provider: Provider) -> None:
     out = apply_patches(args, [DIRECT, SETTINGS], argv_provider=provider, surface=TargetSurface.PRIMARY_PROVIDER_ARGS)
-    assert list(out.args[: len(args)]) == args
+    # Every user argument is still there, in order (patches are only inserted).
+    remaining = iter(out.args)
+    assert all(any(arg == got for got in remaining) for arg in args), out.args
+    assert len(out.args) - len(args) in (0, 2)
     again = apply_patches(
         out.args, [DIRECT, SETTINGS], argv_provider=provider, surface=TargetSurface.PRIMARY_PROVIDER_ARGS
     )
     assert again.args == out.args
     if provider is Provider.CLAUDE:
         assert out.args.count("-c") == args.count("-c")
+
+
+@pytest.mark.parametrize(
+    ("argv", "tail"),
+    [
+        (["codex", "exec", "--", "fix the bug"], ["--", "fix the bug"]),
+        (["codex", "exec", "--", "fix", "-c"], ["--", "fix", "-c"]),
+        (["codex", "exec", "--", "-c", "projects={}"], ["--", "-c", "projects={}"]),
+        # "--" as the value of -c is not the marker.
+        (["codex", "-c", "--", "exec", "--", "hi"], ["--", "hi"]),
+    ],
+)
+def test_nothing_after_the_end_of_options_marker_is_read_or_moved(argv: list[str], tail: list[str]) -> None:
+    out = apply_patches(argv, [DIRECT], argv_provider=Provider.CODEX, surface=TargetSurface.PRIMARY_PROVIDER_ARGS)
+    assert out.diagnostics == () and out.applied == (DIRECT.id,)
+    assert list(out.args[-len(tail) :]) == tail
+    head = list(out.args[: -len(tail)])
+    assert head[-2] == "-c" and "/w" in head[-1] and head[:-2] == argv[: len(argv) - len(tail)]
+
+
+def test_claude_settings_go_before_the_end_of_options_marker() -> None:
+    argv = ["claude", "-p", "--", "hello"]
+    out = apply_patches(
+        argv, [SETTINGS], argv_provider=Provider.CLAUDE, surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS
+    )
+    assert out.args[:2] == ("claude", "-p") and out.args[2] == "--settings" and out.args[-2:] == ("--", "hello")

@@ -71,16 +71,33 @@ def apply_patches(
         if (surface, argv_provider, patch.dialect) not in _ALLOWED:
             diagnostics.append(_surface_unknown(patch, argv_provider, surface))
             continue
+        # Options go before a "--" end-of-options marker; what follows it (a
+        # prompt, say) is never read or touched.
+        options, rest = _split_at_end_of_options(out)
         if patch.dialect is ArgDialect.CODEX_DIRECT_CLI_CONFIG:
-            result = _apply_codex_config(out, patch)
+            result = _apply_codex_config(options, patch)
         else:
-            result = _apply_runtime_settings(out, patch, settings_namespace)
+            result = _apply_runtime_settings(options, patch, settings_namespace)
         if isinstance(result, Diagnostic):
             diagnostics.append(result)
             continue
-        out = result
+        out = [*result, *rest]
         applied.append(patch.id)
     return ApplyResult(args=tuple(out), applied=tuple(applied), diagnostics=tuple(diagnostics))
+
+
+#: Flags whose next argument is their value (so a "--" there is not a marker).
+_VALUE_FLAGS = frozenset({"-c", "--config", "--settings"})
+
+
+def _split_at_end_of_options(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(the arguments before the first ``--`` marker, the marker and all after it)."""
+    index = 0
+    while index < len(args):
+        if args[index] == "--":
+            return list(args[:index]), list(args[index:])
+        index += 2 if args[index] in _VALUE_FLAGS else 1
+    return list(args), []
 
 
 def merge_config_overrides(existing: Sequence[str], patch: LaunchArgPatch) -> tuple[tuple[str, ...], Diagnostic | None]:
