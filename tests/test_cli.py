@@ -232,3 +232,63 @@ def test_record_without_a_recognisable_provider_is_a_usage_error(sandbox: str) -
     assert proc.returncode == ExitCode.USAGE
     assert "--provider" in proc.stderr
     assert not os.path.exists(out)
+
+
+def test_relative_folders_are_resolved_here_and_an_empty_one_is_a_usage_error(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    env = {"HOME": home, "PATH": os.environ["PATH"]}
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "status", os.path.basename(ws), "--json"],
+        cwd=os.path.dirname(ws),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert json.loads(proc.stdout)["results"][0]["workspace"] == ws
+    empty = cli(["plan", "", "--provider", "codex", "--json"], home)
+    assert empty.returncode == ExitCode.USAGE and "empty" in empty.stderr
+    assert empty.stdout == ""
+
+
+def test_a_bad_binary_from_the_environment_is_reported_without_its_value(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    secretish = os.path.join(sandbox, "opt-s3cr3t-value")
+    proc = cli(["preflight", ws, "--json"], home, WORKSPACE_TRUST_CLAUDE_BIN=secretish)
+    assert proc.returncode == ExitCode.SOFT_FAILED
+    assert "s3cr3t" not in proc.stdout and "s3cr3t" not in proc.stderr
+    (result,) = json.loads(proc.stdout)["results"]
+    assert result["code"] == "provider_binary_missing"
+    assert "$WORKSPACE_TRUST_CLAUDE_BIN" in json.dumps(json.loads(proc.stdout)["diagnostics"])
+
+
+def test_status_rows_have_one_shape_and_blocked_folders_say_why(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    proc = cli(["status", ws, home, "--json"], home)
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == ExitCode.SOFT_FAILED
+    assert [set(row) for row in doc["results"]] == [STATUS_KEYS, STATUS_KEYS]
+    (blocked,) = [row for row in doc["results"] if row["workspace"] == home]
+    assert (blocked["status"], blocked["code"]) == ("unknown", "workspace_trust_not_persistable_home")
+    assert "workspace_trust_not_persistable_home" in [d["code"] for d in doc["diagnostics"]]
+
+
+STATUS_KEYS = {
+    "provider",
+    "workspace_id",
+    "workspace",
+    "real_path",
+    "status",
+    "code",
+    "trusted_key",
+    "trusted_by",
+    "pty_spawned",
+}
+
+
+def test_attempt_is_recorded_in_the_manifest(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    proc = cli(["preflight", ws, "--claude-bin", FAKE, "--json", "--attempt", "2"], home)
+    assert json.loads(proc.stdout)["manifest"]["attempt"] == 2
+    assert cli(["preflight", ws, "--attempt", "0"], home).returncode == ExitCode.USAGE

@@ -141,6 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pre.add_argument("--parallel", type=int, default=2, metavar="N", help="workspaces at once")
     pre.add_argument(
+        "--attempt",
+        type=int,
+        default=1,
+        metavar="N",
+        help="2 when this preflight is a launch's one retry (recorded in the manifest)",
+    )
+    pre.add_argument(
         "--strip-env",
         action="append",
         default=[],
@@ -204,6 +211,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return ExitCode.USAGE  # pragma: no cover - argparse requires a command
 
 
+def _absolute(path: str) -> str:
+    """A command-line folder, relative to the current folder as a shell user means it.
+    The library itself refuses relative paths; this is the one place that resolves them."""
+    if not path:
+        raise _UsageError("an empty folder argument names no folder")
+    if path == "~" or path.startswith("~/"):
+        return path  # the library expands it with the request's HOME
+    return os.path.abspath(path)
+
+
 def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Diagnostic, ...]]:
     binaries: dict[Provider, str] = {}
     for provider, name in (
@@ -233,8 +250,11 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
     parallel = getattr(args, "parallel", 2)
     if parallel < 1:
         raise _UsageError("--parallel must be at least 1")
+    attempt = getattr(args, "attempt", 1)
+    if attempt < 1:
+        raise _UsageError("--attempt counts from 1")
     return WorkspaceTrustRequest(
-        workspaces=tuple(WorkspaceSpec(path=d) for d in args.dirs),
+        workspaces=tuple(WorkspaceSpec(path=_absolute(d)) for d in args.dirs),
         providers=_providers(args.provider),
         env=dict(os.environ),
         binaries=binaries,
@@ -246,6 +266,7 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
         allow_unprotected_claude=getattr(args, "allow_unprotected_claude", False),
         parallelism=parallel,
         flags=flags,
+        attempt=attempt,
     ), parsed.diagnostics
 
 
@@ -361,7 +382,22 @@ def _status(args: argparse.Namespace) -> int:
             }
         )
     for settled in plan.settled:
-        rows.append({**result_to_json(settled, debug=False), "status": TrustState.UNKNOWN.value})
+        # The same keys as a probed row: a folder no provider may trust is never
+        # probed, so its state is unknown and its code says why.
+        rows.append(
+            {
+                "provider": settled.provider.value,
+                "workspace_id": settled.workspace_id,
+                "workspace": settled.workspace,
+                "real_path": settled.real_path,
+                "status": TrustState.UNKNOWN.value,
+                "code": None if settled.code is None else settled.code.value,
+                "trusted_key": None,
+                "trusted_by": None,
+                "pty_spawned": False,
+            }
+        )
+        diagnostics.extend(d for d in settled.diagnostics if d not in diagnostics)
     exit_code = ExitCode.OK if all_trusted else ExitCode.SOFT_FAILED
     if args.json:
         doc = {

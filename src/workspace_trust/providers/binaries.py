@@ -14,11 +14,12 @@ def resolve_cli_binary(
     name: str, explicit: str | None, env: Mapping[str, str], env_var: str, usual: Sequence[str]
 ) -> str:
     """Raises ``BinaryMissingError`` naming what was tried."""
-    for candidate in (explicit, env.get(env_var)):
+    for candidate, source in ((explicit, "the binary path given"), (env.get(env_var), f"${env_var}")):
         if candidate:
             if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
                 return os.path.abspath(candidate)
-            raise BinaryMissingError(f"{name} binary is not an executable file: {candidate}")
+            # Name where the path came from, never the value of an environment variable.
+            raise BinaryMissingError(f"{name}: {source} is not an executable file")
     found = shutil.which(name, path=env.get("PATH", os.defpath))
     if found:
         return os.path.abspath(found)
