@@ -14,19 +14,21 @@ It follows the four trust-safe windows of docs/host-integration.md:
    prepared and launched once more, when ``retry_allowed`` says so.
 
 The agent command defaults to ``<provider binary> --version``, which runs offline.
-Exit codes: 0 launched, 3 blocked, 1 not launched (soft failure under a stop policy,
-or the trust gate) or the agent failed, 130 cancelled.
+Exit codes: 0 launched, 3 blocked, 1 not launched (a soft failure with
+--stop-on-soft-failure, or the trust gate) or the agent failed (also when it
+cannot start), 130 cancelled.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import attrs
 
@@ -80,9 +82,31 @@ def launch(
     run: Runner | None = None,
     log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
     timing: EngineTiming | None = None,
+    on_soft_failure: FailureAction = FailureAction.CONTINUE_LAUNCH,
 ) -> LaunchOutcome:
-    coordinator = coordinator or WorkspaceTrustCoordinator()
+    """Prepare ``folder`` and launch ``agent_argv`` for ``providers[0]`` (the lead).
+
+    A coordinator passed in stays the caller's: it is used for every attempt and
+    never disposed here (``dispose`` is for the host's shutdown). One created
+    here is disposed when the launch is over."""
+    if coordinator is None:
+        with _owned_coordinator() as own:
+            return launch(
+                folder,
+                providers,
+                agent_argv,
+                env=env,
+                mode=mode,
+                binaries=binaries,
+                coordinator=own,
+                is_cancelled=is_cancelled,
+                run=run,
+                log=log,
+                timing=timing,
+                on_soft_failure=on_soft_failure,
+            )
     flags = parse_flags(env)
+    lead = providers[0] if providers else Provider.CLAUDE
     request = WorkspaceTrustRequest(
         workspaces=(WorkspaceSpec(folder),),
         providers=(Provider.CLAUDE, *[p for p in providers if p is not Provider.CLAUDE]),
@@ -91,9 +115,8 @@ def launch(
         binaries=dict(binaries or {}),
         flags=flags.flags,
         timing=timing or EngineTiming(),
-        policy=attrs.evolve(TrustPolicy.for_mode(mode), on_soft_failure=FailureAction.CONTINUE_LAUNCH),
+        policy=attrs.evolve(TrustPolicy.for_mode(mode), on_soft_failure=on_soft_failure),
     )
-    lead = providers[0]
 
     # Window 1: early patches, before any provider probe runs.
     early = coordinator.plan_args_only(request)
@@ -102,22 +125,18 @@ def launch(
     # Window 2: full plan; a folder that may never be trusted stops the launch here.
     plan = coordinator.plan_full(request)
     if plan.settled:
-        return LaunchOutcome(3, "blocked", False, message="unusable folder")
+        codes = sorted({r.code.value for r in plan.settled if r.code is not None})
+        return LaunchOutcome(3, "blocked", False, message=", ".join(codes))
 
     runner = run or _run
     attempt = 1
     while True:
         # Window 3: prepare trust. The orchestrator's gate is Claude's, whatever the lead.
-        try:
-            result = coordinator.execute(
-                plan,
-                is_cancelled=is_cancelled,
-                on_progress=lambda e: log(
-                    f"{e.provider.value}: {e.stage.value}{' ' + e.status.value if e.status else ''}"
-                ),
-            )
-        finally:
-            coordinator.dispose()
+        result = coordinator.execute(
+            plan,
+            is_cancelled=is_cancelled,
+            on_progress=lambda e: log(f"{e.provider.value}: {e.stage.value}{' ' + e.status.value if e.status else ''}"),
+        )
         for r in result.results:
             log(f"{r.provider.value} {r.status.value} {r.code.value if r.code else ''}".rstrip())
         if result.status is ExecutionStatus.CANCELLED:
@@ -144,10 +163,10 @@ def launch(
         decision = retry_allowed(failure, attempt=attempt, flags=flags.flags, preflight_status=result.status)
         log(f"agent exited {code}; retry: {decision.reason}")
         if not decision.allowed:
-            remedy = failure.remedy if failure is not None else ""
-            return LaunchOutcome(1, "agent_failed", True, tuple(argv), extra_env, remedy, attempts=attempt)
+            last_line = output.strip().splitlines()[-1][:200] if output.strip() else ""
+            message = failure.remedy if failure is not None and failure.remedy else last_line
+            return LaunchOutcome(1, "agent_failed", True, tuple(argv), extra_env, message, attempts=attempt)
         attempt += 1
-        coordinator = WorkspaceTrustCoordinator()
         plan = coordinator.plan_full(attrs.evolve(request, attempt=attempt))
 
 
@@ -167,10 +186,29 @@ def _patched(result: ExecutionResult, lead: Provider, agent_argv: Sequence[str])
     return list(applied.args), env
 
 
+def agent_command(words: Sequence[str], lead: Provider, binaries: Mapping[Provider, str]) -> list[str]:
+    """The agent's argv from the words after the folder. Only a leading ``--``
+    separator is ours; an ``--`` inside the agent's own arguments stays."""
+    agent = list(words[1:]) if words[:1] == ["--"] else list(words)
+    return agent or [binaries.get(lead, lead.value), "--version"]
+
+
+@contextlib.contextmanager
+def _owned_coordinator() -> Iterator[WorkspaceTrustCoordinator]:
+    coordinator = WorkspaceTrustCoordinator()
+    try:
+        yield coordinator
+    finally:
+        coordinator.dispose()
+
+
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[int, str]:
     """Run the agent with its stdout passed through; its stderr is kept for
-    classification and then passed on."""
-    proc = subprocess.run(list(argv), env=dict(env), cwd=cwd, check=False, stderr=subprocess.PIPE, text=True)
+    classification and then passed on. An agent that cannot start is exit 127."""
+    try:
+        proc = subprocess.run(list(argv), env=dict(env), cwd=cwd, check=False, stderr=subprocess.PIPE, text=True)
+    except OSError as exc:
+        return 127, f"cannot start {argv[0]}: {exc.strerror}"
     sys.stderr.write(proc.stderr)
     return proc.returncode, proc.stderr[-8192:]
 
@@ -181,11 +219,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--provider", action="append", choices=[p.value for p in Provider])
     parser.add_argument("--mode", choices=[m.value for m in RequestMode], default="launch")
     parser.add_argument("--bin", action="append", default=[], metavar="PROVIDER=PATH")
+    parser.add_argument(
+        "--stop-on-soft-failure", action="store_true", help="do not launch when trust could not be prepared"
+    )
     parser.add_argument("agent", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     providers = [Provider(p) for p in (args.provider or ["claude"])]
-    binaries = {Provider(k): v for k, v in (item.split("=", 1) for item in args.bin)}
-    agent = [a for a in args.agent if a != "--"] or [binaries.get(providers[0], providers[0].value), "--version"]
+    binaries: dict[Provider, str] = {}
+    for item in args.bin:
+        name, sep, path = item.partition("=")
+        if not sep or name not in {p.value for p in Provider} or not path:
+            parser.error(f"--bin takes PROVIDER=PATH with PROVIDER one of claude, codex, gemini; got {item!r}")
+        binaries[Provider(name)] = path
+    agent = agent_command(args.agent, providers[0], binaries)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     outcome = launch(
@@ -196,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mode=RequestMode(args.mode),
         binaries=binaries,
         is_cancelled=stop.is_set,
+        on_soft_failure=FailureAction.STOP_LAUNCH if args.stop_on_soft_failure else FailureAction.CONTINUE_LAUNCH,
     )
     print(f"{outcome.status}: {' '.join(outcome.argv)} {outcome.message}".rstrip())
     return outcome.exit_code

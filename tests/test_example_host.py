@@ -205,7 +205,7 @@ def test_the_retry_is_never_repeated(sandbox: str) -> None:
 @pytest.mark.parametrize(
     ("answer", "remedy"),
     [
-        ((2, "Error: model not found"), ""),
+        ((2, "Error: model not found"), "model not found"),
         ((1, "Not inside a trusted directory and --skip-git-repo-check was not specified."), "git repository"),
     ],
 )
@@ -221,4 +221,66 @@ def test_failures_a_preflight_cannot_clear_are_not_retried(sandbox: str, answer:
         agent=["codex", "exec", "hi"],
     )
     assert (out.status, out.attempts, len(run.calls)) == ("agent_failed", 1, 1)
-    assert remedy in out.message and (remedy != "" or out.message == "")
+    # The remedy where a preflight cannot help, else the agent's own last line.
+    assert remedy in out.message
+
+
+class CountingCoordinator(WorkspaceTrustCoordinator):
+    def __init__(self) -> None:
+        super().__init__(use_file_locks=False)
+        self.executes = 0
+        self.disposes = 0
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        self.executes += 1
+        return super().execute(*args, **kwargs)
+
+    def dispose(self) -> int:
+        self.disposes += 1
+        return super().dispose()
+
+
+def test_an_injected_coordinator_serves_every_attempt_and_stays_the_callers(sandbox: str) -> None:
+    _, env = fake_home(sandbox)
+    env["WORKSPACE_TRUST_RETRY"] = "1"
+    coordinator = CountingCoordinator()
+    common: dict[str, Any] = {"env": env, "binaries": {Provider.CLAUDE: FAKE}, "coordinator": coordinator, "log": quiet}
+    out = launcher.launch(project(sandbox), [Provider.CLAUDE], ["agent"], run=Recorder(TRUST_FAILURE), **common)
+    assert (out.status, out.attempts) == ("launched", 2)
+    assert (coordinator.executes, coordinator.disposes) == (2, 0)
+    # Still usable: a second launch with the same coordinator is not cancelled.
+    again = launcher.launch(project(sandbox), [Provider.CLAUDE], ["agent"], run=Recorder(), **common)
+    assert again.status == "launched"
+
+
+def test_an_agent_that_cannot_start_is_a_failed_launch_not_a_crash(sandbox: str) -> None:
+    _, env = fake_home(sandbox)
+    real = launcher.launch(
+        project(sandbox),
+        [Provider.CLAUDE],
+        [os.path.join(sandbox, "no-such-agent")],
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        log=quiet,
+    )
+    assert (real.exit_code, real.status) == (1, "agent_failed") and "cannot start" in real.message
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        (["--", "codex", "exec", "--", "--help-me"], ["codex", "exec", "--", "--help-me"]),
+        (["codex", "exec"], ["codex", "exec"]),
+        ([], ["/bin/codex", "--version"]),
+        (["--"], ["/bin/codex", "--version"]),
+    ],
+)
+def test_only_the_leading_separator_is_the_launchers(words: list[str], expected: list[str]) -> None:
+    assert launcher.agent_command(words, Provider.CODEX, {Provider.CODEX: "/bin/codex"}) == expected
+
+
+def test_a_malformed_bin_option_is_a_usage_error(sandbox: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        launcher.main(["--bin", "foo=/x", project(sandbox)])
+    assert exit_info.value.code == 2 and "--bin" in capsys.readouterr().err
