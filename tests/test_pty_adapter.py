@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
+from typing import Any
 
 import pytest
 from ptyprocess import PtyProcess
 
 from workspace_trust.adapters.processes import alive, list_processes
-from workspace_trust.adapters.pty_process import PtyProcessSpawner, resolve_binary
+from workspace_trust.adapters.pty_process import PtyProcessSession, PtyProcessSpawner, resolve_binary
 from workspace_trust.domain.codes import Key
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
 from workspace_trust.ports import SpawnSpec
@@ -152,3 +154,35 @@ def test_keys_are_the_allowlisted_bytes(sandbox: str) -> None:
             assert handle.read().split() == ["1b5b42", "1b5b41", "1b", "0d"]
     finally:
         session.kill()
+
+
+def test_a_kill_from_another_thread_waits_for_a_read_in_progress(sandbox: str) -> None:
+    """dispose() kills from its own thread while a worker reads. The kill must
+    wait for the read: closing the fd under it would make the read fail, or read
+    a file that reused the fd's number."""
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_MODE="silent"))
+    )
+    assert isinstance(session, PtyProcessSession)
+    real_select = session._selector.select
+    killed = threading.Event()
+
+    def kill() -> None:
+        session.kill()
+        killed.set()
+
+    killer = threading.Thread(target=kill)
+
+    def select_while_killing(timeout: float | None = None) -> Any:
+        if killer.ident is None:
+            killer.start()
+            # Unguarded, the kill finishes here and closes the selector under us.
+            killed.wait(0.5)
+        return real_select(timeout)
+
+    session._selector.select = select_while_killing  # type: ignore[method-assign]
+    snapshot = session.read_snapshot(10)
+    assert snapshot.frame == 1
+    killer.join(timeout=10)
+    assert killed.is_set() and session.kill().survivors == ()
+    assert session.exit_status() is not None

@@ -342,7 +342,9 @@ class WorkspaceTrustCoordinator:
         for spec in request.workspaces:
             facts = PathFacts(absolute=spec.path, real=spec.real_path or spec.path, home=home, exists=True, is_dir=True)
             try:
-                workspace = build_workspace(spec.path, facts, host, workspace_id=spec.id, source=spec.source)
+                workspace = build_workspace(
+                    spec.path, facts, host, workspace_id=spec.id, source=spec.source, member_id=spec.member_id
+                )
             except PathError as exc:
                 diagnostics.append(
                     Diagnostic(Code.WORKSPACE_PATH_INVALID, f"unusable workspace path: {exc}", workspace_id=spec.id)

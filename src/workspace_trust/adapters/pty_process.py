@@ -18,6 +18,7 @@ import os
 import selectors
 import shutil
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 
@@ -99,6 +100,10 @@ class PtyProcessSession(PtySession):
         self._eof = False
         self._status: int | None = None
         self._report: KillReport | None = None
+        #: Reads, writes, reaping and the kill take turns: ``dispose`` kills from
+        #: another thread, and the fd must never be read after it is closed (its
+        #: number could already belong to a file another thread opened).
+        self._io_lock = threading.RLock()
         os.set_blocking(self._fd, False)
         #: Called with every chunk of raw output (the fixture recorder uses it).
         self.tap: Callable[[bytes], None] | None = None
@@ -114,6 +119,10 @@ class PtyProcessSession(PtySession):
         return self._renderer
 
     def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
+        with self._io_lock:
+            return self._read_snapshot(timeout_ms)
+
+    def _read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
         changed = False
         total = 0
         wait_ms = max(0, timeout_ms)
@@ -166,18 +175,23 @@ class PtyProcessSession(PtySession):
             self._write(reply)
 
     def _write(self, data: bytes) -> None:
-        if self._report is not None or self._eof:
-            return
-        try:
-            os.write(self._fd, data)
-        except OSError:
-            log.debug("write to pty failed", exc_info=True)
+        with self._io_lock:
+            if self._report is not None or self._eof:
+                return
+            try:
+                os.write(self._fd, data)
+            except OSError:
+                log.debug("write to pty failed", exc_info=True)
 
     def send_key(self, key: Key) -> None:
         normal, application = _KEY_BYTES[key]
         self._write(application if self._renderer.application_cursor_keys else normal)
 
     def exit_status(self) -> int | None:
+        with self._io_lock:
+            return self._exit_status()
+
+    def _exit_status(self) -> int | None:
         if self._status is not None:
             return self._status
         try:
@@ -191,6 +205,11 @@ class PtyProcessSession(PtySession):
         return self._status
 
     def kill(self) -> KillReport:
+        """Safe from any thread, any number of times; the first call does the work."""
+        with self._io_lock:
+            return self._kill()
+
+    def _kill(self) -> KillReport:
         if self._report is not None:
             return self._report
         members = set(related_processes(self._pid))
