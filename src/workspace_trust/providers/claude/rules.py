@@ -70,9 +70,11 @@ CLAUDE_RULES = RuleTable(
             select=YES_TRUST,
             never_select=(NO_EXIT,),
             retry=RetryPolicy.TYPED_RETRY,
-            # 2.1.330 loses keys for ~140 ms after the dialog's first paint (its
-            # main thread wakes at paint+138..139 ms; a Down at +120 ms was lost
-            # in 6/12 runs, at +170..250 ms in 0/57). 190 ms keeps ~50 ms margin.
+            # 2.1.330 silently resets the selection ~140 ms after the dialog's
+            # first paint (its main thread wakes at paint+138..139 ms): earlier
+            # keys are lost, an early Enter with them (a Down at +120 ms was lost
+            # in 6/12 runs, at +170..250 ms in 0/57; docs/providers.md). 190 ms
+            # keeps ~50 ms margin, and keeps an Enter away from the reset.
             settle_ms=190,
             seen_on=("2.1.330",),
             note="2.1.283+: unnumbered, No first and preselected; a bare Enter exits. "
