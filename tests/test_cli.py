@@ -29,6 +29,8 @@ RESULT_KEYS = {
     "elapsed_ms",
     "lock_wait_ms",
 }
+#: A status row: a result's identity and trust facts, how trust was proved, no session facts.
+STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms"}) | {"trusted_by"}
 
 
 def cli(args: list[str], home: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -272,19 +274,6 @@ def test_status_rows_have_one_shape_and_blocked_folders_say_why(sandbox: str) ->
     (blocked,) = [row for row in doc["results"] if row["workspace"] == home]
     assert (blocked["status"], blocked["code"]) == ("unknown", "workspace_trust_not_persistable_home")
     assert "workspace_trust_not_persistable_home" in [d["code"] for d in doc["diagnostics"]]
-
-
-STATUS_KEYS = {
-    "provider",
-    "workspace_id",
-    "workspace",
-    "real_path",
-    "status",
-    "code",
-    "trusted_key",
-    "trusted_by",
-    "pty_spawned",
-}
 
 
 def test_attempt_is_recorded_in_the_manifest(sandbox: str) -> None:
