@@ -3,13 +3,14 @@ against the fake TUI program posing as ``claude``."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from typing import Any
 
 import attrs
 import pytest
@@ -265,20 +266,25 @@ def test_dispose_kills_running_sessions(sandbox: str) -> None:
     assert out and out[0].status is ExecutionStatus.CANCELLED  # type: ignore[attr-defined]
 
 
-def test_no_temp_files_left(sandbox: str) -> None:
+def test_no_temp_files_left(sandbox: str, monkeypatch: pytest.MonkeyPatch) -> None:
     home, ws = seeded_home(sandbox), project(sandbox)
     tmp = os.path.join(sandbox, "tmp")
     os.makedirs(tmp)
-    req = request(home, [ws], TMPDIR=tmp)
-    import tempfile
+    made: list[str] = []
+    real_mkdtemp = tempfile.mkdtemp
 
-    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-scratch-*")))
-    run(req)
-    run(
-        request(home, [project(sandbox, "b")], FAKE_MODE="unknown"),
-    )
-    after = set(glob.glob(os.path.join(tempfile.gettempdir(), "workspace-trust-scratch-*")))
-    assert after - before == set()
+    def spy(*args: Any, **kwargs: Any) -> str:
+        path = str(real_mkdtemp(*args, **kwargs))
+        if os.path.basename(path).startswith("workspace-trust-scratch-"):
+            made.append(path)
+        return path
+
+    monkeypatch.setattr(tempfile, "mkdtemp", spy)
+    run(attrs.evolve(request(home, [ws]), temp_dir=tmp))
+    run(attrs.evolve(request(home, [project(sandbox, "b")], FAKE_MODE="unknown"), temp_dir=tmp))
+    # One scratch folder per session, in the request's temp folder, each removed.
+    assert len(made) == 2 and all(os.path.dirname(path) == tmp for path in made)
+    assert os.listdir(tmp) == []
 
 
 def test_parallel_workspaces_and_dedupe(sandbox: str) -> None:

@@ -158,6 +158,9 @@ class WorkspaceTrustRequest:
     flags: FeatureFlags = attrs.field(factory=FeatureFlags)
     #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
     settings_namespace: str = "workspace_trust"
+    #: Where the preflight's scratch files (Claude's empty MCP config) go;
+    #: None: the system temp folder. Each run's folder is removed on every path.
+    temp_dir: str | None = None
     #: 1 for a launch's first preparation, 2 for its one retry (see
     #: ``retry_allowed``); recorded in the diagnostics manifest.
     attempt: int = attrs.field(default=1, validator=attrs.validators.ge(1))
@@ -460,6 +463,7 @@ class WorkspaceTrustCoordinator:
             strip_env=request.strip_env,
             lock_timeout_ms=request.lock_timeout_ms,
             on_progress=on_progress,
+            temp_dir=request.temp_dir,
         )
         strategies: dict[tuple[Provider, str], TrustStrategy] = {}
         for task in plan.tasks:
