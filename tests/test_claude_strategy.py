@@ -318,3 +318,30 @@ def test_plan_full_starts_nothing_and_writes_nothing(sandbox: str) -> None:
     assert [(r.workspace, r.code) for r in plan.settled] == [(home, Code.NOT_PERSISTABLE_HOME)]
     assert (sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns) == before
     assert coordinator._locks.held == []  # type: ignore[attr-defined]
+
+
+def test_a_folder_in_a_home_that_is_a_git_repository_is_blocked_before_any_process(sandbox: str) -> None:
+    """Claude trusts a git subfolder through the repository root. With the home
+    folder as that root (a dotfiles repository), accepting would trust home."""
+    home = seeded_home(sandbox)
+    subprocess.run(["git", "init", "-q", home], check=True)
+    ws = os.path.join(home, "src", "proj")
+    os.makedirs(ws)
+    log = os.path.join(sandbox, "keys.log")
+    result = run(request(home, [ws], FAKE_KEYLOG=log))
+    (r,) = result.results
+    assert (r.status, r.code, r.pty_spawned) == (WorkspaceStatus.BLOCKED, Code.NOT_PERSISTABLE_HOME, False)
+    assert "repository" in " ".join(d.message for d in r.diagnostics)
+    assert not os.path.exists(log)
+    assert trusted_keys(home) == {}
+
+
+def test_a_repository_root_already_trusted_still_counts(sandbox: str) -> None:
+    home = seeded_home(sandbox)
+    subprocess.run(["git", "init", "-q", home], check=True)
+    ws = os.path.join(home, "proj")
+    os.makedirs(ws)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "projects": {home: {"hasTrustDialogAccepted": True}}}, handle)
+    (r,) = run(request(home, [ws])).results
+    assert (r.status, r.trusted_key) == (WorkspaceStatus.ALREADY_TRUSTED, home)

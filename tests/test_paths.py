@@ -139,3 +139,37 @@ def test_windows_canonicalisation_is_idempotent(drive: str, segments: list[str])
     once = normalize(path, PathFlavor.WINDOWS)
     assert normalize(once, PathFlavor.WINDOWS) == once
     assert comparison_key(once, HostOs.WINDOWS) == comparison_key(path.swapcase(), HostOs.WINDOWS)
+
+
+@pytest.mark.parametrize(
+    ("git_root", "main_root", "expected"),
+    [
+        ("/home/ana", None, NotPersistableReason.HOME_DIRECTORY),
+        ("/", None, NotPersistableReason.FILESYSTEM_ROOT),
+        ("/home/ana/src/repo", "/home/ana", NotPersistableReason.HOME_DIRECTORY),
+        ("/home/ana/src/repo", None, None),
+        (None, None, None),
+    ],
+)
+def test_repository_root_that_is_home_or_a_root_is_flagged(
+    git_root: str | None, main_root: str | None, expected: NotPersistableReason | None
+) -> None:
+    facts = PathFacts(
+        absolute="/home/ana/src/repo/app",
+        real="/home/ana/src/repo/app",
+        home="/home/ana",
+        exists=True,
+        is_dir=True,
+        git_root=git_root,
+        worktree_main_root=main_root,
+    )
+    ws = build_workspace("/home/ana/src/repo/app", facts, HostOs.LINUX)
+    assert ws.persistable and ws.repository_root_reason is expected
+
+
+def test_the_accounts_own_home_is_guarded_when_home_points_elsewhere() -> None:
+    facts = PathFacts(
+        absolute="/home/ana", real="/home/ana", home="/tmp/sandbox", exists=True, is_dir=True, account_home="/home/ana"
+    )
+    ws = build_workspace("/home/ana", facts, HostOs.LINUX)
+    assert ws.not_persistable_reason is NotPersistableReason.HOME_DIRECTORY

@@ -226,3 +226,19 @@ def test_record_names_the_real_cli_and_its_version(sandbox: str) -> None:
     assert "claude.workspace_trust" in proc.stdout
     assert projects(home)[ws] is True
     assert_nothing_left(sandbox)
+
+
+def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: str) -> None:
+    """Real 2.1.330 started in HOME/proj, with HOME a git repository, writes the
+    key of HOME (seen by hand). The preflight refuses before starting Claude."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    subprocess.run(["git", "init", "-q", home], check=True)
+    ws = os.path.join(home, "proj")
+    os.makedirs(ws)
+    code, doc = preflight(binary, env, ws)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"]) == (3, "blocked", "workspace_trust_not_persistable_home"), doc
+    assert result["pty_spawned"] is False
+    assert projects(home) == {}
+    assert_nothing_left(sandbox)

@@ -6,6 +6,9 @@ import os
 import sys
 from collections.abc import Mapping
 
+if sys.platform != "win32":
+    import pwd
+
 from workspace_trust.domain.paths import HostOs, PathFacts
 from workspace_trust.ports import FileSystemFacts
 
@@ -62,11 +65,22 @@ class LocalFileSystemFacts(FileSystemFacts):
             real=real,
             home=home,
             real_home=real_home,
+            account_home=account_home(),
             exists=exists,
             is_dir=is_dir,
             git_root=git_root,
             worktree_main_root=main_root,
         )
+
+
+def account_home() -> str | None:
+    """This account's home folder from the password database (POSIX), resolved."""
+    if sys.platform == "win32":
+        return None
+    try:
+        return os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir)
+    except (KeyError, OSError):
+        return None
 
 
 def find_git_roots(start: str) -> tuple[str | None, str | None]:

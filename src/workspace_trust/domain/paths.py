@@ -165,6 +165,9 @@ class PathFacts:
     git_root: str | None = None
     worktree_main_root: str | None = None
     real_home: str | None = None
+    #: The account's own home (from the password database), guarded too when
+    #: the environment's HOME points elsewhere or is missing.
+    account_home: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -188,6 +191,10 @@ class Workspace:
     not_persistable_reason: NotPersistableReason | None
     source: WorkspaceSource = WorkspaceSource.REQUEST
     member_id: str | None = None
+    #: Why the folder's git repository root (or a worktree's main checkout)
+    #: may not be trusted: it is the home folder or a root. A CLI that trusts
+    #: the repository root rather than the folder must not be run there.
+    repository_root_reason: NotPersistableReason | None = None
 
     @property
     def trust_paths(self) -> tuple[str, ...]:
@@ -222,17 +229,25 @@ def build_workspace(
     main_root = normalize(facts.worktree_main_root, flavor) if facts.worktree_main_root else None
     key = comparison_key(real, host)
 
-    reason = root_reason(real, host) or root_reason(absolute, host)
-    if reason is None:
-        home_keys = set()
-        for home in (facts.home, facts.real_home):
-            if home:
-                try:
-                    home_keys.add(comparison_key(home, host))
-                except PathError:
-                    continue  # an unusable HOME cannot be the workspace
-        if key in home_keys or comparison_key(absolute, host) in home_keys:
-            reason = NotPersistableReason.HOME_DIRECTORY
+    home_keys = set()
+    for home in (facts.home, facts.real_home, facts.account_home):
+        if home:
+            try:
+                home_keys.add(comparison_key(home, host))
+            except PathError:
+                continue  # an unusable HOME cannot be the workspace
+
+    def reason_for(*paths: str) -> NotPersistableReason | None:
+        for path in paths:
+            found = root_reason(path, host)
+            if found is not None:
+                return found
+        if any(comparison_key(path, host) in home_keys for path in paths):
+            return NotPersistableReason.HOME_DIRECTORY
+        return None
+
+    reason = reason_for(real, absolute)
+    repository_root_reason = reason_for(*(root for root in (git_root, main_root) if root))
 
     return Workspace(
         id=workspace_id if workspace_id is not None else key,
@@ -252,6 +267,7 @@ def build_workspace(
         not_persistable_reason=reason,
         source=source,
         member_id=member_id,
+        repository_root_reason=repository_root_reason,
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.paths import NotPersistableReason, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
@@ -81,6 +81,11 @@ class PtyProvider(abc.ABC):
     flag: str
     #: Read ``--help`` before spawning, for flag discovery.
     reads_help: bool = False
+    #: Accepting trust in a git repository's subfolder trusts the repository
+    #: root (Claude Code writes the root's key; Codex resolves projects by
+    #: their .git marker). Such a CLI is never run where that root is the home
+    #: folder or a root.
+    trusts_repository_root: bool = False
 
     @abc.abstractmethod
     def state_probe(self, env: Mapping[str, str]) -> StateProbe: ...
@@ -197,6 +202,21 @@ class PtyTrustStrategy(TrustStrategy):
         before = probe.read_trust(workspace)
         if before.trusted:
             return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
+        repository = workspace.repository_root_reason
+        if self.spec.trusts_repository_root and repository is not None:
+            code = (
+                Code.NOT_PERSISTABLE_HOME
+                if repository is NotPersistableReason.HOME_DIRECTORY
+                else Code.NOT_PERSISTABLE_ROOT
+            )
+            return base_result(
+                p,
+                workspace,
+                WorkspaceStatus.BLOCKED,
+                code,
+                f"the folder is inside a git repository whose root is a {repository.value.replace('_', ' ')}; "
+                f"{p.value} would trust that root, so it is not run here",
+            )
         unreadable = [d for d in before.diagnostics if d.code in _UNREADABLE_STATE]
         if unreadable:
             # Success could never be verified: do not start a process.

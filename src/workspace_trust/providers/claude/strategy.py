@@ -135,6 +135,7 @@ class ClaudePty(PtyProvider):
     rules = CLAUDE_RULES
     flag = "claude_pty"
     reads_help = True
+    trusts_repository_root = True
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
         return ClaudeStateProbe(claude_state_path(env, env.get("HOME") or env.get("USERPROFILE")))
