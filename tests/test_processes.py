@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix, under
+from workspace_trust.adapters.processes import alive, list_processes, pids_with_path_prefix, under
 from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.providers.codex.strategy import CodexPty
 
@@ -90,3 +90,51 @@ def test_codex_clean_up_kills_a_left_behind_daemon_and_nothing_else(
     # Started before the session, not a session leader, or outside CODEX_HOME:
     # none of them is the session's to kill.
     assert [p.poll() for p in (older_daemon, plain, sibling)] == [None, None, None]
+
+
+_DOUBLE_FORK = """
+import os, sys, time
+os.setsid()
+if os.fork():
+    os._exit(0)
+print(os.getpid(), flush=True)
+time.sleep(30)
+"""
+
+
+def test_codex_clean_up_finds_a_double_forked_daemon_and_a_symlinked_home(sandbox: str) -> None:
+    real_home = os.path.join(sandbox, "real-codexhome")
+    os.makedirs(real_home)
+    link = os.path.join(sandbox, "codexhome")
+    os.symlink(real_home, link)
+    env = {"CODEX_HOME": link}
+    spec = CodexPty()
+    before = spec.before_spawn(env)
+    # Named by the symlink in its argv; its session leader exits at once.
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _DOUBLE_FORK, os.path.join(link, "app-server.sock")], stdout=subprocess.PIPE, text=True
+    )
+    assert starter.stdout is not None
+    daemon = int(starter.stdout.readline())
+    starter.wait(timeout=10)
+    try:
+        _wait_listed(daemon, link)
+        facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
+        (diagnostic,) = spec.after_kill(env, build_workspace(sandbox, facts, HostOs.LINUX), before)
+        deadline = time.monotonic() + 10
+        while alive(daemon):
+            assert time.monotonic() < deadline, "the daemon survived"
+            time.sleep(0.01)
+        assert "process" in diagnostic.message
+    finally:
+        if alive(daemon):
+            os.kill(daemon, 9)
+
+
+@pytest.mark.parametrize("codex_home", ["/", "relative/codex"])
+def test_codex_clean_up_refuses_a_codex_home_too_broad_to_tell_a_daemon_by(codex_home: str) -> None:
+    assert CodexPty().before_spawn({"CODEX_HOME": codex_home}) is None
+
+
+def test_codex_clean_up_refuses_the_home_folder_itself(sandbox: str) -> None:
+    assert CodexPty().before_spawn({"CODEX_HOME": sandbox, "HOME": sandbox}) is None

@@ -6,7 +6,7 @@ import os
 import signal
 from collections.abc import Mapping
 
-from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix, related_processes, signal_pids
+from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix, signal_pids
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import Workspace
@@ -121,6 +121,7 @@ class CodexPty(PtyProvider):
     rules = CODEX_RULES
     flag = "codex_pty"
     reads_help = True
+    trusts_repository_root = True
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
         return CodexStateProbe(codex_config_path(env))
@@ -141,25 +142,29 @@ class CodexPty(PtyProvider):
         return PtyCommand(argv=(binary,))
 
     def before_spawn(self, env: Mapping[str, str]) -> object:
-        home = codex_home(env)
-        return (home, set(pids_with_path_prefix(os.path.realpath(home)))) if home else None
+        roots = _codex_home_roots(env)
+        if not roots:
+            return None
+        return roots, {pid for root in roots for pid in pids_with_path_prefix(root)}
 
     def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
         """Kill a daemon the session left behind: a process that appeared during the
-        session, runs from CODEX_HOME, and leads its own session with no terminal
-        (out of reach of the group kill), together with that session's members.
-        Anything else, even from CODEX_HOME (a user's own Codex, a shell in that
-        folder), is left alone."""
+        session, runs from CODEX_HOME, has no terminal, and leads its own session
+        (or is left in one whose leader is gone: a double fork), together with
+        that session's members. Anything else, even from CODEX_HOME (a user's own
+        Codex, a shell in that folder), is left alone."""
         if not isinstance(before, tuple):
             return ()
-        home, existing = before
+        roots, existing = before
         table = {p.pid: p for p in list_processes()}
-        leaders = [
+        candidates = {pid for root in roots for pid in pids_with_path_prefix(root)} - set(existing)
+        daemons = [
             pid
-            for pid in pids_with_path_prefix(os.path.realpath(home))
-            if pid not in existing and pid in table and table[pid].sid == pid and table[pid].tty_nr == 0
+            for pid in sorted(candidates)
+            if pid in table and table[pid].tty_nr == 0 and (table[pid].sid == pid or table[pid].sid not in table)
         ]
-        left = sorted({pid for leader in leaders for pid in (leader, *related_processes(leader, table.values()))})
+        sessions = {table[pid].sid for pid in daemons}
+        left = sorted({*daemons, *(p.pid for p in table.values() if p.sid in sessions and p.state != "Z")})
         if not left:
             return ()
         signal_pids(left, signal.SIGKILL)
@@ -180,6 +185,20 @@ class CodexPty(PtyProvider):
                 "use the args strategy (-c projects=...) for this folder"
             ),
         }
+
+
+def _codex_home_roots(env: Mapping[str, str]) -> tuple[str, ...]:
+    """CODEX_HOME as written and as resolved, when it is narrow enough to tell a
+    Codex daemon by: never a root, the home folder itself, or a relative path."""
+    home = codex_home(env)
+    if not home or not os.path.isabs(home):
+        return ()
+    roots = {os.path.abspath(home), os.path.realpath(home)}
+    user_home = env.get("HOME") or env.get("USERPROFILE")
+    broad = {os.path.realpath(user_home)} if user_home else set()
+    if any(os.path.dirname(root) == root or os.path.realpath(root) in broad for root in roots):
+        return ()
+    return tuple(sorted(roots))
 
 
 def codex_pty_strategy() -> PtyTrustStrategy:
