@@ -207,3 +207,24 @@ def test_claude_settings_go_before_the_end_of_options_marker() -> None:
         argv, [SETTINGS], argv_provider=Provider.CLAUDE, surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS
     )
     assert out.args[:2] == ("claude", "-p") and out.args[2] == "--settings" and out.args[-2:] == ("--", "hello")
+
+
+def test_claude_continue_flag_is_not_mistaken_for_a_value_flag() -> None:
+    # In Claude, -c is --continue: the "--" after it is the end-of-options marker.
+    out = apply_patches(
+        ["claude", "-c", "--", "fix the bug"],
+        [SETTINGS],
+        argv_provider=Provider.CLAUDE,
+        surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS,
+    )
+    assert out.args[:3] == ("claude", "-c", "--settings") and out.args[-2:] == ("--", "fix the bug")
+
+
+def test_a_dangling_claude_settings_flag_is_refused() -> None:
+    out = apply_patches(
+        ["claude", "--settings"],
+        [SETTINGS],
+        argv_provider=Provider.CLAUDE,
+        surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS,
+    )
+    assert out.args == ("claude", "--settings") and [d.code for d in out.diagnostics] == [Code.CODEX_SURFACE_UNKNOWN]

@@ -73,7 +73,7 @@ def apply_patches(
             continue
         # Options go before a "--" end-of-options marker; what follows it (a
         # prompt, say) is never read or touched.
-        options, rest = _split_at_end_of_options(out)
+        options, rest = _split_at_end_of_options(out, argv_provider)
         if patch.dialect is ArgDialect.CODEX_DIRECT_CLI_CONFIG:
             result = _apply_codex_config(options, patch)
         else:
@@ -86,17 +86,22 @@ def apply_patches(
     return ApplyResult(args=tuple(out), applied=tuple(applied), diagnostics=tuple(diagnostics))
 
 
-#: Flags whose next argument is their value (so a "--" there is not a marker).
-_VALUE_FLAGS = frozenset({"-c", "--config", "--settings"})
+#: Per CLI, the flags whose next argument is their value, so a "--" there is
+#: not the end-of-options marker. In Claude, -c is --continue and takes none.
+_VALUE_FLAGS: dict[Provider, frozenset[str]] = {
+    Provider.CODEX: frozenset({"-c", "--config"}),
+    Provider.CLAUDE: frozenset({"--settings"}),
+}
 
 
-def _split_at_end_of_options(args: Sequence[str]) -> tuple[list[str], list[str]]:
+def _split_at_end_of_options(args: Sequence[str], provider: Provider) -> tuple[list[str], list[str]]:
     """(the arguments before the first ``--`` marker, the marker and all after it)."""
+    value_flags = _VALUE_FLAGS.get(provider, frozenset())
     index = 0
     while index < len(args):
         if args[index] == "--":
             return list(args[:index]), list(args[index:])
-        index += 2 if args[index] in _VALUE_FLAGS else 1
+        index += 2 if args[index] in value_flags else 1
     return list(args), []
 
 
@@ -191,6 +196,11 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_runtime_settings(args: list[str], patch: LaunchArgPatch, namespace: str) -> list[str] | Diagnostic:
+    if args and args[-1] == "--settings":
+        # Appending would make the host's dangling flag take our flag as its value.
+        return Diagnostic(
+            Code.CODEX_SURFACE_UNKNOWN, "the host's arguments end with a --settings that has no value", Provider.CODEX
+        )
     position = _settings_position(args)
     existing: dict[str, Any] = {}
     if position is not None:
