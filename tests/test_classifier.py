@@ -329,3 +329,25 @@ def test_huge_output_is_bounded_and_still_classified_at_either_end() -> None:
     filler = "x" * (MAX_INPUT_CHARS * 4)
     assert classify_failure("workspace trust is not accepted\n" + filler) is not None
     assert classify_failure(filler + "\nworkspace trust is not accepted") is not None
+
+
+@pytest.mark.parametrize("name", ["Claude", "openai", "", " gemini "])
+def test_any_provider_name_is_accepted_and_unknown_ones_count_as_none(name: str) -> None:
+    found = classify_failure("workspace trust is not accepted", provider=name)
+    assert found is not None
+    expected = {"claude": Provider.CLAUDE, "gemini": Provider.GEMINI}.get(name.strip().lower(), Provider.CLAUDE)
+    assert found.provider is expected
+
+
+def test_the_input_bound_never_keeps_part_of_a_key() -> None:
+    key = "sk-ant-api03-" + "Q" * 20 + "tailPART0123456789"
+    start = key + " workspace trust is not accepted "
+    half = MAX_INPUT_CHARS // 2
+    # One long line whose last `half` characters begin inside the key: a plain
+    # cut would keep "PART0123456789 workspace trust..." without the key's prefix.
+    cut_inside = start.index("tailPART") + 4
+    line = start + "z" * (half + cut_inside - len(start) - 1) + "\n"
+    text = "x" * (MAX_INPUT_CHARS * 2) + "\n" + line
+    assert text[len(text) - half :].startswith("PART0123456789")
+    found = classify_failure(text)
+    assert found is None or "PART0123456789" not in found.evidence

@@ -289,3 +289,21 @@ def test_redaction_is_idempotent(text: str, home: str | None) -> None:
 def test_output_holds_no_control_characters(text: str) -> None:
     out = redact(text)
     assert all(ch in "\n\t" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F) for ch in out)
+
+
+@pytest.mark.parametrize(
+    ("text", "leak"),
+    [
+        # A wrapped key's tail followed by punctuation, not a space.
+        ('Using key sk-ant-api03-Zx9abcdefg\nhijklmnopqrstuvwxyz0123456789ABCD" is bad', "hijklmnopqrstuvwxyz"),
+        ("key sk-ant-api03-Zx9abcdefg\nhijklmnopqrstuvwxyz0123456789ABCD, then", "hijklmnopqrstuvwxyz"),
+        # A colour code inside the key, after its prefix.
+        ("key sk-ant-api03-Ab\x1b[31mCdEfGh12345 end", "CdEfGh12345"),
+        # A colour code glued between a word and a short prefix.
+        ("directory\x1b[0msk-abcdefghijklmnop1234 end", "abcdefghijklmnop1234"),
+    ],
+)
+def test_key_parts_found_by_fuzzing_never_survive(text: str, leak: str) -> None:
+    out = redact(text)
+    assert leak not in out and API_KEY in out
+    assert redact(out) == out

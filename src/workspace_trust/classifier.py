@@ -194,7 +194,7 @@ def _match(
 
 
 def classify_failure(
-    text: str | bytes | None = None,
+    text: str | bytes | bytearray | None = None,
     exit_code: int | None = None,
     provider: Provider | str | None = None,
 ) -> FailureClassification | None:
@@ -207,14 +207,18 @@ def classify_failure(
     The exit-code-only Gemini row needs ``provider`` to be Gemini, or, with
     ``provider`` unknown, the text to mention Gemini.
     """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", "replace")
     if provider is not None and not isinstance(provider, Provider):
-        provider = Provider(provider)
+        # An unknown name is as good as no name: this is a failure path.
+        provider = next((p for p in Provider if p.value == str(provider).strip().lower()), None)
     raw = text or ""
     if len(raw) > MAX_INPUT_CHARS:
+        # Cut at line ends, so no line (and no key in it) is kept in part.
         half = MAX_INPUT_CHARS // 2
-        raw = raw[:half] + "\n" + raw[-half:]
+        head = raw[:half].rpartition("\n")[0]
+        tail = raw[-half:].partition("\n")[2]
+        raw = head + "\n" + tail
     # Redact the whole text before anything else: stripping controls first can
     # eat a key's identifying prefix, and a key wrapped onto the matched line
     # is only recognisable together with the line before it.

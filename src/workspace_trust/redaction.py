@@ -136,7 +136,7 @@ _API_KEY = re.compile(
     (?:\n                                   # the rest of a key wrapped at a line's end:
         (?:(?=[{_KEY_CHARS}]*[0-9_\-])            #   a word with a digit, "_" or "-",
         | (?=[{_KEY_CHARS}]*[a-z])(?=[{_KEY_CHARS}]+[A-Z]))  # or mixed case ("Do" is not),
-        [{_KEY_CHARS}]+(?=\s|$)                  #   masks ("...", "*") included
+        [{_KEY_CHARS}]+(?![{_KEY_CHARS}])         #   masks ("...", "*") included
     )?
     """,
     re.VERBOSE,
@@ -260,6 +260,14 @@ def _apply_rules(text: str) -> str:
     return text
 
 
+#: A colour code right before a short key prefix hides the prefix's word
+#: boundary ("\x1b[0msk-..."): a space takes the code's place as the boundary.
+_CODE_BEFORE_KEY = re.compile(r"(?<=[A-Za-z0-9_\-])(\x1b\[[0-9;:]*m)(?=sk-|gh[pousr]_|xox[abeprs]-)")
+#: Key characters glued to a key marker are the rest of that key (a colour
+#: code inside the key split it; the marker took the part before the code).
+_MARKER_TAIL = re.compile(rf"(\[REDACTED_(?:API_KEY|TOKEN|JWT|LONG_TOKEN)\])[{_KEY_CHARS}]+")
+
+
 def redact(text: str, *, home: str | None = None) -> str:
     """``text`` without terminal controls, secrets, and (with ``home``) the home folder.
 
@@ -267,7 +275,8 @@ def redact(text: str, *, home: str | None = None) -> str:
     ``[REDACTED_API_KEY]``; ``home`` (for instance ``/home/ana``) becomes ``~``
     wherever it appears as a whole path component prefix.
     """
-    out = _apply_rules(_strip_outside_markers(_apply_rules(text)))
+    out = _apply_rules(_strip_outside_markers(_apply_rules(_CODE_BEFORE_KEY.sub(r"\1 ", text))))
+    out = _MARKER_TAIL.sub(r"\1", out)
     if home:
         pattern = _home_pattern(home)
         if pattern is not None:
