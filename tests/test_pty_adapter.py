@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import threading
 import time
+import warnings
 from typing import Any
 
 import pytest
@@ -186,3 +188,62 @@ def test_a_kill_from_another_thread_waits_for_a_read_in_progress(sandbox: str) -
     killer.join(timeout=10)
     assert killed.is_set() and session.kill().survivors == ()
     assert session.exit_status() is not None
+
+
+def test_spawning_from_a_threaded_process_raises_no_fork_warning(sandbox: str) -> None:
+    """Python 3.12+ warns about forkpty in any multi-threaded process, and
+    ``execute`` always is one: hosts saw a DeprecationWarning per spawn, and with
+    warnings as errors an unraisable-exception report. Shown on plain ptyprocess
+    first (3.12+ only: 3.11 does not warn)."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        if sys.version_info >= (3, 12):
+            with warnings.catch_warnings(record=True) as plain:
+                warnings.simplefilter("always")
+                PtyProcess.spawn([sys.executable, "-c", "pass"]).wait()
+            assert any("multi-threaded" in str(w.message) for w in plain)
+        with warnings.catch_warnings(record=True) as ours:
+            warnings.simplefilter("always")
+            session = PtyProcessSpawner().spawn(
+                SpawnSpec(argv=(sys.executable, "-c", "import time; time.sleep(30)"), cwd=sandbox, env=env())
+            )
+            assert session.kill().survivors == ()
+        assert [str(w.message) for w in ours] == []
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_a_kill_on_the_reading_thread_stops_the_read_before_the_closed_fd(sandbox: str) -> None:
+    """A signal handler that calls dispose() runs on the reading thread, inside
+    the read: after it, the read must not touch the fd, whose number a newly
+    opened file may already have."""
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_MODE="trust"))
+    )
+    assert isinstance(session, PtyProcessSession)
+    real_select = session._selector.select
+    reused: list[int] = []
+
+    def select_then_die(timeout: float | None = None) -> Any:
+        events = real_select(timeout)
+        fd = session._fd
+        session.kill()
+        # Another file takes the closed fd's number, with text of its own.
+        read_end, write_end = os.pipe()
+        os.write(write_end, b"SECRET FROM ANOTHER FILE")
+        if read_end != fd:
+            os.dup2(read_end, fd)
+            os.close(read_end)
+        reused.extend([fd, write_end])
+        return events
+
+    session._selector.select = select_then_die  # type: ignore[method-assign]
+    try:
+        snapshot = session.read_snapshot(2000)
+        assert not any("SECRET" in line for line in snapshot.lines)
+    finally:
+        for fd in reused:
+            os.close(fd)

@@ -12,6 +12,7 @@ Patches around ptyprocess 0.7.0 live here, each with a test:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -19,8 +20,9 @@ import selectors
 import shutil
 import signal
 import threading
+import warnings
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from ptyprocess import PtyProcess
 
@@ -62,6 +64,25 @@ def resolve_binary(command: str, env: Mapping[str, str]) -> str:
     return os.path.abspath(found)
 
 
+#: One fork at a time, and the warnings filter below is only changed under it.
+_FORK_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _forking() -> Iterator[None]:
+    """Python 3.12+ warns (DeprecationWarning) whenever ``forkpty`` runs in a
+    process with more than one thread, which ``execute`` always is, and a host
+    that turns warnings into errors would get ``pty_unavailable``. The warning
+    does not apply here: between fork and exec, ptyprocess's child runs only C
+    calls (ioctl, tcsetattr, fcntl, getrlimit, closerange, chdir) and, because
+    ``argv[0]`` is already an absolute path and no ``preexec_fn`` is passed,
+    ``os.execvpe`` goes straight to ``execve`` without searching PATH in Python.
+    So exactly that warning is ignored, around the fork only."""
+    with _FORK_LOCK, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*multi-threaded.*fork", category=DeprecationWarning)
+        yield
+
+
 class PtyProcessSpawner(PtySpawner):
     def __init__(self, clock: Clock | None = None, term_grace_ms: int | None = None) -> None:
         self._clock = clock or SystemClock()
@@ -73,7 +94,8 @@ class PtyProcessSpawner(PtySpawner):
         if not os.path.isdir(spec.cwd):
             raise PtyUnavailableError(f"working directory is not a directory: {spec.cwd}")
         try:
-            proc = PtyProcess.spawn(argv, cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False)
+            with _forking():
+                proc = PtyProcess.spawn(argv, cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False)
         except FileNotFoundError as exc:
             raise BinaryMissingError(str(exc)) from exc
         except OSError as exc:
@@ -128,7 +150,9 @@ class PtyProcessSession(PtySession):
         wait_ms = max(0, timeout_ms)
         while not self._eof and total < MAX_READ_PER_FRAME:
             events = self._selector.select(wait_ms / 1000) if self._report is None else []
-            if not events:
+            # A kill on this same thread (a signal handler calling dispose) may
+            # have closed the fd during select: its number may now be another file's.
+            if not events or self._report is not None:
                 break
             chunk = self._read_available()
             if not chunk:
