@@ -363,13 +363,22 @@ def test_manifest_shows_no_full_path_under_a_restricting_policy(sandbox: str, po
     missing = os.path.join(sandbox, "gone-project")
     coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
     req = WorkspaceTrustRequest(
-        workspaces=(WorkspaceSpec(home), WorkspaceSpec(missing), WorkspaceSpec("relative")),
+        workspaces=(
+            WorkspaceSpec(home),
+            WorkspaceSpec(missing),
+            WorkspaceSpec("Client-Acme"),
+            WorkspaceSpec(os.path.join(sandbox, "x"), id="host id/with slash"),
+        ),
         providers=(Provider.CODEX,),
         env={"HOME": home, "PATH": os.environ["PATH"]},
     )
     result = coordinator.execute(coordinator.plan_full(req))
     text = json.dumps(manifest_to_json(result.diagnostics_manifest(path_policy=policy)))
     assert sandbox not in text
+    # A relative name is its own base name; hidden, it is gone.
+    assert ("Client-Acme" in text) is (policy is PathPolicy.BASENAME)
+    # An id the host chose is the host's own, whatever it looks like.
+    assert "host id/with slash" in text
     assert ("gone-project" in text) is (policy is PathPolicy.BASENAME)
     full = json.dumps(manifest_to_json(result.diagnostics_manifest()))
     assert missing in full

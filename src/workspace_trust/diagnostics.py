@@ -184,16 +184,20 @@ def _path_for_policy(path: str, policy: PathPolicy) -> str | None:
     return None
 
 
-def _looks_like_path(text: str) -> bool:
-    return "/" in text or "\\" in text or text.startswith("~")
+def _fold(path: str) -> str:
+    return path.replace("\\", "/").rstrip("/").casefold()
 
 
-def id_for_policy(workspace_id: str, policy: PathPolicy) -> str:
-    """A workspace id as the policy lets it be shown. Ids default to the real
-    path, so a path-like id follows the policy: its base name, or under HIDDEN a
-    stable digest (the same folder gives the same id in every report). Ids the
-    host chose (no separator) are kept."""
-    if policy is PathPolicy.FULL or not _looks_like_path(workspace_id):
+def id_for_policy(workspace_id: str, policy: PathPolicy, paths: Iterable[str] = ()) -> str:
+    """A workspace id as the policy lets it be shown. An id that is one of the
+    workspace's ``paths`` (ids default to the comparison key, which is the real
+    path, lower-cased on Windows) follows the policy: its base name, or under
+    HIDDEN a stable digest, so one folder has one id across reports. An id the
+    host chose is its own and is kept as it is."""
+    if policy is PathPolicy.FULL:
+        return workspace_id
+    folded = _fold(workspace_id)
+    if not any(folded == _fold(path) for path in paths if path):
         return workspace_id
     if policy is PathPolicy.BASENAME:
         return _basename(workspace_id)
@@ -205,10 +209,11 @@ def diagnostic_for_policy(
 ) -> Diagnostic:
     """``item`` with its message redacted and its workspace id and paths shown
     as the policy allows."""
+    paths = tuple(paths)
     return attrs.evolve(
         item,
         message=_clean_text(item.message, paths=paths, policy=policy, home=home),
-        workspace_id=None if item.workspace_id is None else id_for_policy(item.workspace_id, policy),
+        workspace_id=None if item.workspace_id is None else id_for_policy(item.workspace_id, policy, paths),
         evidence=tuple(_clean_text(e, paths=paths, policy=policy, home=home) for e in item.evidence),
     )
 
@@ -259,7 +264,7 @@ def build_strategy_diagnostic(
     shown = _path_for_policy(result.workspace, path_policy)
     return StrategyDiagnostic(
         provider=result.provider,
-        workspace_ids=(id_for_policy(result.workspace_id, path_policy),),
+        workspace_ids=(id_for_policy(result.workspace_id, path_policy, paths),),
         workspace_paths=() if shown is None else (shown,),
         status=result.status,
         matched_rule_ids=tuple(result.dialogs),
