@@ -2,6 +2,8 @@
 
     python examples/launcher.py [--provider claude|codex|gemini ...] [--mode create|launch] DIR [-- AGENT ARGS...]
 
+(options go before DIR: everything after DIR is the agent's command)
+
 It follows the four trust-safe windows of docs/host-integration.md:
 
 1. early plan (``plan_args_only``) before anything probes the provider, so even a
@@ -50,6 +52,7 @@ from workspace_trust import (
     classify_failure,
     default_registry,
     parse_flags,
+    redact,
     retry_allowed,
 )
 
@@ -163,7 +166,7 @@ def launch(
         decision = retry_allowed(failure, attempt=attempt, flags=flags.flags, preflight_status=result.status)
         log(f"agent exited {code}; retry: {decision.reason}")
         if not decision.allowed:
-            last_line = output.strip().splitlines()[-1][:200] if output.strip() else ""
+            last_line = redact(output.strip().splitlines()[-1])[:200] if output.strip() else ""
             message = failure.remedy if failure is not None and failure.remedy else last_line
             return LaunchOutcome(1, "agent_failed", True, tuple(argv), extra_env, message, attempts=attempt)
         attempt += 1
@@ -206,7 +209,9 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[int, st
     """Run the agent with its stdout passed through; its stderr is kept for
     classification and then passed on. An agent that cannot start is exit 127."""
     try:
-        proc = subprocess.run(list(argv), env=dict(env), cwd=cwd, check=False, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(
+            list(argv), env=dict(env), cwd=cwd, check=False, stderr=subprocess.PIPE, text=True, errors="replace"
+        )
     except OSError as exc:
         return 127, f"cannot start {argv[0]}: {exc.strerror}"
     sys.stderr.write(proc.stderr)

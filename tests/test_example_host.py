@@ -284,3 +284,19 @@ def test_a_malformed_bin_option_is_a_usage_error(sandbox: str, capsys: pytest.Ca
     with pytest.raises(SystemExit) as exit_info:
         launcher.main(["--bin", "foo=/x", project(sandbox)])
     assert exit_info.value.code == 2 and "--bin" in capsys.readouterr().err
+
+
+def test_agent_output_that_is_not_utf8_or_holds_a_key_is_reported_safely(sandbox: str) -> None:
+    _, env = fake_home(sandbox)
+    agent = ["sh", "-c", "printf '\\377 bad key sk-ant-api03-abcdefghijklmnop0123\\n' >&2; exit 3"]
+    out = launcher.launch(
+        project(sandbox),
+        [Provider.CLAUDE],
+        agent,
+        env=env,
+        binaries={Provider.CLAUDE: FAKE},
+        coordinator=WorkspaceTrustCoordinator(use_file_locks=False),
+        log=quiet,
+    )
+    assert (out.exit_code, out.status) == (1, "agent_failed")
+    assert "bad key" in out.message and "abcdefghijklmnop" not in out.message
