@@ -228,3 +228,16 @@ def test_a_dangling_claude_settings_flag_is_refused() -> None:
         surface=TargetSurface.CROSS_PROVIDER_MEMBER_ARGS,
     )
     assert out.args == ("claude", "--settings") and [d.code for d in out.diagnostics] == [Code.CODEX_SURFACE_UNKNOWN]
+
+
+def test_host_projects_override_in_the_attached_short_form_is_merged() -> None:
+    host = '-cprojects={"/h"={trust_level="trusted"}}'
+    out = apply_patches(
+        ["codex", host, "-cmodel=o3"],
+        [DIRECT],
+        argv_provider=Provider.CODEX,
+        surface=TargetSurface.PRIMARY_PROVIDER_ARGS,
+    )
+    assert host not in out.args and "-cmodel=o3" in out.args
+    (value,) = [out.args[i + 1] for i, a in enumerate(out.args) if a == "-c"]
+    assert set(parse_projects_override(value)) == {"/h", "/w", "/real/w"}

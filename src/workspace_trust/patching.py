@@ -146,6 +146,8 @@ def _codex_config_values(args: Sequence[str]) -> list[tuple[int, int, str]]:
             continue
         if arg.startswith("--config="):
             found.append((index, 1, arg.split("=", 1)[1]))
+        elif arg.startswith("-c") and len(arg) > 2:
+            found.append((index, 1, arg[2:]))  # the attached short form, -cKEY=VALUE
         index += 1
     return found
 
