@@ -247,3 +247,30 @@ def test_a_kill_on_the_reading_thread_stops_the_read_before_the_closed_fd(sandbo
     finally:
         for fd in reused:
             os.close(fd)
+
+
+def test_a_requested_kill_stops_a_read_that_is_coalescing_a_flood(sandbox: str) -> None:
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_MODE="silent"))
+    )
+    assert isinstance(session, PtyProcessSession)
+    reads: list[int] = []
+
+    def flood() -> bytes:
+        reads.append(1)
+        if len(reads) == 3:
+            session._kill_requested.set()  # what kill() does before it waits for the lock
+        return b"x" * 1000
+
+    def always_ready(timeout: float | None = None) -> Any:
+        ready: list[object] = [("ready", 1)]
+        return ready
+
+    session._selector.select = always_ready  # type: ignore[method-assign]
+    session._read_available = flood  # type: ignore[method-assign]
+    try:
+        session.read_snapshot(10)
+        # Without the request it would go on to MAX_READ_PER_FRAME (1 MiB): 1,000+ reads.
+        assert len(reads) == 3
+    finally:
+        assert session.kill().survivors == ()

@@ -126,6 +126,9 @@ class PtyProcessSession(PtySession):
         #: another thread, and the fd must never be read after it is closed (its
         #: number could already belong to a file another thread opened).
         self._io_lock = threading.RLock()
+        #: Set before a kill waits for the lock: a read in progress stops
+        #: coalescing output and returns, so the kill waits at most one select.
+        self._kill_requested = threading.Event()
         os.set_blocking(self._fd, False)
         #: Called with every chunk of raw output (the fixture recorder uses it).
         self.tap: Callable[[bytes], None] | None = None
@@ -148,7 +151,7 @@ class PtyProcessSession(PtySession):
         changed = False
         total = 0
         wait_ms = max(0, timeout_ms)
-        while not self._eof and total < MAX_READ_PER_FRAME:
+        while not self._eof and total < MAX_READ_PER_FRAME and not self._kill_requested.is_set():
             events = self._selector.select(wait_ms / 1000) if self._report is None else []
             # A kill on this same thread (a signal handler calling dispose) may
             # have closed the fd during select: its number may now be another file's.
@@ -230,6 +233,7 @@ class PtyProcessSession(PtySession):
 
     def kill(self) -> KillReport:
         """Safe from any thread, any number of times; the first call does the work."""
+        self._kill_requested.set()
         with self._io_lock:
             return self._kill()
 
