@@ -281,3 +281,24 @@ def test_attempt_is_recorded_in_the_manifest(sandbox: str) -> None:
     proc = cli(["preflight", ws, "--claude-bin", FAKE, "--json", "--attempt", "2"], home)
     assert json.loads(proc.stdout)["manifest"]["attempt"] == 2
     assert cli(["preflight", ws, "--attempt", "0"], home).returncode == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    "meta",
+    ['{"format": 1}', '{"format": 1, "events": [{"t": "x"}]}', "[]", '{"format": 1, "events": [], "rows": null}'],
+)
+def test_a_malformed_fixture_is_a_usage_error_not_a_crash(sandbox: str, meta: str) -> None:
+    base = os.path.join(sandbox, "bad")
+    with open(base + ".json", "w", encoding="utf-8") as handle:
+        handle.write(meta)
+    open(base + ".input", "wb").close()
+    proc = cli(["replay", base + ".json", "--json"], sandbox)
+    assert proc.returncode == ExitCode.USAGE and "Traceback" not in proc.stderr
+    assert "fixture" in proc.stderr
+
+
+def test_plan_text_lists_each_blocked_folder_once(sandbox: str) -> None:
+    home, _ = seeded(sandbox)
+    proc = cli(["plan", home, "--provider", "codex,gemini"], home)
+    assert proc.returncode == ExitCode.BLOCKED
+    assert proc.stdout.count(f"blocked {home} ") == 1

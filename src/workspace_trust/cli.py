@@ -477,8 +477,9 @@ def _plan(args: argparse.Namespace) -> int:
             print(f"codex -c {value}")
         for name, value in gemini_env.items():
             print(f"gemini env {name}={value}")
-        for r in blocked:
-            print(f"blocked {r.workspace} [{r.code.value if r.code else ''}]")
+        # One line per folder: the guard does not depend on the provider.
+        for workspace, code in dict.fromkeys((r.workspace, r.code.value if r.code else "") for r in blocked):
+            print(f"blocked {workspace} [{code}]")
     return ExitCode.BLOCKED if blocked else ExitCode.OK
 
 

@@ -25,6 +25,7 @@ import itertools
 import json
 import os
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 
@@ -81,8 +82,15 @@ def load_fixture(path: str) -> Fixture:
             data = handle.read()
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read fixture {base}: {exc}") from exc
-    if meta.get("format") != FORMAT_VERSION:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported fixture format in {base}.json")
+    try:
+        return _fixture_from(meta, data)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ValueError(f"malformed fixture {base}.json: {type(exc).__name__}: {exc}") from exc
+
+
+def _fixture_from(meta: dict[str, Any], data: bytes) -> Fixture:
     events = tuple(
         Event(
             t=int(e["t"]),
