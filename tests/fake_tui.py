@@ -6,10 +6,12 @@ Behaviour is chosen with environment variables:
   FAKE_LAYOUT      no-first (default, like 2.1.283+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
   FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
-  FAKE_SNAP_BACK   1: redraw with the cursor back on the first option 150 ms after the first move
+  FAKE_SNAP_BACK   1: redraw once with the cursor back on the first option, FAKE_SNAP_BACK_MS
+                   (default 5) after the first move: before the engine can confirm the move
   FAKE_PERSIST_MS  delay before trust is written after Enter on Yes
   FAKE_CHILD       1: start a background child in the same session (group-kill test)
   FAKE_KEYLOG      file to append every key received to
+  FAKE_STARTLOG    file to append a line to when the TUI starts (not for --help/--version)
   FAKE_QUERY       1: ask for the cursor position first and wait for the answer
   FAKE_SECRET      a line drawn on the unknown screen (redaction tests)
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
@@ -118,6 +120,10 @@ def main() -> int:
     if "--version" in sys.argv:
         write("9.9.9 (Fake Code)\n")
         return 0
+    startlog = os.environ.get("FAKE_STARTLOG")
+    if startlog:
+        with open(startlog, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
     mode = os.environ.get("FAKE_MODE", "trust")
     keylog = os.environ.get("FAKE_KEYLOG")
     drop = {int(x) for x in os.environ.get("FAKE_DROP", "").split(",") if x}
@@ -157,12 +163,15 @@ def main() -> int:
         if mode == "trust":
             draw(trust_screen(options, cursor))
         snap_at: float | None = None
+        snapped = False
         count = 0
         while True:
-            if snap_at is not None and time.monotonic() >= snap_at:
-                cursor, snap_at = 0, -1.0
-                draw(trust_screen(options, cursor))
-            key = read_key(0.02)
+            if snap_at is not None and not snapped and time.monotonic() >= snap_at:
+                # Once only: a re-render puts the cursor back on the first option.
+                cursor, snapped = 0, True
+                if mode == "trust":
+                    draw(trust_screen(options, cursor))
+            key = read_key(0.002 if snap_at is not None and not snapped else 0.02)
             if key is None:
                 continue
             index = count
@@ -177,7 +186,7 @@ def main() -> int:
             elif key in (b"\x1b[B", b"\x1bOB"):
                 cursor = (cursor + 1) % len(options)
                 if os.environ.get("FAKE_SNAP_BACK") == "1" and snap_at is None:
-                    snap_at = time.monotonic() + 0.15
+                    snap_at = time.monotonic() + int(os.environ.get("FAKE_SNAP_BACK_MS", "5")) / 1000
             elif key == b"\r":
                 if options[cursor] == "No, exit":
                     return 1

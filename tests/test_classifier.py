@@ -171,13 +171,15 @@ def test_every_text_row_has_a_sample_phrase() -> None:
 
 # Printable noise: a stray ESC could legitimately swallow the phrase's first letter.
 _NOISE = st.text(alphabet=st.characters(codec="utf-8").filter(lambda c: c.isprintable() or c == "\n"), max_size=2_000)
+#: Noise on the matched line itself, often longer than the evidence bound.
+_LINE_NOISE = st.text(alphabet=st.characters(codec="utf-8").filter(str.isprintable), min_size=100, max_size=600)
 
 
 @settings(max_examples=200, deadline=None)
-@given(noise=_NOISE, sample=st.sampled_from(sorted(PHRASES.items())))
-def test_evidence_is_always_bounded(noise: str, sample: tuple[str, str]) -> None:
+@given(noise=_NOISE, line_noise=_LINE_NOISE, sample=st.sampled_from(sorted(PHRASES.items())))
+def test_evidence_is_always_bounded(noise: str, line_noise: str, sample: tuple[str, str]) -> None:
     _pattern_id, phrase = sample
-    found = classify_failure(noise + " " + phrase + " " + noise)
+    found = classify_failure(noise + "\n" + line_noise + " " + phrase + " " + line_noise + "\n" + noise)
     assert found is not None
     assert len(found.evidence) <= MAX_EVIDENCE_CHARS
     assert found.code is Code.WORKSPACE_TRUST_REQUIRED

@@ -89,6 +89,8 @@ def test_snap_back_dropped_keys_and_late_dialog(sandbox: str) -> None:
     (r,) = run(request(home, [ws], FAKE_SNAP_BACK="1", FAKE_DROP="0", FAKE_DELAY_MS="700")).results
     assert r.status is WorkspaceStatus.ACCEPTED
     assert r.keys[-1] is Key.ENTER and r.keys.count(Key.ENTER) == 1
+    # The dropped Down is sent again, and the move the snap-back undid is made again.
+    assert r.keys.count(Key.DOWN) >= 3, r.keys
     assert trusted_keys(home) == {ws: True}
 
 

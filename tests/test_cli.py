@@ -135,15 +135,19 @@ def test_soft_failure_exit_1_and_debug_tail(sandbox: str) -> None:
 
 
 def test_status_never_starts_a_process(sandbox: str) -> None:
-    home, ws = seeded(sandbox)
-    log = os.path.join(sandbox, "keys.log")
-    proc = cli(["status", ws, "--json"], home, FAKE_KEYLOG=log)
+    log = os.path.join(sandbox, "started.log")
+    home, ws = seeded(sandbox, f"FAKE_STARTLOG={log}\n")
+    proc = cli(["status", ws, "--json"], home, WORKSPACE_TRUST_CLAUDE_BIN=FAKE)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1
     assert doc["command"] == "status" and doc["results"][0]["status"] == "untrusted"
     assert doc["results"][0]["pty_spawned"] is False
+    assert not os.path.exists(log)
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert "projects" not in json.load(handle)
     prepared = cli(["preflight", ws, "--claude-bin", FAKE], home)
     assert prepared.returncode == ExitCode.OK, prepared.stderr[-2000:]
+    assert os.path.exists(log)  # the same set-up does start the fake when asked to
     trusted = cli(["status", ws, "--json"], home)
     assert trusted.returncode == 0
     assert json.loads(trusted.stdout)["results"][0]["trusted_key"] == ws

@@ -35,6 +35,7 @@ from workspace_trust import (
     WorkspaceTrustRequest,
     manifest_to_json,
 )
+from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -294,16 +295,19 @@ FLAG_CASES = [
 
 
 def _flag_run(
-    sandbox: str, flags: FeatureFlags, modes: dict[Provider, str] | None = None
+    sandbox: str,
+    flags: FeatureFlags,
+    modes: dict[Provider, str] | None = None,
+    *,
+    coordinator_options: dict[str, Any] | None = None,
 ) -> tuple[ExecutionResult, FakePtySpawner]:
     project = os.path.join(sandbox, "project")
     os.makedirs(project, exist_ok=True)
     clock = FakeClock()
     state = TrustFileForFlags()
     spawner = FakePtySpawner(lambda spec: state.tui(), clock)
-    coordinator = WorkspaceTrustCoordinator(
-        spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader()
-    )
+    options: dict[str, Any] = {"locks": FakeLocks(), "help_reader": FakeHelpReader(), **(coordinator_options or {})}
+    coordinator = WorkspaceTrustCoordinator(spawner=spawner, clock=clock, **options)
     req = WorkspaceTrustRequest(
         workspaces=(WorkspaceSpec(project),),
         providers=(Provider.CLAUDE, Provider.CODEX, Provider.GEMINI),
@@ -342,18 +346,48 @@ def test_codex_pty_flag_gates_the_pty_strategy(sandbox: str) -> None:
     assert len(spawner_on.sessions) == 1
 
 
-def test_file_lock_flag_chooses_the_lock_port(sandbox: str) -> None:
-    coordinator = WorkspaceTrustCoordinator(use_file_locks=True)
-    assert coordinator._locks is not coordinator._local_locks
-    assert coordinator._local_locks._use_files is False  # type: ignore[attr-defined]
+@pytest.mark.parametrize("file_lock", [True, False])
+def test_file_lock_flag_chooses_file_or_in_process_locks(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch, file_lock: bool
+) -> None:
+    used: list[bool] = []
+    real_hold = WorkspaceLocks.hold
+
+    def spy(self: WorkspaceLocks, key: str, **kwargs: Any) -> Any:
+        used.append(self._use_files)
+        return real_hold(self, key, **kwargs)
+
+    monkeypatch.setattr(WorkspaceLocks, "hold", spy)
+    lock_dir = os.path.join(sandbox, "locks")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", lock_dir)
+    _flag_run(
+        sandbox,
+        FeatureFlags(file_lock=file_lock, codex_args=False, gemini=False),
+        coordinator_options={"locks": None},
+    )
+    assert used == [file_lock]
 
 
-def test_debug_and_unprotected_flags_reach_the_strategies(sandbox: str) -> None:
+def test_debug_flag_reaches_the_strategies(sandbox: str) -> None:
     result, _ = _flag_run(sandbox, FeatureFlags(debug=True, codex_args=False, gemini=False))
     (claude,) = result.for_provider(Provider.CLAUDE)
     # The fake screen is unrecognised: debug keeps a redacted tail on the failure.
     assert claude.code is Code.UNKNOWN_SCREEN and claude.raw_tail is not None
     assert result.diagnostics_manifest().strategy_results[0].raw_tail is not None
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_allow_unprotected_flag_reaches_the_claude_strategy(sandbox: str, allowed: bool) -> None:
+    # A Claude whose --help lacks the protected flags.
+    result, spawner = _flag_run(
+        sandbox,
+        FeatureFlags(allow_unprotected_claude=allowed, codex_args=False, gemini=False),
+        coordinator_options={"help_reader": FakeHelpReader("Usage: claude [options]")},
+    )
+    (claude,) = result.for_provider(Provider.CLAUDE)
+    assert len(spawner.sessions) == (1 if allowed else 0)
+    if not allowed:
+        assert (claude.status, claude.code) == (WorkspaceStatus.SOFT_FAILED, Code.PREFLIGHT_UNPROTECTED)
 
 
 @pytest.mark.parametrize("policy", [PathPolicy.HIDDEN, PathPolicy.BASENAME])

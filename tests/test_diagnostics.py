@@ -230,6 +230,8 @@ def test_raw_tail_is_redacted_before_it_is_cut() -> None:
     kept = out.strategy_results[0].raw_tail
     assert kept is not None
     assert "A1A1" not in kept
+    # Redacted as a key (whole), not merely caught afterwards as a long token.
+    assert kept.startswith("[REDACTED_API_KEY]")
 
 
 def test_raw_tail_of_a_success_is_dropped_and_counted() -> None:

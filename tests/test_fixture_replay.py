@@ -85,12 +85,8 @@ def test_no_key_on_any_unrecognised_intermediate_frame(path: str, data: st.DataO
     size = len(fixture.data)
     splits = data.draw(st.lists(st.integers(1, max(1, size - 1)), max_size=80)) if size > 1 else []
     engine = DialogEngine(table)
-    for _event, verdict, intermediate in render_checkpoints(fixture, table, splits):
-        for shown in [*intermediate, verdict]:
-            if shown.rule is None:
-                assert shown.want == "none"
-    # And the engine itself, fed every screen after every chunk, stays silent on
-    # frames no rule recognises.
+    # The engine, fed every screen after every chunk, stays silent on frames no
+    # rule recognises.
     renderer = ScreenRenderer(columns=fixture.columns, lines=fixture.rows)
     cuts = sorted(set(splits) | {e.out[0] + e.out[1] for e in fixture.events if e.out})
     start = 0

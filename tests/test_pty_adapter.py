@@ -190,6 +190,7 @@ def test_a_kill_from_another_thread_waits_for_a_read_in_progress(sandbox: str) -
     assert session.exit_status() is not None
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Python 3.11 does not warn; ./dev compat runs this on 3.13")
 def test_spawning_from_a_threaded_process_raises_no_fork_warning(sandbox: str) -> None:
     """Python 3.12+ warns about forkpty in any multi-threaded process, and
     ``execute`` always is one: hosts saw a DeprecationWarning per spawn, and with
@@ -199,11 +200,10 @@ def test_spawning_from_a_threaded_process_raises_no_fork_warning(sandbox: str) -
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        if sys.version_info >= (3, 12):
-            with warnings.catch_warnings(record=True) as plain:
-                warnings.simplefilter("always")
-                PtyProcess.spawn([sys.executable, "-c", "pass"]).wait()
-            assert any("multi-threaded" in str(w.message) for w in plain)
+        with warnings.catch_warnings(record=True) as plain:
+            warnings.simplefilter("always")
+            PtyProcess.spawn([sys.executable, "-c", "pass"]).wait()
+        assert any("multi-threaded" in str(w.message) for w in plain)
         with warnings.catch_warnings(record=True) as ours:
             warnings.simplefilter("always")
             session = PtyProcessSpawner().spawn(
