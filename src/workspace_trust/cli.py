@@ -31,7 +31,7 @@ from workspace_trust.coordinator import (
     WorkspaceTrustRequest,
 )
 from workspace_trust.diagnostics import manifest_to_json
-from workspace_trust.domain.codes import ExecutionStatus, Provider, TrustState
+from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
@@ -356,6 +356,31 @@ def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionRes
     print(f"overall: {result.status.value}")
 
 
+def _status_row(
+    *,
+    provider: Provider,
+    workspace_id: str,
+    workspace: str,
+    real_path: str,
+    state: TrustState,
+    code: Code | None,
+    trusted_key: str | None = None,
+    trusted_by: str | None = None,
+) -> dict[str, Any]:
+    """One ``status`` result; every row has these keys (docs/cli.md)."""
+    return {
+        "provider": provider.value,
+        "workspace_id": workspace_id,
+        "workspace": workspace,
+        "real_path": real_path,
+        "status": state.value,
+        "code": None if code is None else code.value,
+        "trusted_key": trusted_key,
+        "trusted_by": trusted_by,
+        "pty_spawned": False,
+    }
+
+
 def _status(args: argparse.Namespace) -> int:
     request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
@@ -368,34 +393,30 @@ def _status(args: argparse.Namespace) -> int:
         if probe.state is not TrustState.TRUSTED:
             all_trusted = False
         diagnostics.extend(probe.diagnostics)
+        code = probe.diagnostics[0].code if probe.diagnostics else None
         rows.append(
-            {
-                "provider": task.provider.value,
-                "workspace_id": task.workspace.id,
-                "workspace": task.workspace.absolute_path,
-                "real_path": task.workspace.real_path,
-                "status": probe.state.value,
-                "code": probe.diagnostics[0].code.value if probe.diagnostics else None,
-                "trusted_key": probe.trusted_key,
-                "trusted_by": probe.source,
-                "pty_spawned": False,
-            }
+            _status_row(
+                provider=task.provider,
+                workspace_id=task.workspace.id,
+                workspace=task.workspace.absolute_path,
+                real_path=task.workspace.real_path,
+                state=probe.state,
+                code=code,
+                trusted_key=probe.trusted_key,
+                trusted_by=probe.source,
+            )
         )
     for settled in plan.settled:
-        # The same keys as a probed row: a folder no provider may trust is never
-        # probed, so its state is unknown and its code says why.
+        # A folder no provider may trust is never probed: unknown, and its code says why.
         rows.append(
-            {
-                "provider": settled.provider.value,
-                "workspace_id": settled.workspace_id,
-                "workspace": settled.workspace,
-                "real_path": settled.real_path,
-                "status": TrustState.UNKNOWN.value,
-                "code": None if settled.code is None else settled.code.value,
-                "trusted_key": None,
-                "trusted_by": None,
-                "pty_spawned": False,
-            }
+            _status_row(
+                provider=settled.provider,
+                workspace_id=settled.workspace_id,
+                workspace=settled.workspace,
+                real_path=settled.real_path,
+                state=TrustState.UNKNOWN,
+                code=settled.code,
+            )
         )
         diagnostics.extend(d for d in settled.diagnostics if d not in diagnostics)
     exit_code = ExitCode.OK if all_trusted else ExitCode.SOFT_FAILED

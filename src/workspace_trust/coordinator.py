@@ -48,6 +48,7 @@ from workspace_trust.domain.paths import (
     WorkspaceSource,
     build_workspace,
     dedupe_workspaces,
+    env_home,
 )
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -341,7 +342,7 @@ class WorkspaceTrustCoordinator:
         diagnostics: list[Diagnostic] = []
         host = self._fs.host
         # The home folder as the caller's environment names it: read, not resolved.
-        home = request.env.get("HOME") or request.env.get("USERPROFILE") or None
+        home = env_home(request.env)
         for spec in request.workspaces:
             facts = PathFacts(absolute=spec.path, real=spec.real_path or spec.path, home=home, exists=True, is_dir=True)
             try:

@@ -11,11 +11,15 @@ failure evidence).
 
 It works in fixed passes, each a precompiled pattern from one table:
 
-1. every rule in :data:`REDACTION_RULES`, in table order, on the raw text;
-2. terminal control sequences (CSI, OSC, other escapes, C0/C1 controls) are
-   removed;
-3. the rules again, for keys that colour codes had split;
-4. optionally the user's home folder becomes ``~``.
+1. a colour code glued between a word and a short key prefix becomes a space,
+   so the prefix keeps its word boundary;
+2. every rule in :data:`REDACTION_RULES`, in table order, on the raw text;
+3. terminal control sequences (CSI, OSC, other escapes, C0/C1 controls) are
+   removed, leaving the markers of step 2 whole;
+4. the rules again, for keys that colour codes had split;
+5. key characters glued to a key marker (the rest of a key a colour code
+   split after its prefix) join the marker;
+6. optionally the user's home folder becomes ``~``.
 
 The first pass exists because stripping is ambiguous: a stray ESC before
 ``" sk-ant-..."`` reads as the escape ``ESC SP s`` and would eat the ``s``
@@ -126,11 +130,14 @@ _KEY_CHARS = r"A-Za-z0-9_\-.*…•"
 #: Key prefixes. Distinctive ones match anywhere, even glued to a word, since
 #: nothing else starts that way; short ones (``sk-`` as in ``task-runner``)
 #: only at the start of a word. AWS access key ids have a fixed length.
+#: Key prefixes short enough to occur inside words: a key needs a word boundary
+#: before them.
+_SHORT_KEY_PREFIXES = r"sk-|gh[pousr]_|xox[abeprs]-"
 _API_KEY = re.compile(
     rf"""
     (?:
         (?:sk-ant-|sk-proj-|sk-svcacct-|sk-admin-|AIza|github_pat_)[{_KEY_CHARS}]{{3,}}
-      | (?<![A-Za-z0-9_\-])(?:sk-|gh[pousr]_|xox[abeprs]-)[{_KEY_CHARS}]{{3,}}
+      | (?<![A-Za-z0-9_\-])(?:{_SHORT_KEY_PREFIXES})[{_KEY_CHARS}]{{3,}}
       | (?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{{16}}(?![A-Za-z0-9])
     )
     (?:\n                                   # the rest of a key wrapped at a line's end:
@@ -262,10 +269,11 @@ def _apply_rules(text: str) -> str:
 
 #: A colour code right before a short key prefix hides the prefix's word
 #: boundary ("\x1b[0msk-..."): a space takes the code's place as the boundary.
-_CODE_BEFORE_KEY = re.compile(r"(?<=[A-Za-z0-9_\-])(\x1b\[[0-9;:]*m)(?=sk-|gh[pousr]_|xox[abeprs]-)")
+_CODE_BEFORE_KEY = re.compile(rf"(?<=[A-Za-z0-9_\-])(\x1b\[[0-9;:]*m)(?={_SHORT_KEY_PREFIXES})")
 #: Key characters glued to a key marker are the rest of that key (a colour
 #: code inside the key split it; the marker took the part before the code).
-_MARKER_TAIL = re.compile(rf"(\[REDACTED_(?:API_KEY|TOKEN|JWT|LONG_TOKEN)\])[{_KEY_CHARS}]+")
+_TOKEN_KINDS = (RedactionKind.API_KEY, RedactionKind.BEARER_TOKEN, RedactionKind.JWT, RedactionKind.LONG_TOKEN)
+_MARKER_TAIL = re.compile(rf"({'|'.join(re.escape(marker(kind)) for kind in _TOKEN_KINDS)})[{_KEY_CHARS}]+")
 
 
 def redact(text: str, *, home: str | None = None) -> str:

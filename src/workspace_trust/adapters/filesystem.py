@@ -9,7 +9,7 @@ from collections.abc import Mapping
 if sys.platform != "win32":
     import pwd
 
-from workspace_trust.domain.paths import HostOs, PathFacts
+from workspace_trust.domain.paths import HostOs, PathFacts, env_home
 from workspace_trust.ports import FileSystemFacts
 
 #: Git roots are searched at most this many levels up.
@@ -38,7 +38,7 @@ class LocalFileSystemFacts(FileSystemFacts):
         folder), or ``~`` with no HOME in ``env``. ``~`` is the home of ``env``,
         the same home the guard compares with, never this process's."""
         env = os.environ if env is None else env
-        home = env.get("HOME") or env.get("USERPROFILE")
+        home = env_home(env)
         expanded = path
         if path == "~" or path.startswith(("~/", "~\\")):
             if not home:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import ntpath
 import posixpath
+from collections.abc import Mapping
 
 import attrs
 
@@ -210,6 +211,11 @@ def _dedupe(items: tuple[str, ...] | list[str]) -> tuple[str, ...]:
             seen.add(item)
             out.append(item)
     return tuple(out)
+
+
+def env_home(env: Mapping[str, str]) -> str | None:
+    """The home folder an environment names (HOME, else USERPROFILE), or None."""
+    return env.get("HOME") or env.get("USERPROFILE") or None
 
 
 def build_workspace(

@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 
+from workspace_trust.domain.paths import env_home
 from workspace_trust.errors import BinaryMissingError
 
 
@@ -23,7 +24,7 @@ def resolve_cli_binary(
     found = shutil.which(name, path=env.get("PATH", os.defpath))
     if found:
         return os.path.abspath(found)
-    home = env.get("HOME") or env.get("USERPROFILE") or ""
+    home = env_home(env) or ""
     for location in usual:
         if not os.path.isabs(location) and not home:
             continue

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.paths import NotPersistableReason, Workspace
+from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
@@ -37,6 +37,7 @@ from workspace_trust.strategy import (
     TrustStrategy,
     base_result,
     guard_result,
+    repository_root_guard,
 )
 
 log = logging.getLogger(__name__)
@@ -202,21 +203,9 @@ class PtyTrustStrategy(TrustStrategy):
         before = probe.read_trust(workspace)
         if before.trusted:
             return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
-        repository = workspace.repository_root_reason
-        if self.spec.trusts_repository_root and repository is not None:
-            code = (
-                Code.NOT_PERSISTABLE_HOME
-                if repository is NotPersistableReason.HOME_DIRECTORY
-                else Code.NOT_PERSISTABLE_ROOT
-            )
-            return base_result(
-                p,
-                workspace,
-                WorkspaceStatus.BLOCKED,
-                code,
-                f"the folder is inside a git repository whose root is a {repository.value.replace('_', ' ')}; "
-                f"{p.value} would trust that root, so it is not run here",
-            )
+        repository = repository_root_guard(workspace, p) if self.spec.trusts_repository_root else None
+        if repository is not None:
+            return base_result(p, workspace, WorkspaceStatus.BLOCKED, *repository)
         unreadable = [d for d in before.diagnostics if d.code in _UNREADABLE_STATE]
         if unreadable:
             # Success could never be verified: do not start a process.

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
@@ -138,7 +139,7 @@ class ClaudePty(PtyProvider):
     trusts_repository_root = True
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return ClaudeStateProbe(claude_state_path(env, env.get("HOME") or env.get("USERPROFILE")))
+        return ClaudeStateProbe(claude_state_path(env, env_home(env)))
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return preflight_env(host_env, strip)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from workspace_trust.domain.codes import Code, Provider, TrustState
-from workspace_trust.domain.paths import PathError, Workspace, codex_config_key
+from workspace_trust.domain.paths import PathError, Workspace, codex_config_key, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
 from workspace_trust.ports import StateProbe
 
@@ -27,7 +27,7 @@ MAX_CONFIG_BYTES = 4 * 1024 * 1024
 def codex_home(env: Mapping[str, str]) -> str | None:
     if env.get("CODEX_HOME"):
         return env["CODEX_HOME"]
-    home = env.get("HOME") or env.get("USERPROFILE")
+    home = env_home(env)
     return os.path.join(home, ".codex") if home else None
 
 

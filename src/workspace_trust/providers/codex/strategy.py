@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix, signal_pids
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.paths import Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
@@ -194,7 +194,7 @@ def _codex_home_roots(env: Mapping[str, str]) -> tuple[str, ...]:
     if not home or not os.path.isabs(home):
         return ()
     roots = {os.path.abspath(home), os.path.realpath(home)}
-    user_home = env.get("HOME") or env.get("USERPROFILE")
+    user_home = env_home(env)
     broad = {os.path.realpath(user_home)} if user_home else set()
     if any(os.path.dirname(root) == root or os.path.realpath(root) in broad for root in roots):
         return ()

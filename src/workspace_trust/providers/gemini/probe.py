@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch
-from workspace_trust.domain.paths import PathError, Workspace, gemini_config_key, parents
+from workspace_trust.domain.paths import PathError, Workspace, env_home, gemini_config_key, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.ports import StateProbe
 
@@ -26,7 +26,7 @@ TRUST_ENV = "GEMINI_CLI_TRUST_WORKSPACE"
 def trusted_folders_path(env: Mapping[str, str]) -> str | None:
     if env.get("GEMINI_CLI_TRUSTED_FOLDERS_PATH"):
         return env["GEMINI_CLI_TRUSTED_FOLDERS_PATH"]
-    home = env.get("HOME") or env.get("USERPROFILE")
+    home = env_home(env)
     return os.path.join(home, ".gemini", "trustedFolders.json") if home else None
 
 
