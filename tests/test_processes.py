@@ -10,7 +10,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from workspace_trust.adapters.processes import alive, list_processes, pids_with_path_prefix, under
+from workspace_trust.adapters.processes import (
+    ProcessInfo,
+    TableSnapshot,
+    alive,
+    daemon_sessions_since,
+    lineage,
+    list_processes,
+    pids_with_path_prefix,
+    under,
+)
 from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.providers.codex.strategy import CodexPty
 
@@ -140,3 +149,145 @@ def test_codex_clean_up_refuses_a_codex_home_too_broad_to_tell_a_daemon_by(codex
 
 def test_codex_clean_up_refuses_the_home_folder_itself(sandbox: str) -> None:
     assert CodexPty().before_spawn({"CODEX_HOME": sandbox, "HOME": sandbox}) is None
+
+
+def _proc(pid: int, ppid: int, sid: int, tty: int = 0, state: str = "S") -> ProcessInfo:
+    return ProcessInfo(pid=pid, ppid=ppid, pgid=pid, sid=sid, state=state, tty_nr=tty)
+
+
+# A host with no terminal whose session leader (10) is gone, as under a CI
+# runner or a service manager: host 20, its test runner 30.
+_HOST = (_proc(1, 0, 1), _proc(20, 1, 10), _proc(30, 20, 10))
+_BEFORE = TableSnapshot(pids=frozenset(), sessions=frozenset({1, 10}))
+
+
+def test_a_new_child_in_the_hosts_own_leaderless_session_is_never_a_daemon() -> None:
+    # The bug that killed a CI run: the host's plain child named CODEX_HOME in
+    # its argv, had no terminal and a session leader that was gone, so it was
+    # taken for a double-forked daemon and its session (the host's) was killed.
+    table = (*_HOST, _proc(40, 30, 10))
+    assert daemon_sessions_since(_BEFORE, {40}, table, lineage(30, table)) == ()
+
+
+def test_a_daemon_in_a_session_made_since_the_spawn_goes_with_its_session() -> None:
+    leader = _proc(50, 1, 50)
+    member = _proc(51, 50, 50)
+    double_forked = _proc(61, 1, 60)  # leader 60 exited after setsid + fork
+    table = (*_HOST, leader, member, double_forked, _proc(70, 30, 70, tty=34816))
+    protected = lineage(30, table)
+    assert daemon_sessions_since(_BEFORE, {50, 61, 70}, table, protected) == (50, 51, 61)
+    # Known before the spawn, or holding a terminal: not the session's daemon.
+    known = TableSnapshot(pids=frozenset({50}), sessions=_BEFORE.sessions)
+    assert daemon_sessions_since(known, {50, 70}, table, protected) == ()
+
+
+def test_the_caller_and_its_ancestors_are_never_killed() -> None:
+    # Even in a session made since the snapshot (the host called setsid itself).
+    table = (_proc(1, 0, 1), _proc(20, 1, 20), _proc(30, 20, 20))
+    assert daemon_sessions_since(TableSnapshot(frozenset(), frozenset({1})), {20, 30}, table, lineage(30, table)) == ()
+
+
+_LEADERLESS_HOST = """
+import json, os, subprocess, sys, time
+os.setsid()
+if os.fork():
+    os._exit(0)
+# The host: no terminal, its session leader gone.
+from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
+from workspace_trust.providers.codex.strategy import CodexPty
+sandbox, out = sys.argv[1], sys.argv[2]
+home = os.path.join(sandbox, "codexhome")
+env = {"CODEX_HOME": home}
+spec = CodexPty()
+before = spec.before_spawn(env)
+sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
+plain = subprocess.Popen([*sleep, os.path.join(home, "notes.txt")])
+daemon = subprocess.Popen([*sleep, os.path.join(home, "app-server.sock")], start_new_session=True)
+time.sleep(0.5)
+facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
+diagnostics = spec.after_kill(env, build_workspace(sandbox, facts, HostOs.LINUX), before)
+time.sleep(0.2)
+result = {"plain": plain.poll(), "daemon": daemon.poll(), "diagnostics": len(diagnostics)}
+plain.kill()
+plain.wait()
+with open(out + ".tmp", "w") as handle:
+    json.dump(result, handle)
+os.rename(out + ".tmp", out)
+"""
+
+
+def test_clean_up_run_by_a_host_with_no_terminal_and_no_session_leader(sandbox: str) -> None:
+    """The CI failure for real: the host survives, its plain child survives, and
+    only the daemon is killed."""
+    import json
+
+    os.makedirs(os.path.join(sandbox, "codexhome"))
+    out = os.path.join(sandbox, "result.json")
+    starter = subprocess.Popen([sys.executable, "-c", _LEADERLESS_HOST, sandbox, out], stdin=subprocess.DEVNULL)
+    assert starter.wait(timeout=10) == 0
+    deadline = time.monotonic() + 20
+    while not os.path.exists(out):
+        assert time.monotonic() < deadline, "the host never finished: the clean-up killed its own session"
+        time.sleep(0.05)
+    with open(out, encoding="utf-8") as handle:
+        result = json.load(handle)
+    assert result == {"plain": None, "daemon": -9, "diagnostics": 1}
+
+
+def test_the_daemon_clean_up_runs_when_a_session_ends_in_an_exception(sandbox: str) -> None:
+    from collections.abc import Mapping
+
+    from workspace_trust.domain.paths import Workspace
+    from workspace_trust.domain.results import Diagnostic
+    from workspace_trust.engine.snapshot import TerminalSnapshot
+    from workspace_trust.ports import PtySession, PtySpawner, SpawnSpec, StateProbe
+    from workspace_trust.providers.pty_strategy import PtyTrustStrategy
+    from workspace_trust.strategy import ExecutionContext
+    from workspace_trust.testing import (
+        FakeClock,
+        FakeHelpReader,
+        FakeLocks,
+        FakePtySession,
+        FakeScreen,
+        FakeStateProbe,
+        FakeTui,
+    )
+
+    class Broken(FakePtySession):
+        def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
+            raise OSError("the terminal went away")
+
+    class Spawner(PtySpawner):
+        def __init__(self) -> None:
+            self.sessions: list[Broken] = []
+
+        def spawn(self, spec: SpawnSpec) -> PtySession:
+            self.sessions.append(Broken(FakeTui({"blank": FakeScreen(())}, "blank"), clock, spec))
+            return self.sessions[-1]
+
+    cleanups: list[object] = []
+
+    class Recording(CodexPty):
+        def state_probe(self, env: Mapping[str, str]) -> StateProbe:
+            return FakeStateProbe()
+
+        def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
+            return "codex"
+
+        def before_spawn(self, env: Mapping[str, str]) -> object:
+            return "before"
+
+        def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
+            cleanups.append(before)
+            return ()
+
+    clock = FakeClock()
+    spawner = Spawner()
+    ctx = ExecutionContext(
+        spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader(None), env={"HOME": "/nowhere"}
+    )
+    facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
+    with pytest.raises(OSError, match="went away"):
+        PtyTrustStrategy(Recording()).execute_workspace(build_workspace(sandbox, facts, HostOs.LINUX), ctx)
+    (session,) = spawner.sessions
+    assert session.killed and cleanups == ["before"]

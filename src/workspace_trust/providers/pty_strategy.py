@@ -251,6 +251,7 @@ class PtyTrustStrategy(TrustStrategy):
 
         scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
         session: PtySession | None = None
+        before_spawn: object = None
         try:
             help_text = ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS) if self.spec.reads_help else None
             command = self.spec.build_command(binary, help_text, scratch, ctx)
@@ -291,7 +292,10 @@ class PtyTrustStrategy(TrustStrategy):
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
             if session is not None:
+                # An exception or a cancellation left the session running: the
+                # daemon clean-up runs on this path too.
                 session.kill()
+                self.spec.after_kill(env, workspace, before_spawn)
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:

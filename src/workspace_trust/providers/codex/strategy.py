@@ -6,7 +6,17 @@ import os
 import signal
 from collections.abc import Mapping
 
-from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix, signal_pids
+import attrs
+
+from workspace_trust.adapters.processes import (
+    TableSnapshot,
+    daemon_sessions_since,
+    lineage,
+    list_processes,
+    pids_with_path_prefix,
+    signal_pids,
+    take_snapshot,
+)
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import Workspace, env_home
@@ -145,26 +155,20 @@ class CodexPty(PtyProvider):
         roots = _codex_home_roots(env)
         if not roots:
             return None
-        return roots, {pid for root in roots for pid in pids_with_path_prefix(root)}
+        return _CleanupBefore(roots, take_snapshot(pid for root in roots for pid in pids_with_path_prefix(root)))
 
     def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
         """Kill a daemon the session left behind: a process that appeared during the
-        session, runs from CODEX_HOME, has no terminal, and leads its own session
-        (or is left in one whose leader is gone: a double fork), together with
-        that session's members. Anything else, even from CODEX_HOME (a user's own
-        Codex, a shell in that folder), is left alone."""
-        if not isinstance(before, tuple):
+        session, runs from CODEX_HOME, has no terminal, and leads a session created
+        during this one (or is left in one whose leader is gone: a double fork),
+        together with that session's members. Anything else, even from CODEX_HOME
+        (a user's own Codex, a shell in that folder, the host itself), is left
+        alone; so is every session that existed before the spawn."""
+        if not isinstance(before, _CleanupBefore):
             return ()
-        roots, existing = before
-        table = {p.pid: p for p in list_processes()}
-        candidates = {pid for root in roots for pid in pids_with_path_prefix(root)} - set(existing)
-        daemons = [
-            pid
-            for pid in sorted(candidates)
-            if pid in table and table[pid].tty_nr == 0 and (table[pid].sid == pid or table[pid].sid not in table)
-        ]
-        sessions = {table[pid].sid for pid in daemons}
-        left = sorted({*daemons, *(p.pid for p in table.values() if p.sid in sessions and p.state != "Z")})
+        table = list_processes()
+        candidates = {pid for root in before.roots for pid in pids_with_path_prefix(root)}
+        left = daemon_sessions_since(before.snapshot, candidates, table, lineage(os.getpid(), table))
         if not left:
             return ()
         signal_pids(left, signal.SIGKILL)
@@ -185,6 +189,12 @@ class CodexPty(PtyProvider):
                 "use the args strategy (-c projects=...) for this folder"
             ),
         }
+
+
+@attrs.frozen(slots=True)
+class _CleanupBefore:
+    roots: tuple[str, ...]
+    snapshot: TableSnapshot
 
 
 def _codex_home_roots(env: Mapping[str, str]) -> tuple[str, ...]:
