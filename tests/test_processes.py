@@ -234,6 +234,18 @@ def test_clean_up_run_by_a_host_with_no_terminal_and_no_session_leader(sandbox: 
     assert result == {"plain": None, "daemon": -9, "diagnostics": 1}
 
 
+def test_a_reaped_leaders_number_is_followed_only_while_its_session_holds_it() -> None:
+    from workspace_trust.adapters.processes import reaped_leader_members
+
+    # Leader 100 is reaped; its session still has members, so the number is held.
+    ours = (_proc(1, 0, 1), _proc(101, 1, 100), ProcessInfo(pid=102, ppid=101, pgid=100, sid=100, state="S"))
+    assert reaped_leader_members(100, ours) == (101, 102)
+    # The number was handed out again: the new owner, a group leader with a
+    # child, is a stranger, and nothing of ours can be left.
+    stranger = (_proc(1, 0, 1), _proc(100, 1, 100), _proc(103, 100, 100))
+    assert reaped_leader_members(100, stranger) == ()
+
+
 def test_the_daemon_clean_up_runs_when_a_session_ends_in_an_exception(sandbox: str) -> None:
     from collections.abc import Mapping
 

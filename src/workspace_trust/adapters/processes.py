@@ -78,6 +78,23 @@ def related_processes(root: int, table: Iterable[ProcessInfo] | None = None) -> 
     return tuple(sorted(found & alive))
 
 
+def reaped_leader_members(root: int, table: Iterable[ProcessInfo] | None = None) -> tuple[int, ...]:
+    """Live pids still in the group or session of ``root``, a session leader that
+    has already been reaped.
+
+    The kernel holds a pid number while a group or session of that number has
+    a member, so a member found here is ours. If a process owns the number
+    itself, the number was free and handed out again: ours are all gone, and
+    the new owner and its family are a stranger's, so nothing is returned.
+    Children are not walked: a reaped leader's children were re-parented, and
+    ``root``'s children now would be the new owner's.
+    """
+    procs = tuple(table) if table is not None else list_processes()
+    if any(p.pid == root for p in procs):
+        return ()
+    return tuple(sorted(p.pid for p in procs if root in (p.pgid, p.sid) and p.state != "Z"))
+
+
 def under(path: str, prefix: str) -> bool:
     """``path`` is ``prefix`` or lies inside it, by whole path components
     (``/a/codex`` is not under ``/a/code``)."""

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from ptyprocess import PtyProcess
 
 from workspace_trust.adapters.clock import SystemClock
-from workspace_trust.adapters.processes import alive, related_processes, signal_pids
+from workspace_trust.adapters.processes import alive, reaped_leader_members, related_processes, signal_pids
 from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -240,11 +240,11 @@ class PtyProcessSession(PtySession):
     def _kill(self) -> KillReport:
         if self._report is not None:
             return self._report
-        members = set(related_processes(self._pid))
+        members = self._members()
         signalled = self._signal_all(members, signal.SIGTERM)
         escalated = False
         if not self._wait_gone(members, self._term_grace_ms):
-            members |= set(related_processes(self._pid))
+            members |= self._members()
             self._signal_all(members, signal.SIGKILL)
             escalated = True
             self._wait_gone(members, 2000)
@@ -256,14 +256,25 @@ class PtyProcessSession(PtySession):
         self._close()
         return self._report
 
+    def _members(self) -> set[int]:
+        # Only this session reaps the child, under the lock held here; until it
+        # has, the pid number (a zombie at worst) is ours and so is its family.
+        if self._exit_status() is None:
+            return set(related_processes(self._pid))
+        return set(reaped_leader_members(self._pid))
+
     def _signal_all(self, members: set[int], sig: signal.Signals) -> bool:
         signalled = False
-        try:
-            os.killpg(self._pid, sig)
-            signalled = True
-        except (ProcessLookupError, PermissionError):
-            pass
+        # After the reap the number may belong to a stranger's group: then only
+        # the members found by ``_members`` are signalled.
+        if self._exit_status() is None:
+            try:
+                os.killpg(self._pid, sig)
+                signalled = True
+            except (ProcessLookupError, PermissionError):
+                pass
         signal_pids(members, sig)
+        signalled = signalled or bool(members)
         if self.exit_status() is None:
             try:
                 os.kill(self._pid, sig)
