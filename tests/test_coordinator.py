@@ -270,6 +270,29 @@ def test_asyncio_cancellation_kills_the_session_then_propagates(sandbox: str) ->
     # The autouse leak check fails the test if the fake TUI is still running.
 
 
+def test_a_second_cancellation_still_waits_for_the_kill(sandbox: str) -> None:
+    coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
+    req = _silent_request(sandbox)
+    events: list[ProgressEvent] = []
+    seen_on_propagation: list[list[ProgressEvent]] = []
+
+    async def main() -> None:
+        plan = await coordinator.aplan_full(req)
+        task = asyncio.create_task(coordinator.aexecute(plan, on_progress=events.append))
+        while not any(e.stage is ProgressStage.SPAWNED for e in events):
+            await asyncio.sleep(0.02)
+        task.cancel()
+        await asyncio.sleep(0)  # the task is now waiting for the worker
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        seen_on_propagation.append(list(events))
+
+    asyncio.run(main())
+    (seen,) = seen_on_propagation
+    assert [e.status for e in seen if e.stage is ProgressStage.FINISHED] == [WorkspaceStatus.CANCELLED]
+
+
 def test_asyncio_host_flag_gives_a_cancelled_result(sandbox: str) -> None:
     coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
     req = _silent_request(sandbox)

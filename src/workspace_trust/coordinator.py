@@ -540,8 +540,16 @@ class WorkspaceTrustCoordinator:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
             stop.set()
-            # Let the worker notice, kill its process groups and remove its temp files.
-            await asyncio.wait({work})
+            # Let the worker notice, kill its process groups and remove its temp
+            # files; a second cancellation must not cut that wait short (the
+            # kill is bounded, a few seconds at worst).
+            while not work.done():
+                try:
+                    await asyncio.wait({work})
+                except asyncio.CancelledError:
+                    continue
+            if not work.cancelled():
+                work.exception()  # retrieved: the cancellation is what propagates
             raise
 
     def dispose(self) -> int:
