@@ -8,7 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from workspace_trust.adapters.processes import list_processes
+from workspace_trust.adapters.processes import (
+    TableSnapshot,
+    daemon_sessions_since,
+    lineage,
+    list_processes,
+    take_snapshot,
+    under,
+)
 from workspace_trust.testing import installed_cli
 
 REAL_CLIS_ENV = "WORKSPACE_TRUST_REAL_CLIS"
@@ -25,6 +32,11 @@ def require_cli(name: str, version: str) -> str:
     return path
 
 
+#: Every sandbox this run made, so that a process left behind can be told to be
+#: this run's (and not a concurrent run's) by its folder, argv or HOME.
+_SANDBOXES: list[str] = []
+
+
 @pytest.fixture
 def sandbox() -> Iterator[str]:
     """A fresh folder for HOMEs and workspaces, outside the system temp folder.
@@ -33,9 +45,10 @@ def sandbox() -> Iterator[str]:
     the sandbox lives under /var/tmp where available.
     """
     base = "/var/tmp" if os.path.isdir("/var/tmp") else None
-    path = tempfile.mkdtemp(prefix="wt-test-", dir=base)
+    path = os.path.realpath(tempfile.mkdtemp(prefix="wt-test-", dir=base))
+    _SANDBOXES.append(path)
     try:
-        yield os.path.realpath(path)
+        yield path
     finally:
         import shutil
 
@@ -59,12 +72,43 @@ def _own_descendants() -> set[int]:
     return out & alive
 
 
+def _in_a_sandbox(pid: int, sandboxes: list[str]) -> bool:
+    """The process runs in, names, or has its HOME in one of this run's sandboxes."""
+    places: list[str] = []
+    try:
+        places.append(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        pass
+    for name in ("cmdline", "environ"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as handle:
+                parts = handle.read().split(b"\x00")
+        except OSError:
+            continue
+        for part in parts:
+            text = part.decode("utf-8", "replace")
+            places.append(text[5:] if name == "environ" and text.startswith("HOME=") else text)
+    return any(under(place, box) for place in places for box in sandboxes if place.startswith("/"))
+
+
+def daemons_left(before: TableSnapshot) -> set[int]:
+    """Processes in sessions made during the test (daemons, double-forked ones
+    included, which the descendant walk cannot see) that belong to this run."""
+    table = list_processes()
+    candidates = {p.pid for p in table} - before.pids
+    found = daemon_sessions_since(before, candidates, table, lineage(os.getpid(), table))
+    return {pid for pid in found if _in_a_sandbox(pid, _SANDBOXES)}
+
+
 @pytest.fixture(autouse=True)
 def no_process_left() -> Iterator[None]:
-    """Fail any test that leaves a child process of the test runner alive."""
+    """Fail any test that leaves a process alive: a child of the test runner, or
+    a daemon in a session made during the test that runs in, names, or has its
+    HOME in a sandbox of this run."""
     before = _own_descendants()
+    sessions_before = take_snapshot(p.pid for p in list_processes())
     yield
-    left = _own_descendants() - before
+    left = (_own_descendants() - before) | daemons_left(sessions_before)
     if left:
         for pid in left:
             try:

@@ -207,7 +207,7 @@ time.sleep(0.5)
 facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
 diagnostics = spec.after_kill(env, build_workspace(sandbox, facts, HostOs.LINUX), before)
 time.sleep(0.2)
-result = {"plain": plain.poll(), "daemon": daemon.poll(), "diagnostics": len(diagnostics)}
+result = {"plain": plain.poll(), "daemon": daemon.poll(), "diagnostics": len(diagnostics), "host": os.getpid()}
 plain.kill()
 plain.wait()
 with open(out + ".tmp", "w") as handle:
@@ -231,6 +231,10 @@ def test_clean_up_run_by_a_host_with_no_terminal_and_no_session_leader(sandbox: 
         time.sleep(0.05)
     with open(out, encoding="utf-8") as handle:
         result = json.load(handle)
+    host = result.pop("host")
+    while alive(host):  # the host is on its way out; the leak check must not see it
+        assert time.monotonic() < deadline, "the host did not exit"
+        time.sleep(0.01)
     assert result == {"plain": None, "daemon": -9, "diagnostics": 1}
 
 
@@ -303,3 +307,27 @@ def test_the_daemon_clean_up_runs_when_a_session_ends_in_an_exception(sandbox: s
         PtyTrustStrategy(Recording()).execute_workspace(build_workspace(sandbox, facts, HostOs.LINUX), ctx)
     (session,) = spawner.sessions
     assert session.killed and cleanups == ["before"]
+
+
+def test_the_suites_leak_check_sees_a_double_forked_daemon_in_a_sandbox(sandbox: str) -> None:
+    """The check every test gets (conftest) finds a daemon the descendant walk
+    cannot: re-parented to init, in a session of its own."""
+    from tests.conftest import daemons_left
+    from workspace_trust.adapters.processes import take_snapshot
+
+    before = take_snapshot(p.pid for p in list_processes())
+    starter = subprocess.Popen(
+        [sys.executable, "-c", _DOUBLE_FORK, "no-path-argument"], stdout=subprocess.PIPE, text=True, cwd=sandbox
+    )
+    assert starter.stdout is not None
+    daemon = int(starter.stdout.readline())
+    starter.wait(timeout=10)
+    try:
+        assert daemons_left(before) == {daemon}
+    finally:
+        os.kill(daemon, 9)
+    deadline = time.monotonic() + 10
+    while alive(daemon):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert daemons_left(before) == set()
