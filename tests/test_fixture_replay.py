@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workspace_trust.adapters.screen import ScreenRenderer
-from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.codes import Key, Provider
 from workspace_trust.engine.dialog import Action, DialogEngine
-from workspace_trust.engine.snapshot import TerminalSnapshot
-from workspace_trust.fixtures import Fixture, load_fixture, render_checkpoints, replay_engine
+from workspace_trust.engine.snapshot import TerminalSnapshot, compact, cursor_glyph_of, strip_frame
+from workspace_trust.fixtures import Fixture, load_fixture, render_checkpoints, replay_engine, screen_verdict
 from workspace_trust.providers.tables import rule_table
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots")
@@ -103,3 +103,94 @@ def test_replay_reports_a_decision_per_output_event(fixture: Fixture) -> None:
     outputs = [e for e in fixture.events if e.out is not None]
     assert len(frames) == len(outputs)
     assert all(f.key is None for f in frames if f.rule is None)
+
+
+def _enter_screens() -> list[tuple[str, tuple[str, ...]]]:
+    """Every recorded screen on which the rules want Enter (a trust dialog with the
+    cursor on the trust option), with its fixture's provider."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for path in FIXTURES:
+        fixture = load_fixture(path)
+        table = rule_table(Provider(fixture.provider))
+        renderer = ScreenRenderer(columns=fixture.columns, lines=fixture.rows)
+        for event in fixture.events:
+            if event.out is None:
+                continue
+            renderer.feed(fixture.chunk(event))
+            renderer.take_replies()
+            lines = renderer.lines()
+            if screen_verdict(table, lines).want == "enter":
+                out.append((fixture.provider, lines))
+                break
+    return out
+
+
+ENTER_SCREENS = _enter_screens()
+
+
+def test_every_trust_dialog_fixture_gives_a_screen_that_wants_enter() -> None:
+    # The near-miss property below is only as good as its seeds: each is a
+    # screen the engine, left on it, does confirm.
+    assert {provider for provider, _ in ENTER_SCREENS} == {"claude", "codex", "gemini"}
+    for provider, screen in ENTER_SCREENS:
+        engine = DialogEngine(rule_table(Provider(provider)))
+        keys = [engine.observe(TerminalSnapshot(lines=screen, frame=f, elapsed_ms=f * 100)).key for f in range(1, 40)]
+        assert Key.ENTER in keys, provider
+
+
+def _swap_label(line: str, labels: set[str], replacement: str) -> str:
+    for label in labels:
+        if label in line:
+            return line.replace(label, replacement)
+    return line
+
+
+def _glyph_rows(lines: tuple[str, ...]) -> list[str]:
+    return [compact(strip_frame(line)) for line in lines if cursor_glyph_of(line) is not None]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_near_miss_screens_never_get_enter_off_the_trust_row(data: st.DataObject) -> None:
+    """Real trust dialogs, damaged the ways a screen can mislead: lines lost, the
+    cursor glyph moved to another row, the trust label swapped for a forbidden one.
+    Whatever the engine does over many frames, it presses Enter only where the
+    cursor row carries the trust label and no forbidden one, and it sends a key
+    only on a screen a rule recognises."""
+    provider, seed = data.draw(st.sampled_from(ENTER_SCREENS))
+    table = rule_table(Provider(provider))
+    lines = list(seed)
+    rows = [i for i, line in enumerate(lines) if line.strip()]
+    for i in data.draw(st.sets(st.sampled_from(rows), max_size=len(rows))):
+        lines[i] = ""
+    if data.draw(st.booleans()):
+        glyph_rows = [i for i, line in enumerate(lines) if cursor_glyph_of(line) is not None]
+        others = [i for i, line in enumerate(lines) if line.strip() and i not in glyph_rows]
+        if glyph_rows and others:
+            source = data.draw(st.sampled_from(glyph_rows))
+            target = data.draw(st.sampled_from(others))
+            glyph = cursor_glyph_of(lines[source])
+            assert glyph is not None
+            lines[source] = lines[source].replace(glyph, " ", 1)
+            lines[target] = f"{glyph} {lines[target].strip()}"
+    forbidden = [label.text for rule in table.rules for label in rule.never_select]
+    selects = {rule.select.text for rule in table.rules if rule.select is not None}
+    swap_labels: bool = data.draw(st.booleans())
+    if forbidden and swap_labels:
+        swap = data.draw(st.sampled_from(forbidden))
+        lines = [_swap_label(line, selects, swap) for line in lines]
+    screen = tuple(lines)
+    engine = DialogEngine(table)
+    for frame in range(1, 40):
+        decision = engine.observe(TerminalSnapshot(lines=screen, frame=frame, elapsed_ms=frame * 100))
+        if decision.key is None:
+            continue
+        assert decision.rule_id is not None
+        if decision.key is Key.ENTER:
+            rule = next(r for r in table.rules if r.id == decision.rule_id)
+            assert rule.select is not None  # Enter confirms a selection, nothing else
+            cursor_rows = _glyph_rows(screen)
+            assert any(compact(rule.select.text) in row for row in cursor_rows), screen
+            assert not any(compact(f.text) in row for row in cursor_rows for f in rule.never_select), screen
+        if decision.action is Action.FINISH:
+            break
