@@ -247,30 +247,10 @@ def _silent_request(sandbox: str) -> WorkspaceTrustRequest:
     )
 
 
-def test_asyncio_cancellation_kills_the_session_then_propagates(sandbox: str) -> None:
-    coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
-    req = _silent_request(sandbox)
-
-    events: list[ProgressEvent] = []
-
-    async def main() -> None:
-        plan = await coordinator.aplan_full(req)
-        task = asyncio.create_task(coordinator.aexecute(plan, on_progress=events.append))
-        while not any(e.stage is ProgressStage.SPAWNED for e in events):
-            await asyncio.sleep(0.02)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(main())
-    # The worker ended because of the cancellation (a silent screen would
-    # otherwise end in a timeout), and it ended before CancelledError reached us.
-    finished = [e for e in events if e.stage is ProgressStage.FINISHED]
-    assert [e.status for e in finished] == [WorkspaceStatus.CANCELLED]
-    # The autouse leak check fails the test if the fake TUI is still running.
-
-
-def test_a_second_cancellation_still_waits_for_the_kill(sandbox: str) -> None:
+@pytest.mark.parametrize("cancels", [1, 2], ids=["cancelled", "cancelled-twice"])
+def test_asyncio_cancellation_kills_the_session_then_propagates(sandbox: str, cancels: int) -> None:
+    """A second cancellation, arriving while the task waits for the worker, must
+    not cut that wait short."""
     coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
     req = _silent_request(sandbox)
     events: list[ProgressEvent] = []
@@ -281,16 +261,19 @@ def test_a_second_cancellation_still_waits_for_the_kill(sandbox: str) -> None:
         task = asyncio.create_task(coordinator.aexecute(plan, on_progress=events.append))
         while not any(e.stage is ProgressStage.SPAWNED for e in events):
             await asyncio.sleep(0.02)
-        task.cancel()
-        await asyncio.sleep(0)  # the task is now waiting for the worker
-        task.cancel()
+        for _ in range(cancels):
+            task.cancel()
+            await asyncio.sleep(0)  # the task is now waiting for the worker
         with pytest.raises(asyncio.CancelledError):
             await task
         seen_on_propagation.append(list(events))
 
     asyncio.run(main())
+    # The worker ended because of the cancellation (a silent screen would
+    # otherwise end in a timeout), and it ended before CancelledError reached us.
     (seen,) = seen_on_propagation
     assert [e.status for e in seen if e.stage is ProgressStage.FINISHED] == [WorkspaceStatus.CANCELLED]
+    # The autouse leak check fails the test if the fake TUI is still running.
 
 
 def test_asyncio_host_flag_gives_a_cancelled_result(sandbox: str) -> None:
