@@ -142,18 +142,20 @@ def launch(
         )
         for r in result.results:
             log(f"{r.provider.value} {r.status.value} {r.code.value if r.code else ''}".rstrip())
+        # On a retry the agent has already been launched once.
+        launched_before = attempt > 1
         if result.status is ExecutionStatus.CANCELLED:
-            return LaunchOutcome(130, "cancelled", False, attempts=attempt - 1)
+            return LaunchOutcome(130, "cancelled", launched_before, attempts=attempt - 1)
         if not result.proceed:
             status = 3 if result.status is ExecutionStatus.BLOCKED else 1
-            return LaunchOutcome(status, result.status.value, False, attempts=attempt - 1)
+            return LaunchOutcome(status, result.status.value, launched_before, attempts=attempt - 1)
 
         # Window 4: the runtime's own gate, then spawn with the patched arguments.
         if not _claude_gate(plan.workspaces[0], env):
             return LaunchOutcome(
                 1,
                 "workspace_trust_required",
-                False,
+                launched_before,
                 message=f'workspace trust is not accepted for "{folder}"',
                 attempts=attempt - 1,
             )

@@ -300,3 +300,11 @@ def test_agent_output_that_is_not_utf8_or_holds_a_key_is_reported_safely(sandbox
     )
     assert (out.exit_code, out.status) == (1, "agent_failed")
     assert "bad key" in out.message and "abcdefghijklmnop" not in out.message
+
+
+def test_a_retry_cancelled_after_a_failed_launch_still_says_the_agent_was_launched(sandbox: str) -> None:
+    _, env = fake_home(sandbox)
+    env["WORKSPACE_TRUST_RETRY"] = "1"
+    run = Recorder(TRUST_FAILURE)
+    out = launch_with_fake(project(sandbox), env, run, is_cancelled=lambda: bool(run.calls))
+    assert (out.exit_code, out.status, out.launched, out.attempts, len(run.calls)) == (130, "cancelled", True, 1, 1)
