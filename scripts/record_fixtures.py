@@ -64,6 +64,9 @@ class Scenario:
     #: for ~17 s (2.1.330), so the default leaves room for that.
     duration_ms: int = 40000
     notes: str = ""
+    #: Codex: seed its update-check cache with this newer version, so the
+    #: "Update available" prompt comes first (offline).
+    codex_update_offered: str | None = None
 
 
 SCENARIOS = [
@@ -84,6 +87,17 @@ SCENARIOS = [
     ),
     *(
         Scenario("codex", v, "trust-accept", git=True, notes="auth.json with an API key, git repository")
+        for v in ("0.125.0", "0.169.0")
+    ),
+    *(
+        Scenario(
+            "codex",
+            v,
+            "update-then-trust",
+            git=True,
+            codex_update_offered="0.999.0",
+            notes="auth.json with an API key, git repository, update cache offering 0.999.0: Skip, then trust",
+        )
         for v in ("0.125.0", "0.169.0")
     ),
     *(
@@ -157,7 +171,12 @@ def record(scenario: Scenario) -> None:
             subprocess.run(["git", "init", "-q", workspace], check=True)
         extra: dict[str, str] = {}
         if scenario.seeded or scenario.provider == "codex":
-            extra = seed_home(scenario.provider, home, codex_auth=scenario.seeded)
+            extra = seed_home(
+                scenario.provider,
+                home,
+                codex_auth=scenario.seeded,
+                codex_update_offered=scenario.codex_update_offered,
+            )
         env = base_env(home, extra)
         env.update(dict(scenario.env))
         # The pinned CLI goes first on the child's PATH and the command names it

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -38,10 +39,23 @@ def codex(request: pytest.FixtureRequest) -> tuple[str, str]:
     return request.param, require_cli("codex", request.param)
 
 
-def setup(sandbox: str, *, auth: bool = True) -> tuple[dict[str, str], str]:
+def setup(sandbox: str, *, auth: bool = True, update_offered: str | None = None) -> tuple[dict[str, str], str]:
     home = os.path.join(sandbox, "home")
-    extra = seed_home("codex", home, codex_auth=auth)
+    extra = seed_home("codex", home, codex_auth=auth, codex_update_offered=update_offered)
     return base_env(home, extra), os.path.join(extra["CODEX_HOME"], "config.toml")
+
+
+def pty_preflight(binary: str, env: dict[str, str], path: str) -> tuple[int, dict[str, Any]]:
+    options = ["--provider", "codex", "--codex-mode", "pty", "--codex-bin", binary, "--json"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "preflight", path, *options],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return proc.returncode, json.loads(proc.stdout)
 
 
 def git_folder(sandbox: str, name: str) -> str:
@@ -118,33 +132,32 @@ def test_pty_strategy_persists_trust(codex: tuple[str, str], sandbox: str) -> No
     _, binary = codex
     env, config = setup(sandbox)
     path = git_folder(sandbox, "pty project")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workspace_trust",
-            "preflight",
-            path,
-            "--provider",
-            "codex",
-            "--codex-mode",
-            "pty",
-            "--codex-bin",
-            binary,
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    doc = json.loads(proc.stdout)
+    code, doc = pty_preflight(binary, env, path)
     (result,) = doc["results"]
-    assert (proc.returncode, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
     assert read_trust_levels(config) == {path: "trusted"}
     codex_home = env["CODEX_HOME"]
     assert pids_with_path_prefix(os.path.realpath(codex_home)) == ()
+
+
+def test_update_prompt_is_skipped_without_a_write_then_trust_is_accepted(codex: tuple[str, str], sandbox: str) -> None:
+    """Codex offers an update (its update-check cache names a newer version):
+    the preflight picks "Skip" by label (Down, Enter), never "Update now" (npm
+    install -g) nor "Skip until next version" (a write to version.json), then
+    accepts trust."""
+    _, binary = codex
+    env, config = setup(sandbox, update_offered="0.999.0")
+    version_file = os.path.join(env["CODEX_HOME"], "version.json")
+    with open(version_file, encoding="utf-8") as handle:
+        before = handle.read()
+    path = git_folder(sandbox, "offered an update")
+    code, doc = pty_preflight(binary, env, path)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["down", "enter", "enter"]), doc
+    assert "codex.update_prompt" in result["dialogs"]
+    assert read_trust_levels(config) == {path: "trusted"}
+    with open(version_file, encoding="utf-8") as handle:
+        assert handle.read() == before
 
 
 def test_auth_picker_is_auth_required_with_no_keys(codex: tuple[str, str], sandbox: str) -> None:

@@ -12,6 +12,7 @@ The library's own tests use these; they are public API.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -265,8 +266,14 @@ def installed_cli(name: str, version: str) -> str | None:
     return path if os.access(path, os.X_OK) else None
 
 
-def seed_home(provider: str, home: str, *, codex_auth: bool = True) -> dict[str, str]:
+def seed_home(
+    provider: str, home: str, *, codex_auth: bool = True, codex_update_offered: str | None = None
+) -> dict[str, str]:
     """Seed a fresh HOME so the provider goes straight to its trust dialog.
+
+    ``codex_update_offered`` (a version newer than the CLI's) seeds Codex's
+    update-check cache, checked just now, so Codex shows its "Update available"
+    prompt before the trust dialog without the network.
 
     Returns extra environment variables the provider needs. What each seed is
     for is recorded in ``docs/providers.md``.
@@ -284,6 +291,13 @@ def seed_home(provider: str, home: str, *, codex_auth: bool = True) -> dict[str,
             # Without credentials Codex shows its sign-in picker instead of trust.
             with open(os.path.join(codex_home, "auth.json"), "w", encoding="utf-8") as handle:
                 json.dump({"OPENAI_API_KEY": "sk-test-not-a-real-key", "auth_mode": "apikey"}, handle)
+        if codex_update_offered is not None:
+            checked = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            with open(os.path.join(codex_home, "version.json"), "w", encoding="utf-8") as handle:
+                json.dump(
+                    {"latest_version": codex_update_offered, "last_checked_at": checked, "dismissed_version": None},
+                    handle,
+                )
         return {"CODEX_HOME": codex_home}
     if provider == "gemini":
         gemini_dir = os.path.join(home, ".gemini")

@@ -33,12 +33,18 @@ CODEX_RULES = RuleTable(
         DialogRule(
             id="codex.update_prompt",
             phase=Phase.UPDATE,
-            required=("Update available",),
+            # The modal, not the "Update available!" banner 0.125.0 keeps on its
+            # main screen after the prompt is skipped.
+            required=("Update available", "Skip until next version"),
             outcome=Outcome.CONTINUE,
             options=(UPDATE_NOW, SKIP, SKIP_VERSION),
+            # "Skip" writes nothing; "Skip until next version" would write
+            # dismissed_version into the user's CODEX_HOME/version.json, and
+            # "Update now" would run npm install -g.
             select=SKIP,
-            never_select=(UPDATE_NOW,),
-            note="Needs the network to appear; from the design's prior art, not recorded here.",
+            never_select=(UPDATE_NOW, SKIP_VERSION),
+            seen_on=("0.125.0", "0.169.0"),
+            note="Shown offline when CODEX_HOME/version.json names a newer latest_version.",
         ),
         DialogRule(
             id="codex.workspace_trust.v0125",
