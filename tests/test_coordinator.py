@@ -306,6 +306,7 @@ def _flag_run(
     modes: dict[Provider, str] | None = None,
     *,
     coordinator_options: dict[str, Any] | None = None,
+    request_options: dict[str, Any] | None = None,
 ) -> tuple[ExecutionResult, FakePtySpawner]:
     project = os.path.join(sandbox, "project")
     os.makedirs(project, exist_ok=True)
@@ -321,6 +322,7 @@ def _flag_run(
         binaries={Provider.CLAUDE: FAKE, Provider.CODEX: FAKE},
         env={"HOME": os.path.join(sandbox, "nohome"), "PATH": os.environ["PATH"]},
         flags=flags,
+        **(request_options or {}),
     )
     return coordinator.execute(coordinator.plan_full(req)), spawner
 
@@ -380,6 +382,18 @@ def test_debug_flag_reaches_the_strategies(sandbox: str) -> None:
     # The fake screen is unrecognised: debug keeps a redacted tail on the failure.
     assert claude.code is Code.UNKNOWN_SCREEN and claude.raw_tail is not None
     assert result.diagnostics_manifest().strategy_results[0].raw_tail is not None
+
+
+@pytest.mark.parametrize("switch", ["debug", "allow_unprotected_claude"])
+def test_a_request_switch_is_recorded_as_the_effective_flag(sandbox: str, switch: str) -> None:
+    """The CLI's --debug (and a host's opt-in) set the request, not the
+    environment: the manifest's flags must still say what was in force."""
+    result, _ = _flag_run(sandbox, FeatureFlags(codex_args=False, gemini=False), request_options={switch: True})
+    flags = result.diagnostics_manifest().feature_flags
+    assert flags[switch] is True
+    assert all(
+        value is False for name, value in flags.items() if name in {"debug", "allow_unprotected_claude"} - {switch}
+    )
 
 
 @pytest.mark.parametrize("allowed", [True, False])

@@ -449,7 +449,13 @@ class WorkspaceTrustCoordinator:
         def cancelled() -> bool:
             return self._disposed.is_set() or user_cancel()
 
-        flags = request.flags
+        # The request's own switches (the CLI's --debug, a host's opt-in) count
+        # as the flags' values, so the manifest records what was in force.
+        flags = attrs.evolve(
+            request.flags,
+            debug=request.debug or request.flags.debug,
+            allow_unprotected_claude=request.allow_unprotected_claude or request.flags.allow_unprotected_claude,
+        )
         ctx = ExecutionContext(
             spawner=self._spawner,
             clock=self._clock,
@@ -458,8 +464,8 @@ class WorkspaceTrustCoordinator:
             env=dict(request.env),
             is_cancelled=cancelled,
             timing=request.timing,
-            debug=request.debug or flags.debug,
-            allow_unprotected_claude=request.allow_unprotected_claude or flags.allow_unprotected_claude,
+            debug=flags.debug,
+            allow_unprotected_claude=flags.allow_unprotected_claude,
             binaries=dict(request.binaries),
             strip_env=request.strip_env,
             lock_timeout_ms=request.lock_timeout_ms,
@@ -506,7 +512,7 @@ class WorkspaceTrustCoordinator:
             request.effective_policy,
             plan.patches,
             flags=flags,
-            debug=request.debug or flags.debug,
+            debug=flags.debug,
             attempt=request.attempt,
         )
 
