@@ -8,14 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from workspace_trust.adapters.processes import (
-    TableSnapshot,
-    daemon_sessions_since,
-    lineage,
-    list_processes,
-    take_snapshot,
-    under,
-)
+from tests.leaks import TableSnapshot, daemon_sessions_since, take_snapshot
+from workspace_trust.adapters.processes import lineage, list_processes, under
 from workspace_trust.testing import installed_cli
 
 REAL_CLIS_ENV = "WORKSPACE_TRUST_REAL_CLIS"
@@ -76,7 +70,9 @@ def _in_a_sandbox(pid: int, sandboxes: list[str]) -> bool:
     """The process runs in, names, or has its HOME in one of this run's sandboxes."""
     places: list[str] = []
     try:
-        places.append(os.readlink(f"/proc/{pid}/cwd"))
+        # The sandbox is removed before this check runs: a cwd inside it reads
+        # "<path> (deleted)".
+        places.append(os.readlink(f"/proc/{pid}/cwd").removesuffix(" (deleted)"))
     except OSError:
         pass
     for name in ("cmdline", "environ"):

@@ -6,22 +6,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
+from tests.leaks import TableSnapshot, daemon_sessions_since
 from workspace_trust.adapters.processes import (
     ProcessInfo,
-    TableSnapshot,
     alive,
-    daemon_sessions_since,
     lineage,
     list_processes,
-    pids_with_path_prefix,
     under,
 )
-from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
-from workspace_trust.providers.codex.strategy import CodexPty
+from workspace_trust.adapters.pty_process import SESSION_ENV, PtyProcessSpawner
+from workspace_trust.ports import PtySession, SpawnSpec
 
 
 @pytest.mark.parametrize(
@@ -51,104 +48,6 @@ def test_process_table_knows_sessions_and_terminals() -> None:
     finally:
         child.kill()
         child.wait()
-
-
-@pytest.fixture
-def started() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-
-
-def _sleep(started: list[subprocess.Popen[bytes]], arg: str, *, daemon: bool) -> subprocess.Popen[bytes]:
-    # ARG only has to stand in the process's argv.
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", arg], start_new_session=daemon)
-    started.append(proc)
-    return proc
-
-
-def _wait_listed(pid: int, prefix: str) -> None:
-    deadline = time.monotonic() + 10
-    while pid not in pids_with_path_prefix(prefix):
-        assert time.monotonic() < deadline, "process never showed up"
-        time.sleep(0.01)
-
-
-def test_codex_clean_up_kills_a_left_behind_daemon_and_nothing_else(
-    sandbox: str, started: list[subprocess.Popen[bytes]]
-) -> None:
-    home = os.path.join(sandbox, "codexhome")
-    os.makedirs(home)
-    env = {"CODEX_HOME": home}
-    spec = CodexPty()
-    older_daemon = _sleep(started, os.path.join(home, "old.sock"), daemon=True)
-    _wait_listed(older_daemon.pid, home)
-    before = spec.before_spawn(env)
-    daemon = _sleep(started, os.path.join(home, "app-server.sock"), daemon=True)
-    plain = _sleep(started, os.path.join(home, "notes.txt"), daemon=False)
-    sibling = _sleep(started, os.path.join(sandbox, "codexhome-other", "x"), daemon=True)
-    _wait_listed(daemon.pid, home)
-    _wait_listed(plain.pid, home)
-    facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
-    (diagnostic,) = spec.after_kill(env, build_workspace(sandbox, facts, HostOs.LINUX), before)
-    assert daemon.wait(timeout=10) == -9
-    assert "1 process" in diagnostic.message
-    # Started before the session, not a session leader, or outside CODEX_HOME:
-    # none of them is the session's to kill (each is still running half a second on).
-    for survivor in (older_daemon, plain, sibling):
-        with pytest.raises(subprocess.TimeoutExpired):
-            survivor.wait(timeout=0.5)
-
-
-_DOUBLE_FORK = """
-import os, sys, time
-os.setsid()
-if os.fork():
-    os._exit(0)
-print(os.getpid(), flush=True)
-time.sleep(30)
-"""
-
-
-def test_codex_clean_up_finds_a_double_forked_daemon_and_a_symlinked_home(sandbox: str) -> None:
-    real_home = os.path.join(sandbox, "real-codexhome")
-    os.makedirs(real_home)
-    link = os.path.join(sandbox, "codexhome")
-    os.symlink(real_home, link)
-    env = {"CODEX_HOME": link}
-    spec = CodexPty()
-    before = spec.before_spawn(env)
-    # Named by the symlink in its argv; its session leader exits at once.
-    starter = subprocess.Popen(
-        [sys.executable, "-c", _DOUBLE_FORK, os.path.join(link, "app-server.sock")], stdout=subprocess.PIPE, text=True
-    )
-    assert starter.stdout is not None
-    daemon = int(starter.stdout.readline())
-    starter.wait(timeout=10)
-    try:
-        _wait_listed(daemon, link)
-        facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
-        (diagnostic,) = spec.after_kill(env, build_workspace(sandbox, facts, HostOs.LINUX), before)
-        deadline = time.monotonic() + 10
-        while alive(daemon):
-            assert time.monotonic() < deadline, "the daemon survived"
-            time.sleep(0.01)
-        assert "process" in diagnostic.message
-    finally:
-        if alive(daemon):
-            os.kill(daemon, 9)
-
-
-@pytest.mark.parametrize("codex_home", ["/", "relative/codex"])
-def test_codex_clean_up_refuses_a_codex_home_too_broad_to_tell_a_daemon_by(codex_home: str) -> None:
-    assert CodexPty().before_spawn({"CODEX_HOME": codex_home}) is None
-
-
-def test_codex_clean_up_refuses_the_home_folder_itself(sandbox: str) -> None:
-    assert CodexPty().before_spawn({"CODEX_HOME": sandbox, "HOME": sandbox}) is None
 
 
 def _proc(pid: int, ppid: int, sid: int, tty: int = 0, state: str = "S") -> ProcessInfo:
@@ -187,57 +86,6 @@ def test_the_caller_and_its_ancestors_are_never_killed() -> None:
     assert daemon_sessions_since(TableSnapshot(frozenset(), frozenset({1})), {20, 30}, table, lineage(30, table)) == ()
 
 
-_LEADERLESS_HOST = """
-import json, os, subprocess, sys, time
-os.setsid()
-if os.fork():
-    os._exit(0)
-# The host: no terminal, its session leader gone.
-from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
-from workspace_trust.providers.codex.strategy import CodexPty
-sandbox, out = sys.argv[1], sys.argv[2]
-home = os.path.join(sandbox, "codexhome")
-env = {"CODEX_HOME": home}
-spec = CodexPty()
-before = spec.before_spawn(env)
-sleep = [sys.executable, "-c", "import time; time.sleep(30)"]
-plain = subprocess.Popen([*sleep, os.path.join(home, "notes.txt")])
-daemon = subprocess.Popen([*sleep, os.path.join(home, "app-server.sock")], start_new_session=True)
-time.sleep(0.5)
-facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
-diagnostics = spec.after_kill(env, build_workspace(sandbox, facts, HostOs.LINUX), before)
-time.sleep(0.2)
-result = {"plain": plain.poll(), "daemon": daemon.poll(), "diagnostics": len(diagnostics), "host": os.getpid()}
-plain.kill()
-plain.wait()
-with open(out + ".tmp", "w") as handle:
-    json.dump(result, handle)
-os.rename(out + ".tmp", out)
-"""
-
-
-def test_clean_up_run_by_a_host_with_no_terminal_and_no_session_leader(sandbox: str) -> None:
-    """The CI failure for real: the host survives, its plain child survives, and
-    only the daemon is killed."""
-    import json
-
-    os.makedirs(os.path.join(sandbox, "codexhome"))
-    out = os.path.join(sandbox, "result.json")
-    starter = subprocess.Popen([sys.executable, "-c", _LEADERLESS_HOST, sandbox, out], stdin=subprocess.DEVNULL)
-    assert starter.wait(timeout=10) == 0
-    deadline = time.monotonic() + 20
-    while not os.path.exists(out):
-        assert time.monotonic() < deadline, "the host never finished: the clean-up killed its own session"
-        time.sleep(0.05)
-    with open(out, encoding="utf-8") as handle:
-        result = json.load(handle)
-    host = result.pop("host")
-    while alive(host):  # the host is on its way out; the leak check must not see it
-        assert time.monotonic() < deadline, "the host did not exit"
-        time.sleep(0.01)
-    assert result == {"plain": None, "daemon": -9, "diagnostics": 1}
-
-
 def test_a_reaped_leaders_number_is_followed_only_while_its_session_holds_it() -> None:
     from workspace_trust.adapters.processes import reaped_leader_members
 
@@ -250,70 +98,11 @@ def test_a_reaped_leaders_number_is_followed_only_while_its_session_holds_it() -
     assert reaped_leader_members(100, stranger) == ()
 
 
-def test_the_daemon_clean_up_runs_when_a_session_ends_in_an_exception(sandbox: str) -> None:
-    from collections.abc import Mapping
-
-    from workspace_trust.domain.paths import Workspace
-    from workspace_trust.domain.results import Diagnostic
-    from workspace_trust.engine.snapshot import TerminalSnapshot
-    from workspace_trust.ports import PtySession, PtySpawner, SpawnSpec, StateProbe
-    from workspace_trust.providers.pty_strategy import PtyTrustStrategy
-    from workspace_trust.strategy import ExecutionContext
-    from workspace_trust.testing import (
-        FakeClock,
-        FakeHelpReader,
-        FakeLocks,
-        FakePtySession,
-        FakeScreen,
-        FakeStateProbe,
-        FakeTui,
-    )
-
-    class Broken(FakePtySession):
-        def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
-            raise OSError("the terminal went away")
-
-    class Spawner(PtySpawner):
-        def __init__(self) -> None:
-            self.sessions: list[Broken] = []
-
-        def spawn(self, spec: SpawnSpec) -> PtySession:
-            self.sessions.append(Broken(FakeTui({"blank": FakeScreen(())}, "blank"), clock, spec))
-            return self.sessions[-1]
-
-    cleanups: list[object] = []
-
-    class Recording(CodexPty):
-        def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-            return FakeStateProbe()
-
-        def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
-            return "codex"
-
-        def before_spawn(self, env: Mapping[str, str]) -> object:
-            return "before"
-
-        def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
-            cleanups.append(before)
-            return ()
-
-    clock = FakeClock()
-    spawner = Spawner()
-    ctx = ExecutionContext(
-        spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader(None), env={"HOME": "/nowhere"}
-    )
-    facts = PathFacts(absolute=sandbox, real=sandbox, home=None, exists=True, is_dir=True)
-    with pytest.raises(OSError, match="went away"):
-        PtyTrustStrategy(Recording()).execute_workspace(build_workspace(sandbox, facts, HostOs.LINUX), ctx)
-    (session,) = spawner.sessions
-    assert session.killed and cleanups == ["before"]
-
-
 def test_the_suites_leak_check_sees_a_double_forked_daemon_in_a_sandbox(sandbox: str) -> None:
     """The check every test gets (conftest) finds a daemon the descendant walk
     cannot: re-parented to init, in a session of its own."""
     from tests.conftest import daemons_left
-    from workspace_trust.adapters.processes import take_snapshot
+    from tests.leaks import take_snapshot
 
     before = take_snapshot(p.pid for p in list_processes())
     starter = subprocess.Popen(
@@ -331,3 +120,206 @@ def test_the_suites_leak_check_sees_a_double_forked_daemon_in_a_sandbox(sandbox:
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert daemons_left(before) == set()
+
+
+_IN_A_NEW_PID_NAMESPACE = """
+import json, os
+from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix
+print(json.dumps({"pid": os.getpid(), "proc_self": os.readlink("/proc/self"),
+                  "table": len(list_processes()), "by_path": len(pids_with_path_prefix("/"))}))
+"""
+
+
+def test_a_proc_of_another_pid_namespace_is_never_read() -> None:
+    """In a pid namespace without its own /proc, /proc's numbers are another
+    namespace's: the table is empty rather than a list of strangers to signal."""
+    import json
+    import shutil
+
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("NOT RUN: util-linux `unshare` is not installed")
+    proc = subprocess.run(
+        [unshare, "--pid", "--fork", sys.executable, "-c", _IN_A_NEW_PID_NAMESPACE],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if proc.returncode != 0 and "Operation not permitted" in proc.stderr:
+        pytest.skip(f"NOT RUN: cannot make a pid namespace here: {proc.stderr.strip()}")
+    seen = json.loads(proc.stdout)
+    assert seen["pid"] == 1 and seen["proc_self"] != "1"  # the premise: /proc is the parent's
+    assert (seen["table"], seen["by_path"]) == (0, 0)
+
+
+def test_the_process_table_is_read_when_proc_is_ours() -> None:
+    from workspace_trust.adapters.processes import proc_is_ours
+
+    assert proc_is_ours() and any(p.pid == os.getpid() for p in list_processes())
+
+
+_DOUBLE_FORK = """
+import os, sys, time
+os.setsid()
+if os.fork():
+    os._exit(0)
+print(os.getpid(), flush=True)
+time.sleep(30)
+"""
+
+#: A PTY child that starts a daemon (its own session, no terminal, re-parented
+#: to init: out of reach of the group kill), says its pid, and stays.
+_LEAVES_A_DAEMON = f"""
+import subprocess, sys, time
+starter = subprocess.Popen([sys.executable, "-c", {_DOUBLE_FORK!r}], stdout=subprocess.PIPE, text=True,
+                           stdin=subprocess.DEVNULL)
+pid = int(starter.stdout.readline())
+starter.wait()
+print("daemon", pid, flush=True)
+time.sleep(30)
+"""
+
+
+def _spawn_python(code: str, cwd: str) -> PtySession:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color"}
+    return PtyProcessSpawner().spawn(SpawnSpec(argv=(sys.executable, "-c", code), cwd=cwd, env=env))
+
+
+def _said(session: PtySession, word: str) -> int:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        for line in session.read_snapshot(50).lines:
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == word and parts[1].isdigit():
+                return int(parts[1])
+    raise AssertionError(f"the child never said {word!r}")
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + 10
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_the_kill_takes_a_daemon_the_session_started_and_nothing_else(sandbox: str) -> None:
+    """The daemon left the process group, the session and the process tree; it
+    still carries the session's marker, and that is how the kill finds it. A
+    daemon of the caller's own, exactly alike but for the marker, is left alone."""
+    theirs = subprocess.Popen([sys.executable, "-c", _DOUBLE_FORK], stdout=subprocess.PIPE, text=True)
+    assert theirs.stdout is not None
+    not_ours = int(theirs.stdout.readline())
+    theirs.wait(timeout=10)
+    try:
+        session = _spawn_python(_LEAVES_A_DAEMON, sandbox)
+        try:
+            daemon = _said(session, "daemon")
+            with open(f"/proc/{daemon}/environ", "rb") as handle:
+                assert any(e.startswith(f"{SESSION_ENV}=".encode()) for e in handle.read().split(b"\x00"))
+        finally:
+            report = session.kill()
+        assert _gone(daemon), "the session's daemon survived the kill"
+        assert (report.strays, report.survivors) == ((daemon,), ())
+        assert alive(not_ours)
+    finally:
+        os.kill(not_ours, 9)
+        assert _gone(not_ours)
+
+
+_LEADERLESS_HOST = f"""
+import json, os, subprocess, sys, time
+os.setsid()
+if os.fork():
+    os._exit(0)
+# The host: no terminal, its session leader gone, as under a CI runner.
+from workspace_trust.adapters.processes import alive
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.ports import SpawnSpec
+sandbox, out = sys.argv[1], sys.argv[2]
+plain = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+env = {{"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TERM": "xterm-256color"}}
+session = PtyProcessSpawner().spawn(SpawnSpec(argv=(sys.executable, "-c", {_LEAVES_A_DAEMON!r}), cwd=sandbox, env=env))
+daemon = None
+deadline = time.monotonic() + 15
+while daemon is None and time.monotonic() < deadline:
+    for line in session.read_snapshot(50).lines:
+        if line.startswith("daemon "):
+            daemon = int(line.split()[1])
+report = session.kill()
+time.sleep(0.2)
+result = {{"plain": plain.poll(), "daemon_alive": daemon is None or alive(daemon),
+          "strays": len(report.strays), "host": os.getpid()}}
+plain.kill()
+plain.wait()
+with open(out + ".tmp", "w") as handle:
+    json.dump(result, handle)
+os.rename(out + ".tmp", out)
+"""
+
+
+def test_a_host_with_no_terminal_and_no_session_leader_survives_its_own_kill(sandbox: str) -> None:
+    """The CI failure, for real: a clean-up that went by "no terminal, leader
+    gone" took the CI job's own session for a daemon and killed it. The host
+    here lives like that; after the kill it and its plain child are alive and
+    only the session's daemon is gone."""
+    import json
+
+    out = os.path.join(sandbox, "result.json")
+    starter = subprocess.Popen([sys.executable, "-c", _LEADERLESS_HOST, sandbox, out], stdin=subprocess.DEVNULL)
+    assert starter.wait(timeout=10) == 0
+    deadline = time.monotonic() + 30
+    while not os.path.exists(out):
+        assert time.monotonic() < deadline, "the host never finished: the kill took its own session"
+        time.sleep(0.05)
+    with open(out, encoding="utf-8") as handle:
+        result = json.load(handle)
+    assert _gone(result.pop("host")), "the host did not exit"
+    assert result == {"plain": None, "daemon_alive": False, "strays": 1}
+
+
+_EXITS_LEAVING_A_GRANDCHILD = """
+import os, signal, time
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # outlives its session leader
+    time.sleep(30)
+    os._exit(0)
+print("grandchild", pid, flush=True)
+time.sleep(0.3)
+os._exit(3)
+"""
+
+
+def _state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
+        stat = handle.read()
+    return stat[stat.rfind(")") + 2 :].split()[0]
+
+
+def test_an_exited_child_is_not_reaped_before_the_kill(sandbox: str) -> None:
+    """Its pid number, and its group's, stay held (a zombie) while the session
+    may still signal them; the kill reaps it."""
+    session = _spawn_python(_EXITS_LEAVING_A_GRANDCHILD, sandbox)
+    grandchild = _said(session, "grandchild")
+    deadline = time.monotonic() + 10
+    while session.exit_status() is None:
+        assert time.monotonic() < deadline
+        session.read_snapshot(20)
+    assert session.exit_status() == 3 and _state(session.pid) == "Z"
+    report = session.kill()
+    assert _gone(grandchild) and report.survivors == ()
+    assert not os.path.exists(f"/proc/{session.pid}") or _state(session.pid) != "Z"
+
+
+def test_a_child_reaped_by_someone_else_still_has_its_session_killed(sandbox: str) -> None:
+    """A host that reaps every child itself (waitpid(-1), or SIGCHLD ignored):
+    the kill no longer signals the group by number, and still finds the
+    grandchild left in the session."""
+    session = _spawn_python(_EXITS_LEAVING_A_GRANDCHILD, sandbox)
+    grandchild = _said(session, "grandchild")
+    assert os.waitpid(session.pid, 0)[0] == session.pid  # the host's reaper
+    report = session.kill()
+    assert _gone(grandchild) and report.survivors == ()

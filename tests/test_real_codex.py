@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_cli
-from workspace_trust.adapters.processes import pids_with_path_prefix
+from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.classifier import RetryRule, classify_failure, retry_allowed
 from workspace_trust.domain.codes import ExecutionStatus, Provider
@@ -272,3 +272,25 @@ def test_exec_trust_message_is_a_git_check_that_no_preflight_clears(codex: tuple
     output = "".join(seen)
     assert f"workdir: {repo}" in output, output[-2000:]
     assert classify_failure(output) is None
+
+
+def test_without_no_daemon_the_app_server_daemon_still_dies_with_the_session(sandbox: str) -> None:
+    """0.169.0 started without --no-daemon leaves an app-server in a session of
+    its own, out of reach of the group kill. The session's marker, which it
+    inherits, still brings it down with the session."""
+    binary = require_cli("codex", "0.169.0")
+    env, _ = setup(sandbox)
+    codex_home = os.path.realpath(env["CODEX_HOME"])
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(binary,), cwd=git_folder(sandbox, "daemon"), env=env))
+    daemons: set[int] = set()
+    try:
+        deadline = time.monotonic() + 20
+        while not daemons and time.monotonic() < deadline:
+            session.read_snapshot(100)
+            mine = set(pids_with_path_prefix(codex_home))
+            daemons = {p.pid for p in list_processes() if p.pid in mine and p.sid != session.pid}
+    finally:
+        report = session.kill()
+    assert daemons, "the premise: without --no-daemon, 0.169.0 starts a daemon in its own session"
+    assert report.survivors == ()
+    assert pids_with_path_prefix(codex_home) == ()

@@ -43,12 +43,15 @@ class SpawnSpec:
 
 @attrs.frozen(slots=True)
 class KillReport:
-    """How a session ended. ``survivors`` are pids still alive after SIGKILL."""
+    """How a session ended. ``survivors`` are pids still alive after SIGKILL;
+    ``strays`` are processes the session started that had left its process
+    group, session and process tree (daemons), and were killed with it."""
 
     exit_status: int | None
     signalled: bool
     escalated: bool
     survivors: tuple[int, ...] = ()
+    strays: tuple[int, ...] = ()
 
 
 class PtySession(abc.ABC):

@@ -6,11 +6,15 @@ left its process group, so that nothing is left running.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import signal
 from collections.abc import Iterable
 
 import attrs
+
+log = logging.getLogger(__name__)
 
 
 @attrs.frozen(slots=True)
@@ -24,9 +28,31 @@ class ProcessInfo:
     tty_nr: int = 0
 
 
+@functools.cache
+def _warn_foreign_proc() -> None:
+    log.warning("/proc is not this pid namespace's: the process table is not read")
+
+
+def proc_is_ours() -> bool:
+    """``/proc`` is mounted for this process's own pid namespace.
+
+    In a namespace made without its own ``/proc`` (``unshare -pf`` without
+    ``--mount-proc``), ``/proc`` shows another namespace's numbers: signalling
+    one of them would reach a different process here.
+    """
+    try:
+        return os.readlink("/proc/self") == str(os.getpid())
+    except OSError:
+        return False
+
+
 def list_processes() -> tuple[ProcessInfo, ...]:
-    """Every visible process. Empty where ``/proc`` is unavailable."""
+    """Every visible process. Empty where ``/proc`` is unavailable or belongs to
+    another pid namespace (see :func:`proc_is_ours`)."""
     out: list[ProcessInfo] = []
+    if not proc_is_ours():
+        _warn_foreign_proc()
+        return ()
     try:
         names = os.listdir("/proc")
     except OSError:
@@ -124,12 +150,35 @@ def pids_with_path_prefix(prefix: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def signal_pids(pids: Iterable[int], sig: signal.Signals) -> None:
+def pids_with_environ_entry(entry: bytes, table: Iterable[ProcessInfo] | None = None) -> tuple[int, ...]:
+    """Live pids whose initial environment holds ``entry`` (``NAME=value``)
+    exactly. Processes whose environment cannot be read (another user's) are
+    not listed."""
+    procs = tuple(table) if table is not None else list_processes()
+    out: list[int] = []
+    for proc in procs:
+        if proc.state == "Z":
+            continue
+        try:
+            with open(f"/proc/{proc.pid}/environ", "rb") as handle:
+                environ = handle.read()
+        except OSError:
+            continue
+        if entry in environ.split(b"\x00"):
+            out.append(proc.pid)
+    return tuple(out)
+
+
+def signal_pids(pids: Iterable[int], sig: signal.Signals) -> int:
+    """Send ``sig`` to each pid; how many were signalled (gone ones are skipped)."""
+    sent = 0
     for pid in pids:
         try:
             os.kill(pid, sig)
         except (ProcessLookupError, PermissionError):
             continue
+        sent += 1
+    return sent
 
 
 def alive(pid: int) -> bool:
@@ -141,22 +190,6 @@ def alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
-@attrs.frozen(slots=True)
-class TableSnapshot:
-    """What ran before a provider session started: the pids of interest and
-    every session id in the table. A session id is a pid the kernel does not
-    hand out again while the session has a member, so a session that is not in
-    ``sessions`` was created after the snapshot."""
-
-    pids: frozenset[int]
-    sessions: frozenset[int]
-
-
-def take_snapshot(pids: Iterable[int], table: Iterable[ProcessInfo] | None = None) -> TableSnapshot:
-    procs = tuple(table) if table is not None else list_processes()
-    return TableSnapshot(pids=frozenset(pids), sessions=frozenset(p.sid for p in procs))
-
-
 def lineage(pid: int, table: Iterable[ProcessInfo]) -> frozenset[int]:
     """``pid`` and its ancestors."""
     parents = {p.pid: p.ppid for p in table}
@@ -165,32 +198,3 @@ def lineage(pid: int, table: Iterable[ProcessInfo]) -> frozenset[int]:
         out.add(pid)
         pid = parents.get(pid, 0)
     return frozenset(out)
-
-
-def daemon_sessions_since(
-    before: TableSnapshot, candidates: Iterable[int], table: Iterable[ProcessInfo], protected: frozenset[int]
-) -> tuple[int, ...]:
-    """The pids to kill for daemons that appeared since ``before``.
-
-    A daemon is a candidate that is new, has no terminal, and leads a session
-    created since ``before`` (or is left in such a session after a double fork,
-    its leader gone). Its whole session goes with it. A session that existed
-    before, such as the caller's own, never qualifies, even when its leader is
-    gone and nothing in it has a terminal (a CI job, a service); nor does any
-    pid in ``protected``, nor a session one of them is in.
-    """
-    procs = tuple(table)
-    by_pid = {p.pid: p for p in procs}
-    protected_sessions = {by_pid[pid].sid for pid in protected if pid in by_pid}
-    daemons: list[int] = []
-    for pid in sorted(set(candidates) - before.pids):
-        info = by_pid.get(pid)
-        if info is None or info.tty_nr != 0 or info.state == "Z":
-            continue
-        if info.sid in before.sessions or info.sid in protected_sessions:
-            continue
-        if info.sid == pid or info.sid not in by_pid:
-            daemons.append(pid)
-    sessions = {by_pid[pid].sid for pid in daemons}
-    members = {p.pid for p in procs if p.sid in sessions and p.state != "Z"}
-    return tuple(sorted((set(daemons) | members) - protected))

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -27,7 +28,15 @@ from collections.abc import Callable, Iterator, Mapping
 from ptyprocess import PtyProcess
 
 from workspace_trust.adapters.clock import SystemClock
-from workspace_trust.adapters.processes import alive, reaped_leader_members, related_processes, signal_pids
+from workspace_trust.adapters.processes import (
+    alive,
+    lineage,
+    list_processes,
+    pids_with_environ_entry,
+    reaped_leader_members,
+    related_processes,
+    signal_pids,
+)
 from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -43,6 +52,12 @@ RAW_TAIL_BYTES = 8192
 MAX_READ_PER_FRAME = 1 << 20
 #: After output arrives, wait this long for the rest of the same repaint.
 COALESCE_MS = 4
+#: Set, with a fresh random value, in every child's environment. Every process
+#: the child starts inherits it, including daemons that leave its process group
+#: and session, so the kill can find them all, and only them.
+SESSION_ENV = "WORKSPACE_TRUST_SESSION"
+#: SIGKILL passes before giving up on processes that keep forking.
+KILL_PASSES = 5
 
 _KEY_BYTES = {
     Key.UP: (b"\x1b[A", b"\x1bOA"),
@@ -50,6 +65,9 @@ _KEY_BYTES = {
     Key.ENTER: (b"\r", b"\r"),
     Key.ESCAPE: (b"\x1b", b"\x1b"),
 }
+
+
+_HAS_WAITID = hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
 
 
 def resolve_binary(command: str, env: Mapping[str, str]) -> str:
@@ -89,7 +107,8 @@ class PtyProcessSpawner(PtySpawner):
         self._term_grace_ms = term_grace_ms if term_grace_ms is not None else DEFAULT_TIMING.term_grace_ms
 
     def spawn(self, spec: SpawnSpec) -> PtySession:
-        env = dict(spec.env)
+        marker = secrets.token_hex(16)
+        env = {**spec.env, SESSION_ENV: marker}
         argv = [resolve_binary(spec.argv[0], env), *spec.argv[1:]]
         if not os.path.isdir(spec.cwd):
             raise PtyUnavailableError(f"working directory is not a directory: {spec.cwd}")
@@ -104,12 +123,13 @@ class PtyProcessSpawner(PtySpawner):
             raise PtyUnavailableError(f"cannot open a pseudo-terminal: {exc}") from exc
         except Exception as exc:
             raise PtyUnavailableError(f"cannot spawn in a pseudo-terminal: {exc}") from exc
-        return PtyProcessSession(proc, spec, self._clock, self._term_grace_ms)
+        return PtyProcessSession(proc, spec, self._clock, self._term_grace_ms, marker=marker)
 
 
 class PtyProcessSession(PtySession):
-    def __init__(self, proc: object, spec: SpawnSpec, clock: Clock, term_grace_ms: int) -> None:
+    def __init__(self, proc: object, spec: SpawnSpec, clock: Clock, term_grace_ms: int, *, marker: str) -> None:
         self._proc = proc
+        self._marker = f"{SESSION_ENV}={marker}".encode()
         self._pid: int = int(proc.pid)  # type: ignore[attr-defined]
         self._fd: int = int(proc.fd)  # type: ignore[attr-defined]
         self._clock = clock
@@ -121,6 +141,10 @@ class PtyProcessSession(PtySession):
         self._frame = 0
         self._eof = False
         self._status: int | None = None
+        #: The child has been reaped (by the kill, or by someone else: a host
+        #: that ignores SIGCHLD or reaps with waitpid(-1)). Until then its pid
+        #: number, a zombie at worst, is held for us.
+        self._reaped = False
         self._report: KillReport | None = None
         #: Reads, writes, reaping and the kill take turns: ``dispose`` kills from
         #: another thread, and the fd must never be read after it is closed (its
@@ -219,17 +243,39 @@ class PtyProcessSession(PtySession):
             return self._exit_status()
 
     def _exit_status(self) -> int | None:
+        """The exit status once the child has ended. The child is not reaped
+        here (``WNOWAIT``), only at the end of the kill, so that its pid
+        number, and with it its process group's, cannot be handed to another
+        process while this session may still signal it."""
         if self._status is not None:
             return self._status
         try:
+            if _HAS_WAITID:
+                info = os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+                if info is None or info.si_pid == 0:
+                    return None
+                code = info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
+                self._status = code
+                return code
             pid, status = os.waitpid(self._pid, os.WNOHANG)
         except ChildProcessError:
             self._status = -1
+            self._reaped = True
             return self._status
         if pid == 0:
             return None
+        self._reaped = True
         self._status = os.waitstatus_to_exitcode(status)
         return self._status
+
+    def _reap(self) -> None:
+        if self._reaped:
+            return
+        try:
+            pid, _ = os.waitpid(self._pid, os.WNOHANG)
+        except ChildProcessError:
+            pid = self._pid
+        self._reaped = pid != 0
 
     def kill(self) -> KillReport:
         """Safe from any thread, any number of times; the first call does the work."""
@@ -240,41 +286,61 @@ class PtyProcessSession(PtySession):
     def _kill(self) -> KillReport:
         if self._report is not None:
             return self._report
-        members = self._members()
+        members, outside = self._members()
         signalled = self._signal_all(members, signal.SIGTERM)
         escalated = False
-        if not self._wait_gone(members, self._term_grace_ms):
-            members |= self._members()
+        gone = self._wait_gone(members, self._term_grace_ms)
+        for _ in range(KILL_PASSES):
+            # Anything started since the last look (a TERM handler, a daemon
+            # forking) joins; whatever is still there gets SIGKILL.
+            fresh, fresh_outside = self._members()
+            outside |= fresh_outside
+            fresh -= members
+            if gone and not fresh:
+                break
+            members |= fresh
             self._signal_all(members, signal.SIGKILL)
             escalated = True
-            self._wait_gone(members, 2000)
+            gone = self._wait_gone(members, 2000)
         status = self.exit_status()
         survivors = tuple(pid for pid in sorted(members) if alive(pid))
         if survivors:
             log.warning("processes left after SIGKILL: %s", survivors)
-        self._report = KillReport(exit_status=status, signalled=signalled, escalated=escalated, survivors=survivors)
+        self._reap()
+        self._report = KillReport(
+            exit_status=status,
+            signalled=signalled,
+            escalated=escalated,
+            survivors=survivors,
+            strays=tuple(sorted(outside)),
+        )
         self._close()
         return self._report
 
-    def _members(self) -> set[int]:
-        # Only this session reaps the child, under the lock held here; until it
-        # has, the pid number (a zombie at worst) is ours and so is its family.
-        if self._exit_status() is None:
-            return set(related_processes(self._pid))
-        return set(reaped_leader_members(self._pid))
+    def _members(self) -> tuple[set[int], set[int]]:
+        """Every live process of this session: the child's group, session and
+        descendants, and every process carrying this session's marker. The
+        second set is the marked ones found nowhere else (daemons that left)."""
+        table = list_processes()
+        # Until the reap (only the kill reaps, under the lock held here) the pid
+        # number is ours, and so is its family; after someone else reaped it,
+        # the number is followed only while its group or session holds it.
+        if self._reaped:
+            family = set(reaped_leader_members(self._pid, table))
+        else:
+            family = set(related_processes(self._pid, table))
+        marked = set(pids_with_environ_entry(self._marker, table)) - lineage(os.getpid(), table)
+        return family | marked, marked - family - {self._pid}
 
     def _signal_all(self, members: set[int], sig: signal.Signals) -> bool:
         signalled = False
-        # After the reap the number may belong to a stranger's group: then only
-        # the members found by ``_members`` are signalled.
-        if self._exit_status() is None:
+        if not self._reaped:
             try:
                 os.killpg(self._pid, sig)
                 signalled = True
             except (ProcessLookupError, PermissionError):
                 pass
-        signal_pids(members, sig)
-        signalled = signalled or bool(members)
+        signalled = signal_pids(members, sig) > 0 or signalled
         if self.exit_status() is None:
             try:
                 os.kill(self._pid, sig)

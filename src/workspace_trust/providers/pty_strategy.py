@@ -103,14 +103,6 @@ class PtyProvider(abc.ABC):
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
     ) -> PtyCommand | CommandRefused: ...
 
-    def before_spawn(self, env: Mapping[str, str]) -> object:
-        """Provider-specific facts to compare after the kill (see ``after_kill``)."""
-        return None
-
-    def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
-        """Provider-specific cleanup after the process group is gone."""
-        return ()
-
     def messages(self) -> Mapping[SessionEnd, str]:
         return {}
 
@@ -251,7 +243,6 @@ class PtyTrustStrategy(TrustStrategy):
 
         scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
         session: PtySession | None = None
-        before_spawn: object = None
         try:
             help_text = ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS) if self.spec.reads_help else None
             command = self.spec.build_command(binary, help_text, scratch, ctx)
@@ -259,7 +250,6 @@ class PtyTrustStrategy(TrustStrategy):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
             if ctx.is_cancelled():
                 return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-            before_spawn = self.spec.before_spawn(env)
             try:
                 session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
             except BinaryMissingError as exc:
@@ -287,7 +277,17 @@ class PtyTrustStrategy(TrustStrategy):
                         workspace.id,
                     )
                 )
-            extra.extend(self.spec.after_kill(env, workspace, before_spawn))
+            if report.strays:
+                # Daemons that had left the process group (Codex 0.169.0's
+                # app-server without --no-daemon); found by the session marker.
+                extra.append(
+                    Diagnostic(
+                        Code.PROCESS_LEFT_RUNNING,
+                        f"killed {len(report.strays)} process(es) the session had started outside its process group",
+                        p,
+                        workspace.id,
+                    )
+                )
             result = self._map_outcome(workspace, outcome, ctx)
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
@@ -295,7 +295,6 @@ class PtyTrustStrategy(TrustStrategy):
                 # An exception or a cancellation left the session running: the
                 # daemon clean-up runs on this path too.
                 session.kill()
-                self.spec.after_kill(env, workspace, before_spawn)
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:

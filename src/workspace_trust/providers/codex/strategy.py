@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Mapping
 
-import attrs
-
-from workspace_trust.adapters.processes import (
-    TableSnapshot,
-    daemon_sessions_since,
-    lineage,
-    list_processes,
-    pids_with_path_prefix,
-    signal_pids,
-    take_snapshot,
-)
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
-from workspace_trust.domain.paths import Workspace, env_home
-from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
-from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path, codex_home
+from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.runner import SessionEnd
@@ -151,36 +138,6 @@ class CodexPty(PtyProvider):
             return PtyCommand(argv=(binary, "--no-daemon"))
         return PtyCommand(argv=(binary,))
 
-    def before_spawn(self, env: Mapping[str, str]) -> object:
-        roots = _codex_home_roots(env)
-        if not roots:
-            return None
-        return _CleanupBefore(roots, take_snapshot(pid for root in roots for pid in pids_with_path_prefix(root)))
-
-    def after_kill(self, env: Mapping[str, str], workspace: Workspace, before: object) -> tuple[Diagnostic, ...]:
-        """Kill a daemon the session left behind: a process that appeared during the
-        session, runs from CODEX_HOME, has no terminal, and leads a session created
-        during this one (or is left in one whose leader is gone: a double fork),
-        together with that session's members. Anything else, even from CODEX_HOME
-        (a user's own Codex, a shell in that folder, the host itself), is left
-        alone; so is every session that existed before the spawn."""
-        if not isinstance(before, _CleanupBefore):
-            return ()
-        table = list_processes()
-        candidates = {pid for root in before.roots for pid in pids_with_path_prefix(root)}
-        left = daemon_sessions_since(before.snapshot, candidates, table, lineage(os.getpid(), table))
-        if not left:
-            return ()
-        signal_pids(left, signal.SIGKILL)
-        return (
-            Diagnostic(
-                Code.PROCESS_LEFT_RUNNING,
-                f"killed {len(left)} process(es) of a daemon the Codex session left running from CODEX_HOME",
-                Provider.CODEX,
-                workspace.id,
-            ),
-        )
-
     def messages(self) -> Mapping[SessionEnd, str]:
         return {
             SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand",
@@ -189,26 +146,6 @@ class CodexPty(PtyProvider):
                 "use the args strategy (-c projects=...) for this folder"
             ),
         }
-
-
-@attrs.frozen(slots=True)
-class _CleanupBefore:
-    roots: tuple[str, ...]
-    snapshot: TableSnapshot
-
-
-def _codex_home_roots(env: Mapping[str, str]) -> tuple[str, ...]:
-    """CODEX_HOME as written and as resolved, when it is narrow enough to tell a
-    Codex daemon by: never a root, the home folder itself, or a relative path."""
-    home = codex_home(env)
-    if not home or not os.path.isabs(home):
-        return ()
-    roots = {os.path.abspath(home), os.path.realpath(home)}
-    user_home = env_home(env)
-    broad = {os.path.realpath(user_home)} if user_home else set()
-    if any(os.path.dirname(root) == root or os.path.realpath(root) in broad for root in roots):
-        return ()
-    return tuple(sorted(roots))
 
 
 def codex_pty_strategy() -> PtyTrustStrategy:
