@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -148,6 +149,7 @@ def test_a_proc_of_another_pid_namespace_is_never_read() -> None:
     )
     if proc.returncode != 0 and "Operation not permitted" in proc.stderr:
         pytest.skip(f"NOT RUN: cannot make a pid namespace here: {proc.stderr.strip()}")
+    assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     assert seen["pid"] == 1 and seen["proc_self"] != "1"  # the premise: /proc is the parent's
     assert (seen["table"], seen["by_path"]) == (0, 0)
@@ -285,9 +287,9 @@ import os, signal, time
 pid = os.fork()
 if pid == 0:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # outlives its session leader
+    print("grandchild", os.getpid(), flush=True)
     time.sleep(30)
     os._exit(0)
-print("grandchild", pid, flush=True)
 time.sleep(0.3)
 os._exit(3)
 """
@@ -323,3 +325,96 @@ def test_a_child_reaped_by_someone_else_still_has_its_session_killed(sandbox: st
     assert os.waitpid(session.pid, 0)[0] == session.pid  # the host's reaper
     report = session.kill()
     assert _gone(grandchild) and report.survivors == ()
+
+
+def test_a_child_reaped_by_the_host_after_its_exit_was_seen_is_not_signalled_by_number(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exit was seen (and cached) first; then the host reaped the child. Its
+    pid number is free from that moment: the kill must not signal the group by
+    that number, and must still find the grandchild by session and marker."""
+    killpg_calls: list[int] = []
+    real_killpg = os.killpg
+
+    def spy(pgid: int, sig: int) -> None:
+        killpg_calls.append(pgid)
+        real_killpg(pgid, sig)
+
+    session = _spawn_python(_EXITS_LEAVING_A_GRANDCHILD, sandbox)
+    grandchild = _said(session, "grandchild")
+    deadline = time.monotonic() + 10
+    while session.exit_status() is None:
+        assert time.monotonic() < deadline
+        session.read_snapshot(20)
+    assert os.waitpid(session.pid, 0)[0] == session.pid  # the host's reaper, after the session saw the exit
+    monkeypatch.setattr(os, "killpg", spy)
+    report = session.kill()
+    assert session.pid not in killpg_calls
+    assert _gone(grandchild) and report.survivors == ()
+
+
+def test_the_caller_is_never_signalled_even_if_it_carried_the_marker(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workspace_trust.adapters import pty_process
+    from workspace_trust.adapters.processes import pids_with_environ_entry as real_scan
+    from workspace_trust.adapters.processes import signal_pids as real_signal
+
+    signalled: set[int] = set()
+
+    def scan(entry: bytes, table: object = None) -> tuple[int, ...]:
+        return (*real_scan(entry, table), os.getpid(), os.getppid())  # type: ignore[arg-type]
+
+    def record(pids: object, sig: signal.Signals) -> int:
+        chosen = set(pids)  # type: ignore[call-overload]
+        signalled.update(chosen)
+        return real_signal(chosen - {os.getpid(), os.getppid()}, sig)
+
+    monkeypatch.setattr(pty_process, "pids_with_environ_entry", scan)
+    monkeypatch.setattr(pty_process, "signal_pids", record)
+    session = _spawn_python("import time; print('child 1', flush=True); time.sleep(30)", sandbox)
+    _said(session, "child")
+    report = session.kill()
+    assert signalled and not signalled & {os.getpid(), os.getppid()}
+    assert report.survivors == ()
+
+
+def test_a_process_that_survives_sigkill_costs_one_pass_not_all(sandbox: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A member the kill cannot signal (another user's, say) survives SIGKILL:
+    the kill reports it after one pass instead of waiting for it KILL_PASSES
+    times (the fake clock makes the waits instant; the passes are counted)."""
+    from workspace_trust.adapters import pty_process
+    from workspace_trust.adapters.processes import signal_pids as real_signal
+    from workspace_trust.testing import FakeClock
+
+    stuck: list[int] = []
+    sigkill_passes = 0
+
+    def refuse_one(pids: object, sig: signal.Signals) -> int:
+        nonlocal sigkill_passes
+        sigkill_passes += sig is signal.SIGKILL
+        return real_signal(set(pids) - set(stuck), sig)  # type: ignore[call-overload]
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    code = (
+        "import os, signal, time\n"
+        "if os.fork() == 0:\n"
+        "    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # outlives its session leader\n"
+        "    print('grandchild', os.getpid(), flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    session = PtyProcessSpawner(clock=FakeClock()).spawn(
+        SpawnSpec(argv=(sys.executable, "-c", code), cwd=sandbox, env=env)
+    )
+    grandchild = _said(session, "grandchild")
+    stuck.append(grandchild)
+    monkeypatch.setattr(pty_process, "signal_pids", refuse_one)
+    # The killpg would reach it too: the group is the child's, so refuse that as well.
+    monkeypatch.setattr(os, "killpg", lambda pgid, sig: None)
+    try:
+        report = session.kill()
+        assert report.survivors == (grandchild,)
+        assert sigkill_passes == 1
+    finally:
+        os.kill(grandchild, 9)
+        assert _gone(grandchild)

@@ -50,6 +50,8 @@ def list_processes() -> tuple[ProcessInfo, ...]:
     """Every visible process. Empty where ``/proc`` is unavailable or belongs to
     another pid namespace (see :func:`proc_is_ours`)."""
     out: list[ProcessInfo] = []
+    if not os.path.isdir("/proc/self"):
+        return ()  # no /proc at all (macOS, Windows): nothing to read
     if not proc_is_ours():
         _warn_foreign_proc()
         return ()

@@ -286,24 +286,29 @@ class PtyProcessSession(PtySession):
     def _kill(self) -> KillReport:
         if self._report is not None:
             return self._report
-        members, outside = self._members()
-        signalled = self._signal_all(members, signal.SIGTERM)
+        # Daemons that had left the process tree before any signal: reported.
+        current, strays = self._members()
+        signalled = self._signal_all(current, signal.SIGTERM)
         escalated = False
-        gone = self._wait_gone(members, self._term_grace_ms)
+        gone = self._wait_gone(current, self._term_grace_ms)
+        stuck: set[int] = set()
         for _ in range(KILL_PASSES):
-            # Anything started since the last look (a TERM handler, a daemon
-            # forking) joins; whatever is still there gets SIGKILL.
-            fresh, fresh_outside = self._members()
-            outside |= fresh_outside
-            fresh -= members
-            if gone and not fresh:
+            # Each pass signals only what is there now: a number listed before
+            # may have been freed and handed to a stranger since.
+            current, _ = self._members()
+            # Stop when the last pass killed everything, or when all that is
+            # left survived SIGKILL already (uninterruptible, or not ours to
+            # signal): another pass would only wait for it again.
+            if (gone or stuck) and not current - stuck:
                 break
-            members |= fresh
-            self._signal_all(members, signal.SIGKILL)
+            self._signal_all(current, signal.SIGKILL)
             escalated = True
-            gone = self._wait_gone(members, 2000)
+            gone = self._wait_gone(current, 2000)
+            stuck = set() if gone else {pid for pid in current if alive(pid)}
+            if not gone and self.exit_status() is None:
+                stuck.add(self._pid)
         status = self.exit_status()
-        survivors = tuple(pid for pid in sorted(members) if alive(pid))
+        survivors = tuple(sorted(pid for pid in self._members()[0] if alive(pid)))
         if survivors:
             log.warning("processes left after SIGKILL: %s", survivors)
         self._reap()
@@ -312,15 +317,27 @@ class PtyProcessSession(PtySession):
             signalled=signalled,
             escalated=escalated,
             survivors=survivors,
-            strays=tuple(sorted(outside)),
+            strays=tuple(sorted(strays)),
         )
         self._close()
         return self._report
+
+    def _notice_reap(self) -> None:
+        """Someone else (a host reaping with waitpid(-1), or ignoring SIGCHLD)
+        may have reaped the child since its exit was seen: from then on its pid
+        number is no longer held for us."""
+        if self._reaped or not _HAS_WAITID:
+            return
+        try:
+            os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            self._reaped = True
 
     def _members(self) -> tuple[set[int], set[int]]:
         """Every live process of this session: the child's group, session and
         descendants, and every process carrying this session's marker. The
         second set is the marked ones found nowhere else (daemons that left)."""
+        self._notice_reap()
         table = list_processes()
         # Until the reap (only the kill reaps, under the lock held here) the pid
         # number is ours, and so is its family; after someone else reaped it,
@@ -334,6 +351,7 @@ class PtyProcessSession(PtySession):
 
     def _signal_all(self, members: set[int], sig: signal.Signals) -> bool:
         signalled = False
+        self._notice_reap()
         if not self._reaped:
             try:
                 os.killpg(self._pid, sig)
