@@ -301,38 +301,33 @@ def _state(pid: int) -> str:
     return stat[stat.rfind(")") + 2 :].split()[0]
 
 
-def test_an_exited_child_is_not_reaped_before_the_kill(sandbox: str) -> None:
-    """Its pid number, and its group's, stay held (a zombie) while the session
-    may still signal them; the kill reaps it."""
+def _exited_leaving_a_grandchild(sandbox: str, *, wait_for_exit: bool = True) -> tuple[PtySession, int]:
     session = _spawn_python(_EXITS_LEAVING_A_GRANDCHILD, sandbox)
     grandchild = _said(session, "grandchild")
     deadline = time.monotonic() + 10
-    while session.exit_status() is None:
+    while wait_for_exit and session.exit_status() is None:
         assert time.monotonic() < deadline
         session.read_snapshot(20)
+    return session, grandchild
+
+
+def test_an_exited_child_is_not_reaped_before_the_kill(sandbox: str) -> None:
+    """Its pid number, and its group's, stay held (a zombie) while the session
+    may still signal them; the kill reaps it."""
+    session, grandchild = _exited_leaving_a_grandchild(sandbox)
     assert session.exit_status() == 3 and _state(session.pid) == "Z"
     report = session.kill()
     assert _gone(grandchild) and report.survivors == ()
     assert not os.path.exists(f"/proc/{session.pid}") or _state(session.pid) != "Z"
 
 
-def test_a_child_reaped_by_someone_else_still_has_its_session_killed(sandbox: str) -> None:
-    """A host that reaps every child itself (waitpid(-1), or SIGCHLD ignored):
-    the kill no longer signals the group by number, and still finds the
-    grandchild left in the session."""
-    session = _spawn_python(_EXITS_LEAVING_A_GRANDCHILD, sandbox)
-    grandchild = _said(session, "grandchild")
-    assert os.waitpid(session.pid, 0)[0] == session.pid  # the host's reaper
-    report = session.kill()
-    assert _gone(grandchild) and report.survivors == ()
-
-
-def test_a_child_reaped_by_the_host_after_its_exit_was_seen_is_not_signalled_by_number(
-    sandbox: str, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("exit_seen_first", [True, False], ids=["after-the-exit-was-seen", "before"])
+def test_a_child_reaped_by_the_host_is_not_signalled_by_number(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch, exit_seen_first: bool
 ) -> None:
-    """The exit was seen (and cached) first; then the host reaped the child. Its
-    pid number is free from that moment: the kill must not signal the group by
-    that number, and must still find the grandchild by session and marker."""
+    """A host that reaps every child itself (waitpid(-1), or SIGCHLD ignored).
+    From the reap on, the pid number is free: the kill must not signal the group
+    by that number, and must still find the grandchild by session and marker."""
     killpg_calls: list[int] = []
     real_killpg = os.killpg
 
@@ -340,13 +335,8 @@ def test_a_child_reaped_by_the_host_after_its_exit_was_seen_is_not_signalled_by_
         killpg_calls.append(pgid)
         real_killpg(pgid, sig)
 
-    session = _spawn_python(_EXITS_LEAVING_A_GRANDCHILD, sandbox)
-    grandchild = _said(session, "grandchild")
-    deadline = time.monotonic() + 10
-    while session.exit_status() is None:
-        assert time.monotonic() < deadline
-        session.read_snapshot(20)
-    assert os.waitpid(session.pid, 0)[0] == session.pid  # the host's reaper, after the session saw the exit
+    session, grandchild = _exited_leaving_a_grandchild(sandbox, wait_for_exit=exit_seen_first)
+    assert os.waitpid(session.pid, 0)[0] == session.pid  # the host's reaper
     monkeypatch.setattr(os, "killpg", spy)
     report = session.kill()
     assert session.pid not in killpg_calls
