@@ -408,3 +408,17 @@ def test_a_process_that_survives_sigkill_costs_one_pass_not_all(sandbox: str, mo
     finally:
         os.kill(grandchild, 9)
         assert _gone(grandchild)
+
+
+def test_without_waitid_or_proc_the_group_is_still_killed(sandbox: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """macOS before Python 3.13: no waitid, so seeing the exit reaps the child,
+    and no /proc to list its group. Signalling the group by number is then the
+    only way to reach the grandchild, and the kill must still do it."""
+    from workspace_trust.adapters import pty_process
+
+    monkeypatch.setattr(pty_process, "_HAS_WAITID", False)
+    monkeypatch.setattr(pty_process, "list_processes", lambda: ())
+    session, grandchild = _exited_leaving_a_grandchild(sandbox)
+    assert not os.path.exists(f"/proc/{session.pid}") or _state(session.pid) != "Z"  # reaped on sight
+    session.kill()
+    assert _gone(grandchild)

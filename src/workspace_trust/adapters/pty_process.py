@@ -145,6 +145,9 @@ class PtyProcessSession(PtySession):
         #: that ignores SIGCHLD or reaps with waitpid(-1)). Until then its pid
         #: number, a zombie at worst, is held for us.
         self._reaped = False
+        #: Reaped by someone else: nothing tells whether the number has been
+        #: handed out again, so the group is never signalled by number.
+        self._reaped_elsewhere = False
         self._report: KillReport | None = None
         #: Reads, writes, reaping and the kill take turns: ``dispose`` kills from
         #: another thread, and the fd must never be read after it is closed (its
@@ -260,10 +263,14 @@ class PtyProcessSession(PtySession):
             pid, status = os.waitpid(self._pid, os.WNOHANG)
         except ChildProcessError:
             self._status = -1
-            self._reaped = True
+            self._reaped = self._reaped_elsewhere = True
             return self._status
         if pid == 0:
             return None
+        # Without waitid (macOS before Python 3.13) seeing the exit reaps. The
+        # group number then stays held only while the group has members, as
+        # before; signalling it is the only way to reach them where there is
+        # no /proc to list them.
         self._reaped = True
         self._status = os.waitstatus_to_exitcode(status)
         return self._status
@@ -331,7 +338,7 @@ class PtyProcessSession(PtySession):
         try:
             os.waitid(os.P_PID, self._pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
-            self._reaped = True
+            self._reaped = self._reaped_elsewhere = True
 
     def _members(self) -> tuple[set[int], set[int]]:
         """Every live process of this session: the child's group, session and
@@ -352,7 +359,7 @@ class PtyProcessSession(PtySession):
     def _signal_all(self, members: set[int], sig: signal.Signals) -> bool:
         signalled = False
         self._notice_reap()
-        if not self._reaped:
+        if not self._reaped_elsewhere:
             try:
                 os.killpg(self._pid, sig)
                 signalled = True
