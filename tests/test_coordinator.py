@@ -436,3 +436,47 @@ def test_manifest_shows_no_full_path_under_a_restricting_policy(sandbox: str, po
     assert ("gone-project" in text) is (policy is PathPolicy.BASENAME)
     full = json.dumps(manifest_to_json(result.diagnostics_manifest()))
     assert missing in full
+
+
+def test_processes_the_kill_reports_become_process_left_running_diagnostics(sandbox: str) -> None:
+    """Survivors of SIGKILL and daemons found only by the session marker each
+    give one diagnostic with their count; a clean kill gives none."""
+    from workspace_trust.ports import KillReport, PtySession, SpawnSpec
+
+    class Reporting(FakePtySpawner):
+        survivors: tuple[int, ...] = ()
+        strays: tuple[int, ...] = ()
+
+        def spawn(self, spec: SpawnSpec) -> PtySession:
+            session = super().spawn(spec)
+            plain_kill = session.kill
+
+            def kill() -> KillReport:
+                return attrs.evolve(plain_kill(), survivors=self.survivors, strays=self.strays)
+
+            session.kill = kill  # type: ignore[method-assign]
+            return session
+
+    def run(survivors: tuple[int, ...] = (), strays: tuple[int, ...] = ()) -> list[str]:
+        clock = FakeClock()
+        spawner = Reporting(lambda spec: TrustFileForFlags().tui(), clock)
+        spawner.survivors, spawner.strays = survivors, strays
+        coordinator = WorkspaceTrustCoordinator(
+            spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader()
+        )
+        project = os.path.join(sandbox, "project")
+        os.makedirs(project, exist_ok=True)
+        req = WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec(project),),
+            providers=(Provider.CLAUDE,),
+            binaries={Provider.CLAUDE: FAKE},
+            env={"HOME": os.path.join(sandbox, "nohome"), "PATH": os.environ["PATH"]},
+        )
+        (result,) = coordinator.execute(coordinator.plan_full(req)).results
+        return [d.message for d in result.diagnostics if d.code is Code.PROCESS_LEFT_RUNNING]
+
+    assert run() == []
+    assert run(survivors=(11, 12), strays=(13,)) == [
+        "2 process(es) survived SIGKILL",
+        "killed 1 process(es) the session had started outside its process group",
+    ]

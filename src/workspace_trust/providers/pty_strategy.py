@@ -268,32 +268,24 @@ class PtyTrustStrategy(TrustStrategy):
             report = session.kill()
             session = None
             extra = list(command.diagnostics)
-            if report.survivors:
-                extra.append(
-                    Diagnostic(
-                        Code.PROCESS_LEFT_RUNNING,
-                        f"{len(report.survivors)} process(es) survived SIGKILL",
-                        p,
-                        workspace.id,
-                    )
-                )
-            if report.strays:
-                # Daemons that had left the process group (Codex 0.169.0's
-                # app-server without --no-daemon); found by the session marker.
-                extra.append(
-                    Diagnostic(
-                        Code.PROCESS_LEFT_RUNNING,
-                        f"killed {len(report.strays)} process(es) the session had started outside its process group",
-                        p,
-                        workspace.id,
-                    )
-                )
+            # Survivors of SIGKILL; and daemons that had left the process group
+            # (Codex 0.169.0's app-server without --no-daemon), found by the
+            # session marker and killed.
+            left = (
+                (report.survivors, "{} process(es) survived SIGKILL"),
+                (report.strays, "killed {} process(es) the session had started outside its process group"),
+            )
+            extra.extend(
+                Diagnostic(Code.PROCESS_LEFT_RUNNING, text.format(len(pids)), p, workspace.id)
+                for pids, text in left
+                if pids
+            )
             result = self._map_outcome(workspace, outcome, ctx)
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
             if session is not None:
-                # An exception or a cancellation left the session running: the
-                # daemon clean-up runs on this path too.
+                # An exception left the session running: the same kill, daemons
+                # included, runs on this path too.
                 session.kill()
             shutil.rmtree(scratch, ignore_errors=True)
 
