@@ -92,87 +92,77 @@ def launch(
     A coordinator passed in stays the caller's: it is used for every attempt and
     never disposed here (``dispose`` is for the host's shutdown). One created
     here is disposed when the launch is over."""
-    if coordinator is None:
-        with _owned_coordinator() as own:
-            return launch(
-                folder,
-                providers,
-                agent_argv,
-                env=env,
-                mode=mode,
-                binaries=binaries,
-                coordinator=own,
-                is_cancelled=is_cancelled,
-                run=run,
-                log=log,
-                timing=timing,
-                on_soft_failure=on_soft_failure,
-            )
-    flags = parse_flags(env)
-    lead = providers[0] if providers else Provider.CLAUDE
-    request = WorkspaceTrustRequest(
-        workspaces=(WorkspaceSpec(folder),),
-        providers=(Provider.CLAUDE, *[p for p in providers if p is not Provider.CLAUDE]),
-        mode=mode,
-        env=dict(env),
-        binaries=dict(binaries or {}),
-        flags=flags.flags,
-        timing=timing or EngineTiming(),
-        policy=attrs.evolve(TrustPolicy.for_mode(mode), on_soft_failure=on_soft_failure),
+    owned: contextlib.AbstractContextManager[WorkspaceTrustCoordinator] = (
+        _owned_coordinator() if coordinator is None else contextlib.nullcontext(coordinator)
     )
-
-    # Window 1: early patches, before any provider probe runs.
-    early = coordinator.plan_args_only(request)
-    log(f"early plan: {len(early.patches.arg_patches)} arg patch(es)")
-
-    # Window 2: full plan; a folder that may never be trusted stops the launch here.
-    plan = coordinator.plan_full(request)
-    if plan.settled:
-        codes = sorted({r.code.value for r in plan.settled if r.code is not None})
-        return LaunchOutcome(3, "blocked", False, message=", ".join(codes))
-
-    runner = run or _run
-    attempt = 1
-    while True:
-        # Window 3: prepare trust. The orchestrator's gate is Claude's, whatever the lead.
-        result = coordinator.execute(
-            plan,
-            is_cancelled=is_cancelled,
-            on_progress=lambda e: log(f"{e.provider.value}: {e.stage.value}{' ' + e.status.value if e.status else ''}"),
+    with owned as active:
+        flags = parse_flags(env)
+        lead = providers[0] if providers else Provider.CLAUDE
+        request = WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec(folder),),
+            providers=(Provider.CLAUDE, *[p for p in providers if p is not Provider.CLAUDE]),
+            mode=mode,
+            env=dict(env),
+            binaries=dict(binaries or {}),
+            flags=flags.flags,
+            timing=timing or EngineTiming(),
+            policy=attrs.evolve(TrustPolicy.for_mode(mode), on_soft_failure=on_soft_failure),
         )
-        for r in result.results:
-            log(f"{r.provider.value} {r.status.value} {r.code.value if r.code else ''}".rstrip())
-        # On a retry the agent has already been launched once.
-        launched_before = attempt > 1
-        if result.status is ExecutionStatus.CANCELLED:
-            return LaunchOutcome(130, "cancelled", launched_before, attempts=attempt - 1)
-        if not result.proceed:
-            status = 3 if result.status is ExecutionStatus.BLOCKED else 1
-            return LaunchOutcome(status, result.status.value, launched_before, attempts=attempt - 1)
 
-        # Window 4: the runtime's own gate, then spawn with the patched arguments.
-        if not _claude_gate(plan.workspaces[0], env):
-            return LaunchOutcome(
-                1,
-                "workspace_trust_required",
-                launched_before,
-                message=f'workspace trust is not accepted for "{folder}"',
-                attempts=attempt - 1,
+        # Window 1: early patches, before any provider probe runs.
+        early = active.plan_args_only(request)
+        log(f"early plan: {len(early.patches.arg_patches)} arg patch(es)")
+
+        # Window 2: full plan; a folder that may never be trusted stops the launch here.
+        plan = active.plan_full(request)
+        if plan.settled:
+            codes = sorted({r.code.value for r in plan.settled if r.code is not None})
+            return LaunchOutcome(3, "blocked", False, message=", ".join(codes))
+
+        runner = run or _run
+        attempt = 1
+        while True:
+            # Window 3: prepare trust. The orchestrator's gate is Claude's, whatever the lead.
+            result = active.execute(
+                plan,
+                is_cancelled=is_cancelled,
+                on_progress=lambda e: log(
+                    f"{e.provider.value}: {e.stage.value}{' ' + e.status.value if e.status else ''}"
+                ),
             )
-        argv, extra_env = _patched(result, lead, agent_argv)
-        code, output = runner(argv, {**env, **extra_env}, plan.workspaces[0].real_path)
-        if code == 0:
-            return LaunchOutcome(0, "launched", True, tuple(argv), extra_env, attempts=attempt)
-        # The agent failed. Retry only a workspace-trust failure, once, as the policy says.
-        failure = classify_failure(output, exit_code=code, provider=lead)
-        decision = retry_allowed(failure, attempt=attempt, flags=flags.flags, preflight_status=result.status)
-        log(f"agent exited {code}; retry: {decision.reason}")
-        if not decision.allowed:
-            last_line = redact(output.strip().splitlines()[-1])[:200] if output.strip() else ""
-            message = failure.remedy if failure is not None and failure.remedy else last_line
-            return LaunchOutcome(1, "agent_failed", True, tuple(argv), extra_env, message, attempts=attempt)
-        attempt += 1
-        plan = coordinator.plan_full(attrs.evolve(request, attempt=attempt))
+            for r in result.results:
+                log(f"{r.provider.value} {r.status.value} {r.code.value if r.code else ''}".rstrip())
+            # On a retry the agent has already been launched once.
+            launched_before = attempt > 1
+            if result.status is ExecutionStatus.CANCELLED:
+                return LaunchOutcome(130, "cancelled", launched_before, attempts=attempt - 1)
+            if not result.proceed:
+                status = 3 if result.status is ExecutionStatus.BLOCKED else 1
+                return LaunchOutcome(status, result.status.value, launched_before, attempts=attempt - 1)
+
+            # Window 4: the runtime's own gate, then spawn with the patched arguments.
+            if not _claude_gate(plan.workspaces[0], env):
+                return LaunchOutcome(
+                    1,
+                    "workspace_trust_required",
+                    launched_before,
+                    message=f'workspace trust is not accepted for "{folder}"',
+                    attempts=attempt - 1,
+                )
+            argv, extra_env = _patched(result, lead, agent_argv)
+            code, output = runner(argv, {**env, **extra_env}, plan.workspaces[0].real_path)
+            if code == 0:
+                return LaunchOutcome(0, "launched", True, tuple(argv), extra_env, attempts=attempt)
+            # The agent failed. Retry only a workspace-trust failure, once, as the policy says.
+            failure = classify_failure(output, exit_code=code, provider=lead)
+            decision = retry_allowed(failure, attempt=attempt, flags=flags.flags, preflight_status=result.status)
+            log(f"agent exited {code}; retry: {decision.reason}")
+            if not decision.allowed:
+                last_line = redact(output.strip().splitlines()[-1])[:200] if output.strip() else ""
+                message = failure.remedy if failure is not None and failure.remedy else last_line
+                return LaunchOutcome(1, "agent_failed", True, tuple(argv), extra_env, message, attempts=attempt)
+            attempt += 1
+            plan = active.plan_full(attrs.evolve(request, attempt=attempt))
 
 
 def _claude_gate(workspace: Workspace, env: Mapping[str, str]) -> bool:
