@@ -31,12 +31,13 @@ from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
+from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.domain.codes import Key, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.engine.rules import Phase, match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot
-from workspace_trust.ports import KillReport, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.claude.strategy import claude_pty_strategy
@@ -74,10 +75,10 @@ class TimedSession(PtySession):
     def exit_status(self) -> int | None:
         return self.inner.exit_status()
 
-    def kill(self) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None) -> KillReport:
         if not self.kill_start_ns:
             self.kill_start_ns = time.monotonic_ns()
-        report = self.inner.kill()
+        report = self.inner.kill(hold=hold)
         if not self.kill_end_ns:
             self.kill_end_ns = time.monotonic_ns()
         return report
@@ -117,6 +118,7 @@ def reaction(version: str, folders: int) -> float | None:
             locks=WorkspaceLocks(clock, os.path.join(sandbox, "locks")),
             help_reader=SubprocessHelpReader(),
             env=env,
+            provider_locks=LocalProviderLockFiles(),
             binaries={Provider.CLAUDE: binary},
         )
         strategy = claude_pty_strategy()

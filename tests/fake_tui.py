@@ -14,6 +14,11 @@ Behaviour is chosen with environment variables:
   FAKE_STARTLOG    file to append a line to when the TUI starts (not for --help/--version)
   FAKE_QUERY       1: ask for the cursor position first and wait for the answer
   FAKE_SECRET      a line drawn on the unknown screen (redaction tests)
+  FAKE_UNLOCKED_SAVE 1: save with no lock of its own, reading the file at start and writing
+                   it back after FAKE_PERSIST_MS (a stale writer, like Claude Code 2.1.197)
+  FAKE_EXIT_SAVE_MS  on SIGTERM, save on the way out the way Claude Code 2.1.330 does:
+                   take the proper-lockfile lock (mkdir .claude.json.lock), hold it this
+                   long, remove it, exit. SIGKILL inside that window leaves the lock.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
 preflight passes the child only an allowlisted environment.
 It writes trust the way Claude does: $CLAUDE_CONFIG_DIR or $HOME /.claude.json,
@@ -22,10 +27,10 @@ projects[cwd].hasTrustDialogAccepted = true. Enter on "No, exit" exits with 1.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -69,14 +74,46 @@ def trust_screen(options: list[str], cursor: int) -> list[str]:
     return rows
 
 
-def persist() -> None:
+def read_state() -> dict[str, object]:
+    base = os.environ.get("CLAUDE_CONFIG_DIR") or os.environ["HOME"]
+    try:
+        with open(os.path.join(base, ".claude.json"), encoding="utf-8") as handle:
+            doc: dict[str, object] = json.load(handle)
+    except (OSError, ValueError):
+        doc = {}
+    return doc
+
+
+def persist(read_at_start: dict[str, object] | None = None) -> None:
     base = os.environ.get("CLAUDE_CONFIG_DIR") or os.environ["HOME"]
     path = os.path.join(base, ".claude.json")
-    # Claude Code locks its config while saving; so does the fake, or two
-    # parallel sessions would lose each other's update.
-    with open(path + ".lock", "w", encoding="utf-8") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _persist_locked(path)
+    if read_at_start is not None:
+        projects = read_at_start.setdefault("projects", {})
+        assert isinstance(projects, dict)
+        projects[os.getcwd()] = {"hasTrustDialogAccepted": True}
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(read_at_start, handle)
+        return
+    # Claude Code locks its config while saving, the proper-lockfile way (a
+    # folder made with mkdir); so does the fake, or two parallel sessions
+    # would lose each other's update.
+    lock = path + ".lock"
+    # Claude's JavaScript runs a signal handler only between tasks, never in
+    # the middle of one: SIGTERM waits until the save is done.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        while True:
+            try:
+                os.mkdir(lock)
+                break
+            except FileExistsError:
+                time.sleep(0.005)
+        try:
+            _persist_locked(path)
+        finally:
+            os.rmdir(lock)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _persist_locked(path: str) -> None:
@@ -90,6 +127,26 @@ def _persist_locked(path: str) -> None:
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(doc, handle)
     os.replace(tmp, path)
+
+
+EXITING: list[bool] = []
+
+
+def save_on_exit(hold_ms: int) -> None:
+    """SIGTERM handler: a locked save on the way out, then exit. The kill may
+    deliver SIGTERM more than once (group, then process); the save runs once."""
+    if EXITING:
+        return
+    EXITING.append(True)
+    base = os.environ.get("CLAUDE_CONFIG_DIR") or os.environ["HOME"]
+    lock = os.path.join(base, ".claude.json") + ".lock"
+    try:
+        os.mkdir(lock)
+    except OSError:
+        os._exit(3)
+    time.sleep(hold_ms / 1000)
+    os.rmdir(lock)
+    os._exit(0)
 
 
 def read_key(timeout: float) -> bytes | None:
@@ -125,6 +182,10 @@ def main() -> int:
         with open(startlog, "a", encoding="utf-8") as handle:
             handle.write(f"{os.getpid()}\n")
     mode = os.environ.get("FAKE_MODE", "trust")
+    read_at_start = read_state() if os.environ.get("FAKE_UNLOCKED_SAVE") == "1" else None
+    exit_save = os.environ.get("FAKE_EXIT_SAVE_MS")
+    if exit_save:
+        signal.signal(signal.SIGTERM, lambda *_: save_on_exit(int(exit_save)))
     keylog = os.environ.get("FAKE_KEYLOG")
     drop = {int(x) for x in os.environ.get("FAKE_DROP", "").split(",") if x}
     if os.environ.get("FAKE_CHILD") == "1":
@@ -191,7 +252,7 @@ def main() -> int:
                 if options[cursor] == "No, exit":
                     return 1
                 time.sleep(int(os.environ.get("FAKE_PERSIST_MS", "0")) / 1000)
-                persist()
+                persist(read_at_start)
                 draw(["> ", "  ? for shortcuts"])
                 mode = "main"
                 continue

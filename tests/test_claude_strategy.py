@@ -15,9 +15,11 @@ from typing import Any
 import attrs
 import pytest
 
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
 from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.strategy import build_protected_command, preflight_env
 from workspace_trust.testing import FakeLocks
 
@@ -347,3 +349,69 @@ def test_a_repository_root_already_trusted_still_counts(sandbox: str) -> None:
         json.dump({"hasCompletedOnboarding": True, "projects": {home: {"hasTrustDialogAccepted": True}}}, handle)
     (r,) = run(request(home, [ws])).results
     assert (r.status, r.trusted_key) == (WorkspaceStatus.ALREADY_TRUSTED, home)
+
+
+def test_kill_waits_while_the_cli_saves_under_its_lock(sandbox: str) -> None:
+    """SIGTERM makes the fake save on its way out under .claude.json.lock for
+    800 ms, longer than the TERM grace: SIGKILL waits for the lock to go, so
+    the lock is not left behind and the CLI exits on its own."""
+    home, ws = seeded_home(sandbox), project(sandbox)
+    spawner = PtyProcessSpawner()
+    reports: list[KillReport] = []
+
+    class Recording(PtySpawner):
+        def spawn(self, spec: SpawnSpec) -> PtySession:
+            session = spawner.spawn(spec)
+            plain = session.kill
+
+            def kill(*, hold: KillHold | None = None) -> KillReport:
+                reports.append(plain(hold=hold))
+                return reports[-1]
+
+            session.kill = kill  # type: ignore[method-assign]
+            return session
+
+    coordinator = WorkspaceTrustCoordinator(spawner=Recording(), use_file_locks=False)
+    (r,) = run(request(home, [ws], FAKE_EXIT_SAVE_MS="800"), coordinator).results
+    assert r.status is WorkspaceStatus.ACCEPTED
+    (report,) = reports[:1]
+    assert not os.path.exists(os.path.join(home, ".claude.json.lock")), (report, r.diagnostics)
+    assert not report.escalated and report.held_ms > 0 and not report.killed_holding
+    assert r.diagnostics == ()
+
+
+def test_a_cli_stuck_holding_its_lock_is_killed_and_its_lock_removed(sandbox: str) -> None:
+    home, ws = seeded_home(sandbox), project(sandbox)
+    req = attrs.evolve(
+        request(home, [ws], FAKE_EXIT_SAVE_MS="600000"),
+        timing=attrs.evolve(DEFAULT_TIMING, total_budget_ms=15000, provider_lock_release_ms=400),
+    )
+    (r,) = run(req).results
+    assert r.status is WorkspaceStatus.ACCEPTED
+    assert [d.code for d in r.diagnostics] == [Code.PROVIDER_LOCK_REMOVED]
+    assert not os.path.exists(os.path.join(home, ".claude.json.lock"))
+
+
+def test_many_processes_on_one_home_lose_nothing(sandbox: str) -> None:
+    """Four preflight processes, two folders each, one HOME: every folder is
+    trusted in the end, every other key kept, no lock left. The fake saves by
+    read-modify-write without any lock of its own (like Claude 2.1.197, which
+    rewrote what it had read at start), so only our state-file lock keeps
+    the writes from clobbering each other."""
+    home = seeded_home(sandbox)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "keep": {"me": [1, 2]}, "projects": {"/other": {"x": 1}}}, handle)
+    request(home, [], FAKE_PERSIST_MS="150", FAKE_UNLOCKED_SAVE="1")
+    env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"}
+    groups = [[project(sandbox, f"p{i}-{j}") for j in range(2)] for i in range(4)]
+    cmds = [
+        [sys.executable, "-m", "workspace_trust", "preflight", *dirs, "--json", "--claude-bin", FAKE] for dirs in groups
+    ]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for cmd in cmds]
+    docs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
+    assert [r["status"] for d in docs for r in d["results"]] == ["accepted"] * 8
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        final = json.load(handle)
+    assert final["keep"] == {"me": [1, 2]} and final["projects"]["/other"] == {"x": 1}
+    assert all(final["projects"][d] == {"hasTrustDialogAccepted": True} for dirs in groups for d in dirs)
+    assert not os.path.exists(os.path.join(home, ".claude.json.lock"))

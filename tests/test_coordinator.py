@@ -441,7 +441,7 @@ def test_manifest_shows_no_full_path_under_a_restricting_policy(sandbox: str, po
 def test_processes_the_kill_reports_become_process_left_running_diagnostics(sandbox: str) -> None:
     """Survivors of SIGKILL and daemons found only by the session marker each
     give one diagnostic with their count; a clean kill gives none."""
-    from workspace_trust.ports import KillReport, PtySession, SpawnSpec
+    from workspace_trust.ports import KillHold, KillReport, PtySession, SpawnSpec
 
     class Reporting(FakePtySpawner):
         survivors: tuple[int, ...] = ()
@@ -451,8 +451,8 @@ def test_processes_the_kill_reports_become_process_left_running_diagnostics(sand
             session = super().spawn(spec)
             plain_kill = session.kill
 
-            def kill() -> KillReport:
-                return attrs.evolve(plain_kill(), survivors=self.survivors, strays=self.strays)
+            def kill(*, hold: KillHold | None = None) -> KillReport:
+                return attrs.evolve(plain_kill(hold=hold), survivors=self.survivors, strays=self.strays)
 
             session.kill = kill  # type: ignore[method-assign]
             return session

@@ -31,6 +31,7 @@ from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
+from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.diagnostics import (
     DiagnosticsManifest,
@@ -59,14 +60,17 @@ from workspace_trust.ports import (
     FileSystemFacts,
     HelpReader,
     IsCancelled,
+    KillHold,
     KillReport,
     LockPort,
+    ProviderLockFiles,
     PtySession,
     PtySpawner,
     SpawnSpec,
 )
 from workspace_trust.registry import StrategyRegistry, default_registry
 from workspace_trust.strategy import (
+    DEFAULT_LOCK_TIMEOUT_MS,
     ExecutionContext,
     PatchPlan,
     ProgressEvent,
@@ -74,6 +78,7 @@ from workspace_trust.strategy import (
     base_result,
     guard_reason,
     guard_result,
+    trust_lost_result,
 )
 
 log = logging.getLogger(__name__)
@@ -153,7 +158,7 @@ class WorkspaceTrustRequest:
     debug: bool = False
     allow_unprotected_claude: bool = False
     parallelism: int = DEFAULT_PARALLELISM
-    lock_timeout_ms: int = 20000
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
     policy: TrustPolicy | None = None
     #: Feature flags (see ``parse_flags``); each one really switches its strategy off.
     flags: FeatureFlags = attrs.field(factory=FeatureFlags)
@@ -307,8 +312,8 @@ class _TrackedSession(PtySession):
     def exit_status(self) -> int | None:
         return self._inner.exit_status()
 
-    def kill(self) -> KillReport:
-        report = self._inner.kill()
+    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+        report = self._inner.kill(hold=hold)
         self._owner.forget(self)
         return report
 
@@ -322,6 +327,7 @@ class WorkspaceTrustCoordinator:
         locks: LockPort | None = None,
         filesystem: FileSystemFacts | None = None,
         help_reader: HelpReader | None = None,
+        provider_locks: ProviderLockFiles | None = None,
         registry: StrategyRegistry | None = None,
         use_file_locks: bool = True,
     ) -> None:
@@ -332,6 +338,7 @@ class WorkspaceTrustCoordinator:
         self._local_locks = locks or WorkspaceLocks(self._clock, use_files=False)
         self._fs = filesystem or LocalFileSystemFacts()
         self._help = help_reader or SubprocessHelpReader()
+        self._provider_locks = provider_locks or LocalProviderLockFiles()
         self._registry = registry or default_registry()
         self._disposed = threading.Event()
 
@@ -462,6 +469,7 @@ class WorkspaceTrustCoordinator:
             locks=self._locks if flags.file_lock else self._local_locks,
             help_reader=self._help,
             env=dict(request.env),
+            provider_locks=self._provider_locks,
             is_cancelled=cancelled,
             timing=request.timing,
             debug=flags.debug,
@@ -504,7 +512,20 @@ class WorkspaceTrustCoordinator:
         results: list[WorkspaceResult] = list(plan.settled)
         workers = max(1, min(request.parallelism, len(plan.tasks) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace-trust") as pool:
-            results.extend(pool.map(run, plan.tasks))
+            done = list(pool.map(run, plan.tasks))
+        # Every session of this call is gone now: what each state file says at
+        # this point is what a launch will find.
+        results.extend(
+            self._reprove(
+                task,
+                result,
+                request=request,
+                strategy=strategies[(task.provider, task.mode)],
+                run=run,
+                cancelled=cancelled,
+            )
+            for task, result in zip(plan.tasks, done, strict=True)
+        )
         return ExecutionResult(
             overall_status(results),
             tuple(results),
@@ -515,6 +536,41 @@ class WorkspaceTrustCoordinator:
             debug=flags.debug,
             attempt=request.attempt,
         )
+
+    @staticmethod
+    def _reprove(
+        task: PlannedTask,
+        result: WorkspaceResult,
+        *,
+        request: WorkspaceTrustRequest,
+        strategy: TrustStrategy,
+        run: Callable[[PlannedTask], WorkspaceResult],
+        cancelled: IsCancelled,
+    ) -> WorkspaceResult:
+        """Trust reported in this call is proven once more after all its sessions
+        ended. Trust that vanished (another writer clobbered the state file) is
+        prepared once more; lost again, it is ``trust_lost``, never accepted."""
+        if cancelled():
+            return result
+        if result.code is Code.TRUST_LOST:
+            lost = result
+        elif result.status in _PROVEN:
+            now = strategy.probe(task.workspace, request.env)
+            if now.trusted:
+                return result
+            lost = trust_lost_result(result, now, "when the run ended")
+        else:
+            return result
+        log.warning("trust recorded in this run vanished from the state file; retrying once")
+        retried = run(task)
+        if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
+            again = strategy.probe(task.workspace, request.env)
+            if again.trusted:
+                return attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
+            retried = trust_lost_result(retried, again, "when the retry ended")
+        if retried.code is Code.TRUST_LOST:
+            return retried
+        return attrs.evolve(lost, diagnostics=(*lost.diagnostics, *retried.diagnostics))
 
     # -- asyncio face -----------------------------------------------------------
     async def aplan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
@@ -570,6 +626,10 @@ class WorkspaceTrustCoordinator:
             strategy = self._registry.create(task.provider, task.mode)
             out.append((task, strategy.probe(task.workspace, plan.request.env)))
         return tuple(out)
+
+
+#: Statuses that say the state file recorded trust during this call.
+_PROVEN = frozenset({WorkspaceStatus.ACCEPTED, WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT})
 
 
 def _allowed(flags: FeatureFlags, strategy: TrustStrategy) -> bool:

@@ -52,6 +52,18 @@ class KillReport:
     escalated: bool
     survivors: tuple[int, ...] = ()
     strays: tuple[int, ...] = ()
+    #: How long SIGKILL was held back for a provider lock (see ``KillHold``).
+    held_ms: int = 0
+    #: SIGKILL was sent while the hold still said a lock was held (its wait ran out).
+    killed_holding: bool = False
+
+
+@attrs.frozen(slots=True)
+class KillHold:
+    """Delays SIGKILL while the session may hold a provider's lock (see ``PtySession.kill``)."""
+
+    holding: Callable[[], bool]
+    max_ms: int
 
 
 class PtySession(abc.ABC):
@@ -76,8 +88,13 @@ class PtySession(abc.ABC):
         """The exit status once the process has ended, else None."""
 
     @abc.abstractmethod
-    def kill(self) -> KillReport:
-        """Kill the whole process group (TERM, then KILL) and reap. Idempotent."""
+    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+        """Kill the whole process group (TERM, then KILL) and reap. Idempotent.
+
+        With ``hold``, SIGKILL waits after the SIGTERM grace for as long as
+        ``hold.holding()`` says a provider lock is still held, at most
+        ``hold.max_ms``: a CLI killed while it holds its state file's lock
+        leaves that lock behind, and the next start cannot save."""
 
     def __enter__(self) -> PtySession:
         return self
@@ -111,6 +128,37 @@ class LockPort(abc.ABC):
         """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``CancelledError``."""
 
 
+@attrs.frozen(slots=True)
+class LockFileStamp:
+    """One observation of a provider's own lock file (or lock folder)."""
+
+    path: str
+    inode: int
+    is_dir: bool
+    mtime_ns: int
+    #: How long ago it was last modified, by the wall clock (a live holder
+    #: refreshes it; a provider takes over a lock older than its stale time).
+    age_ms: int
+
+
+class ProviderLockFiles(abc.ABC):
+    """Reads, and in one narrow case removes, a provider's own lock files.
+
+    The library never takes or breaks a provider's lock. The one removal is a
+    lock that the library's own session created and left behind when it had to
+    be killed (see ``remove_left_behind``)."""
+
+    @abc.abstractmethod
+    def inspect(self, path: str) -> LockFileStamp | None:
+        """The lock as it is now, or None when there is none."""
+
+    @abc.abstractmethod
+    def remove_left_behind(self, stamp: LockFileStamp) -> bool:
+        """Remove the lock if it is still exactly ``stamp`` (same inode, not
+        refreshed since) and holds nothing (an empty folder, or an empty file).
+        True when it was removed."""
+
+
 class FileSystemFacts(abc.ABC):
     @property
     @abc.abstractmethod
@@ -126,9 +174,12 @@ __all__ = [
     "FileSystemFacts",
     "HelpReader",
     "IsCancelled",
+    "KillHold",
     "KillReport",
+    "LockFileStamp",
     "LockHold",
     "LockPort",
+    "ProviderLockFiles",
     "PtySession",
     "PtySpawner",
     "SpawnSpec",

@@ -18,7 +18,13 @@ from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import NotPersistableReason, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.ports import Clock, HelpReader, IsCancelled, LockPort, PtySpawner
+from workspace_trust.ports import Clock, HelpReader, IsCancelled, LockPort, ProviderLockFiles, PtySpawner
+
+#: How long a workspace waits for the lock on its provider's state file. Every
+#: session that can write one state file runs alone (they would lose each
+#: other's writes), so a waiter may sit behind several whole sessions: Claude
+#: Code's first start in a fresh HOME alone took 13.5 s (2.1.197).
+DEFAULT_LOCK_TIMEOUT_MS = 120_000
 
 
 class ProgressStage(enum.Enum):
@@ -52,13 +58,14 @@ class ExecutionContext:
     locks: LockPort
     help_reader: HelpReader
     env: Mapping[str, str]
+    provider_locks: ProviderLockFiles
     is_cancelled: IsCancelled = _never
     timing: EngineTiming = DEFAULT_TIMING
     debug: bool = False
     allow_unprotected_claude: bool = False
     binaries: Mapping[Provider, str] = attrs.field(factory=dict)
     strip_env: tuple[str, ...] = ()
-    lock_timeout_ms: int = 20000
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
     on_progress: Callable[[ProgressEvent], None] | None = None
     temp_dir: str | None = None
 
@@ -167,3 +174,18 @@ def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | 
         return None
     code, message = found
     return base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
+
+
+def trust_lost_result(result: WorkspaceResult, probe: ProbeResult, when: str) -> WorkspaceResult:
+    """``result`` had trust proven, and the state file no longer says so."""
+    evidence = f"{result.trusted_key!r} was recorded as trusted, and is not {when}"
+    return attrs.evolve(
+        result,
+        status=WorkspaceStatus.SOFT_FAILED,
+        code=Code.TRUST_LOST,
+        diagnostics=(
+            *result.diagnostics,
+            *probe.diagnostics,
+            Diagnostic(Code.TRUST_LOST, evidence, result.provider, result.workspace_id),
+        ),
+    )

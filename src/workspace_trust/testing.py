@@ -5,6 +5,7 @@
   menus, a cursor, wrap-around, dropped keys and a key log.
 * :class:`FakeStateProbe` – a provider state file in memory.
 * :class:`FakeLocks` – an in-memory lock port that records what was held.
+* :class:`FakeProviderLockFiles` – a provider's own lock files, aged by the fake clock.
 
 The library's own tests use these; they are public API.
 """
@@ -28,9 +29,12 @@ from workspace_trust.ports import (
     Clock,
     HelpReader,
     IsCancelled,
+    KillHold,
     KillReport,
+    LockFileStamp,
     LockHold,
     LockPort,
+    ProviderLockFiles,
     PtySession,
     PtySpawner,
     SpawnSpec,
@@ -90,6 +94,15 @@ class FakeTui:
     cursor: int = -1
     keys: list[Key] = attrs.field(factory=list)
     exit_code: int | None = None
+    #: On SIGTERM, the TUI saves on its way out: it holds ``exit_lock`` (a
+    #: path in ``lock_files``) for this many milliseconds, then exits and
+    #: releases it. SIGKILL inside that window leaves the lock behind.
+    exit_save_ms: int | None = None
+    exit_lock: str | None = None
+    lock_files: FakeProviderLockFiles | None = None
+    #: Called once when the session is killed while the TUI still runs (what
+    #: the CLI does on its way out, such as a last write of its state file).
+    on_term: Callable[[], None] | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.cursor < 0:
@@ -141,6 +154,8 @@ class FakePtySession(PtySession):
         self._frame = 0
         self.killed = False
         self.kill_calls = 0
+        #: The ``hold`` each kill was given.
+        self.holds: list[KillHold | None] = []
         self._report: KillReport | None = None
 
     @property
@@ -164,15 +179,52 @@ class FakePtySession(PtySession):
     def exit_status(self) -> int | None:
         return self.tui.exit_code
 
-    def kill(self) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None) -> KillReport:
         self.kill_calls += 1
+        self.holds.append(hold)
         if self._report is None:
             signalled = self.tui.exit_code is None
+            held_ms, escalated, killed_holding = 0, False, False
             if signalled:
-                self.tui.exit_code = -15  # as if ended by SIGTERM
+                if self.tui.on_term is not None:
+                    self.tui.on_term()
+                held_ms, escalated, killed_holding = self._save_on_exit(hold)
+                self.tui.exit_code = -9 if escalated else -15
             self.killed = True
-            self._report = KillReport(exit_status=self.tui.exit_code, signalled=signalled, escalated=False)
+            self._report = KillReport(
+                exit_status=self.tui.exit_code,
+                signalled=signalled,
+                escalated=escalated,
+                held_ms=held_ms,
+                killed_holding=killed_holding,
+            )
         return self._report
+
+    def _save_on_exit(self, hold: KillHold | None) -> tuple[int, bool, bool]:
+        """SIGTERM while the TUI saves on exit (``FakeTui.exit_save_ms``): it
+        holds its lock that long. Returns (ms SIGKILL was held back, SIGKILL
+        was sent, the lock was still held then)."""
+        tui, files = self.tui, self.tui.lock_files
+        if tui.exit_save_ms is None or files is None or tui.exit_lock is None:
+            return 0, False, False
+        files.make(tui.exit_lock)
+        released_at = self._clock.monotonic_ms() + tui.exit_save_ms
+        start = self._clock.monotonic_ms()
+
+        def saving() -> bool:
+            if self._clock.monotonic_ms() >= released_at:
+                files.release(tui.exit_lock or "")
+                return False
+            return True
+
+        if hold is not None:
+            while saving() and hold.holding() and self._clock.monotonic_ms() - start < hold.max_ms:
+                self._clock.advance(20)
+        held_ms = self._clock.monotonic_ms() - start
+        if saving():
+            # SIGKILL: the lock stays where the process left it.
+            return held_ms, True, files.inspect(tui.exit_lock) is not None
+        return held_ms, False, False
 
 
 class FakePtySpawner(PtySpawner):
@@ -222,6 +274,44 @@ class FakeStateProbe(StateProbe):
         return ProbeResult(state=TrustState.UNTRUSTED)
 
 
+class FakeProviderLockFiles(ProviderLockFiles):
+    """A provider's own lock files in memory, aged by a :class:`FakeClock`."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self._made: dict[str, tuple[int, int]] = {}
+        self._next_inode = 1000
+        #: Locks a holder keeps refreshing (their age stays 0).
+        self.refreshed: set[str] = set()
+        self.removed: list[str] = []
+
+    def make(self, path: str, *, age_ms: int = 0, refreshed: bool = False) -> None:
+        self._next_inode += 1
+        self._made[path] = (self._next_inode, self._clock.monotonic_ms() - age_ms)
+        if refreshed:
+            self.refreshed.add(path)
+
+    def release(self, path: str) -> None:
+        self._made.pop(path, None)
+        self.refreshed.discard(path)
+
+    def inspect(self, path: str) -> LockFileStamp | None:
+        made = self._made.get(path)
+        if made is None:
+            return None
+        inode, at = made
+        age = 0 if path in self.refreshed else self._clock.monotonic_ms() - at
+        return LockFileStamp(path=path, inode=inode, is_dir=True, mtime_ns=at * 1_000_000, age_ms=age)
+
+    def remove_left_behind(self, stamp: LockFileStamp) -> bool:
+        now = self.inspect(stamp.path)
+        if now is None or now.inode != stamp.inode or stamp.path in self.refreshed:
+            return False
+        self.release(stamp.path)
+        self.removed.append(stamp.path)
+        return True
+
+
 class FakeLocks(LockPort):
     def __init__(self, *, always_timeout: bool = False) -> None:
         self.held: list[str] = []
@@ -239,6 +329,7 @@ __all__ = [
     "FakeClock",
     "FakeHelpReader",
     "FakeLocks",
+    "FakeProviderLockFiles",
     "FakePtySession",
     "FakePtySpawner",
     "FakeScreen",

@@ -42,7 +42,7 @@ from workspace_trust.domain.codes import Key
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
-from workspace_trust.ports import Clock, KillReport, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,8 @@ COALESCE_MS = 4
 SESSION_ENV = "WORKSPACE_TRUST_SESSION"
 #: SIGKILL passes before giving up on processes that keep forking.
 KILL_PASSES = 5
+#: While SIGKILL is held back for a provider lock, how often the lock is looked at.
+HOLD_POLL_MS = 20
 
 _KEY_BYTES = {
     Key.UP: (b"\x1b[A", b"\x1bOA"),
@@ -284,13 +286,13 @@ class PtyProcessSession(PtySession):
             pid = self._pid
         self._reaped = pid != 0
 
-    def kill(self) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None) -> KillReport:
         """Safe from any thread, any number of times; the first call does the work."""
         self._kill_requested.set()
         with self._io_lock:
-            return self._kill()
+            return self._kill(hold)
 
-    def _kill(self) -> KillReport:
+    def _kill(self, hold: KillHold | None) -> KillReport:
         if self._report is not None:
             return self._report
         # Daemons that had left the process tree before any signal: reported.
@@ -298,6 +300,9 @@ class PtyProcessSession(PtySession):
         signalled = self._signal_all(current, signal.SIGTERM)
         escalated = False
         gone = self._wait_gone(current, self._term_grace_ms)
+        held_ms, killed_holding = 0, False
+        if not gone and hold is not None:
+            gone, held_ms, killed_holding = self._hold_while_locked(current, hold)
         stuck: set[int] = set()
         for _ in range(KILL_PASSES):
             # Each pass signals only what is there now: a number listed before
@@ -325,9 +330,29 @@ class PtyProcessSession(PtySession):
             escalated=escalated,
             survivors=survivors,
             strays=tuple(sorted(strays)),
+            held_ms=held_ms,
+            killed_holding=killed_holding and escalated,
         )
         self._close()
         return self._report
+
+    def _hold_while_locked(self, members: set[int], hold: KillHold) -> tuple[bool, int, bool]:
+        """After SIGTERM: no SIGKILL while the provider's lock is held, up to
+        ``hold.max_ms``. A CLI that is saving on its way out (Claude Code takes
+        its config lock at exit) gets to finish and release it. Once the lock
+        is released, one more TERM grace for the exit itself.
+        Returns (all gone, ms held back, the lock was still held at the end)."""
+        start = self._clock.monotonic_ms()
+        while True:
+            holding = hold.holding()
+            waited = self._clock.monotonic_ms() - start
+            if not holding:
+                gone = self._wait_gone(members, self._term_grace_ms)
+                return gone, self._clock.monotonic_ms() - start, False
+            if waited >= hold.max_ms:
+                return False, waited, True
+            if self._wait_gone(members, min(HOLD_POLL_MS, hold.max_ms - waited)):
+                return True, self._clock.monotonic_ms() - start, False
 
     def _notice_reap(self) -> None:
         """Someone else (a host reaping with waitpid(-1), or ignoring SIGCHLD)

@@ -75,6 +75,17 @@ class Code(enum.Enum):
     TIMEOUT = "timeout"
     TRUST_NOT_PERSISTED = "trust_not_persisted"
     LOCK_TIMEOUT = "lock_timeout"
+    #: Trust was proven in the state file during the run, and is gone from it
+    #: when the run ends (another writer clobbered it); retried once first.
+    TRUST_LOST = "trust_lost"
+    #: The CLI's own lock on its state file stayed held before spawning; nothing started.
+    PROVIDER_LOCK_BUSY = "provider_lock_busy"
+    #: (diagnostic) The run waited for the CLI's own lock before spawning.
+    PROVIDER_LOCK_WAITED = "provider_lock_waited"
+    #: (diagnostic) A lock the session's killed CLI left behind was removed.
+    PROVIDER_LOCK_REMOVED = "provider_lock_removed"
+    #: (diagnostic) A CLI lock made during the session outlived it and was left alone.
+    PROVIDER_LOCK_LEFT = "provider_lock_left"
     CANCELLED = "cancelled"
     STATE_FILE_MISSING = "state_file_missing"
     STATE_FILE_CORRUPT = "state_file_corrupt"

@@ -63,5 +63,19 @@ class EngineTiming:
     #: After SIGTERM to the process group, how long to wait before SIGKILL.
     term_grace_ms: int = 300
 
+    #: After the TERM grace, SIGKILL is held back this long at most while the
+    #: provider's own state-file lock, made during the session, is still held:
+    #: Claude Code takes its config lock at exit to save, and a SIGKILL inside
+    #: that window leaves ``.claude.json.lock`` behind, so that every Claude
+    #: started in the next ~10 s cannot save trust (seen on 2.1.332 with eight
+    #: preflights at once). A save takes milliseconds; the bound is for a CLI
+    #: that hangs while holding it.
+    provider_lock_release_ms: int = 5000
+
+    #: A provider lock found before spawning that is not ours is waited for
+    #: until it is released or older than the provider's stale time (then the
+    #: CLI takes it over itself), plus this margin for the CLI's own retries.
+    provider_lock_stale_margin_ms: int = 1500
+
 
 DEFAULT_TIMING = EngineTiming()

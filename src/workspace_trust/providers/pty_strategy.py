@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from workspace_trust.errors import (
     LockTimeoutError,
     PtyUnavailableError,
 )
-from workspace_trust.ports import PtySession, SpawnSpec, StateProbe
+from workspace_trust.ports import KillHold, KillReport, LockFileStamp, PtySession, SpawnSpec, StateProbe
 from workspace_trust.redaction import redact
 from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
 from workspace_trust.strategy import (
@@ -38,12 +39,16 @@ from workspace_trust.strategy import (
     base_result,
     guard_result,
     repository_root_guard,
+    trust_lost_result,
 )
 
 log = logging.getLogger(__name__)
 
 #: Largest redacted screen tail a failed result may carry (UTF-8 bytes).
 RAW_TAIL_LIMIT = 8192
+
+#: How often a provider lock found before spawning is looked at again.
+PROVIDER_LOCK_POLL_MS = 50
 
 #: Help text is read once per binary (cached by the help reader).
 HELP_TIMEOUT_MS = 20000
@@ -59,10 +64,20 @@ class PtyCommand:
 
 @attrs.frozen(slots=True)
 class CommandRefused:
-    """The provider cannot be run safely; the workspace soft fails with this code."""
+    """The provider cannot be run safely, or not now; the workspace soft fails with this code."""
 
     code: Code
     message: str
+
+
+def state_lock_key(state_file: str) -> str:
+    """The lock key of one provider state file, the same for every spelling of its path."""
+    return "state:" + os.path.realpath(state_file)
+
+
+def _made_since(before: LockFileStamp | None, now: LockFileStamp | None) -> bool:
+    """A lock is there now that was not there (as that same file) before the spawn."""
+    return now is not None and (before is None or before.inode != now.inode)
 
 
 def bounded_tail(text: str, limit: int = RAW_TAIL_LIMIT) -> str:
@@ -87,6 +102,17 @@ class PtyProvider(abc.ABC):
     #: their .git marker). Such a CLI is never run where that root is the home
     #: folder or a root.
     trusts_repository_root: bool = False
+
+    #: Lock files the CLI itself keeps beside its state file, as suffixes of
+    #: the state file's path (proper-lockfile's ``<file>.lock`` folder).
+    state_lock_suffixes: tuple[str, ...] = ()
+    #: After how long the CLI takes over a lock of its own as stale.
+    state_lock_stale_ms: int = 10_000
+
+    @abc.abstractmethod
+    def state_file(self, env: Mapping[str, str]) -> str | None:
+        """The state file this CLI writes trust to, under ``env``; None when
+        the environment names none (no HOME)."""
 
     @abc.abstractmethod
     def state_probe(self, env: Mapping[str, str]) -> StateProbe: ...
@@ -208,9 +234,13 @@ class PtyTrustStrategy(TrustStrategy):
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
         ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.WAITING_FOR_LOCK))
+        state_file = self.spec.state_file(env)
         try:
+            # One session at a time per state file, across processes: two CLIs
+            # that write one file lose each other's writes (Claude Code 2.1.197
+            # rewrites .claude.json from what it read at start).
             with ctx.locks.hold(
-                f"{p.value}:{workspace.comparison_key}",
+                state_lock_key(state_file) if state_file else f"{p.value}:{workspace.comparison_key}",
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
             ) as held:
@@ -225,7 +255,7 @@ class PtyTrustStrategy(TrustStrategy):
                     )
                 if ctx.is_cancelled():
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-                result = self._run_pty(workspace, ctx, env, probe)
+                result = self._run_pty(workspace, ctx, env, probe, state_file)
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
@@ -233,13 +263,23 @@ class PtyTrustStrategy(TrustStrategy):
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
     def _run_pty(
-        self, workspace: Workspace, ctx: ExecutionContext, env: dict[str, str], probe: StateProbe
+        self,
+        workspace: Workspace,
+        ctx: ExecutionContext,
+        env: dict[str, str],
+        probe: StateProbe,
+        state_file: str | None,
     ) -> WorkspaceResult:
         p = self.provider
         try:
             binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env})
         except BinaryMissingError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
+        lock_paths = tuple(state_file + suffix for suffix in self.spec.state_lock_suffixes) if state_file else ()
+        found = self._await_provider_locks(lock_paths, ctx)
+        if isinstance(found, CommandRefused):
+            return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, found.code, found.message)
+        before, lock_diagnostics = found
 
         scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
         session: PtySession | None = None
@@ -265,9 +305,10 @@ class PtyTrustStrategy(TrustStrategy):
                 is_cancelled=ctx.is_cancelled,
                 timing=ctx.timing,
             )
-            report = session.kill()
+            report = session.kill(hold=self._kill_hold(lock_paths, before, ctx))
             session = None
-            extra = list(command.diagnostics)
+            extra = [*command.diagnostics, *lock_diagnostics]
+            extra.extend(self._left_behind_locks(lock_paths, before, report, ctx, workspace))
             # Survivors of SIGKILL; and daemons that had left the process group
             # (Codex 0.169.0's app-server without --no-daemon), found by the
             # session marker and killed.
@@ -281,13 +322,115 @@ class PtyTrustStrategy(TrustStrategy):
                 if pids
             )
             result = self._map_outcome(workspace, outcome, ctx)
+            if result.status is WorkspaceStatus.ACCEPTED:
+                # Success is what the state file says when the run ends, not
+                # what it said while the CLI was still running.
+                after = probe.read_trust(workspace)
+                if not after.trusted:
+                    result = trust_lost_result(result, after, "after the CLI was stopped")
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
             if session is not None:
                 # An exception left the session running: the same kill, daemons
-                # included, runs on this path too.
-                session.kill()
+                # and the provider's lock included, runs on this path too.
+                session.kill(hold=self._kill_hold(lock_paths, before, ctx))
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def _await_provider_locks(
+        self, paths: tuple[str, ...], ctx: ExecutionContext
+    ) -> tuple[dict[str, LockFileStamp | None], tuple[Diagnostic, ...]] | CommandRefused:
+        """Before spawning: wait, bounded, for a provider lock we did not make.
+
+        A live holder releases it within moments; one left by a killed process
+        is taken over by the CLI itself once it is older than the CLI's stale
+        time. Until then a started CLI could not save trust, so nothing is
+        spawned. The lock is never removed: it is not ours."""
+        if not paths:
+            return {}, ()
+        started = ctx.clock.monotonic_ms()
+        # Younger than this, a lock may still stop the CLI from saving.
+        bound = self.spec.state_lock_stale_ms + ctx.timing.provider_lock_stale_margin_ms
+        # A lock made just now goes past ``bound`` after ``bound``; a holder
+        # that keeps refreshing it never does. The session's budget caps both.
+        limit = min(bound + ctx.timing.provider_lock_stale_margin_ms, ctx.timing.total_budget_ms)
+        waited_for: set[str] = set()
+        while True:
+            found = {path: ctx.provider_locks.inspect(path) for path in paths}
+            live = [stamp for stamp in found.values() if stamp is not None and stamp.age_ms < bound]
+            waited = ctx.clock.monotonic_ms() - started
+            if not live:
+                diagnostics = tuple(
+                    Diagnostic(
+                        Code.PROVIDER_LOCK_WAITED,
+                        f"waited {waited} ms for the CLI's own lock on its state file ({os.path.basename(path)}) "
+                        "to be released or go stale",
+                        self.provider,
+                    )
+                    for path in sorted(waited_for)
+                )
+                return found, diagnostics
+            waited_for.update(stamp.path for stamp in live)
+            if ctx.is_cancelled():
+                raise CancelledError("cancelled while waiting for the provider's lock")
+            if waited >= limit:
+                names = ", ".join(sorted(os.path.basename(stamp.path) for stamp in live))
+                return CommandRefused(
+                    Code.PROVIDER_LOCK_BUSY,
+                    f"the CLI's own lock on its state file ({names}) stayed held for {waited} ms; "
+                    "another process of this CLI is saving, or is stuck; nothing was started",
+                )
+            ctx.clock.sleep_ms(PROVIDER_LOCK_POLL_MS)
+
+    def _kill_hold(
+        self, paths: tuple[str, ...], before: Mapping[str, LockFileStamp | None], ctx: ExecutionContext
+    ) -> KillHold | None:
+        if not paths:
+            return None
+
+        def holding() -> bool:
+            return any(_made_since(before.get(path), ctx.provider_locks.inspect(path)) for path in paths)
+
+        return KillHold(holding=holding, max_ms=ctx.timing.provider_lock_release_ms)
+
+    def _left_behind_locks(
+        self,
+        paths: tuple[str, ...],
+        before: Mapping[str, LockFileStamp | None],
+        report: KillReport,
+        ctx: ExecutionContext,
+        workspace: Workspace,
+    ) -> list[Diagnostic]:
+        """A lock that our own session made and still held when it had to be
+        killed is removed (the killed process can never release it); any
+        other lock made during the session stays, and is reported."""
+        out: list[Diagnostic] = []
+        for path in paths:
+            now = ctx.provider_locks.inspect(path)
+            if not _made_since(before.get(path), now):
+                continue
+            assert now is not None
+            name = os.path.basename(path)
+            if report.killed_holding and not report.survivors and ctx.provider_locks.remove_left_behind(now):
+                out.append(
+                    Diagnostic(
+                        Code.PROVIDER_LOCK_REMOVED,
+                        f"the CLI was killed while it held its own lock ({name}) for {report.held_ms} ms; "
+                        "the lock it left was removed",
+                        self.provider,
+                        workspace.id,
+                    )
+                )
+            else:
+                out.append(
+                    Diagnostic(
+                        Code.PROVIDER_LOCK_LEFT,
+                        f"the CLI's own lock ({name}) is still there after the session ended and is not "
+                        "provably the session's; it was left alone",
+                        self.provider,
+                        workspace.id,
+                    )
+                )
+        return out
 
     def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]

@@ -135,11 +135,16 @@ class ClaudePty(PtyProvider):
     provider = Provider.CLAUDE
     rules = CLAUDE_RULES
     flag = "claude_pty"
+    #: proper-lockfile's ``.claude.json.lock`` folder (2.1.330), stale after 10 s.
+    state_lock_suffixes = (".lock",)
     reads_help = True
     trusts_repository_root = True
 
+    def state_file(self, env: Mapping[str, str]) -> str | None:
+        return claude_state_path(env, env_home(env))
+
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return ClaudeStateProbe(claude_state_path(env, env_home(env)))
+        return ClaudeStateProbe(self.state_file(env))
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return preflight_env(host_env, strip)

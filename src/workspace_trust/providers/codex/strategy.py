@@ -120,8 +120,11 @@ class CodexPty(PtyProvider):
     reads_help = True
     trusts_repository_root = True
 
+    def state_file(self, env: Mapping[str, str]) -> str | None:
+        return codex_config_path(env)
+
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return CodexStateProbe(codex_config_path(env))
+        return CodexStateProbe(self.state_file(env))
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return codex_env(host_env, strip)

@@ -79,9 +79,14 @@ class GeminiPty(PtyProvider):
     provider = Provider.GEMINI
     rules = GEMINI_RULES
     flag = "gemini"
+    #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.61.0), stale after 10 s.
+    state_lock_suffixes = (".lock",)
+
+    def state_file(self, env: Mapping[str, str]) -> str | None:
+        return trusted_folders_path(env)
 
     def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return GeminiStateProbe(trusted_folders_path(env))
+        return GeminiStateProbe(self.state_file(env))
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return gemini_env(host_env, strip)

@@ -1,0 +1,128 @@
+"""Many preflight processes against one HOME, on the oldest and newest pinned
+Claude Code, with a big ``.claude.json``: nothing is lost.
+
+The fast variant runs in ``./dev test``; ``./dev stress`` runs the long one
+(``WORKSPACE_TRUST_STRESS=long``: eight processes, eight folders each, three
+rounds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_cli
+from tests.test_real_claude import assert_nothing_left, setup_home
+
+pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+
+LONG = os.environ.get("WORKSPACE_TRUST_STRESS") == "long"
+#: (processes, folders per process, rounds)
+SHAPE = (8, 8, 3) if LONG else (3, 2, 1)
+OTHER_PROJECTS = 5000
+
+
+def big_state(home: str) -> dict[str, Any]:
+    """5,000 other projects and unrelated keys, as a long-used profile has.
+    (No per-project ``history``: Claude Code itself moves that out of the file.)"""
+    doc: dict[str, Any] = {
+        "hasCompletedOnboarding": True,
+        "theme": "dark",
+        "numStartups": 41,
+        "customApiKeyResponses": {"approved": [], "rejected": []},
+        "unrelatedHostKey": {"nested": [1, 2, {"three": 3}], "text": "keep me"},
+        "projects": {
+            f"/srv/other/project-{i}": {
+                "allowedTools": [],
+                "hasTrustDialogAccepted": i % 3 != 0,
+                "lastCost": i / 7,
+                "exampleFiles": [f"src/file-{i}.ts"],
+            }
+            for i in range(OTHER_PROJECTS)
+        },
+    }
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump(doc, handle)
+    return doc
+
+
+@pytest.mark.parametrize("version", ["2.1.119", "2.1.330"])
+def test_concurrent_preflights_on_one_home_lose_nothing(version: str, sandbox: str) -> None:
+    binary = require_cli("claude", version)
+    home, env = setup_home(sandbox, seeded=False)
+    seeded = big_state(home)
+    processes, folders, rounds = SHAPE
+    reported: list[str] = []
+    for round_ in range(rounds):
+        groups = []
+        for p in range(processes):
+            dirs = [os.path.join(sandbox, f"r{round_}-p{p}-f{f}") for f in range(folders)]
+            for d in dirs:
+                os.makedirs(d)
+            groups.append(dirs)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "workspace_trust", "preflight", *dirs, "--json", "--claude-bin", binary],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for dirs in groups
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=900)
+            doc = json.loads(out)
+            assert proc.returncode == 0, (doc, err[-2000:])
+            for result in doc["results"]:
+                assert result["status"] == "accepted", result
+                reported.append(result["workspace"])
+        assert not os.path.exists(os.path.join(home, ".claude.json.lock")), "a Claude lock was left behind"
+
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        final = json.load(handle)
+    # Zero lost: every folder reported accepted is trusted at the end.
+    lost = [w for w in reported if final["projects"].get(w, {}).get("hasTrustDialogAccepted") is not True]
+    assert lost == []
+    assert len(reported) == processes * folders * rounds
+    # Every other key untouched: other projects and the host's own keys.
+    for key, value in seeded["projects"].items():
+        assert final["projects"][key] == value, key
+    assert final["unrelatedHostKey"] == seeded["unrelatedHostKey"]
+    assert final["hasCompletedOnboarding"] is True
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["2.1.119", "2.1.330"])
+def test_a_lock_left_by_someone_elses_killed_claude_is_waited_out(version: str, sandbox: str) -> None:
+    """``.claude.json.lock`` made just now by no live process (what a SIGKILLed
+    Claude leaves): before, the preflight started Claude at once, Claude could
+    not save, and the run failed after 8 s with trust_not_persisted. Now nothing
+    starts until Claude would take the lock over itself; then trust persists,
+    and the result says it waited. The lock is never removed by us."""
+    binary = require_cli("claude", version)
+    home, env = setup_home(sandbox)
+    lock = os.path.join(home, ".claude.json.lock")
+    os.mkdir(lock)
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "preflight", ws, "--json", "--claude-bin", binary],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    doc = json.loads(proc.stdout)
+    (result,) = doc["results"]
+    assert (proc.returncode, result["status"]) == (0, "accepted"), doc
+    assert "provider_lock_waited" in [d["code"] for d in doc["diagnostics"]], doc
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] is True
+    assert_nothing_left(sandbox)
