@@ -242,3 +242,41 @@ def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: 
     assert result["pty_spawned"] is False
     assert projects(home) == {}
     assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("spelling", ["parent", "grandparent", "dotdot", "x-dotdot", "git-root-above-home"])
+def test_a_folder_that_contains_home_is_blocked_before_claude_starts(sandbox: str, spelling: str) -> None:
+    """Trusting the parent of HOME would trust HOME and everything in it (Claude
+    walks up the parents). Blocked before anything runs, even `claude --help`:
+    the binary is a wrapper that leaves a mark when started."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    mark = os.path.join(sandbox, "claude-was-started")
+    wrapper = os.path.join(sandbox, "claude")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\ntouch "{mark}"\nexec "{binary}" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    os.makedirs(os.path.join(home, "proj"))
+    workspace = {
+        "parent": sandbox,
+        "grandparent": os.path.dirname(sandbox),
+        "dotdot": home + "/..",
+        "x-dotdot": home + "/x/../..",
+        "git-root-above-home": os.path.join(home, "proj"),
+    }[spelling]
+    if spelling == "git-root-above-home":
+        subprocess.run(["git", "init", "-q", sandbox], check=True)
+    with open(os.path.join(home, ".claude.json"), "rb") as handle:
+        before = handle.read()
+    code, doc = preflight(wrapper, env, workspace)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["pty_spawned"]) == (
+        3,
+        "blocked",
+        "workspace_trust_not_persistable_home_ancestor",
+        False,
+    ), doc
+    assert not os.path.exists(mark)
+    with open(os.path.join(home, ".claude.json"), "rb") as handle:
+        assert handle.read() == before
+    assert_nothing_left(sandbox)
