@@ -305,3 +305,48 @@ def test_windows_and_macos_refuse_any_case_spelling_of_a_home_ancestor(
         ancestor = root + sep.join(parts[: min(depth, len(parts) - 1)])
         spelled = ancestor.swapcase() if case_swap else ancestor
         assert not ws(spelled, host, home=home_path).persistable, (host, spelled, home_path)
+
+
+# -- backslashes in folder names ----------------------------------------------------
+
+_with_backslash = st.lists(
+    st.text(alphabet="ab\\ .", min_size=1, max_size=5).filter(lambda s: s not in (".", "..")), min_size=1, max_size=4
+).filter(lambda parts: any("\\" in p for p in parts))
+
+
+@given(_with_backslash)
+def test_a_backslash_is_part_of_a_posix_name_for_claude_and_codex(parts: list[str]) -> None:
+    """Claude (2.1.330) and Codex turn separators into slashes on Windows only: on
+    Linux and macOS the folder a\\b is keyed .../a\\b, never .../a/b."""
+    path = "/base/" + "/".join(parts)
+    for host in (HostOs.LINUX, HostOs.MACOS):
+        key = claude_config_key(path, host)
+        assert key == normalize(path, PathFlavor.POSIX) and "\\" in key
+        assert codex_config_key(path, host) == key
+        assert claude_config_key(path.replace("\\", "/"), host) != key  # a/b is another folder
+        assert comparison_key(path, host) != comparison_key(path.replace("\\", "/"), host)
+
+
+@given(_with_backslash)
+def test_on_windows_every_key_uses_one_separator(parts: list[str]) -> None:
+    path = "C:\\base\\" + "\\".join(p.strip(". ") or "x" for p in parts)
+    assert "\\" not in claude_config_key(path, HostOs.WINDOWS)
+    assert "/" not in codex_config_key(path, HostOs.WINDOWS)
+    assert claude_config_key(path, HostOs.WINDOWS) == claude_config_key(path.replace("\\", "/"), HostOs.WINDOWS)
+
+
+@given(_with_backslash)
+def test_gemini_turns_backslashes_into_slashes_on_every_os(parts: list[str]) -> None:
+    """Gemini 0.61.0 does (normalizePath), so its a\\b and a/b share one key."""
+    path = "/base/" + "/".join(parts)
+    assert "\\" not in gemini_config_key(path, HostOs.LINUX)
+    assert gemini_config_key(path, HostOs.LINUX) == normalize(path, PathFlavor.POSIX).replace("\\", "/")
+
+
+def test_backslash_examples() -> None:
+    assert claude_config_key("/b/a\\b", HostOs.LINUX) == "/b/a\\b"
+    assert claude_config_key("/b/a\\b", HostOs.MACOS) == "/b/a\\b"
+    assert claude_config_key("C:\\b\\a", HostOs.WINDOWS) == "C:/b/a"
+    assert gemini_config_key("/b/a\\b", HostOs.LINUX) == "/b/a/b"
+    assert ws("/b/a\\b").claude_keys == ("/b/a\\b",)
+    assert parents("/b/a\\b", HostOs.LINUX) == ("/b", "/")

@@ -280,3 +280,42 @@ def test_a_folder_that_contains_home_is_blocked_before_claude_starts(sandbox: st
     with open(os.path.join(home, ".claude.json"), "rb") as handle:
         assert handle.read() == before
     assert_nothing_left(sandbox)
+
+
+def test_a_folder_named_with_a_backslash_is_its_own_folder(sandbox: str) -> None:
+    """On Linux `a\\b` is one folder whose name holds a backslash. Claude 2.1.330
+    keys it `.../a\\b` and asks there even when `.../a/b` is trusted; the preflight
+    must not take the one for the other, and must see the key Claude writes."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    slash = os.path.join(sandbox, "a", "b")
+    backslash = os.path.join(sandbox, "a\\b")
+    os.makedirs(slash)
+    os.makedirs(backslash)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump(
+            {"hasCompletedOnboarding": True, "theme": "dark", "projects": {slash: {"hasTrustDialogAccepted": True}}},
+            handle,
+        )
+    code, doc = preflight(binary, env, backslash)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["pty_spawned"]) == (0, "accepted", True), doc
+    assert result["trusted_key"] == backslash
+    assert projects(home) == {slash: True, backslash: True}
+    _, again = preflight(binary, env, backslash)
+    assert (again["results"][0]["status"], again["results"][0]["trusted_key"]) == ("already_trusted", backslash)
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(("version", "end"), [("2.1.119", "timeout"), ("2.1.197", "provider_exited")])
+def test_older_claude_cannot_start_in_a_folder_named_with_a_backslash(sandbox: str, version: str, end: str) -> None:
+    """2.1.197 exits at once ("Can't access working directory ... does not exist"),
+    2.1.119 draws nothing; neither gets a key."""
+    binary = require_cli("claude", version)
+    _home, env = setup_home(sandbox)
+    backslash = os.path.join(sandbox, "a\\b")
+    os.makedirs(backslash)
+    code, doc = preflight(binary, env, backslash, extra=("--timeout", "8"))
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["keys"]) == (1, "soft_failed", end, []), doc
+    assert_nothing_left(sandbox)

@@ -111,11 +111,14 @@ def comparison_key(path: str, host: HostOs) -> str:
 
 
 def claude_config_key(path: str, host: HostOs) -> str:
-    """Claude Code's ``projects`` key: normalise, then backslashes to slashes.
+    """Claude Code's ``projects`` key: normalise; on Windows, backslashes to slashes.
 
-    Claude keeps the case the path was given in, on every OS.
+    Claude turns separators into slashes on Windows only; on macOS and Linux a
+    backslash is part of a folder's name (``a\\b`` is keyed ``.../a\\b``, seen on
+    2.1.330). Claude keeps the case the path was given in, on every OS.
     """
-    return to_slashes(normalize(path, host.flavor))
+    norm = normalize(path, host.flavor)
+    return to_slashes(norm) if host.flavor is PathFlavor.WINDOWS else norm
 
 
 def codex_config_key(path: str, host: HostOs) -> str:
@@ -125,7 +128,11 @@ def codex_config_key(path: str, host: HostOs) -> str:
 
 def gemini_config_key(path: str, host: HostOs) -> str:
     """Gemini's ``trustedFolders.json`` key: resolved, forward slashes, and
-    lower-cased where the file system is case-insensitive."""
+    lower-cased where the file system is case-insensitive.
+
+    Gemini turns backslashes into slashes on every OS (0.61.0 ``normalizePath``),
+    so on Linux the folder ``a\\b`` is keyed ``.../a/b`` and shares its trust with
+    ``a/b``, in Gemini itself as here."""
     key = to_slashes(normalize(path, host.flavor))
     return key.lower() if host.case_insensitive_paths else key
 
