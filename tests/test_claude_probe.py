@@ -104,3 +104,16 @@ def test_git_worktree_main_root_is_a_candidate(tmp_path: Path) -> None:
     w = build_workspace(str(wt), facts, HostOs.LINUX)
     result = ClaudeStateProbe(str(state)).read_trust(w)
     assert result.state is TrustState.TRUSTED and result.source == "worktree_main_root"
+
+
+def test_a_trusted_a_slash_b_does_not_make_a_backslash_b_trusted(tmp_path: Path) -> None:
+    """On Linux a\\b is one folder named "a\\b", not a/b: Claude keys it with the
+    backslash and shows the dialog there even when a/b is trusted."""
+    state = tmp_path / ".claude.json"
+    write(str(state), {"/w/a/b": {"hasTrustDialogAccepted": True}})
+    probe = ClaudeStateProbe(str(state))
+    assert probe.read_trust(workspace("/w/a\\b")).state is TrustState.UNTRUSTED
+    write(str(state), {"/w/a\\b": {"hasTrustDialogAccepted": True}})
+    result = ClaudeStateProbe(str(state)).read_trust(workspace("/w/a\\b"))
+    assert (result.state, result.trusted_key, result.source) == (TrustState.TRUSTED, "/w/a\\b", "exact")
+    assert ClaudeStateProbe(str(state)).read_trust(workspace("/w/a/b")).state is TrustState.UNTRUSTED

@@ -134,3 +134,27 @@ def test_gemini_file_location_and_env_patch() -> None:
     assert trusted_folders_path({"HOME": "/h"}) == os.path.join("/h", ".gemini", "trustedFolders.json")
     patch = gemini_env_patch([ws("/w")])
     assert patch.values == (("GEMINI_CLI_TRUST_WORKSPACE", "true"),) and patch.session_only
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "state"),
+    [
+        # Gemini keys the folder a\b as a/b on Linux too: they share trust.
+        ('{"/w/a/b": "TRUST_FOLDER"}', "/w/a\\b", TrustState.TRUSTED),
+        ('{"/w/a\\\\b": "TRUST_FOLDER"}', "/w/a/b/c", TrustState.TRUSTED),
+        # TRUST_PARENT takes the parent of the rule as written: of /w/a\b that is /w.
+        ('{"/w/a\\\\b": "TRUST_PARENT"}', "/w/other", TrustState.TRUSTED),
+        ('{"/w/a/b": "TRUST_PARENT"}', "/w/other", TrustState.UNTRUSTED),
+        # The longest rule as written wins.
+        ('{"/w/p": "TRUST_FOLDER", "/w/p/": "DO_NOT_TRUST"}', "/w/p", TrustState.UNTRUSTED),
+    ],
+)
+def test_gemini_backslashes_and_rules_as_written(tmp_path: Path, text: str, path: str, state: TrustState) -> None:
+    assert gemini(tmp_path, text).read_trust(ws(path)).state is state
+
+
+def test_codex_keeps_a_backslash_on_posix(tmp_path: Path) -> None:
+    probe = codex(tmp_path, '[projects."/w/a/b"]\ntrust_level = "trusted"\n')
+    assert probe.read_trust(ws("/w/a\\b")).state is TrustState.UNTRUSTED
+    probe = codex(tmp_path, "[projects.'/w/a\\b']\ntrust_level = \"trusted\"\n")
+    assert probe.read_trust(ws("/w/a\\b")).trusted_key == "/w/a\\b"

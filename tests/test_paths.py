@@ -173,3 +173,180 @@ def test_the_accounts_own_home_is_guarded_when_home_points_elsewhere() -> None:
     )
     ws = build_workspace("/home/ana", facts, HostOs.LINUX)
     assert ws.not_persistable_reason is NotPersistableReason.HOME_DIRECTORY
+
+
+# -- folders that contain a home folder ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "real", "home"),
+    [
+        ("/home", None, "/home/u"),  # the parent
+        ("/", None, "/home/u"),  # the root stays a root
+        ("/var/tmp", None, "/var/tmp/sandbox/home"),  # the grandparent
+        ("/tmp", None, "/tmp/h"),  # a temp folder that holds HOME
+        ("/home/u/..", None, "/home/u"),  # spelled with ..
+        ("/home/u/x/../..", None, "/home/u"),
+        ("/data/link", "/home", "/home/u"),  # a symlink to the parent
+        ("/home", None, "/home/u/"),  # HOME with a trailing slash
+        ("/home", None, "/home/./u"),
+    ],
+)
+def test_a_folder_that_contains_home_is_not_persistable(path: str, real: str | None, home: str) -> None:
+    w = ws(path, real=real, home=home)
+    assert not w.persistable
+    expected = NotPersistableReason.FILESYSTEM_ROOT if path == "/" else NotPersistableReason.HOME_ANCESTOR
+    assert w.not_persistable_reason is expected
+
+
+@pytest.mark.parametrize("path", ["/home/uber", "/home/u2", "/home/u/project", "/srv/home", "/home-u"])
+def test_neighbours_and_subfolders_of_home_stay_persistable(path: str) -> None:
+    assert ws(path, home="/home/u").persistable
+
+
+def test_every_home_is_guarded_the_env_home_resolved_and_the_accounts() -> None:
+    def reason(path: str, **facts: str | None) -> NotPersistableReason | None:
+        base: dict[str, str | None] = {"home": None, "real_home": None, "account_home": None, "account_home_raw": None}
+        base.update(facts)
+        got = PathFacts(absolute=path, real=path, exists=True, is_dir=True, **base)
+        return build_workspace(path, got, HostOs.LINUX).not_persistable_reason
+
+    ancestor = NotPersistableReason.HOME_ANCESTOR
+    # HOME=/tmp/link-home -> /data/u: both /tmp and /data contain a home.
+    assert reason("/tmp", home="/tmp/link-home", real_home="/data/u") is ancestor
+    assert reason("/data", home="/tmp/link-home", real_home="/data/u") is ancestor
+    # The environment points elsewhere: the account's own home still counts,
+    # as the password database spells it and resolved.
+    assert reason("/home", home="/tmp/sandbox", account_home="/var/home/ana", account_home_raw="/home/ana") is ancestor
+    assert reason("/var", home="/tmp/sandbox", account_home="/var/home/ana", account_home_raw="/home/ana") is ancestor
+    assert reason("/var/lib", home="/tmp/sandbox", account_home="/var/home/ana") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "home", "host", "expected"),
+    [
+        ("C:\\Users", "C:\\Users\\ana", HostOs.WINDOWS, NotPersistableReason.HOME_ANCESTOR),
+        ("c:/users", "C:\\Users\\ana", HostOs.WINDOWS, NotPersistableReason.HOME_ANCESTOR),
+        ("C:\\USERS\\ANA", "C:\\Users\\ana", HostOs.WINDOWS, NotPersistableReason.HOME_DIRECTORY),
+        ("C:\\Users\\ana\\src", "C:\\Users\\ana", HostOs.WINDOWS, None),
+        ("\\\\srv\\share\\homes", "\\\\srv\\share\\homes\\ana", HostOs.WINDOWS, NotPersistableReason.HOME_ANCESTOR),
+        # macOS volumes ignore case: /users is /Users.
+        ("/users", "/Users/ana", HostOs.MACOS, NotPersistableReason.HOME_ANCESTOR),
+        ("/USERS/ANA", "/Users/ana", HostOs.MACOS, NotPersistableReason.HOME_DIRECTORY),
+        # Linux does not: /Home is another folder.
+        ("/Home", "/home/ana", HostOs.LINUX, None),
+    ],
+)
+def test_home_ancestors_on_each_os(path: str, home: str, host: HostOs, expected: NotPersistableReason | None) -> None:
+    assert ws(path, host, home=home).not_persistable_reason is expected
+
+
+def test_a_repository_root_that_contains_home_is_flagged() -> None:
+    for git_root, main_root in (("/home", None), ("/home/ana/src/repo", "/home")):
+        facts = PathFacts(
+            absolute="/home/ana/src/repo/app",
+            real="/home/ana/src/repo/app",
+            home="/home/ana",
+            exists=True,
+            is_dir=True,
+            git_root=git_root,
+            worktree_main_root=main_root,
+        )
+        w = build_workspace("/home/ana/src/repo/app", facts, HostOs.LINUX)
+        assert w.persistable and w.repository_root_reason is NotPersistableReason.HOME_ANCESTOR
+
+
+_name = st.text(alphabet="abcxyz.-_ \\", min_size=1, max_size=4).filter(lambda s: s not in (".", ".."))
+
+
+@given(
+    home=st.lists(_name, min_size=1, max_size=5),
+    depth=st.integers(min_value=0, max_value=5),
+    tail=st.lists(_name, max_size=3),
+    noise=st.lists(st.sampled_from([".", "", "x/.."]), max_size=3),
+)
+def test_a_folder_is_refused_exactly_when_it_is_home_or_contains_it(
+    home: list[str], depth: int, tail: list[str], noise: list[str]
+) -> None:
+    """Take a prefix of HOME (an ancestor, HOME itself or a root), add spelling
+    noise (., empty segments, x/..) and maybe other segments: the workspace is
+    refused exactly when, normalised, it is HOME, a folder above it, or the root."""
+    home_path = "/" + "/".join(home)
+    kept = home[: min(depth, len(home))]
+    raw = "/" + "/".join([*kept[:1], *noise, *kept[1:], *tail])
+    w = ws(raw, home=home_path)
+    norm, home_norm = normalize(raw, PathFlavor.POSIX), normalize(home_path, PathFlavor.POSIX)
+    if norm == "/":
+        assert w.not_persistable_reason is NotPersistableReason.FILESYSTEM_ROOT
+    elif norm == home_norm:
+        assert w.not_persistable_reason is NotPersistableReason.HOME_DIRECTORY
+    elif home_norm.startswith(norm + "/"):
+        assert w.not_persistable_reason is NotPersistableReason.HOME_ANCESTOR
+    else:
+        assert w.persistable
+    # And the guard looks at the real path too: a symlink to the same place is
+    # refused for the same reason.
+    via_link = ws("/elsewhere/link", real=raw, home=home_path)
+    assert via_link.not_persistable_reason is w.not_persistable_reason
+
+
+@given(
+    home=st.lists(_name, min_size=1, max_size=4),
+    depth=st.integers(min_value=0, max_value=4),
+    case_swap=st.booleans(),
+)
+def test_windows_and_macos_refuse_any_case_spelling_of_a_home_ancestor(
+    home: list[str], depth: int, case_swap: bool
+) -> None:
+    mac_home = "/" + "/".join(home)
+    win_home = "C:\\" + "\\".join(h.replace("\\", "_") for h in home)
+    for host, home_path, sep, root in ((HostOs.MACOS, mac_home, "/", "/"), (HostOs.WINDOWS, win_home, "\\", "C:\\")):
+        parts = home_path[len(root) :].split(sep)
+        ancestor = root + sep.join(parts[: min(depth, len(parts) - 1)])
+        spelled = ancestor.swapcase() if case_swap else ancestor
+        assert not ws(spelled, host, home=home_path).persistable, (host, spelled, home_path)
+
+
+# -- backslashes in folder names ----------------------------------------------------
+
+_with_backslash = st.lists(
+    st.text(alphabet="ab\\ .", min_size=1, max_size=5).filter(lambda s: s not in (".", "..")), min_size=1, max_size=4
+).filter(lambda parts: any("\\" in p for p in parts))
+
+
+@given(_with_backslash)
+def test_a_backslash_is_part_of_a_posix_name_for_claude_and_codex(parts: list[str]) -> None:
+    """Claude (2.1.330) and Codex turn separators into slashes on Windows only: on
+    Linux and macOS the folder a\\b is keyed .../a\\b, never .../a/b."""
+    path = "/base/" + "/".join(parts)
+    for host in (HostOs.LINUX, HostOs.MACOS):
+        key = claude_config_key(path, host)
+        assert key == normalize(path, PathFlavor.POSIX) and "\\" in key
+        assert codex_config_key(path, host) == key
+        assert claude_config_key(path.replace("\\", "/"), host) != key  # a/b is another folder
+        assert comparison_key(path, host) != comparison_key(path.replace("\\", "/"), host)
+
+
+@given(_with_backslash)
+def test_on_windows_every_key_uses_one_separator(parts: list[str]) -> None:
+    path = "C:\\base\\" + "\\".join(p.strip(". ") or "x" for p in parts)
+    assert "\\" not in claude_config_key(path, HostOs.WINDOWS)
+    assert "/" not in codex_config_key(path, HostOs.WINDOWS)
+    assert claude_config_key(path, HostOs.WINDOWS) == claude_config_key(path.replace("\\", "/"), HostOs.WINDOWS)
+
+
+@given(_with_backslash)
+def test_gemini_turns_backslashes_into_slashes_on_every_os(parts: list[str]) -> None:
+    """Gemini 0.61.0 does (normalizePath), so its a\\b and a/b share one key."""
+    path = "/base/" + "/".join(parts)
+    assert "\\" not in gemini_config_key(path, HostOs.LINUX)
+    assert gemini_config_key(path, HostOs.LINUX) == normalize(path, PathFlavor.POSIX).replace("\\", "/")
+
+
+def test_backslash_examples() -> None:
+    assert claude_config_key("/b/a\\b", HostOs.LINUX) == "/b/a\\b"
+    assert claude_config_key("/b/a\\b", HostOs.MACOS) == "/b/a\\b"
+    assert claude_config_key("C:\\b\\a", HostOs.WINDOWS) == "C:/b/a"
+    assert gemini_config_key("/b/a\\b", HostOs.LINUX) == "/b/a/b"
+    assert ws("/b/a\\b").claude_keys == ("/b/a\\b",)
+    assert parents("/b/a\\b", HostOs.LINUX) == ("/b", "/")

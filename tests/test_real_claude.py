@@ -242,3 +242,80 @@ def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: 
     assert result["pty_spawned"] is False
     assert projects(home) == {}
     assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("spelling", ["parent", "grandparent", "dotdot", "x-dotdot", "git-root-above-home"])
+def test_a_folder_that_contains_home_is_blocked_before_claude_starts(sandbox: str, spelling: str) -> None:
+    """Trusting the parent of HOME would trust HOME and everything in it (Claude
+    walks up the parents). Blocked before anything runs, even `claude --help`:
+    the binary is a wrapper that leaves a mark when started."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    mark = os.path.join(sandbox, "claude-was-started")
+    wrapper = os.path.join(sandbox, "claude")
+    with open(wrapper, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\ntouch "{mark}"\nexec "{binary}" "$@"\n')
+    os.chmod(wrapper, 0o755)
+    os.makedirs(os.path.join(home, "proj"))
+    workspace = {
+        "parent": sandbox,
+        "grandparent": os.path.dirname(sandbox),
+        "dotdot": home + "/..",
+        "x-dotdot": home + "/x/../..",
+        "git-root-above-home": os.path.join(home, "proj"),
+    }[spelling]
+    if spelling == "git-root-above-home":
+        subprocess.run(["git", "init", "-q", sandbox], check=True)
+    with open(os.path.join(home, ".claude.json"), "rb") as handle:
+        before = handle.read()
+    code, doc = preflight(wrapper, env, workspace)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["pty_spawned"]) == (
+        3,
+        "blocked",
+        "workspace_trust_not_persistable_home_ancestor",
+        False,
+    ), doc
+    assert not os.path.exists(mark)
+    with open(os.path.join(home, ".claude.json"), "rb") as handle:
+        assert handle.read() == before
+    assert_nothing_left(sandbox)
+
+
+def test_a_folder_named_with_a_backslash_is_its_own_folder(sandbox: str) -> None:
+    """On Linux `a\\b` is one folder whose name holds a backslash. Claude 2.1.330
+    keys it `.../a\\b` and asks there even when `.../a/b` is trusted; the preflight
+    must not take the one for the other, and must see the key Claude writes."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    slash = os.path.join(sandbox, "a", "b")
+    backslash = os.path.join(sandbox, "a\\b")
+    os.makedirs(slash)
+    os.makedirs(backslash)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump(
+            {"hasCompletedOnboarding": True, "theme": "dark", "projects": {slash: {"hasTrustDialogAccepted": True}}},
+            handle,
+        )
+    code, doc = preflight(binary, env, backslash)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["pty_spawned"]) == (0, "accepted", True), doc
+    assert result["trusted_key"] == backslash
+    assert projects(home) == {slash: True, backslash: True}
+    _, again = preflight(binary, env, backslash)
+    assert (again["results"][0]["status"], again["results"][0]["trusted_key"]) == ("already_trusted", backslash)
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(("version", "end"), [("2.1.119", "timeout"), ("2.1.197", "provider_exited")])
+def test_older_claude_cannot_start_in_a_folder_named_with_a_backslash(sandbox: str, version: str, end: str) -> None:
+    """2.1.197 exits at once ("Can't access working directory ... does not exist"),
+    2.1.119 draws nothing; neither gets a key."""
+    binary = require_cli("claude", version)
+    _home, env = setup_home(sandbox)
+    backslash = os.path.join(sandbox, "a\\b")
+    os.makedirs(backslash)
+    code, doc = preflight(binary, env, backslash, extra=("--timeout", "8"))
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["keys"]) == (1, "soft_failed", end, []), doc
+    assert_nothing_left(sandbox)

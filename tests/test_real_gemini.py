@@ -77,3 +77,38 @@ def test_env_mode_returns_the_session_only_variable(sandbox: str) -> None:
     doc = json.loads(proc.stdout)
     assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
     assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
+
+
+def test_gemini_keys_a_backslash_folder_with_slashes_on_linux(sandbox: str) -> None:
+    """Gemini 0.61.0 turns backslashes into slashes on every OS: accepting the
+    folder `a\\b` writes the key `.../a/b`, and the probe finds it there."""
+    binary = require_cli("gemini", "0.61.0")
+    home = os.path.join(sandbox, "home")
+    env = base_env(home, seed_home("gemini", home))
+    path = os.path.join(sandbox, "a\\b")
+    os.makedirs(path)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workspace_trust",
+            "preflight",
+            path,
+            "--provider",
+            "gemini",
+            "--gemini-mode",
+            "pty",
+            "--gemini-bin",
+            binary,
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    (result,) = json.loads(proc.stdout)["results"]
+    assert (proc.returncode, result["status"], result["keys"]) == (0, "accepted", ["enter"]), proc.stdout
+    with open(os.path.join(home, ".gemini", "trustedFolders.json"), encoding="utf-8") as handle:
+        assert json.load(handle) == {os.path.join(sandbox, "a/b"): "TRUST_FOLDER"}

@@ -348,10 +348,21 @@ class WorkspaceTrustCoordinator:
         workspaces: list[Workspace] = []
         diagnostics: list[Diagnostic] = []
         host = self._fs.host
-        # The home folder as the caller's environment names it: read, not resolved.
+        # The home folder as the caller's environment names it (read, not
+        # resolved) and the account's own, known since construction: neither
+        # they nor a folder containing them gets a patch.
         home = env_home(request.env)
+        account = self._fs.account_homes()
         for spec in request.workspaces:
-            facts = PathFacts(absolute=spec.path, real=spec.real_path or spec.path, home=home, exists=True, is_dir=True)
+            facts = PathFacts(
+                absolute=spec.path,
+                real=spec.real_path or spec.path,
+                home=home,
+                exists=True,
+                is_dir=True,
+                account_home=account[-1] if account else None,
+                account_home_raw=account[0] if account else None,
+            )
             try:
                 workspace = build_workspace(
                     spec.path, facts, host, workspace_id=spec.id, source=spec.source, member_id=spec.member_id

@@ -168,6 +168,12 @@ class FileSystemFacts(abc.ABC):
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
         """Facts about ``path``. Never raises for a missing or odd path."""
 
+    def account_homes(self) -> tuple[str, ...]:
+        """The account's own home folder, as the system names it and resolved,
+        known without reading anything now (the pure plan stage guards it too);
+        () where unknown."""
+        return ()
+
 
 __all__ = [
     "Clock",

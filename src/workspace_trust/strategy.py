@@ -141,30 +141,44 @@ def guard_reason(workspace: Workspace) -> tuple[Code, str] | None:
     reason = workspace.not_persistable_reason
     if reason is NotPersistableReason.HOME_DIRECTORY:
         return Code.NOT_PERSISTABLE_HOME, "the home folder is never trusted on the user's behalf; pick a project folder"
+    if reason is NotPersistableReason.HOME_ANCESTOR:
+        return (
+            Code.NOT_PERSISTABLE_HOME_ANCESTOR,
+            "a folder that contains a home folder is never trusted on the user's behalf: its trust would "
+            "cover every folder below it, the home folder included; pick a project folder",
+        )
     if reason is not None:
-        return not_persistable_code(reason), f"a {_spoken(reason)} is never trusted on the user's behalf"
+        return not_persistable_code(reason), f"{_spoken(reason)} is never trusted on the user's behalf"
     return None
 
 
 def repository_root_guard(workspace: Workspace, provider: Provider) -> tuple[Code, str] | None:
     """Why a CLI that trusts the git repository root must not run in ``workspace``
-    (that root is the home folder or a root), else None."""
+    (that root is the home folder, contains it, or is a root), else None."""
     reason = workspace.repository_root_reason
     if reason is None:
         return None
     return (
         not_persistable_code(reason),
-        f"the folder is inside a git repository whose root is a {_spoken(reason)}; "
+        f"the folder is inside a git repository whose root is {_spoken(reason)}; "
         f"{provider.value} would trust that root, so it is not run here",
     )
 
 
+_CODES = {
+    NotPersistableReason.HOME_DIRECTORY: Code.NOT_PERSISTABLE_HOME,
+    NotPersistableReason.HOME_ANCESTOR: Code.NOT_PERSISTABLE_HOME_ANCESTOR,
+}
+
+
 def not_persistable_code(reason: NotPersistableReason) -> Code:
-    return Code.NOT_PERSISTABLE_HOME if reason is NotPersistableReason.HOME_DIRECTORY else Code.NOT_PERSISTABLE_ROOT
+    return _CODES.get(reason, Code.NOT_PERSISTABLE_ROOT)
 
 
 def _spoken(reason: NotPersistableReason) -> str:
-    return reason.value.replace("_", " ")
+    if reason is NotPersistableReason.HOME_ANCESTOR:
+        return "a folder that contains a home folder"
+    return "the " + str(reason.value).replace("_", " ")
 
 
 def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | None:

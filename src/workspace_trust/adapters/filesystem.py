@@ -27,10 +27,15 @@ def current_host() -> HostOs:
 class LocalFileSystemFacts(FileSystemFacts):
     def __init__(self, host: HostOs | None = None) -> None:
         self._host = host or current_host()
+        # Read once, here, so that the pure plan stage can guard it too.
+        self._account_homes = account_homes()
 
     @property
     def host(self) -> HostOs:
         return self._host
+
+    def account_homes(self) -> tuple[str, ...]:
+        return self._account_homes
 
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
         """Facts about ``path``. Raises ValueError for a path that names no folder
@@ -60,12 +65,14 @@ class LocalFileSystemFacts(FileSystemFacts):
         exists = os.path.exists(real)
         is_dir = os.path.isdir(real)
         git_root, main_root = find_git_roots(real) if is_dir else (None, None)
+        account = self.account_homes()
         return PathFacts(
             absolute=absolute,
             real=real,
             home=home,
             real_home=real_home,
-            account_home=account_home(),
+            account_home=account[-1] if account else None,
+            account_home_raw=account[0] if account else None,
             exists=exists,
             is_dir=is_dir,
             git_root=git_root,
@@ -73,14 +80,21 @@ class LocalFileSystemFacts(FileSystemFacts):
         )
 
 
-def account_home() -> str | None:
-    """This account's home folder from the password database (POSIX), resolved."""
+def account_homes() -> tuple[str, ...]:
+    """This account's home folder from the password database (POSIX): as written
+    there, then resolved; () where there is none."""
     if sys.platform == "win32":
-        return None
+        return ()
     try:
-        return os.path.realpath(pwd.getpwuid(os.getuid()).pw_dir)
+        raw = pwd.getpwuid(os.getuid()).pw_dir
     except (KeyError, OSError):
-        return None
+        return ()
+    if not raw or not os.path.isabs(raw):
+        return ()
+    try:
+        return (raw, os.path.realpath(raw))
+    except (OSError, ValueError):
+        return (raw, raw)
 
 
 def find_git_roots(start: str) -> tuple[str | None, str | None]:

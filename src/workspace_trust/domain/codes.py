@@ -63,6 +63,8 @@ class Code(enum.Enum):
     WORKSPACE_PATH_INVALID = "workspace_path_invalid"
     NOT_PERSISTABLE_HOME = "workspace_trust_not_persistable_home"
     NOT_PERSISTABLE_ROOT = "workspace_trust_not_persistable_root"
+    #: A folder that contains a home folder (its trust would cover the home).
+    NOT_PERSISTABLE_HOME_ANCESTOR = "workspace_trust_not_persistable_home_ancestor"
     PROVIDER_BINARY_MISSING = "provider_binary_missing"
     PROVIDER_SETUP_REQUIRED = "provider_setup_required"
     PROVIDER_AUTH_REQUIRED = "provider_auth_required"

@@ -48,6 +48,9 @@ class HostOs(enum.Enum):
 
 class NotPersistableReason(enum.Enum):
     HOME_DIRECTORY = "home_directory"
+    #: A folder that contains a home folder, at any depth: trust covers the
+    #: folders below, so trusting it would trust the home folder too.
+    HOME_ANCESTOR = "home_ancestor"
     FILESYSTEM_ROOT = "filesystem_root"
     DRIVE_ROOT = "drive_root"
     UNC_SHARE_ROOT = "unc_share_root"
@@ -108,11 +111,14 @@ def comparison_key(path: str, host: HostOs) -> str:
 
 
 def claude_config_key(path: str, host: HostOs) -> str:
-    """Claude Code's ``projects`` key: normalise, then backslashes to slashes.
+    """Claude Code's ``projects`` key: normalise; on Windows, backslashes to slashes.
 
-    Claude keeps the case the path was given in, on every OS.
+    Claude turns separators into slashes on Windows only; on macOS and Linux a
+    backslash is part of a folder's name (``a\\b`` is keyed ``.../a\\b``, seen on
+    2.1.330). Claude keeps the case the path was given in, on every OS.
     """
-    return to_slashes(normalize(path, host.flavor))
+    norm = normalize(path, host.flavor)
+    return to_slashes(norm) if host.flavor is PathFlavor.WINDOWS else norm
 
 
 def codex_config_key(path: str, host: HostOs) -> str:
@@ -122,9 +128,32 @@ def codex_config_key(path: str, host: HostOs) -> str:
 
 def gemini_config_key(path: str, host: HostOs) -> str:
     """Gemini's ``trustedFolders.json`` key: resolved, forward slashes, and
-    lower-cased where the file system is case-insensitive."""
+    lower-cased where the file system is case-insensitive.
+
+    Gemini turns backslashes into slashes on every OS (0.61.0 ``normalizePath``),
+    so on Linux the folder ``a\\b`` is keyed ``.../a/b`` and shares its trust with
+    ``a/b``, in Gemini itself as here."""
     key = to_slashes(normalize(path, host.flavor))
     return key.lower() if host.case_insensitive_paths else key
+
+
+def _guard_key(path: str, host: HostOs) -> str:
+    """The form in which the home guard compares paths: the comparison key, and
+    case-folded wherever the host's file systems usually ignore case (macOS too),
+    so that a spelling in another case is never a way around the guard."""
+    key = comparison_key(path, host)
+    return key.casefold() if host.case_insensitive_paths else key
+
+
+def contains(ancestor: str, path: str, host: HostOs) -> bool:
+    """Whether the absolute folder ``ancestor`` is ``path`` or a folder above it.
+
+    Lexical, after normalisation (no ``.``/``..``): resolve symlinks first.
+    """
+    outer, inner = _guard_key(ancestor, host), _guard_key(path, host)
+    if outer == inner:
+        return True
+    return inner.startswith(outer if outer.endswith("/") else outer + "/")
 
 
 def parents(path: str, host: HostOs) -> tuple[str, ...]:
@@ -166,9 +195,11 @@ class PathFacts:
     git_root: str | None = None
     worktree_main_root: str | None = None
     real_home: str | None = None
-    #: The account's own home (from the password database), guarded too when
-    #: the environment's HOME points elsewhere or is missing.
+    #: The account's own home (from the password database, resolved), guarded
+    #: too when the environment's HOME points elsewhere or is missing.
     account_home: str | None = None
+    #: The same home as the password database spells it, before resolving.
+    account_home_raw: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -193,8 +224,9 @@ class Workspace:
     source: WorkspaceSource = WorkspaceSource.REQUEST
     member_id: str | None = None
     #: Why the folder's git repository root (or a worktree's main checkout)
-    #: may not be trusted: it is the home folder or a root. A CLI that trusts
-    #: the repository root rather than the folder must not be run there.
+    #: may not be trusted: it is the home folder, contains it, or is a root. A
+    #: CLI that trusts the repository root rather than the folder must not be
+    #: run there.
     repository_root_reason: NotPersistableReason | None = None
 
     @property
@@ -235,11 +267,11 @@ def build_workspace(
     main_root = normalize(facts.worktree_main_root, flavor) if facts.worktree_main_root else None
     key = comparison_key(real, host)
 
-    home_keys = set()
-    for home in (facts.home, facts.real_home, facts.account_home):
+    homes: list[str] = []
+    for home in (facts.home, facts.real_home, facts.account_home, facts.account_home_raw):
         if home:
             try:
-                home_keys.add(comparison_key(home, host))
+                homes.append(normalize(home, flavor))
             except PathError:
                 continue  # an unusable HOME cannot be the workspace
 
@@ -248,8 +280,10 @@ def build_workspace(
             found = root_reason(path, host)
             if found is not None:
                 return found
-        if any(comparison_key(path, host) in home_keys for path in paths):
+        if any(_guard_key(path, host) == _guard_key(home, host) for path in paths for home in homes):
             return NotPersistableReason.HOME_DIRECTORY
+        if any(contains(path, home, host) for path in paths for home in homes):
+            return NotPersistableReason.HOME_ANCESTOR
         return None
 
     reason = reason_for(real, absolute)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch
-from workspace_trust.domain.paths import PathError, Workspace, env_home, gemini_config_key, parents
+from workspace_trust.domain.paths import PathError, Workspace, env_home, gemini_config_key, normalize, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.ports import StateProbe
 
@@ -100,18 +100,19 @@ def decide(workspace: Workspace, rules: Iterable[tuple[str, str]]) -> ProbeResul
     best: tuple[int, str, str] | None = None
     for raw, level in rules:
         try:
-            key = gemini_config_key(raw, host)
+            native = normalize(raw, host.flavor)
         except PathError:
             continue
         if level == "TRUST_PARENT":
-            scope = next(iter(parents(key, host)), key)
-            scope = gemini_config_key(scope, host)
-        elif level in ("TRUST_FOLDER", "DO_NOT_TRUST"):
-            scope = key
-        else:
+            # Gemini takes the parent of the rule as written, before turning
+            # backslashes into slashes: on Linux the parent of "/x/a\\b" is "/x".
+            native = next(iter(parents(native, host)), native)
+        elif level not in ("TRUST_FOLDER", "DO_NOT_TRUST"):
             continue
-        if _covers(scope, target) and (best is None or len(key) > best[0]):
-            best = (len(key), raw, level)
+        scope = gemini_config_key(native, host)
+        # The longest rule as written wins; the first of equal length stays.
+        if _covers(scope, target) and (best is None or len(raw) > best[0]):
+            best = (len(raw), raw, level)
     if best is None:
         return ProbeResult(TrustState.UNTRUSTED)
     _, raw, level = best
