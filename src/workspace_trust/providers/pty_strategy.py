@@ -45,8 +45,10 @@ log = logging.getLogger(__name__)
 #: Largest redacted screen tail a failed result may carry (UTF-8 bytes).
 RAW_TAIL_LIMIT = 8192
 
-#: Help text is read once per binary (cached by the help reader).
+#: Help text is read once per binary (cached by the help reader), for at most
+#: this long and never past the workspace's budget.
 HELP_TIMEOUT_MS = 20000
+_HELP_TIMED_OUT = "the preflight time budget ran out while reading the CLI's --help"
 
 _UNREADABLE_STATE = (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
 
@@ -241,10 +243,22 @@ class PtyTrustStrategy(TrustStrategy):
         except BinaryMissingError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
 
+        # One budget from here to the result: reading --help spends it too.
+        deadline = ctx.clock.monotonic_ms() + ctx.timing.total_budget_ms
         scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
         session: PtySession | None = None
         try:
-            help_text = ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS) if self.spec.reads_help else None
+            help_text = None
+            if self.spec.reads_help:
+                help_ms = min(HELP_TIMEOUT_MS, deadline - ctx.clock.monotonic_ms())
+                try:
+                    help_text = ctx.help_reader.read_help(binary, env, help_ms, is_cancelled=ctx.is_cancelled)
+                except CancelledError:
+                    return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+                if ctx.is_cancelled():
+                    return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+                if ctx.clock.monotonic_ms() >= deadline:
+                    return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, _HELP_TIMED_OUT)
             command = self.spec.build_command(binary, help_text, scratch, ctx)
             if isinstance(command, CommandRefused):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
@@ -263,7 +277,8 @@ class PtyTrustStrategy(TrustStrategy):
                 ctx.clock,
                 success=lambda: probe.read_trust(workspace),
                 is_cancelled=ctx.is_cancelled,
-                timing=ctx.timing,
+                # What discovery left of the budget (at least nothing).
+                timing=attrs.evolve(ctx.timing, total_budget_ms=max(0, deadline - ctx.clock.monotonic_ms())),
             )
             report = session.kill()
             session = None
