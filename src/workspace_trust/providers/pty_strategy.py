@@ -11,11 +11,11 @@ from __future__ import annotations
 import abc
 import logging
 import shutil
-import tempfile
 from collections.abc import Mapping
 
 import attrs
 
+from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
@@ -245,7 +245,7 @@ class PtyTrustStrategy(TrustStrategy):
 
         # One budget from here to the result: reading --help spends it too.
         deadline = ctx.clock.monotonic_ms() + ctx.timing.total_budget_ms
-        scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
+        scratch = make_scratch_dir(ctx.temp_dir)
         session: PtySession | None = None
         try:
             help_text = None
