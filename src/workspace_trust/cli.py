@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_TIMING.total_budget_ms / 1000,
         metavar="SECONDS",
-        help="time budget per workspace session",
+        help="time budget per workspace: reading --help and the session",
     )
     pre.add_argument("--claude-bin", metavar="PATH", help="Claude Code binary")
     pre.add_argument(
@@ -279,6 +279,10 @@ def _progress(event: ProgressEvent) -> None:
     )
 
 
+#: Signals that cancel a preflight: it kills what it started and reports ``cancelled`` (130).
+_CANCEL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 def _preflight(args: argparse.Namespace) -> int:
     cancel = threading.Event()
     previous = {}
@@ -286,8 +290,9 @@ def _preflight(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _frame: object) -> None:
         cancel.set()
 
-    # First, so an interrupt from here on still ends in one JSON document.
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # First, so an interrupt from here on still ends in one JSON document. A
+    # hang-up (the terminal closed) cancels the same way.
+    for sig in _CANCEL_SIGNALS:
         previous[sig] = signal.signal(sig, on_signal)
     coordinator = WorkspaceTrustCoordinator()
     try:
@@ -300,8 +305,29 @@ def _preflight(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     if flag_diagnostics:
         result = attrs.evolve(result, diagnostics=(*flag_diagnostics, *result.diagnostics))
-    _emit_execution(args, "preflight", result)
+    try:
+        _emit_execution(args, "preflight", result)
+    except OSError:
+        pass  # see _settle_output
+    _settle_output()
     return _STATUS_EXIT[result.status]
+
+
+def _settle_output() -> None:
+    """Flush stdout and stderr; one that fails (the terminal hung up: EIO, or
+    the reader went away: EPIPE) is pointed at /dev/null. Nothing can be
+    reported there any more, and the interpreter's own flush at exit would fail
+    again and replace the exit code with 120."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
 
 
 def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:

@@ -197,5 +197,10 @@ class HelpReader(abc.ABC):
     """Reads a CLI's ``--help`` text, to discover which flags it supports."""
 
     @abc.abstractmethod
-    def read_help(self, binary: str, env: Mapping[str, str], timeout_ms: int) -> str | None:
-        """The help text, or None when the command fails or times out."""
+    def read_help(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        """The help text (at most a bounded prefix of it), or None when the
+        command fails or does not finish within ``timeout_ms``. Raises
+        ``CancelledError`` soon after ``is_cancelled()`` becomes true. Nothing
+        the command started is left running on any path."""

@@ -24,7 +24,7 @@ from workspace_trust.domain.codes import Key, TrustState
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, TrustSource
 from workspace_trust.engine.snapshot import TerminalSnapshot
-from workspace_trust.errors import BinaryMissingError, LockTimeoutError
+from workspace_trust.errors import BinaryMissingError, CancelledError, LockTimeoutError
 from workspace_trust.ports import (
     Clock,
     HelpReader,
@@ -449,14 +449,34 @@ def check_pty_port(make_session: Callable[[], PtySession], *, expect_text: str) 
 
 
 class FakeHelpReader(HelpReader):
-    """Returns a fixed ``--help`` text (by default Claude's protected flags)."""
+    """Returns a fixed ``--help`` text (by default Claude's protected flags).
+
+    With a ``clock``, each read takes ``takes_ms`` of it; a read that would take
+    longer than its ``timeout_ms`` stops there and returns None, as a command
+    cut short by its deadline does. A cancelled read raises ``CancelledError``.
+    """
 
     CLAUDE_PROTECTED = "--bare --mcp-config --strict-mcp-config --setting-sources --settings --tools"
 
-    def __init__(self, text: str | None = CLAUDE_PROTECTED) -> None:
+    def __init__(
+        self, text: str | None = CLAUDE_PROTECTED, *, clock: FakeClock | None = None, takes_ms: int = 0
+    ) -> None:
         self.text = text
+        self.clock = clock
+        self.takes_ms = takes_ms
         self.calls: list[str] = []
+        #: The ``timeout_ms`` of each read.
+        self.timeouts: list[int] = []
 
-    def read_help(self, binary: str, env: Mapping[str, str], timeout_ms: int) -> str | None:
+    def read_help(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
         self.calls.append(binary)
+        self.timeouts.append(timeout_ms)
+        if is_cancelled():
+            raise CancelledError("cancelled while reading --help")
+        if self.clock is not None:
+            self.clock.advance(max(0, min(self.takes_ms, timeout_ms)))
+        if self.takes_ms > timeout_ms:
+            return None
         return self.text

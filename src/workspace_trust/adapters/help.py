@@ -1,22 +1,54 @@
 """Runs ``<cli> --help`` to discover supported flags, cached per binary, and
-``<cli> --version`` to name the version a recording came from."""
+``<cli> --version`` to name the version a recording came from.
+
+The output is read as it comes, never more than :data:`MAX_HELP_BYTES`: at the
+cap the command's process group is killed and what was read is kept. The read
+ends at the caller's deadline and as soon as the caller cancels, and the
+process group is killed on every path, before the command is reaped, so that
+its number cannot have been handed to another process meanwhile.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
+import selectors
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 
-from workspace_trust.ports import HelpReader
+import attrs
+
+from workspace_trust.errors import CancelledError
+from workspace_trust.ports import HelpReader, IsCancelled
 
 log = logging.getLogger(__name__)
 
 #: Help output beyond this is not needed to find flag names.
 MAX_HELP_BYTES = 256 * 1024
+#: How often a read checks cancellation and the deadline while the command is silent.
+POLL_MS = 50
+
+_HAS_WAITID = hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
+
+
+def _never() -> bool:
+    return False
+
+
+@attrs.frozen(slots=True)
+class Captured:
+    """What a bounded command printed."""
+
+    #: The output (at most the cap), or None when the command could not start,
+    #: failed, or was cut short by the deadline.
+    text: str | None
+    #: The command came to an end of its own, or printed up to the cap: a
+    #: definite answer, worth caching. False when the deadline cut it short.
+    finished: bool
 
 
 class SubprocessHelpReader(HelpReader):
@@ -24,7 +56,9 @@ class SubprocessHelpReader(HelpReader):
         self._cache: dict[tuple[str, int, int], str | None] = {}
         self._lock = threading.Lock()
 
-    def read_help(self, binary: str, env: Mapping[str, str], timeout_ms: int) -> str | None:
+    def read_help(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
         try:
             st = os.stat(binary)
         except OSError:
@@ -33,13 +67,13 @@ class SubprocessHelpReader(HelpReader):
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        text = self._run(binary, env, timeout_ms)
-        with self._lock:
-            self._cache[key] = text
-        return text
-
-    def _run(self, binary: str, env: Mapping[str, str], timeout_ms: int) -> str | None:
-        return run_bounded([binary, "--help"], env, timeout_ms)
+        captured = capture([binary, "--help"], env, timeout_ms, is_cancelled=is_cancelled)
+        if captured.finished:
+            # A read the deadline cut short says nothing about the binary: the
+            # next workspace, with its own budget, reads again.
+            with self._lock:
+                self._cache[key] = captured.text
+        return captured.text
 
 
 _VERSION = re.compile(r"\b(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b")
@@ -54,8 +88,23 @@ def read_version(argv: Sequence[str], env: Mapping[str, str], timeout_ms: int) -
 
 def run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout_ms: int) -> str | None:
     """Output (stdout and stderr) of a short command in its own session, at most
-    :data:`MAX_HELP_BYTES`; None when it cannot start, times out or fails. Its
-    process group is killed afterwards, whatever it left behind."""
+    :data:`MAX_HELP_BYTES`; None when it cannot start, times out or fails."""
+    return capture(argv, env, timeout_ms).text
+
+
+def capture(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    timeout_ms: int,
+    *,
+    is_cancelled: IsCancelled = _never,
+    max_bytes: int = MAX_HELP_BYTES,
+) -> Captured:
+    """Run ``argv`` in its own session with stdout and stderr on one pipe, read
+    at most ``max_bytes`` of it, and kill its process group afterwards, whatever
+    it left behind. Raises ``CancelledError`` once ``is_cancelled()`` is true
+    (the group is killed first)."""
+    deadline = time.monotonic() + max(0, timeout_ms) / 1000
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -67,18 +116,86 @@ def run_bounded(argv: Sequence[str], env: Mapping[str, str], timeout_ms: int) ->
         )
     except OSError as exc:
         log.debug("cannot run %s: %s", " ".join(argv[:2]), exc.strerror)
-        return None
+        return Captured(None, finished=True)
+    assert proc.stdout is not None
     try:
-        out, _ = proc.communicate(timeout=timeout_ms / 1000)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc.pid)
-        proc.communicate()
-        return None
+        data, capped = _read_capped(proc.stdout.fileno(), deadline, is_cancelled, max_bytes)
+        if data is None:
+            log.debug("%s did not finish in %d ms", " ".join(argv[:2]), timeout_ms)
+            return Captured(None, finished=False)
+        if not capped and not _wait_exit(proc, deadline, is_cancelled):
+            return Captured(None, finished=False)
     finally:
+        # Before the reap: until then the number is held for this group.
         _kill_group(proc.pid)
-    if proc.returncode != 0:
-        return None
-    return out[:MAX_HELP_BYTES].decode("utf-8", "replace")
+        proc.stdout.close()
+        _reap(proc)
+    text = data[:max_bytes].decode("utf-8", "replace")
+    if capped:
+        log.debug("%s printed more than %d bytes; the rest was not read", " ".join(argv[:2]), max_bytes)
+        return Captured(text, finished=True)
+    return Captured(text if proc.returncode == 0 else None, finished=True)
+
+
+def _read_capped(fd: int, deadline: float, is_cancelled: IsCancelled, max_bytes: int) -> tuple[bytes | None, bool]:
+    """Read ``fd`` to its end or to ``max_bytes``: the bytes and whether the cap
+    was reached. None for the bytes when the deadline passed first."""
+    os.set_blocking(fd, False)
+    chunks: list[bytes] = []
+    total = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            if is_cancelled():
+                raise CancelledError("cancelled while reading a command's output")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, False
+            if not selector.select(min(left, POLL_MS / 1000)):
+                continue
+            try:
+                chunk = os.read(fd, min(65536, max_bytes - total))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return b"".join(chunks), False
+            chunks.append(chunk)
+            total += len(chunk)
+            if total >= max_bytes:
+                return b"".join(chunks), True
+
+
+def _wait_exit(proc: subprocess.Popen[bytes], deadline: float, is_cancelled: IsCancelled) -> bool:
+    """Wait until the command has exited, without reaping it where ``waitid``
+    allows. False when the deadline passed first."""
+    while True:
+        if _exited(proc):
+            return True
+        if is_cancelled():
+            raise CancelledError("cancelled while waiting for a command to exit")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(left, 0.005))
+
+
+def _exited(proc: subprocess.Popen[bytes]) -> bool:
+    if not _HAS_WAITID:
+        # Seeing the exit reaps here (macOS before Python 3.13); the group is
+        # still killed by number afterwards, as the PTY adapter does there.
+        return proc.poll() is not None
+    try:
+        info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None and info.si_pid != 0
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (uninterruptible sleep)
+        log.warning("pid %d did not end after SIGKILL", proc.pid)
 
 
 def _kill_group(pid: int) -> None:

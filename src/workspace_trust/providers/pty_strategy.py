@@ -12,11 +12,11 @@ import abc
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 
 import attrs
 
+from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
@@ -50,8 +50,10 @@ RAW_TAIL_LIMIT = 8192
 #: How often a provider lock found before spawning is looked at again.
 PROVIDER_LOCK_POLL_MS = 50
 
-#: Help text is read once per binary (cached by the help reader).
+#: Help text is read once per binary (cached by the help reader), for at most
+#: this long and never past the workspace's budget.
 HELP_TIMEOUT_MS = 20000
+_HELP_TIMED_OUT = "the preflight time budget ran out while reading the CLI's --help"
 
 _UNREADABLE_STATE = (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
 
@@ -275,16 +277,28 @@ class PtyTrustStrategy(TrustStrategy):
             binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env})
         except BinaryMissingError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
+        # One budget from here to the result: waiting for the CLI's own lock
+        # and reading --help spend it too.
+        deadline = ctx.clock.monotonic_ms() + ctx.timing.total_budget_ms
         lock_paths = tuple(state_file + suffix for suffix in self.spec.state_lock_suffixes) if state_file else ()
         found = self._await_provider_locks(lock_paths, ctx)
         if isinstance(found, CommandRefused):
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, found.code, found.message)
         before, lock_diagnostics = found
-
-        scratch = tempfile.mkdtemp(prefix="workspace-trust-scratch-", dir=ctx.temp_dir)
+        scratch = make_scratch_dir(ctx.temp_dir)
         session: PtySession | None = None
         try:
-            help_text = ctx.help_reader.read_help(binary, env, HELP_TIMEOUT_MS) if self.spec.reads_help else None
+            help_text = None
+            if self.spec.reads_help:
+                help_ms = min(HELP_TIMEOUT_MS, deadline - ctx.clock.monotonic_ms())
+                try:
+                    help_text = ctx.help_reader.read_help(binary, env, help_ms, is_cancelled=ctx.is_cancelled)
+                except CancelledError:
+                    return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+                if ctx.is_cancelled():
+                    return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+                if ctx.clock.monotonic_ms() >= deadline:
+                    return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, _HELP_TIMED_OUT)
             command = self.spec.build_command(binary, help_text, scratch, ctx)
             if isinstance(command, CommandRefused):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
@@ -303,7 +317,8 @@ class PtyTrustStrategy(TrustStrategy):
                 ctx.clock,
                 success=lambda: probe.read_trust(workspace),
                 is_cancelled=ctx.is_cancelled,
-                timing=ctx.timing,
+                # What discovery left of the budget (at least nothing).
+                timing=attrs.evolve(ctx.timing, total_budget_ms=max(0, deadline - ctx.clock.monotonic_ms())),
             )
             report = session.kill(hold=self._kill_hold(lock_paths, before, ctx))
             session = None

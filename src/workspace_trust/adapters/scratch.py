@@ -1,0 +1,128 @@
+"""Per-session scratch folders (Claude's empty MCP config), and the sweep of
+those a killed run left behind.
+
+A run removes its folder on every path it lives through; SIGKILL (or a
+SIGHUP before it was handled) leaves it. So each folder's name carries its
+owner: ``workspace-trust-scratch-<pid>-<start>-<pidns>-<random>``, where
+``start`` is the process's start time in clock ticks since boot (from
+``/proc/<pid>/stat``; 0 where unknown) and ``pidns`` the inode of its pid
+namespace (0 where unknown). Before making its own folder, a run removes the
+folders of runs that are gone: named so exactly, a real folder (not a link),
+owned by this user, made in this pid namespace, and whose owner's pid is no
+longer alive, or is alive with another start time (the number was handed out
+again). A folder whose owner cannot be judged is kept: a pid namespace whose
+``/proc`` is not ours, or an owner pid that exists where start times are not
+known (macOS).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import shutil
+import stat
+import tempfile
+
+from workspace_trust.adapters.processes import proc_is_ours
+
+log = logging.getLogger(__name__)
+
+SCRATCH_PREFIX = "workspace-trust-scratch-"
+_NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-(\d+)-(\d+)-[A-Za-z0-9_]+")
+
+
+def _start_time(pid: int) -> int | None:
+    """Clock ticks from boot to the start of ``pid``; None when it is gone (or
+    a zombie: it has ended) or unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if len(fields) < 20 or fields[0] == "Z":
+        return None
+    try:
+        return int(fields[19])
+    except ValueError:
+        return None
+
+
+@functools.cache
+def _pid_namespace() -> int:
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
+def _has_proc() -> bool:
+    return os.path.isdir("/proc/self")
+
+
+def owner_tag() -> str:
+    """``<pid>-<start>-<pidns>`` of this process (0 for what is unknown)."""
+    pid = os.getpid()
+    start = _start_time(pid) if _has_proc() and proc_is_ours() else None
+    return f"{pid}-{start or 0}-{_pid_namespace() if _has_proc() else 0}"
+
+
+def _owner_alive(pid: int, start: int) -> bool:
+    if _has_proc():
+        now = _start_time(pid)
+        if now is None:
+            return False
+        return start in (0, now)  # 0: the owner could not tell its start
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(base: str) -> tuple[str, ...]:
+    """Remove the scratch folders in ``base`` whose runs are gone (see the
+    module's notes); the paths removed."""
+    if _has_proc():
+        if not proc_is_ours() or not _pid_namespace():
+            return ()  # whether a pid is alive cannot be told here
+        namespace = _pid_namespace()
+    else:
+        namespace = 0
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return ()
+    uid = os.geteuid()
+    removed: list[str] = []
+    for name in names:
+        found = _NAME.fullmatch(name)
+        if found is None:
+            continue
+        pid, start, ns = (int(part) for part in found.groups())
+        if ns != namespace:
+            continue  # another pid namespace's run: its numbers mean nothing here
+        path = os.path.join(base, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid:
+            continue
+        if _owner_alive(pid, start):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            log.debug("removed the scratch folder of a run that is gone: %s", name)
+            removed.append(path)
+    return tuple(removed)
+
+
+def make_scratch_dir(temp_dir: str | None) -> str:
+    """A fresh private folder for one session, in ``temp_dir`` (None: the
+    system temp folder), after sweeping that folder of stale ones."""
+    sweep_stale(temp_dir if temp_dir is not None else tempfile.gettempdir())
+    return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{owner_tag()}-", dir=temp_dir)
