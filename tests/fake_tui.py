@@ -46,7 +46,8 @@ out = sys.stdout.buffer
 
 
 def write(text: str) -> None:
-    out.write(text.encode())
+    # A folder name that is not UTF-8 is drawn as its own bytes, as a CLI does.
+    out.write(text.encode("utf-8", "surrogateescape"))
     out.flush()
 
 
