@@ -28,7 +28,7 @@ from workspace_trust.errors import (
     PtyUnavailableError,
 )
 from workspace_trust.ports import PtySession, SpawnSpec, StateProbe
-from workspace_trust.redaction import redact
+from workspace_trust.redaction import environment_secrets, redact
 from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -280,7 +280,7 @@ class PtyTrustStrategy(TrustStrategy):
                 for pids, text in left
                 if pids
             )
-            result = self._map_outcome(workspace, outcome, ctx)
+            result = self._map_outcome(workspace, outcome, ctx, env)
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
             if session is not None:
@@ -289,14 +289,21 @@ class PtyTrustStrategy(TrustStrategy):
                 session.kill()
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
+    def _map_outcome(
+        self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext, child_env: Mapping[str, str]
+    ) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]
         message = self.spec.messages().get(outcome.end, message)
         raw_tail = None
         failed = status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
         if ctx.debug and failed and outcome.last_snapshot is not None:
             # Only under debug, only on failure, only redacted, at most 8 KiB.
-            raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME")))
+            # The CLI may print its own environment (or part of a key from it,
+            # as Claude Code's custom API key screen does): the secret-looking
+            # values of the child's and the host's environment are looked for
+            # too, piece by piece. They are used here and kept nowhere.
+            secrets = environment_secrets(child_env, ctx.env)
+            raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets))
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         return base_result(
