@@ -19,6 +19,11 @@ Behaviour is chosen with environment variables:
   FAKE_EXIT_SAVE_MS  on SIGTERM, save on the way out the way Claude Code 2.1.330 does:
                    take the proper-lockfile lock (mkdir .claude.json.lock), hold it this
                    long, remove it, exit. SIGKILL inside that window leaves the lock.
+  FAKE_ENV_BOX     with FAKE_MODE=env: the width of a box the environment is drawn in
+                   (values wrapped inside `│ … │` borders); 0 or unset: plain lines
+  FAKE_ENV_NAMES   with FAKE_MODE=env: comma-separated names to draw (default: all)
+FAKE_MODE=env draws the program's own environment as NAME=value lines (a CLI that
+echoes its environment, redaction tests) and then waits.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
 preflight passes the child only an allowlisted environment.
 It writes trust the way Claude does: $CLAUDE_CONFIG_DIR or $HOME /.claude.json,
@@ -51,7 +56,8 @@ out = sys.stdout.buffer
 
 
 def write(text: str) -> None:
-    out.write(text.encode())
+    # A folder name that is not UTF-8 is drawn as its own bytes, as a CLI does.
+    out.write(text.encode("utf-8", "surrogateescape"))
     out.flush()
 
 
@@ -82,6 +88,20 @@ def read_state() -> dict[str, object]:
     except (OSError, ValueError):
         doc = {}
     return doc
+
+
+def env_screen(box: int) -> list[str]:
+    wanted = [name for name in os.environ.get("FAKE_ENV_NAMES", "").split(",") if name]
+    shown = sorted((name, value) for name, value in os.environ.items() if not wanted or name in wanted)
+    lines = ["Environment:"] + [f"{name}={value}" for name, value in shown]
+    if box <= 0:
+        return lines
+    rows = ["╭" + "─" * (box + 2) + "╮"]
+    for line in lines:
+        for start in range(0, max(len(line), 1), box):
+            rows.append("│ " + line[start : start + box].ljust(box) + " │")
+    rows.append("╰" + "─" * (box + 2) + "╯")
+    return rows
 
 
 def persist(read_at_start: dict[str, object] | None = None) -> None:
@@ -216,6 +236,8 @@ def main() -> int:
                     "  2. Light mode",
                 ]
             )
+        elif mode == "env":
+            draw(env_screen(int(os.environ.get("FAKE_ENV_BOX", "0") or 0)))
         elif mode == "unknown":
             draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not", os.environ.get("FAKE_SECRET", "")])
         yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"

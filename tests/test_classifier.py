@@ -133,6 +133,18 @@ def test_evidence_is_redacted() -> None:
     assert "Not inside a trusted directory" in found.evidence
 
 
+def test_values_of_the_launch_environment_are_redacted_from_the_evidence() -> None:
+    # A value with no key shape of its own, echoed on the matching line.
+    password = "correct horse battery staple"
+    text = f"{CODEX_EXEC} (db password correct horse battery staple)"
+    plain = classify_failure(text)
+    assert plain is not None and "battery" in plain.evidence  # no shape gives it away
+    found = classify_failure(text, env={"DB_PASSWORD": password, "HOME": "/home/ana"})
+    assert found is not None and "Not inside a trusted directory" in found.evidence
+    assert "battery" not in found.evidence and "horse" not in found.evidence
+    assert "[REDACTED_ENV_SECRET]" in found.evidence
+
+
 def test_long_line_evidence_is_bounded_and_keeps_the_match() -> None:
     text = "x " * 5_000 + CODEX_EXEC + " y" * 5_000
     found = classify_failure(text)

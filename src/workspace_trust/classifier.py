@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 
 import attrs
 
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
 from workspace_trust.flags import FeatureFlags
-from workspace_trust.redaction import redact
+from workspace_trust.redaction import environment_secrets, redact
 
 __all__ = [
     "MAX_EVIDENCE_CHARS",
@@ -197,11 +198,16 @@ def classify_failure(
     text: str | bytes | bytearray | None = None,
     exit_code: int | None = None,
     provider: Provider | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
 ) -> FailureClassification | None:
     """The workspace-trust failure in a launch's output, or None.
 
     ``text`` is the failure output (stderr, a PTY tail, an error message; escape
-    codes are fine). ``provider`` is the CLI that was launched, when known. A
+    codes are fine). ``env`` is the launched process's environment, when known:
+    its secret-looking values are redacted from the evidence wherever they
+    appear (see ``redaction.environment_secrets``); nothing of it is kept.
+    ``provider`` is the CLI that was launched, when known. A
     CLI's own message reports that CLI even if ``provider`` says otherwise; the
     orchestrator's gate message reports ``provider`` (Claude when unknown).
     The exit-code-only Gemini row needs ``provider`` to be Gemini, or, with
@@ -222,7 +228,7 @@ def classify_failure(
     # Redact the whole text before anything else: stripping controls first can
     # eat a key's identifying prefix, and a key wrapped onto the matched line
     # is only recognisable together with the line before it.
-    clean = redact(raw)
+    clean = redact(raw, secrets=environment_secrets(env) if env else None)
     for row in TRUST_FAILURE_PATTERNS:
         result = _match(row, clean, exit_code, provider)
         if result is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import enum
-import json
 import logging
 import os
 import shutil
@@ -17,11 +16,11 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import attrs
 
-from workspace_trust import __version__
+from workspace_trust import __version__, wire
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import read_version
 from workspace_trust.coordinator import (
@@ -66,6 +65,35 @@ _STATUS_EXIT = {
 
 class _UsageError(Exception):
     pass
+
+
+def _write(stream: TextIO, text: str) -> None:
+    """``text`` to ``stream`` as UTF-8, whatever the stream's own encoding and
+    error handler (a ``surrogateescape`` stream would pass invalid bytes on, a
+    strict one would raise). Callers pass text without lone surrogates
+    (``wire.dumps``, ``wire.display``); ``backslashreplace`` is the safety net."""
+    data = text.encode("utf-8", "backslashreplace")
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(data.decode("utf-8"))
+        return
+    stream.flush()
+    buffer.write(data)
+    buffer.flush()
+
+
+def _emit_json(doc: dict[str, Any]) -> None:
+    """The one JSON document of a command, on one line (docs/cli.md, "Paths that are not UTF-8")."""
+    _write(sys.stdout, wire.dumps(doc) + "\n")
+
+
+def _say(line: str) -> None:
+    """A line of text output; a byte that is not UTF-8 shows as ``\\xNN``."""
+    _write(sys.stdout, wire.display(line) + "\n")
+
+
+def _warn(line: str, end: str = "\n") -> None:
+    _write(sys.stderr, wire.display(line) + end)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -184,8 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except _UsageError as exc:
-        print(f"workspace-trust: {exc}", file=sys.stderr)
-        print(parser.format_usage(), file=sys.stderr, end="")
+        _warn(f"workspace-trust: {exc}")
+        _warn(parser.format_usage(), end="")
         return ExitCode.USAGE
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
@@ -206,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "record":
             return _record(args)
     except _UsageError as exc:
-        print(f"workspace-trust: {exc}", file=sys.stderr)
+        _warn(f"workspace-trust: {exc}")
         return ExitCode.USAGE
     return ExitCode.USAGE  # pragma: no cover - argparse requires a command
 
@@ -273,10 +301,7 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
 def _progress(event: ProgressEvent) -> None:
     detail = f" ({event.detail})" if event.detail else ""
     status = f" {event.status.value}" if event.status else ""
-    print(
-        f"workspace-trust: {event.provider.value} {event.workspace_id}: {event.stage.value}{status}{detail}",
-        file=sys.stderr,
-    )
+    _warn(f"workspace-trust: {event.provider.value} {event.workspace_id}: {event.stage.value}{status}{detail}")
 
 
 #: Signals that cancel a preflight: it kills what it started and reports ``cancelled`` (130).
@@ -372,14 +397,14 @@ def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionRes
             "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
             "manifest": manifest_to_json(result.diagnostics_manifest()),
         }
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        _emit_json(doc)
         return
     for r in result.results:
         code = f" [{r.code.value}]" if r.code else ""
-        print(f"{r.provider.value:7} {r.status.value:27} {r.workspace}{code}")
+        _say(f"{r.provider.value:7} {r.status.value:27} {r.workspace}{code}")
     for d in diagnostics:
-        print(f"  {d.code.value}: {d.message}", file=sys.stderr)
-    print(f"overall: {result.status.value}")
+        _warn(f"  {d.code.value}: {d.message}")
+    _say(f"overall: {result.status.value}")
 
 
 def _status_row(
@@ -454,11 +479,11 @@ def _status(args: argparse.Namespace) -> int:
             "results": rows,
             "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
         }
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        _emit_json(doc)
     else:
         for row in rows:
             by = f" (by {row['trusted_by']} key {row['trusted_key']})" if row.get("trusted_key") else ""
-            print(f"{row['provider']:7} {row['status']:10} {row['workspace']}{by}")
+            _say(f"{row['provider']:7} {row['status']:10} {row['workspace']}{by}")
     return exit_code
 
 
@@ -518,15 +543,15 @@ def _plan(args: argparse.Namespace) -> int:
         ],
     }
     if args.json:
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        _emit_json(doc)
     else:
         for value in patches.codex_config_overrides:
-            print(f"codex -c {value}")
+            _say(f"codex -c {value}")
         for name, value in gemini_env.items():
-            print(f"gemini env {name}={value}")
+            _say(f"gemini env {name}={value}")
         # One line per folder: the guard does not depend on the provider.
         for workspace, code in dict.fromkeys((r.workspace, r.code.value if r.code else "") for r in blocked):
-            print(f"blocked {workspace} [{code}]")
+            _say(f"blocked {workspace} [{code}]")
     return ExitCode.BLOCKED if blocked else ExitCode.OK
 
 
@@ -572,12 +597,12 @@ def _replay(args: argparse.Namespace) -> int:
                 for f in frames
             ],
         }
-        sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        _emit_json(doc)
     else:
-        print(f"{fixture.provider} {fixture.cli_version} {fixture.scenario}")
+        _say(f"{fixture.provider} {fixture.cli_version} {fixture.scenario}")
         for f in frames:
             key = f" {f.key}" if f.key else ""
-            print(f"  t={f.t:>6}ms  {f.rule or '-':34} {f.phase or '-':20} {f.action}{key}")
+            _say(f"  t={f.t:>6}ms  {f.rule or '-':34} {f.phase or '-':20} {f.action}{key}")
     return ExitCode.OK
 
 
@@ -618,7 +643,7 @@ def _record(args: argparse.Namespace) -> int:
         duration_ms=int(args.duration * 1000),
     )
     save_fixture(out, recording.fixture)
-    print(f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}")
+    _say(f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}")
     for checkpoint in recording.fixture.checkpoints:
-        print(f"  event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
+        _say(f"  event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
     return ExitCode.OK

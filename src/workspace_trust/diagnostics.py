@@ -35,6 +35,7 @@ import attrs
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.redaction import redact
+from workspace_trust.wire import add_path_bytes
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -447,8 +448,13 @@ def _diagnostic_to_json(item: Diagnostic) -> dict[str, Any]:
 
 def manifest_to_json(manifest: DiagnosticsManifest) -> dict[str, Any]:
     """Plain JSON types only (enums as their string values). Does not apply
-    the budget: call :func:`apply_budget` first."""
-    return {
+    the budget: call :func:`apply_budget` first. A workspace id or path that
+    is not valid Unicode (a POSIX folder name that is not UTF-8) gets its
+    exact bytes next to it (``workspace_ids_bytes``, ``workspace_paths_bytes``,
+    ``workspace_id_bytes``; see :mod:`workspace_trust.wire`); write the result
+    with :func:`workspace_trust.wire.dumps` (or ``json.dumps`` with its default
+    ``ensure_ascii=True``) so the text is valid UTF-8."""
+    doc = {
         "attempt": manifest.attempt,
         "feature_flags": {str(name): bool(value) for name, value in manifest.feature_flags.items()},
         "strategy_results": [_strategy_to_json(item) for item in manifest.strategy_results],
@@ -457,3 +463,5 @@ def manifest_to_json(manifest: DiagnosticsManifest) -> dict[str, Any]:
             what.value: manifest.omitted_counts[what] for what in Omission if what in manifest.omitted_counts
         },
     }
+    result: dict[str, Any] = add_path_bytes(doc)
+    return result

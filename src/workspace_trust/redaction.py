@@ -19,7 +19,9 @@ It works in fixed passes, each a precompiled pattern from one table:
 4. the rules again, for keys that colour codes had split;
 5. key characters glued to a key marker (the rest of a key a colour code
    split after its prefix) join the marker;
-6. optionally the user's home folder becomes ``~``.
+6. optionally, the values of an environment (:func:`environment_secrets`):
+   every stretch made of their pieces, wrapped or boxed, becomes a marker;
+7. optionally the user's home folder becomes ``~``.
 
 The first pass exists because stripping is ambiguous: a stray ESC before
 ``" sk-ant-..."`` reads as the escape ``ESC SP s`` and would eat the ``s``
@@ -29,10 +31,27 @@ Properties the tests hold us to:
 
 * A key is matched from its prefix onwards, with any run of key characters,
   dots, ``*`` and ellipses after it, so masked forms disappear as a whole. A
-  key that ends a line also takes the first word of the next line when that
-  word looks like key material (a digit, ``_``, ``-``, or mixed case), in
-  case the terminal wrapped it (snapshot lines are right-trimmed, so the
-  width is unknown). A wrapped remainder that is a plain word survives.
+  key that ends a line also takes the first word of the next lines when that
+  word looks like key material (a digit, ``_``, ``-``, or mixed case) and is
+  not a name (``NAME=``, ``Error:``) or a path, in case the terminal wrapped
+  it (snapshot lines are right-trimmed, so the width is unknown). Inside a
+  TUI box the line ends at the border: a key that reaches the border (no more
+  than the box's one-space margin before it) continues on the next line after
+  the opening border. The line breaks and borders stay; the pieces go. A
+  wrapped remainder that is a plain word survives.
+* A key's tail printed without its prefix is found by its looks: a run of 16
+  or more key characters, not a path component, whose letters and digits
+  switch case or class often (:func:`looks_random`). Words, model names,
+  identifiers and paths are kept. So is a bare 40-character AWS secret.
+* Assignments are found by the name: one that ends like a secret
+  (``API_KEY``, ``TOKEN``, ``SECRET``, ``PASSWORD``, ``PRIVATE_KEY``,
+  ``ACCESS_KEY``, ``SECRET_KEY``) or holds a ``SECRET``/``PASSWORD`` segment
+  (``SECRET_KEY_BASE``) loses its value, whatever the value looks like.
+* Given an environment, no piece of :data:`SECRET_PIECE_CHARS` characters of
+  its secret values survives, wherever it is: the text and the values are
+  compared with white space, line breaks and box borders left out, so a value
+  wrapped at any width, inside a box or not, is found. The values themselves
+  are only ever held by an :class:`EnvironmentSecrets`, which prints none.
 * Replacement markers match no rule, so ``redact(redact(t)) == redact(t)``.
 * Every pattern starts only at the beginning of a run of its own characters
   (a negative look-behind), so the work is linear in the input size.
@@ -45,14 +64,19 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import attrs
 
 __all__ = [
+    "NO_SECRETS",
     "REDACTION_RULES",
+    "SECRET_PIECE_CHARS",
+    "EnvironmentSecrets",
     "RedactionKind",
     "RedactionRule",
+    "environment_secrets",
+    "looks_random",
     "marker",
     "redact",
     "strip_terminal_controls",
@@ -70,6 +94,11 @@ class RedactionKind(enum.Enum):
     EMAIL = "EMAIL"
     JWT = "JWT"
     LONG_TOKEN = "LONG_TOKEN"
+    #: A run of key characters that looks random (a key's tail without its
+    #: prefix) or a bare 40-character AWS secret access key.
+    RANDOM_TOKEN = "RANDOM_TOKEN"
+    #: A value of the environment the text came from (see :func:`environment_secrets`).
+    ENVIRONMENT_SECRET = "ENV_SECRET"
 
 
 def marker(kind: RedactionKind) -> str:
@@ -133,6 +162,9 @@ _KEY_CHARS = r"A-Za-z0-9_\-.*…•"
 #: Key prefixes short enough to occur inside words: a key needs a word boundary
 #: before them.
 _SHORT_KEY_PREFIXES = r"sk-|gh[pousr]_|xox[abeprs]-"
+#: Vertical borders a TUI draws around a box; a key wrapped inside a box has
+#: one at the end of its first line and one at the start of the next.
+_BORDERS = "│┃║|"
 _API_KEY = re.compile(
     rf"""
     (?:
@@ -140,11 +172,15 @@ _API_KEY = re.compile(
       | (?<![A-Za-z0-9_\-])(?:{_SHORT_KEY_PREFIXES})[{_KEY_CHARS}]{{3,}}
       | (?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{{16}}(?![A-Za-z0-9])
     )
-    (?:\n                                   # the rest of a key wrapped at a line's end:
+    (?:                                      # the rest of a key wrapped at a line's end
+        (?:\n                                   #   (several lines of it): at the very end,
+        | [ \t]?[{_BORDERS}][ \t]*\n[ \t]*[{_BORDERS}][ \t]?  # or at a box's border
+        )                                      #   with no more than its margin before it;
         (?:(?=[{_KEY_CHARS}]*[0-9_\-])            #   a word with a digit, "_" or "-",
         | (?=[{_KEY_CHARS}]*[a-z])(?=[{_KEY_CHARS}]+[A-Z]))  # or mixed case ("Do" is not),
-        [{_KEY_CHARS}]+(?![{_KEY_CHARS}])         #   masks ("...", "*") included
-    )?
+        [{_KEY_CHARS}]+                          #   masks ("...", "*") included,
+        (?![{_KEY_CHARS}]|[ \t]*[=:/\\])          #   not a name ("NAME=", "Error:") or a path
+    )*
     """,
     re.VERBOSE,
 )
@@ -164,15 +200,39 @@ _AUTHORIZATION = re.compile(
     r"(?<![A-Za-z0-9_\-])(?P<name>(?:proxy-)?authorization)(?P<sep>[ \t]*[:=][ \t]*)(?P<value>[^\r\n]+)",
     re.IGNORECASE,
 )
+#: Names that end like a secret's (``API_KEY``, ``GITHUB_TOKEN``,
+#: ``AWS_SECRET_ACCESS_KEY``, ``PRIVATE_KEY``), each checked by a look-behind
+#: at the end of the name, so the name is one greedy run (linear time).
+_SECRET_NAME_ENDINGS = (
+    "apikey",
+    "api_key",
+    "api-key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "credential",
+    "credentials",
+    *(f"{word}{sep}key" for word in ("private", "access", "secret", "signing", "encryption") for sep in ("", "_", "-")),
+)
+_NAME_ENDS_SECRET = (
+    # One character class first: most runs end in none of the endings' last letters.
+    f"(?<=[{''.join(sorted({ending[-1] for ending in _SECRET_NAME_ENDINGS}))}])"
+    f"(?:{'|'.join(f'(?<={re.escape(ending)})' for ending in _SECRET_NAME_ENDINGS)})"
+)
+#: Or the name has a segment that always means a secret (``SECRET_KEY_BASE``,
+#: ``DB_PASSWORD_2``); checked once, at the start of the name.
+_NAME_HAS_SECRET = r"(?=(?:[A-Za-z0-9_\-]*?[_\-])?(?:secret|passw(?:or)?d|passphrase)(?![A-Za-z0-9]))"
 _ASSIGNED_SECRET = re.compile(
-    r"""
+    rf"""
     (?<![A-Za-z0-9_\-])
-    (?P<name>[A-Za-z0-9_\-]*(?:api[_\-]?key|token|secret|passw(?:or)?d|credentials?)["']?)
+    (?P<name>(?:{_NAME_HAS_SECRET}[A-Za-z0-9_\-]++|[A-Za-z0-9_\-]++(?:{_NAME_ENDS_SECRET}))["']?)
     (?P<sep>[ \t]*[:=][ \t]*)
     (?:
         "(?P<dq>[^"\n]*)"
       | '(?P<sq>[^'\n]*)'
-      | (?P<bare>[^\s"',;&}]+)
+      | (?P<bare>[^\s"',;&}}]+)
     )
     """,
     re.VERBOSE | re.IGNORECASE,
@@ -185,11 +245,65 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
 _LONG_TOKEN = re.compile(
     r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]{40})(?=[A-Za-z_\-]*[0-9])(?=[0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]+"
 )
+#: A whole run of key characters, 16 or more, that is not a path component
+#: (nothing of ``/\\.~`` before it, no ``/`` or ``\\`` after it); kept unless
+#: :func:`looks_random` says it is key material (a key's tail printed without
+#: its prefix, a secret of unknown shape).
+_KEY_RUN = re.compile(r"(?<![A-Za-z0-9_\-/\\.~])[A-Za-z0-9_\-]{16,}(?![A-Za-z0-9_\-/\\])")
+#: An AWS secret access key: exactly 40 characters of base64 (``/`` and ``+``
+#: included), standing alone; kept unless it looks random.
+_AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=_\-.~\\])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=_\-\\])")
+_CHAR_CLASS = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "U" * 26 + "L" * 26 + "D" * 10,
+)
+_CLASS_RUNS = re.compile(r"U+|L+|D+")
+_NOT_CLASS = re.compile(r"[^ULD]+")
+
+
+def looks_random(text: str) -> bool:
+    """Whether ``text`` reads as random key material rather than a word, a name
+    or an identifier: its letters and digits switch between upper case, lower
+    case and digits at least once every three characters (and at least four
+    times). Random base64 of 16 characters passes 99% of the time, hex 89%;
+    ``MyProject2024-backend``, ``claude-sonnet-4-5-20250929``,
+    ``XMLHttpRequest2Handler`` and ``CLAUDE_CODE_IGNORE_PERSISTED_TRUST`` do not.
+    """
+    classes = _NOT_CLASS.sub("", text.translate(_CHAR_CLASS))
+    switches = len(_CLASS_RUNS.findall(classes)) - 1
+    return switches >= max(4, len(classes) / 3)
+
+
+def _random_or_kept(kind: RedactionKind) -> Callable[[re.Match[str]], str]:
+    text = marker(kind)
+    return lambda m: text if looks_random(m[0]) else m[0]
+
+
+def _aws_secret(m: re.Match[str]) -> str:
+    found = m[0]
+    # A path such as "src/App/Main2" has many slashes and words; 40 random
+    # base64 characters have one slash or none most of the time. One that
+    # starts with a slash is taken only with no other (an absolute path has
+    # more than one component).
+    slashes = found.count("/")
+    if slashes <= (1 if found.startswith("/") else 3) and looks_random(found):
+        return marker(RedactionKind.RANDOM_TOKEN)
+    return found
 
 
 def _whole(kind: RedactionKind) -> Callable[[re.Match[str]], str]:
     text = marker(kind)
     return lambda _m: text
+
+
+#: What separates the lines of a wrapped key: padding, a box's borders, the line break.
+_WRAP = re.compile(rf"\n|[ \t]?[{_BORDERS}][ \t]*\n[ \t]*[{_BORDERS}][ \t]?")
+
+
+def _api_key(m: re.Match[str]) -> str:
+    # A wrapped key keeps its line breaks and box borders, so the screen keeps
+    # its shape; the key's pieces are gone.
+    return marker(RedactionKind.API_KEY) + "".join(_WRAP.findall(m[0]))
 
 
 def _bearer(m: re.Match[str]) -> str:
@@ -222,14 +336,16 @@ def _url_credentials(m: re.Match[str]) -> str:
 #: Applied in order. Headers and assignments run after keys, so a key inside
 #: them is already gone and only the value's remainder is replaced.
 REDACTION_RULES: tuple[RedactionRule, ...] = (
-    RedactionRule("api_key", RedactionKind.API_KEY, _API_KEY, _whole(RedactionKind.API_KEY)),
+    RedactionRule("api_key", RedactionKind.API_KEY, _API_KEY, _api_key),
     RedactionRule("authorization_header", RedactionKind.AUTHORIZATION, _AUTHORIZATION, _authorization),
     RedactionRule("bearer_token", RedactionKind.BEARER_TOKEN, _BEARER, _bearer),
     RedactionRule("assigned_secret", RedactionKind.ASSIGNED_SECRET, _ASSIGNED_SECRET, _assigned_secret),
     RedactionRule("url_credentials", RedactionKind.URL_CREDENTIALS, _URL_CREDENTIALS, _url_credentials),
     RedactionRule("email", RedactionKind.EMAIL, _EMAIL, _whole(RedactionKind.EMAIL)),
     RedactionRule("jwt", RedactionKind.JWT, _JWT, _whole(RedactionKind.JWT)),
+    RedactionRule("aws_secret", RedactionKind.RANDOM_TOKEN, _AWS_SECRET, _aws_secret),
     RedactionRule("long_token", RedactionKind.LONG_TOKEN, _LONG_TOKEN, _whole(RedactionKind.LONG_TOKEN)),
+    RedactionRule("key_tail", RedactionKind.RANDOM_TOKEN, _KEY_RUN, _random_or_kept(RedactionKind.RANDOM_TOKEN)),
 )
 
 
@@ -272,19 +388,204 @@ def _apply_rules(text: str) -> str:
 _CODE_BEFORE_KEY = re.compile(rf"(?<=[A-Za-z0-9_\-])(\x1b\[[0-9;:]*m)(?={_SHORT_KEY_PREFIXES})")
 #: Key characters glued to a key marker are the rest of that key (a colour
 #: code inside the key split it; the marker took the part before the code).
-_TOKEN_KINDS = (RedactionKind.API_KEY, RedactionKind.BEARER_TOKEN, RedactionKind.JWT, RedactionKind.LONG_TOKEN)
+_TOKEN_KINDS = (
+    RedactionKind.API_KEY,
+    RedactionKind.BEARER_TOKEN,
+    RedactionKind.JWT,
+    RedactionKind.LONG_TOKEN,
+    RedactionKind.RANDOM_TOKEN,
+)
 _MARKER_TAIL = re.compile(rf"({'|'.join(re.escape(marker(kind)) for kind in _TOKEN_KINDS)})[{_KEY_CHARS}]+")
 
 
-def redact(text: str, *, home: str | None = None) -> str:
+# --- values of the environment ------------------------------------------------
+
+#: The shortest piece of an environment value that is looked for. Shorter
+#: values are not looked for at all: they would match ordinary text.
+SECRET_PIECE_CHARS = 8
+#: Secret values up to this many characters in all are looked for piece by
+#: piece; values beyond it only where they appear whole (memory stays bounded
+#: whatever the environment holds).
+SECRET_PIECES_BUDGET = 256 * 1024
+
+#: Name segments (split on anything but letters and digits, upper-cased) that
+#: mark a variable as secret: ``ANTHROPIC_API_KEY``, ``GITHUB_TOKEN``,
+#: ``AWS_SECRET_ACCESS_KEY``, ``DB_PASSWORD``, ``NPM_CONFIG__AUTH``.
+_SECRET_SEGMENTS = frozenset(
+    {
+        "KEY",
+        "KEYS",
+        "APIKEY",
+        "TOKEN",
+        "TOKENS",
+        "SECRET",
+        "SECRETS",
+        "PASSWORD",
+        "PASSWORDS",
+        "PASSWD",
+        "PASS",
+        "PASSPHRASE",
+        "CREDENTIAL",
+        "CREDENTIALS",
+        "CREDS",
+        "AUTH",
+        "COOKIE",
+        "COOKIES",
+        "SIGNATURE",
+        "PRIVATE",
+        "PAT",
+        "DSN",
+    }
+)
+#: Glued forms (``GHTOKEN``, ``MYAPIKEY``) end with one of these.
+_SECRET_SEGMENT_ENDINGS = ("APIKEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD")
+_NAME_SEGMENTS = re.compile(r"[^A-Za-z0-9]+")
+_WHOLE_KEY = re.compile(rf"(?:{_API_KEY.pattern})|(?:{_JWT.pattern})", re.VERBOSE)
+_LOOKS_LIKE_PATH = re.compile(r"(?:/|~/|[A-Za-z]:[\\/])")
+
+
+def _skipped(ch: str) -> bool:
+    """Characters a terminal puts between the pieces of a wrapped value: white
+    space, line breaks, and box borders (``|`` and U+2500 to U+257F)."""
+    return ch.isspace() or ch == "|" or "\u2500" <= ch <= "\u257f"
+
+
+def _project(text: str) -> tuple[str, list[int]]:
+    """``text`` without :func:`_skipped` characters, and where each one was."""
+    kept = [i for i, ch in enumerate(text) if not _skipped(ch)]
+    return "".join(text[i] for i in kept), kept
+
+
+def _secret_name(name: str) -> bool:
+    segments = [part for part in _NAME_SEGMENTS.split(name.upper()) if part]
+    return any(part in _SECRET_SEGMENTS or part.endswith(_SECRET_SEGMENT_ENDINGS) for part in segments)
+
+
+def _secret_shape(value: str) -> bool:
+    """A value that is a key by its looks, whatever its variable's name."""
+    if any(ch.isspace() for ch in value) or len(value) < 16:
+        return False
+    return _WHOLE_KEY.fullmatch(value) is not None or looks_random(value)
+
+
+def _plain_path(value: str) -> bool:
+    # GOOGLE_APPLICATION_CREDENTIALS=/home/ana/key.json names a file: the path
+    # is not the secret, and paths must stay readable in diagnostics.
+    return _LOOKS_LIKE_PATH.match(value) is not None and not looks_random(value)
+
+
+@attrs.frozen(slots=True, repr=False, eq=False)
+class EnvironmentSecrets:
+    """The secret values of an environment, prepared for :func:`redact`.
+
+    It holds pieces of the values themselves: keep it in memory only; never
+    log, store or print it (its ``repr`` shows only a count).
+    """
+
+    #: Every :data:`SECRET_PIECE_CHARS`-character piece of every value, with
+    #: white space and box borders left out.
+    pieces: frozenset[str] = frozenset()
+    #: Values beyond :data:`SECRET_PIECES_BUDGET`, looked for whole.
+    whole: tuple[str, ...] = ()
+    count: int = 0
+
+    def __repr__(self) -> str:
+        return f"EnvironmentSecrets(<{self.count} values>)"
+
+    def __bool__(self) -> bool:
+        return bool(self.pieces or self.whole)
+
+
+NO_SECRETS = EnvironmentSecrets()
+
+
+def environment_secrets(*envs: Mapping[str, str]) -> EnvironmentSecrets:
+    """The values of ``envs`` that look secret, by their variable's name
+    (a segment such as ``KEY``, ``TOKEN``, ``SECRET``, ``PASSWORD``) or by their
+    own shape (a known key prefix, a JWT, a random-looking run of 16 or more
+    characters). Values whose pieces would be shorter than
+    :data:`SECRET_PIECE_CHARS`, and file paths named by a secret variable, are
+    left out.
+    """
+    values: set[str] = set()
+    for env in envs:
+        for name, value in env.items():
+            if not isinstance(value, str) or _plain_path(value):
+                continue
+            if _secret_name(name) or _secret_shape(value):
+                values.add(value)
+    pieces: set[str] = set()
+    whole: list[str] = []
+    budget = SECRET_PIECES_BUDGET
+    count = 0
+    for value in sorted(values, key=len):
+        projected, _ = _project(value)
+        if len(projected) < SECRET_PIECE_CHARS:
+            continue
+        count += 1
+        if len(projected) > budget:
+            whole.append(value)
+            continue
+        budget -= len(projected)
+        width = SECRET_PIECE_CHARS
+        pieces.update(projected[i : i + width] for i in range(len(projected) - width + 1))
+    return EnvironmentSecrets(frozenset(pieces), tuple(whole), count)
+
+
+def _redact_values(text: str, secrets: EnvironmentSecrets) -> str:
+    """Every stretch of ``text`` made of pieces of the secret values, wrapped
+    or not: the pieces are matched with white space, line breaks and box
+    borders left out, and each covered run of characters between those
+    becomes a marker, so the text keeps its lines and borders."""
+    found = marker(RedactionKind.ENVIRONMENT_SECRET)
+    for value in secrets.whole:
+        text = text.replace(value, found)
+    if not secrets.pieces:
+        return text
+    # Markers are opaque: a value that happens to hold "ENV_SECR" must not
+    # eat a marker (NUL never occurs in an environment value).
+    projected, where = _project(_MARKER.sub(lambda m: "\x00" * len(m[0]), text))
+    width = SECRET_PIECE_CHARS
+    covered = bytearray(len(projected))
+    ones = b"\x01" * width
+    pieces = secrets.pieces
+    for i in range(len(projected) - width + 1):
+        if projected[i : i + width] in pieces:
+            covered[i : i + width] = ones
+    out: list[str] = []
+    last = 0
+    j = 0
+    while j < len(projected):
+        if not covered[j]:
+            j += 1
+            continue
+        start = where[j]
+        end = start + 1
+        j += 1
+        while j < len(projected) and covered[j] and where[j] == end:
+            end += 1
+            j += 1
+        out.append(text[last:start])
+        out.append(found)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def redact(text: str, *, home: str | None = None, secrets: EnvironmentSecrets | None = None) -> str:
     """``text`` without terminal controls, secrets, and (with ``home``) the home folder.
 
     Pure and idempotent. Secrets are replaced by markers such as
     ``[REDACTED_API_KEY]``; ``home`` (for instance ``/home/ana``) becomes ``~``
-    wherever it appears as a whole path component prefix.
+    wherever it appears as a whole path component prefix. With ``secrets``
+    (:func:`environment_secrets` of the environment the text came from), no
+    piece of :data:`SECRET_PIECE_CHARS` or more characters of those values is
+    left, wherever it is, wrapped across lines or split by box borders.
     """
     out = _apply_rules(_strip_outside_markers(_apply_rules(_CODE_BEFORE_KEY.sub(r"\1 ", text))))
     out = _MARKER_TAIL.sub(r"\1", out)
+    if secrets:
+        out = _redact_values(out, secrets)
     if home:
         pattern = _home_pattern(home)
         if pattern is not None:

@@ -29,7 +29,7 @@ from workspace_trust.errors import (
     PtyUnavailableError,
 )
 from workspace_trust.ports import KillHold, KillReport, LockFileStamp, PtySession, SpawnSpec, StateProbe
-from workspace_trust.redaction import redact
+from workspace_trust.redaction import environment_secrets, redact
 from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -336,7 +336,7 @@ class PtyTrustStrategy(TrustStrategy):
                 for pids, text in left
                 if pids
             )
-            result = self._map_outcome(workspace, outcome, ctx)
+            result = self._map_outcome(workspace, outcome, ctx, env)
             if result.status is WorkspaceStatus.ACCEPTED:
                 # Success is what the state file says when the run ends, not
                 # what it said while the CLI was still running.
@@ -447,14 +447,21 @@ class PtyTrustStrategy(TrustStrategy):
                 )
         return out
 
-    def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
+    def _map_outcome(
+        self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext, child_env: Mapping[str, str]
+    ) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]
         message = self.spec.messages().get(outcome.end, message)
         raw_tail = None
         failed = status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
         if ctx.debug and failed and outcome.last_snapshot is not None:
             # Only under debug, only on failure, only redacted, at most 8 KiB.
-            raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME")))
+            # The CLI may print its own environment (or part of a key from it,
+            # as Claude Code's custom API key screen does): the secret-looking
+            # values of the child's and the host's environment are looked for
+            # too, piece by piece. They are used here and kept nowhere.
+            secrets = environment_secrets(child_env, ctx.env)
+            raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets))
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         return base_result(
