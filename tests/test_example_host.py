@@ -133,6 +133,18 @@ def test_soft_failure_continues_to_the_runtime_gate_which_refuses(sandbox: str) 
     assert run.calls == []
 
 
+def test_a_launch_that_ignores_persisted_trust_is_a_soft_failure_not_a_block(sandbox: str) -> None:
+    started = os.path.join(sandbox, "started.log")
+    _, env = fake_home(sandbox, f"FAKE_STARTLOG={started}\n")
+    env["CLAUDE_CODE_IGNORE_PERSISTED_TRUST"] = "1"
+    run = Recorder()
+    out = launch_with_fake(project(sandbox), env, run)
+    # Not stopped at the full plan as a blocked folder: the policy decides, and
+    # here the runtime gate refuses the untrusted folder as it would anyway.
+    assert (out.exit_code, out.status, out.launched) == (1, "workspace_trust_required", False)
+    assert not os.path.exists(started)  # the preflight started nothing
+
+
 @pytest.mark.parametrize("lead", [Provider.CODEX, Provider.GEMINI])
 def test_accepted_then_launched_with_patched_args_and_env(sandbox: str, lead: Provider) -> None:
     _, env = fake_home(sandbox)

@@ -18,8 +18,13 @@ import pytest
 
 from tests.conftest import require_cli
 from workspace_trust.adapters.processes import pids_with_path_prefix
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.domain.codes import Key
+from workspace_trust.engine.rules import match_rule
 from workspace_trust.fixtures import load_fixture
+from workspace_trust.ports import SpawnSpec
+from workspace_trust.providers.claude.launch import IGNORE_TRUST_ENV, IGNORE_TRUST_FLAG
+from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.testing import base_env, cli_dir, seed_home
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
@@ -318,4 +323,55 @@ def test_older_claude_cannot_start_in_a_folder_named_with_a_backslash(sandbox: s
     code, doc = preflight(binary, env, backslash, extra=("--timeout", "8"))
     (result,) = doc["results"]
     assert (code, result["status"], result["code"], result["keys"]) == (1, "soft_failed", end, []), doc
+
+
+def _asks_for_trust(binary: str, ws: str, env: dict[str, str], args: tuple[str, ...] = ()) -> bool:
+    """Start the real CLI in ``ws`` and watch (never a key) until it shows either
+    the trust dialog (True) or its main screen, ready for input (False)."""
+    trust_rule = next(rule for rule in CLAUDE_RULES.rules if rule.id == "claude.workspace_trust")
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(binary, *args), cwd=ws, env=env))
+    try:
+        for _ in range(1200):  # a bound on reads, not a timing assertion
+            snapshot = session.read_snapshot(100)
+            if match_rule(trust_rule, snapshot) is not None:
+                return True
+            if "shift+tab to cycle" in snapshot.text:
+                return False
+            assert session.exit_status() is None, snapshot.text
+        raise AssertionError(f"neither the trust dialog nor the main screen:\n{snapshot.text}")
+    finally:
+        session.kill()
+
+
+def test_ignore_persisted_trust_makes_claude_ask_again_and_the_preflight_says_so(sandbox: str) -> None:
+    """The evidence for provider_ignores_persisted_trust: in a folder the real CLI
+    itself trusted, a true CLAUDE_CODE_IGNORE_PERSISTED_TRUST (or the flag) brings
+    the trust dialog back; "0" does not. A preflight in that environment starts
+    nothing and reports the code instead of already_trusted."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    code, doc = preflight(binary, env, ws)
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), doc
+    assert projects(home) == {ws: True}
+    quiet = {**env, "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    assert not _asks_for_trust(binary, ws, quiet)
+    assert _asks_for_trust(binary, ws, {**quiet, IGNORE_TRUST_ENV: "1"})
+    assert _asks_for_trust(binary, ws, quiet, (IGNORE_TRUST_FLAG,))
+    assert not _asks_for_trust(binary, ws, {**quiet, IGNORE_TRUST_ENV: "0"})
+    assert projects(home) == {ws: True}  # the record is still there; it is ignored
+
+    code, doc = preflight(binary, {**env, IGNORE_TRUST_ENV: "1"}, ws)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["pty_spawned"]) == (
+        1,
+        "soft_failed",
+        "provider_ignores_persisted_trust",
+        False,
+    ), doc
+    code, doc = preflight(binary, env, ws, extra=(f"--launch-arg=claude={IGNORE_TRUST_FLAG}",))
+    assert (code, doc["results"][0]["code"]) == (1, "provider_ignores_persisted_trust"), doc
+    code, doc = preflight(binary, {**env, IGNORE_TRUST_ENV: "0"}, ws)
+    assert (code, doc["results"][0]["status"]) == (0, "already_trusted"), doc
     assert_nothing_left(sandbox)

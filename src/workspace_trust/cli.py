@@ -28,6 +28,7 @@ from workspace_trust.coordinator import (
     WorkspaceSpec,
     WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
+    overall_status,
 )
 from workspace_trust.diagnostics import manifest_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState
@@ -149,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
             default=[],
             metavar="VALUE",
             help="a -c value the host already passes to Codex (repeatable); projects= ones are merged",
+        )
+        p.add_argument(
+            "--launch-arg",
+            action="append",
+            default=[],
+            metavar="PROVIDER=ARG",
+            help="an argument the host will launch PROVIDER with (repeatable), e.g. "
+            "--launch-arg=claude=--ignore-persisted-trust",
         )
 
     pre = sub.add_parser("preflight", help="accept workspace trust where needed")
@@ -281,6 +290,15 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
     attempt = getattr(args, "attempt", 1)
     if attempt < 1:
         raise _UsageError("--attempt counts from 1")
+    launch_args: dict[Provider, tuple[str, ...]] = {}
+    for item in getattr(args, "launch_arg", ()):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise _UsageError(f"--launch-arg takes PROVIDER=ARG, not {item!r}")
+        if not name.strip() or "," in name:
+            raise _UsageError("--launch-arg needs one provider name before '='")
+        (provider,) = _providers([name])
+        launch_args[provider] = (*launch_args.get(provider, ()), value)
     return WorkspaceTrustRequest(
         workspaces=tuple(WorkspaceSpec(path=_absolute(d)) for d in args.dirs),
         providers=_providers(args.provider),
@@ -288,6 +306,7 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
         binaries=binaries,
         strategy_modes=modes,
         existing_codex_overrides=tuple(getattr(args, "existing_codex_override", ())),
+        launch_args=launch_args,
         strip_env=tuple(getattr(args, "strip_env", ())),
         timing=timing,
         debug=args.debug,
@@ -437,7 +456,7 @@ def _status(args: argparse.Namespace) -> int:
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
     rows: list[dict[str, Any]] = []
-    all_trusted = not plan.settled
+    all_trusted = not plan.settled and not plan.soft_settled
     diagnostics: list[Diagnostic] = [*flag_diagnostics, *plan.diagnostics]
     for task, probe in coordinator.status(plan):
         assert isinstance(probe, ProbeResult)
@@ -457,8 +476,9 @@ def _status(args: argparse.Namespace) -> int:
                 trusted_by=probe.source,
             )
         )
-    for settled in plan.settled:
-        # A folder no provider may trust is never probed: unknown, and its code says why.
+    for settled in (*plan.settled, *plan.soft_settled):
+        # A folder no provider may trust is never probed, nor one whose launch
+        # ignores persisted trust: unknown, and its code says why.
         rows.append(
             _status_row(
                 provider=settled.provider,
@@ -522,11 +542,14 @@ def _plan(args: argparse.Namespace) -> int:
     gemini_env: dict[str, str] = {}
     for env_patch in patches.env_patches:
         gemini_env.update(dict(env_patch.values))
-    blocked = list(plan.settled)
+    # Blocked folders (home, roots, missing) and soft failures known before
+    # anything runs (a provider whose launch ignores persisted trust).
+    settled = [*plan.settled, *plan.soft_settled]
+    status = overall_status(settled)
     doc = {
         "version": JSON_VERSION,
         "command": "plan",
-        "status": "blocked" if blocked else "ok",
+        "status": status.value,
         "providers": [p.value for p in request.providers],
         "workspaces": [
             {"workspace_id": w.id, "workspace": w.absolute_path, "real_path": w.real_path, "persistable": w.persistable}
@@ -536,10 +559,10 @@ def _plan(args: argparse.Namespace) -> int:
         "env_patches": [env_patch_to_json(p) for p in patches.env_patches],
         "codex_config_overrides": list(patches.codex_config_overrides),
         "gemini_env": gemini_env,
-        "results": [result_to_json(r, debug=False) for r in blocked],
+        "results": [result_to_json(r, debug=False) for r in settled],
         "diagnostics": [
             diagnostic_to_json(d)
-            for d in (*flag_diagnostics, *plan.diagnostics, *(d for r in blocked for d in r.diagnostics))
+            for d in (*flag_diagnostics, *plan.diagnostics, *(d for r in settled for d in r.diagnostics))
         ],
     }
     if args.json:
@@ -549,10 +572,12 @@ def _plan(args: argparse.Namespace) -> int:
             _say(f"codex -c {value}")
         for name, value in gemini_env.items():
             _say(f"gemini env {name}={value}")
-        # One line per folder: the guard does not depend on the provider.
-        for workspace, code in dict.fromkeys((r.workspace, r.code.value if r.code else "") for r in blocked):
-            _say(f"blocked {workspace} [{code}]")
-    return ExitCode.BLOCKED if blocked else ExitCode.OK
+        # One line per folder and finding: the guard does not depend on the provider.
+        for state, workspace, code in dict.fromkeys(
+            (r.status.value, r.workspace, r.code.value if r.code else "") for r in settled
+        ):
+            _say(f"{state} {workspace} [{code}]")
+    return _STATUS_EXIT[status]
 
 
 def _provider_of(cmd: Sequence[str], env: dict[str, str]) -> str | None:

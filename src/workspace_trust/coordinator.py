@@ -154,6 +154,11 @@ class WorkspaceTrustRequest:
     binaries: Mapping[Provider, str] = attrs.field(factory=dict)
     strip_env: tuple[str, ...] = ()
     existing_codex_overrides: tuple[str, ...] = ()
+    #: The arguments the host will launch each provider with (after the
+    #: binary), as it will pass them. A provider may have a switch among them
+    #: that makes it ignore every persisted trust record (Claude Code's
+    #: ``--ignore-persisted-trust``); ``env`` is read for the same.
+    launch_args: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
     timing: EngineTiming = DEFAULT_TIMING
     debug: bool = False
     allow_unprotected_claude: bool = False
@@ -204,6 +209,11 @@ class FullPlan:
     settled: tuple[WorkspaceResult, ...]
     diagnostics: tuple[Diagnostic, ...]
     patches: PatchPlan = attrs.field(factory=PatchPlan)
+    #: Soft failures known without running anything, with no task: the
+    #: workspaces of a provider whose launch ignores every persisted trust
+    #: record (``provider_ignores_persisted_trust``). ``execute`` reports them;
+    #: unlike ``settled``, they stop a launch only if the policy says so.
+    soft_settled: tuple[WorkspaceResult, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -379,7 +389,25 @@ class WorkspaceTrustCoordinator:
                 continue
             workspaces.append(workspace)
         patches = self._plan_patches(request, dedupe_workspaces(workspaces))
-        return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics))
+        ignored = [
+            Diagnostic(Code.PROVIDER_IGNORES_PERSISTED_TRUST, _ignored_message(provider, reason), provider)
+            for provider, reason in self._ignoring_providers(request).items()
+        ]
+        return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics, *ignored))
+
+    def _ignoring_providers(self, request: WorkspaceTrustRequest) -> dict[Provider, str]:
+        """Pure: the request's providers whose launch ignores every persisted
+        trust record (the request's env and launch args say so), with why."""
+        out: dict[Provider, str] = {}
+        for provider in _unique_providers(request.providers):
+            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            strategy = self._registry.create(provider, mode)
+            if not _allowed(request.flags, strategy):
+                continue
+            reason = strategy.ignores_persisted_trust(request.env, tuple(request.launch_args.get(provider, ())))
+            if reason is not None:
+                out[provider] = reason
+        return out
 
     def _plan_patches(self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...]) -> PatchPlan:
         arg_patches: list[LaunchArgPatch] = []
@@ -445,13 +473,37 @@ class WorkspaceTrustCoordinator:
             if not any(refused):
                 usable.append(workspace)
         tasks: list[PlannedTask] = []
+        # A provider whose launch ignores every persisted trust record will ask
+        # again whatever a preflight persists: its workspaces are settled as a
+        # soft failure here and nothing is started for them (docs/cli.md).
+        ignoring = self._ignoring_providers(request)
+        soft_settled: list[WorkspaceResult] = []
         for provider in _unique_providers(request.providers):
             mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
             enabled = _allowed(request.flags, self._registry.create(provider, mode))
             for workspace in usable:
+                if provider in ignoring:
+                    soft_settled.append(
+                        base_result(
+                            provider,
+                            workspace,
+                            WorkspaceStatus.SOFT_FAILED,
+                            Code.PROVIDER_IGNORES_PERSISTED_TRUST,
+                            _ignored_message(provider, ignoring[provider]),
+                        )
+                    )
+                    continue
                 tasks.append(PlannedTask(provider, mode, workspace, enabled))
         patches = self._plan_patches(request, tuple(usable))
-        return FullPlan(request, unique, tuple(tasks), tuple(settled), (*diagnostics, *patches.diagnostics), patches)
+        return FullPlan(
+            request,
+            unique,
+            tuple(tasks),
+            tuple(settled),
+            (*diagnostics, *patches.diagnostics),
+            patches,
+            tuple(soft_settled),
+        )
 
     # -- stage 3 -------------------------------------------------------------
     def execute(
@@ -520,7 +572,7 @@ class WorkspaceTrustCoordinator:
                     f"internal error: {type(exc).__name__}",
                 )
 
-        results: list[WorkspaceResult] = list(plan.settled)
+        results: list[WorkspaceResult] = [*plan.settled, *plan.soft_settled]
         workers = max(1, min(request.parallelism, len(plan.tasks) or 1))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace-trust") as pool:
             done = list(pool.map(run, plan.tasks))
@@ -641,6 +693,13 @@ class WorkspaceTrustCoordinator:
 
 #: Statuses that say the state file recorded trust during this call.
 _PROVEN = frozenset({WorkspaceStatus.ACCEPTED, WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT})
+
+
+def _ignored_message(provider: Provider, reason: str) -> str:
+    return (
+        f"{provider.value} ignores every persisted trust record in this launch ({reason}): "
+        "it will ask for trust again whatever is persisted, so nothing was started to persist it"
+    )
 
 
 def _allowed(flags: FeatureFlags, strategy: TrustStrategy) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
@@ -99,6 +99,15 @@ class TrustStrategy(abc.ABC):
     def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
         """Pure: the launch patches for these workspaces. Most strategies have none."""
         return PatchPlan()
+
+    def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
+        """Pure: why a launch of this provider with ``env`` (the host's launch
+        environment) and ``launch_args`` (its arguments) would ignore every
+        persisted trust record, as a clause that names the switch and never a
+        value; None when it would not. The coordinator then settles the
+        provider's workspaces as ``provider_ignores_persisted_trust`` without
+        running this strategy. Most providers have no such switch."""
+        return None
 
     @abc.abstractmethod
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:

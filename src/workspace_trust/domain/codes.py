@@ -69,6 +69,10 @@ class Code(enum.Enum):
     PROVIDER_SETUP_REQUIRED = "provider_setup_required"
     PROVIDER_AUTH_REQUIRED = "provider_auth_required"
     PROVIDER_EXITED = "provider_exited"
+    #: The launch's environment or arguments make the CLI ignore every persisted
+    #: trust record (Claude Code's CLAUDE_CODE_IGNORE_PERSISTED_TRUST or
+    #: --ignore-persisted-trust): it will ask again whatever a preflight does.
+    PROVIDER_IGNORES_PERSISTED_TRUST = "provider_ignores_persisted_trust"
     PREFLIGHT_UNPROTECTED = "preflight_unavailable_or_unprotected"
     PTY_UNAVAILABLE = "pty_unavailable"
     UNKNOWN_SCREEN = "unknown_screen"

@@ -12,7 +12,7 @@ import abc
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -134,6 +134,10 @@ class PtyProvider(abc.ABC):
     def messages(self) -> Mapping[SessionEnd, str]:
         return {}
 
+    def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
+        """See ``TrustStrategy.ignores_persisted_trust``."""
+        return None
+
 
 _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
     SessionEnd.TRUST_PERSISTED: (WorkspaceStatus.ACCEPTED, None, ""),
@@ -196,6 +200,9 @@ class PtyTrustStrategy(TrustStrategy):
 
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
         return self._probe_for(self.spec.child_env(env, ())).read_trust(workspace)
+
+    def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
+        return self.spec.ignores_persisted_trust(env, launch_args)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         started = ctx.clock.monotonic_ms()

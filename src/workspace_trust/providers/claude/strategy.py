@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -17,6 +17,7 @@ from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.claude.launch import ignores_persisted_trust
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
@@ -175,6 +176,9 @@ class ClaudePty(PtyProvider):
                 ),
             )
         return PtyCommand(argv=command.argv, diagnostics=diagnostics)
+
+    def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
+        return ignores_persisted_trust(env, launch_args)
 
     def messages(self) -> Mapping[SessionEnd, str]:
         return {
