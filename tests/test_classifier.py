@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 from workspace_trust.classifier import (
     MAX_EVIDENCE_CHARS,
     MAX_INPUT_CHARS,
-    TRUST_FAILURE_PATTERNS,
     FailureClassification,
     RetryRule,
     classify_failure,
     retry_allowed,
+    trust_failure_patterns,
 )
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
 from workspace_trust.flags import FeatureFlags
@@ -164,9 +164,9 @@ def test_long_line_evidence_never_holds_a_cut_key() -> None:
 
 
 def test_pattern_ids_are_unique_and_each_row_has_a_condition() -> None:
-    ids = [row.id for row in TRUST_FAILURE_PATTERNS]
+    ids = [row.id for row in trust_failure_patterns()]
     assert len(ids) == len(set(ids))
-    assert all(row.text is not None or row.exit_code is not None for row in TRUST_FAILURE_PATTERNS)
+    assert all(row.text is not None or row.exit_code is not None for row in trust_failure_patterns())
 
 
 PHRASES = {
@@ -178,7 +178,7 @@ PHRASES = {
 
 
 def test_every_text_row_has_a_sample_phrase() -> None:
-    assert set(PHRASES) == {row.id for row in TRUST_FAILURE_PATTERNS if row.text is not None}
+    assert set(PHRASES) == {row.id for row in trust_failure_patterns() if row.text is not None}
 
 
 # Printable noise: a stray ESC could legitimately swallow the phrase's first letter.

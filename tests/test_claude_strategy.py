@@ -19,6 +19,7 @@ from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
 from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.strategy import build_protected_command, preflight_env
 from workspace_trust.testing import FakeLocks
@@ -165,7 +166,7 @@ def test_unprotected_claude_soft_fails_unless_allowed(sandbox: str) -> None:
         Code.PREFLIGHT_UNPROTECTED,
         False,
     )
-    allowed = attrs.evolve(request(home, [ws], FAKE_HELP="old"), allow_unprotected_claude=True)
+    allowed = attrs.evolve(request(home, [ws], FAKE_HELP="old"), flags=FeatureFlags(allow_unprotected_claude=True))
     (r2,) = run(allowed).results
     assert r2.status is WorkspaceStatus.ACCEPTED
     assert Code.PREFLIGHT_UNPROTECTED in {d.code for d in r2.diagnostics}

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
-from workspace_trust.patching import apply_patches, merge_config_overrides
+from workspace_trust.patching import apply_patches
 from workspace_trust.providers.codex.overrides import build_trust_override, parse_projects_override
+from workspace_trust.providers.codex.patching import merge_config_overrides
 
 _path_chars = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
 paths = st.text(alphabet=_path_chars, min_size=1, max_size=40).map(lambda s: "/" + s)

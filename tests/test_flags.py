@@ -16,7 +16,7 @@ from workspace_trust.flags import (
     parse_flags,
 )
 
-FLAG_NAMES = tuple(field.name for field in attrs.fields(FeatureFlags))
+FLAG_NAMES = FeatureFlags.names()
 EXPECTED_DEFAULTS = {
     "enabled": True,
     "claude_pty": True,

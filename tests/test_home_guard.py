@@ -90,7 +90,7 @@ def test_every_spelling_of_a_home_ancestor_is_blocked_for_every_provider(
         plan = coord.plan_full(request([ancestor, os.path.join(home, "proj")], {"HOME": home}, modes))
         assert [t.workspace.absolute_path for t in plan.tasks] == [os.path.join(home, "proj")] * 3
         assert {(r.provider, r.code) for r in plan.settled} == {(p, ANCESTOR) for p in Provider}, ancestor
-        for value in plan.patches.codex_config_overrides:
+        for value in plan.patches.launch_values.get(Provider.CODEX, ()):
             assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {os.path.join(home, "proj")}
         for env_patch in plan.patches.env_patches:
             assert env_patch.source_workspace_ids == (os.path.join(home, "proj"),)
@@ -126,7 +126,7 @@ def test_the_accounts_own_home_is_guarded_when_home_points_elsewhere(sandbox: st
     req = request([users], {"HOME": elsewhere}, {})
     assert {r.code for r in coord.plan_full(req).settled} == {ANCESTOR}
     args_only = coord.plan_args_only(req)
-    assert args_only.patches.codex_config_overrides == () and args_only.patches.env_patches == ()
+    assert args_only.patches.launch_values.get(Provider.CODEX, ()) == () and args_only.patches.env_patches == ()
     assert {d.code for d in args_only.diagnostics} == {ANCESTOR}
 
 
@@ -144,7 +144,7 @@ def test_args_only_plan_leaves_home_ancestors_out_of_every_patch() -> None:
             env={"HOME": "/home/ana"},
         )
     )
-    (value,) = plan.patches.codex_config_overrides
+    (value,) = plan.patches.launch_values.get(Provider.CODEX, ())
     assert tomllib.loads(f"v = {value.partition('=')[2]}")["v"] == {"/home/ana/shop": {"trust_level": "trusted"}}
     assert [p.source_workspace_ids for p in plan.patches.env_patches] == [("/home/ana/shop",)]
     assert [d.code for d in plan.diagnostics] == [ANCESTOR] * 3
@@ -166,7 +166,7 @@ def test_no_patch_of_any_provider_ever_names_a_home_ancestor(home: list[str], cu
             env={"HOME": home_path},
         )
     )
-    (value,) = plan.patches.codex_config_overrides
+    (value,) = plan.patches.launch_values.get(Provider.CODEX, ())
     assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {inside}
     assert {ids for p in plan.patches.env_patches for ids in p.source_workspace_ids} == {inside}
 

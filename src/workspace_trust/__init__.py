@@ -51,8 +51,8 @@ from workspace_trust.flags import FeatureFlags as FeatureFlags
 from workspace_trust.flags import parse_flags as parse_flags
 from workspace_trust.patching import ApplyResult as ApplyResult
 from workspace_trust.patching import apply_patches as apply_patches
-from workspace_trust.patching import merge_config_overrides as merge_config_overrides
 from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
+from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
 from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
 from workspace_trust.redaction import redact as redact
 from workspace_trust.registry import StrategyRegistry as StrategyRegistry

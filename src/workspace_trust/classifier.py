@@ -10,16 +10,17 @@ match as a :class:`FailureClassification` with code
 ``workspace_trust_required``. Anything else returns None, and the host keeps its
 own failure path (auth, missing binary, model errors are never reclassified).
 
-Each pattern is data: the text it needs, the exit code it needs, which CLI the
-evidence belongs to, and whether the evidence alone names that CLI. An exit
-code by itself is weak evidence (Gemini CLI exits with 55 in an untrusted
-folder, but 55 means nothing from other programs), so that row also needs the
-caller to say the provider is Gemini, or the text to mention Gemini.
+Each pattern is data, and each provider lists its own in its spec
+(``ProviderSpec.failure_patterns``): the text it needs, the exit code it needs,
+which CLI the evidence belongs to, and whether the evidence alone names that
+CLI. An exit code by itself is weak evidence (one CLI's "untrusted folder" code
+means nothing from other programs), so such a row also needs the caller to name
+its provider, or the text to mention it.
 
 :func:`retry_allowed` is the design plan's "Retry Policy": one retry at most,
 only with the retry flag on, only for ``workspace_trust_required``, never after
 a cancelled or blocked preflight, and never for a failure that no preflight
-can clear (Codex exec's git-repository check, whose message says "trusted").
+can clear (a pattern with ``preflight_fixes=False`` says what does).
 """
 
 from __future__ import annotations
@@ -32,18 +33,20 @@ import attrs
 
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
 from workspace_trust.flags import FeatureFlags
+from workspace_trust.providers import all_specs
 from workspace_trust.redaction import environment_secrets, redact
 
 __all__ = [
     "MAX_EVIDENCE_CHARS",
     "MAX_INPUT_CHARS",
-    "TRUST_FAILURE_PATTERNS",
     "FailureClassification",
     "RetryDecision",
     "RetryRule",
     "TrustFailurePattern",
     "classify_failure",
     "retry_allowed",
+    "trust_failure_patterns",
+    "words",
 ]
 
 MAX_EVIDENCE_CHARS = 200
@@ -73,66 +76,32 @@ class TrustFailurePattern:
     #: one would fail the same way; ``remedy`` then says what does clear it.
     preflight_fixes: bool = True
     remedy: str = ""
+    #: Lower is tried first, across every provider's patterns.
+    priority: int = 100
 
 
-def _words(*phrase: str) -> re.Pattern[str]:
+def words(*phrase: str) -> re.Pattern[str]:
     """A phrase that may be re-wrapped or re-spaced by a terminal."""
     return re.compile(r"\s+".join(re.escape(word) for word in phrase), re.IGNORECASE)
 
 
-_CODEX_EXEC_REMEDY = "run codex exec inside a git repository, or pass --skip-git-repo-check"
+def trust_failure_patterns() -> tuple[TrustFailurePattern, ...]:
+    """Every registered provider's patterns, in precedence order (``priority``,
+    then the order of the providers and of their own lists)."""
+    rows = [row for spec in all_specs() for row in spec.failure_patterns]
+    return tuple(sorted(rows, key=lambda row: row.priority))
 
-#: In precedence order. Texts are as printed by the CLI versions named.
-TRUST_FAILURE_PATTERNS: tuple[TrustFailurePattern, ...] = (
-    # The orchestrator's own gate before it starts Claude.
-    TrustFailurePattern(
-        "orchestrator_trust_not_accepted",
-        Provider.CLAUDE,
-        text=_words("workspace", "trust", "is", "not", "accepted"),
-        caller_names_provider=True,
-    ),
-    # Codex exec (0.125.0 and 0.169.0): "Not inside a trusted directory and
-    # --skip-git-repo-check was not specified." Despite the wording this is a
-    # git check: exec refuses any folder outside a git repository, and neither
-    # a persisted trust entry nor the ``-c projects=...`` override changes that
-    # (tests/test_real_codex.py shows it on both versions).
-    TrustFailurePattern(
-        "codex_not_inside_trusted_directory",
-        Provider.CODEX,
-        text=_words("not", "inside", "a", "trusted", "directory"),
-        preflight_fixes=False,
-        remedy=_CODEX_EXEC_REMEDY,
-    ),
-    TrustFailurePattern(
-        "codex_skip_git_repo_check_hint",
-        Provider.CODEX,
-        text=_words("--skip-git-repo-check", "was", "not", "specified"),
-        preflight_fixes=False,
-        remedy=_CODEX_EXEC_REMEDY,
-    ),
-    # Claude Code: "Ignoring N permissions.allow entries from
-    # .claude/settings.json: this workspace has not been trusted."
-    TrustFailurePattern(
-        "claude_workspace_not_trusted",
-        Provider.CLAUDE,
-        text=_words("workspace", "has", "not", "been", "trusted"),
-    ),
-    # Gemini CLI 0.61.0 (from its source): headless runs in an untrusted
-    # folder exit with code 55.
-    TrustFailurePattern(
-        "gemini_untrusted_exit_code",
-        Provider.GEMINI,
-        exit_code=55,
-        needs_provider=True,
-    ),
-)
 
-#: Text that names a provider, for rows with ``needs_provider``.
-_PROVIDER_HINTS: dict[Provider, re.Pattern[str]] = {
-    Provider.CLAUDE: re.compile(r"\bclaude\b", re.IGNORECASE),
-    Provider.CODEX: re.compile(r"\bcodex\b", re.IGNORECASE),
-    Provider.GEMINI: re.compile(r"\bgemini\b", re.IGNORECASE),
-}
+def __getattr__(name: str) -> tuple[TrustFailurePattern, ...]:
+    # ``TRUST_FAILURE_PATTERNS`` is computed from the provider specs on first use.
+    if name == "TRUST_FAILURE_PATTERNS":
+        return trust_failure_patterns()
+    raise AttributeError(name)
+
+
+def _provider_hint(provider: Provider) -> re.Pattern[str]:
+    """Text that names a provider, for rows with ``needs_provider``."""
+    return re.compile(rf"\b{re.escape(provider.value)}\b", re.IGNORECASE)
 
 
 @attrs.frozen(slots=True)
@@ -181,7 +150,7 @@ def _match(
     if row.needs_provider and provider is not row.provider:
         if provider is not None:
             return None
-        hint = _PROVIDER_HINTS[row.provider].search(text)
+        hint = _provider_hint(row.provider).search(text)
         if hint is None:
             return None
         line = line or _line_around(text, hint.start(), hint.end())
@@ -209,15 +178,19 @@ def classify_failure(
     appear (see ``redaction.environment_secrets``); nothing of it is kept.
     ``provider`` is the CLI that was launched, when known. A
     CLI's own message reports that CLI even if ``provider`` says otherwise; the
-    orchestrator's gate message reports ``provider`` (Claude when unknown).
-    The exit-code-only Gemini row needs ``provider`` to be Gemini, or, with
-    ``provider`` unknown, the text to mention Gemini.
+    orchestrator's gate message reports ``provider`` (the pattern's own when
+    unknown). A row that needs its provider named (an exit code alone) needs
+    ``provider`` to be that CLI, or, with ``provider`` unknown, the text to
+    mention it.
     """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", "replace")
     if provider is not None and not isinstance(provider, Provider):
         # An unknown name is as good as no name: this is a failure path.
-        provider = next((p for p in Provider if p.value == str(provider).strip().lower()), None)
+        try:
+            provider = Provider(str(provider).strip().lower())
+        except ValueError:
+            provider = None
     raw = text or ""
     if len(raw) > MAX_INPUT_CHARS:
         # Cut at line ends, so no line (and no key in it) is kept in part.
@@ -229,7 +202,7 @@ def classify_failure(
     # eat a key's identifying prefix, and a key wrapped onto the matched line
     # is only recognisable together with the line before it.
     clean = redact(raw, secrets=environment_secrets(env) if env else None)
-    for row in TRUST_FAILURE_PATTERNS:
+    for row in trust_failure_patterns():
         result = _match(row, clean, exit_code, provider)
         if result is not None:
             return result

@@ -39,6 +39,7 @@ from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
 from workspace_trust.flags import flag_variable, parse_flags
+from workspace_trust.providers import CliOption, ProviderSpec, all_specs, default_providers
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.recorder import record_session
 from workspace_trust.registry import default_registry
@@ -104,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
     if not values:
-        return (Provider.CLAUDE,)
+        return default_providers()
     out: list[Provider] = []
     for value in values:
         for raw in value.split(","):
@@ -114,10 +115,11 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
             try:
                 provider = Provider(name)
             except ValueError:
-                raise _UsageError(f"unknown provider {name!r} (claude, codex, gemini)") from None
+                known = ", ".join(spec.id.value for spec in all_specs())
+                raise _UsageError(f"unknown provider {name!r} ({known})") from None
             if provider not in out:
                 out.append(provider)
-    return tuple(out) or (Provider.CLAUDE,)
+    return tuple(out) or default_providers()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,30 +136,40 @@ def build_parser() -> argparse.ArgumentParser:
             "--provider",
             action="append",
             metavar="NAME",
-            help="claude (default), codex, gemini; repeatable or comma-separated",
+            help=f"{_provider_list()}; repeatable or comma-separated",
         )
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
         p.add_argument("--debug", action="store_true", help="debug logs; redacted screen tail on failure")
 
     def provider_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--codex-mode", choices=["args", "pty"], default=None, help="Codex strategy (default args)")
-        p.add_argument("--gemini-mode", choices=["env", "pty"], default=None, help="Gemini strategy (default env)")
-        p.add_argument("--codex-bin", metavar="PATH", help="Codex CLI binary")
-        p.add_argument("--gemini-bin", metavar="PATH", help="Gemini CLI binary")
-        p.add_argument(
-            "--existing-codex-override",
-            action="append",
-            default=[],
-            metavar="VALUE",
-            help="a -c value the host already passes to Codex (repeatable); projects= ones are merged",
-        )
+        # Generated from the provider specs: --NAME-bin for each, --NAME-mode
+        # where there is a choice, and each provider's own options.
+        for spec in all_specs():
+            name = spec.id.value
+            p.add_argument(f"--{name}-bin", dest=_bin_dest(spec), metavar="PATH", help=f"{spec.display_name} binary")
+            if len(spec.modes) > 1:
+                p.add_argument(
+                    f"--{name}-mode",
+                    dest=_mode_dest(spec),
+                    choices=list(spec.mode_names),
+                    default=None,
+                    help=f"{spec.display_name} strategy (default {spec.default_mode})",
+                )
+            for option in spec.cli_options:
+                p.add_argument(
+                    option.flag,
+                    dest=_option_dest(option),
+                    action="append",
+                    default=[],
+                    metavar=option.metavar,
+                    help=option.help,
+                )
         p.add_argument(
             "--launch-arg",
             action="append",
             default=[],
             metavar="PROVIDER=ARG",
-            help="an argument the host will launch PROVIDER with (repeatable), e.g. "
-            "--launch-arg=claude=--ignore-persisted-trust",
+            help="an argument the host will launch PROVIDER with (repeatable), e.g. --launch-arg=NAME=--some-flag",
         )
 
     pre = sub.add_parser("preflight", help="accept workspace trust where needed")
@@ -170,12 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time budget per workspace: reading --help and the session",
     )
-    pre.add_argument("--claude-bin", metavar="PATH", help="Claude Code binary")
-    pre.add_argument(
-        "--allow-unprotected-claude",
-        action="store_true",
-        help="run Claude without the protected flags if it lacks them",
-    )
+    for spec in all_specs():
+        for flag in spec.flags:
+            if flag.cli_switch:
+                pre.add_argument(flag.cli_switch, dest=_flag_dest(flag.name), action="store_true", help=flag.help)
     pre.add_argument("--parallel", type=int, default=2, metavar="N", help="workspaces at once")
     pre.add_argument(
         "--attempt",
@@ -196,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(st)
     provider_options(st)
 
-    pl = sub.add_parser("plan", help="print the per-launch patches (Codex -c, Gemini environment)")
+    pl = sub.add_parser("plan", help="print the per-launch patches (arguments, environment)")
     common(pl)
     provider_options(pl)
 
@@ -258,20 +268,39 @@ def _absolute(path: str) -> str:
     return os.path.abspath(path)
 
 
+def _provider_list() -> str:
+    ids = [spec.id.value for spec in all_specs()]
+    return ", ".join([f"{ids[0]} (default)", *ids[1:]]) if ids else ""
+
+
+def _bin_dest(spec: ProviderSpec) -> str:
+    return f"bin__{spec.id.value}"
+
+
+def _mode_dest(spec: ProviderSpec) -> str:
+    return f"mode__{spec.id.value}"
+
+
+def _option_dest(option: CliOption) -> str:
+    return "option__" + option.flag.lstrip("-").replace("-", "_")
+
+
+def _flag_dest(name: str) -> str:
+    return f"flag__{name}"
+
+
 def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Diagnostic, ...]]:
     binaries: dict[Provider, str] = {}
-    for provider, name in (
-        (Provider.CLAUDE, "claude_bin"),
-        (Provider.CODEX, "codex_bin"),
-        (Provider.GEMINI, "gemini_bin"),
-    ):
-        if getattr(args, name, None):
-            binaries[provider] = getattr(args, name)
     modes: dict[Provider, str] = {}
-    if getattr(args, "codex_mode", None):
-        modes[Provider.CODEX] = args.codex_mode
-    if getattr(args, "gemini_mode", None):
-        modes[Provider.GEMINI] = args.gemini_mode
+    launch_args: dict[Provider, tuple[str, ...]] = {}
+    for spec in all_specs():
+        if getattr(args, _bin_dest(spec), None):
+            binaries[spec.id] = getattr(args, _bin_dest(spec))
+        if getattr(args, _mode_dest(spec), None):
+            modes[spec.id] = getattr(args, _mode_dest(spec))
+        for option in spec.cli_options:
+            for value in getattr(args, _option_dest(option), ()):
+                launch_args[spec.id] = (*launch_args.get(spec.id, ()), *option.to_launch_args(value))
     timeout = getattr(args, "timeout", None)
     timing = DEFAULT_TIMING
     if timeout is not None:
@@ -280,17 +309,25 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
         timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
     parsed = parse_flags(os.environ)
     flags = parsed.flags
-    # An explicit --codex-mode/--gemini-mode pty on the command line is the opt-in,
-    # unless the environment switches that strategy off explicitly.
-    if modes.get(Provider.CODEX) == "pty" and flag_variable("codex_pty") not in os.environ:
-        flags = attrs.evolve(flags, codex_pty=True)
+    switched: dict[str, bool] = {}
+    for spec in all_specs():
+        # An explicit --NAME-mode on the command line is the opt-in to a mode
+        # that is off by default, unless the environment switches it off.
+        if spec.id in modes:
+            mode_flag = spec.mode(modes[spec.id]).flag
+            if not flags.value(mode_flag) and flag_variable(mode_flag) not in os.environ:
+                switched[mode_flag] = True
+        for flag in spec.flags:
+            if flag.cli_switch and getattr(args, _flag_dest(flag.name), False):
+                switched[flag.name] = True
+    if switched:
+        flags = flags.replace(**switched)
     parallel = getattr(args, "parallel", 2)
     if parallel < 1:
         raise _UsageError("--parallel must be at least 1")
     attempt = getattr(args, "attempt", 1)
     if attempt < 1:
         raise _UsageError("--attempt counts from 1")
-    launch_args: dict[Provider, tuple[str, ...]] = {}
     for item in getattr(args, "launch_arg", ()):
         name, sep, value = item.partition("=")
         if not sep:
@@ -305,12 +342,10 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
         env=dict(os.environ),
         binaries=binaries,
         strategy_modes=modes,
-        existing_codex_overrides=tuple(getattr(args, "existing_codex_override", ())),
         launch_args=launch_args,
         strip_env=tuple(getattr(args, "strip_env", ())),
         timing=timing,
         debug=args.debug,
-        allow_unprotected_claude=getattr(args, "allow_unprotected_claude", False),
         parallelism=parallel,
         flags=flags,
         attempt=attempt,
@@ -539,9 +574,6 @@ def _plan(args: argparse.Namespace) -> int:
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
     patches = plan.patches
-    gemini_env: dict[str, str] = {}
-    for env_patch in patches.env_patches:
-        gemini_env.update(dict(env_patch.values))
     # Blocked folders (home, roots, missing) and soft failures known before
     # anything runs (a provider whose launch ignores persisted trust).
     settled = [*plan.settled, *plan.soft_settled]
@@ -557,8 +589,10 @@ def _plan(args: argparse.Namespace) -> int:
         ],
         "patches": [patch_to_json(p) for p in patches.arg_patches],
         "env_patches": [env_patch_to_json(p) for p in patches.env_patches],
-        "codex_config_overrides": list(patches.codex_config_overrides),
-        "gemini_env": gemini_env,
+        # Each provider's own fields (its per-launch values), from its spec.
+        **{
+            name: value for spec in all_specs() if spec.plan_fields for name, value in spec.plan_fields(patches).items()
+        },
         "results": [result_to_json(r, debug=False) for r in settled],
         "diagnostics": [
             diagnostic_to_json(d)
@@ -568,10 +602,9 @@ def _plan(args: argparse.Namespace) -> int:
     if args.json:
         _emit_json(doc)
     else:
-        for value in patches.codex_config_overrides:
-            _say(f"codex -c {value}")
-        for name, value in gemini_env.items():
-            _say(f"gemini env {name}={value}")
+        for spec in all_specs():
+            for line in spec.plan_lines(patches) if spec.plan_lines else ():
+                _say(line)
         # One line per folder and finding: the guard does not depend on the provider.
         for state, workspace, code in dict.fromkeys(
             (r.status.value, r.workspace, r.code.value if r.code else "") for r in settled
@@ -585,9 +618,9 @@ def _provider_of(cmd: Sequence[str], env: dict[str, str]) -> str | None:
     (an npm ``.bin`` link points into the provider's package)."""
     found = shutil.which(cmd[0], path=env.get("PATH")) or cmd[0]
     names = [os.path.basename(found), os.path.realpath(found)]
-    for provider in Provider:
-        if any(provider.value in name.lower() for name in names):
-            return provider.value
+    for spec in all_specs():
+        if any(binary in name.lower() for binary in spec.binary_names for name in names):
+            return spec.id.value
     return None
 
 

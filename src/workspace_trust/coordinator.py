@@ -68,6 +68,7 @@ from workspace_trust.ports import (
     PtySpawner,
     SpawnSpec,
 )
+from workspace_trust.providers import default_providers
 from workspace_trust.registry import StrategyRegistry, default_registry
 from workspace_trust.strategy import (
     DEFAULT_LOCK_TIMEOUT_MS,
@@ -146,22 +147,22 @@ class WorkspaceSpec:
 @attrs.frozen(slots=True)
 class WorkspaceTrustRequest:
     workspaces: tuple[WorkspaceSpec, ...]
-    providers: tuple[Provider, ...] = (Provider.CLAUDE,)
+    #: Default: the first registered provider.
+    providers: tuple[Provider, ...] = attrs.field(factory=default_providers)
     mode: RequestMode = RequestMode.LAUNCH
     #: Strategy mode per provider (``pty``, ``args``, ``env``); registry default otherwise.
     strategy_modes: Mapping[Provider, str] = attrs.field(factory=dict)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ))
     binaries: Mapping[Provider, str] = attrs.field(factory=dict)
     strip_env: tuple[str, ...] = ()
-    existing_codex_overrides: tuple[str, ...] = ()
     #: The arguments the host will launch each provider with (after the
     #: binary), as it will pass them. A provider may have a switch among them
-    #: that makes it ignore every persisted trust record (Claude Code's
-    #: ``--ignore-persisted-trust``); ``env`` is read for the same.
+    #: that makes it ignore every persisted trust record; ``env`` is read for
+    #: the same. A provider's patches merge with what is here (a host's own
+    #: per-launch config values are kept).
     launch_args: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
     timing: EngineTiming = DEFAULT_TIMING
     debug: bool = False
-    allow_unprotected_claude: bool = False
     parallelism: int = DEFAULT_PARALLELISM
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
     policy: TrustPolicy | None = None
@@ -412,19 +413,19 @@ class WorkspaceTrustCoordinator:
     def _plan_patches(self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...]) -> PatchPlan:
         arg_patches: list[LaunchArgPatch] = []
         env_patches: list[EnvPatch] = []
-        overrides: tuple[str, ...] = ()
+        values: dict[Provider, tuple[str, ...]] = {}
         diagnostics: list[Diagnostic] = []
         for provider in _unique_providers(request.providers):
             mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
             strategy = self._registry.create(provider, mode)
             if not _allowed(request.flags, strategy):
                 continue
-            plan = strategy.plan_patches(workspaces, request.existing_codex_overrides)
+            plan = strategy.plan_patches(workspaces, tuple(request.launch_args.get(provider, ())))
             arg_patches.extend(plan.arg_patches)
             env_patches.extend(plan.env_patches)
-            overrides = overrides or plan.codex_config_overrides
+            values.update(plan.launch_values)
             diagnostics.extend(plan.diagnostics)
-        return PatchPlan(tuple(arg_patches), tuple(env_patches), overrides, tuple(diagnostics))
+        return PatchPlan(tuple(arg_patches), tuple(env_patches), values, tuple(diagnostics))
 
     # -- stage 2 -------------------------------------------------------------
     def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
@@ -521,11 +522,7 @@ class WorkspaceTrustCoordinator:
 
         # The request's own switches (the CLI's --debug, a host's opt-in) count
         # as the flags' values, so the manifest records what was in force.
-        flags = attrs.evolve(
-            request.flags,
-            debug=request.debug or request.flags.debug,
-            allow_unprotected_claude=request.allow_unprotected_claude or request.flags.allow_unprotected_claude,
-        )
+        flags = attrs.evolve(request.flags, debug=request.debug or request.flags.debug)
         ctx = ExecutionContext(
             spawner=self._spawner,
             clock=self._clock,
@@ -536,7 +533,7 @@ class WorkspaceTrustCoordinator:
             is_cancelled=cancelled,
             timing=request.timing,
             debug=flags.debug,
-            allow_unprotected_claude=flags.allow_unprotected_claude,
+            flags=flags,
             binaries=dict(request.binaries),
             strip_env=request.strip_env,
             lock_timeout_ms=request.lock_timeout_ms,

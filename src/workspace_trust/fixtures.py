@@ -5,11 +5,11 @@ A fixture is two files under ``fixtures/snapshots/<provider>/<cli-version>/``:
 * ``<scenario>.input`` – the raw bytes the CLI wrote to its PTY, unmodified;
 * ``<scenario>.json`` – metadata, the timeline and the expected decisions::
 
-    {"format": 1, "provider": "claude", "cli_version": "2.1.330",
+    {"format": 1, "provider": "<id>", "cli_version": "2.1.330",
      "scenario": "trust-accept", "rows": 50, "columns": 160,
-     "command": ["claude", "--bare", ...],
+     "command": ["<binary>", "--bare", ...],
      "events": [{"t": 512, "out": [0, 1831]}, {"t": 690, "key": "down"}, ...],
-     "checkpoints": [{"event": 3, "rule": "claude.workspace_trust", "want": "down"}, ...]}
+     "checkpoints": [{"event": 3, "rule": "<id>.workspace_trust", "want": "down"}, ...]}
 
 ``events`` is the timeline: output chunks (offset and length into ``.input``)
 and the keys that were sent, with milliseconds since spawn. ``checkpoints``

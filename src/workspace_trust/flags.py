@@ -2,7 +2,7 @@
 off without reverting the whole feature.
 
 Each flag is read from ``<prefix><FLAG NAME IN UPPER CASE>``, for instance
-``WORKSPACE_TRUST_CODEX_PTY``. Parsing is deliberately narrow (design plan,
+``WORKSPACE_TRUST_DEBUG``. Parsing is deliberately narrow (design plan,
 "Feature Flag Semantics"):
 
 * only ``0``/``false``/``off`` disable and only ``1``/``true``/``on`` enable,
@@ -19,11 +19,13 @@ deciding what it implies for the others is the caller's business.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import attrs
 
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.results import Diagnostic
+from workspace_trust.providers import all_specs
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -40,28 +42,79 @@ _TRUE = frozenset({"1", "true", "on"})
 _FALSE = frozenset({"0", "false", "off"})
 
 
-@attrs.frozen(slots=True)
+#: The generic switches and their defaults (v1 rollout defaults). Each
+#: provider adds its own in its spec (``ProviderSpec.flags``).
+_GENERIC: dict[str, bool] = {"enabled": True, "retry": False, "file_lock": True, "debug": False}
+
+
+def _provider_defaults() -> dict[str, bool]:
+    return {flag.name: flag.default for spec in all_specs() for flag in spec.flags}
+
+
+@attrs.frozen(slots=True, init=False)
 class FeatureFlags:
-    """The effective switches. Defaults are the v1 rollout defaults."""
+    """The effective switches: the generic ones as fields, each provider's own
+    (``ProviderSpec.flags``) by name, as attributes too.
+
+    ``FeatureFlags(NAME=True)``, ``flags.replace(NAME=True)`` and
+    ``attrs.evolve(flags, retry=True)`` work for both kinds; an unknown name is
+    a ``TypeError``."""
 
     #: Master switch for the whole preflight.
-    enabled: bool = True
-    #: Accept Claude Code's trust dialog in a pseudo-terminal.
-    claude_pty: bool = True
-    #: Return Codex per-launch trust overrides (``-c projects={...}``).
-    codex_args: bool = True
-    #: Drive Codex's own trust dialog in a pseudo-terminal (fallback, off in v1).
-    codex_pty: bool = False
-    #: Prepare Gemini CLI workspaces.
-    gemini: bool = True
+    enabled: bool
     #: Relaunch once after a workspace-trust failure (off until smoke-tested).
-    retry: bool = False
-    #: Cross-process file locks per provider and real path.
-    file_lock: bool = True
+    retry: bool
+    #: Cross-process file locks per provider state file.
+    file_lock: bool
     #: Keep redacted raw terminal tails for failed results.
-    debug: bool = False
-    #: Run Claude without the protected flags when it lacks them.
-    allow_unprotected_claude: bool = False
+    debug: bool
+    #: Every provider flag by name (defaults filled in).
+    provider_flags: Mapping[str, bool]
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        retry: bool = False,
+        file_lock: bool = True,
+        debug: bool = False,
+        provider_flags: Mapping[str, bool] | None = None,
+        **named: bool,
+    ) -> None:
+        values = _provider_defaults()
+        for name, value in {**(provider_flags or {}), **named}.items():
+            if name not in values:
+                raise TypeError(f"unknown feature flag {name!r}")
+            values[name] = bool(value)
+        self.__attrs_init__(bool(enabled), bool(retry), bool(file_lock), bool(debug), MappingProxyType(values))
+
+    def __getattr__(self, name: str) -> bool:
+        if name != "provider_flags" and not name.startswith("_"):
+            try:
+                return self.provider_flags[name]
+            except KeyError:
+                pass
+        raise AttributeError(name)
+
+    @staticmethod
+    def names() -> tuple[str, ...]:
+        """Every flag's name: the generic ones, then each provider's."""
+        return (*_GENERIC, *_provider_defaults())
+
+    def replace(self, **values: bool) -> FeatureFlags:
+        """A copy with some flags (generic or a provider's) set."""
+        generic = {name: values.pop(name) for name in list(values) if name in _GENERIC}
+        current = {name: bool(getattr(self, name)) for name in _GENERIC}
+        return FeatureFlags(**{**current, **generic}, provider_flags={**self.provider_flags, **values})
+
+    def value(self, name: str) -> bool:
+        """Any flag by name, generic or a provider's."""
+        if name in _GENERIC:
+            return bool(getattr(self, name))
+        try:
+            return self.provider_flags[name]
+        except KeyError:
+            raise KeyError(f"unknown feature flag {name!r}") from None
 
 
 @attrs.frozen(slots=True)
@@ -71,11 +124,11 @@ class ParsedFlags:
 
 
 def _field_names() -> tuple[str, ...]:
-    return tuple(field.name for field in attrs.fields(FeatureFlags))
+    return FeatureFlags.names()
 
 
 def flag_variable(name: str, prefix: str = DEFAULT_PREFIX) -> str:
-    """The environment variable that sets flag ``name`` (``codex_pty`` -> ``WORKSPACE_TRUST_CODEX_PTY``)."""
+    """The environment variable that sets flag ``name`` (``file_lock`` -> ``WORKSPACE_TRUST_FILE_LOCK``)."""
     return prefix + name.upper()
 
 
@@ -95,7 +148,7 @@ def parse_flags(env: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -> ParsedF
         elif spelling in _FALSE:
             values[name] = False
         else:
-            default = getattr(defaults, name)
+            default = defaults.value(name)
             diagnostics.append(
                 Diagnostic(
                     Code.FEATURE_FLAG_INVALID,
@@ -103,9 +156,9 @@ def parse_flags(env: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -> ParsedF
                     f"keeping the default ({'on' if default else 'off'})",
                 )
             )
-    return ParsedFlags(attrs.evolve(defaults, **values), tuple(diagnostics))
+    return ParsedFlags(defaults.replace(**values), tuple(diagnostics))
 
 
 def flags_to_json(flags: FeatureFlags) -> dict[str, bool]:
     """The effective flags by name, for ``feature_flags`` in the diagnostics manifest."""
-    return {name: bool(getattr(flags, name)) for name in _field_names()}
+    return {name: flags.value(name) for name in _field_names()}

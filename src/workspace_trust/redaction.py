@@ -2,9 +2,9 @@
 
 Theory of operation
 -------------------
-Provider CLIs print things that must never reach a diagnostics artifact: Claude
-Code 2.1.197 shows a partly masked API key (``sk-ant-...yz0123456789-ABCDEFG``)
-on its "Detected a custom API key" screen, account screens show emails, and
+Provider CLIs print things that must never reach a diagnostics artifact: a
+"Detected a custom API key" screen shows a partly masked API key
+(``sk-ant-...yz0123456789-ABCDEFG``), account screens show emails, and
 error output can echo headers or ``token=`` assignments. :func:`redact` is the
 one redactor every stored text goes through (raw PTY tails, evidence strings,
 failure evidence).
@@ -266,8 +266,8 @@ def looks_random(text: str) -> bool:
     or an identifier: its letters and digits switch between upper case, lower
     case and digits at least once every three characters (and at least four
     times). Random base64 of 16 characters passes 99% of the time, hex 89%;
-    ``MyProject2024-backend``, ``claude-sonnet-4-5-20250929``,
-    ``XMLHttpRequest2Handler`` and ``CLAUDE_CODE_IGNORE_PERSISTED_TRUST`` do not.
+    ``MyProject2024-backend``, ``model-sonnet-4-5-20250929``,
+    ``XMLHttpRequest2Handler`` and ``SOME_CLI_IGNORE_PERSISTED_TRUST`` do not.
     """
     classes = _NOT_CLASS.sub("", text.translate(_CHAR_CLASS))
     switches = len(_CLASS_RUNS.findall(classes)) - 1

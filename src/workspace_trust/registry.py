@@ -1,4 +1,4 @@
-"""Which strategy serves which provider and mode.
+"""Which strategy serves which provider and mode, built from the provider specs.
 
 The coordinator looks strategies up here and never names a provider itself.
 """
@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from workspace_trust.domain.codes import Provider
-from workspace_trust.providers.claude.strategy import claude_pty_strategy
-from workspace_trust.providers.codex.strategy import CodexArgsStrategy, codex_pty_strategy
-from workspace_trust.providers.gemini.strategy import GeminiEnvStrategy, gemini_pty_strategy
+from workspace_trust.providers import all_specs
 from workspace_trust.strategy import TrustStrategy
 
 StrategyFactory = Callable[[], TrustStrategy]
@@ -25,6 +23,9 @@ class StrategyRegistry:
         self._factories[(provider, mode)] = factory
         if default or provider not in self._defaults:
             self._defaults[provider] = mode
+
+    def providers(self) -> tuple[Provider, ...]:
+        return tuple(self._defaults)
 
     def modes(self, provider: Provider) -> tuple[str, ...]:
         return tuple(mode for (p, mode) in self._factories if p is provider)
@@ -42,10 +43,9 @@ class StrategyRegistry:
 
 
 def default_registry() -> StrategyRegistry:
+    """Every registered provider's modes (built-ins and entry-point plug-ins)."""
     registry = StrategyRegistry()
-    registry.register(Provider.CLAUDE, "pty", claude_pty_strategy, default=True)
-    registry.register(Provider.CODEX, "args", CodexArgsStrategy, default=True)
-    registry.register(Provider.CODEX, "pty", codex_pty_strategy)
-    registry.register(Provider.GEMINI, "env", GeminiEnvStrategy, default=True)
-    registry.register(Provider.GEMINI, "pty", gemini_pty_strategy)
+    for spec in all_specs():
+        for mode in spec.modes:
+            registry.register(spec.id, mode.name, mode.factory, default=mode.name == spec.default_mode)
     return registry

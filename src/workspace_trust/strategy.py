@@ -18,6 +18,7 @@ from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import NotPersistableReason, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import Clock, HelpReader, IsCancelled, LockPort, ProviderLockFiles, PtySpawner
 
 #: How long a workspace waits for the lock on its provider's state file. Every
@@ -62,7 +63,8 @@ class ExecutionContext:
     is_cancelled: IsCancelled = _never
     timing: EngineTiming = DEFAULT_TIMING
     debug: bool = False
-    allow_unprotected_claude: bool = False
+    #: The feature flags in force (a provider's own switches included).
+    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
     binaries: Mapping[Provider, str] = attrs.field(factory=dict)
     strip_env: tuple[str, ...] = ()
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
@@ -82,8 +84,9 @@ class PatchPlan:
 
     arg_patches: tuple[LaunchArgPatch, ...] = ()
     env_patches: tuple[EnvPatch, ...] = ()
-    #: The exact strings to pass after ``-c`` to Codex (host overrides merged in).
-    codex_config_overrides: tuple[str, ...] = ()
+    #: Per provider, the exact values its own per-launch config option takes
+    #: (the host's values merged in); see each provider's ``plan_fields``.
+    launch_values: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
@@ -96,8 +99,9 @@ class TrustStrategy(abc.ABC):
     #: The ``FeatureFlags`` field that switches this strategy off.
     flag: str
 
-    def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
-        """Pure: the launch patches for these workspaces. Most strategies have none."""
+    def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
+        """Pure: the launch patches for these workspaces, given the host's own
+        launch arguments for this provider. Most strategies have none."""
         return PatchPlan()
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:

@@ -13,14 +13,13 @@ The library's own tests use these; they are public API.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import attrs
 
-from workspace_trust.domain.codes import Key, TrustState
+from workspace_trust.domain.codes import Key, Provider, TrustState
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, TrustSource
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -40,6 +39,7 @@ from workspace_trust.ports import (
     SpawnSpec,
     StateProbe,
 )
+from workspace_trust.providers import all_specs, spec_for
 
 
 class FakeClock(Clock):
@@ -357,49 +357,18 @@ def installed_cli(name: str, version: str) -> str | None:
     return path if os.access(path, os.X_OK) else None
 
 
-def seed_home(
-    provider: str, home: str, *, codex_auth: bool = True, codex_update_offered: str | None = None
-) -> dict[str, str]:
-    """Seed a fresh HOME so the provider goes straight to its trust dialog.
+def seed_home(provider: str, home: str, **options: Any) -> dict[str, str]:
+    """Seed a fresh HOME so the provider goes straight to its trust dialog
+    (each provider's ``seed_test_home``; what each seed is for is recorded in
+    ``docs/providers.md``). ``options`` are that provider's own (see its spec).
 
-    ``codex_update_offered`` (a version newer than the CLI's) seeds Codex's
-    update-check cache, checked just now, so Codex shows its "Update available"
-    prompt before the trust dialog without the network.
-
-    Returns extra environment variables the provider needs. What each seed is
-    for is recorded in ``docs/providers.md``.
+    Returns extra environment variables the provider needs.
     """
+    spec = spec_for(Provider(provider))
+    if spec.seed_test_home is None:
+        raise ValueError(f"{provider} has no test HOME seed")
     os.makedirs(home, exist_ok=True)
-    if provider == "claude":
-        # Without hasCompletedOnboarding Claude shows its theme picker first.
-        with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
-            json.dump({"hasCompletedOnboarding": True, "theme": "dark"}, handle)
-        return {}
-    if provider == "codex":
-        codex_home = os.path.join(home, ".codex")
-        os.makedirs(codex_home, exist_ok=True)
-        if codex_auth:
-            # Without credentials Codex shows its sign-in picker instead of trust.
-            with open(os.path.join(codex_home, "auth.json"), "w", encoding="utf-8") as handle:
-                json.dump({"OPENAI_API_KEY": "sk-test-not-a-real-key", "auth_mode": "apikey"}, handle)
-        if codex_update_offered is not None:
-            checked = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-            with open(os.path.join(codex_home, "version.json"), "w", encoding="utf-8") as handle:
-                json.dump(
-                    {"latest_version": codex_update_offered, "last_checked_at": checked, "dismissed_version": None},
-                    handle,
-                )
-        return {"CODEX_HOME": codex_home}
-    if provider == "gemini":
-        gemini_dir = os.path.join(home, ".gemini")
-        os.makedirs(gemini_dir, exist_ok=True)
-        settings = {
-            "security": {"folderTrust": {"enabled": True}, "auth": {"selectedType": "gemini-api-key"}},
-        }
-        with open(os.path.join(gemini_dir, "settings.json"), "w", encoding="utf-8") as handle:
-            json.dump(settings, handle)
-        return {"GEMINI_API_KEY": "test-not-a-real-key"}
-    raise ValueError(f"unknown provider {provider}")
+    return dict(spec.seed_test_home(home, **options))
 
 
 def base_env(home: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -448,20 +417,22 @@ def check_pty_port(make_session: Callable[[], PtySession], *, expect_text: str) 
     assert again == report, "kill must be idempotent"
 
 
+def all_protected_help() -> str:
+    """A ``--help`` text naming every flag a registered provider's protected command needs."""
+    return " ".join(spec.protected_help for spec in all_specs() if spec.protected_help)
+
+
 class FakeHelpReader(HelpReader):
-    """Returns a fixed ``--help`` text (by default Claude's protected flags).
+    """Returns a fixed ``--help`` text (by default one that lists every flag any
+    registered provider's protected command needs: ``ProviderSpec.protected_help``).
 
     With a ``clock``, each read takes ``takes_ms`` of it; a read that would take
     longer than its ``timeout_ms`` stops there and returns None, as a command
     cut short by its deadline does. A cancelled read raises ``CancelledError``.
     """
 
-    CLAUDE_PROTECTED = "--bare --mcp-config --strict-mcp-config --setting-sources --settings --tools"
-
-    def __init__(
-        self, text: str | None = CLAUDE_PROTECTED, *, clock: FakeClock | None = None, takes_ms: int = 0
-    ) -> None:
-        self.text = text
+    def __init__(self, text: str | object | None = ..., *, clock: FakeClock | None = None, takes_ms: int = 0) -> None:
+        self.text: str | None = all_protected_help() if text is ... else text  # type: ignore[assignment]
         self.clock = clock
         self.takes_ms = takes_ms
         self.calls: list[str] = []

@@ -125,7 +125,7 @@ def reaped_leader_members(root: int, table: Iterable[ProcessInfo] | None = None)
 
 def under(path: str, prefix: str) -> bool:
     """``path`` is ``prefix`` or lies inside it, by whole path components
-    (``/a/codex`` is not under ``/a/code``)."""
+    (``/a/coder`` is not under ``/a/code``)."""
     base = prefix.rstrip(os.sep) or os.sep
     return path == base or path.startswith(base if base.endswith(os.sep) else base + os.sep)
 

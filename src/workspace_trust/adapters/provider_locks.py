@@ -1,12 +1,11 @@
 """A provider's own lock files, read through the :class:`ProviderLockFiles` port.
 
-Claude Code and Gemini CLI lock their state files the proper-lockfile way: a
-folder ``<state file>.lock`` made with ``mkdir``, its modification time
-refreshed while it is held, and taken over by the next process once it is older
-than the stale time (Claude Code 2.1.330 ``.claude.json.lock``; Gemini CLI
-0.61.0 ``trustedFolders.json.lock``). A process killed with SIGKILL while it
-holds one leaves it behind, and until it goes stale every other start of that
-CLI fails to save, trust included.
+Some CLIs lock their state files the proper-lockfile way: a folder
+``<state file>.lock`` made with ``mkdir``, its modification time refreshed
+while it is held, and taken over by the next process once it is older than the
+stale time (each provider spec names its lock files). A process killed with
+SIGKILL while it holds one leaves it behind, and until it goes stale every
+other start of that CLI fails to save, trust included.
 """
 
 from __future__ import annotations

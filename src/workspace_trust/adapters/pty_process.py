@@ -338,7 +338,7 @@ class PtyProcessSession(PtySession):
 
     def _hold_while_locked(self, members: set[int], hold: KillHold) -> tuple[bool, int, bool]:
         """After SIGTERM: no SIGKILL while the provider's lock is held, up to
-        ``hold.max_ms``. A CLI that is saving on its way out (Claude Code takes
+        ``hold.max_ms``. A CLI that is saving on its way out (one that takes
         its config lock at exit) gets to finish and release it. Once the lock
         is released, one more TERM grace for the exit itself.
         Returns (all gone, ms held back, the lock was still held at the end)."""

@@ -1,4 +1,5 @@
-"""Per-session scratch folders (Claude's empty MCP config), and the sweep of
+"""Per-session scratch folders (a provider's files for one launch, such as an
+empty MCP config), and the sweep of
 those a killed run left behind.
 
 A run removes its folder on every path it lives through; SIGKILL (or a

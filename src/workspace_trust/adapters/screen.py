@@ -4,7 +4,7 @@ pyte 0.8.2 is a good VT100 core but real TUIs send things it was not written
 for. Each gap below is closed here, at the adapter edge, and has a test in
 ``tests/test_screen.py`` that shows the plain pyte failure first:
 
-* ``CSI ? ... m`` (private SGR, sent by Codex 0.169.0) raised ``TypeError`` out
+* ``CSI ? ... m`` (private SGR, sent by a real CLI at startup) raised ``TypeError`` out
   of ``ByteStream.feed``; ``CSI ? 6 n`` raised the same way.
 * Kitty/xterm key-protocol sequences (``CSI > 4 ; 2 m``, ``CSI < u``,
   ``CSI = ...``), colon SGR (``CSI 38:2:...m``), DCS/APC/PM strings and

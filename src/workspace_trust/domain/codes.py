@@ -1,18 +1,162 @@
-"""Enumerations shared by every layer.
+"""Values shared by every layer.
 
 The string values are the wire format of the JSON output (see ``docs/cli.md``);
-inside the library only the enum members are compared.
+inside the library only the members are compared.
+
+``Provider``, ``Code`` and ``ArgDialect`` are *open*: each member is defined
+where it belongs, the generic codes here and a provider's own id, codes and
+argument dialects in its folder under ``providers/``, so that nothing generic
+has to list the providers. They behave like the enums they replace:
+``Code("timeout")`` finds a member (``ValueError`` when there is none),
+``Code.TIMEOUT`` finds one by name, ``for code in Code`` lists them all, and a
+member compares by identity.
 """
 
 from __future__ import annotations
 
 import enum
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeVar
+
+_V = TypeVar("_V", bound="OpenValue")
+
+#: Imports every provider folder (set by ``workspace_trust.providers``), so a
+#: lookup or a listing sees the members the folders define.
+_loaders: list[Callable[[], None]] = []
+_loading = threading.RLock()
+_loaded: list[bool] = []
 
 
-class Provider(enum.Enum):
-    CLAUDE = "claude"
-    CODEX = "codex"
-    GEMINI = "gemini"
+def set_member_loader(loader: Callable[[], None]) -> None:
+    """Register what loads the provider folders; called once by the providers package."""
+    _loaders.append(loader)
+
+
+def _load_all() -> None:
+    with _loading:
+        if _loaded:
+            return
+        _loaded.append(True)
+        for loader in list(_loaders):
+            loader()
+
+
+class _OpenValues(type):
+    """Metaclass of an open set of named string values."""
+
+    _members: dict[str, Any]
+    _by_name: dict[str, Any]
+
+    def __call__(cls, value: object) -> Any:
+        if isinstance(value, cls):
+            return value
+        found = cls._members.get(value) if isinstance(value, str) else None
+        if found is None:
+            _load_all()
+            found = cls._members.get(value) if isinstance(value, str) else None
+        if found is None:
+            raise ValueError(f"{value!r} is not a valid {cls.__name__}")
+        return found
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = cls._by_name.get(name)
+        if found is None:
+            _load_all()
+            found = cls._by_name.get(name)
+        if found is None:
+            raise AttributeError(f"{cls.__name__} has no member {name}")
+        return found
+
+    def __iter__(cls) -> Iterator[Any]:
+        _load_all()
+        return iter(list(cls._members.values()))
+
+    def __len__(cls) -> int:
+        _load_all()
+        return len(cls._members)
+
+    def __contains__(cls, item: object) -> bool:
+        return isinstance(item, cls) and cls._members.get(getattr(item, "value", None)) is item
+
+
+class OpenValue(metaclass=_OpenValues):
+    """One member of an open set: a stable string ``value`` and a ``name``."""
+
+    __slots__ = ("name", "value")
+    _members: ClassVar[dict[str, Any]]
+    _by_name: ClassVar[dict[str, Any]]
+
+    name: str
+    value: str
+
+    def __new__(cls: type[_V], value: object) -> _V:
+        # Never reached: the metaclass looks members up (``Cls("x")``); they
+        # are made only by ``define``. Declared so type checkers see the call.
+        raise TypeError(f"use {cls.__name__}.define to make a member")
+
+    @classmethod
+    def put_first(cls, members: list[Any]) -> None:
+        """List these members first, in this order (the registry's order)."""
+        rest = {value: member for value, member in cls._members.items() if member not in members}
+        cls._members.clear()
+        cls._members.update({member.value: member for member in members})
+        cls._members.update(rest)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._members = {}
+        cls._by_name = {}
+
+    @classmethod
+    def define(cls: type[_V], value: str, name: str | None = None) -> _V:
+        """The member with ``value``, made on first definition. Defining the same
+        value twice gives the same member; one name may not name two values."""
+        existing: _V | None = cls._members.get(value)
+        if existing is not None:
+            return existing
+        member_name = name or value.upper()
+        if member_name in cls._by_name:
+            raise ValueError(f"{cls.__name__}.{member_name} is already {cls._by_name[member_name].value!r}")
+        member = object.__new__(cls)
+        object.__setattr__(member, "value", value)
+        object.__setattr__(member, "name", member_name)
+        cls._members[value] = member
+        cls._by_name[member_name] = member
+        return member
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} members are read-only")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.name}: {self.value!r}>"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (type(self), (self.value,))
+
+    def __copy__(self: _V) -> _V:
+        return self
+
+    def __deepcopy__(self: _V, memo: object) -> _V:
+        return self
+
+
+class Provider(OpenValue):
+    """A provider CLI, by its id. Each provider folder defines its own."""
+
+    __slots__ = ()
+
+
+class ArgDialect(OpenValue):
+    """How a launch patch's values are spelled on the surface it targets
+    (defined by the provider whose patches use it)."""
+
+    __slots__ = ()
 
 
 class Key(enum.Enum):
@@ -55,55 +199,97 @@ class ExecutionStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class Code(enum.Enum):
-    """Diagnostic codes. Stable: hosts match on these strings."""
+class Code(OpenValue):
+    """Diagnostic codes. Stable: hosts match on these strings. A provider's own codes
+    are defined in its folder."""
 
-    WORKSPACE_MISSING = "workspace_missing"
-    WORKSPACE_NOT_DIRECTORY = "workspace_not_directory"
-    WORKSPACE_PATH_INVALID = "workspace_path_invalid"
-    NOT_PERSISTABLE_HOME = "workspace_trust_not_persistable_home"
-    NOT_PERSISTABLE_ROOT = "workspace_trust_not_persistable_root"
-    #: A folder that contains a home folder (its trust would cover the home).
-    NOT_PERSISTABLE_HOME_ANCESTOR = "workspace_trust_not_persistable_home_ancestor"
-    PROVIDER_BINARY_MISSING = "provider_binary_missing"
-    PROVIDER_SETUP_REQUIRED = "provider_setup_required"
-    PROVIDER_AUTH_REQUIRED = "provider_auth_required"
-    PROVIDER_EXITED = "provider_exited"
-    #: The launch's environment or arguments make the CLI ignore every persisted
-    #: trust record (Claude Code's CLAUDE_CODE_IGNORE_PERSISTED_TRUST or
-    #: --ignore-persisted-trust): it will ask again whatever a preflight does.
-    PROVIDER_IGNORES_PERSISTED_TRUST = "provider_ignores_persisted_trust"
-    PREFLIGHT_UNPROTECTED = "preflight_unavailable_or_unprotected"
-    PTY_UNAVAILABLE = "pty_unavailable"
-    UNKNOWN_SCREEN = "unknown_screen"
-    UNEXPECTED_DIALOG = "unexpected_dialog"
-    SELECTION_FAILED = "selection_failed"
-    TIMEOUT = "timeout"
-    TRUST_NOT_PERSISTED = "trust_not_persisted"
-    LOCK_TIMEOUT = "lock_timeout"
-    #: Trust was proven in the state file during the run, and is gone from it
-    #: when the run ends (another writer clobbered it); retried once first.
-    TRUST_LOST = "trust_lost"
-    #: The CLI's own lock on its state file stayed held before spawning; nothing started.
-    PROVIDER_LOCK_BUSY = "provider_lock_busy"
-    #: (diagnostic) The run waited for the CLI's own lock before spawning.
-    PROVIDER_LOCK_WAITED = "provider_lock_waited"
-    #: (diagnostic) A lock the session's killed CLI left behind was removed.
-    PROVIDER_LOCK_REMOVED = "provider_lock_removed"
-    #: (diagnostic) A CLI lock made during the session outlived it and was left alone.
-    PROVIDER_LOCK_LEFT = "provider_lock_left"
-    CANCELLED = "cancelled"
-    STATE_FILE_MISSING = "state_file_missing"
-    STATE_FILE_CORRUPT = "state_file_corrupt"
-    STATE_FILE_TOO_LARGE = "state_file_too_large"
-    STATE_FILE_UNREADABLE = "state_file_unreadable"
-    PROCESS_LEFT_RUNNING = "process_left_running"
-    RENDER_FAULT = "render_fault"
-    INTERNAL_ERROR = "internal_error"
-    FEATURE_DISABLED = "feature_disabled"
-    FEATURE_FLAG_INVALID = "feature_flag_invalid"
-    CODEX_SURFACE_UNKNOWN = "codex_trust_settings_surface_unknown"
-    CODEX_PATH_UNREPRESENTABLE = "codex_trust_path_unrepresentable"
-    CODEX_OVERRIDE_INVALID = "codex_existing_override_invalid"
-    CODEX_CONFIG_CHANGED = "codex_config_changed_during_trust_override"
-    WORKSPACE_TRUST_REQUIRED = "workspace_trust_required"
+    __slots__ = ()
+
+    WORKSPACE_MISSING: ClassVar[Code]
+    WORKSPACE_NOT_DIRECTORY: ClassVar[Code]
+    WORKSPACE_PATH_INVALID: ClassVar[Code]
+    NOT_PERSISTABLE_HOME: ClassVar[Code]
+    NOT_PERSISTABLE_ROOT: ClassVar[Code]
+    NOT_PERSISTABLE_HOME_ANCESTOR: ClassVar[Code]
+    PROVIDER_BINARY_MISSING: ClassVar[Code]
+    PROVIDER_SETUP_REQUIRED: ClassVar[Code]
+    PROVIDER_AUTH_REQUIRED: ClassVar[Code]
+    PROVIDER_EXITED: ClassVar[Code]
+    PROVIDER_IGNORES_PERSISTED_TRUST: ClassVar[Code]
+    PREFLIGHT_UNPROTECTED: ClassVar[Code]
+    PTY_UNAVAILABLE: ClassVar[Code]
+    UNKNOWN_SCREEN: ClassVar[Code]
+    UNEXPECTED_DIALOG: ClassVar[Code]
+    SELECTION_FAILED: ClassVar[Code]
+    TIMEOUT: ClassVar[Code]
+    TRUST_NOT_PERSISTED: ClassVar[Code]
+    LOCK_TIMEOUT: ClassVar[Code]
+    TRUST_LOST: ClassVar[Code]
+    PROVIDER_LOCK_BUSY: ClassVar[Code]
+    PROVIDER_LOCK_WAITED: ClassVar[Code]
+    PROVIDER_LOCK_REMOVED: ClassVar[Code]
+    PROVIDER_LOCK_LEFT: ClassVar[Code]
+    CANCELLED: ClassVar[Code]
+    STATE_FILE_MISSING: ClassVar[Code]
+    STATE_FILE_CORRUPT: ClassVar[Code]
+    STATE_FILE_TOO_LARGE: ClassVar[Code]
+    STATE_FILE_UNREADABLE: ClassVar[Code]
+    PROCESS_LEFT_RUNNING: ClassVar[Code]
+    RENDER_FAULT: ClassVar[Code]
+    INTERNAL_ERROR: ClassVar[Code]
+    FEATURE_DISABLED: ClassVar[Code]
+    FEATURE_FLAG_INVALID: ClassVar[Code]
+    WORKSPACE_TRUST_REQUIRED: ClassVar[Code]
+    PATCH_DIALECT_UNKNOWN: ClassVar[Code]
+
+
+Code.WORKSPACE_MISSING = Code.define("workspace_missing", "WORKSPACE_MISSING")
+Code.WORKSPACE_NOT_DIRECTORY = Code.define("workspace_not_directory", "WORKSPACE_NOT_DIRECTORY")
+Code.WORKSPACE_PATH_INVALID = Code.define("workspace_path_invalid", "WORKSPACE_PATH_INVALID")
+Code.NOT_PERSISTABLE_HOME = Code.define("workspace_trust_not_persistable_home", "NOT_PERSISTABLE_HOME")
+Code.NOT_PERSISTABLE_ROOT = Code.define("workspace_trust_not_persistable_root", "NOT_PERSISTABLE_ROOT")
+#: A folder that contains a home folder (its trust would cover the home).
+Code.NOT_PERSISTABLE_HOME_ANCESTOR = Code.define(
+    "workspace_trust_not_persistable_home_ancestor", "NOT_PERSISTABLE_HOME_ANCESTOR"
+)
+Code.PROVIDER_BINARY_MISSING = Code.define("provider_binary_missing", "PROVIDER_BINARY_MISSING")
+Code.PROVIDER_SETUP_REQUIRED = Code.define("provider_setup_required", "PROVIDER_SETUP_REQUIRED")
+Code.PROVIDER_AUTH_REQUIRED = Code.define("provider_auth_required", "PROVIDER_AUTH_REQUIRED")
+Code.PROVIDER_EXITED = Code.define("provider_exited", "PROVIDER_EXITED")
+#: The launch's environment or arguments make the CLI ignore every persisted
+#: trust record: it will ask again whatever a preflight does.
+Code.PROVIDER_IGNORES_PERSISTED_TRUST = Code.define(
+    "provider_ignores_persisted_trust", "PROVIDER_IGNORES_PERSISTED_TRUST"
+)
+Code.PREFLIGHT_UNPROTECTED = Code.define("preflight_unavailable_or_unprotected", "PREFLIGHT_UNPROTECTED")
+Code.PTY_UNAVAILABLE = Code.define("pty_unavailable", "PTY_UNAVAILABLE")
+Code.UNKNOWN_SCREEN = Code.define("unknown_screen", "UNKNOWN_SCREEN")
+Code.UNEXPECTED_DIALOG = Code.define("unexpected_dialog", "UNEXPECTED_DIALOG")
+Code.SELECTION_FAILED = Code.define("selection_failed", "SELECTION_FAILED")
+Code.TIMEOUT = Code.define("timeout", "TIMEOUT")
+Code.TRUST_NOT_PERSISTED = Code.define("trust_not_persisted", "TRUST_NOT_PERSISTED")
+Code.LOCK_TIMEOUT = Code.define("lock_timeout", "LOCK_TIMEOUT")
+#: Trust was proven in the state file during the run, and is gone from it
+#: when the run ends (another writer clobbered it); retried once first.
+Code.TRUST_LOST = Code.define("trust_lost", "TRUST_LOST")
+#: The CLI's own lock on its state file stayed held before spawning; nothing started.
+Code.PROVIDER_LOCK_BUSY = Code.define("provider_lock_busy", "PROVIDER_LOCK_BUSY")
+#: (diagnostic) The run waited for the CLI's own lock before spawning.
+Code.PROVIDER_LOCK_WAITED = Code.define("provider_lock_waited", "PROVIDER_LOCK_WAITED")
+#: (diagnostic) A lock the session's killed CLI left behind was removed.
+Code.PROVIDER_LOCK_REMOVED = Code.define("provider_lock_removed", "PROVIDER_LOCK_REMOVED")
+#: (diagnostic) A CLI lock made during the session outlived it and was left alone.
+Code.PROVIDER_LOCK_LEFT = Code.define("provider_lock_left", "PROVIDER_LOCK_LEFT")
+Code.CANCELLED = Code.define("cancelled", "CANCELLED")
+Code.STATE_FILE_MISSING = Code.define("state_file_missing", "STATE_FILE_MISSING")
+Code.STATE_FILE_CORRUPT = Code.define("state_file_corrupt", "STATE_FILE_CORRUPT")
+Code.STATE_FILE_TOO_LARGE = Code.define("state_file_too_large", "STATE_FILE_TOO_LARGE")
+Code.STATE_FILE_UNREADABLE = Code.define("state_file_unreadable", "STATE_FILE_UNREADABLE")
+Code.PROCESS_LEFT_RUNNING = Code.define("process_left_running", "PROCESS_LEFT_RUNNING")
+Code.RENDER_FAULT = Code.define("render_fault", "RENDER_FAULT")
+Code.INTERNAL_ERROR = Code.define("internal_error", "INTERNAL_ERROR")
+Code.FEATURE_DISABLED = Code.define("feature_disabled", "FEATURE_DISABLED")
+Code.FEATURE_FLAG_INVALID = Code.define("feature_flag_invalid", "FEATURE_FLAG_INVALID")
+Code.WORKSPACE_TRUST_REQUIRED = Code.define("workspace_trust_required", "WORKSPACE_TRUST_REQUIRED")
+#: A launch patch in a dialect no registered provider knows (its plug-in is gone).
+Code.PATCH_DIALECT_UNKNOWN = Code.define("patch_dialect_unknown", "PATCH_DIALECT_UNKNOWN")

@@ -2,8 +2,11 @@
 
 A patch never travels as a bare string list: it says which provider and which
 launch surface it targets, in which argument dialect, who owns it, and how to
-recognise a duplicate. That is what keeps a Codex ``-c`` out of Claude's argv
-(where ``-c`` means ``--continue``).
+recognise a duplicate. That is what keeps one CLI's ``-c`` out of another's
+argv (where ``-c`` may mean something else entirely).
+
+``ArgDialect`` lives in ``domain.codes`` (its members are defined by the
+providers whose patches use them) and is re-exported here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import enum
 
 import attrs
 
-from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.codes import ArgDialect, Provider
+
+__all__ = ["ArgDialect", "EnvPatch", "LaunchArgPatch", "PatchOwner", "TargetSurface"]
 
 
 class TargetSurface(enum.Enum):
@@ -24,15 +29,6 @@ class TargetSurface(enum.Enum):
     PROVIDER_FACTS_PROBE = "provider_facts_probe"
     #: A default-model resolution run, which can call the provider before launch args exist.
     DEFAULT_MODEL_PROBE = "default_model_probe"
-
-
-class ArgDialect(enum.Enum):
-    #: Values for a runtime's Codex ``configOverrides`` list; it adds ``-c`` itself.
-    CODEX_NATIVE_CONFIG_OVERRIDE = "codex_native_config_override"
-    #: App-owned settings JSON merged into a Claude/orchestrator ``--settings`` argument.
-    CLAUDE_CODEX_RUNTIME_SETTINGS = "claude_codex_runtime_settings"
-    #: ``-c VALUE`` straight into Codex's own argv.
-    CODEX_DIRECT_CLI_CONFIG = "codex_direct_cli_config"
 
 
 class PatchOwner(enum.Enum):

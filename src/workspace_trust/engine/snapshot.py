@@ -67,8 +67,8 @@ class TerminalSnapshot:
         """The first row that starts with a cursor glyph, for diagnostics only.
 
         Rules locate the cursor among their own option rows instead, because a
-        dialog can contain other glyph-led lines (Codex 0.125.0 prints
-        ``> You are in /path`` above its options).
+        dialog can contain other glyph-led lines (such as ``> You are in /path``
+        above the options).
         """
         for index, line in enumerate(self.lines):
             if cursor_glyph_of(line) is not None:

@@ -1,19 +1,21 @@
-"""The dialog rule table of each provider."""
+"""The dialog rule table of each provider, from its spec."""
 
 from __future__ import annotations
 
 from workspace_trust.domain.codes import Provider
 from workspace_trust.engine.rules import RuleTable
-from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.providers.codex.rules import CODEX_RULES
-from workspace_trust.providers.gemini.rules import GEMINI_RULES
-
-RULE_TABLES: dict[Provider, RuleTable] = {
-    Provider.CLAUDE: CLAUDE_RULES,
-    Provider.CODEX: CODEX_RULES,
-    Provider.GEMINI: GEMINI_RULES,
-}
+from workspace_trust.providers import all_specs, spec_for
 
 
 def rule_table(provider: Provider) -> RuleTable:
-    return RULE_TABLES[provider]
+    table = spec_for(provider).rules
+    if table is None:
+        raise ValueError(f"{provider.value} has no dialog rules")
+    return table
+
+
+def __getattr__(name: str) -> dict[Provider, RuleTable]:
+    # ``RULE_TABLES``: every provider's table, computed from the specs on use.
+    if name == "RULE_TABLES":
+        return {spec.id: spec.rules for spec in all_specs() if spec.rules is not None}
+    raise AttributeError(name)

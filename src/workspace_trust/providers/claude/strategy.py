@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.codes import Code
 from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.claude import CLAUDE
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
@@ -133,7 +134,7 @@ def build_protected_command(
 class ClaudePty(PtyProvider):
     """Claude Code's part of the PTY strategy."""
 
-    provider = Provider.CLAUDE
+    provider = CLAUDE
     rules = CLAUDE_RULES
     flag = "claude_pty"
     #: proper-lockfile's ``.claude.json.lock`` folder (2.1.330), stale after 10 s.
@@ -159,7 +160,9 @@ class ClaudePty(PtyProvider):
         mcp_path = os.path.join(scratch_dir, "empty-mcp.json")
         with open(mcp_path, "w", encoding="utf-8") as handle:
             json.dump(EMPTY_MCP_CONFIG, handle)
-        command = build_protected_command(binary, help_text, mcp_path, allow_unprotected=ctx.allow_unprotected_claude)
+        command = build_protected_command(
+            binary, help_text, mcp_path, allow_unprotected=ctx.flags.allow_unprotected_claude
+        )
         if command is None:
             return CommandRefused(
                 Code.PREFLIGHT_UNPROTECTED,
@@ -172,7 +175,7 @@ class ClaudePty(PtyProvider):
                 Diagnostic(
                     Code.PREFLIGHT_UNPROTECTED,
                     "ran without protected flags (explicitly allowed): " + ", ".join(command.missing_flags),
-                    Provider.CLAUDE,
+                    CLAUDE,
                 ),
             )
         return PtyCommand(argv=command.argv, diagnostics=diagnostics)

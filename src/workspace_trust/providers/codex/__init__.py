@@ -1,1 +1,23 @@
 """Codex CLI: the trust override builder, the config.toml probe, and strategies."""
+
+from __future__ import annotations
+
+from workspace_trust.domain.codes import ArgDialect, Code, Provider
+
+CODEX = Provider.define("codex", "CODEX")
+
+#: A patch surface or dialect that cannot be shown to reach Codex.
+SURFACE_UNKNOWN = Code.define("codex_trust_settings_surface_unknown", "CODEX_SURFACE_UNKNOWN")
+#: A folder path that Codex's ``-c projects=`` override cannot spell.
+PATH_UNREPRESENTABLE = Code.define("codex_trust_path_unrepresentable", "CODEX_PATH_UNREPRESENTABLE")
+#: The host's own ``-c projects=`` value does not parse.
+OVERRIDE_INVALID = Code.define("codex_existing_override_invalid", "CODEX_OVERRIDE_INVALID")
+#: ``config.toml`` changed while the override was built.
+CONFIG_CHANGED = Code.define("codex_config_changed_during_trust_override", "CODEX_CONFIG_CHANGED")
+
+#: Values for a runtime's Codex ``configOverrides`` list; it adds ``-c`` itself.
+NATIVE_CONFIG_OVERRIDE = ArgDialect.define("codex_native_config_override", "CODEX_NATIVE_CONFIG_OVERRIDE")
+#: App-owned settings JSON merged into a Claude/orchestrator ``--settings`` argument.
+RUNTIME_SETTINGS = ArgDialect.define("claude_codex_runtime_settings", "CLAUDE_CODEX_RUNTIME_SETTINGS")
+#: ``-c VALUE`` straight into Codex's own argv.
+DIRECT_CLI_CONFIG = ArgDialect.define("codex_direct_cli_config", "CODEX_DIRECT_CLI_CONFIG")

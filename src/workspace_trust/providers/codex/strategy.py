@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
-from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
+from workspace_trust.domain.codes import WorkspaceStatus
+from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.codex import CODEX, DIRECT_CLI_CONFIG, PATH_UNREPRESENTABLE, RUNTIME_SETTINGS
 from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
+from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
@@ -42,10 +44,10 @@ KEEP_ENV = (
 )
 #: Surfaces that receive the trust override, each in the dialect that reaches Codex there.
 _SURFACES = (
-    (TargetSurface.PRIMARY_PROVIDER_ARGS, ArgDialect.CODEX_DIRECT_CLI_CONFIG),
-    (TargetSurface.PROVIDER_FACTS_PROBE, ArgDialect.CODEX_DIRECT_CLI_CONFIG),
-    (TargetSurface.DEFAULT_MODEL_PROBE, ArgDialect.CODEX_DIRECT_CLI_CONFIG),
-    (TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, ArgDialect.CLAUDE_CODEX_RUNTIME_SETTINGS),
+    (TargetSurface.PRIMARY_PROVIDER_ARGS, DIRECT_CLI_CONFIG),
+    (TargetSurface.PROVIDER_FACTS_PROBE, DIRECT_CLI_CONFIG),
+    (TargetSurface.DEFAULT_MODEL_PROBE, DIRECT_CLI_CONFIG),
+    (TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, RUNTIME_SETTINGS),
 )
 
 
@@ -53,8 +55,11 @@ def codex_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[
     return keep_env(host_env, KEEP_ENV, strip)
 
 
-def codex_patch_plan(workspaces: tuple[Workspace, ...], existing: tuple[str, ...]) -> PatchPlan:
-    """Typed patches trusting every workspace's exact and real path for one launch."""
+def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
+    """Typed patches trusting every workspace's exact and real path for one
+    launch; the host's own ``-c`` values in ``launch_args`` are kept, and its
+    ``projects=`` ones merged into ours."""
+    existing = tuple(value for _, _, value in codex_config_values(launch_args))
     persistable = tuple(w for w in workspaces if w.persistable)
     build = build_trust_override(trust_paths_for(persistable), existing)
     if build.value is None:
@@ -63,7 +68,7 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], existing: tuple[str, ...
     patches = tuple(
         LaunchArgPatch(
             id=f"codex.trust.{surface.value}",
-            target_provider=Provider.CODEX,
+            target_provider=CODEX,
             target_surface=surface,
             dialect=dialect,
             values=(build.value,),
@@ -74,21 +79,21 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], existing: tuple[str, ...
         for surface, dialect in _SURFACES
     )
     kept = tuple(v for v in existing if v not in build.replaces)
-    return PatchPlan(arg_patches=patches, codex_config_overrides=(*kept, build.value), diagnostics=build.diagnostics)
+    return PatchPlan(arg_patches=patches, launch_values={CODEX: (*kept, build.value)}, diagnostics=build.diagnostics)
 
 
 class CodexArgsStrategy(TrustStrategy):
     """Default: trust through a per-launch ``-c projects={...}`` override; no process."""
 
-    provider = Provider.CODEX
+    provider = CODEX
     mode = "args"
     flag = "codex_args"
 
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
         return CodexStateProbe(codex_config_path(codex_env(env))).read_trust(workspace)
 
-    def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
-        return codex_patch_plan(workspaces, existing_codex_overrides)
+    def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
+        return codex_patch_plan(workspaces, launch_args)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
@@ -105,7 +110,7 @@ class CodexArgsStrategy(TrustStrategy):
                 self.provider,
                 workspace,
                 WorkspaceStatus.SOFT_FAILED,
-                first.code if first else Code.CODEX_PATH_UNREPRESENTABLE,
+                first.code if first else PATH_UNREPRESENTABLE,
                 diagnostics=plan.diagnostics,
             )
         return base_result(self.provider, workspace, WorkspaceStatus.PATCHED, diagnostics=plan.diagnostics)
@@ -114,7 +119,7 @@ class CodexArgsStrategy(TrustStrategy):
 class CodexPty(PtyProvider):
     """Opt-in: accept trust in Codex's own TUI, so Codex persists it."""
 
-    provider = Provider.CODEX
+    provider = CODEX
     rules = CODEX_RULES
     flag = "codex_pty"
     reads_help = True

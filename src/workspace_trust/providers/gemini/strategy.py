@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from workspace_trust.domain.codes import Provider, WorkspaceStatus
+from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.gemini import GEMINI
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
     GeminiStateProbe,
@@ -53,14 +54,14 @@ def gemini_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict
 
 
 class GeminiEnvStrategy(TrustStrategy):
-    provider = Provider.GEMINI
+    provider = GEMINI
     mode = "env"
     flag = "gemini"
 
     def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
         return GeminiStateProbe(trusted_folders_path(env)).read_trust(workspace)
 
-    def plan_patches(self, workspaces: tuple[Workspace, ...], existing_codex_overrides: tuple[str, ...]) -> PatchPlan:
+    def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
         return PatchPlan(env_patches=(gemini_env_patch(persistable),)) if persistable else PatchPlan()
 
@@ -76,7 +77,7 @@ class GeminiEnvStrategy(TrustStrategy):
 
 
 class GeminiPty(PtyProvider):
-    provider = Provider.GEMINI
+    provider = GEMINI
     rules = GEMINI_RULES
     flag = "gemini"
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.61.0), stale after 10 s.

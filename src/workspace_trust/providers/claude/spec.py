@@ -1,0 +1,73 @@
+"""Claude Code, as the rest of the package sees it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+from workspace_trust.classifier import TrustFailurePattern, words
+from workspace_trust.domain.paths import env_home
+from workspace_trust.providers.claude import CLAUDE
+from workspace_trust.providers.claude.probe import claude_state_path
+from workspace_trust.providers.claude.rules import CLAUDE_RULES
+from workspace_trust.providers.claude.strategy import BIN_ENV, REQUIRED_FLAGS, USUAL_LOCATIONS, claude_pty_strategy
+from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
+
+
+def seed_test_home(home: str) -> dict[str, str]:
+    """Without ``hasCompletedOnboarding`` Claude shows its theme picker first."""
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "theme": "dark"}, handle)
+    return {}
+
+
+def state_file(env: Mapping[str, str]) -> str | None:
+    return claude_state_path(env, env_home(env))
+
+
+SPEC = ProviderSpec(
+    id=CLAUDE,
+    display_name="Claude Code",
+    binary_names=("claude",),
+    binary_env=BIN_ENV,
+    npm_package="@anthropic-ai/claude-code",
+    modes=(StrategyMode("pty", claude_pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
+    default_mode="pty",
+    state_file=state_file,
+    flags=(
+        FlagSpec("claude_pty", True, "Accept Claude Code's trust dialog in a pseudo-terminal."),
+        FlagSpec(
+            "allow_unprotected_claude",
+            False,
+            "Run Claude Code without the protected flags when it lacks them.",
+            cli_switch="--allow-unprotected-claude",
+        ),
+    ),
+    usual_locations=USUAL_LOCATIONS,
+    rules=CLAUDE_RULES,
+    failure_patterns=(
+        # The orchestrator's own gate before it starts the CLI; it reports the
+        # provider the caller names (this one when none is named).
+        TrustFailurePattern(
+            "orchestrator_trust_not_accepted",
+            CLAUDE,
+            text=words("workspace", "trust", "is", "not", "accepted"),
+            caller_names_provider=True,
+            priority=0,
+        ),
+        # "Ignoring N permissions.allow entries from .claude/settings.json:
+        # this workspace has not been trusted."
+        TrustFailurePattern(
+            "claude_workspace_not_trusted",
+            CLAUDE,
+            text=words("workspace", "has", "not", "been", "trusted"),
+            priority=20,
+        ),
+    ),
+    seed_test_home=seed_test_home,
+    recorder_scenarios=("trust-accept", "theme-onboarding", "custom-api-key", "git-subfolder"),
+    protected_help=" ".join(("--bare", *REQUIRED_FLAGS)),
+    value_flags=frozenset({"--settings"}),
+)

@@ -1,0 +1,112 @@
+"""Codex CLI, as the rest of the package sees it."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shlex
+from typing import Any
+
+from workspace_trust.classifier import TrustFailurePattern, words
+from workspace_trust.providers.codex import (
+    CODEX,
+    CONFIG_CHANGED,
+    OVERRIDE_INVALID,
+    PATH_UNREPRESENTABLE,
+    SURFACE_UNKNOWN,
+)
+from workspace_trust.providers.codex.patching import CODEX_VALUE_FLAGS, DIALECTS
+from workspace_trust.providers.codex.probe import codex_config_path
+from workspace_trust.providers.codex.rules import CODEX_RULES
+from workspace_trust.providers.codex.strategy import BIN_ENV, USUAL_LOCATIONS, CodexArgsStrategy, codex_pty_strategy
+from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
+from workspace_trust.strategy import PatchPlan
+
+_EXEC_REMEDY = "run codex exec inside a git repository, or pass --skip-git-repo-check"
+
+
+def seed_test_home(home: str, *, codex_auth: bool = True, codex_update_offered: str | None = None) -> dict[str, str]:
+    """Credentials (else the sign-in picker comes first); with
+    ``codex_update_offered`` (a version newer than the CLI's), the update-check
+    cache, checked just now, so the "Update available" prompt shows offline."""
+    codex_home = os.path.join(home, ".codex")
+    os.makedirs(codex_home, exist_ok=True)
+    if codex_auth:
+        with open(os.path.join(codex_home, "auth.json"), "w", encoding="utf-8") as handle:
+            json.dump({"OPENAI_API_KEY": "sk-test-not-a-real-key", "auth_mode": "apikey"}, handle)
+    if codex_update_offered is not None:
+        checked = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with open(os.path.join(codex_home, "version.json"), "w", encoding="utf-8") as handle:
+            json.dump(
+                {"latest_version": codex_update_offered, "last_checked_at": checked, "dismissed_version": None},
+                handle,
+            )
+    return {"CODEX_HOME": codex_home}
+
+
+def plan_fields(plan: PatchPlan) -> dict[str, Any]:
+    return {"codex_config_overrides": list(plan.launch_values.get(CODEX, ()))}
+
+
+def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
+    return tuple(f"codex -c {shlex.quote(value)}" for value in plan.launch_values.get(CODEX, ()))
+
+
+SPEC = ProviderSpec(
+    id=CODEX,
+    display_name="Codex CLI",
+    binary_names=("codex",),
+    binary_env=BIN_ENV,
+    npm_package="@openai/codex",
+    modes=(
+        StrategyMode("args", CodexArgsStrategy, flag="codex_args", help="per-launch -c projects={...} patch"),
+        StrategyMode("pty", codex_pty_strategy, flag="codex_pty", help="accept the trust dialog in Codex's own TUI"),
+    ),
+    default_mode="args",
+    state_file=codex_config_path,
+    flags=(
+        FlagSpec("codex_args", True, "Return Codex per-launch trust overrides (-c projects={...})."),
+        FlagSpec("codex_pty", False, "Drive Codex's own trust dialog in a pseudo-terminal (opt-in)."),
+    ),
+    usual_locations=USUAL_LOCATIONS,
+    rules=CODEX_RULES,
+    codes=(SURFACE_UNKNOWN, PATH_UNREPRESENTABLE, OVERRIDE_INVALID, CONFIG_CHANGED),
+    failure_patterns=(
+        # Codex exec (0.125.0 and 0.169.0): "Not inside a trusted directory and
+        # --skip-git-repo-check was not specified." Despite the wording this is a
+        # git check: exec refuses any folder outside a git repository, and neither
+        # a persisted trust entry nor the ``-c projects=...`` override changes that
+        # (tests/test_real_codex.py shows it on both versions).
+        TrustFailurePattern(
+            "codex_not_inside_trusted_directory",
+            CODEX,
+            text=words("not", "inside", "a", "trusted", "directory"),
+            preflight_fixes=False,
+            remedy=_EXEC_REMEDY,
+            priority=10,
+        ),
+        TrustFailurePattern(
+            "codex_skip_git_repo_check_hint",
+            CODEX,
+            text=words("--skip-git-repo-check", "was", "not", "specified"),
+            preflight_fixes=False,
+            remedy=_EXEC_REMEDY,
+            priority=11,
+        ),
+    ),
+    seed_test_home=seed_test_home,
+    recorder_scenarios=("trust-accept", "update-then-trust", "auth-picker", "non-git-folder"),
+    cli_options=(
+        CliOption(
+            "--existing-codex-override",
+            "VALUE",
+            "a -c value the host already passes to Codex (repeatable); projects= ones are merged",
+            to_launch_args=lambda value: ("-c", value),
+        ),
+    ),
+    plan_fields=plan_fields,
+    plan_lines=plan_lines,
+    arg_dialects=DIALECTS,
+    value_flags=CODEX_VALUE_FLAGS,
+)

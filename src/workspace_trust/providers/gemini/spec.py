@@ -1,0 +1,64 @@
+"""Gemini CLI, as the rest of the package sees it."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from workspace_trust.classifier import TrustFailurePattern
+from workspace_trust.providers.gemini import GEMINI
+from workspace_trust.providers.gemini.probe import trusted_folders_path
+from workspace_trust.providers.gemini.rules import GEMINI_RULES
+from workspace_trust.providers.gemini.strategy import BIN_ENV, USUAL_LOCATIONS, GeminiEnvStrategy, gemini_pty_strategy
+from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
+from workspace_trust.strategy import PatchPlan
+
+
+def seed_test_home(home: str) -> dict[str, str]:
+    """Folder trust on, API-key auth: Gemini goes straight to its trust dialog."""
+    gemini_dir = os.path.join(home, ".gemini")
+    os.makedirs(gemini_dir, exist_ok=True)
+    settings = {"security": {"folderTrust": {"enabled": True}, "auth": {"selectedType": "gemini-api-key"}}}
+    with open(os.path.join(gemini_dir, "settings.json"), "w", encoding="utf-8") as handle:
+        json.dump(settings, handle)
+    return {"GEMINI_API_KEY": "test-not-a-real-key"}
+
+
+def plan_fields(plan: PatchPlan) -> dict[str, Any]:
+    env: dict[str, str] = {}
+    for patch in plan.env_patches:
+        if patch.target_provider is GEMINI:
+            env.update(dict(patch.values))
+    return {"gemini_env": env}
+
+
+def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
+    return tuple(f"gemini env {name}={value}" for name, value in plan_fields(plan)["gemini_env"].items())
+
+
+SPEC = ProviderSpec(
+    id=GEMINI,
+    display_name="Gemini CLI",
+    binary_names=("gemini",),
+    binary_env=BIN_ENV,
+    npm_package="@google/gemini-cli",
+    modes=(
+        StrategyMode("env", GeminiEnvStrategy, flag="gemini", help="per-launch environment patch"),
+        StrategyMode("pty", gemini_pty_strategy, flag="gemini", help="accept the trust dialog in a PTY"),
+    ),
+    default_mode="env",
+    state_file=trusted_folders_path,
+    flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
+    usual_locations=USUAL_LOCATIONS,
+    rules=GEMINI_RULES,
+    failure_patterns=(
+        # Gemini CLI 0.61.0 (from its source): headless runs in an untrusted
+        # folder exit with code 55; the code alone names no CLI.
+        TrustFailurePattern("gemini_untrusted_exit_code", GEMINI, exit_code=55, needs_provider=True, priority=30),
+    ),
+    seed_test_home=seed_test_home,
+    recorder_scenarios=("trust-accept",),
+    plan_fields=plan_fields,
+    plan_lines=plan_lines,
+)

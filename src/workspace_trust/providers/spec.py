@@ -1,0 +1,129 @@
+"""What one provider folder tells the rest of the package: a :class:`ProviderSpec`.
+
+Theory of operation
+-------------------
+Every CLI the library knows is one folder under ``providers/`` (or a package
+of a third party's, found through the ``workspace_trust.providers`` entry-point
+group) that holds one ``SPEC``. Nothing outside ``providers/`` names a CLI:
+the registry builds strategies from ``SPEC.modes``, the command line builds its
+per-provider options from the specs, the failure classifier walks
+``SPEC.failure_patterns``, the feature flags come from ``SPEC.flags``, and the
+tests seed a HOME through ``SPEC.seed_test_home``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from workspace_trust.domain.codes import ArgDialect, Code, Provider
+from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+from workspace_trust.domain.results import Diagnostic
+from workspace_trust.engine.rules import RuleTable
+
+if TYPE_CHECKING:
+    from workspace_trust.classifier import TrustFailurePattern
+    from workspace_trust.strategy import PatchPlan, TrustStrategy
+
+
+@attrs.frozen(slots=True)
+class FlagSpec:
+    """A feature flag a provider adds (``WORKSPACE_TRUST_<NAME>``)."""
+
+    name: str
+    default: bool
+    help: str
+    #: A command-line switch that turns the flag on for one run.
+    cli_switch: str | None = None
+
+
+@attrs.frozen(slots=True)
+class StrategyMode:
+    """One way of preparing this provider's trust: ``pty``, ``args``, ``env``."""
+
+    name: str
+    factory: Callable[[], TrustStrategy]
+    #: The feature flag that switches this mode off (one of the spec's flags).
+    flag: str
+    help: str = ""
+
+
+@attrs.frozen(slots=True)
+class CliOption:
+    """A provider's own repeatable command-line option; each value given adds
+    ``launch_args`` (the host's launch arguments for this provider) built by
+    ``to_launch_args``."""
+
+    flag: str
+    metavar: str
+    help: str
+    to_launch_args: Callable[[str], tuple[str, ...]]
+
+
+@attrs.frozen(slots=True)
+class ArgDialectRule:
+    """One launch-patch dialect a provider's patches use: where it may be
+    applied, how, and the diagnostic when it may not."""
+
+    dialect: ArgDialect
+    #: (surface, the CLI whose argv it is) pairs where the dialect reaches its CLI.
+    allowed: frozenset[tuple[TargetSurface, Provider]]
+    #: (host argv before ``--``, the patch, the settings namespace) -> new argv, or why not.
+    apply: Callable[[list[str], LaunchArgPatch, str], list[str] | Diagnostic]
+    refuse: Callable[[LaunchArgPatch, Provider, TargetSurface], Diagnostic]
+
+
+@attrs.frozen(slots=True)
+class ProviderSpec:
+    """Everything the package may ask about one CLI."""
+
+    id: Provider
+    display_name: str
+    #: Executable names, tried on the child's PATH.
+    binary_names: tuple[str, ...]
+    #: The environment variable that names the binary.
+    binary_env: str
+    #: The npm package the CLI ships in (the recorder and ``./dev`` install it).
+    npm_package: str
+    #: Strategies by mode; ``default_mode`` is used when a request names none.
+    modes: tuple[StrategyMode, ...]
+    default_mode: str
+    #: The state file trust is written to, under an environment (None: none named).
+    state_file: Callable[[Mapping[str, str]], str | None]
+    flags: tuple[FlagSpec, ...] = ()
+    #: Install locations tried after PATH, relative to HOME unless absolute.
+    usual_locations: tuple[str, ...] = ()
+    #: The dialog rule table (replay, record); None for a CLI with no dialog.
+    rules: RuleTable | None = None
+    #: This provider's own diagnostic codes (documented in docs/cli.md).
+    codes: tuple[Code, ...] = ()
+    failure_patterns: tuple[TrustFailurePattern, ...] = ()
+    #: Seeds a fresh HOME so the CLI goes straight to its trust dialog (tests,
+    #: the recorder); returns extra environment variables the CLI needs there.
+    seed_test_home: Callable[..., Mapping[str, str]] | None = None
+    #: Scenarios the fixture recorder knows for this CLI.
+    recorder_scenarios: tuple[str, ...] = ()
+    #: The flag text of ``--help`` a protected command needs (test fakes use it).
+    protected_help: str = ""
+    cli_options: tuple[CliOption, ...] = ()
+    #: The launch-patch dialects this provider's patches use.
+    arg_dialects: tuple[ArgDialectRule, ...] = ()
+    #: This CLI's flags whose next argument is their value (so a ``--`` there
+    #: is not the end-of-options marker).
+    value_flags: frozenset[str] = frozenset()
+    #: Extra fields of the ``plan`` JSON document, from the plan's patches.
+    plan_fields: Callable[[PatchPlan], Mapping[str, Any]] | None = None
+    #: Lines of the ``plan`` text output, from the plan's patches.
+    plan_lines: Callable[[PatchPlan], tuple[str, ...]] | None = None
+
+    def mode(self, name: str) -> StrategyMode:
+        for mode in self.modes:
+            if mode.name == name:
+                return mode
+        raise ValueError(f"no {name!r} strategy for {self.id.value}")
+
+    @property
+    def mode_names(self) -> tuple[str, ...]:
+        return tuple(mode.name for mode in self.modes)
