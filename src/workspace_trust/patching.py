@@ -210,7 +210,7 @@ def _apply_runtime_settings(args: list[str], patch: LaunchArgPatch, namespace: s
         raw = args[index].split("=", 1)[1] if inline_form else args[index]
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if not isinstance(parsed, dict):
             return Diagnostic(
