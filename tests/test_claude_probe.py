@@ -117,3 +117,15 @@ def test_a_trusted_a_slash_b_does_not_make_a_backslash_b_trusted(tmp_path: Path)
     result = ClaudeStateProbe(str(state)).read_trust(workspace("/w/a\\b"))
     assert (result.state, result.trusted_key, result.source) == (TrustState.TRUSTED, "/w/a\\b", "exact")
     assert ClaudeStateProbe(str(state)).read_trust(workspace("/w/a/b")).state is TrustState.UNTRUSTED
+
+
+@pytest.mark.parametrize(
+    ("value", "state"),
+    [("true", TrustState.TRUSTED), (1, TrustState.TRUSTED), ({}, TrustState.TRUSTED), ("", TrustState.UNTRUSTED)],
+)
+def test_odd_trust_values_are_read_as_claude_reads_them(tmp_path: Path, value: object, state: TrustState) -> None:
+    """Claude skips the dialog for any JavaScript-truthy value (seen on 2.1.119,
+    2.1.197 and 2.1.330); the probe must not wait for a `true` that never comes."""
+    path = tmp_path / ".claude.json"
+    write(str(path), {"/w/p": {"hasTrustDialogAccepted": value}})
+    assert ClaudeStateProbe(str(path)).read_trust(workspace("/w/p")).state is state

@@ -21,7 +21,7 @@ from workspace_trust.adapters.processes import pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.domain.codes import Key
 from workspace_trust.engine.rules import match_rule
-from workspace_trust.fixtures import load_fixture
+from workspace_trust.fixtures import load_fixture, replay_engine
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.claude.launch import IGNORE_TRUST_ENV, IGNORE_TRUST_FLAG
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
@@ -374,4 +374,78 @@ def test_ignore_persisted_trust_makes_claude_ask_again_and_the_preflight_says_so
     assert (code, doc["results"][0]["code"]) == (1, "provider_ignores_persisted_trust"), doc
     code, doc = preflight(binary, {**env, IGNORE_TRUST_ENV: "0"}, ws)
     assert (code, doc["results"][0]["status"]) == (0, "already_trusted"), doc
+    assert_nothing_left(sandbox)
+
+
+def _observed_rules(binary: str, version: str, env: dict[str, str], cwd: str, out: str) -> set[str]:
+    """The rules that recognise a screen while Claude runs in ``cwd`` for a few
+    seconds, watched only (no key is sent)."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workspace_trust",
+            "record",
+            "--observe",
+            "--provider",
+            "claude",
+            "--cli-version",
+            version,
+            "--duration",
+            "6",
+            "--out",
+            out,
+            "--cwd",
+            cwd,
+            "--",
+            binary,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {frame.rule for frame in replay_engine(load_fixture(out), CLAUDE_RULES) if frame.rule}
+
+
+TRUST_VALUES = {
+    "2.1.330": ['"true"', '"false"', "0", '""'],
+    "2.1.197": ['"true"', '""'],
+    "2.1.119": ['"true"', '""'],
+}
+
+
+def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str, str], sandbox: str) -> None:
+    """Claude tests hasTrustDialogAccepted as a JavaScript condition: "true" and
+    even "false" skip the dialog, 0 and "" show it. The probe's verdict must be
+    Claude's: trusted exactly when Claude goes past the trust dialog."""
+    version, binary = claude
+    for index, raw in enumerate(TRUST_VALUES[version]):
+        home = os.path.join(sandbox, f"home{index}")
+        os.makedirs(home)
+        ws = os.path.join(sandbox, f"project{index}")
+        os.makedirs(ws)
+        seed = {"hasCompletedOnboarding": True, "theme": "dark", "projects": {ws: {"hasTrustDialogAccepted": None}}}
+        text = json.dumps(seed).replace("null", raw)
+        with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+            handle.write(text)
+        env = base_env(home, {"TMPDIR": sandbox})
+        status = subprocess.run(
+            [sys.executable, "-m", "workspace_trust", "status", ws, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        probe_says_trusted = json.loads(status.stdout)["results"][0]["status"] == "trusted"
+        rules = _observed_rules(binary, version, env, ws, os.path.join(sandbox, f"fixture{index}.json"))
+        asked = bool(rules & {RULE[version]})
+        went_past = bool(rules & {"claude.ready", "claude.auto_mode_notice"})
+        assert asked != went_past, (raw, rules)  # one or the other was seen, never neither
+        assert probe_says_trusted is went_past, (raw, rules)
+        with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+            assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] == json.loads(raw)
     assert_nothing_left(sandbox)

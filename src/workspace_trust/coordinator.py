@@ -40,7 +40,7 @@ from workspace_trust.diagnostics import (
     build_strategy_diagnostic,
     diagnostic_for_policy,
 )
-from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
+from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import (
     PathError,
@@ -51,7 +51,7 @@ from workspace_trust.domain.paths import (
     dedupe_workspaces,
     env_home,
 )
-from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags, flags_to_json
@@ -681,10 +681,25 @@ class WorkspaceTrustCoordinator:
 
     # -- probes ----------------------------------------------------------------
     def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, object], ...]:
-        out = []
+        out: list[tuple[PlannedTask, object]] = []
         for task in plan.tasks:
             strategy = self._registry.create(task.provider, task.mode)
-            out.append((task, strategy.probe(task.workspace, plan.request.env)))
+            try:
+                probe: object = strategy.probe(task.workspace, plan.request.env)
+            except Exception as exc:  # a probe must never crash its host either
+                log.exception("state probe failed unexpectedly")
+                probe = ProbeResult(
+                    TrustState.UNKNOWN,
+                    diagnostics=(
+                        Diagnostic(
+                            Code.INTERNAL_ERROR,
+                            f"internal error: {type(exc).__name__}",
+                            task.provider,
+                            task.workspace.id,
+                        ),
+                    ),
+                )
+            out.append((task, probe))
         return tuple(out)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 if sys.platform != "win32":
     import pwd
 
+from workspace_trust.adapters.statefile import StateFileError, open_state_file
 from workspace_trust.domain.paths import HostOs, PathFacts, env_home
 from workspace_trust.ports import FileSystemFacts
 
@@ -119,10 +120,15 @@ def find_git_roots(start: str) -> tuple[str | None, str | None]:
 
 
 def _worktree_main_root(root: str, marker: str) -> str | None:
+    # The same safe read as a provider's state file: a FIFO named .git must
+    # not hang the plan stage.
     try:
-        with open(marker, encoding="utf-8", errors="replace") as handle:
-            first = handle.read(4096).strip()
-    except OSError:
+        handle = open_state_file(marker, ".git")
+        if handle is None:
+            return None
+        with handle:
+            first = handle.read_at_most(4096).decode("utf-8", "replace").strip()
+    except StateFileError:
         return None
     if not first.startswith("gitdir:"):
         return None

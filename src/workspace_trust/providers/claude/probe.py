@@ -16,23 +16,35 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import attrs
 
 from workspace_trust.adapters.clock import SystemClock
+from workspace_trust.adapters.statefile import StateFileError, StateFileInfo, open_state_file, stat_state_file
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.paths import PathError, Workspace, claude_config_key, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
 from workspace_trust.ports import Clock, StateProbe
+from workspace_trust.providers.claude.state_scan import scan_trust_map, trust_map
 
 log = logging.getLogger(__name__)
 
-#: Larger state files are refused (``state_file_too_large``), never parsed.
-MAX_STATE_BYTES = 64 * 1024 * 1024
+#: Larger state files are refused (``state_file_too_large``), never read. Far
+#: above what Claude writes (files of 60 MB are seen in use, and one grew past
+#: the former 64 MiB limit while Claude wrote trust into it); reading stays in
+#: bounded memory at any size, so the limit only bounds the time of one probe.
+MAX_STATE_BYTES = 512 * 1024 * 1024
+#: Files up to this size are decoded whole (fastest); larger ones are scanned
+#: chunk by chunk in bounded memory (``state_scan.scan_trust_map``).
+WHOLE_DECODE_BYTES = 2 * 1024 * 1024
+#: Bytes read at a time by a scan.
+SCAN_CHUNK_BYTES = 1024 * 1024
 #: A file that does not parse may be mid-write; read it again this many times.
 PARSE_RETRIES = 3
 PARSE_RETRY_MS = 20
+
+WHAT = ".claude.json"
 
 
 def claude_state_path(env: Mapping[str, str], home: str | None) -> str | None:
@@ -47,14 +59,21 @@ def claude_state_path(env: Mapping[str, str], home: str | None) -> str | None:
 @attrs.frozen(slots=True)
 class _Loaded:
     stamp: tuple[int, int, int, int]
+    #: Project key -> trust. Every project when ``keys`` is None, else only those.
     accepted: Mapping[str, bool]
+    keys: frozenset[str] | None = None
+
+    def answers(self, stamp: tuple[int, int, int, int], wanted: Collection[str]) -> bool:
+        return self.stamp == stamp and (self.keys is None or self.keys.issuperset(wanted))
 
 
 class ClaudeStateProbe(StateProbe):
     """Answers "is this workspace trusted?" from ``.claude.json``, read-only.
 
-    The parsed trust map is cached against the file's inode, size and
-    modification times, so repeated probes cost one ``stat``.
+    The trust read is cached against the file's inode, size and modification
+    times, so repeated probes cost one ``stat``. The file is opened only if it
+    is a regular file (symlinks followed), never blocking; see
+    ``adapters/statefile.py``.
     """
 
     def __init__(self, path: str | None, clock: Clock | None = None) -> None:
@@ -66,16 +85,17 @@ class ClaudeStateProbe(StateProbe):
         self._cache: _Loaded | None = None
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
-        loaded = self._load(workspace)
+        candidates = _candidates(workspace)
+        loaded = self._load(workspace, frozenset(key for key, _ in candidates))
         if isinstance(loaded, Diagnostic):
             return ProbeResult(state=TrustState.UNKNOWN, diagnostics=(loaded,))
         accepted = loaded.accepted
-        for key, source in _candidates(workspace):
+        for key, source in candidates:
             if accepted.get(key) is True:
                 return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
         return ProbeResult(state=TrustState.UNTRUSTED)
 
-    def _load(self, workspace: Workspace) -> _Loaded | Diagnostic:
+    def _load(self, workspace: Workspace, wanted: frozenset[str]) -> _Loaded | Diagnostic:
         def diag(code: Code, message: str) -> Diagnostic:
             return Diagnostic(code, message, Provider.CLAUDE, workspace.id)
 
@@ -84,55 +104,64 @@ class ClaudeStateProbe(StateProbe):
         last_error = ""
         for attempt in range(PARSE_RETRIES):
             try:
-                st = os.stat(self.path)
-            except FileNotFoundError:
-                return diag(Code.STATE_FILE_MISSING, "Claude state file does not exist yet")
-            except OSError as exc:
-                return diag(Code.STATE_FILE_UNREADABLE, f"cannot stat state file: {exc.strerror}")
-            stamp = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-            cached = self._cache
-            if cached is not None and cached.stamp == stamp:
-                return cached
-            if st.st_size > MAX_STATE_BYTES:
-                return diag(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
-            try:
-                with open(self.path, "rb") as handle:
-                    data = handle.read(MAX_STATE_BYTES + 1)
-            except OSError as exc:
-                return diag(Code.STATE_FILE_UNREADABLE, f"cannot read state file: {exc.strerror}")
-            if len(data) > MAX_STATE_BYTES:
-                return diag(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
-            try:
-                accepted = _accepted_projects(data)
+                found = self._read(wanted)
+            except StateFileError as exc:
+                return diag(exc.code, str(exc))
             except ValueError as exc:
                 # Possibly caught mid-write: Claude rewrites the whole file.
-                last_error = str(exc)
+                last_error = _describe(exc)
                 if attempt + 1 < PARSE_RETRIES:
                     self._clock.sleep_ms(PARSE_RETRY_MS)
                 continue
-            loaded = _Loaded(stamp=stamp, accepted=accepted)
-            self._cache = loaded
-            return loaded
+            if found is None:
+                return diag(Code.STATE_FILE_MISSING, "Claude state file does not exist yet")
+            return found
         log.debug("Claude state file did not parse (%s)", last_error)
         return diag(Code.STATE_FILE_CORRUPT, f"state file is not valid JSON ({last_error})")
 
+    def _read(self, wanted: frozenset[str]) -> _Loaded | None:
+        """The trust read from the file as it is now; None when it does not exist.
+        Raises StateFileError, or ValueError for a document that does not parse
+        (or a file rewritten while it was read)."""
+        assert self.path is not None
+        info = stat_state_file(self.path, WHAT)
+        if info is None:
+            return None
+        cached = self._cache
+        if cached is not None and cached.answers(info.stamp, wanted):
+            return cached
+        _check_size(info)
+        handle = open_state_file(self.path, WHAT)
+        if handle is None:
+            return None
+        with handle:
+            _check_size(handle.info)
+            if handle.info.size <= WHOLE_DECODE_BYTES:
+                data = handle.read_at_most(WHOLE_DECODE_BYTES + 1)
+                if len(data) > WHOLE_DECODE_BYTES:
+                    raise ValueError("the file changed while it was read")
+                loaded = _Loaded(handle.info.stamp, trust_map(data))
+            else:
+                chunks = handle.chunks(SCAN_CHUNK_BYTES, MAX_STATE_BYTES)
+                loaded = _Loaded(handle.info.stamp, scan_trust_map(chunks, wanted), wanted)
+            if handle.changed():
+                raise ValueError("the file changed while it was read")
+        self._cache = loaded
+        return loaded
 
-def _accepted_projects(data: bytes) -> dict[str, bool]:
-    """The ``projects`` trust booleans, nothing else. Raises ValueError."""
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{type(exc).__name__} at byte {getattr(exc, 'pos', '?')}") from None
-    if not isinstance(doc, dict):
-        raise ValueError("top level is not an object")
-    projects = doc.get("projects")
-    if not isinstance(projects, dict):
-        return {}
-    out: dict[str, bool] = {}
-    for key, value in projects.items():
-        if isinstance(key, str) and isinstance(value, dict):
-            out[key] = value.get("hasTrustDialogAccepted") is True
-    return out
+
+def _check_size(info: StateFileInfo) -> None:
+    if info.size > MAX_STATE_BYTES:
+        raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
+
+
+def _describe(exc: ValueError) -> str:
+    """Why a document did not parse, without any of its contents."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at char {exc.pos}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 at byte {exc.start}"
+    return str(exc) if type(exc) is ValueError else type(exc).__name__
 
 
 def _candidates(workspace: Workspace) -> list[tuple[str, str]]:

@@ -62,6 +62,8 @@ def parse_projects_override(value: str) -> dict[str, Any]:
         doc = tomllib.loads(value)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not a TOML assignment: {exc}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
     table = doc.get("projects")
     if not isinstance(table, dict) or set(doc) != {"projects"}:
         raise ValueError("not a single projects table")
@@ -134,8 +136,19 @@ def build_trust_override(paths: Iterable[str], existing: Sequence[str] = ()) -> 
         entry = dict(table.get(path, {}))
         entry["trust_level"] = TRUSTED
         table[path] = entry
+    try:
+        value = render_projects(table)
+    except (RecursionError, ValueError):
+        diagnostics.append(
+            Diagnostic(
+                Code.CODEX_OVERRIDE_INVALID,
+                "the host's projects= override is nested too deeply to be rewritten",
+                Provider.CODEX,
+            )
+        )
+        return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
     return OverrideBuild(
-        value=render_projects(table),
+        value=value,
         paths=tuple(wanted),
         replaces=tuple(host),
         diagnostics=tuple(diagnostics),

@@ -136,7 +136,7 @@ def apply_runtime_settings(args: list[str], patch: LaunchArgPatch, namespace: st
         raw = args[index].split("=", 1)[1] if inline_form else args[index]
         try:
             parsed = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if not isinstance(parsed, dict):
             return Diagnostic(

@@ -16,6 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
+from workspace_trust.adapters.statefile import StateFileError, read_state_file
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.paths import PathError, Workspace, codex_config_key, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
@@ -45,20 +46,19 @@ class ConfigReadError(ValueError):
 def read_trust_levels(path: str) -> dict[str, str]:
     """``{project path: trust_level}`` from config.toml; {} when the file is missing.
 
-    Raises :class:`ConfigReadError` for an unreadable, huge or corrupt file.
+    Raises :class:`ConfigReadError` for an unreadable, huge or corrupt file, and
+    for anything that is not a regular file (a FIFO is refused, never opened).
     """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
+        data = read_state_file(path, "config.toml", MAX_CONFIG_BYTES)
+    except StateFileError as exc:
+        raise ConfigReadError(exc.code, str(exc)) from None
+    if data is None:
         return {}
-    except OSError as exc:
-        raise ConfigReadError(Code.STATE_FILE_UNREADABLE, f"cannot read config.toml: {exc.strerror}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigReadError(Code.STATE_FILE_TOO_LARGE, f"config.toml is over {MAX_CONFIG_BYTES} bytes")
     try:
         doc: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        # RecursionError: tables or arrays nested a few hundred deep.
         raise ConfigReadError(Code.STATE_FILE_CORRUPT, f"config.toml does not parse ({type(exc).__name__})") from None
     projects = doc.get("projects")
     if not isinstance(projects, dict):

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 
+from workspace_trust.adapters.statefile import StateFileError, read_state_file
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch
 from workspace_trust.domain.paths import PathError, Workspace, env_home, gemini_config_key, normalize, parents
@@ -76,17 +77,14 @@ class GeminiStateProbe(StateProbe):
         if self.path is None:
             return unknown(Code.STATE_FILE_MISSING, "no HOME to find trustedFolders.json")
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except FileNotFoundError:
+            data = read_state_file(self.path, "trustedFolders.json", MAX_FILE_BYTES)
+        except StateFileError as exc:
+            return unknown(exc.code, str(exc))
+        if data is None:
             return ProbeResult(TrustState.UNTRUSTED)
-        except OSError as exc:
-            return unknown(Code.STATE_FILE_UNREADABLE, f"cannot read trustedFolders.json: {exc.strerror}")
-        if len(data) > MAX_FILE_BYTES:
-            return unknown(Code.STATE_FILE_TOO_LARGE, "trustedFolders.json is too large")
         try:
             doc = json.loads(strip_json_comments(data.decode("utf-8"))) if data.strip() else {}
-        except (UnicodeDecodeError, ValueError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse")
         if not isinstance(doc, dict):
             return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json is not an object")

@@ -1,0 +1,163 @@
+"""Reading a provider's state file: never blocking, never unbounded.
+
+Every read of a provider's own file (``.claude.json``, ``config.toml``,
+``trustedFolders.json``) goes through here. Symlinks are followed (dotfile
+managers use them), but only a regular file is ever read: the path is checked
+with ``stat`` before it is opened, opened with ``O_NONBLOCK`` (a FIFO swapped in
+meanwhile cannot block the open), and checked again with ``fstat`` before a
+byte is read. A FIFO, socket, device or folder is refused at once with
+``state_file_unreadable``; a file over the caller's limit with
+``state_file_too_large``. Contents never appear in a message.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+
+import attrs
+
+from workspace_trust.domain.codes import Code
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+class StateFileError(Exception):
+    """A state file that cannot be read safely; ``code`` says why."""
+
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@attrs.frozen(slots=True)
+class StateFileInfo:
+    """What ``stat`` says about a regular state file; ``stamp`` changes with any rewrite."""
+
+    stamp: tuple[int, int, int, int]
+    size: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> StateFileInfo:
+        return cls((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
+
+
+def _regular(st: os.stat_result, what: str) -> StateFileInfo:
+    if not stat.S_ISREG(st.st_mode):
+        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"{what} is not a regular file")
+    return StateFileInfo.of(st)
+
+
+def stat_state_file(path: str, what: str) -> StateFileInfo | None:
+    """The file's stamp, following symlinks; None when it does not exist.
+    Raises :class:`StateFileError` for anything but a regular file."""
+    try:
+        return _regular(os.stat(path), what)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot stat {what}: {exc.strerror}") from None
+
+
+class StateFile:
+    """An open regular state file. Use as a context manager."""
+
+    def __init__(self, fd: int, info: StateFileInfo, what: str) -> None:
+        self._fd = fd
+        self.info = info
+        self.what = what
+
+    def __enter__(self) -> StateFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
+
+    def chunks(self, size: int, limit: int) -> Iterator[bytes]:
+        """The contents, ``size`` bytes at a time. Raises ``state_file_too_large``
+        once more than ``limit`` bytes have been read."""
+        total = 0
+        while True:
+            try:
+                chunk = os.read(self._fd, size)
+            except OSError as exc:
+                raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot read {self.what}: {exc.strerror}") from None
+            if not chunk:
+                return
+            total += len(chunk)
+            if total > limit:
+                raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"{self.what} is over {limit} bytes")
+            yield chunk
+
+    def read(self, limit: int) -> bytes:
+        """All the contents; ``state_file_too_large`` over ``limit`` bytes."""
+        data = self.read_at_most(limit + 1)
+        if len(data) > limit:
+            raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"{self.what} is over {limit} bytes")
+        return data
+
+    def read_at_most(self, count: int) -> bytes:
+        """The contents up to ``count`` bytes (the whole file when it is smaller)."""
+        parts: list[bytes] = []
+        left = count
+        while left > 0:
+            try:
+                chunk = os.read(self._fd, min(left, max(self.info.size + 1, 4096)))
+            except OSError as exc:
+                raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot read {self.what}: {exc.strerror}") from None
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+        return b"".join(parts)
+
+    def changed(self) -> bool:
+        """Whether the open file was rewritten since it was opened (its stamp moved)."""
+        try:
+            return StateFileInfo.of(os.fstat(self._fd)).stamp != self.info.stamp
+        except OSError:
+            return True
+
+
+def open_state_file(path: str, what: str) -> StateFile | None:
+    """Open a regular state file for reading without ever blocking; None when it
+    does not exist. Raises :class:`StateFileError` before reading anything that
+    is not a regular file."""
+    if stat_state_file(path, what) is None:
+        return None
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot open {what}: {exc.strerror}") from None
+    try:
+        info = _regular(os.fstat(fd), what)
+    except OSError as exc:
+        os.close(fd)
+        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot stat {what}: {exc.strerror}") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return StateFile(fd, info, what)
+
+
+def read_state_file(path: str, what: str, limit: int) -> bytes | None:
+    """The whole file, or None when it does not exist. Raises :class:`StateFileError`."""
+    handle = open_state_file(path, what)
+    if handle is None:
+        return None
+    with handle:
+        return handle.read(limit)
