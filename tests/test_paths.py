@@ -13,14 +13,14 @@ from workspace_trust.domain.paths import (
     PathFacts,
     PathFlavor,
     build_workspace,
-    claude_config_key,
-    codex_config_key,
     comparison_key,
     dedupe_workspaces,
-    gemini_config_key,
     normalize,
     parents,
 )
+from workspace_trust.providers.claude.keys import claude_config_key
+from workspace_trust.providers.codex.keys import codex_config_key
+from workspace_trust.providers.gemini.keys import gemini_config_key
 
 
 def ws(path: str, host: HostOs = HostOs.LINUX, *, real: str | None = None, home: str | None = "/home/u"):  # type: ignore[no-untyped-def]
@@ -66,7 +66,10 @@ def test_posix_case_is_kept() -> None:
 
 def test_macos_var_and_private_var_are_both_kept() -> None:
     w = ws("/var/folders/x/proj", HostOs.MACOS, real="/private/var/folders/x/proj")
-    assert w.claude_keys == ("/var/folders/x/proj", "/private/var/folders/x/proj")
+    assert tuple(claude_config_key(p, w.host) for p in w.trust_paths) == (
+        "/var/folders/x/proj",
+        "/private/var/folders/x/proj",
+    )
     assert w.trust_paths == ("/var/folders/x/proj", "/private/var/folders/x/proj")
 
 
@@ -348,5 +351,5 @@ def test_backslash_examples() -> None:
     assert claude_config_key("/b/a\\b", HostOs.MACOS) == "/b/a\\b"
     assert claude_config_key("C:\\b\\a", HostOs.WINDOWS) == "C:/b/a"
     assert gemini_config_key("/b/a\\b", HostOs.LINUX) == "/b/a/b"
-    assert ws("/b/a\\b").claude_keys == ("/b/a\\b",)
+    assert claude_config_key(ws("/b/a\\b").absolute_path, HostOs.LINUX) == "/b/a\\b"
     assert parents("/b/a\\b", HostOs.LINUX) == ("/b", "/")

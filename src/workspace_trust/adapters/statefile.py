@@ -1,7 +1,7 @@
 """Reading a provider's state file: never blocking, never unbounded.
 
-Every read of a provider's own file (``.claude.json``, ``config.toml``,
-``trustedFolders.json``) goes through here. Symlinks are followed (dotfile
+Every read of a provider's own state file (each provider spec names it)
+goes through here. Symlinks are followed (dotfile
 managers use them), but only a regular file is ever read: the path is checked
 with ``stat`` before it is opened, opened with ``O_NONBLOCK`` (a FIFO swapped in
 meanwhile cannot block the open), and checked again with ``fstat`` before a

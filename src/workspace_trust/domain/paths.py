@@ -110,33 +110,6 @@ def comparison_key(path: str, host: HostOs) -> str:
     return norm
 
 
-def claude_config_key(path: str, host: HostOs) -> str:
-    """Claude Code's ``projects`` key: normalise; on Windows, backslashes to slashes.
-
-    Claude turns separators into slashes on Windows only; on macOS and Linux a
-    backslash is part of a folder's name (``a\\b`` is keyed ``.../a\\b``, seen on
-    2.1.330). Claude keeps the case the path was given in, on every OS.
-    """
-    norm = normalize(path, host.flavor)
-    return to_slashes(norm) if host.flavor is PathFlavor.WINDOWS else norm
-
-
-def codex_config_key(path: str, host: HostOs) -> str:
-    """Codex's ``[projects."<path>"]`` key: the canonical native path."""
-    return normalize(path, host.flavor)
-
-
-def gemini_config_key(path: str, host: HostOs) -> str:
-    """Gemini's ``trustedFolders.json`` key: resolved, forward slashes, and
-    lower-cased where the file system is case-insensitive.
-
-    Gemini turns backslashes into slashes on every OS (0.61.0 ``normalizePath``),
-    so on Linux the folder ``a\\b`` is keyed ``.../a/b`` and shares its trust with
-    ``a/b``, in Gemini itself as here."""
-    key = to_slashes(normalize(path, host.flavor))
-    return key.lower() if host.case_insensitive_paths else key
-
-
 def _guard_key(path: str, host: HostOs) -> str:
     """The form in which the home guard compares paths: the comparison key, and
     case-folded wherever the host's file systems usually ignore case (macOS too),
@@ -214,9 +187,6 @@ class Workspace:
     exists: bool
     is_dir: bool
     comparison_key: str
-    claude_keys: tuple[str, ...]
-    codex_keys: tuple[str, ...]
-    gemini_key: str
     git_root: str | None
     worktree_main_root: str | None
     persistable: bool
@@ -298,9 +268,6 @@ def build_workspace(
         exists=facts.exists,
         is_dir=facts.is_dir,
         comparison_key=key,
-        claude_keys=_dedupe([claude_config_key(p, host) for p in (absolute, real)]),
-        codex_keys=_dedupe([codex_config_key(p, host) for p in (absolute, real)]),
-        gemini_key=gemini_config_key(real, host),
         git_root=git_root,
         worktree_main_root=main_root,
         persistable=reason is None,

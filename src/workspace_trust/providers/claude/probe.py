@@ -23,9 +23,10 @@ import attrs
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.statefile import StateFileError, StateFileInfo, open_state_file, stat_state_file
 from workspace_trust.domain.codes import Code, Provider, TrustState
-from workspace_trust.domain.paths import PathError, Workspace, claude_config_key, parents
+from workspace_trust.domain.paths import PathError, Workspace, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
 from workspace_trust.ports import Clock, StateProbe
+from workspace_trust.providers.claude.keys import claude_config_key
 from workspace_trust.providers.claude.state_scan import scan_trust_map, trust_map
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ import tomlkit
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic
+from workspace_trust.providers.codex.keys import codex_keys
 
 TRUSTED = "trusted"
 _PROJECTS_RE = re.compile(r"^\s*projects\s*=")
@@ -159,7 +160,7 @@ def trust_paths_for(workspaces: Iterable[Workspace]) -> tuple[str, ...]:
     """The exact path and the real path of each workspace, in Codex's key form."""
     out: list[str] = []
     for workspace in workspaces:
-        for key in workspace.codex_keys:
+        for key in codex_keys(workspace):
             if key not in out:
                 out.append(key)
     return tuple(out)

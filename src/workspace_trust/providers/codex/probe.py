@@ -18,9 +18,10 @@ from typing import Any
 
 from workspace_trust.adapters.statefile import StateFileError, read_state_file
 from workspace_trust.domain.codes import Code, Provider, TrustState
-from workspace_trust.domain.paths import PathError, Workspace, codex_config_key, env_home
+from workspace_trust.domain.paths import PathError, Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
 from workspace_trust.ports import StateProbe
+from workspace_trust.providers.codex.keys import codex_config_key, codex_keys
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
@@ -101,8 +102,8 @@ class CodexStateProbe(StateProbe):
 def _candidates(workspace: Workspace) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for key, source in (
-        (workspace.codex_keys[0], TrustSource.EXACT),
-        (workspace.codex_keys[-1], TrustSource.REAL),
+        (codex_keys(workspace)[0], TrustSource.EXACT),
+        (codex_keys(workspace)[-1], TrustSource.REAL),
         (workspace.git_root, TrustSource.GIT_ROOT),
         (workspace.worktree_main_root, TrustSource.WORKTREE_MAIN_ROOT),
     ):

@@ -16,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from workspace_trust.adapters.statefile import StateFileError, read_state_file
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch
-from workspace_trust.domain.paths import PathError, Workspace, env_home, gemini_config_key, normalize, parents
+from workspace_trust.domain.paths import PathError, Workspace, env_home, normalize, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.ports import StateProbe
+from workspace_trust.providers.gemini.keys import gemini_config_key
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 TRUST_ENV = "GEMINI_CLI_TRUST_WORKSPACE"
@@ -94,7 +95,7 @@ class GeminiStateProbe(StateProbe):
 def decide(workspace: Workspace, rules: Iterable[tuple[str, str]]) -> ProbeResult:
     """Apply Gemini's rules: the longest matching rule path wins."""
     host = workspace.host
-    target = workspace.gemini_key
+    target = gemini_config_key(workspace.real_path, host)
     best: tuple[int, str, str] | None = None
     for raw, level in rules:
         try:
