@@ -10,6 +10,7 @@ Behaviour is chosen with environment variables:
                    (default 5) after the first move: before the engine can confirm the move
   FAKE_PERSIST_MS  delay before trust is written after Enter on Yes
   FAKE_CHILD       1: start a background child in the same session (group-kill test)
+  FAKE_IGNORE_HUP  1: ignore SIGHUP (so does FAKE_CHILD's child): outlive the terminal's hang-up
   FAKE_KEYLOG      file to append every key received to
   FAKE_STARTLOG    file to append a line to when the TUI starts (not for --help/--version)
   FAKE_QUERY       1: ask for the cursor position first and wait for the answer
@@ -26,6 +27,7 @@ import fcntl
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import termios
@@ -127,6 +129,8 @@ def main() -> int:
     mode = os.environ.get("FAKE_MODE", "trust")
     keylog = os.environ.get("FAKE_KEYLOG")
     drop = {int(x) for x in os.environ.get("FAKE_DROP", "").split(",") if x}
+    if os.environ.get("FAKE_IGNORE_HUP") == "1":
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if os.environ.get("FAKE_CHILD") == "1":
         subprocess.Popen(["sleep", "300"])
     old = termios.tcgetattr(0)
