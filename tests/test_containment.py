@@ -391,3 +391,28 @@ def test_no_watchdog_where_the_interpreter_is_not_a_python(sandbox: str, monkeyp
     pid = session.pid
     report = session.kill()
     assert report.survivors == () and gone(pid)
+
+
+def test_without_a_process_table_the_watchdog_kills_a_group_only_while_it_leads_its_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """macOS has no /proc: the watchdog signals the first process's group by
+    number, and only while that number leads its own session, as the session's
+    first process does (a PTY child is a session leader)."""
+    monkeypatch.setattr(watchdog, "_has_proc", lambda: False)
+    session = subprocess.Popen(["sh", "-c", "sleep 60 & echo $!; wait"], stdout=subprocess.PIPE, start_new_session=True)
+    # Leads a group of that number, but not a session: not a PTY child's.
+    stranger = subprocess.Popen(["sleep", "60"], process_group=0)
+    try:
+        assert session.stdout is not None
+        child = int(session.stdout.readline())
+        for pid in (stranger.pid, session.pid):
+            orders = watchdog.Orders()
+            orders.take(f"leader {pid} 0".encode())
+            watchdog.kill_session(orders)
+        assert stranger.poll() is None
+        assert session.wait(HANG_GUARD_S) is not None and gone(child)
+    finally:
+        for proc in (session, stranger):
+            proc.kill()
+            proc.wait()

@@ -60,6 +60,11 @@ class Orders:
             self.done = True
 
 
+def _has_proc() -> bool:
+    """A process table to read (Linux); macOS has none."""
+    return os.path.isdir("/proc/self")
+
+
 def _proc_is_ours() -> bool:
     try:
         return os.readlink("/proc/self") == str(os.getpid())
@@ -98,7 +103,7 @@ def _cgroup_pids(cgroup: str | None) -> set[int]:
 def targets(orders: Orders) -> set[int]:
     """Every live process of the session that can be shown to be its."""
     found = _cgroup_pids(orders.cgroup)
-    if os.path.isdir("/proc/self") and _proc_is_ours():
+    if _has_proc() and _proc_is_ours():
         table: dict[int, tuple[int, int, int, str, int]] = {}
         for name in os.listdir("/proc"):
             if not name.isdigit():
@@ -134,7 +139,7 @@ def targets(orders: Orders) -> set[int]:
 
 def _signal(orders: Orders, pids: set[int], sig: signal.Signals) -> None:
     leader = orders.leader
-    if leader is not None and not os.path.isdir("/proc/self"):
+    if leader is not None and not _has_proc():
         # No /proc (macOS): the group by number, while it is shown to be the
         # session's: no process owns the number, or it leads its own session.
         try:
@@ -167,7 +172,7 @@ def _wait_gone(pids: set[int], within_s: float) -> None:
 
 
 def kill_session(orders: Orders) -> None:
-    if not os.path.isdir("/proc/self"):
+    if not _has_proc():
         # No process table (macOS): the leader's group by number, TERM then KILL.
         _signal(orders, set(), signal.SIGTERM)
         time.sleep(TERM_GRACE_S)
