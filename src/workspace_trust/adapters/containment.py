@@ -7,8 +7,9 @@ process's own life.
 * **A cgroup of its own** (Linux, cgroup v2, where this user may make a child
   of its own cgroup: root, or a delegated subtree). The child joins it before
   it execs the CLI (``/bin/sh`` writes its own pid to ``cgroup.procs``, then
-  ``exec``s), so nothing the CLI starts can leave it, whatever it does to its
-  session, parent or environment. ``cgroup.kill`` ends them all, and the cgroup
+  ``exec``s), so nothing the CLI starts leaves it, whatever it does to its
+  session, parent or environment, short of moving itself to another cgroup
+  (which takes write access to cgroup files: root's). ``cgroup.kill`` ends them all, and the cgroup
   is removed afterwards. Where no such cgroup can be made, nothing changes:
   the marker and the process group remain.
 * **The watchdog** (:mod:`watchdog`): a small process holding a pipe from
