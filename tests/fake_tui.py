@@ -10,6 +10,7 @@ Behaviour is chosen with environment variables:
                    (default 5) after the first move: before the engine can confirm the move
   FAKE_PERSIST_MS  delay before trust is written after Enter on Yes
   FAKE_CHILD       1: start a background child in the same session (group-kill test)
+  FAKE_IGNORE_HUP  1: ignore SIGHUP (so does FAKE_CHILD's child): outlive the terminal's hang-up
   FAKE_KEYLOG      file to append every key received to
   FAKE_STARTLOG    file to append a line to when the TUI starts (not for --help/--version)
   FAKE_QUERY       1: ask for the cursor position first and wait for the answer
@@ -208,6 +209,8 @@ def main() -> int:
         signal.signal(signal.SIGTERM, lambda *_: save_on_exit(int(exit_save)))
     keylog = os.environ.get("FAKE_KEYLOG")
     drop = {int(x) for x in os.environ.get("FAKE_DROP", "").split(",") if x}
+    if os.environ.get("FAKE_IGNORE_HUP") == "1":
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if os.environ.get("FAKE_CHILD") == "1":
         subprocess.Popen(["sleep", "300"])
     old = termios.tcgetattr(0)

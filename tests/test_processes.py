@@ -373,7 +373,7 @@ def test_a_process_that_survives_sigkill_costs_one_pass_not_all(sandbox: str, mo
     """A member the kill cannot signal (another user's, say) survives SIGKILL:
     the kill reports it after one pass instead of waiting for it KILL_PASSES
     times (the fake clock makes the waits instant; the passes are counted)."""
-    from workspace_trust.adapters import pty_process
+    from workspace_trust.adapters import containment, pty_process
     from workspace_trust.adapters.processes import signal_pids as real_signal
     from workspace_trust.testing import FakeClock
 
@@ -393,12 +393,16 @@ def test_a_process_that_survives_sigkill_costs_one_pass_not_all(sandbox: str, mo
         "    print('grandchild', os.getpid(), flush=True)\n"
         "time.sleep(30)\n"
     )
+    # A cgroup's cgroup.kill would reach it too (the kernel kills whoever is in
+    # it): this is the case without one.
+    monkeypatch.setattr(containment, "cgroup_parent", lambda *args: None)
     session = PtyProcessSpawner(clock=FakeClock()).spawn(
         SpawnSpec(argv=(sys.executable, "-c", code), cwd=sandbox, env=env)
     )
     grandchild = _said(session, "grandchild")
     stuck.append(grandchild)
     monkeypatch.setattr(pty_process, "signal_pids", refuse_one)
+
     # The killpg would reach it too: the group is the child's, so refuse that as well.
     monkeypatch.setattr(os, "killpg", lambda pgid, sig: None)
     try:

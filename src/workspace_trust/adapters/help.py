@@ -4,8 +4,10 @@
 The output is read as it comes, never more than :data:`MAX_HELP_BYTES`: at the
 cap the command's process group is killed and what was read is kept. The read
 ends at the caller's deadline and as soon as the caller cancels, and the
-process group is killed on every path, before the command is reaped, so that
-its number cannot have been handed to another process meanwhile.
+command is killed on every path, as a PTY session is (:mod:`containment`): its
+process group, before it is reaped (so that the number cannot have been handed
+to another process meanwhile), every process carrying its marker, and its
+cgroup; and its watchdog kills them if this process dies first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import selectors
 import signal
 import subprocess
@@ -22,6 +25,8 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from workspace_trust.adapters.containment import SESSION_ENV, Containment
+from workspace_trust.adapters.processes import lineage, list_processes, pids_with_environ_entry, signal_pids
 from workspace_trust.errors import CancelledError
 from workspace_trust.ports import HelpReader, IsCancelled
 
@@ -105,18 +110,22 @@ def capture(
     it left behind. Raises ``CancelledError`` once ``is_cancelled()`` is true
     (the group is killed first)."""
     deadline = time.monotonic() + max(0, timeout_ms) / 1000
+    marker = secrets.token_hex(16)
+    containment = Containment.start(marker, argv[0])
     try:
         proc = subprocess.Popen(
-            list(argv),
+            containment.argv(argv),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=dict(env),
+            env={**env, SESSION_ENV: marker},
             start_new_session=True,
         )
     except OSError as exc:
+        containment.release()
         log.debug("cannot run %s: %s", " ".join(argv[:2]), exc.strerror)
         return Captured(None, finished=True)
+    containment.attach(proc.pid)
     assert proc.stdout is not None
     try:
         data, capped = _read_capped(proc.stdout.fileno(), deadline, is_cancelled, max_bytes)
@@ -128,8 +137,10 @@ def capture(
     finally:
         # Before the reap: until then the number is held for this group.
         _kill_group(proc.pid)
+        _kill_strays(containment)
         proc.stdout.close()
         _reap(proc)
+        containment.release()
     text = data[:max_bytes].decode("utf-8", "replace")
     if capped:
         log.debug("%s printed more than %d bytes; the rest was not read", " ".join(argv[:2]), max_bytes)
@@ -196,6 +207,14 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (uninterruptible sleep)
         log.warning("pid %d did not end after SIGKILL", proc.pid)
+
+
+def _kill_strays(containment: Containment) -> None:
+    """What the command started outside its group: marked, or in its cgroup."""
+    table = list_processes()
+    marked = set(pids_with_environ_entry(containment.marker, table)) | containment.pids()
+    signal_pids(marked - lineage(os.getpid(), table), signal.SIGKILL)
+    containment.kill_cgroup()
 
 
 def _kill_group(pid: int) -> None:

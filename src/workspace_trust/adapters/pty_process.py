@@ -7,7 +7,8 @@ Patches around ptyprocess 0.7.0 live here, each with a test:
   path (``tests/test_pty_adapter.py::test_ptyprocess_resolves_with_parent_path``).
 * ``PtyProcess.read`` blocks; we read the file descriptor with ``selectors``.
 * ``PtyProcess.terminate`` signals only the child; we signal the process group
-  and every process of the session, then reap.
+  and every process of the session (its marker, its cgroup where it has one:
+  :mod:`containment`), then reap; a watchdog does the same if we die first.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from ptyprocess import PtyProcess
 
 from workspace_trust.adapters.clock import SystemClock
+from workspace_trust.adapters.containment import SESSION_ENV, Containment
 from workspace_trust.adapters.processes import (
     alive,
     lineage,
@@ -44,6 +46,8 @@ from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
 from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 
+__all__ = ["KILL_PASSES", "SESSION_ENV", "PtyProcessSession", "PtyProcessSpawner", "resolve_binary"]
+
 log = logging.getLogger(__name__)
 
 #: Raw output kept for diagnostics (redacted before it leaves the library).
@@ -52,10 +56,6 @@ RAW_TAIL_BYTES = 8192
 MAX_READ_PER_FRAME = 1 << 20
 #: After output arrives, wait this long for the rest of the same repaint.
 COALESCE_MS = 4
-#: Set, with a fresh random value, in every child's environment. Every process
-#: the child starts inherits it, including daemons that leave its process group
-#: and session, so the kill can find them all, and only them.
-SESSION_ENV = "WORKSPACE_TRUST_SESSION"
 #: SIGKILL passes before giving up on processes that keep forking.
 KILL_PASSES = 5
 #: While SIGKILL is held back for a provider lock, how often the lock is looked at.
@@ -114,24 +114,34 @@ class PtyProcessSpawner(PtySpawner):
         argv = [resolve_binary(spec.argv[0], env), *spec.argv[1:]]
         if not os.path.isdir(spec.cwd):
             raise PtyUnavailableError(f"working directory is not a directory: {spec.cwd}")
+        containment = Containment.start(marker, argv[0])
         try:
             with _forking():
-                proc = PtyProcess.spawn(argv, cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False)
-        except FileNotFoundError as exc:
-            raise BinaryMissingError(str(exc)) from exc
-        except OSError as exc:
-            if exc.errno in (errno.ENOENT, errno.EACCES, errno.ENOEXEC):
-                raise BinaryMissingError(f"cannot execute {argv[0]}: {exc}") from exc
-            raise PtyUnavailableError(f"cannot open a pseudo-terminal: {exc}") from exc
-        except Exception as exc:
-            raise PtyUnavailableError(f"cannot spawn in a pseudo-terminal: {exc}") from exc
-        return PtyProcessSession(proc, spec, self._clock, self._term_grace_ms, marker=marker)
+                proc = PtyProcess.spawn(
+                    containment.argv(argv), cwd=spec.cwd, env=env, dimensions=(spec.rows, spec.columns), echo=False
+                )
+        except BaseException as exc:
+            containment.release()
+            if isinstance(exc, FileNotFoundError):
+                raise BinaryMissingError(str(exc)) from exc
+            if isinstance(exc, OSError):
+                if exc.errno in (errno.ENOENT, errno.EACCES, errno.ENOEXEC):
+                    raise BinaryMissingError(f"cannot execute {argv[0]}: {exc}") from exc
+                raise PtyUnavailableError(f"cannot open a pseudo-terminal: {exc}") from exc
+            if isinstance(exc, Exception):
+                raise PtyUnavailableError(f"cannot spawn in a pseudo-terminal: {exc}") from exc
+            raise
+        containment.attach(int(proc.pid))
+        return PtyProcessSession(proc, spec, self._clock, self._term_grace_ms, containment=containment)
 
 
 class PtyProcessSession(PtySession):
-    def __init__(self, proc: object, spec: SpawnSpec, clock: Clock, term_grace_ms: int, *, marker: str) -> None:
+    def __init__(
+        self, proc: object, spec: SpawnSpec, clock: Clock, term_grace_ms: int, *, containment: Containment
+    ) -> None:
         self._proc = proc
-        self._marker = f"{SESSION_ENV}={marker}".encode()
+        self._containment = containment
+        self._marker = containment.marker
         self._pid: int = int(proc.pid)  # type: ignore[attr-defined]
         self._fd: int = int(proc.fd)  # type: ignore[attr-defined]
         self._clock = clock
@@ -319,11 +329,14 @@ class PtyProcessSession(PtySession):
             stuck = set() if gone else {pid for pid in current if alive(pid)}
             if not gone and self.exit_status() is None:
                 stuck.add(self._pid)
+        # Whatever is still in the session's cgroup (none without one), at once.
+        self._containment.kill_cgroup()
         status = self.exit_status()
         survivors = tuple(sorted(pid for pid in self._members()[0] if alive(pid)))
         if survivors:
             log.warning("processes left after SIGKILL: %s", survivors)
         self._reap()
+        self._containment.release()
         self._report = KillReport(
             exit_status=status,
             signalled=signalled,
@@ -367,8 +380,9 @@ class PtyProcessSession(PtySession):
 
     def _members(self) -> tuple[set[int], set[int]]:
         """Every live process of this session: the child's group, session and
-        descendants, and every process carrying this session's marker. The
-        second set is the marked ones found nowhere else (daemons that left)."""
+        descendants, every process carrying this session's marker, and every
+        process in its cgroup. The second set is the marked or contained ones
+        found nowhere else (daemons that left)."""
         self._notice_reap()
         table = list_processes()
         # Until the reap (only the kill reaps, under the lock held here) the pid
@@ -378,7 +392,8 @@ class PtyProcessSession(PtySession):
             family = set(reaped_leader_members(self._pid, table))
         else:
             family = set(related_processes(self._pid, table))
-        marked = set(pids_with_environ_entry(self._marker, table)) - lineage(os.getpid(), table)
+        ours = lineage(os.getpid(), table)
+        marked = (set(pids_with_environ_entry(self._marker, table)) | self._containment.pids()) - ours
         return family | marked, marked - family - {self._pid}
 
     def _signal_all(self, members: set[int], sig: signal.Signals) -> bool:

@@ -26,28 +26,12 @@ import shutil
 import stat
 import tempfile
 
-from workspace_trust.adapters.processes import proc_is_ours
+from workspace_trust.adapters.processes import proc_is_ours, start_time
 
 log = logging.getLogger(__name__)
 
 SCRATCH_PREFIX = "workspace-trust-scratch-"
 _NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-(\d+)-(\d+)-[A-Za-z0-9_]+")
-
-
-def _start_time(pid: int) -> int | None:
-    """Clock ticks from boot to the start of ``pid``; None when it is gone (or
-    a zombie: it has ended) or unreadable."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if len(fields) < 20 or fields[0] == "Z":
-        return None
-    try:
-        return int(fields[19])
-    except ValueError:
-        return None
 
 
 @functools.cache
@@ -65,13 +49,13 @@ def _has_proc() -> bool:
 def owner_tag() -> str:
     """``<pid>-<start>-<pidns>`` of this process (0 for what is unknown)."""
     pid = os.getpid()
-    start = _start_time(pid) if _has_proc() and proc_is_ours() else None
+    start = start_time(pid) if _has_proc() and proc_is_ours() else None
     return f"{pid}-{start or 0}-{_pid_namespace() if _has_proc() else 0}"
 
 
 def _owner_alive(pid: int, start: int) -> bool:
     if _has_proc():
-        now = _start_time(pid)
+        now = start_time(pid)
         if now is None:
             return False
         return start in (0, now)  # 0: the owner could not tell its start
