@@ -477,3 +477,63 @@ def test_processes_the_kill_reports_become_process_left_running_diagnostics(sand
         "2 process(es) survived SIGKILL",
         "killed 1 process(es) the session had started outside its process group",
     ]
+
+
+def test_the_coordinator_is_a_context_manager_that_disposes(sandbox: str) -> None:
+    killed: list[int] = []
+
+    def dispose() -> int:
+        killed.append(1)
+        return 0
+
+    with WorkspaceTrustCoordinator(locks=FakeLocks()) as coordinator:
+        coordinator.dispose = dispose  # type: ignore[method-assign]
+    assert killed == [1]
+
+
+def test_a_library_error_from_a_strategy_becomes_a_result_with_its_code(sandbox: str) -> None:
+    """The one handler at the strategy edge: any WorkspaceTrustError is a result
+    carrying that error's code (cancellation a cancelled one), never a raise."""
+    from workspace_trust.errors import BinaryMissingError, CancelledError, PreflightCancelled, WorkspaceTrustError
+    from workspace_trust.registry import StrategyRegistry
+
+    assert CancelledError is PreflightCancelled and not issubclass(PreflightCancelled, asyncio.CancelledError)
+    raised: list[WorkspaceTrustError] = [BinaryMissingError("gone"), PreflightCancelled("stop")]
+
+    class Raising:
+        provider = Provider.CLAUDE
+        mode = "pty"
+        flag = "claude_pty"
+
+        def execute_workspace(self, workspace: Any, ctx: Any) -> Any:
+            raise raised.pop(0)
+
+        def probe(self, workspace: Any, env: Any) -> Any:
+            raise AssertionError("not probed")
+
+        def ignores_persisted_trust(self, env: Any, launch_args: Any) -> None:
+            return None
+
+        def plan_patches(self, workspaces: Any, launch_args: Any) -> Any:
+            from workspace_trust.strategy import PatchPlan
+
+            return PatchPlan()
+
+    registry = StrategyRegistry()
+    registry.register(Provider.CLAUDE, "pty", Raising)  # type: ignore[arg-type]
+    project = os.path.join(sandbox, "p")
+    os.makedirs(project)
+    with WorkspaceTrustCoordinator(locks=FakeLocks(), registry=registry) as coordinator:
+        req = WorkspaceTrustRequest(workspaces=(WorkspaceSpec(project),), env={"HOME": "/nonexistent-home"})
+        first = coordinator.execute(coordinator.plan_full(req))
+        second = coordinator.execute(coordinator.plan_full(req))
+    assert [(r.status, r.code) for r in first.results] == [(WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING)]
+    assert [(r.status, r.code) for r in second.results] == [(WorkspaceStatus.CANCELLED, Code.CANCELLED)]
+
+
+def test_both_plan_stages_name_the_spec_of_an_unusable_path() -> None:
+    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    req = WorkspaceTrustRequest(workspaces=(WorkspaceSpec("relative/path"),), env={"HOME": "/nonexistent-home"})
+    for plan in (coordinator.plan_args_only(req), coordinator.plan_full(req)):
+        invalid = [d for d in plan.diagnostics if d.code is Code.WORKSPACE_PATH_INVALID]
+        assert [d.workspace_id for d in invalid] == ["relative/path"]

@@ -18,11 +18,9 @@ Strategies come from a :class:`StrategyRegistry`; nothing here names a provider.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
-import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -33,28 +31,11 @@ from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
-from workspace_trust.diagnostics import (
-    DiagnosticsManifest,
-    PathPolicy,
-    apply_budget,
-    build_strategy_diagnostic,
-    diagnostic_for_policy,
-)
-from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
-from workspace_trust.domain.paths import (
-    PathError,
-    PathFacts,
-    Workspace,
-    WorkspaceSource,
-    build_workspace,
-    dedupe_workspaces,
-    env_home,
-)
+from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
+from workspace_trust.domain.errors import WorkspaceTrustError
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
-from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.flags import FeatureFlags, flags_to_json
+from workspace_trust.planning import Planner
 from workspace_trust.ports import (
     Clock,
     FileSystemFacts,
@@ -68,213 +49,51 @@ from workspace_trust.ports import (
     PtySpawner,
     SpawnSpec,
 )
-from workspace_trust.providers import default_providers
 from workspace_trust.registry import StrategyRegistry, default_registry
+
+# The request, plan and result types live in ``requests``; they are re-exported
+# here, where hosts have always imported them from.
+from workspace_trust.requests import (
+    DEFAULT_PARALLELISM,
+    ArgsOnlyPlan,
+    CreateCleanup,
+    ExecutionResult,
+    FailureAction,
+    FullPlan,
+    LaunchCleanup,
+    PlannedTask,
+    RequestMode,
+    TrustPolicy,
+    WorkspaceSpec,
+    WorkspaceTrustRequest,
+    overall_status,
+)
 from workspace_trust.strategy import (
-    DEFAULT_LOCK_TIMEOUT_MS,
     ExecutionContext,
-    PatchPlan,
     ProgressEvent,
     TrustStrategy,
     base_result,
-    guard_reason,
-    guard_result,
     trust_lost_result,
 )
 
+__all__ = [
+    "DEFAULT_PARALLELISM",
+    "ArgsOnlyPlan",
+    "CreateCleanup",
+    "ExecutionResult",
+    "FailureAction",
+    "FullPlan",
+    "LaunchCleanup",
+    "PlannedTask",
+    "RequestMode",
+    "TrustPolicy",
+    "WorkspaceSpec",
+    "WorkspaceTrustCoordinator",
+    "WorkspaceTrustRequest",
+    "overall_status",
+]
+
 log = logging.getLogger(__name__)
-
-#: Workspaces prepared at once. Claude's first start in a fresh HOME is CPU
-#: bound (13.5 s on 2.1.197), and CI machines have two cores.
-DEFAULT_PARALLELISM = 2
-
-
-class RequestMode(enum.Enum):
-    CREATE = "create"
-    LAUNCH = "launch"
-
-
-class FailureAction(enum.Enum):
-    #: Launch anyway; the runtime's own trust error is classified afterwards.
-    CONTINUE_LAUNCH = "continue_launch"
-    #: Do not launch; run the host's pre-spawn cleanup for this mode.
-    STOP_LAUNCH = "stop_launch"
-
-
-@attrs.frozen(slots=True)
-class CreateCleanup:
-    """A *create* flow stopped before its metadata writes: remove run tracking and helper
-    material only; never delete team or task folders this run did not create."""
-
-    created_team_directories: bool = False
-    cleanup_helper_material: bool = True
-
-
-@attrs.frozen(slots=True)
-class LaunchCleanup:
-    """A *launch* flow stopped after config normalisation: restore the pre-launch config;
-    do not persist a new failed-launch snapshot if launch state was not cleared yet."""
-
-    restore_prelaunch_config: bool = True
-    launch_state_cleared: bool = False
-
-
-@attrs.frozen(slots=True)
-class TrustPolicy:
-    """What a host does with each overall outcome. ``cancelled`` is never a failure:
-    the host takes its own cancellation path."""
-
-    on_soft_failure: FailureAction = FailureAction.CONTINUE_LAUNCH
-    on_blocked: FailureAction = FailureAction.STOP_LAUNCH
-    cleanup: CreateCleanup | LaunchCleanup = attrs.field(factory=LaunchCleanup)
-
-    @classmethod
-    def for_mode(cls, mode: RequestMode) -> TrustPolicy:
-        return cls(cleanup=CreateCleanup() if mode is RequestMode.CREATE else LaunchCleanup())
-
-
-@attrs.frozen(slots=True)
-class WorkspaceSpec:
-    path: str
-    source: WorkspaceSource = WorkspaceSource.REQUEST
-    member_id: str | None = None
-    id: str | None = None
-    #: The real path, when the host already knows it (used by ``plan_args_only``,
-    #: which reads nothing from the file system).
-    real_path: str | None = None
-
-
-@attrs.frozen(slots=True)
-class WorkspaceTrustRequest:
-    workspaces: tuple[WorkspaceSpec, ...]
-    #: Default: the first registered provider.
-    providers: tuple[Provider, ...] = attrs.field(factory=default_providers)
-    mode: RequestMode = RequestMode.LAUNCH
-    #: Strategy mode per provider (``pty``, ``args``, ``env``); registry default otherwise.
-    strategy_modes: Mapping[Provider, str] = attrs.field(factory=dict)
-    env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ))
-    binaries: Mapping[Provider, str] = attrs.field(factory=dict)
-    strip_env: tuple[str, ...] = ()
-    #: The arguments the host will launch each provider with (after the
-    #: binary), as it will pass them. A provider may have a switch among them
-    #: that makes it ignore every persisted trust record; ``env`` is read for
-    #: the same. A provider's patches merge with what is here (a host's own
-    #: per-launch config values are kept).
-    launch_args: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
-    timing: EngineTiming = DEFAULT_TIMING
-    debug: bool = False
-    parallelism: int = DEFAULT_PARALLELISM
-    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
-    policy: TrustPolicy | None = None
-    #: Feature flags (see ``parse_flags``); each one really switches its strategy off.
-    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
-    #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
-    settings_namespace: str = "workspace_trust"
-    #: Where the preflight's scratch files (Claude's empty MCP config) go;
-    #: None: the system temp folder. Each run's folder is removed on every path.
-    temp_dir: str | None = None
-    #: 1 for a launch's first preparation, 2 for its one retry (see
-    #: ``retry_allowed``); recorded in the diagnostics manifest.
-    attempt: int = attrs.field(default=1, validator=attrs.validators.ge(1))
-
-    @property
-    def effective_policy(self) -> TrustPolicy:
-        return self.policy or TrustPolicy.for_mode(self.mode)
-
-
-@attrs.frozen(slots=True)
-class PlannedTask:
-    provider: Provider
-    mode: str
-    workspace: Workspace
-    #: False when a feature flag switched this strategy off; the task is reported as skipped.
-    enabled: bool = True
-
-
-@attrs.frozen(slots=True)
-class ArgsOnlyPlan:
-    """Stage 1: launch patches for the request's own folders, from the request alone."""
-
-    request: WorkspaceTrustRequest
-    patches: PatchPlan
-    diagnostics: tuple[Diagnostic, ...]
-
-
-@attrs.frozen(slots=True)
-class FullPlan:
-    request: WorkspaceTrustRequest
-    workspaces: tuple[Workspace, ...]
-    tasks: tuple[PlannedTask, ...]
-    #: Results known without running anything: unusable paths, and the home folder,
-    #: roots and missing folders, blocked per provider with no task and no patch.
-    settled: tuple[WorkspaceResult, ...]
-    diagnostics: tuple[Diagnostic, ...]
-    patches: PatchPlan = attrs.field(factory=PatchPlan)
-    #: Soft failures known without running anything, with no task: the
-    #: workspaces of a provider whose launch ignores every persisted trust
-    #: record (``provider_ignores_persisted_trust``). ``execute`` reports them;
-    #: unlike ``settled``, they stop a launch only if the policy says so.
-    soft_settled: tuple[WorkspaceResult, ...] = ()
-
-
-@attrs.frozen(slots=True)
-class ExecutionResult:
-    status: ExecutionStatus
-    results: tuple[WorkspaceResult, ...]
-    diagnostics: tuple[Diagnostic, ...] = ()
-    policy: TrustPolicy = attrs.field(factory=TrustPolicy)
-    patches: PatchPlan = attrs.field(factory=PatchPlan)
-    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
-    debug: bool = False
-    attempt: int = 1
-
-    def diagnostics_manifest(
-        self, *, path_policy: PathPolicy = PathPolicy.FULL, home: str | None = None
-    ) -> DiagnosticsManifest:
-        """The structured, redacted manifest with the size budget already applied."""
-        diagnostics = list(self.diagnostics)
-        for result in self.results:
-            diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
-        paths = {p for r in self.results for p in (r.workspace, r.real_path)}
-        manifest = DiagnosticsManifest(
-            attempt=self.attempt,
-            feature_flags=flags_to_json(self.flags),
-            strategy_results=tuple(
-                build_strategy_diagnostic(r, debug=self.debug, path_policy=path_policy, home=home) for r in self.results
-            ),
-            diagnostics=tuple(
-                diagnostic_for_policy(d, paths=paths, policy=path_policy, home=home) for d in diagnostics
-            ),
-        )
-        return apply_budget(manifest)
-
-    def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:
-        return tuple(r for r in self.results if r.provider is provider)
-
-    def for_workspace(self, workspace_id: str) -> tuple[WorkspaceResult, ...]:
-        return tuple(r for r in self.results if r.workspace_id == workspace_id)
-
-    @property
-    def proceed(self) -> bool:
-        """Whether the host should go on to launch, under its policy."""
-        if self.status is ExecutionStatus.CANCELLED:
-            return False
-        if self.status is ExecutionStatus.BLOCKED:
-            return self.policy.on_blocked is FailureAction.CONTINUE_LAUNCH
-        if self.status is ExecutionStatus.SOFT_FAILED:
-            return self.policy.on_soft_failure is FailureAction.CONTINUE_LAUNCH
-        return True
-
-
-def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
-    statuses = {r.status for r in results}
-    if WorkspaceStatus.CANCELLED in statuses:
-        return ExecutionStatus.CANCELLED
-    if WorkspaceStatus.BLOCKED in statuses:
-        return ExecutionStatus.BLOCKED
-    if WorkspaceStatus.SOFT_FAILED in statuses:
-        return ExecutionStatus.SOFT_FAILED
-    return ExecutionStatus.OK
 
 
 class _TrackingSpawner(PtySpawner):
@@ -351,160 +170,17 @@ class WorkspaceTrustCoordinator:
         self._help = help_reader or SubprocessHelpReader()
         self._provider_locks = provider_locks or LocalProviderLockFiles()
         self._registry = registry or default_registry()
+        self._planner = Planner(self._registry, self._fs)
         self._disposed = threading.Event()
 
-    # -- stage 1 -------------------------------------------------------------
+    # -- stages 1 and 2 --------------------------------------------------------
     def plan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
         """Pure: no process, no file read or written, no lock. Never raises for trust problems."""
-        workspaces: list[Workspace] = []
-        diagnostics: list[Diagnostic] = []
-        host = self._fs.host
-        # The home folder as the caller's environment names it (read, not
-        # resolved) and the account's own, known since construction: neither
-        # they nor a folder containing them gets a patch.
-        home = env_home(request.env)
-        account = self._fs.account_homes()
-        for spec in request.workspaces:
-            facts = PathFacts(
-                absolute=spec.path,
-                real=spec.real_path or spec.path,
-                home=home,
-                exists=True,
-                is_dir=True,
-                account_home=account[-1] if account else None,
-                account_home_raw=account[0] if account else None,
-            )
-            try:
-                workspace = build_workspace(
-                    spec.path, facts, host, workspace_id=spec.id, source=spec.source, member_id=spec.member_id
-                )
-            except PathError as exc:
-                diagnostics.append(
-                    Diagnostic(Code.WORKSPACE_PATH_INVALID, f"unusable workspace path: {exc}", workspace_id=spec.id)
-                )
-                continue
-            refused = guard_reason(workspace)
-            if refused is not None:
-                code, message = refused
-                diagnostics.append(Diagnostic(code, f"left out of every patch: {message}", workspace_id=workspace.id))
-                continue
-            workspaces.append(workspace)
-        patches = self._plan_patches(request, dedupe_workspaces(workspaces))
-        ignored = [
-            Diagnostic(Code.PROVIDER_IGNORES_PERSISTED_TRUST, _ignored_message(provider, reason), provider)
-            for provider, reason in self._ignoring_providers(request).items()
-        ]
-        return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics, *ignored))
+        return self._planner.plan_args_only(request)
 
-    def _ignoring_providers(self, request: WorkspaceTrustRequest) -> dict[Provider, str]:
-        """Pure: the request's providers whose launch ignores every persisted
-        trust record (the request's env and launch args say so), with why."""
-        out: dict[Provider, str] = {}
-        for provider in _unique_providers(request.providers):
-            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            strategy = self._registry.create(provider, mode)
-            if not _allowed(request.flags, strategy):
-                continue
-            reason = strategy.ignores_persisted_trust(request.env, tuple(request.launch_args.get(provider, ())))
-            if reason is not None:
-                out[provider] = reason
-        return out
-
-    def _plan_patches(self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...]) -> PatchPlan:
-        arg_patches: list[LaunchArgPatch] = []
-        env_patches: list[EnvPatch] = []
-        values: dict[Provider, tuple[str, ...]] = {}
-        diagnostics: list[Diagnostic] = []
-        for provider in _unique_providers(request.providers):
-            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            strategy = self._registry.create(provider, mode)
-            if not _allowed(request.flags, strategy):
-                continue
-            plan = strategy.plan_patches(workspaces, tuple(request.launch_args.get(provider, ())))
-            arg_patches.extend(plan.arg_patches)
-            env_patches.extend(plan.env_patches)
-            values.update(plan.launch_values)
-            diagnostics.extend(plan.diagnostics)
-        return PatchPlan(tuple(arg_patches), tuple(env_patches), values, tuple(diagnostics))
-
-    # -- stage 2 -------------------------------------------------------------
     def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
-        workspaces: list[Workspace] = []
-        settled: list[WorkspaceResult] = []
-        diagnostics: list[Diagnostic] = []
-        for spec in request.workspaces:
-            try:
-                facts = self._fs.gather(spec.path, env=request.env)
-                workspaces.append(
-                    build_workspace(
-                        spec.path,
-                        facts,
-                        self._fs.host,
-                        workspace_id=spec.id,
-                        source=spec.source,
-                        member_id=spec.member_id,
-                    )
-                )
-            except (PathError, OSError, ValueError) as exc:
-                diag = Diagnostic(
-                    Code.WORKSPACE_PATH_INVALID,
-                    f"unusable workspace path: {exc}",
-                    workspace_id=spec.id or spec.path,
-                )
-                diagnostics.append(diag)
-                for provider in _unique_providers(request.providers):
-                    settled.append(
-                        WorkspaceResult(
-                            provider=provider,
-                            workspace_id=spec.id or spec.path,
-                            workspace=spec.path,
-                            real_path=spec.path,
-                            status=WorkspaceStatus.BLOCKED,
-                            code=Code.WORKSPACE_PATH_INVALID,
-                            diagnostics=(diag,),
-                        )
-                    )
-        unique = dedupe_workspaces(workspaces)
-        # Home, roots and missing folders are decided here, before anything runs:
-        # a blocked result per provider, no task, no patch.
-        usable = []
-        for workspace in unique:
-            refused = [guard_result(provider, workspace) for provider in _unique_providers(request.providers)]
-            settled.extend(r for r in refused if r is not None)
-            if not any(refused):
-                usable.append(workspace)
-        tasks: list[PlannedTask] = []
-        # A provider whose launch ignores every persisted trust record will ask
-        # again whatever a preflight persists: its workspaces are settled as a
-        # soft failure here and nothing is started for them (docs/cli.md).
-        ignoring = self._ignoring_providers(request)
-        soft_settled: list[WorkspaceResult] = []
-        for provider in _unique_providers(request.providers):
-            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            enabled = _allowed(request.flags, self._registry.create(provider, mode))
-            for workspace in usable:
-                if provider in ignoring:
-                    soft_settled.append(
-                        base_result(
-                            provider,
-                            workspace,
-                            WorkspaceStatus.SOFT_FAILED,
-                            Code.PROVIDER_IGNORES_PERSISTED_TRUST,
-                            _ignored_message(provider, ignoring[provider]),
-                        )
-                    )
-                    continue
-                tasks.append(PlannedTask(provider, mode, workspace, enabled))
-        patches = self._plan_patches(request, tuple(usable))
-        return FullPlan(
-            request,
-            unique,
-            tuple(tasks),
-            tuple(settled),
-            (*diagnostics, *patches.diagnostics),
-            patches,
-            tuple(soft_settled),
-        )
+        """Read-only: canonical paths, guards, the work to do. Starts nothing, writes nothing."""
+        return self._planner.plan_full(request)
 
     # -- stage 3 -------------------------------------------------------------
     def execute(
@@ -559,6 +235,10 @@ class WorkspaceTrustCoordinator:
                 return base_result(task.provider, task.workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
             try:
                 return strategies[(task.provider, task.mode)].execute_workspace(task.workspace, ctx)
+            except WorkspaceTrustError as exc:
+                # The one edge where the library's own errors become results.
+                status = WorkspaceStatus.CANCELLED if exc.code is Code.CANCELLED else WorkspaceStatus.SOFT_FAILED
+                return base_result(task.provider, task.workspace, status, exc.code, str(exc))
             except Exception as exc:  # the library never crashes its host
                 log.exception("strategy failed unexpectedly")
                 return base_result(
@@ -647,7 +327,7 @@ class WorkspaceTrustCoordinator:
         on_progress: Callable[[ProgressEvent], None] | None = None,
     ) -> ExecutionResult:
         """``execute`` in a worker thread. If the awaiting task is cancelled, every
-        session of this call is killed and cleaned up before ``CancelledError``
+        session of this call is killed and cleaned up before ``asyncio.CancelledError``
         propagates; the host's ``is_cancelled`` still yields a ``cancelled`` result."""
         stop = threading.Event()
         user_cancel = is_cancelled or (lambda: False)
@@ -673,6 +353,12 @@ class WorkspaceTrustCoordinator:
             if not work.cancelled():
                 work.exception()  # retrieved: the cancellation is what propagates
             raise
+
+    def __enter__(self) -> WorkspaceTrustCoordinator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.dispose()
 
     def dispose(self) -> int:
         """Cancel running work and kill every session this coordinator started."""
@@ -705,22 +391,3 @@ class WorkspaceTrustCoordinator:
 
 #: Statuses that say the state file recorded trust during this call.
 _PROVEN = frozenset({WorkspaceStatus.ACCEPTED, WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT})
-
-
-def _ignored_message(provider: Provider, reason: str) -> str:
-    return (
-        f"{provider.value} ignores every persisted trust record in this launch ({reason}): "
-        "it will ask for trust again whatever is persisted, so nothing was started to persist it"
-    )
-
-
-def _allowed(flags: FeatureFlags, strategy: TrustStrategy) -> bool:
-    return flags.enabled and bool(getattr(flags, strategy.flag))
-
-
-def _unique_providers(providers: tuple[Provider, ...]) -> tuple[Provider, ...]:
-    seen: list[Provider] = []
-    for provider in providers:
-        if provider not in seen:
-            seen.append(provider)
-    return tuple(seen)

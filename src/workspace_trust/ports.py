@@ -125,7 +125,7 @@ class LockHold:
 class LockPort(abc.ABC):
     @abc.abstractmethod
     def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> AbstractContextManager[LockHold]:
-        """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``CancelledError``."""
+        """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``PreflightCancelled``."""
 
 
 @attrs.frozen(slots=True)
@@ -202,5 +202,5 @@ class HelpReader(abc.ABC):
     ) -> str | None:
         """The help text (at most a bounded prefix of it), or None when the
         command fails or does not finish within ``timeout_ms``. Raises
-        ``CancelledError`` soon after ``is_cancelled()`` becomes true. Nothing
+        ``PreflightCancelled`` soon after ``is_cancelled()`` becomes true. Nothing
         the command started is left running on any path."""

@@ -23,7 +23,7 @@ from workspace_trust.domain.codes import Key, Provider, TrustState
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, TrustSource
 from workspace_trust.engine.snapshot import TerminalSnapshot
-from workspace_trust.errors import BinaryMissingError, CancelledError, LockTimeoutError
+from workspace_trust.errors import BinaryMissingError, LockTimeoutError, PreflightCancelled
 from workspace_trust.ports import (
     Clock,
     HelpReader,
@@ -428,7 +428,7 @@ class FakeHelpReader(HelpReader):
 
     With a ``clock``, each read takes ``takes_ms`` of it; a read that would take
     longer than its ``timeout_ms`` stops there and returns None, as a command
-    cut short by its deadline does. A cancelled read raises ``CancelledError``.
+    cut short by its deadline does. A cancelled read raises ``PreflightCancelled``.
     """
 
     def __init__(self, text: str | object | None = ..., *, clock: FakeClock | None = None, takes_ms: int = 0) -> None:
@@ -445,7 +445,7 @@ class FakeHelpReader(HelpReader):
         self.calls.append(binary)
         self.timeouts.append(timeout_ms)
         if is_cancelled():
-            raise CancelledError("cancelled while reading --help")
+            raise PreflightCancelled("cancelled while reading --help")
         if self.clock is not None:
             self.clock.advance(max(0, min(self.takes_ms, timeout_ms)))
         if self.takes_ms > timeout_ms:

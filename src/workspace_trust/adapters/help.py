@@ -27,7 +27,7 @@ import attrs
 
 from workspace_trust.adapters.containment import SESSION_ENV, Containment
 from workspace_trust.adapters.processes import lineage, list_processes, pids_with_environ_entry, signal_pids
-from workspace_trust.errors import CancelledError
+from workspace_trust.errors import PreflightCancelled
 from workspace_trust.ports import HelpReader, IsCancelled
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def capture(
 ) -> Captured:
     """Run ``argv`` in its own session with stdout and stderr on one pipe, read
     at most ``max_bytes`` of it, and kill its process group afterwards, whatever
-    it left behind. Raises ``CancelledError`` once ``is_cancelled()`` is true
+    it left behind. Raises ``PreflightCancelled`` once ``is_cancelled()`` is true
     (the group is killed first)."""
     deadline = time.monotonic() + max(0, timeout_ms) / 1000
     marker = secrets.token_hex(16)
@@ -158,7 +158,7 @@ def _read_capped(fd: int, deadline: float, is_cancelled: IsCancelled, max_bytes:
         selector.register(fd, selectors.EVENT_READ)
         while True:
             if is_cancelled():
-                raise CancelledError("cancelled while reading a command's output")
+                raise PreflightCancelled("cancelled while reading a command's output")
             left = deadline - time.monotonic()
             if left <= 0:
                 return None, False
@@ -183,7 +183,7 @@ def _wait_exit(proc: subprocess.Popen[bytes], deadline: float, is_cancelled: IsC
         if _exited(proc):
             return True
         if is_cancelled():
-            raise CancelledError("cancelled while waiting for a command to exit")
+            raise PreflightCancelled("cancelled while waiting for a command to exit")
         left = deadline - time.monotonic()
         if left <= 0:
             return False

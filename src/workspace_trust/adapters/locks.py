@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import filelock
 
-from workspace_trust.errors import CancelledError, LockTimeoutError
+from workspace_trust.errors import LockTimeoutError, PreflightCancelled
 from workspace_trust.ports import Clock, IsCancelled, LockHold, LockPort
 
 #: Waiting slices: how often cancellation is checked while a lock is busy.
@@ -68,7 +68,7 @@ class WorkspaceLocks(LockPort):
 
     def _check(self, key: str, deadline: int, is_cancelled: IsCancelled, timeout_ms: int) -> None:
         if is_cancelled():
-            raise CancelledError(f"cancelled while waiting for lock {key}")
+            raise PreflightCancelled(f"cancelled while waiting for lock {key}")
         if self._clock.monotonic_ms() >= deadline:
             raise LockTimeoutError(f"lock {key} not acquired within {timeout_ms} ms")
 

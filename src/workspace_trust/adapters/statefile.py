@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import attrs
 
 from workspace_trust.domain.codes import Code
+from workspace_trust.domain.errors import StateFileError as BaseStateFileError
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -29,12 +30,11 @@ _OPEN_FLAGS = (
 )
 
 
-class StateFileError(Exception):
+class StateFileError(BaseStateFileError):
     """A state file that cannot be read safely; ``code`` says why."""
 
     def __init__(self, code: Code, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code)
 
 
 @attrs.frozen(slots=True)

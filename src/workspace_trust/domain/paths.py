@@ -22,6 +22,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from workspace_trust.domain.errors import PathError
+
 
 class PathFlavor(enum.Enum):
     POSIX = "posix"
@@ -61,10 +63,6 @@ class WorkspaceSource(enum.Enum):
     MEMBER_CWD = "member_cwd"
     MEMBER_WORKTREE = "member_worktree"
     GIT_ROOT = "git_root"
-
-
-class PathError(ValueError):
-    """A path that cannot name a workspace (empty, relative without a base, NUL)."""
 
 
 def normalize(path: str, flavor: PathFlavor) -> str:
@@ -287,3 +285,23 @@ def dedupe_workspaces(workspaces: list[Workspace] | tuple[Workspace, ...]) -> tu
             seen.add(ws.comparison_key)
             out.append(ws)
     return tuple(out)
+
+
+__all__ = [
+    "HostOs",
+    "NotPersistableReason",
+    "PathError",
+    "PathFacts",
+    "PathFlavor",
+    "Workspace",
+    "WorkspaceSource",
+    "build_workspace",
+    "comparison_key",
+    "contains",
+    "dedupe_workspaces",
+    "env_home",
+    "normalize",
+    "parents",
+    "root_reason",
+    "to_slashes",
+]

@@ -24,8 +24,8 @@ from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.errors import (
     BinaryMissingError,
-    CancelledError,
     LockTimeoutError,
+    PreflightCancelled,
     PtyUnavailableError,
 )
 from workspace_trust.ports import KillHold, KillReport, LockFileStamp, PtySession, SpawnSpec, StateProbe
@@ -268,7 +268,7 @@ class PtyTrustStrategy(TrustStrategy):
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
-        except CancelledError:
+        except PreflightCancelled:
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
     def _run_pty(
@@ -300,7 +300,7 @@ class PtyTrustStrategy(TrustStrategy):
                 help_ms = min(HELP_TIMEOUT_MS, deadline - ctx.clock.monotonic_ms())
                 try:
                     help_text = ctx.help_reader.read_help(binary, env, help_ms, is_cancelled=ctx.is_cancelled)
-                except CancelledError:
+                except PreflightCancelled:
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
                 if ctx.is_cancelled():
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
@@ -393,7 +393,7 @@ class PtyTrustStrategy(TrustStrategy):
                 return found, diagnostics
             waited_for.update(stamp.path for stamp in live)
             if ctx.is_cancelled():
-                raise CancelledError("cancelled while waiting for the provider's lock")
+                raise PreflightCancelled("cancelled while waiting for the provider's lock")
             if waited >= limit:
                 names = ", ".join(sorted(os.path.basename(stamp.path) for stamp in live))
                 return CommandRefused(

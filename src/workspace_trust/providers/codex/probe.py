@@ -38,10 +38,8 @@ def codex_config_path(env: Mapping[str, str]) -> str | None:
     return os.path.join(base, "config.toml") if base else None
 
 
-class ConfigReadError(ValueError):
-    def __init__(self, code: Code, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class ConfigReadError(StateFileError, ValueError):
+    """``config.toml`` cannot be read or does not parse; ``code`` says why."""
 
 
 def read_trust_levels(path: str) -> dict[str, str]:

@@ -1,0 +1,215 @@
+"""The two plan stages: ``plan_args_only`` (pure) and ``plan_full`` (read-only).
+
+* ``plan_args_only`` derives launch patches for the request's own folders from
+  the request alone: no process, no file read or written, no lock.
+* ``plan_full`` gathers file-system facts for every folder (read-only), dedupes
+  them, applies the home/root guards, and lists the work ``execute`` will do.
+
+Both turn a spec that names no usable folder into the same
+``workspace_path_invalid`` diagnostic (``_UNUSABLE_PATH``), and neither ever
+raises for a trust problem.
+"""
+
+from __future__ import annotations
+
+from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
+from workspace_trust.domain.paths import (
+    PathError,
+    PathFacts,
+    Workspace,
+    build_workspace,
+    dedupe_workspaces,
+    env_home,
+)
+from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.flags import FeatureFlags
+from workspace_trust.ports import FileSystemFacts
+from workspace_trust.registry import StrategyRegistry
+from workspace_trust.requests import ArgsOnlyPlan, FullPlan, PlannedTask, WorkspaceSpec, WorkspaceTrustRequest
+from workspace_trust.strategy import PatchPlan, TrustStrategy, base_result, guard_reason, guard_result
+
+
+class Planner:
+    """Stages 1 and 2. Reads the file system only through its port."""
+
+    def __init__(self, registry: StrategyRegistry, filesystem: FileSystemFacts) -> None:
+        self._registry = registry
+        self._fs = filesystem
+
+    # -- stage 1 -------------------------------------------------------------
+    def plan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
+        """Pure: no process, no file read or written, no lock. Never raises for trust problems."""
+        workspaces: list[Workspace] = []
+        diagnostics: list[Diagnostic] = []
+        host = self._fs.host
+        # The home folder as the caller's environment names it (read, not
+        # resolved) and the account's own, known since construction: neither
+        # they nor a folder containing them gets a patch.
+        home = env_home(request.env)
+        account = self._fs.account_homes()
+        for spec in request.workspaces:
+            facts = PathFacts(
+                absolute=spec.path,
+                real=spec.real_path or spec.path,
+                home=home,
+                exists=True,
+                is_dir=True,
+                account_home=account[-1] if account else None,
+                account_home_raw=account[0] if account else None,
+            )
+            try:
+                workspace = build_workspace(
+                    spec.path, facts, host, workspace_id=spec.id, source=spec.source, member_id=spec.member_id
+                )
+            except _UNUSABLE_PATH as exc:
+                diagnostics.append(_unusable_path(spec, exc))
+                continue
+            refused = guard_reason(workspace)
+            if refused is not None:
+                code, message = refused
+                diagnostics.append(Diagnostic(code, f"left out of every patch: {message}", workspace_id=workspace.id))
+                continue
+            workspaces.append(workspace)
+        patches = self._plan_patches(request, dedupe_workspaces(workspaces))
+        ignored = [
+            Diagnostic(Code.PROVIDER_IGNORES_PERSISTED_TRUST, _ignored_message(provider, reason), provider)
+            for provider, reason in self._ignoring_providers(request).items()
+        ]
+        return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics, *ignored))
+
+    def _ignoring_providers(self, request: WorkspaceTrustRequest) -> dict[Provider, str]:
+        """Pure: the request's providers whose launch ignores every persisted
+        trust record (the request's env and launch args say so), with why."""
+        out: dict[Provider, str] = {}
+        for provider in unique_providers(request.providers):
+            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            strategy = self._registry.create(provider, mode)
+            if not allowed(request.flags, strategy):
+                continue
+            reason = strategy.ignores_persisted_trust(request.env, tuple(request.launch_args.get(provider, ())))
+            if reason is not None:
+                out[provider] = reason
+        return out
+
+    def _plan_patches(self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...]) -> PatchPlan:
+        arg_patches: list[LaunchArgPatch] = []
+        env_patches: list[EnvPatch] = []
+        values: dict[Provider, tuple[str, ...]] = {}
+        diagnostics: list[Diagnostic] = []
+        for provider in unique_providers(request.providers):
+            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            strategy = self._registry.create(provider, mode)
+            if not allowed(request.flags, strategy):
+                continue
+            plan = strategy.plan_patches(workspaces, tuple(request.launch_args.get(provider, ())))
+            arg_patches.extend(plan.arg_patches)
+            env_patches.extend(plan.env_patches)
+            values.update(plan.launch_values)
+            diagnostics.extend(plan.diagnostics)
+        return PatchPlan(tuple(arg_patches), tuple(env_patches), values, tuple(diagnostics))
+
+    # -- stage 2 -------------------------------------------------------------
+    def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
+        workspaces: list[Workspace] = []
+        settled: list[WorkspaceResult] = []
+        diagnostics: list[Diagnostic] = []
+        for spec in request.workspaces:
+            try:
+                facts = self._fs.gather(spec.path, env=request.env)
+                workspaces.append(
+                    build_workspace(
+                        spec.path,
+                        facts,
+                        self._fs.host,
+                        workspace_id=spec.id,
+                        source=spec.source,
+                        member_id=spec.member_id,
+                    )
+                )
+            except _UNUSABLE_PATH as exc:
+                diag = _unusable_path(spec, exc)
+                diagnostics.append(diag)
+                for provider in unique_providers(request.providers):
+                    settled.append(
+                        WorkspaceResult(
+                            provider=provider,
+                            workspace_id=spec.id or spec.path,
+                            workspace=spec.path,
+                            real_path=spec.path,
+                            status=WorkspaceStatus.BLOCKED,
+                            code=Code.WORKSPACE_PATH_INVALID,
+                            diagnostics=(diag,),
+                        )
+                    )
+        unique = dedupe_workspaces(workspaces)
+        # Home, roots and missing folders are decided here, before anything runs:
+        # a blocked result per provider, no task, no patch.
+        usable = []
+        for workspace in unique:
+            refused = [guard_result(provider, workspace) for provider in unique_providers(request.providers)]
+            settled.extend(r for r in refused if r is not None)
+            if not any(refused):
+                usable.append(workspace)
+        tasks: list[PlannedTask] = []
+        # A provider whose launch ignores every persisted trust record will ask
+        # again whatever a preflight persists: its workspaces are settled as a
+        # soft failure here and nothing is started for them (docs/cli.md).
+        ignoring = self._ignoring_providers(request)
+        soft_settled: list[WorkspaceResult] = []
+        for provider in unique_providers(request.providers):
+            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+            enabled = allowed(request.flags, self._registry.create(provider, mode))
+            for workspace in usable:
+                if provider in ignoring:
+                    soft_settled.append(
+                        base_result(
+                            provider,
+                            workspace,
+                            WorkspaceStatus.SOFT_FAILED,
+                            Code.PROVIDER_IGNORES_PERSISTED_TRUST,
+                            _ignored_message(provider, ignoring[provider]),
+                        )
+                    )
+                    continue
+                tasks.append(PlannedTask(provider, mode, workspace, enabled))
+        patches = self._plan_patches(request, tuple(usable))
+        return FullPlan(
+            request,
+            unique,
+            tuple(tasks),
+            tuple(settled),
+            (*diagnostics, *patches.diagnostics),
+            patches,
+            tuple(soft_settled),
+        )
+
+
+#: What either plan stage turns into ``workspace_path_invalid`` for one spec:
+#: the library's own path errors, and what the file system says of a path.
+_UNUSABLE_PATH = (PathError, OSError, ValueError)
+
+
+def _unusable_path(spec: WorkspaceSpec, exc: Exception) -> Diagnostic:
+    """The one diagnostic both plan stages give a spec that names no usable
+    folder; it always says which spec (its id, else its path as given)."""
+    return Diagnostic(Code.WORKSPACE_PATH_INVALID, f"unusable workspace path: {exc}", workspace_id=spec.id or spec.path)
+
+
+def _ignored_message(provider: Provider, reason: str) -> str:
+    return (
+        f"{provider.value} ignores every persisted trust record in this launch ({reason}): "
+        "it will ask for trust again whatever is persisted, so nothing was started to persist it"
+    )
+
+
+def allowed(flags: FeatureFlags, strategy: TrustStrategy) -> bool:
+    return flags.enabled and bool(getattr(flags, strategy.flag))
+
+
+def unique_providers(providers: tuple[Provider, ...]) -> tuple[Provider, ...]:
+    seen: list[Provider] = []
+    for provider in providers:
+        if provider not in seen:
+            seen.append(provider)
+    return tuple(seen)

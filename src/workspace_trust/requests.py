@@ -1,0 +1,218 @@
+"""What a host asks for and what the plan stages answer: the request, plan and
+result types of the three-stage coordinator, and the policy that says what a
+host does with each outcome. Pure values."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+
+import attrs
+
+from workspace_trust.diagnostics import (
+    DiagnosticsManifest,
+    PathPolicy,
+    apply_budget,
+    build_strategy_diagnostic,
+    diagnostic_for_policy,
+)
+from workspace_trust.domain.codes import ExecutionStatus, Provider, WorkspaceStatus
+from workspace_trust.domain.paths import Workspace, WorkspaceSource
+from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.flags import FeatureFlags, flags_to_json
+from workspace_trust.providers import default_providers
+from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan
+
+#: Workspaces prepared at once. A CLI's first start in a fresh HOME can be CPU
+#: bound (13.5 s seen), and CI machines have two cores.
+DEFAULT_PARALLELISM = 2
+
+
+class RequestMode(enum.Enum):
+    CREATE = "create"
+    LAUNCH = "launch"
+
+
+class FailureAction(enum.Enum):
+    #: Launch anyway; the runtime's own trust error is classified afterwards.
+    CONTINUE_LAUNCH = "continue_launch"
+    #: Do not launch; run the host's pre-spawn cleanup for this mode.
+    STOP_LAUNCH = "stop_launch"
+
+
+@attrs.frozen(slots=True)
+class CreateCleanup:
+    """A *create* flow stopped before its metadata writes: remove run tracking and helper
+    material only; never delete team or task folders this run did not create."""
+
+    created_team_directories: bool = False
+    cleanup_helper_material: bool = True
+
+
+@attrs.frozen(slots=True)
+class LaunchCleanup:
+    """A *launch* flow stopped after config normalisation: restore the pre-launch config;
+    do not persist a new failed-launch snapshot if launch state was not cleared yet."""
+
+    restore_prelaunch_config: bool = True
+    launch_state_cleared: bool = False
+
+
+@attrs.frozen(slots=True)
+class TrustPolicy:
+    """What a host does with each overall outcome. ``cancelled`` is never a failure:
+    the host takes its own cancellation path."""
+
+    on_soft_failure: FailureAction = FailureAction.CONTINUE_LAUNCH
+    on_blocked: FailureAction = FailureAction.STOP_LAUNCH
+    cleanup: CreateCleanup | LaunchCleanup = attrs.field(factory=LaunchCleanup)
+
+    @classmethod
+    def for_mode(cls, mode: RequestMode) -> TrustPolicy:
+        return cls(cleanup=CreateCleanup() if mode is RequestMode.CREATE else LaunchCleanup())
+
+
+@attrs.frozen(slots=True)
+class WorkspaceSpec:
+    path: str
+    source: WorkspaceSource = WorkspaceSource.REQUEST
+    member_id: str | None = None
+    id: str | None = None
+    #: The real path, when the host already knows it (used by ``plan_args_only``,
+    #: which reads nothing from the file system).
+    real_path: str | None = None
+
+
+@attrs.frozen(slots=True)
+class WorkspaceTrustRequest:
+    workspaces: tuple[WorkspaceSpec, ...]
+    #: Default: the first registered provider.
+    providers: tuple[Provider, ...] = attrs.field(factory=default_providers)
+    mode: RequestMode = RequestMode.LAUNCH
+    #: Strategy mode per provider (``pty``, ``args``, ``env``); registry default otherwise.
+    strategy_modes: Mapping[Provider, str] = attrs.field(factory=dict)
+    env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ))
+    binaries: Mapping[Provider, str] = attrs.field(factory=dict)
+    strip_env: tuple[str, ...] = ()
+    #: The arguments the host will launch each provider with (after the
+    #: binary), as it will pass them. A provider may have a switch among them
+    #: that makes it ignore every persisted trust record; ``env`` is read for
+    #: the same. A provider's patches merge with what is here (a host's own
+    #: per-launch config values are kept).
+    launch_args: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
+    timing: EngineTiming = DEFAULT_TIMING
+    debug: bool = False
+    parallelism: int = DEFAULT_PARALLELISM
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
+    policy: TrustPolicy | None = None
+    #: Feature flags (see ``parse_flags``); each one really switches its strategy off.
+    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
+    #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
+    settings_namespace: str = "workspace_trust"
+    #: Where the preflight's scratch files (Claude's empty MCP config) go;
+    #: None: the system temp folder. Each run's folder is removed on every path.
+    temp_dir: str | None = None
+    #: 1 for a launch's first preparation, 2 for its one retry (see
+    #: ``retry_allowed``); recorded in the diagnostics manifest.
+    attempt: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+
+    @property
+    def effective_policy(self) -> TrustPolicy:
+        return self.policy or TrustPolicy.for_mode(self.mode)
+
+
+@attrs.frozen(slots=True)
+class PlannedTask:
+    provider: Provider
+    mode: str
+    workspace: Workspace
+    #: False when a feature flag switched this strategy off; the task is reported as skipped.
+    enabled: bool = True
+
+
+@attrs.frozen(slots=True)
+class ArgsOnlyPlan:
+    """Stage 1: launch patches for the request's own folders, from the request alone."""
+
+    request: WorkspaceTrustRequest
+    patches: PatchPlan
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@attrs.frozen(slots=True)
+class FullPlan:
+    request: WorkspaceTrustRequest
+    workspaces: tuple[Workspace, ...]
+    tasks: tuple[PlannedTask, ...]
+    #: Results known without running anything: unusable paths, and the home folder,
+    #: roots and missing folders, blocked per provider with no task and no patch.
+    settled: tuple[WorkspaceResult, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    patches: PatchPlan = attrs.field(factory=PatchPlan)
+    #: Soft failures known without running anything, with no task: the
+    #: workspaces of a provider whose launch ignores every persisted trust
+    #: record (``provider_ignores_persisted_trust``). ``execute`` reports them;
+    #: unlike ``settled``, they stop a launch only if the policy says so.
+    soft_settled: tuple[WorkspaceResult, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class ExecutionResult:
+    status: ExecutionStatus
+    results: tuple[WorkspaceResult, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    policy: TrustPolicy = attrs.field(factory=TrustPolicy)
+    patches: PatchPlan = attrs.field(factory=PatchPlan)
+    flags: FeatureFlags = attrs.field(factory=FeatureFlags)
+    debug: bool = False
+    attempt: int = 1
+
+    def diagnostics_manifest(
+        self, *, path_policy: PathPolicy = PathPolicy.FULL, home: str | None = None
+    ) -> DiagnosticsManifest:
+        """The structured, redacted manifest with the size budget already applied."""
+        diagnostics = list(self.diagnostics)
+        for result in self.results:
+            diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
+        paths = {p for r in self.results for p in (r.workspace, r.real_path)}
+        manifest = DiagnosticsManifest(
+            attempt=self.attempt,
+            feature_flags=flags_to_json(self.flags),
+            strategy_results=tuple(
+                build_strategy_diagnostic(r, debug=self.debug, path_policy=path_policy, home=home) for r in self.results
+            ),
+            diagnostics=tuple(
+                diagnostic_for_policy(d, paths=paths, policy=path_policy, home=home) for d in diagnostics
+            ),
+        )
+        return apply_budget(manifest)
+
+    def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:
+        return tuple(r for r in self.results if r.provider is provider)
+
+    def for_workspace(self, workspace_id: str) -> tuple[WorkspaceResult, ...]:
+        return tuple(r for r in self.results if r.workspace_id == workspace_id)
+
+    @property
+    def proceed(self) -> bool:
+        """Whether the host should go on to launch, under its policy."""
+        if self.status is ExecutionStatus.CANCELLED:
+            return False
+        if self.status is ExecutionStatus.BLOCKED:
+            return self.policy.on_blocked is FailureAction.CONTINUE_LAUNCH
+        if self.status is ExecutionStatus.SOFT_FAILED:
+            return self.policy.on_soft_failure is FailureAction.CONTINUE_LAUNCH
+        return True
+
+
+def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
+    statuses = {r.status for r in results}
+    if WorkspaceStatus.CANCELLED in statuses:
+        return ExecutionStatus.CANCELLED
+    if WorkspaceStatus.BLOCKED in statuses:
+        return ExecutionStatus.BLOCKED
+    if WorkspaceStatus.SOFT_FAILED in statuses:
+        return ExecutionStatus.SOFT_FAILED
+    return ExecutionStatus.OK
