@@ -24,6 +24,7 @@ from workspace_trust import __version__, wire
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import read_version
 from workspace_trust.coordinator import (
+    DEFAULT_PARALLELISM,
     ExecutionResult,
     WorkspaceSpec,
     WorkspaceTrustCoordinator,
@@ -186,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         for flag in spec.flags:
             if flag.cli_switch:
                 pre.add_argument(flag.cli_switch, dest=_flag_dest(flag.name), action="store_true", help=flag.help)
-    pre.add_argument("--parallel", type=int, default=2, metavar="N", help="workspaces at once")
+    pre.add_argument("--parallel", type=int, default=DEFAULT_PARALLELISM, metavar="N", help="workspaces at once")
     pre.add_argument(
         "--attempt",
         type=int,
@@ -322,7 +323,7 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
                 switched[flag.name] = True
     if switched:
         flags = flags.replace(**switched)
-    parallel = getattr(args, "parallel", 2)
+    parallel = getattr(args, "parallel", DEFAULT_PARALLELISM)
     if parallel < 1:
         raise _UsageError("--parallel must be at least 1")
     attempt = getattr(args, "attempt", 1)

@@ -34,6 +34,7 @@ import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
 from workspace_trust.redaction import redact
 from workspace_trust.wire import add_path_bytes
 
@@ -144,7 +145,7 @@ class DiagnosticsBudget:
     max_workspaces_per_result: int = 20
     max_evidence_per_result: int = 5
     max_evidence_chars: int = 600
-    max_raw_tail_bytes: int = 8 * 1024
+    max_raw_tail_bytes: int = RAW_TAIL_LIMIT
     max_rule_ids: int = 20
     max_keys: int = 32
     max_diagnostics: int = 20
@@ -325,17 +326,9 @@ class _Tally:
 
     def raw_tail(self, text: str, limit: int) -> str:
         """The last ``limit`` UTF-8 bytes of ``text``, never half a character."""
-        data = text.encode("utf-8", "surrogatepass")
-        if len(data) <= limit:
-            return text
-        kept = data[len(data) - limit :] if limit > 0 else b""
-        # Drop continuation bytes of a character whose start was cut off.
-        start = 0
-        while start < len(kept) and kept[start] & 0xC0 == 0x80:
-            start += 1
-        kept = kept[start:]
-        self.add(Omission.RAW_TAIL_BYTES, len(data) - len(kept))
-        return kept.decode("utf-8", "surrogatepass")
+        kept, cut = utf8_tail(text, limit)
+        self.add(Omission.RAW_TAIL_BYTES, cut)
+        return kept
 
 
 def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally: _Tally) -> StrategyDiagnostic:

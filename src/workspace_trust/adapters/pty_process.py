@@ -41,6 +41,7 @@ from workspace_trust.adapters.processes import (
 )
 from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key
+from workspace_trust.domain.text import RAW_TAIL_LIMIT
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
@@ -51,7 +52,7 @@ __all__ = ["KILL_PASSES", "SESSION_ENV", "PtyProcessSession", "PtyProcessSpawner
 log = logging.getLogger(__name__)
 
 #: Raw output kept for diagnostics (redacted before it leaves the library).
-RAW_TAIL_BYTES = 8192
+RAW_TAIL_BYTES = RAW_TAIL_LIMIT
 #: Most bytes read in one ``read_snapshot`` call before rendering.
 MAX_READ_PER_FRAME = 1 << 20
 #: After output arrives, wait this long for the rest of the same repaint.

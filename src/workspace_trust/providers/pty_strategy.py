@@ -20,6 +20,7 @@ from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.errors import (
@@ -44,8 +45,6 @@ from workspace_trust.strategy import (
 
 log = logging.getLogger(__name__)
 
-#: Largest redacted screen tail a failed result may carry (UTF-8 bytes).
-RAW_TAIL_LIMIT = 8192
 
 #: How often a provider lock found before spawning is looked at again.
 PROVIDER_LOCK_POLL_MS = 50
@@ -84,10 +83,7 @@ def _made_since(before: LockFileStamp | None, now: LockFileStamp | None) -> bool
 
 def bounded_tail(text: str, limit: int = RAW_TAIL_LIMIT) -> str:
     """The end of ``text``, at most ``limit`` UTF-8 bytes, never splitting a character."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return data[-limit:].decode("utf-8", "ignore")
+    return utf8_tail(text, limit)[0]
 
 
 class PtyProvider(abc.ABC):

@@ -72,7 +72,7 @@ def codex_config_values(args: Sequence[str]) -> list[tuple[int, int, str]]:
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg in ("-c", "--config") and index + 1 < len(args):
+        if arg in CODEX_VALUE_FLAGS and index + 1 < len(args):
             found.append((index, 2, args[index + 1]))
             index += 2
             continue
@@ -85,7 +85,7 @@ def codex_config_values(args: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def apply_codex_config(args: list[str], patch: LaunchArgPatch, namespace: str) -> list[str] | Diagnostic:
-    if args and args[-1] in ("-c", "--config"):
+    if args and args[-1] in CODEX_VALUE_FLAGS:
         # Appending would turn our "-c" into the value of the host's dangling flag.
         return Diagnostic(OVERRIDE_INVALID, "the host's Codex arguments end with a -c that has no value", CODEX)
     configs = codex_config_values(args)
