@@ -66,7 +66,7 @@ def _own_descendants() -> set[int]:
     return out & alive
 
 
-def _in_a_sandbox(pid: int, sandboxes: list[str]) -> bool:
+def in_a_sandbox(pid: int, sandboxes: list[str]) -> bool:
     """The process runs in, names, or has its HOME in one of this run's sandboxes."""
     places: list[str] = []
     try:
@@ -93,7 +93,7 @@ def daemons_left(before: TableSnapshot) -> set[int]:
     table = list_processes()
     candidates = {p.pid for p in table} - before.pids
     found = daemon_sessions_since(before, candidates, table, lineage(os.getpid(), table))
-    return {pid for pid in found if _in_a_sandbox(pid, _SANDBOXES)}
+    return {pid for pid in found if in_a_sandbox(pid, _SANDBOXES)}
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from tests.conftest import require_cli
+from tests.conftest import in_a_sandbox, require_cli
 from workspace_trust.adapters.processes import pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.domain.codes import Key
@@ -69,8 +69,15 @@ def projects(home: str) -> dict[str, bool]:
 
 
 def assert_nothing_left(sandbox: str) -> None:
-    for root in {cli_dir(), os.path.realpath(cli_dir())}:
-        assert pids_with_path_prefix(root) == (), "a Claude process is still running"
+    # Only this test's CLIs: other suites (another checkout, a stress run) may
+    # run CLIs from the same shared install at the same time.
+    mine = [
+        pid
+        for root in {cli_dir(), os.path.realpath(cli_dir())}
+        for pid in pids_with_path_prefix(root)
+        if in_a_sandbox(pid, [sandbox])
+    ]
+    assert mine == [], "a Claude process is still running"
     # Each test's preflight runs with TMPDIR inside its own sandbox (see
     # setup_home), so this sees only this test's scratch folders, never another
     # run's leftovers in the shared temp folder.
@@ -193,7 +200,10 @@ def test_ctrl_c_cancels_cleanly(claude: tuple[str, str], sandbox: str) -> None:
     # Wait until the Claude process exists, then interrupt the preflight.
     install = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(binary))))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not set(pids_with_path_prefix(install)) - {proc.pid}:
+    # Only this test's Claude: another suite may run the same install meanwhile.
+    while time.monotonic() < deadline and not {
+        pid for pid in pids_with_path_prefix(install) if pid != proc.pid and in_a_sandbox(pid, [sandbox])
+    }:
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
