@@ -416,3 +416,20 @@ def test_many_processes_on_one_home_lose_nothing(sandbox: str) -> None:
     assert final["keep"] == {"me": [1, 2]} and final["projects"]["/other"] == {"x": 1}
     assert all(final["projects"][d] == {"hasTrustDialogAccepted": True} for dirs in groups for d in dirs)
     assert not os.path.exists(os.path.join(home, ".claude.json.lock"))
+
+
+def test_trust_written_into_a_state_file_that_grows_past_64_mib_is_seen(sandbox: str) -> None:
+    """.claude.json files of 60 MB are seen in use. Here the file is just under
+    64 MiB (the former limit) until the CLI writes trust into it: the result must
+    follow what was written, not the file's size."""
+    home, ws = seeded_home(sandbox), project(sandbox)
+    state = os.path.join(home, ".claude.json")
+    seed = {"hasCompletedOnboarding": True, "cachedChangelog": ""}
+    base = len(json.dumps(seed))
+    seed["cachedChangelog"] = "x" * (64 * 1024 * 1024 - 16 - base)
+    with open(state, "w", encoding="utf-8") as handle:
+        json.dump(seed, handle)
+    assert os.path.getsize(state) < 64 * 1024 * 1024
+    (r,) = run(request(home, [ws])).results
+    assert os.path.getsize(state) > 64 * 1024 * 1024
+    assert (r.status, r.code, r.trusted_key) == (WorkspaceStatus.ACCEPTED, None, ws)
