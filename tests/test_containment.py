@@ -64,7 +64,7 @@ def expected_cgroup_parent() -> str | None:
 
 
 def cgroup_of(pid: int) -> str | None:
-    """The folder of ``pid``'s own session cgroup (``workspace-trust-<marker>``),
+    """The folder of ``pid``'s own session cgroup (``workspace-trust-<owner>-<marker>``),
     or None when it is in none."""
     parent = cgroup_parent()
     with open(f"/proc/{pid}/cgroup", encoding="utf-8") as handle:
@@ -183,8 +183,6 @@ def test_without_a_cgroup_the_session_runs_as_before(sandbox: str, monkeypatch: 
         daemon = read_pid(pidfile)
         with open(f"/proc/{session.pid}/cgroup", encoding="utf-8") as handle:
             assert handle.read() == ours
-        with open(f"/proc/{session.pid}/cmdline", "rb") as handle:
-            assert handle.read().split(b"\x00")[0] == b"sleep"  # no shell in front: exec'd as is
         report = session.kill()
         assert report.strays == () and not gone(daemon, within_s=0.5)
     finally:
@@ -416,3 +414,43 @@ def test_without_a_process_table_the_watchdog_kills_a_group_only_while_it_leads_
         for proc in (session, stranger):
             proc.kill()
             proc.wait()
+
+
+def test_a_later_run_kills_and_removes_what_a_gone_run_left_in_its_cgroup(sandbox: str) -> None:
+    """Both the run and its watchdog were killed: its session's cgroup, with a
+    process in it, is left. The next session's start kills that process and
+    removes the cgroup, and leaves a live run's cgroup alone."""
+    parent = cgroup_parent()
+    if parent is None:
+        # No cgroup can be made here: there is nothing to leave behind.
+        assert Containment.start("1" * 32, FAKE).cgroup is None
+        return
+    ns = os.stat("/proc/self/ns/pid").st_ino
+    ended = subprocess.Popen(["sleep", "60"])
+    dead, dead_start = ended.pid, start_time(ended.pid)
+    ended.kill()
+    ended.wait()
+    stale = os.path.join(parent, f"workspace-trust-{dead}-{dead_start}-{ns}-{'a' * 32}")
+    live = os.path.join(parent, f"workspace-trust-{os.getpid()}-{start_time(os.getpid())}-{ns}-{'b' * 32}")
+    os.mkdir(stale)
+    os.mkdir(live)
+    left = subprocess.Popen(["sh", "-c", f"echo $$ > {stale}/cgroup.procs; exec sleep 60"])
+    try:
+        deadline = time.monotonic() + HANG_GUARD_S
+        while cgroup_of(left.pid) != stale and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cgroup_of(left.pid) == stale
+        held = Containment.start("c" * 32, FAKE)
+        try:
+            assert held.cgroup is not None
+            assert os.path.basename(held.cgroup.path).startswith(f"workspace-trust-{os.getpid()}-")
+        finally:
+            held.release()
+        assert left.wait(HANG_GUARD_S) == -signal.SIGKILL
+        assert not os.path.exists(stale) and os.path.isdir(live)
+    finally:
+        left.kill()
+        left.wait()
+        for path in (stale, live):
+            if os.path.isdir(path):
+                os.rmdir(path)

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from workspace_trust.adapters import scratch
+from workspace_trust.adapters import processes
 from workspace_trust.adapters.scratch import SCRATCH_PREFIX, make_scratch_dir, sweep_stale
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -115,7 +115,7 @@ def test_a_folder_is_kept_when_liveness_cannot_be_told(sandbox: str, monkeypatch
     """A /proc of another pid namespace cannot say whether a pid is alive."""
     pid, start = dead_pid()
     kept = folder(sandbox, pid, start, pid_namespace())
-    monkeypatch.setattr(scratch, "proc_is_ours", lambda: False)
+    monkeypatch.setattr(processes, "proc_is_ours", lambda: False)
     assert sweep_stale(sandbox) == ()
     assert os.path.isdir(kept)
 

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from workspace_trust.adapters.processes import start_time
+from workspace_trust.adapters.processes import owner_gone, owner_tag, start_time
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,38 @@ def _can_exec_directly(binary: str) -> bool:
     return head.startswith(b"#!") or head == b"\x7fELF"
 
 
+#: A session cgroup's name: ``workspace-trust-<owner tag>-<marker>``.
+_CGROUP_NAME = re.compile(r"workspace-trust-(\d+)-(\d+)-(\d+)-[0-9a-f]{32}")
+
+
+def sweep_stale_cgroups(parent: str) -> tuple[str, ...]:
+    """Kill and remove the session cgroups in ``parent`` whose owner run is
+    gone (see :func:`processes.owner_gone`); only this user's. Such a cgroup is
+    left when both the run and its watchdog were killed. The paths removed."""
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return ()
+    uid = os.geteuid()
+    removed: list[str] = []
+    for name in names:
+        found = _CGROUP_NAME.fullmatch(name)
+        if found is None or not owner_gone(*(int(part) for part in found.groups())):
+            continue
+        stale = SessionCgroup(os.path.join(parent, name))
+        try:
+            if os.lstat(stale.path).st_uid != uid:
+                continue
+        except OSError:
+            continue
+        if stale.pids():
+            log.warning("killing what a run that is gone left in its cgroup %s", name)
+        stale.kill()
+        if stale.remove():
+            removed.append(stale.path)
+    return tuple(removed)
+
+
 class SessionCgroup:
     """One session's own cgroup, a child of this process's cgroup."""
 
@@ -122,11 +154,12 @@ class SessionCgroup:
         self.path = path
 
     @classmethod
-    def create(cls, name: str) -> SessionCgroup | None:
+    def create(cls, marker: str) -> SessionCgroup | None:
         parent = cgroup_parent()
         if parent is None:
             return None
-        path = os.path.join(parent, name)
+        sweep_stale_cgroups(parent)
+        path = os.path.join(parent, f"workspace-trust-{owner_tag()}-{marker}")
         try:
             os.mkdir(path)
         except OSError as exc:
@@ -248,7 +281,7 @@ class Containment:
         """For a session whose marker value is ``marker`` and whose command
         starts with ``binary`` (an absolute path)."""
         entry = f"{SESSION_ENV}={marker}".encode()
-        cgroup = SessionCgroup.create(f"workspace-trust-{marker}") if _can_exec_directly(binary) else None
+        cgroup = SessionCgroup.create(marker) if _can_exec_directly(binary) else None
         watchdog = Watchdog.start()
         if watchdog is not None:
             watchdog.tell(b"marker " + entry)

@@ -200,6 +200,46 @@ def start_time(pid: int) -> int | None:
         return None
 
 
+@functools.cache
+def pid_namespace() -> int:
+    """The inode of this process's pid namespace; 0 where unknown."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
+def owner_tag() -> str:
+    """``<pid>-<start>-<pidns>``: this process, named so that a later run can
+    tell whether it is still alive (:func:`owner_gone`); 0 for what is unknown."""
+    pid = os.getpid()
+    if not os.path.isdir("/proc/self"):
+        return f"{pid}-0-0"
+    start = start_time(pid) if proc_is_ours() else None
+    return f"{pid}-{start or 0}-{pid_namespace()}"
+
+
+def owner_gone(pid: int, start: int, namespace: int) -> bool:
+    """The process an :func:`owner_tag` names has ended. True only when that
+    can be told: its pid namespace is ours and its number is free, or belongs
+    to a process with another start time. Where there is no ``/proc`` (macOS),
+    only a number that no process holds counts."""
+    if os.path.isdir("/proc/self"):
+        if not proc_is_ours() or not pid_namespace() or namespace != pid_namespace():
+            return False  # another namespace's numbers mean nothing here
+        now = start_time(pid)
+        return now is None or start not in (0, now)  # 0: the owner could not tell its start
+    if namespace != 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:

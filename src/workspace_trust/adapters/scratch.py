@@ -18,7 +18,6 @@ known (macOS).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -26,7 +25,7 @@ import shutil
 import stat
 import tempfile
 
-from workspace_trust.adapters.processes import proc_is_ours, start_time
+from workspace_trust.adapters.processes import owner_gone, owner_tag
 
 log = logging.getLogger(__name__)
 
@@ -34,49 +33,9 @@ SCRATCH_PREFIX = "workspace-trust-scratch-"
 _NAME = re.compile(re.escape(SCRATCH_PREFIX) + r"(\d+)-(\d+)-(\d+)-[A-Za-z0-9_]+")
 
 
-@functools.cache
-def _pid_namespace() -> int:
-    try:
-        return os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return 0
-
-
-def _has_proc() -> bool:
-    return os.path.isdir("/proc/self")
-
-
-def owner_tag() -> str:
-    """``<pid>-<start>-<pidns>`` of this process (0 for what is unknown)."""
-    pid = os.getpid()
-    start = start_time(pid) if _has_proc() and proc_is_ours() else None
-    return f"{pid}-{start or 0}-{_pid_namespace() if _has_proc() else 0}"
-
-
-def _owner_alive(pid: int, start: int) -> bool:
-    if _has_proc():
-        now = start_time(pid)
-        if now is None:
-            return False
-        return start in (0, now)  # 0: the owner could not tell its start
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale(base: str) -> tuple[str, ...]:
     """Remove the scratch folders in ``base`` whose runs are gone (see the
     module's notes); the paths removed."""
-    if _has_proc():
-        if not proc_is_ours() or not _pid_namespace():
-            return ()  # whether a pid is alive cannot be told here
-        namespace = _pid_namespace()
-    else:
-        namespace = 0
     try:
         names = os.listdir(base)
     except OSError:
@@ -88,16 +47,14 @@ def sweep_stale(base: str) -> tuple[str, ...]:
         if found is None:
             continue
         pid, start, ns = (int(part) for part in found.groups())
-        if ns != namespace:
-            continue  # another pid namespace's run: its numbers mean nothing here
+        if not owner_gone(pid, start, ns):
+            continue  # alive, or it cannot be told
         path = os.path.join(base, name)
         try:
             st = os.lstat(path)
         except OSError:
             continue
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid:
-            continue
-        if _owner_alive(pid, start):
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not os.path.lexists(path):
