@@ -15,7 +15,7 @@ import attrs
 
 from workspace_trust.domain.codes import Key
 from workspace_trust.domain.results import ProbeResult
-from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.dialog import Action, Decision, DialogEngine, FinishReason, WaitReason
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import Clock, IsCancelled, PtySession
@@ -57,6 +57,16 @@ class SessionOutcome:
     first_dialog_ms: int | None = None
 
 
+@attrs.frozen(slots=True)
+class SessionFrame:
+    """One frame the runner read, what the engine decided on it, and the key
+    the runner then sent (None when it sent none)."""
+
+    snapshot: TerminalSnapshot
+    decision: Decision
+    sent: Key | None = None
+
+
 SuccessCheck = Callable[[], ProbeResult]
 
 
@@ -68,12 +78,14 @@ def run_session(
     success: SuccessCheck,
     is_cancelled: IsCancelled,
     timing: EngineTiming = DEFAULT_TIMING,
-    on_frame: Callable[[TerminalSnapshot, str], None] | None = None,
+    on_frame: Callable[[SessionFrame], None] | None = None,
 ) -> SessionOutcome:
     """Run until trust is persisted, the engine finishes, or the budget runs out.
 
     The caller owns the session and must kill it afterwards (on every path);
     this function never kills it, so the caller's ``finally`` is the one place.
+    ``on_frame`` sees every frame the engine decided on, once the runner has
+    acted on the decision (fixture replay traces the run with it).
     """
     started = clock.monotonic_ms()
     deadline = started + timing.total_budget_ms
@@ -124,8 +136,6 @@ def run_session(
         decision = engine.observe(snapshot)
         if first_dialog_ms is None and decision.rule_id is not None:
             first_dialog_ms = clock.monotonic_ms() - started
-        if on_frame is not None:
-            on_frame(snapshot, decision.action.value)
         if engine.awaiting_success and awaiting_since is None:
             awaiting_since = clock.monotonic_ms()
 
@@ -134,6 +144,8 @@ def run_session(
             if is_cancelled():
                 return outcome(SessionEnd.CANCELLED)
             session.send_key(decision.key)
+            if on_frame is not None:
+                on_frame(SessionFrame(snapshot, decision, decision.key))
             if engine.awaiting_success:
                 # The wait for persistence runs from the last key, not from a
                 # main screen glimpsed before the dialog (Codex 0.169.0 does that).
@@ -143,15 +155,23 @@ def run_session(
             continue
         if decision.action is Action.FINISH:
             assert decision.finish_reason is not None
+            sent = None
             if decision.key is not None and not is_cancelled():
                 session.send_key(decision.key)
+                sent = decision.key
+            if on_frame is not None:
+                on_frame(SessionFrame(snapshot, decision, sent))
             return outcome(_FINISH_TO_END[decision.finish_reason])
+        if on_frame is not None:
+            on_frame(SessionFrame(snapshot, decision))
 
         status = session.exit_status()
         if status is not None:
             # Drain what it printed last, then let the state file have the final word.
             last_snapshot = session.read_snapshot(0)
-            engine.observe(last_snapshot)
+            drained = engine.observe(last_snapshot)
+            if on_frame is not None:
+                on_frame(SessionFrame(last_snapshot, drained))
             if engine.awaiting_success:
                 last_probe = success()
                 if last_probe.trusted:
