@@ -6,12 +6,15 @@
 * They send the same keys however the bytes are split into chunks and frames.
 * The checkpoint verdicts (rule + the key the engine works toward) hold on the
   screens as recorded and under any chunk split.
+* The rendered screen of every checkpoint matches its golden ``.screens.txt``.
 """
 
 from __future__ import annotations
 
+import difflib
 import glob
 import os
+import re
 
 import attrs
 import pytest
@@ -24,17 +27,22 @@ from workspace_trust.engine.dialog import Action, Decision, DialogEngine
 from workspace_trust.engine.rules import match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot, compact, cursor_glyph_of, strip_frame
 from workspace_trust.fixtures import (
+    SCREEN_HEADER,
     Event,
     Fixture,
     ReplayedKey,
     SessionReplay,
     load_fixture,
     render_checkpoints,
+    render_screens,
     replay_engine,
     replay_session,
+    save_fixture,
     screen_verdict,
+    screens_path,
 )
 from workspace_trust.providers.tables import rule_table
+from workspace_trust.redaction import redact
 from workspace_trust.runner import SessionEnd
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots")
@@ -283,6 +291,59 @@ def test_checkpoints_do_not_depend_on_chunk_splits(path: str, data: st.DataObjec
     for checkpoint in fixture.checkpoints:
         got = verdicts[checkpoint.event]
         assert (got.rule, got.want) == (checkpoint.rule, checkpoint.want)
+
+
+# -- golden screens ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=IDS)
+def test_rendered_checkpoint_screens_match_their_golden_file(path: str) -> None:
+    golden = screens_path(path)
+    with open(golden, encoding="utf-8") as handle:
+        want = handle.read()
+    got = render_screens(load_fixture(path))
+    if got != want:
+        diff = "".join(
+            difflib.unified_diff(
+                want.splitlines(keepends=True), got.splitlines(keepends=True), golden, "rendered now", n=2
+            )
+        )
+        pytest.fail(
+            f"the rendering of {os.path.relpath(path, ROOT)} changed; review the diff, and if it is "
+            f"intended run .venv/bin/python scripts/render_fixture_screens.py\n{diff}"
+        )
+
+
+def test_every_checkpoint_has_its_screen_in_the_golden_file(fixture: Fixture) -> None:
+    text = render_screens(fixture)
+    headers = [line.split()[2] for line in text.splitlines() if line.startswith(SCREEN_HEADER)]
+    assert headers == [str(c.event) for c in fixture.checkpoints]
+    # Every other line is a comment, a blank separator or a screen row behind "|".
+    assert all(line == "" or line[0] in "#|@" for line in text.splitlines())
+
+
+def test_save_fixture_writes_the_golden_screens(tmp_path: os.PathLike[str]) -> None:
+    fixture = load_fixture(TRUST_330)
+    out = os.path.join(str(tmp_path), "copy.json")
+    save_fixture(out, fixture)
+    with open(screens_path(out), encoding="utf-8") as handle:
+        assert handle.read() == render_screens(fixture)
+    assert load_fixture(out) == fixture
+
+
+#: Key-shaped text the fixtures were recorded with on purpose (fixtures/snapshots/README.md).
+DOCUMENTED_FAKES = ("NOTAREALKEY", "not-a-real-key")
+_PRIVATE = re.compile(r"/home/|/Users/|/root/|[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+def test_golden_screens_hold_no_secrets_or_private_paths() -> None:
+    for path in FIXTURES:
+        with open(screens_path(path), encoding="utf-8") as handle:
+            rows = [line[1:] for line in handle if line.startswith("|")]
+        for row in rows:
+            if not any(fake in row for fake in DOCUMENTED_FAKES):
+                assert redact(row) == row, (path, row)
+            assert _PRIVATE.search(row) is None, (path, row)
 
 
 # -- the near-miss property (screens damaged the ways a screen can mislead) ---------

@@ -1,8 +1,11 @@
 """Recorded terminal sessions: the fixture format and replay through the real engine.
 
-A fixture is two files under ``fixtures/snapshots/<provider>/<cli-version>/``:
+A fixture is three files under ``fixtures/snapshots/<provider>/<cli-version>/``:
 
 * ``<scenario>.input`` – the raw bytes the CLI wrote to its PTY, unmodified;
+* ``<scenario>.screens.txt`` – the screen as rendered at every checkpoint
+  (golden text, rewritten by :func:`save_fixture` and
+  ``scripts/render_fixture_screens.py``; a renderer change shows as its diff);
 * ``<scenario>.json`` – metadata, the timeline and the expected decisions::
 
     {"format": 1, "provider": "claude", "cli_version": "2.1.330",
@@ -46,6 +49,8 @@ from workspace_trust.runner import SessionFrame, SessionOutcome, run_session
 from workspace_trust.testing import FakeClock
 
 FORMAT_VERSION = 1
+#: The golden file of rendered checkpoint screens, beside ``.json`` and ``.input``.
+SCREENS_SUFFIX = ".screens.txt"
 
 
 @attrs.frozen(slots=True)
@@ -148,6 +153,8 @@ def save_fixture(path: str, fixture: Fixture) -> None:
     with open(base + ".json", "w", encoding="utf-8") as handle:
         json.dump(meta, handle, indent=1, ensure_ascii=False)
         handle.write("\n")
+    with open(base + SCREENS_SUFFIX, "w", encoding="utf-8") as handle:
+        handle.write(render_screens(fixture))
 
 
 # -- timing-free verdicts ---------------------------------------------------------
@@ -197,6 +204,48 @@ def render_checkpoints(
         if events is None or index in events:
             out.append((index, screen_verdict(table, renderer.lines())))
     return out
+
+
+# -- golden screens ---------------------------------------------------------------
+
+#: Starts the header line of each screen in a ``.screens.txt`` file. Screen rows
+#: follow it, each behind ``|``, so no screen text can look like a header.
+SCREEN_HEADER = "@@ event "
+
+
+def render_screens(fixture: Fixture) -> str:
+    """The golden text of a fixture: the screen as rendered, from the recorded
+    chunks, after every checkpoint's event.
+
+    Each screen is a header ``@@ event N t=MS faults=F dropped=D`` (the
+    renderer's cumulative fault and dropped-sequence counts) and the screen's
+    rows, each behind ``|`` and without trailing blanks; blank rows at the
+    bottom are left out.
+    """
+    wanted = sorted({c.event for c in fixture.checkpoints})
+    renderer = ScreenRenderer(columns=fixture.columns, lines=fixture.rows)
+    out = [
+        f"# {fixture.provider} {fixture.cli_version} {fixture.scenario}: the screen after each checkpoint's event, "
+        f"{fixture.columns}x{fixture.rows}",
+        "# Regenerate with: .venv/bin/python scripts/render_fixture_screens.py (docs/updating-dialog-rules.md)",
+    ]
+    for index, event in enumerate(fixture.events):
+        if event.out is not None:
+            renderer.feed(fixture.chunk(event))
+            renderer.take_replies()
+        if index not in wanted:
+            continue
+        rows = list(renderer.lines())
+        while rows and not rows[-1]:
+            rows.pop()
+        out.append("")
+        out.append(f"{SCREEN_HEADER}{index} t={event.t} faults={renderer.faults} dropped={renderer.dropped_sequences}")
+        out.extend(f"|{row}" for row in rows)
+    return "\n".join(out) + "\n"
+
+
+def screens_path(fixture_path: str) -> str:
+    return fixture_path.removesuffix(".json").removesuffix(".input") + SCREENS_SUFFIX
 
 
 # -- replay through the real runner and engine --------------------------------------
