@@ -358,7 +358,6 @@ class ReplaySession(PtySession):
         coalesce: bool = True,
         key_wait_limit_ms: int = KEY_WAIT_LIMIT_MS,
     ) -> None:
-        self._fixture = fixture
         self._table = table
         self._clock = clock
         self._started = clock.monotonic_ms()
@@ -384,11 +383,7 @@ class ReplaySession(PtySession):
 
     @property
     def pid(self) -> int:
-        return 1
-
-    @property
-    def keys_sent(self) -> int:
-        return len(self.keys)
+        return 4242  # no process: nothing is ever signalled
 
     @property
     def renderer(self) -> ScreenRenderer:
