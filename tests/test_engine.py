@@ -413,6 +413,15 @@ def test_on_frame_reports_a_finishing_key_only_when_it_was_sent(cancel_after: in
     assert tui.keys == ([Key.ESCAPE] if cancel_after is None else [])
 
 
+def test_the_outcome_lists_only_keys_that_were_sent() -> None:
+    # The engine decides Escape on a screen it must abort; cancellation comes
+    # between that decision and the key, so no key is sent, and none is reported.
+    tui = FakeTui(screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))}, current="r")
+    outcome = drive(tui, TrustFile(), cancel_after=2)
+    assert outcome.end is SessionEnd.ABORTED
+    assert tui.keys == [] and outcome.keys == ()
+
+
 def test_rule_validation_rejects_unsafe_rules() -> None:
     yes = OptionLabel("Yes")
     with pytest.raises(ValueError):

@@ -47,6 +47,8 @@ class SessionOutcome:
     end: SessionEnd
     probe: ProbeResult | None
     matched_rule_ids: tuple[str, ...]
+    #: The keys sent to the CLI, in order (not those the engine decided and the
+    #: runner then did not send: cancelled, or decided after the CLI exited).
     keys: tuple[Key, ...]
     last_rule_id: str | None
     last_wait_reason: WaitReason | None
@@ -95,13 +97,18 @@ def run_session(
     last_probe: ProbeResult | None = None
     first_dialog_ms: int | None = None
     frames = 0
+    sent: list[Key] = []
+
+    def send(key: Key) -> None:
+        session.send_key(key)
+        sent.append(key)
 
     def outcome(end: SessionEnd, exit_status: int | None = None) -> SessionOutcome:
         return SessionOutcome(
             end=end,
             probe=last_probe,
             matched_rule_ids=engine.matched_rule_ids,
-            keys=engine.keys_sent,
+            keys=tuple(sent),
             last_rule_id=engine.last_rule_id,
             last_wait_reason=engine.last_wait_reason,
             frames=frames,
@@ -143,7 +150,7 @@ def run_session(
             assert decision.key is not None
             if is_cancelled():
                 return outcome(SessionEnd.CANCELLED)
-            session.send_key(decision.key)
+            send(decision.key)
             if on_frame is not None:
                 on_frame(SessionFrame(snapshot, decision, decision.key))
             if engine.awaiting_success:
@@ -155,12 +162,12 @@ def run_session(
             continue
         if decision.action is Action.FINISH:
             assert decision.finish_reason is not None
-            sent = None
+            finishing_key = None
             if decision.key is not None and not is_cancelled():
-                session.send_key(decision.key)
-                sent = decision.key
+                send(decision.key)
+                finishing_key = decision.key
             if on_frame is not None:
-                on_frame(SessionFrame(snapshot, decision, sent))
+                on_frame(SessionFrame(snapshot, decision, finishing_key))
             return outcome(_FINISH_TO_END[decision.finish_reason])
         if on_frame is not None:
             on_frame(SessionFrame(snapshot, decision))
