@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workspace_trust.domain.codes import Key, TrustState
+from workspace_trust.domain.codes import Key, TrustState, WaitReason
 from workspace_trust.domain.results import ProbeResult
-from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason
 from workspace_trust.engine.rules import (
     DialogRule,
     OptionLabel,

@@ -44,7 +44,7 @@ from workspace_trust.engine.dialog import Action, Decision, DialogEngine, best_m
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.ports import KillHold, KillReport, PtySession
+from workspace_trust.ports import KillHold, KillReport, PtySession, RenderStats
 from workspace_trust.runner import SessionFrame, SessionOutcome, run_session
 from workspace_trust.testing import FakeClock
 
@@ -385,9 +385,8 @@ class ReplaySession(PtySession):
     def pid(self) -> int:
         return 4242  # no process: nothing is ever signalled
 
-    @property
-    def renderer(self) -> ScreenRenderer:
-        return self._renderer
+    def render_stats(self) -> RenderStats:
+        return RenderStats(faults=self._renderer.faults, dropped_sequences=self._renderer.dropped_sequences)
 
     def _due(self, piece: _Piece) -> int:
         return self._started + piece.t + self._shift
@@ -554,8 +553,8 @@ def replay_session(
         recorded_keys=tuple(e.key for e in fixture.events if e.key is not None),
         outcome=outcome,
         frames=_trace(fixture, table, session),
-        render_faults=session.renderer.faults,
-        dropped_sequences=session.renderer.dropped_sequences,
+        render_faults=outcome.render.faults,
+        dropped_sequences=outcome.render.dropped_sequences,
     )
 
 

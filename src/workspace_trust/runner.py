@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import attrs
 
-from workspace_trust.domain.codes import Key
+from workspace_trust.domain.codes import Key, WaitReason
 from workspace_trust.domain.results import ProbeResult
-from workspace_trust.engine.dialog import Action, Decision, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.dialog import Action, Decision, DialogEngine, FinishReason
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.ports import Clock, IsCancelled, PtySession
+from workspace_trust.ports import Clock, IsCancelled, PtySession, RenderStats
 
 
 class SessionEnd(enum.Enum):
@@ -57,6 +57,8 @@ class SessionOutcome:
     last_snapshot: TerminalSnapshot | None
     #: Milliseconds from the start of the run to the first frame a rule matched.
     first_dialog_ms: int | None = None
+    #: The renderer's counts when the session ended.
+    render: RenderStats = attrs.field(factory=RenderStats)
 
 
 @attrs.frozen(slots=True)
@@ -115,6 +117,7 @@ def run_session(
             exit_status=exit_status,
             last_snapshot=last_snapshot,
             first_dialog_ms=first_dialog_ms,
+            render=session.render_stats(),
         )
 
     while True:
@@ -176,6 +179,7 @@ def run_session(
         if status is not None:
             # Drain what it printed last, then let the state file have the final word.
             last_snapshot = session.read_snapshot(0)
+            frames += 1
             drained = engine.observe(last_snapshot)
             if on_frame is not None:
                 on_frame(SessionFrame(last_snapshot, drained))

@@ -42,7 +42,7 @@ from workspace_trust.domain.codes import Key
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
-from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, RenderStats, SpawnSpec
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,10 @@ class PtyProcessSession(PtySession):
                 os.write(self._fd, data)
             except OSError:
                 log.debug("write to pty failed", exc_info=True)
+
+    def render_stats(self) -> RenderStats:
+        with self._io_lock:
+            return RenderStats(faults=self._renderer.faults, dropped_sequences=self._renderer.dropped_sequences)
 
     def send_key(self, key: Key) -> None:
         normal, application = _KEY_BYTES[key]

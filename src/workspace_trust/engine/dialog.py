@@ -30,7 +30,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from workspace_trust.domain.codes import Key
+from workspace_trust.domain.codes import Key, WaitReason
 from workspace_trust.engine.rules import (
     PHASE_ORDER,
     DialogRule,
@@ -55,19 +55,6 @@ class FinishReason(enum.Enum):
     AUTH_REQUIRED = "auth_required"
     ABORTED = "aborted"
     SELECTION_FAILED = "selection_failed"
-
-
-class WaitReason(enum.Enum):
-    UNRECOGNISED = "unrecognised_screen"
-    SETTLING = "dialog_settling"
-    TARGET_NOT_FOUND = "target_option_not_found"
-    TARGET_AMBIGUOUS = "target_option_ambiguous"
-    CURSOR_NOT_FOUND = "cursor_not_found"
-    AWAITING_ECHO = "awaiting_key_echo"
-    CONFIRMING = "confirming_cursor"
-    CONFIRMED = "confirmed_waiting"
-    OBSERVING = "observing"
-    SUCCESS_PENDING = "awaiting_success"
 
 
 @attrs.frozen(slots=True)

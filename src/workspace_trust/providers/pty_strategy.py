@@ -19,7 +19,7 @@ import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
-from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.errors import (
@@ -435,6 +435,8 @@ class PtyTrustStrategy(TrustStrategy):
     def _map_outcome(self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]
         message = self.spec.messages().get(outcome.end, message)
+        if outcome.end is SessionEnd.TIMEOUT:
+            message = f"{message} {_waiting_for(outcome)}"
         raw_tail = None
         failed = status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
         if ctx.debug and failed and outcome.last_snapshot is not None:
@@ -442,6 +444,19 @@ class PtyTrustStrategy(TrustStrategy):
             raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME")))
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
+        diagnostics = probe.diagnostics if probe else ()
+        faults = outcome.render.faults
+        if faults:
+            diagnostics = (
+                *diagnostics,
+                Diagnostic(
+                    Code.RENDER_FAULT,
+                    f"the terminal renderer failed on {faults} piece(s) of the CLI's output and skipped them; "
+                    "the screens the rules saw may have missed something",
+                    self.provider,
+                    workspace.id,
+                ),
+            )
         return base_result(
             self.provider,
             workspace,
@@ -452,6 +467,26 @@ class PtyTrustStrategy(TrustStrategy):
             pty_spawned=True,
             dialogs=outcome.matched_rule_ids,
             keys=outcome.keys,
-            diagnostics=probe.diagnostics if probe else (),
+            diagnostics=diagnostics,
             raw_tail=raw_tail,
+            session=SessionReport(
+                frames=outcome.frames,
+                first_dialog_ms=outcome.first_dialog_ms,
+                last_rule_id=outcome.last_rule_id,
+                wait_reason=outcome.last_wait_reason,
+                render_faults=faults,
+                dropped_sequences=outcome.render.dropped_sequences,
+                exit_status=outcome.exit_status,
+            ),
         )
+
+
+def _waiting_for(outcome: SessionOutcome) -> str:
+    """What a session that ran out of time was waiting for, as codes (no screen text)."""
+    reason = outcome.last_wait_reason
+    parts = [f"while waiting: {reason.value if reason else 'nothing'}"]
+    if outcome.last_rule_id is not None:
+        parts.append(f"on rule {outcome.last_rule_id}")
+    elif outcome.last_snapshot is None or outcome.last_snapshot.is_blank:
+        parts.append("(the screen stayed blank)")
+    return " ".join(parts)
