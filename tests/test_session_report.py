@@ -1,10 +1,12 @@
 """What a session measures reaches the result: render faults, dropped sequences,
-the last wait reason and the first-dialog time."""
+the last wait reason, the first-dialog time, DIALOG and KEY progress, and every
+strategy's STARTED and FINISHED."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -14,17 +16,19 @@ from workspace_trust import manifest_to_json
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.diagnostics import DiagnosticsBudget, DiagnosticsManifest, apply_budget, build_strategy_diagnostic
 from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
+from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import SessionReport, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import RenderStats, SpawnSpec
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.runner import run_session
-from workspace_trust.strategy import ProgressEvent
+from workspace_trust.strategy import ExecutionContext, ProgressEvent, ProgressStage, TrustStrategy
 from workspace_trust.testing import (
     FakeClock,
     FakeHelpReader,
     FakeLocks,
+    FakeProviderLockFiles,
     FakePtySession,
     FakePtySpawner,
     FakeScreen,
@@ -155,6 +159,70 @@ def test_render_faults_become_a_diagnostic(sandbox: str) -> None:
     (fault,) = [d for d in row.diagnostics if d.code is Code.RENDER_FAULT]
     assert "2" in fault.message and fault.workspace_id == row.workspace_id
     assert row.session is not None and row.session.render_faults == 2
+
+
+def test_the_pty_path_reports_dialogs_and_keys_as_progress(sandbox: str) -> None:
+    row, events = preflight(sandbox, trust_tui)
+    assert row.status is WorkspaceStatus.ACCEPTED
+    stages = [(e.stage, e.detail) for e in events]
+    assert stages == [
+        (ProgressStage.STARTED, ""),
+        (ProgressStage.WAITING_FOR_LOCK, ""),
+        (ProgressStage.SPAWNED, ""),
+        (ProgressStage.DIALOG, "claude.workspace_trust"),
+        (ProgressStage.KEY, "down"),
+        (ProgressStage.KEY, "enter"),
+        (ProgressStage.FINISHED, ""),
+    ], stages
+    assert events[-1].status is WorkspaceStatus.ACCEPTED
+
+
+# -- every strategy reports its start and its end ---------------------------------------
+
+
+def _ctx(events: list[ProgressEvent], env: Mapping[str, str]) -> ExecutionContext:
+    clock = FakeClock()
+    return ExecutionContext(
+        spawner=FakePtySpawner(lambda spec: pytest.fail("nothing may start"), clock),
+        clock=clock,
+        locks=FakeLocks(),
+        help_reader=FakeHelpReader(),
+        env=env,
+        provider_locks=FakeProviderLockFiles(clock),
+        on_progress=events.append,
+    )
+
+
+def _strategies() -> list[TrustStrategy]:
+    from workspace_trust.providers.codex.strategy import CodexArgsStrategy
+    from workspace_trust.providers.gemini.strategy import GeminiEnvStrategy
+
+    return [CodexArgsStrategy(), GeminiEnvStrategy()]
+
+
+def _workspace(path: str, home: str) -> Workspace:
+    from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+    from workspace_trust.domain.paths import build_workspace
+
+    facts = LocalFileSystemFacts()
+    return build_workspace(path, facts.gather(path, env={"HOME": home}), facts.host)
+
+
+@pytest.mark.parametrize("strategy", _strategies(), ids=lambda s: f"{s.provider.value}-{s.mode}")
+@pytest.mark.parametrize("where", ["project", "home", "missing"])
+def test_patch_strategies_report_started_and_finished(sandbox: str, strategy: TrustStrategy, where: str) -> None:
+    home = os.path.join(sandbox, "home")
+    project = os.path.join(sandbox, "project")
+    os.makedirs(home)
+    os.makedirs(project)
+    path = {"project": project, "home": home, "missing": os.path.join(sandbox, "missing")}[where]
+    events: list[ProgressEvent] = []
+    result = strategy.execute_workspace(_workspace(path, home), _ctx(events, {"HOME": home}))
+    assert [e.stage for e in events] == [ProgressStage.STARTED, ProgressStage.FINISHED]
+    finished = events[-1]
+    assert finished.status is result.status
+    assert finished.detail == (result.code.value if result.code else "")
+    assert result.status is (WorkspaceStatus.PATCHED if where == "project" else WorkspaceStatus.BLOCKED)
 
 
 # -- the manifest --------------------------------------------------------------------

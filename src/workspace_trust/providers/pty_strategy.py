@@ -13,7 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -30,7 +30,7 @@ from workspace_trust.errors import (
 )
 from workspace_trust.ports import KillHold, KillReport, LockFileStamp, PtySession, SpawnSpec, StateProbe
 from workspace_trust.redaction import redact
-from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
+from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
     ProgressEvent,
@@ -38,6 +38,7 @@ from workspace_trust.strategy import (
     TrustStrategy,
     base_result,
     guard_result,
+    reported,
     repository_root_guard,
     trust_lost_result,
 )
@@ -196,20 +197,7 @@ class PtyTrustStrategy(TrustStrategy):
         return self._probe_for(self.spec.child_env(env, ())).read_trust(workspace)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        started = ctx.clock.monotonic_ms()
-        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
-        result = self._execute(workspace, ctx)
-        result = attrs.evolve(result, elapsed_ms=ctx.clock.monotonic_ms() - started)
-        ctx.progress(
-            ProgressEvent(
-                self.provider,
-                workspace.id,
-                ProgressStage.FINISHED,
-                detail=result.code.value if result.code else "",
-                status=result.status,
-            )
-        )
-        return result
+        return reported(self, workspace, ctx, self._execute)
 
     def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         p = self.provider
@@ -304,6 +292,7 @@ class PtyTrustStrategy(TrustStrategy):
                 success=lambda: probe.read_trust(workspace),
                 is_cancelled=ctx.is_cancelled,
                 timing=ctx.timing,
+                on_frame=_progress_of(p, workspace, ctx),
             )
             report = session.kill(hold=self._kill_hold(lock_paths, before, ctx))
             session = None
@@ -490,3 +479,20 @@ def _waiting_for(outcome: SessionOutcome) -> str:
     elif outcome.last_snapshot is None or outcome.last_snapshot.is_blank:
         parts.append("(the screen stayed blank)")
     return " ".join(parts)
+
+
+def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext) -> Callable[[SessionFrame], None]:
+    """The runner's ``on_frame`` as progress: DIALOG the first time each rule
+    recognises a frame (detail: the rule id), KEY for every key sent (detail:
+    the key's name)."""
+    seen: set[str] = set()
+
+    def on_frame(frame: SessionFrame) -> None:
+        rule = frame.decision.rule_id
+        if rule is not None and rule not in seen:
+            seen.add(rule)
+            ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.DIALOG, detail=rule))
+        if frame.sent is not None:
+            ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.KEY, detail=frame.sent.value))
+
+    return on_frame

@@ -18,11 +18,10 @@ from workspace_trust.runner import SessionEnd
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
-    ProgressEvent,
-    ProgressStage,
     TrustStrategy,
     base_result,
     guard_result,
+    reported,
 )
 
 BIN_ENV = "WORKSPACE_TRUST_CODEX_BIN"
@@ -91,7 +90,9 @@ class CodexArgsStrategy(TrustStrategy):
         return codex_patch_plan(workspaces, existing_codex_overrides)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        return reported(self, workspace, ctx, self._execute)
+
+    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         blocked = guard_result(self.provider, workspace)
         if blocked is not None:
             return blocked
