@@ -13,17 +13,19 @@ import attrs
 import pytest
 
 from workspace_trust import manifest_to_json
+from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.diagnostics import DiagnosticsBudget, DiagnosticsManifest, apply_budget, build_strategy_diagnostic
 from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.paths import Workspace, build_workspace
 from workspace_trust.domain.results import SessionReport, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import RenderStats, SpawnSpec
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
+from workspace_trust.registry import default_registry
 from workspace_trust.runner import run_session
-from workspace_trust.strategy import ExecutionContext, ProgressEvent, ProgressStage, TrustStrategy
+from workspace_trust.strategy import ExecutionContext, ProgressEvent, ProgressStage
 from workspace_trust.testing import (
     FakeClock,
     FakeHelpReader,
@@ -193,28 +195,27 @@ def _ctx(events: list[ProgressEvent], env: Mapping[str, str]) -> ExecutionContex
     )
 
 
-def _strategies() -> list[TrustStrategy]:
-    from workspace_trust.providers.codex.strategy import CodexArgsStrategy
-    from workspace_trust.providers.gemini.strategy import GeminiEnvStrategy
-
-    return [CodexArgsStrategy(), GeminiEnvStrategy()]
+def _strategies() -> list[tuple[Provider, str]]:
+    registry = default_registry()
+    return [(provider, mode) for provider in Provider for mode in registry.modes(provider)]
 
 
 def _workspace(path: str, home: str) -> Workspace:
-    from workspace_trust.adapters.filesystem import LocalFileSystemFacts
-    from workspace_trust.domain.paths import build_workspace
-
     facts = LocalFileSystemFacts()
     return build_workspace(path, facts.gather(path, env={"HOME": home}), facts.host)
 
 
-@pytest.mark.parametrize("strategy", _strategies(), ids=lambda s: f"{s.provider.value}-{s.mode}")
+@pytest.mark.parametrize(("provider", "mode"), _strategies(), ids=lambda v: v.value if isinstance(v, Provider) else v)
 @pytest.mark.parametrize("where", ["project", "home", "missing"])
-def test_patch_strategies_report_started_and_finished(sandbox: str, strategy: TrustStrategy, where: str) -> None:
+def test_every_strategy_reports_started_and_finished(sandbox: str, provider: Provider, mode: str, where: str) -> None:
+    strategy = default_registry().create(provider, mode)
     home = os.path.join(sandbox, "home")
     project = os.path.join(sandbox, "project")
     os.makedirs(home)
     os.makedirs(project)
+    if mode == "pty" and where == "project":
+        # Already trusted, so the PTY strategies end without starting anything.
+        _trust_in_state_file(provider, project, home)
     path = {"project": project, "home": home, "missing": os.path.join(sandbox, "missing")}[where]
     events: list[ProgressEvent] = []
     result = strategy.execute_workspace(_workspace(path, home), _ctx(events, {"HOME": home}))
@@ -222,7 +223,25 @@ def test_patch_strategies_report_started_and_finished(sandbox: str, strategy: Tr
     finished = events[-1]
     assert finished.status is result.status
     assert finished.detail == (result.code.value if result.code else "")
-    assert result.status is (WorkspaceStatus.PATCHED if where == "project" else WorkspaceStatus.BLOCKED)
+    if where != "project":
+        assert result.status is WorkspaceStatus.BLOCKED
+    else:
+        assert result.status is (WorkspaceStatus.ALREADY_TRUSTED if mode == "pty" else WorkspaceStatus.PATCHED)
+
+
+def _trust_in_state_file(provider: Provider, project: str, home: str) -> None:
+    """Seeds the provider's own state file so ``project`` is trusted."""
+    if provider is Provider.CLAUDE:
+        with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+            json.dump({"projects": {project: {"hasTrustDialogAccepted": True}}}, handle)
+    elif provider is Provider.CODEX:
+        os.makedirs(os.path.join(home, ".codex"))
+        with open(os.path.join(home, ".codex", "config.toml"), "w", encoding="utf-8") as handle:
+            handle.write(f'[projects."{project}"]\ntrust_level = "trusted"\n')
+    else:
+        os.makedirs(os.path.join(home, ".gemini"))
+        with open(os.path.join(home, ".gemini", "trustedFolders.json"), "w", encoding="utf-8") as handle:
+            json.dump({project: "TRUST_FOLDER"}, handle)
 
 
 # -- the manifest --------------------------------------------------------------------
