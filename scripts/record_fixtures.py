@@ -5,7 +5,7 @@ Usage: .venv/bin/python scripts/record_fixtures.py [--provider NAME] [--version 
 Each scenario runs in a fresh, seeded HOME and a fresh workspace under /var/tmp
 (Codex 0.169.0 refuses its daemon under the system temp folder), drives the
 dialog engine with the provider's rules, and writes
-fixtures/snapshots/<provider>/<version>/<scenario>.{input,json}.
+fixtures/snapshots/<provider>/<version>/<scenario>.{input,json,screens.txt}.
 Success during recording is read from the provider's state file, read-only.
 """
 

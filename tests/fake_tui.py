@@ -17,6 +17,8 @@ Behaviour is chosen with environment variables:
   FAKE_SECRET      a line drawn on the unknown screen (redaction tests)
   FAKE_UNLOCKED_SAVE 1: save with no lock of its own, reading the file at start and writing
                    it back after FAKE_PERSIST_MS (a stale writer, like Claude Code 2.1.197)
+  FAKE_NOISE       1: first write sequences a terminal renderer ignores (an xterm
+                   modifyOtherKeys request, a window title), as Claude Code 2.1.330 does
   FAKE_EXIT_SAVE_MS  on SIGTERM, save on the way out the way Claude Code 2.1.330 does:
                    take the proper-lockfile lock (mkdir .claude.json.lock), hold it this
                    long, remove it, exit. SIGKILL inside that window leaves the lock.
@@ -223,6 +225,8 @@ def main() -> int:
                 time.sleep(60)
                 return 2
         write("\x1b[?1049h")
+        if os.environ.get("FAKE_NOISE") == "1":
+            write("\x1b[>4m\x1b]0;claude\x07")
         if mode == "exit":
             write("--dangerously-skip-permissions cannot be used with root/sudo privileges\r\n")
             return 1

@@ -19,8 +19,8 @@ from workspace_trust.diagnostics import (
     build_strategy_diagnostic,
     manifest_to_json,
 )
-from workspace_trust.domain.codes import Code, Key, Provider, WorkspaceStatus
-from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
+from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.flags import FeatureFlags, flags_to_json
 
 HOME = "/home/ana"
@@ -338,6 +338,9 @@ def json_size_bound(budget: DiagnosticsBudget) -> int:
         + budget.max_evidence_per_result * s(budget.max_evidence_chars)
         + s(budget.max_raw_tail_bytes)
         + 2 * 20
+        # session: seven keys, five integers of at most 17 characters, a wait reason, a rule id
+        + 250
+        + s(budget.max_identifier_chars)
     )
     diagnostic_size = (
         150
@@ -361,6 +364,18 @@ _strings = st.lists(_texts, max_size=40).map(tuple)
 _large_texts = st.builds(lambda piece, n: piece * n, st.text(min_size=1, max_size=20), st.integers(500, 2000))
 
 
+_sessions = st.builds(
+    SessionReport,
+    frames=st.integers(),
+    first_dialog_ms=st.none() | st.integers(),
+    last_rule_id=st.none() | _texts | _large_texts,
+    wait_reason=st.none() | st.sampled_from(list(WaitReason)),
+    render_faults=st.integers(),
+    dropped_sequences=st.integers(),
+    exit_status=st.none() | st.integers(),
+)
+
+
 @st.composite
 def strategy_items(draw: st.DrawFn) -> StrategyDiagnostic:
     return StrategyDiagnostic(
@@ -375,6 +390,7 @@ def strategy_items(draw: st.DrawFn) -> StrategyDiagnostic:
         error_code=draw(st.none() | st.sampled_from(list(Code))),
         evidence=draw(_strings),
         raw_tail=draw(st.none() | _texts | _large_texts),
+        session=draw(st.none() | _sessions),
     )
 
 

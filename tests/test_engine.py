@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workspace_trust.domain.codes import Key, TrustState
+from workspace_trust.domain.codes import Key, TrustState, WaitReason
 from workspace_trust.domain.results import ProbeResult
-from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason
 from workspace_trust.engine.rules import (
     DialogRule,
     OptionLabel,
@@ -24,7 +26,7 @@ from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.tables import RULE_TABLES
-from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
+from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
 
 TIMING = EngineTiming()
@@ -86,6 +88,8 @@ def drive(
     table: RuleTable = CLAUDE_RULES,
     timing: EngineTiming = TIMING,
     cancel_after: int | None = None,
+    *,
+    on_frame: Callable[[SessionFrame], None] | None = None,
 ) -> SessionOutcome:
     clock = FakeClock()
     session = FakePtySession(tui, clock, SpawnSpec(argv=("claude",), cwd="/", env={}))
@@ -102,6 +106,7 @@ def drive(
         success=state.probe,
         is_cancelled=cancelled,
         timing=timing,
+        on_frame=on_frame,
     )
 
 
@@ -375,6 +380,46 @@ def test_abort_rule_sends_only_escape() -> None:
     outcome = drive(tui, state)
     assert outcome.end is SessionEnd.ABORTED
     assert tui.keys == [Key.ESCAPE]
+
+
+def test_on_frame_sees_every_decided_frame_once_its_key_was_sent() -> None:
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, drop_keys=frozenset({0}))
+    seen: list[tuple[SessionFrame, int]] = []
+    outcome = drive(tui, state, on_frame=lambda frame: seen.append((frame, len(tui.keys))))
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    frames = [frame for frame, _ in seen]
+    assert [f.snapshot.frame for f in frames] == list(range(1, outcome.frames + 1))
+    # Every key the TUI received is reported, on the frame it was decided on,
+    # and only once it was sent.
+    assert [f.sent for f in frames if f.sent is not None] == tui.keys == [Key.DOWN, Key.DOWN, Key.ENTER]
+    for frame, received in seen:
+        if frame.sent is not None:
+            assert frame.decision.action is Action.PRESS and frame.decision.key is frame.sent
+            assert tui.keys[received - 1] is frame.sent
+        else:
+            assert frame.decision.action is Action.WAIT
+
+
+@pytest.mark.parametrize("cancel_after", [None, 2])
+def test_on_frame_reports_a_finishing_key_only_when_it_was_sent(cancel_after: int | None) -> None:
+    tui = FakeTui(screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))}, current="r")
+    seen: list[SessionFrame] = []
+    # cancel_after=2: cancellation comes between the engine's decision and the key.
+    drive(tui, TrustFile(), cancel_after=cancel_after, on_frame=seen.append)
+    (finish,) = seen
+    assert finish.decision.action is Action.FINISH and finish.decision.key is Key.ESCAPE
+    assert finish.sent is (Key.ESCAPE if cancel_after is None else None)
+    assert tui.keys == ([Key.ESCAPE] if cancel_after is None else [])
+
+
+def test_the_outcome_lists_only_keys_that_were_sent() -> None:
+    # The engine decides Escape on a screen it must abort; cancellation comes
+    # between that decision and the key, so no key is sent, and none is reported.
+    tui = FakeTui(screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))}, current="r")
+    outcome = drive(tui, TrustFile(), cancel_after=2)
+    assert outcome.end is SessionEnd.ABORTED
+    assert tui.keys == [] and outcome.keys == ()
 
 
 def test_rule_validation_rejects_unsafe_rules() -> None:

@@ -47,6 +47,7 @@ from workspace_trust.ports import (
     ProviderLockFiles,
     PtySession,
     PtySpawner,
+    RenderStats,
     SpawnSpec,
 )
 from workspace_trust.registry import StrategyRegistry, default_registry
@@ -141,6 +142,9 @@ class _TrackedSession(PtySession):
 
     def exit_status(self) -> int | None:
         return self._inner.exit_status()
+
+    def render_stats(self) -> RenderStats:
+        return self._inner.render_stats()
 
     def kill(self, *, hold: KillHold | None = None) -> KillReport:
         report = self._inner.kill(hold=hold)

@@ -33,7 +33,7 @@ from typing import Any
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
-from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
 from workspace_trust.redaction import redact
 from workspace_trust.wire import add_path_bytes
@@ -123,6 +123,8 @@ class StrategyDiagnostic:
     error_code: Code | None = None
     evidence: tuple[str, ...] = ()
     raw_tail: str | None = None
+    #: What the PTY session measured (counts, codes, a rule id); None without one.
+    session: SessionReport | None = None
 
 
 @attrs.frozen(slots=True)
@@ -164,6 +166,10 @@ _MAX_SAFE_INT = 2**53 - 1
 
 def _clamp(value: int) -> int:
     return min(max(value, 0), _MAX_SAFE_INT)
+
+
+def _clamp_signed(value: int | None) -> int | None:
+    return None if value is None else min(max(value, -_MAX_SAFE_INT), _MAX_SAFE_INT)
 
 
 # --- building from a result --------------------------------------------------
@@ -276,6 +282,7 @@ def build_strategy_diagnostic(
         error_code=result.code,
         evidence=evidence,
         raw_tail=raw_tail,
+        session=result.session,
     )
 
 
@@ -364,6 +371,21 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         error_code=item.error_code,
         evidence=tally.evidence(item.evidence, budget),
         raw_tail=raw_tail,
+        session=_budget_session(item.session, budget, tally),
+    )
+
+
+def _budget_session(item: SessionReport | None, budget: DiagnosticsBudget, tally: _Tally) -> SessionReport | None:
+    if item is None:
+        return None
+    return SessionReport(
+        frames=_clamp(item.frames),
+        first_dialog_ms=None if item.first_dialog_ms is None else _clamp(item.first_dialog_ms),
+        last_rule_id=None if item.last_rule_id is None else tally.head(item.last_rule_id, budget.max_identifier_chars),
+        wait_reason=item.wait_reason,
+        render_faults=_clamp(item.render_faults),
+        dropped_sequences=_clamp(item.dropped_sequences),
+        exit_status=_clamp_signed(item.exit_status),
     )
 
 
@@ -426,6 +448,19 @@ def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:
         "evidence": list(item.evidence),
         "raw_tail_included": item.raw_tail is not None,
         "raw_tail": item.raw_tail,
+        "session": None if item.session is None else _session_to_json(item.session),
+    }
+
+
+def _session_to_json(item: SessionReport) -> dict[str, Any]:
+    return {
+        "frames": item.frames,
+        "first_dialog_ms": item.first_dialog_ms,
+        "last_rule_id": item.last_rule_id,
+        "wait_reason": None if item.wait_reason is None else item.wait_reason.value,
+        "render_faults": item.render_faults,
+        "dropped_sequences": item.dropped_sequences,
+        "exit_status": item.exit_status,
     }
 
 

@@ -66,6 +66,16 @@ class KillHold:
     max_ms: int
 
 
+@attrs.frozen(slots=True)
+class RenderStats:
+    """Counts from a session's terminal renderer since the spawn."""
+
+    #: Output the renderer failed on and skipped (the screen may miss a part).
+    faults: int = 0
+    #: Escape sequences it ignored on purpose (key protocols, titles) or dropped as too long.
+    dropped_sequences: int = 0
+
+
 class PtySession(abc.ABC):
     """One provider process in a pseudo-terminal."""
 
@@ -86,6 +96,11 @@ class PtySession(abc.ABC):
     @abc.abstractmethod
     def exit_status(self) -> int | None:
         """The exit status once the process has ended, else None."""
+
+    def render_stats(self) -> RenderStats:
+        """What the renderer could not draw so far. A session without a
+        renderer of its own reports none."""
+        return RenderStats()
 
     @abc.abstractmethod
     def kill(self, *, hold: KillHold | None = None) -> KillReport:
@@ -188,6 +203,7 @@ __all__ = [
     "ProviderLockFiles",
     "PtySession",
     "PtySpawner",
+    "RenderStats",
     "SpawnSpec",
     "StateProbe",
 ]

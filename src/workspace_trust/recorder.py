@@ -115,7 +115,7 @@ def derive_checkpoints(fixture: Fixture, table: RuleTable) -> tuple[Checkpoint, 
     out: list[Checkpoint] = []
     previous = None
     rendered = render_checkpoints(fixture, table)
-    for position, (event, verdict, _) in enumerate(rendered):
+    for position, (event, verdict) in enumerate(rendered):
         if verdict != previous or position == len(rendered) - 1:
             out.append(Checkpoint(event=event, rule=verdict.rule, want=verdict.want))
         previous = verdict

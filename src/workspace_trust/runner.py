@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import attrs
 
-from workspace_trust.domain.codes import Key
+from workspace_trust.domain.codes import Key, WaitReason
 from workspace_trust.domain.results import ProbeResult
-from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, WaitReason
+from workspace_trust.engine.dialog import Action, Decision, DialogEngine, FinishReason
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.ports import Clock, IsCancelled, PtySession
+from workspace_trust.ports import Clock, IsCancelled, PtySession, RenderStats
 
 
 class SessionEnd(enum.Enum):
@@ -47,6 +47,8 @@ class SessionOutcome:
     end: SessionEnd
     probe: ProbeResult | None
     matched_rule_ids: tuple[str, ...]
+    #: The keys sent to the CLI, in order (not those the engine decided and the
+    #: runner then did not send: cancelled, or decided after the CLI exited).
     keys: tuple[Key, ...]
     last_rule_id: str | None
     last_wait_reason: WaitReason | None
@@ -55,6 +57,18 @@ class SessionOutcome:
     last_snapshot: TerminalSnapshot | None
     #: Milliseconds from the start of the run to the first frame a rule matched.
     first_dialog_ms: int | None = None
+    #: The renderer's counts when the session ended.
+    render: RenderStats = attrs.field(factory=RenderStats)
+
+
+@attrs.frozen(slots=True)
+class SessionFrame:
+    """One frame the runner read, what the engine decided on it, and the key
+    the runner then sent (None when it sent none)."""
+
+    snapshot: TerminalSnapshot
+    decision: Decision
+    sent: Key | None = None
 
 
 SuccessCheck = Callable[[], ProbeResult]
@@ -68,12 +82,14 @@ def run_session(
     success: SuccessCheck,
     is_cancelled: IsCancelled,
     timing: EngineTiming = DEFAULT_TIMING,
-    on_frame: Callable[[TerminalSnapshot, str], None] | None = None,
+    on_frame: Callable[[SessionFrame], None] | None = None,
 ) -> SessionOutcome:
     """Run until trust is persisted, the engine finishes, or the budget runs out.
 
     The caller owns the session and must kill it afterwards (on every path);
     this function never kills it, so the caller's ``finally`` is the one place.
+    ``on_frame`` sees every frame the engine decided on, once the runner has
+    acted on the decision (fixture replay traces the run with it).
     """
     started = clock.monotonic_ms()
     deadline = started + timing.total_budget_ms
@@ -83,19 +99,25 @@ def run_session(
     last_probe: ProbeResult | None = None
     first_dialog_ms: int | None = None
     frames = 0
+    sent: list[Key] = []
+
+    def send(key: Key) -> None:
+        session.send_key(key)
+        sent.append(key)
 
     def outcome(end: SessionEnd, exit_status: int | None = None) -> SessionOutcome:
         return SessionOutcome(
             end=end,
             probe=last_probe,
             matched_rule_ids=engine.matched_rule_ids,
-            keys=engine.keys_sent,
+            keys=tuple(sent),
             last_rule_id=engine.last_rule_id,
             last_wait_reason=engine.last_wait_reason,
             frames=frames,
             exit_status=exit_status,
             last_snapshot=last_snapshot,
             first_dialog_ms=first_dialog_ms,
+            render=session.render_stats(),
         )
 
     while True:
@@ -124,8 +146,6 @@ def run_session(
         decision = engine.observe(snapshot)
         if first_dialog_ms is None and decision.rule_id is not None:
             first_dialog_ms = clock.monotonic_ms() - started
-        if on_frame is not None:
-            on_frame(snapshot, decision.action.value)
         if engine.awaiting_success and awaiting_since is None:
             awaiting_since = clock.monotonic_ms()
 
@@ -133,7 +153,9 @@ def run_session(
             assert decision.key is not None
             if is_cancelled():
                 return outcome(SessionEnd.CANCELLED)
-            session.send_key(decision.key)
+            send(decision.key)
+            if on_frame is not None:
+                on_frame(SessionFrame(snapshot, decision, decision.key))
             if engine.awaiting_success:
                 # The wait for persistence runs from the last key, not from a
                 # main screen glimpsed before the dialog (Codex 0.169.0 does that).
@@ -143,15 +165,24 @@ def run_session(
             continue
         if decision.action is Action.FINISH:
             assert decision.finish_reason is not None
+            finishing_key = None
             if decision.key is not None and not is_cancelled():
-                session.send_key(decision.key)
+                send(decision.key)
+                finishing_key = decision.key
+            if on_frame is not None:
+                on_frame(SessionFrame(snapshot, decision, finishing_key))
             return outcome(_FINISH_TO_END[decision.finish_reason])
+        if on_frame is not None:
+            on_frame(SessionFrame(snapshot, decision))
 
         status = session.exit_status()
         if status is not None:
             # Drain what it printed last, then let the state file have the final word.
             last_snapshot = session.read_snapshot(0)
-            engine.observe(last_snapshot)
+            frames += 1
+            drained = engine.observe(last_snapshot)
+            if on_frame is not None:
+                on_frame(SessionFrame(last_snapshot, drained))
             if engine.awaiting_success:
                 last_probe = success()
                 if last_probe.trusted:

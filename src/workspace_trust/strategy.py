@@ -122,6 +122,31 @@ class TrustStrategy(abc.ABC):
         """Prepare one workspace. Never raises for a trust problem."""
 
 
+def reported(
+    strategy: TrustStrategy,
+    workspace: Workspace,
+    ctx: ExecutionContext,
+    run: Callable[[Workspace, ExecutionContext], WorkspaceResult],
+) -> WorkspaceResult:
+    """``run`` between a STARTED and a FINISHED progress event (the result's
+    status and code), with the elapsed time recorded: every strategy's
+    ``execute_workspace`` goes through here, whichever way it returns."""
+    started = ctx.clock.monotonic_ms()
+    ctx.progress(ProgressEvent(strategy.provider, workspace.id, ProgressStage.STARTED))
+    result = run(workspace, ctx)
+    result = attrs.evolve(result, elapsed_ms=ctx.clock.monotonic_ms() - started)
+    ctx.progress(
+        ProgressEvent(
+            strategy.provider,
+            workspace.id,
+            ProgressStage.FINISHED,
+            detail=result.code.value if result.code else "",
+            status=result.status,
+        )
+    )
+    return result
+
+
 def base_result(
     provider: Provider,
     workspace: Workspace,

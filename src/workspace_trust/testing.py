@@ -36,6 +36,7 @@ from workspace_trust.ports import (
     ProviderLockFiles,
     PtySession,
     PtySpawner,
+    RenderStats,
     SpawnSpec,
     StateProbe,
 )
@@ -103,6 +104,9 @@ class FakeTui:
     #: Called once when the session is killed while the TUI still runs (what
     #: the CLI does on its way out, such as a last write of its state file).
     on_term: Callable[[], None] | None = None
+    #: What the session's renderer reports (``PtySession.render_stats``).
+    render_faults: int = 0
+    dropped_sequences: int = 0
 
     def __attrs_post_init__(self) -> None:
         if self.cursor < 0:
@@ -178,6 +182,9 @@ class FakePtySession(PtySession):
 
     def exit_status(self) -> int | None:
         return self.tui.exit_code
+
+    def render_stats(self) -> RenderStats:
+        return RenderStats(faults=self.tui.render_faults, dropped_sequences=self.tui.dropped_sequences)
 
     def kill(self, *, hold: KillHold | None = None) -> KillReport:
         self.kill_calls += 1
@@ -407,6 +414,8 @@ def check_pty_port(make_session: Callable[[], PtySession], *, expect_text: str) 
         quiet = session.read_snapshot(0)
         assert quiet.frame > frames[-1], "a read with no output is still a new frame"
         assert session.exit_status() is None, "the program should still be running"
+        stats = session.render_stats()
+        assert stats.faults >= 0 and stats.dropped_sequences >= 0
         for key in (Key.DOWN, Key.UP):
             session.send_key(key)
     finally:

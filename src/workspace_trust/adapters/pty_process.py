@@ -23,7 +23,6 @@ import shutil
 import signal
 import threading
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 
 from ptyprocess import PtyProcess
@@ -41,18 +40,15 @@ from workspace_trust.adapters.processes import (
 )
 from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key
-from workspace_trust.domain.text import RAW_TAIL_LIMIT
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
-from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, RenderStats, SpawnSpec
 
 __all__ = ["KILL_PASSES", "SESSION_ENV", "PtyProcessSession", "PtyProcessSpawner", "resolve_binary"]
 
 log = logging.getLogger(__name__)
 
-#: Raw output kept for diagnostics (redacted before it leaves the library).
-RAW_TAIL_BYTES = RAW_TAIL_LIMIT
 #: Most bytes read in one ``read_snapshot`` call before rendering.
 MAX_READ_PER_FRAME = 1 << 20
 #: After output arrives, wait this long for the rest of the same repaint.
@@ -149,8 +145,6 @@ class PtyProcessSession(PtySession):
         self._term_grace_ms = term_grace_ms
         self._started_ms = clock.monotonic_ms()
         self._renderer = ScreenRenderer(columns=spec.columns, lines=spec.rows)
-        self._raw_tail: deque[bytes] = deque()
-        self._raw_tail_len = 0
         self._frame = 0
         self._eof = False
         self._status: int | None = None
@@ -188,7 +182,6 @@ class PtyProcessSession(PtySession):
             return self._read_snapshot(timeout_ms)
 
     def _read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
-        changed = False
         total = 0
         wait_ms = max(0, timeout_ms)
         while not self._eof and total < MAX_READ_PER_FRAME and not self._kill_requested.is_set():
@@ -201,11 +194,9 @@ class PtyProcessSession(PtySession):
             if not chunk:
                 break
             total += len(chunk)
-            changed = True
             if self.tap is not None:
                 self.tap(chunk)
             self._renderer.feed(chunk)
-            self._keep_tail(chunk)
             self._answer_queries()
             wait_ms = COALESCE_MS
         self._frame += 1
@@ -213,8 +204,6 @@ class PtyProcessSession(PtySession):
             lines=self._renderer.lines(),
             frame=self._frame,
             elapsed_ms=self._clock.monotonic_ms() - self._started_ms,
-            raw_tail=self.raw_tail(),
-            changed=changed,
         )
 
     def _read_available(self) -> bytes:
@@ -226,15 +215,6 @@ class PtyProcessSession(PtySession):
             # EIO: the child side closed (process ended).
             self._eof = True
             return b""
-
-    def _keep_tail(self, chunk: bytes) -> None:
-        self._raw_tail.append(chunk)
-        self._raw_tail_len += len(chunk)
-        while self._raw_tail_len - len(self._raw_tail[0]) >= RAW_TAIL_BYTES:
-            self._raw_tail_len -= len(self._raw_tail.popleft())
-
-    def raw_tail(self) -> bytes:
-        return b"".join(self._raw_tail)[-RAW_TAIL_BYTES:]
 
     def _answer_queries(self) -> None:
         reply = self._renderer.take_replies()
@@ -249,6 +229,10 @@ class PtyProcessSession(PtySession):
                 os.write(self._fd, data)
             except OSError:
                 log.debug("write to pty failed", exc_info=True)
+
+    def render_stats(self) -> RenderStats:
+        with self._io_lock:
+            return RenderStats(faults=self._renderer.faults, dropped_sequences=self._renderer.dropped_sequences)
 
     def send_key(self, key: Key) -> None:
         normal, application = _KEY_BYTES[key]

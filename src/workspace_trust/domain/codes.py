@@ -168,6 +168,22 @@ class Key(enum.Enum):
     ESCAPE = "escape"
 
 
+class WaitReason(enum.Enum):
+    """What the dialog engine waits for on a frame; a session's last one is
+    reported with its result (a timeout says what never came)."""
+
+    UNRECOGNISED = "unrecognised_screen"
+    SETTLING = "dialog_settling"
+    TARGET_NOT_FOUND = "target_option_not_found"
+    TARGET_AMBIGUOUS = "target_option_ambiguous"
+    CURSOR_NOT_FOUND = "cursor_not_found"
+    AWAITING_ECHO = "awaiting_key_echo"
+    CONFIRMING = "confirming_cursor"
+    CONFIRMED = "confirmed_waiting"
+    OBSERVING = "observing"
+    SUCCESS_PENDING = "awaiting_success"
+
+
 class TrustState(enum.Enum):
     """What a provider's own state file says about a folder."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
+from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WaitReason, WorkspaceStatus
 
 
 @attrs.frozen(slots=True)
@@ -44,6 +44,27 @@ class ProbeResult:
 
 
 @attrs.frozen(slots=True)
+class SessionReport:
+    """What one PTY session measured, as codes and counts, never screen text."""
+
+    #: Frames read from the terminal.
+    frames: int = 0
+    #: Milliseconds from the start of the session to the first frame a rule recognised.
+    first_dialog_ms: int | None = None
+    #: The rule that recognised the last frame, if any.
+    last_rule_id: str | None = None
+    #: What the engine was waiting for on the last frame it decided on; None
+    #: when that decision was a key or the end.
+    wait_reason: WaitReason | None = None
+    #: Output the terminal renderer failed on (its screen may be incomplete).
+    render_faults: int = 0
+    #: Escape sequences the renderer ignored on purpose or dropped as too long.
+    dropped_sequences: int = 0
+    #: The CLI's exit status, when it exited before the session ended.
+    exit_status: int | None = None
+
+
+@attrs.frozen(slots=True)
 class WorkspaceResult:
     """The outcome for one provider and one workspace."""
 
@@ -61,3 +82,5 @@ class WorkspaceResult:
     lock_wait_ms: int = 0
     diagnostics: tuple[Diagnostic, ...] = ()
     raw_tail: str | None = None
+    #: What the PTY session measured; None when no session ran.
+    session: SessionReport | None = None

@@ -26,16 +26,18 @@ Safety rules, each enforced in exactly one place below:
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 
-from workspace_trust.domain.codes import Key
+from workspace_trust.domain.codes import Key, WaitReason
 from workspace_trust.engine.rules import (
     PHASE_ORDER,
     DialogRule,
     Outcome,
     RuleMatch,
     RuleTable,
+    compact_with_rows,
     match_rule,
 )
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -53,19 +55,6 @@ class FinishReason(enum.Enum):
     AUTH_REQUIRED = "auth_required"
     ABORTED = "aborted"
     SELECTION_FAILED = "selection_failed"
-
-
-class WaitReason(enum.Enum):
-    UNRECOGNISED = "unrecognised_screen"
-    SETTLING = "dialog_settling"
-    TARGET_NOT_FOUND = "target_option_not_found"
-    TARGET_AMBIGUOUS = "target_option_ambiguous"
-    CURSOR_NOT_FOUND = "cursor_not_found"
-    AWAITING_ECHO = "awaiting_key_echo"
-    CONFIRMING = "confirming_cursor"
-    CONFIRMED = "confirmed_waiting"
-    OBSERVING = "observing"
-    SUCCESS_PENDING = "awaiting_success"
 
 
 @attrs.frozen(slots=True)
@@ -149,7 +138,7 @@ class DialogEngine:
             return self._wait(snapshot, WaitReason.AWAITING_ECHO)
         self._last_frame = snapshot.frame
 
-        match = self._best_match(snapshot)
+        match = best_match(self._candidates(), snapshot)
         self._last_rule_id = match.rule.id if match else None
         if match is None:
             self._dialog_gone(snapshot)
@@ -172,26 +161,8 @@ class DialogEngine:
             return self._wait(snapshot, WaitReason.OBSERVING, rule)
         return self._select(snapshot, match)
 
-    def _best_match(self, snapshot: TerminalSnapshot) -> RuleMatch | None:
-        best: RuleMatch | None = None
-        for rule in self._candidates():
-            match = match_rule(rule, snapshot)
-            if match is None:
-                continue
-            if best is None or (rule.priority, match.anchor_row) > (
-                best.rule.priority,
-                best.anchor_row,
-            ):
-                best = match
-        return best
-
     def _candidates(self) -> list[DialogRule]:
-        out = []
-        for rule in self._table.rules:
-            if PHASE_ORDER.index(rule.phase) < self._phase_floor:
-                continue
-            out.append(rule)
-        return out
+        return [rule for rule in self._table.rules if PHASE_ORDER.index(rule.phase) >= self._phase_floor]
 
     def _dialog_gone(self, snapshot: TerminalSnapshot) -> None:
         active = self._active
@@ -222,25 +193,21 @@ class DialogEngine:
         if now - active.first_seen_ms < settle:
             return self._wait(snapshot, WaitReason.SETTLING, rule)
 
-        targets = tuple(row for row in match.rows_for(rule.select) if not row.forbidden)
-        if not targets:
-            return self._wait(snapshot, WaitReason.TARGET_NOT_FOUND, rule)
-        if len(targets) > 1:
-            return self._wait(snapshot, WaitReason.TARGET_AMBIGUOUS, rule)
-        cursors = match.cursor_rows
-        if len(cursors) != 1:
-            active.on_target_frame = None
-            return self._wait(snapshot, WaitReason.CURSOR_NOT_FOUND, rule)
-        target, cursor = targets[0], cursors[0]
+        aim = aim_at_target(match)
+        if isinstance(aim, WaitReason):
+            if aim is WaitReason.CURSOR_NOT_FOUND:
+                active.on_target_frame = None
+            return self._wait(snapshot, aim, rule)
+        cursor, target = aim
 
         if (
             active.last_key in (Key.UP, Key.DOWN)
-            and cursor.row == active.cursor_row_at_key
+            and cursor == active.cursor_row_at_key
             and now - active.last_key_ms < timing.key_echo_timeout_ms
         ):
             return self._wait(snapshot, WaitReason.AWAITING_ECHO, rule)
 
-        if cursor.row == target.row:
+        if cursor == target:
             if active.on_target_frame is None or active.on_target_frame <= active.last_key_frame:
                 active.on_target_frame = snapshot.frame
                 active.on_target_ms = now
@@ -252,9 +219,9 @@ class DialogEngine:
         active.on_target_frame = None
         if active.moves >= timing.max_moves_per_phase:
             return self._finish(snapshot, rule, FinishReason.SELECTION_FAILED)
-        key = Key.DOWN if target.row > cursor.row else Key.UP
+        key = step_toward(cursor, target)
         active.moves += 1
-        active.cursor_row_at_key = cursor.row
+        active.cursor_row_at_key = cursor
         return self._press(snapshot, active, key)
 
     def _confirm(self, snapshot: TerminalSnapshot, active: _Active) -> Decision:
@@ -292,3 +259,58 @@ class DialogEngine:
         decision = Decision(Action.FINISH, snapshot.frame, key=key, rule_id=rule.id, finish_reason=reason)
         self._finished = decision
         return decision
+
+
+# -- the pure pieces of the engine, also used on their own --------------------
+def best_match(rules: Iterable[DialogRule], snapshot: TerminalSnapshot) -> RuleMatch | None:
+    """The rule that recognises this frame: the highest priority among those
+    that match, then the lowest dialog (the one drawn last). None: no rule does."""
+    best: RuleMatch | None = None
+    compacted = compact_with_rows(snapshot.lines)
+    for rule in rules:
+        match = match_rule(rule, snapshot, compacted)
+        if match is None:
+            continue
+        if best is None or (rule.priority, match.anchor_row) > (best.rule.priority, best.anchor_row):
+            best = match
+    return best
+
+
+def aim_at_target(match: RuleMatch) -> tuple[int, int] | WaitReason:
+    """(cursor row, target row) on a selecting rule's dialog, or why there is
+    none: the option to select is missing or drawn twice, or the cursor glyph is
+    on no option row or on several."""
+    rule = match.rule
+    assert rule.select is not None
+    targets = tuple(row for row in match.rows_for(rule.select) if not row.forbidden)
+    if not targets:
+        return WaitReason.TARGET_NOT_FOUND
+    if len(targets) > 1:
+        return WaitReason.TARGET_AMBIGUOUS
+    cursors = match.cursor_rows
+    if len(cursors) != 1:
+        return WaitReason.CURSOR_NOT_FOUND
+    return cursors[0].row, targets[0].row
+
+
+def intended_key(match: RuleMatch) -> Key | None:
+    """The key the engine works toward on this screen, timing aside: the next
+    move toward the target option, Enter once the cursor is on it, the rule's
+    abort key; None where no key is wanted (the rule only observes or finishes,
+    or the target or cursor cannot be told). The engine sends it only once its
+    timing rules allow (settle, echo, confirmation on fresh frames)."""
+    rule = match.rule
+    if rule.outcome is Outcome.ABORT:
+        return rule.abort_key
+    if rule.select is None or rule.outcome in (Outcome.SETUP_REQUIRED, Outcome.AUTH_REQUIRED):
+        return None
+    aim = aim_at_target(match)
+    if isinstance(aim, WaitReason):
+        return None
+    cursor, target = aim
+    return Key.ENTER if cursor == target else step_toward(cursor, target)
+
+
+def step_toward(cursor: int, target: int) -> Key:
+    """One move of the cursor toward the target row."""
+    return Key.DOWN if target > cursor else Key.UP

@@ -166,7 +166,9 @@ def option_body(line: str) -> tuple[bool, str]:
     return has_cursor, _NUMBERING_RE.sub("", body).strip()
 
 
-def _compact_with_rows(lines: tuple[str, ...]) -> tuple[str, list[int]]:
+def compact_with_rows(lines: tuple[str, ...]) -> tuple[str, list[int]]:
+    """The frame's compacted text and, for each of its characters, its row.
+    Computed once per frame and shared by every rule matched against it."""
     chars: list[str] = []
     rows: list[int] = []
     for index, line in enumerate(lines):
@@ -176,14 +178,16 @@ def _compact_with_rows(lines: tuple[str, ...]) -> tuple[str, list[int]]:
     return "".join(chars), rows
 
 
-def match_rule(rule: DialogRule, snapshot: TerminalSnapshot) -> RuleMatch | None:
+def match_rule(
+    rule: DialogRule, snapshot: TerminalSnapshot, compacted: tuple[str, list[int]] | None = None
+) -> RuleMatch | None:
     """Match a rule against the dialog region of a frame, or return None.
 
     The region starts at the *last* place the rule's first required text is
     drawn, so text left over from an earlier screen higher up cannot match.
     All required texts must appear at or below it (line wraps are tolerated).
     """
-    text, rows = _compact_with_rows(snapshot.lines)
+    text, rows = compacted if compacted is not None else compact_with_rows(snapshot.lines)
     anchor = compact(rule.required[0])
     start = text.rfind(anchor)
     if start < 0:

@@ -46,34 +46,11 @@ class TerminalSnapshot:
     lines: tuple[str, ...]
     frame: int
     elapsed_ms: int
-    raw_tail: bytes = b""
-    changed: bool = True
 
     @property
     def text(self) -> str:
         """The visible text, one line per row, trailing blanks removed."""
         return "\n".join(self.lines).rstrip("\n")
-
-    @property
-    def normalized(self) -> str:
-        return "\n".join(_WS_RE.sub(" ", line).strip() for line in self.lines).strip("\n")
-
-    @property
-    def compact_text(self) -> str:
-        return compact(self.text)
-
-    @property
-    def cursor_row(self) -> int | None:
-        """The first row that starts with a cursor glyph, for diagnostics only.
-
-        Rules locate the cursor among their own option rows instead, because a
-        dialog can contain other glyph-led lines (such as ``> You are in /path``
-        above the options).
-        """
-        for index, line in enumerate(self.lines):
-            if cursor_glyph_of(line) is not None:
-                return index
-        return None
 
     @property
     def is_blank(self) -> bool:

@@ -12,14 +12,14 @@ import abc
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
 from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
-from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
 from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
@@ -31,7 +31,7 @@ from workspace_trust.errors import (
 )
 from workspace_trust.ports import KillHold, KillReport, LockFileStamp, PtySession, SpawnSpec, StateProbe
 from workspace_trust.redaction import environment_secrets, redact
-from workspace_trust.runner import SessionEnd, SessionOutcome, run_session
+from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
     ProgressEvent,
@@ -39,6 +39,7 @@ from workspace_trust.strategy import (
     TrustStrategy,
     base_result,
     guard_result,
+    reported,
     repository_root_guard,
     trust_lost_result,
 )
@@ -201,20 +202,7 @@ class PtyTrustStrategy(TrustStrategy):
         return self.spec.ignores_persisted_trust(env, launch_args)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        started = ctx.clock.monotonic_ms()
-        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
-        result = self._execute(workspace, ctx)
-        result = attrs.evolve(result, elapsed_ms=ctx.clock.monotonic_ms() - started)
-        ctx.progress(
-            ProgressEvent(
-                self.provider,
-                workspace.id,
-                ProgressStage.FINISHED,
-                detail=result.code.value if result.code else "",
-                status=result.status,
-            )
-        )
-        return result
+        return reported(self, workspace, ctx, self._execute)
 
     def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         p = self.provider
@@ -322,6 +310,7 @@ class PtyTrustStrategy(TrustStrategy):
                 is_cancelled=ctx.is_cancelled,
                 # What discovery left of the budget (at least nothing).
                 timing=attrs.evolve(ctx.timing, total_budget_ms=max(0, deadline - ctx.clock.monotonic_ms())),
+                on_frame=_progress_of(p, workspace, ctx),
             )
             report = session.kill(hold=self._kill_hold(lock_paths, before, ctx))
             session = None
@@ -455,6 +444,8 @@ class PtyTrustStrategy(TrustStrategy):
     ) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]
         message = self.spec.messages().get(outcome.end, message)
+        if outcome.end is SessionEnd.TIMEOUT:
+            message = f"{message} {_waiting_for(outcome)}"
         raw_tail = None
         failed = status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
         if ctx.debug and failed and outcome.last_snapshot is not None:
@@ -467,6 +458,19 @@ class PtyTrustStrategy(TrustStrategy):
             raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets))
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
+        diagnostics = probe.diagnostics if probe else ()
+        faults = outcome.render.faults
+        if faults:
+            diagnostics = (
+                *diagnostics,
+                Diagnostic(
+                    Code.RENDER_FAULT,
+                    f"the terminal renderer failed on {faults} piece(s) of the CLI's output and skipped them; "
+                    "the screens the rules saw may have missed something",
+                    self.provider,
+                    workspace.id,
+                ),
+            )
         return base_result(
             self.provider,
             workspace,
@@ -477,6 +481,43 @@ class PtyTrustStrategy(TrustStrategy):
             pty_spawned=True,
             dialogs=outcome.matched_rule_ids,
             keys=outcome.keys,
-            diagnostics=probe.diagnostics if probe else (),
+            diagnostics=diagnostics,
             raw_tail=raw_tail,
+            session=SessionReport(
+                frames=outcome.frames,
+                first_dialog_ms=outcome.first_dialog_ms,
+                last_rule_id=outcome.last_rule_id,
+                wait_reason=outcome.last_wait_reason,
+                render_faults=faults,
+                dropped_sequences=outcome.render.dropped_sequences,
+                exit_status=outcome.exit_status,
+            ),
         )
+
+
+def _waiting_for(outcome: SessionOutcome) -> str:
+    """What a session that ran out of time was waiting for, as codes (no screen text)."""
+    reason = outcome.last_wait_reason
+    parts = [f"while waiting: {reason.value if reason else 'nothing'}"]
+    if outcome.last_rule_id is not None:
+        parts.append(f"on rule {outcome.last_rule_id}")
+    elif outcome.last_snapshot is None or outcome.last_snapshot.is_blank:
+        parts.append("(the screen stayed blank)")
+    return " ".join(parts)
+
+
+def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext) -> Callable[[SessionFrame], None]:
+    """The runner's ``on_frame`` as progress: DIALOG the first time each rule
+    recognises a frame (detail: the rule id), KEY for every key sent (detail:
+    the key's name)."""
+    seen: set[str] = set()
+
+    def on_frame(frame: SessionFrame) -> None:
+        rule = frame.decision.rule_id
+        if rule is not None and rule not in seen:
+            seen.add(rule)
+            ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.DIALOG, detail=rule))
+        if frame.sent is not None:
+            ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.KEY, detail=frame.sent.value))
+
+    return on_frame

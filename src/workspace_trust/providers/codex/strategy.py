@@ -20,11 +20,10 @@ from workspace_trust.runner import SessionEnd
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
-    ProgressEvent,
-    ProgressStage,
     TrustStrategy,
     base_result,
     guard_result,
+    reported,
 )
 
 BIN_ENV = "WORKSPACE_TRUST_CODEX_BIN"
@@ -96,7 +95,9 @@ class CodexArgsStrategy(TrustStrategy):
         return codex_patch_plan(workspaces, launch_args)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        return reported(self, workspace, ctx, self._execute)
+
+    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         blocked = guard_result(self.provider, workspace)
         if blocked is not None:
             return blocked

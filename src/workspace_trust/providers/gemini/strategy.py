@@ -21,11 +21,10 @@ from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, P
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
-    ProgressEvent,
-    ProgressStage,
     TrustStrategy,
     base_result,
     guard_result,
+    reported,
 )
 
 BIN_ENV = "WORKSPACE_TRUST_GEMINI_BIN"
@@ -66,7 +65,9 @@ class GeminiEnvStrategy(TrustStrategy):
         return PatchPlan(env_patches=(gemini_env_patch(persistable),)) if persistable else PatchPlan()
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        return reported(self, workspace, ctx, self._execute)
+
+    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         blocked = guard_result(self.provider, workspace)
         if blocked is not None:
             return blocked
