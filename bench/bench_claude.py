@@ -33,11 +33,14 @@ from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.adapters.scratch import LocalScratchSpace
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Key, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.engine.rules import Phase, match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.providers.binaries import LocalBinaryLocator
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.claude.strategy import claude_pty_strategy
@@ -119,6 +122,9 @@ def reaction(version: str, folders: int) -> float | None:
             help_reader=SubprocessHelpReader(),
             env=env,
             provider_locks=LocalProviderLockFiles(),
+            state_files=LocalStateFiles(),
+            binary_locator=LocalBinaryLocator(),
+            scratch=LocalScratchSpace(),
             binaries={Provider.CLAUDE: binary},
         )
         strategy = claude_pty_strategy()

@@ -27,13 +27,16 @@ from workspace_trust.registry import default_registry
 from workspace_trust.runner import run_session
 from workspace_trust.strategy import ExecutionContext, ProgressEvent, ProgressStage
 from workspace_trust.testing import (
+    FakeBinaryLocator,
     FakeClock,
     FakeHelpReader,
     FakeLocks,
     FakeProviderLockFiles,
     FakePtySession,
     FakePtySpawner,
+    FakeScratchSpace,
     FakeScreen,
+    FakeStateFiles,
     FakeTui,
 )
 
@@ -191,6 +194,9 @@ def _ctx(events: list[ProgressEvent], env: Mapping[str, str]) -> ExecutionContex
         help_reader=FakeHelpReader(),
         env=env,
         provider_locks=FakeProviderLockFiles(clock),
+        state_files=FakeStateFiles(),
+        binary_locator=FakeBinaryLocator(),
+        scratch=FakeScratchSpace(),
         on_progress=events.append,
     )
 

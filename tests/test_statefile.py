@@ -88,7 +88,7 @@ def test_a_fifo_swapped_in_after_the_check_is_opened_without_blocking(
     """The path looked like a regular file when checked, and is a FIFO when
     opened: O_NONBLOCK keeps the open from waiting for a writer, fstat refuses."""
     regular = os.stat(__file__)
-    monkeypatch.setattr(statefile, "stat_state_file", lambda path, what: statefile.StateFileInfo.of(regular))
+    monkeypatch.setattr(statefile, "stat_state_file", lambda path, what: statefile.info_of(regular))
     with pytest.raises(StateFileError) as caught:
         promptly(lambda: open_state_file(fifo, "x.json"), fifo)
     assert caught.value.code is Code.STATE_FILE_UNREADABLE

@@ -31,12 +31,15 @@ from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.adapters.scratch import LocalScratchSpace
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.errors import WorkspaceTrustError
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.planning import Planner
 from workspace_trust.ports import (
+    BinaryLocator,
     Clock,
     FileSystemFacts,
     HelpReader,
@@ -48,8 +51,11 @@ from workspace_trust.ports import (
     PtySession,
     PtySpawner,
     RenderStats,
+    ScratchSpace,
     SpawnSpec,
+    StateFiles,
 )
+from workspace_trust.providers.binaries import LocalBinaryLocator
 from workspace_trust.registry import StrategyRegistry, default_registry
 
 # The request, plan and result types live in ``requests``; they are re-exported
@@ -162,6 +168,9 @@ class WorkspaceTrustCoordinator:
         filesystem: FileSystemFacts | None = None,
         help_reader: HelpReader | None = None,
         provider_locks: ProviderLockFiles | None = None,
+        state_files: StateFiles | None = None,
+        binary_locator: BinaryLocator | None = None,
+        scratch: ScratchSpace | None = None,
         registry: StrategyRegistry | None = None,
         use_file_locks: bool = True,
     ) -> None:
@@ -173,6 +182,10 @@ class WorkspaceTrustCoordinator:
         self._fs = filesystem or LocalFileSystemFacts()
         self._help = help_reader or SubprocessHelpReader()
         self._provider_locks = provider_locks or LocalProviderLockFiles()
+        self._state_files = state_files or LocalStateFiles()
+        self._binary_locator = binary_locator or LocalBinaryLocator()
+        #: None: a private folder under each request's ``temp_dir``.
+        self._scratch = scratch
         self._registry = registry or default_registry()
         self._planner = Planner(self._registry, self._fs)
         self._disposed = threading.Event()
@@ -210,6 +223,9 @@ class WorkspaceTrustCoordinator:
             help_reader=self._help,
             env=dict(request.env),
             provider_locks=self._provider_locks,
+            state_files=self._state_files,
+            binary_locator=self._binary_locator,
+            scratch=self._scratch or LocalScratchSpace(request.temp_dir),
             is_cancelled=cancelled,
             timing=request.timing,
             debug=flags.debug,
@@ -267,6 +283,7 @@ class WorkspaceTrustCoordinator:
                 strategy=strategies[(task.provider, task.mode)],
                 run=run,
                 cancelled=cancelled,
+                files=self._state_files,
             )
             for task, result in zip(plan.tasks, done, strict=True)
         )
@@ -290,6 +307,7 @@ class WorkspaceTrustCoordinator:
         strategy: TrustStrategy,
         run: Callable[[PlannedTask], WorkspaceResult],
         cancelled: IsCancelled,
+        files: StateFiles,
     ) -> WorkspaceResult:
         """Trust reported in this call is proven once more after all its sessions
         ended. Trust that vanished (another writer clobbered the state file) is
@@ -299,7 +317,7 @@ class WorkspaceTrustCoordinator:
         if result.code is Code.TRUST_LOST:
             lost = result
         elif result.status in _PROVEN:
-            now = strategy.probe(task.workspace, request.env)
+            now = strategy.probe(task.workspace, request.env, files)
             if now.trusted:
                 return result
             lost = trust_lost_result(result, now, "when the run ended")
@@ -308,7 +326,7 @@ class WorkspaceTrustCoordinator:
         log.warning("trust recorded in this run vanished from the state file; retrying once")
         retried = run(task)
         if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
-            again = strategy.probe(task.workspace, request.env)
+            again = strategy.probe(task.workspace, request.env, files)
             if again.trusted:
                 return attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
             retried = trust_lost_result(retried, again, "when the retry ended")
@@ -375,7 +393,7 @@ class WorkspaceTrustCoordinator:
         for task in plan.tasks:
             strategy = self._registry.create(task.provider, task.mode)
             try:
-                probe: object = strategy.probe(task.workspace, plan.request.env)
+                probe: object = strategy.probe(task.workspace, plan.request.env, self._state_files)
             except Exception as exc:  # a probe must never crash its host either
                 log.exception("state probe failed unexpectedly")
                 probe = ProbeResult(

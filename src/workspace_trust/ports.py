@@ -5,12 +5,13 @@ fakes for every one of them."""
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 
 import attrs
 
-from workspace_trust.domain.codes import Key
+from workspace_trust.domain.codes import Code, Key
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.paths import HostOs, PathFacts, Workspace
 from workspace_trust.domain.results import ProbeResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -174,6 +175,102 @@ class ProviderLockFiles(abc.ABC):
         True when it was removed."""
 
 
+@attrs.frozen(slots=True)
+class StateFileInfo:
+    """What ``stat`` says about a regular state file; ``stamp`` changes with any rewrite."""
+
+    stamp: tuple[int, int, int, int]
+    size: int
+
+
+class OpenStateFile(abc.ABC):
+    """An open, regular provider state file. Use as a context manager."""
+
+    info: StateFileInfo
+
+    def __enter__(self) -> OpenStateFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    @abc.abstractmethod
+    def chunks(self, size: int, limit: int) -> Iterator[bytes]:
+        """The contents, ``size`` bytes at a time; ``state_file_too_large`` past ``limit``."""
+
+    @abc.abstractmethod
+    def read_at_most(self, count: int) -> bytes:
+        """The contents up to ``count`` bytes."""
+
+    def read(self, limit: int) -> bytes:
+        """All the contents; ``state_file_too_large`` over ``limit`` bytes."""
+        data = self.read_at_most(limit + 1)
+        if len(data) > limit:
+            raise StateFileError(f"the state file is over {limit} bytes", code=Code.STATE_FILE_TOO_LARGE)
+        return data
+
+    @abc.abstractmethod
+    def changed(self) -> bool:
+        """Whether the open file was rewritten since it was opened."""
+
+
+class StateFiles(abc.ABC):
+    """Reads, never writes, a provider's own state files. Raises
+    :class:`StateFileError` (with its code) for anything but a regular file,
+    never blocks, and never reads past the caller's limit."""
+
+    @abc.abstractmethod
+    def stat(self, path: str, what: str) -> StateFileInfo | None:
+        """The file's stamp and size; None when it does not exist."""
+
+    @abc.abstractmethod
+    def open(self, path: str, what: str) -> OpenStateFile | None:
+        """The open file; None when it does not exist."""
+
+    @abc.abstractmethod
+    def real_path(self, path: str) -> str:
+        """The path with every link resolved (it need not exist)."""
+
+    def read(self, path: str, what: str, limit: int) -> bytes | None:
+        """The whole file, or None when it does not exist."""
+        handle = self.open(path, what)
+        if handle is None:
+            return None
+        with handle:
+            return handle.read(limit)
+
+
+class BinaryLocator(abc.ABC):
+    """Finds executables: an explicit path, or a name on a search path."""
+
+    @abc.abstractmethod
+    def is_executable(self, path: str) -> bool: ...
+
+    @abc.abstractmethod
+    def which(self, name: str, search_path: str) -> str | None:
+        """The absolute path of ``name`` on ``search_path`` (PATH syntax), or None."""
+
+
+class ScratchSpace(abc.ABC):
+    """Private folders for one session's own files (an empty MCP config), each
+    removed when the session ends, on every path."""
+
+    @abc.abstractmethod
+    def make(self) -> str:
+        """A fresh folder only this user can read."""
+
+    @abc.abstractmethod
+    def write(self, folder: str, name: str, data: bytes) -> str:
+        """Write one file into a folder from ``make``; returns its path."""
+
+    @abc.abstractmethod
+    def remove(self, folder: str) -> None:
+        """Remove a folder from ``make`` and all it holds. Never raises."""
+
+
 class FileSystemFacts(abc.ABC):
     @property
     @abc.abstractmethod
@@ -191,6 +288,7 @@ class FileSystemFacts(abc.ABC):
 
 
 __all__ = [
+    "BinaryLocator",
     "Clock",
     "FileSystemFacts",
     "HelpReader",
@@ -200,11 +298,15 @@ __all__ = [
     "LockFileStamp",
     "LockHold",
     "LockPort",
+    "OpenStateFile",
     "ProviderLockFiles",
     "PtySession",
     "PtySpawner",
     "RenderStats",
+    "ScratchSpace",
     "SpawnSpec",
+    "StateFileInfo",
+    "StateFiles",
     "StateProbe",
 ]
 

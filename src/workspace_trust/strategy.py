@@ -19,7 +19,17 @@ from workspace_trust.domain.paths import NotPersistableReason, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags
-from workspace_trust.ports import Clock, HelpReader, IsCancelled, LockPort, ProviderLockFiles, PtySpawner
+from workspace_trust.ports import (
+    BinaryLocator,
+    Clock,
+    HelpReader,
+    IsCancelled,
+    LockPort,
+    ProviderLockFiles,
+    PtySpawner,
+    ScratchSpace,
+    StateFiles,
+)
 
 #: How long a workspace waits for the lock on its provider's state file. Every
 #: session that can write one state file runs alone (they would lose each
@@ -60,6 +70,11 @@ class ExecutionContext:
     help_reader: HelpReader
     env: Mapping[str, str]
     provider_locks: ProviderLockFiles
+    #: Provider state files, read-only.
+    state_files: StateFiles
+    binary_locator: BinaryLocator
+    #: Private folders for a session's own files.
+    scratch: ScratchSpace
     is_cancelled: IsCancelled = _never
     timing: EngineTiming = DEFAULT_TIMING
     debug: bool = False
@@ -114,8 +129,9 @@ class TrustStrategy(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
-        """Read-only: what the provider's state file says now."""
+    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        """Read-only: what the provider's state file says now (read through
+        ``files``; None: this machine's file system)."""
 
     @abc.abstractmethod
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:

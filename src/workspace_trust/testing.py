@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
 
-from workspace_trust.domain.codes import Key, Provider, TrustState
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.codes import Code, Key, Provider, TrustState
+from workspace_trust.domain.errors import StateFileError
+from workspace_trust.domain.paths import HostOs, PathFacts, Workspace
 from workspace_trust.domain.results import ProbeResult, TrustSource
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.errors import BinaryMissingError, LockTimeoutError, PreflightCancelled
 from workspace_trust.ports import (
+    BinaryLocator,
     Clock,
+    FileSystemFacts,
     HelpReader,
     IsCancelled,
     KillHold,
@@ -33,11 +36,15 @@ from workspace_trust.ports import (
     LockFileStamp,
     LockHold,
     LockPort,
+    OpenStateFile,
     ProviderLockFiles,
     PtySession,
     PtySpawner,
     RenderStats,
+    ScratchSpace,
     SpawnSpec,
+    StateFileInfo,
+    StateFiles,
     StateProbe,
 )
 from workspace_trust.providers import all_specs, spec_for
@@ -319,6 +326,136 @@ class FakeProviderLockFiles(ProviderLockFiles):
         return True
 
 
+class _FakeOpenStateFile(OpenStateFile):
+    def __init__(self, files: FakeStateFiles, path: str, data: bytes, info: StateFileInfo) -> None:
+        self._files = files
+        self._path = path
+        self._data = data
+        self._offset = 0
+        self.info = info
+
+    def close(self) -> None:
+        pass
+
+    def chunks(self, size: int, limit: int) -> Iterator[bytes]:
+        while True:
+            chunk = self.read_at_most(size)
+            if not chunk:
+                return
+            if self._offset > limit:
+                raise StateFileError(f"the state file is over {limit} bytes", code=Code.STATE_FILE_TOO_LARGE)
+            yield chunk
+
+    def read_at_most(self, count: int) -> bytes:
+        chunk = self._data[self._offset : self._offset + count]
+        self._offset += len(chunk)
+        return chunk
+
+    def changed(self) -> bool:
+        return self._files.stamp_of(self._path) != self.info.stamp
+
+
+class FakeStateFiles(StateFiles):
+    """Provider state files in memory: ``files[path] = bytes``. Writing a path
+    again (``put``) changes its stamp, as a rewrite does. Paths given in
+    ``unreadable`` fail the way a FIFO or a folder does."""
+
+    def __init__(self, files: Mapping[str, bytes] | None = None) -> None:
+        self.files: dict[str, bytes] = dict(files or {})
+        self.unreadable: set[str] = set()
+        self.links: dict[str, str] = {}
+        self.reads: list[str] = []
+        self._versions: dict[str, int] = {}
+
+    def put(self, path: str, data: bytes) -> None:
+        self.files[path] = data
+        self._versions[path] = self._versions.get(path, 0) + 1
+
+    def stamp_of(self, path: str) -> tuple[int, int, int, int]:
+        return (hash(path) & 0xFFFF, len(self.files.get(path, b"")), self._versions.get(path, 0), 0)
+
+    def stat(self, path: str, what: str) -> StateFileInfo | None:
+        path = self.links.get(path, path)
+        if path in self.unreadable:
+            raise StateFileError(f"{what} is not a regular file", code=Code.STATE_FILE_UNREADABLE)
+        if path not in self.files:
+            return None
+        return StateFileInfo(self.stamp_of(path), len(self.files[path]))
+
+    def open(self, path: str, what: str) -> OpenStateFile | None:
+        info = self.stat(path, what)
+        if info is None:
+            return None
+        real = self.links.get(path, path)
+        self.reads.append(real)
+        return _FakeOpenStateFile(self, real, self.files[real], info)
+
+    def real_path(self, path: str) -> str:
+        return self.links.get(path, path)
+
+
+class FakeBinaryLocator(BinaryLocator):
+    """Executables that exist only here: ``FakeBinaryLocator({"claude"})`` finds
+    ``claude`` on any PATH as ``/fake/bin/claude``, and that path is executable."""
+
+    def __init__(self, names: Iterable[str] = (), *, folder: str = "/fake/bin") -> None:
+        self.folder = folder
+        self.names = set(names)
+
+    def is_executable(self, path: str) -> bool:
+        return path.startswith(self.folder + "/") and path.rsplit("/", 1)[1] in self.names
+
+    def which(self, name: str, search_path: str) -> str | None:
+        return f"{self.folder}/{name}" if name in self.names else None
+
+
+class FakeScratchSpace(ScratchSpace):
+    """Scratch folders in memory: ``folders[path][name] = bytes``; ``removed``
+    lists the folders removed, so a test can check every one was."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, dict[str, bytes]] = {}
+        self.removed: list[str] = []
+
+    def make(self) -> str:
+        path = f"/fake/scratch/{len(self.folders) + len(self.removed)}"
+        self.folders[path] = {}
+        return path
+
+    def write(self, folder: str, name: str, data: bytes) -> str:
+        self.folders[folder][name] = data
+        return f"{folder}/{name}"
+
+    def remove(self, folder: str) -> None:
+        self.folders.pop(folder, None)
+        self.removed.append(folder)
+
+
+class FakeFileSystemFacts(FileSystemFacts):
+    """File-system facts from a table, for planning without a file system: every
+    absolute path is an existing folder that is its own real path, unless
+    ``facts`` says otherwise; the home is the environment's ``HOME``."""
+
+    def __init__(self, facts: Mapping[str, PathFacts] | None = None, host: HostOs = HostOs.LINUX) -> None:
+        self.facts = dict(facts or {})
+        self._host = host
+
+    @property
+    def host(self) -> HostOs:
+        return self._host
+
+    def account_homes(self) -> tuple[str, ...]:
+        return ()
+
+    def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
+        if path in self.facts:
+            return self.facts[path]
+        if not path.startswith("/"):
+            raise ValueError("workspace path must be absolute")
+        home = (env or {}).get("HOME")
+        return PathFacts(absolute=path, real=path, home=home, real_home=home, exists=True, is_dir=True)
+
+
 class FakeLocks(LockPort):
     def __init__(self, *, always_timeout: bool = False) -> None:
         self.held: list[str] = []
@@ -333,13 +470,17 @@ class FakeLocks(LockPort):
 
 
 __all__ = [
+    "FakeBinaryLocator",
     "FakeClock",
+    "FakeFileSystemFacts",
     "FakeHelpReader",
     "FakeLocks",
     "FakeProviderLockFiles",
     "FakePtySession",
     "FakePtySpawner",
+    "FakeScratchSpace",
     "FakeScreen",
+    "FakeStateFiles",
     "FakeStateProbe",
     "FakeTui",
 ]

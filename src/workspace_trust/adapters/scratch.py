@@ -26,6 +26,7 @@ import stat
 import tempfile
 
 from workspace_trust.adapters.processes import owner_gone, owner_tag
+from workspace_trust.ports import ScratchSpace
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +69,24 @@ def make_scratch_dir(temp_dir: str | None) -> str:
     system temp folder), after sweeping that folder of stale ones."""
     sweep_stale(temp_dir if temp_dir is not None else tempfile.gettempdir())
     return tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{owner_tag()}-", dir=temp_dir)
+
+
+class LocalScratchSpace(ScratchSpace):
+    """The :class:`ScratchSpace` port: private folders under ``temp_dir`` (None:
+    the system temp folder), swept of stale ones before each is made."""
+
+    def __init__(self, temp_dir: str | None = None) -> None:
+        self._temp_dir = temp_dir
+
+    def make(self) -> str:
+        return make_scratch_dir(self._temp_dir)
+
+    def write(self, folder: str, name: str, data: bytes) -> str:
+        path = os.path.join(folder, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return path
+
+    def remove(self, folder: str) -> None:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -16,10 +16,9 @@ import os
 import stat
 from collections.abc import Iterator
 
-import attrs
-
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.errors import StateFileError as BaseStateFileError
+from workspace_trust.ports import OpenStateFile, StateFileInfo, StateFiles
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -37,22 +36,14 @@ class StateFileError(BaseStateFileError):
         super().__init__(message, code=code)
 
 
-@attrs.frozen(slots=True)
-class StateFileInfo:
-    """What ``stat`` says about a regular state file; ``stamp`` changes with any rewrite."""
-
-    stamp: tuple[int, int, int, int]
-    size: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> StateFileInfo:
-        return cls((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
+def info_of(st: os.stat_result) -> StateFileInfo:
+    return StateFileInfo((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
 
 
 def _regular(st: os.stat_result, what: str) -> StateFileInfo:
     if not stat.S_ISREG(st.st_mode):
         raise StateFileError(Code.STATE_FILE_UNREADABLE, f"{what} is not a regular file")
-    return StateFileInfo.of(st)
+    return info_of(st)
 
 
 def stat_state_file(path: str, what: str) -> StateFileInfo | None:
@@ -66,19 +57,13 @@ def stat_state_file(path: str, what: str) -> StateFileInfo | None:
         raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot stat {what}: {exc.strerror}") from None
 
 
-class StateFile:
+class StateFile(OpenStateFile):
     """An open regular state file. Use as a context manager."""
 
     def __init__(self, fd: int, info: StateFileInfo, what: str) -> None:
         self._fd = fd
         self.info = info
         self.what = what
-
-    def __enter__(self) -> StateFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -101,13 +86,6 @@ class StateFile:
                 raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"{self.what} is over {limit} bytes")
             yield chunk
 
-    def read(self, limit: int) -> bytes:
-        """All the contents; ``state_file_too_large`` over ``limit`` bytes."""
-        data = self.read_at_most(limit + 1)
-        if len(data) > limit:
-            raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"{self.what} is over {limit} bytes")
-        return data
-
     def read_at_most(self, count: int) -> bytes:
         """The contents up to ``count`` bytes (the whole file when it is smaller)."""
         parts: list[bytes] = []
@@ -126,7 +104,7 @@ class StateFile:
     def changed(self) -> bool:
         """Whether the open file was rewritten since it was opened (its stamp moved)."""
         try:
-            return StateFileInfo.of(os.fstat(self._fd)).stamp != self.info.stamp
+            return info_of(os.fstat(self._fd)).stamp != self.info.stamp
         except OSError:
             return True
 
@@ -161,3 +139,16 @@ def read_state_file(path: str, what: str, limit: int) -> bytes | None:
         return None
     with handle:
         return handle.read(limit)
+
+
+class LocalStateFiles(StateFiles):
+    """The :class:`StateFiles` port on this machine's file system."""
+
+    def stat(self, path: str, what: str) -> StateFileInfo | None:
+        return stat_state_file(path, what)
+
+    def open(self, path: str, what: str) -> OpenStateFile | None:
+        return open_state_file(path, what)
+
+    def real_path(self, path: str) -> str:
+        return os.path.realpath(path)

@@ -9,27 +9,47 @@ from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.paths import env_home
 from workspace_trust.errors import BinaryMissingError
+from workspace_trust.ports import BinaryLocator
+
+
+class LocalBinaryLocator(BinaryLocator):
+    """The :class:`BinaryLocator` port on this machine."""
+
+    def is_executable(self, path: str) -> bool:
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+
+    def which(self, name: str, search_path: str) -> str | None:
+        found = shutil.which(name, path=search_path)
+        return os.path.abspath(found) if found else None
 
 
 def resolve_cli_binary(
-    name: str, explicit: str | None, env: Mapping[str, str], env_var: str, usual: Sequence[str]
+    name: str,
+    explicit: str | None,
+    env: Mapping[str, str],
+    env_var: str,
+    usual: Sequence[str],
+    *,
+    locator: BinaryLocator | None = None,
 ) -> str:
-    """Raises ``BinaryMissingError`` naming what was tried."""
+    """Explicit path, then ``$env_var``, then the child's PATH, then the usual
+    install locations. Raises ``BinaryMissingError`` naming what was tried."""
+    locator = locator or LocalBinaryLocator()
     for candidate, source in ((explicit, "the binary path given"), (env.get(env_var), f"${env_var}")):
         if candidate:
-            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            if locator.is_executable(candidate):
                 return os.path.abspath(candidate)
             # Name where the path came from, never the value of an environment variable.
             raise BinaryMissingError(f"{name}: {source} is not an executable file")
-    found = shutil.which(name, path=env.get("PATH", os.defpath))
+    found = locator.which(name, env.get("PATH", os.defpath))
     if found:
-        return os.path.abspath(found)
+        return found
     home = env_home(env) or ""
     for location in usual:
         if not os.path.isabs(location) and not home:
             continue
         path = location if os.path.isabs(location) else os.path.join(home, location)
-        if os.path.isfile(path) and os.access(path, os.X_OK):
+        if locator.is_executable(path):
             return path
     raise BinaryMissingError(f"{name} not found (explicit path, ${env_var}, PATH, usual install locations)")
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 import abc
 import logging
 import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
@@ -29,7 +27,16 @@ from workspace_trust.errors import (
     PreflightCancelled,
     PtyUnavailableError,
 )
-from workspace_trust.ports import KillHold, KillReport, LockFileStamp, PtySession, SpawnSpec, StateProbe
+from workspace_trust.ports import (
+    BinaryLocator,
+    KillHold,
+    KillReport,
+    LockFileStamp,
+    PtySession,
+    SpawnSpec,
+    StateFiles,
+    StateProbe,
+)
 from workspace_trust.redaction import environment_secrets, redact
 from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
@@ -72,9 +79,9 @@ class CommandRefused:
     message: str
 
 
-def state_lock_key(state_file: str) -> str:
+def state_lock_key(state_file: str, files: StateFiles) -> str:
     """The lock key of one provider state file, the same for every spelling of its path."""
-    return "state:" + os.path.realpath(state_file)
+    return "state:" + files.real_path(state_file)
 
 
 def _made_since(before: LockFileStamp | None, now: LockFileStamp | None) -> bool:
@@ -114,13 +121,13 @@ class PtyProvider(abc.ABC):
         the environment names none (no HOME)."""
 
     @abc.abstractmethod
-    def state_probe(self, env: Mapping[str, str]) -> StateProbe: ...
+    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe: ...
 
     @abc.abstractmethod
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]: ...
 
     @abc.abstractmethod
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
         """Raises ``BinaryMissingError``."""
 
     @abc.abstractmethod
@@ -185,21 +192,18 @@ class PtyTrustStrategy(TrustStrategy):
         self.spec = spec
         self.provider = spec.provider
         self.flag = spec.flag
-        self._probes: dict[tuple[tuple[str, str], ...], StateProbe] = {}
+        self._probes: dict[tuple[tuple[tuple[str, str], ...], int], StateProbe] = {}
 
-    def _probe_for(self, env: Mapping[str, str]) -> StateProbe:
-        key = tuple(sorted(env.items()))
+    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None) -> StateProbe:
+        key = (tuple(sorted(env.items())), id(files))
         probe = self._probes.get(key)
         if probe is None:
-            probe = self.spec.state_probe(env)
+            probe = self.spec.state_probe(env, files)
             self._probes[key] = probe
         return probe
 
-    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
-        return self._probe_for(self.spec.child_env(env, ())).read_trust(workspace)
-
-    def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
-        return self.spec.ignores_persisted_trust(env, launch_args)
+    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        return self._probe_for(self.spec.child_env(env, ()), files).read_trust(workspace)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
@@ -210,7 +214,7 @@ class PtyTrustStrategy(TrustStrategy):
         if blocked is not None:
             return blocked
         env = self.spec.child_env(ctx.env, ctx.strip_env)
-        probe = self._probe_for(env)
+        probe = self._probe_for(env, ctx.state_files)
         before = probe.read_trust(workspace)
         if before.trusted:
             return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
@@ -233,7 +237,7 @@ class PtyTrustStrategy(TrustStrategy):
             # that write one file lose each other's writes (Claude Code 2.1.197
             # rewrites .claude.json from what it read at start).
             with ctx.locks.hold(
-                state_lock_key(state_file) if state_file else f"{p.value}:{workspace.comparison_key}",
+                state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}",
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
             ) as held:
@@ -265,7 +269,7 @@ class PtyTrustStrategy(TrustStrategy):
     ) -> WorkspaceResult:
         p = self.provider
         try:
-            binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env})
+            binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env}, ctx.binary_locator)
         except BinaryMissingError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
         # One budget from here to the result: waiting for the CLI's own lock
@@ -276,7 +280,7 @@ class PtyTrustStrategy(TrustStrategy):
         if isinstance(found, CommandRefused):
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, found.code, found.message)
         before, lock_diagnostics = found
-        scratch = make_scratch_dir(ctx.temp_dir)
+        scratch = ctx.scratch.make()
         session: PtySession | None = None
         try:
             help_text = None
@@ -341,7 +345,7 @@ class PtyTrustStrategy(TrustStrategy):
                 # An exception left the session running: the same kill, daemons
                 # and the provider's lock included, runs on this path too.
                 session.kill(hold=self._kill_hold(lock_paths, before, ctx))
-            shutil.rmtree(scratch, ignore_errors=True)
+            ctx.scratch.remove(scratch)
 
     def _await_provider_locks(
         self, paths: tuple[str, ...], ctx: ExecutionContext

@@ -9,13 +9,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch
 from workspace_trust.domain.paths import Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource, WorkspaceResult
 from workspace_trust.engine.rules import DialogRule, OptionLabel, Outcome, Phase, RuleTable
-from workspace_trust.ports import StateProbe
+from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers import FlagSpec, ProviderSpec, StrategyMode
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
@@ -57,14 +58,18 @@ def state_file(env: Mapping[str, str]) -> str | None:
 
 
 class ToyProbe(StateProbe):
-    def __init__(self, path: str | None) -> None:
+    """Reads the toy's file through the library's ``StateFiles`` port, so it
+    never blocks on a FIFO and can be driven by ``FakeStateFiles`` in tests."""
+
+    def __init__(self, path: str | None, files: StateFiles | None = None) -> None:
         self.path = path
+        self.files = files or LocalStateFiles()
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
-        if self.path is None or not os.path.exists(self.path):
+        data = self.files.read(self.path, "trusted.json", 1 << 20) if self.path else None
+        if data is None:
             return ProbeResult(TrustState.UNTRUSTED)
-        with open(self.path, encoding="utf-8") as handle:
-            doc = json.load(handle)
+        doc = json.loads(data)
         if not isinstance(doc, dict):
             return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(TOY_STATE_ODD, "not an object", TOY),))
         listed = doc.get("workspaces", [])
@@ -83,14 +88,14 @@ class ToyPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return state_file(env)
 
-    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return ToyProbe(state_file(env))
+    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+        return ToyProbe(state_file(env), files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return keep_env(host_env, (*COMMON_ENV, "TOY_HOME"), strip)
 
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
-        return resolve_cli_binary("toy", explicit, env, "TOYTRUST_TOY_BIN", ())
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
+        return resolve_cli_binary("toy", explicit, env, "TOYTRUST_TOY_BIN", (), locator=locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
@@ -107,8 +112,8 @@ class ToyEnvStrategy(TrustStrategy):
     mode = "env"
     flag = "toy_env"
 
-    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
-        return ToyProbe(state_file(env)).read_trust(workspace)
+    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        return ToyProbe(state_file(env), files).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         usable = tuple(w for w in workspaces if w.persistable)
@@ -129,7 +134,7 @@ class ToyEnvStrategy(TrustStrategy):
         blocked = guard_result(TOY, workspace)
         if blocked is not None:
             return blocked
-        probe = self.probe(workspace, ctx.env)
+        probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(TOY, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
         return base_result(TOY, workspace, WorkspaceStatus.PATCHED)

@@ -21,11 +21,12 @@ from collections.abc import Collection, Mapping
 import attrs
 
 from workspace_trust.adapters.clock import SystemClock
-from workspace_trust.adapters.statefile import StateFileError, StateFileInfo, open_state_file, stat_state_file
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Provider, TrustState
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.paths import PathError, Workspace, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
-from workspace_trust.ports import Clock, StateProbe
+from workspace_trust.ports import Clock, StateFileInfo, StateFiles, StateProbe
 from workspace_trust.providers.claude.keys import claude_config_key
 from workspace_trust.providers.claude.state_scan import scan_trust_map, trust_map
 
@@ -77,8 +78,9 @@ class ClaudeStateProbe(StateProbe):
     ``adapters/statefile.py``.
     """
 
-    def __init__(self, path: str | None, clock: Clock | None = None) -> None:
+    def __init__(self, path: str | None, clock: Clock | None = None, files: StateFiles | None = None) -> None:
         self.path = path
+        self._files = files or LocalStateFiles()
         # Claude Code truncates and rewrites .claude.json in place (not an
         # atomic rename; anthropics/claude-code#2593, #29158), so a read can
         # land mid-write: retries wait a little between attempts.
@@ -125,14 +127,14 @@ class ClaudeStateProbe(StateProbe):
         Raises StateFileError, or ValueError for a document that does not parse
         (or a file rewritten while it was read)."""
         assert self.path is not None
-        info = stat_state_file(self.path, WHAT)
+        info = self._files.stat(self.path, WHAT)
         if info is None:
             return None
         cached = self._cache
         if cached is not None and cached.answers(info.stamp, wanted):
             return cached
         _check_size(info)
-        handle = open_state_file(self.path, WHAT)
+        handle = self._files.open(self.path, WHAT)
         if handle is None:
             return None
         with handle:
@@ -153,7 +155,7 @@ class ClaudeStateProbe(StateProbe):
 
 def _check_size(info: StateFileInfo) -> None:
     if info.size > MAX_STATE_BYTES:
-        raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
+        raise StateFileError(f"state file is over {MAX_STATE_BYTES} bytes", code=Code.STATE_FILE_TOO_LARGE)
 
 
 def _describe(exc: ValueError) -> str:

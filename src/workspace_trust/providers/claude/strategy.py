@@ -7,7 +7,6 @@ success is only ever read from ``.claude.json``, which nothing here writes.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -15,7 +14,7 @@ import attrs
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.ports import StateProbe
+from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.claude import CLAUDE
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
@@ -78,10 +77,10 @@ def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> d
     return env
 
 
-def resolve_claude_binary(explicit: str | None, env: Mapping[str, str]) -> str:
+def resolve_claude_binary(explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
     """Explicit path, then $WORKSPACE_TRUST_CLAUDE_BIN, then the child's PATH, then
     the usual install locations. Raises ``BinaryMissingError``."""
-    return resolve_cli_binary("claude", explicit, env, BIN_ENV, USUAL_LOCATIONS)
+    return resolve_cli_binary("claude", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
 
 @attrs.frozen(slots=True)
@@ -145,21 +144,19 @@ class ClaudePty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return claude_state_path(env, env_home(env))
 
-    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return ClaudeStateProbe(self.state_file(env))
+    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+        return ClaudeStateProbe(self.state_file(env), files=files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return preflight_env(host_env, strip)
 
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
-        return resolve_claude_binary(explicit, env)
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
+        return resolve_claude_binary(explicit, env, locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
     ) -> PtyCommand | CommandRefused:
-        mcp_path = os.path.join(scratch_dir, "empty-mcp.json")
-        with open(mcp_path, "w", encoding="utf-8") as handle:
-            json.dump(EMPTY_MCP_CONFIG, handle)
+        mcp_path = ctx.scratch.write(scratch_dir, "empty-mcp.json", json.dumps(EMPTY_MCP_CONFIG).encode())
         command = build_protected_command(
             binary, help_text, mcp_path, allow_unprotected=ctx.flags.allow_unprotected_claude
         )

@@ -16,11 +16,12 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-from workspace_trust.adapters.statefile import StateFileError, read_state_file
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Provider, TrustState
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.paths import PathError, Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
-from workspace_trust.ports import StateProbe
+from workspace_trust.ports import StateFiles, StateProbe
 from workspace_trust.providers.codex.keys import codex_config_key, codex_keys
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -42,23 +43,25 @@ class ConfigReadError(StateFileError, ValueError):
     """``config.toml`` cannot be read or does not parse; ``code`` says why."""
 
 
-def read_trust_levels(path: str) -> dict[str, str]:
+def read_trust_levels(path: str, files: StateFiles | None = None) -> dict[str, str]:
     """``{project path: trust_level}`` from config.toml; {} when the file is missing.
 
     Raises :class:`ConfigReadError` for an unreadable, huge or corrupt file, and
     for anything that is not a regular file (a FIFO is refused, never opened).
     """
     try:
-        data = read_state_file(path, "config.toml", MAX_CONFIG_BYTES)
+        data = (files or LocalStateFiles()).read(path, "config.toml", MAX_CONFIG_BYTES)
     except StateFileError as exc:
-        raise ConfigReadError(exc.code, str(exc)) from None
+        raise ConfigReadError(str(exc), code=exc.code) from None
     if data is None:
         return {}
     try:
         doc: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         # RecursionError: tables or arrays nested a few hundred deep.
-        raise ConfigReadError(Code.STATE_FILE_CORRUPT, f"config.toml does not parse ({type(exc).__name__})") from None
+        raise ConfigReadError(
+            f"config.toml does not parse ({type(exc).__name__})", code=Code.STATE_FILE_CORRUPT
+        ) from None
     projects = doc.get("projects")
     if not isinstance(projects, dict):
         return {}
@@ -70,7 +73,8 @@ def read_trust_levels(path: str) -> dict[str, str]:
 
 
 class CodexStateProbe(StateProbe):
-    def __init__(self, config_path: str | None) -> None:
+    def __init__(self, config_path: str | None, files: StateFiles | None = None) -> None:
+        self._files = files
         self.path = config_path
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
@@ -82,7 +86,7 @@ class CodexStateProbe(StateProbe):
                 ),
             )
         try:
-            levels = read_trust_levels(self.path)
+            levels = read_trust_levels(self.path, self._files)
         except ConfigReadError as exc:
             return ProbeResult(
                 TrustState.UNKNOWN,

@@ -8,7 +8,7 @@ from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
-from workspace_trust.ports import StateProbe
+from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.codex import CODEX, DIRECT_CLI_CONFIG, PATH_UNREPRESENTABLE, RUNTIME_SETTINGS
 from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
@@ -88,8 +88,8 @@ class CodexArgsStrategy(TrustStrategy):
     mode = "args"
     flag = "codex_args"
 
-    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
-        return CodexStateProbe(codex_config_path(codex_env(env))).read_trust(workspace)
+    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        return CodexStateProbe(codex_config_path(codex_env(env)), files=files).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         return codex_patch_plan(workspaces, launch_args)
@@ -101,7 +101,7 @@ class CodexArgsStrategy(TrustStrategy):
         blocked = guard_result(self.provider, workspace)
         if blocked is not None:
             return blocked
-        probe = self.probe(workspace, ctx.env)
+        probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
         plan = codex_patch_plan((workspace,), ())
@@ -129,14 +129,14 @@ class CodexPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return codex_config_path(env)
 
-    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return CodexStateProbe(self.state_file(env))
+    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+        return CodexStateProbe(self.state_file(env), files=files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return codex_env(host_env, strip)
 
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
-        return resolve_cli_binary("codex", explicit, env, BIN_ENV, USUAL_LOCATIONS)
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
+        return resolve_cli_binary("codex", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext

@@ -13,12 +13,13 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 
-from workspace_trust.adapters.statefile import StateFileError, read_state_file
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Provider, TrustState
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.patches import EnvPatch
 from workspace_trust.domain.paths import PathError, Workspace, env_home, normalize, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult
-from workspace_trust.ports import StateProbe
+from workspace_trust.ports import StateFiles, StateProbe
 from workspace_trust.providers.gemini.keys import gemini_config_key
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -66,8 +67,9 @@ def strip_json_comments(text: str) -> str:
 
 
 class GeminiStateProbe(StateProbe):
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, files: StateFiles | None = None) -> None:
         self.path = path
+        self._files = files or LocalStateFiles()
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
         def unknown(code: Code, message: str) -> ProbeResult:
@@ -78,7 +80,7 @@ class GeminiStateProbe(StateProbe):
         if self.path is None:
             return unknown(Code.STATE_FILE_MISSING, "no HOME to find trustedFolders.json")
         try:
-            data = read_state_file(self.path, "trustedFolders.json", MAX_FILE_BYTES)
+            data = self._files.read(self.path, "trustedFolders.json", MAX_FILE_BYTES)
         except StateFileError as exc:
             return unknown(exc.code, str(exc))
         if data is None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
-from workspace_trust.ports import StateProbe
+from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.gemini import GEMINI
 from workspace_trust.providers.gemini.probe import (
@@ -57,8 +57,8 @@ class GeminiEnvStrategy(TrustStrategy):
     mode = "env"
     flag = "gemini"
 
-    def probe(self, workspace: Workspace, env: Mapping[str, str]) -> ProbeResult:
-        return GeminiStateProbe(trusted_folders_path(env)).read_trust(workspace)
+    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        return GeminiStateProbe(trusted_folders_path(env), files=files).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
@@ -71,7 +71,7 @@ class GeminiEnvStrategy(TrustStrategy):
         blocked = guard_result(self.provider, workspace)
         if blocked is not None:
             return blocked
-        probe = self.probe(workspace, ctx.env)
+        probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
         return base_result(self.provider, workspace, WorkspaceStatus.PATCHED)
@@ -87,14 +87,14 @@ class GeminiPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return trusted_folders_path(env)
 
-    def state_probe(self, env: Mapping[str, str]) -> StateProbe:
-        return GeminiStateProbe(self.state_file(env))
+    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+        return GeminiStateProbe(self.state_file(env), files=files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return gemini_env(host_env, strip)
 
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str]) -> str:
-        return resolve_cli_binary("gemini", explicit, env, BIN_ENV, USUAL_LOCATIONS)
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
+        return resolve_cli_binary("gemini", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
