@@ -31,7 +31,7 @@ from workspace_trust.coordinator import (
     WorkspaceTrustRequest,
     overall_status,
 )
-from workspace_trust.diagnostics import manifest_to_json
+from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import build_workspace
@@ -430,26 +430,19 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
     return out
 
 
-def diagnostic_to_json(diag: Diagnostic) -> dict[str, Any]:
-    return {
-        "code": diag.code.value,
-        "message": diag.message,
-        "provider": diag.provider.value if diag.provider else None,
-        "workspace_id": diag.workspace_id,
-    }
+def _diagnostic_json(diag: Diagnostic) -> dict[str, Any]:
+    return diagnostic_to_json(diag, evidence=False)
 
 
 def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionResult) -> None:
-    diagnostics = list(result.diagnostics)
-    for r in result.results:
-        diagnostics.extend(d for d in r.diagnostics if d not in diagnostics)
+    diagnostics = result.all_diagnostics
     if args.json:
         doc = {
             "version": JSON_VERSION,
             "command": command,
             "status": result.status.value,
             "results": [result_to_json(r, debug=args.debug) for r in result.results],
-            "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+            "diagnostics": [_diagnostic_json(d) for d in diagnostics],
             "manifest": manifest_to_json(result.diagnostics_manifest()),
         }
         _emit_json(doc)
@@ -533,7 +526,7 @@ def _status(args: argparse.Namespace) -> int:
             "command": "status",
             "status": "trusted" if all_trusted else "not_trusted",
             "results": rows,
-            "diagnostics": [diagnostic_to_json(d) for d in diagnostics],
+            "diagnostics": [_diagnostic_json(d) for d in diagnostics],
         }
         _emit_json(doc)
     else:
@@ -596,7 +589,7 @@ def _plan(args: argparse.Namespace) -> int:
         },
         "results": [result_to_json(r, debug=False) for r in settled],
         "diagnostics": [
-            diagnostic_to_json(d)
+            _diagnostic_json(d)
             for d in (*flag_diagnostics, *plan.diagnostics, *(d for r in settled for d in r.diagnostics))
         ],
     }

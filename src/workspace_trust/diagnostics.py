@@ -464,14 +464,23 @@ def _session_to_json(item: SessionReport) -> dict[str, Any]:
     }
 
 
-def _diagnostic_to_json(item: Diagnostic) -> dict[str, Any]:
-    return {
+def diagnostic_to_json(item: Diagnostic, *, evidence: bool = True) -> dict[str, Any]:
+    """One diagnostic as JSON: the one encoding the CLI and the manifest share
+    (the CLI's documents leave the evidence out; the manifest keeps it)."""
+    out: dict[str, Any] = {
         "code": item.code.value,
         "message": item.message,
         "provider": None if item.provider is None else item.provider.value,
         "workspace_id": item.workspace_id,
-        "evidence": list(item.evidence),
     }
+    if evidence:
+        out["evidence"] = list(item.evidence)
+    return out
+
+
+def unique_diagnostics(*groups: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """Every diagnostic of ``groups`` once, in the order first seen."""
+    return tuple(dict.fromkeys(item for group in groups for item in group))
 
 
 def manifest_to_json(manifest: DiagnosticsManifest) -> dict[str, Any]:
@@ -486,7 +495,7 @@ def manifest_to_json(manifest: DiagnosticsManifest) -> dict[str, Any]:
         "attempt": manifest.attempt,
         "feature_flags": {str(name): bool(value) for name, value in manifest.feature_flags.items()},
         "strategy_results": [_strategy_to_json(item) for item in manifest.strategy_results],
-        "diagnostics": [_diagnostic_to_json(item) for item in manifest.diagnostics],
+        "diagnostics": [diagnostic_to_json(item) for item in manifest.diagnostics],
         "omitted_counts": {
             what.value: manifest.omitted_counts[what] for what in Omission if what in manifest.omitted_counts
         },

@@ -16,6 +16,7 @@ from workspace_trust.diagnostics import (
     apply_budget,
     build_strategy_diagnostic,
     diagnostic_for_policy,
+    unique_diagnostics,
 )
 from workspace_trust.domain.codes import ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace, WorkspaceSource
@@ -109,8 +110,6 @@ class WorkspaceTrustRequest:
     policy: TrustPolicy | None = None
     #: Feature flags (see ``parse_flags``); each one really switches its strategy off.
     flags: FeatureFlags = attrs.field(factory=FeatureFlags)
-    #: Namespace of app-owned settings inside a runtime's ``--settings`` JSON.
-    settings_namespace: str = "workspace_trust"
     #: Where the preflight's scratch files (Claude's empty MCP config) go;
     #: None: the system temp folder. Each run's folder is removed on every path.
     temp_dir: str | None = None
@@ -173,9 +172,7 @@ class ExecutionResult:
         self, *, path_policy: PathPolicy = PathPolicy.FULL, home: str | None = None
     ) -> DiagnosticsManifest:
         """The structured, redacted manifest with the size budget already applied."""
-        diagnostics = list(self.diagnostics)
-        for result in self.results:
-            diagnostics.extend(d for d in result.diagnostics if d not in diagnostics)
+        diagnostics = self.all_diagnostics
         paths = {p for r in self.results for p in (r.workspace, r.real_path)}
         manifest = DiagnosticsManifest(
             attempt=self.attempt,
@@ -188,6 +185,11 @@ class ExecutionResult:
             ),
         )
         return apply_budget(manifest)
+
+    @property
+    def all_diagnostics(self) -> tuple[Diagnostic, ...]:
+        """The call's diagnostics and every result's, each once, in order."""
+        return unique_diagnostics(self.diagnostics, *(r.diagnostics for r in self.results))
 
     def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:
         return tuple(r for r in self.results if r.provider is provider)
