@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from typing import Any
 
 import attrs
@@ -22,6 +21,7 @@ from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.strategy import build_protected_command, preflight_env
+from workspace_trust.strategy import ProgressEvent, ProgressStage
 from workspace_trust.testing import FakeLocks
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -261,9 +261,16 @@ def test_dispose_kills_running_sessions(sandbox: str) -> None:
     coordinator = WorkspaceTrustCoordinator(use_file_locks=False)
     plan = coordinator.plan_full(request(home, [ws], FAKE_MODE="silent"))
     out: list[object] = []
-    worker = threading.Thread(target=lambda: out.append(coordinator.execute(plan)))
+    spawned = threading.Event()
+
+    def on_progress(event: ProgressEvent) -> None:
+        if event.stage is ProgressStage.SPAWNED:
+            spawned.set()
+
+    worker = threading.Thread(target=lambda: out.append(coordinator.execute(plan, on_progress=on_progress)))
     worker.start()
-    time.sleep(0.8)
+    # A bound on the wait for the spawn, not a timing assertion.
+    assert spawned.wait(60)
     killed = coordinator.dispose()
     worker.join(10)
     assert not worker.is_alive()
