@@ -14,6 +14,7 @@ import pytest
 
 from workspace_trust import manifest_to_json
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.diagnostics import DiagnosticsBudget, DiagnosticsManifest, apply_budget, build_strategy_diagnostic
 from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
@@ -36,7 +37,6 @@ from workspace_trust.testing import (
     FakePtySpawner,
     FakeScratchSpace,
     FakeScreen,
-    FakeStateFiles,
     FakeTui,
 )
 
@@ -194,7 +194,8 @@ def _ctx(events: list[ProgressEvent], env: Mapping[str, str]) -> ExecutionContex
         help_reader=FakeHelpReader(),
         env=env,
         provider_locks=FakeProviderLockFiles(clock),
-        state_files=FakeStateFiles(),
+        # The probes read the state files this test seeds in its sandbox.
+        state_files=LocalStateFiles(),
         binary_locator=FakeBinaryLocator(),
         scratch=FakeScratchSpace(),
         on_progress=events.append,

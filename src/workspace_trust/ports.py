@@ -107,10 +107,11 @@ class PtySession(abc.ABC):
     def kill(self, *, hold: KillHold | None = None) -> KillReport:
         """Kill the whole process group (TERM, then KILL) and reap. Idempotent.
 
-        With ``hold``, SIGKILL waits after the SIGTERM grace for as long as
-        ``hold.holding()`` says a provider lock is still held, at most
+        With ``hold`` (a CLI that keeps a lock on its state file), SIGKILL
+        waits after the SIGTERM grace until the CLI has exited, at most
         ``hold.max_ms``: a CLI killed while it holds its state file's lock
-        leaves that lock behind, and the next start cannot save."""
+        leaves that lock behind, and the next start cannot save.
+        ``hold.holding()`` says whether the lock is held when the wait runs out."""
 
     def __enter__(self) -> PtySession:
         return self

@@ -232,7 +232,7 @@ class FakePtySession(PtySession):
             return True
 
         if hold is not None:
-            while saving() and hold.holding() and self._clock.monotonic_ms() - start < hold.max_ms:
+            while saving() and self._clock.monotonic_ms() - start < hold.max_ms:
                 self._clock.advance(20)
         held_ms = self._clock.monotonic_ms() - start
         if saving():
@@ -395,8 +395,8 @@ class FakeStateFiles(StateFiles):
 
 
 class FakeBinaryLocator(BinaryLocator):
-    """Executables that exist only here: ``FakeBinaryLocator({"claude"})`` finds
-    ``claude`` on any PATH as ``/fake/bin/claude``, and that path is executable."""
+    """Executables that exist only here: ``FakeBinaryLocator({"mycli"})`` finds
+    ``mycli`` on any PATH as ``/fake/bin/mycli``, and that path is executable."""
 
     def __init__(self, names: Iterable[str] = (), *, folder: str = "/fake/bin") -> None:
         self.folder = folder

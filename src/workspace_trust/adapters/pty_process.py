@@ -335,20 +335,18 @@ class PtyProcessSession(PtySession):
         return self._report
 
     def _hold_while_locked(self, members: set[int], hold: KillHold) -> tuple[bool, int, bool]:
-        """After SIGTERM: no SIGKILL while the provider's lock is held, up to
-        ``hold.max_ms``. A CLI that is saving on its way out (one that takes
-        its config lock at exit) gets to finish and release it. Once the lock
-        is released, one more TERM grace for the exit itself.
-        Returns (all gone, ms held back, the lock was still held at the end)."""
+        """After SIGTERM, for a CLI that keeps a lock on its state file: no
+        SIGKILL until it has exited, up to ``hold.max_ms``. A CLI that saves on
+        its way out (one that takes its config lock at exit) gets to finish and
+        release the lock; on a loaded machine it may not even have taken the
+        lock yet when the TERM grace ends, so the wait does not stop just
+        because no lock is there at that moment.
+        Returns (all gone, ms held back, the lock was held when the wait ran out)."""
         start = self._clock.monotonic_ms()
         while True:
-            holding = hold.holding()
             waited = self._clock.monotonic_ms() - start
-            if not holding:
-                gone = self._wait_gone(members, self._term_grace_ms)
-                return gone, self._clock.monotonic_ms() - start, False
             if waited >= hold.max_ms:
-                return False, waited, True
+                return False, waited, hold.holding()
             if self._wait_gone(members, min(HOLD_POLL_MS, hold.max_ms - waited)):
                 return True, self._clock.monotonic_ms() - start, False
 

@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterator
 
 from workspace_trust.domain.codes import Code
-from workspace_trust.domain.errors import StateFileError as BaseStateFileError
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.ports import OpenStateFile, StateFileInfo, StateFiles
 
 _OPEN_FLAGS = (
@@ -29,20 +29,13 @@ _OPEN_FLAGS = (
 )
 
 
-class StateFileError(BaseStateFileError):
-    """A state file that cannot be read safely; ``code`` says why."""
-
-    def __init__(self, code: Code, message: str) -> None:
-        super().__init__(message, code=code)
-
-
 def info_of(st: os.stat_result) -> StateFileInfo:
     return StateFileInfo((st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns), st.st_size)
 
 
 def _regular(st: os.stat_result, what: str) -> StateFileInfo:
     if not stat.S_ISREG(st.st_mode):
-        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"{what} is not a regular file")
+        raise StateFileError(f"{what} is not a regular file", code=Code.STATE_FILE_UNREADABLE)
     return info_of(st)
 
 
@@ -54,7 +47,7 @@ def stat_state_file(path: str, what: str) -> StateFileInfo | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot stat {what}: {exc.strerror}") from None
+        raise StateFileError(f"cannot stat {what}: {exc.strerror}", code=Code.STATE_FILE_UNREADABLE) from None
 
 
 class StateFile(OpenStateFile):
@@ -78,12 +71,14 @@ class StateFile(OpenStateFile):
             try:
                 chunk = os.read(self._fd, size)
             except OSError as exc:
-                raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot read {self.what}: {exc.strerror}") from None
+                raise StateFileError(
+                    f"cannot read {self.what}: {exc.strerror}", code=Code.STATE_FILE_UNREADABLE
+                ) from None
             if not chunk:
                 return
             total += len(chunk)
             if total > limit:
-                raise StateFileError(Code.STATE_FILE_TOO_LARGE, f"{self.what} is over {limit} bytes")
+                raise StateFileError(f"{self.what} is over {limit} bytes", code=Code.STATE_FILE_TOO_LARGE)
             yield chunk
 
     def read_at_most(self, count: int) -> bytes:
@@ -94,7 +89,9 @@ class StateFile(OpenStateFile):
             try:
                 chunk = os.read(self._fd, min(left, max(self.info.size + 1, 4096)))
             except OSError as exc:
-                raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot read {self.what}: {exc.strerror}") from None
+                raise StateFileError(
+                    f"cannot read {self.what}: {exc.strerror}", code=Code.STATE_FILE_UNREADABLE
+                ) from None
             if not chunk:
                 break
             parts.append(chunk)
@@ -120,12 +117,12 @@ def open_state_file(path: str, what: str) -> StateFile | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot open {what}: {exc.strerror}") from None
+        raise StateFileError(f"cannot open {what}: {exc.strerror}", code=Code.STATE_FILE_UNREADABLE) from None
     try:
         info = _regular(os.fstat(fd), what)
     except OSError as exc:
         os.close(fd)
-        raise StateFileError(Code.STATE_FILE_UNREADABLE, f"cannot stat {what}: {exc.strerror}") from None
+        raise StateFileError(f"cannot stat {what}: {exc.strerror}", code=Code.STATE_FILE_UNREADABLE) from None
     except BaseException:
         os.close(fd)
         raise
@@ -152,3 +149,14 @@ class LocalStateFiles(StateFiles):
 
     def real_path(self, path: str) -> str:
         return os.path.realpath(path)
+
+
+__all__ = [
+    "LocalStateFiles",
+    "StateFile",
+    "StateFileError",
+    "info_of",
+    "open_state_file",
+    "read_state_file",
+    "stat_state_file",
+]

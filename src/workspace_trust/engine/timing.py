@@ -63,8 +63,8 @@ class EngineTiming:
     #: After SIGTERM to the process group, how long to wait before SIGKILL.
     term_grace_ms: int = 300
 
-    #: After the TERM grace, SIGKILL is held back this long at most while the
-    #: provider's own state-file lock, made during the session, is still held:
+    #: After the TERM grace, SIGKILL is held back this long at most, until the
+    #: CLI has exited, for a CLI that keeps a lock on its state file:
     #: Claude Code takes its config lock at exit to save, and a SIGKILL inside
     #: that window leaves ``.claude.json.lock`` behind, so that every Claude
     #: started in the next ~10 s cannot save trust (seen on 2.1.332 with eight

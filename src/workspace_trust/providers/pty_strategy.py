@@ -205,6 +205,9 @@ class PtyTrustStrategy(TrustStrategy):
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         return self._probe_for(self.spec.child_env(env, ()), files).read_trust(workspace)
 
+    def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
+        return self.spec.ignores_persisted_trust(env, launch_args)
+
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
 
@@ -411,9 +414,9 @@ class PtyTrustStrategy(TrustStrategy):
         ctx: ExecutionContext,
         workspace: Workspace,
     ) -> list[Diagnostic]:
-        """A lock that our own session made and still held when it had to be
-        killed is removed (the killed process can never release it); any
-        other lock made during the session stays, and is reported."""
+        """A lock made during the session that is still there after the session
+        had to be SIGKILLed is removed (the killed process can never release
+        it); any other lock made during the session stays, and is reported."""
         out: list[Diagnostic] = []
         for path in paths:
             now = ctx.provider_locks.inspect(path)
@@ -421,7 +424,11 @@ class PtyTrustStrategy(TrustStrategy):
                 continue
             assert now is not None
             name = os.path.basename(path)
-            if report.killed_holding and not report.survivors and ctx.provider_locks.remove_left_behind(now):
+            # Made during the session, still there after the session had to be
+            # SIGKILLed and nothing of it survived: the killed CLI's own lock,
+            # which it can never release now.
+            ours = (report.killed_holding or report.escalated) and not report.survivors
+            if ours and ctx.provider_locks.remove_left_behind(now):
                 out.append(
                     Diagnostic(
                         Code.PROVIDER_LOCK_REMOVED,
