@@ -27,6 +27,7 @@ import tempfile
 import time
 from typing import Any
 
+from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader
@@ -40,7 +41,6 @@ from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.engine.rules import Phase, match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
-from workspace_trust.providers.binaries import LocalBinaryLocator
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.claude.strategy import claude_pty_strategy

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
+from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader
@@ -55,7 +56,6 @@ from workspace_trust.ports import (
     SpawnSpec,
     StateFiles,
 )
-from workspace_trust.providers.binaries import LocalBinaryLocator
 from workspace_trust.registry import StrategyRegistry, default_registry
 
 # The request, plan and result types live in ``requests``; they are re-exported

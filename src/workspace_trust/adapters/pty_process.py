@@ -19,7 +19,6 @@ import logging
 import os
 import secrets
 import selectors
-import shutil
 import signal
 import threading
 import warnings
@@ -27,6 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from ptyprocess import PtyProcess
 
+from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.containment import SESSION_ENV, Containment
 from workspace_trust.adapters.processes import (
@@ -70,15 +70,17 @@ _HAS_WAITID = hasattr(os, "waitid") and hasattr(os, "WNOWAIT")
 
 
 def resolve_binary(command: str, env: Mapping[str, str]) -> str:
-    """Resolve ``command`` against the child's PATH. Raises ``BinaryMissingError``."""
+    """Resolve ``command`` against the child's PATH (ptyprocess would use ours).
+    Raises ``BinaryMissingError``."""
+    locator = LocalBinaryLocator()
     if os.sep in command:
-        if os.path.isfile(command) and os.access(command, os.X_OK):
+        if locator.is_executable(command):
             return os.path.abspath(command)
         raise BinaryMissingError(f"not an executable file: {command}")
-    found = shutil.which(command, path=env.get("PATH", os.defpath))
+    found = locator.which(command, env.get("PATH", os.defpath))
     if found is None:
         raise BinaryMissingError(f"{command} not found on the child's PATH")
-    return os.path.abspath(found)
+    return found
 
 
 #: One fork at a time, and the warnings filter below is only changed under it.

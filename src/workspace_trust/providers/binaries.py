@@ -4,23 +4,12 @@ PATH, then the usual install locations."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 
+from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.domain.paths import env_home
 from workspace_trust.errors import BinaryMissingError
 from workspace_trust.ports import BinaryLocator
-
-
-class LocalBinaryLocator(BinaryLocator):
-    """The :class:`BinaryLocator` port on this machine."""
-
-    def is_executable(self, path: str) -> bool:
-        return os.path.isfile(path) and os.access(path, os.X_OK)
-
-    def which(self, name: str, search_path: str) -> str | None:
-        found = shutil.which(name, path=search_path)
-        return os.path.abspath(found) if found else None
 
 
 def resolve_cli_binary(
