@@ -102,17 +102,36 @@ def cgroup_parent(self_cgroup: str | None = None, mountinfo: str | None = None) 
 
 
 def _can_exec_directly(binary: str) -> bool:
-    """The file starts as something the kernel itself executes (``#!`` or ELF).
-    Anything else is left to run as before, without the shell in front, which
-    would run it as a shell script where exec fails."""
+    """The kernel itself will execute the file: a ``#!`` line naming an
+    executable interpreter, or an ELF file for this machine (as ``/bin/sh``
+    is). Anything else is started as before, without the shell in front, so
+    that a failed exec is still reported as one (``provider_binary_missing``)
+    instead of the shell's exit status, or the shell running it as a script."""
     if not os.path.isabs(binary):
         return False
+    head = _head(binary)
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        interpreter = os.fsdecode(words[0]) if words else ""
+        return os.path.isabs(interpreter) and os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)
+    return bool(_ELF_KIND) and _elf_kind(head) == _ELF_KIND
+
+
+def _head(path: str) -> bytes:
     try:
-        with open(binary, "rb") as handle:
-            head = handle.read(4)
+        with open(path, "rb") as handle:
+            return handle.read(256)
     except OSError:
-        return False
-    return head.startswith(b"#!") or head == b"\x7fELF"
+        return b""
+
+
+def _elf_kind(head: bytes) -> bytes:
+    """ELF class, byte order and machine; nothing for a file that is not ELF."""
+    return head[4:6] + head[18:20] if head.startswith(b"\x7fELF") and len(head) >= 20 else b""
+
+
+#: This system's, as its shell has them.
+_ELF_KIND = _elf_kind(_head(SHELL))
 
 
 #: A session cgroup's name: ``workspace-trust-<owner tag>-<marker>``.
