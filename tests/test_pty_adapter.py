@@ -287,6 +287,17 @@ def test_a_file_the_kernel_cannot_execute_is_a_typed_error(sandbox: str, head: b
     with open(path, "wb") as handle:
         handle.write(head)
     os.chmod(path, 0o755)
+
+    def children() -> set[int]:
+        return {p.pid for p in list_processes() if p.ppid == os.getpid() and p.state != "Z"}
+
+    before = children()
     with pytest.raises(BinaryMissingError):
         session = PtyProcessSpawner().spawn(SpawnSpec(argv=(path,), cwd=sandbox, env=env()))
         session.kill()
+    # ptyprocess raises as soon as the forked child reports its failed exec,
+    # and never reaps it (its pid is not given out): wait for it to have
+    # exited, as a host would see it, a zombie.
+    deadline = time.monotonic() + 60
+    while children() - before and time.monotonic() < deadline:
+        time.sleep(0.01)
