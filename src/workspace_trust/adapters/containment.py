@@ -50,7 +50,7 @@ SHELL = "/bin/sh"
 _JOIN = '{ echo $$ > "$1"; } 2>/dev/null; shift; exec "$@"'
 #: How long an emptied cgroup may take to report itself unpopulated.
 CGROUP_EMPTY_MS = 2000
-#: How long the watchdog may take to stand down before it is killed.
+#: How long a killed watchdog may take to end.
 WATCHDOG_EXIT_S = 2.0
 
 _WATCHDOG_ENV = ("PATH", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "SYSTEMROOT")
@@ -272,17 +272,22 @@ class Watchdog:
             log.debug("the watchdog is gone")
 
     def stand_down(self) -> None:
-        """The session is dead: the watchdog exits without touching anything."""
+        """The session is dead: the watchdog ends without touching anything.
+
+        It is killed rather than waited for (it may still be starting, and a
+        loaded machine can take a while to start a Python), and only then is
+        the pipe closed, so that it never reads the end of it as our death.
+        It is our own child, not yet reaped: its number is still its own."""
         if self._pipe is None:
             return
         self.tell(b"done")
-        os.close(self._pipe)
-        self._pipe = None
+        self._proc.kill()
         try:
             self._proc.wait(timeout=WATCHDOG_EXIT_S)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a watchdog that cannot read its pipe
-            self._proc.kill()
-            self._proc.wait()
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (uninterruptible sleep)
+            log.warning("the watchdog did not end")
+        os.close(self._pipe)
+        self._pipe = None
 
 
 class Containment:
