@@ -274,3 +274,30 @@ def test_a_requested_kill_stops_a_read_that_is_coalescing_a_flood(sandbox: str) 
         assert len(reads) == 3
     finally:
         assert session.kill().survivors == ()
+
+
+@pytest.mark.parametrize(
+    "head", [b"#!/no/such/interpreter\necho hi\n", b"echo no shebang\n", b"#!\n", b"\x7fELF-not-really"]
+)
+def test_a_file_the_kernel_cannot_execute_is_a_typed_error(sandbox: str, head: bytes) -> None:
+    """Executable by mode, but exec fails (a missing interpreter, no #! line):
+    reported as a binary that cannot run, with or without a cgroup, never run
+    through a shell instead."""
+    path = os.path.join(sandbox, "cli")
+    with open(path, "wb") as handle:
+        handle.write(head)
+    os.chmod(path, 0o755)
+
+    def children() -> set[int]:
+        return {p.pid for p in list_processes() if p.ppid == os.getpid() and p.state != "Z"}
+
+    before = children()
+    with pytest.raises(BinaryMissingError):
+        session = PtyProcessSpawner().spawn(SpawnSpec(argv=(path,), cwd=sandbox, env=env()))
+        session.kill()
+    # ptyprocess raises as soon as the forked child reports its failed exec,
+    # and never reaps it (its pid is not given out): wait for it to have
+    # exited, as a host would see it, a zombie.
+    deadline = time.monotonic() + 60
+    while children() - before and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -50,7 +50,7 @@ SHELL = "/bin/sh"
 _JOIN = '{ echo $$ > "$1"; } 2>/dev/null; shift; exec "$@"'
 #: How long an emptied cgroup may take to report itself unpopulated.
 CGROUP_EMPTY_MS = 2000
-#: How long the watchdog may take to stand down before it is killed.
+#: How long a killed watchdog may take to end.
 WATCHDOG_EXIT_S = 2.0
 
 _WATCHDOG_ENV = ("PATH", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "SYSTEMROOT")
@@ -102,17 +102,36 @@ def cgroup_parent(self_cgroup: str | None = None, mountinfo: str | None = None) 
 
 
 def _can_exec_directly(binary: str) -> bool:
-    """The file starts as something the kernel itself executes (``#!`` or ELF).
-    Anything else is left to run as before, without the shell in front, which
-    would run it as a shell script where exec fails."""
+    """The kernel itself will execute the file: a ``#!`` line naming an
+    executable interpreter, or an ELF file for this machine (as ``/bin/sh``
+    is). Anything else is started as before, without the shell in front, so
+    that a failed exec is still reported as one (``provider_binary_missing``)
+    instead of the shell's exit status, or the shell running it as a script."""
     if not os.path.isabs(binary):
         return False
+    head = _head(binary)
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        interpreter = os.fsdecode(words[0]) if words else ""
+        return os.path.isabs(interpreter) and os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)
+    return bool(_ELF_KIND) and _elf_kind(head) == _ELF_KIND
+
+
+def _head(path: str) -> bytes:
     try:
-        with open(binary, "rb") as handle:
-            head = handle.read(4)
+        with open(path, "rb") as handle:
+            return handle.read(256)
     except OSError:
-        return False
-    return head.startswith(b"#!") or head == b"\x7fELF"
+        return b""
+
+
+def _elf_kind(head: bytes) -> bytes:
+    """ELF class, byte order and machine; nothing for a file that is not ELF."""
+    return head[4:6] + head[18:20] if head.startswith(b"\x7fELF") and len(head) >= 20 else b""
+
+
+#: This system's, as its shell has them.
+_ELF_KIND = _elf_kind(_head(SHELL))
 
 
 #: A session cgroup's name: ``workspace-trust-<owner tag>-<marker>``.
@@ -253,17 +272,22 @@ class Watchdog:
             log.debug("the watchdog is gone")
 
     def stand_down(self) -> None:
-        """The session is dead: the watchdog exits without touching anything."""
+        """The session is dead: the watchdog ends without touching anything.
+
+        It is killed rather than waited for (it may still be starting, and a
+        loaded machine can take a while to start a Python), and only then is
+        the pipe closed, so that it never reads the end of it as our death.
+        It is our own child, not yet reaped: its number is still its own."""
         if self._pipe is None:
             return
         self.tell(b"done")
-        os.close(self._pipe)
-        self._pipe = None
+        self._proc.kill()
         try:
             self._proc.wait(timeout=WATCHDOG_EXIT_S)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a watchdog that cannot read its pipe
-            self._proc.kill()
-            self._proc.wait()
+        except subprocess.TimeoutExpired:  # pragma: no cover - unkillable (uninterruptible sleep)
+            log.warning("the watchdog did not end")
+        os.close(self._pipe)
+        self._pipe = None
 
 
 class Containment:

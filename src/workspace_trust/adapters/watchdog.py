@@ -10,7 +10,8 @@ the write end (close-on-exec, so no CLI inherits it), and writes lines:
     leader PID START     the session's first process (its group and session number)
                          and its start time (clock ticks since boot; 0 unknown)
     cgroup PATH          the session's own cgroup
-    done                 the owner has killed the session itself: stand down
+    done                 the owner has killed the session itself: stand down (the
+                         owner then kills the watchdog, which may still be starting)
 
 End of input without ``done`` means the owner is gone: the watchdog kills the
 session (TERM, then KILL passes, then the cgroup's ``cgroup.kill``), removes
