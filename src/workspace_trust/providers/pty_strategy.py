@@ -1,6 +1,7 @@
 """The one PTY strategy every provider uses, parameterised by a :class:`PtyProvider`.
 
-Flow per workspace: guard (home, roots, missing) -> probe -> lock -> re-probe ->
+Flow per workspace: guard (home, roots, missing) -> does the CLI gate folders at
+all here (else ``not_required``) -> probe -> lock -> re-probe ->
 resolve binary -> build the provider's protected command -> spawn -> dialog engine
 until the state file says trusted -> kill the process group -> provider cleanup.
 Success is only ever read from the provider's state file; nothing here writes it.
@@ -134,6 +135,10 @@ class PtyProvider(abc.ABC):
         """See ``TrustStrategy.ignores_persisted_trust``."""
         return None
 
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        """See ``TrustStrategy.trust_required``; ``env`` is the child's environment."""
+        return True
+
 
 _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
     SessionEnd.TRUST_PERSISTED: (WorkspaceStatus.ACCEPTED, None, ""),
@@ -200,6 +205,10 @@ class PtyTrustStrategy(TrustStrategy):
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return self.spec.ignores_persisted_trust(env, launch_args)
 
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        # Decided under the environment the CLI would get, as the probe is.
+        return self.spec.trust_required(self.spec.child_env(env, ()))
+
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         started = ctx.clock.monotonic_ms()
         ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
@@ -222,6 +231,9 @@ class PtyTrustStrategy(TrustStrategy):
         if blocked is not None:
             return blocked
         env = self.spec.child_env(ctx.env, ctx.strip_env)
+        if not self.spec.trust_required(env):
+            # The CLI gates no folder here: nothing to prepare, nothing started.
+            return base_result(p, workspace, WorkspaceStatus.NOT_REQUIRED)
         probe = self._probe_for(env)
         before = probe.read_trust(workspace)
         if before.trusted:
