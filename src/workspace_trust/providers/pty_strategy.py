@@ -107,6 +107,11 @@ class PtyProvider(abc.ABC):
     state_lock_suffixes: tuple[str, ...] = ()
     #: After how long the CLI takes over a lock of its own as stale.
     state_lock_stale_ms: int = 10_000
+    #: Probe diagnostics after which the CLI is never started, and the status
+    #: the workspace then gets (a settings file the CLI cannot start with, a
+    #: folder the user's own state file refuses). The state file's own
+    #: unreadable codes always count, as a soft failure.
+    refusing_codes: tuple[tuple[Code, WorkspaceStatus], ...] = ()
 
     @abc.abstractmethod
     def state_file(self, env: Mapping[str, str]) -> str | None:
@@ -241,12 +246,13 @@ class PtyTrustStrategy(TrustStrategy):
         repository = repository_root_guard(workspace, p) if self.spec.trusts_repository_root else None
         if repository is not None:
             return base_result(p, workspace, WorkspaceStatus.BLOCKED, *repository)
-        unreadable = [d for d in before.diagnostics if d.code in _UNREADABLE_STATE]
-        if unreadable:
-            # Success could never be verified: do not start a process.
-            return base_result(
-                p, workspace, WorkspaceStatus.SOFT_FAILED, unreadable[0].code, diagnostics=before.diagnostics
-            )
+        refusing = {**dict.fromkeys(_UNREADABLE_STATE, WorkspaceStatus.SOFT_FAILED), **dict(self.spec.refusing_codes)}
+        refused = [d for d in before.diagnostics if d.code in refusing]
+        if refused:
+            # Success could never be verified, or the CLI must not be run for
+            # this folder at all: do not start a process.
+            code = refused[0].code
+            return base_result(p, workspace, refusing[code], code, diagnostics=before.diagnostics)
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
