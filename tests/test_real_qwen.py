@@ -11,12 +11,26 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 
 from tests.conftest import require_cli
+from workspace_trust import (
+    FeatureFlags,
+    Provider,
+    WorkspaceSpec,
+    WorkspaceStatus,
+    WorkspaceTrustCoordinator,
+    WorkspaceTrustRequest,
+)
 from workspace_trust.adapters.processes import pids_with_path_prefix
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.engine.rules import match_rule
+from workspace_trust.launch_files import launch_env
+from workspace_trust.ports import SpawnSpec
+from workspace_trust.providers.qwen.rules import QWEN_RULES
 from workspace_trust.testing import base_env, cli_dir, seed_home
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
@@ -273,4 +287,72 @@ def test_a_folder_the_user_refused_is_left_refused(qwen: tuple[str, str], sandbo
         False,
     )
     assert trusted_folders(home) == rules
+    assert_nothing_left(sandbox)
+
+
+def watch(binary: str, env: dict[str, str], cwd: str, after_picker_ms: int = 5000) -> set[str]:
+    """Run the real CLI in a PTY, send nothing, and return the Qwen rules that
+    recognised a screen, until the login picker has been on for a while."""
+    tables = QWEN_RULES.rules
+    seen: set[str] = set()
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=(binary,), cwd=cwd, env=env))
+    try:
+        picker_at: float | None = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and session.exit_status() is None:
+            snapshot = session.read_snapshot(100)
+            for rule in tables:
+                if match_rule(rule, snapshot) is not None:
+                    seen.add(rule.id)
+            if picker_at is None and seen & set(PICKER.values()):
+                picker_at = time.monotonic()
+            if picker_at is not None and time.monotonic() - picker_at > after_picker_ms / 1000:
+                break
+            if "qwen.workspace_trust" in seen:
+                break
+    finally:
+        session.kill()
+    return seen
+
+
+def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tuple[str, str], sandbox: str) -> None:
+    """The opt-in per-launch patch: QWEN_CODE_TRUSTED_FOLDERS_PATH names a private
+    file (made by launch_env) that trusts exactly the planned folder. The real
+    CLI shows no dialog there, the user's trustedFolders.json is not touched,
+    and the private folder is gone after the launch. The same launch with the
+    file trusting another folder does show the dialog."""
+    _, binary = qwen
+    home, env = setup_home(sandbox)
+    user_file = os.path.join(home, ".qwen", "trustedFolders.json")
+    with open(user_file, "w", encoding="utf-8") as handle:
+        json.dump({os.path.join(sandbox, "elsewhere"): "TRUST_FOLDER"}, handle)
+    with open(user_file, "rb") as handle:
+        before = handle.read()
+    ws = os.path.join(sandbox, "project")
+    other = os.path.join(sandbox, "other")
+    os.makedirs(ws)
+    os.makedirs(other)
+    tmp = env["TMPDIR"]
+    coordinator = WorkspaceTrustCoordinator()
+    flags = FeatureFlags(qwen_env=True)
+    for folder, dialog in ((ws, False), (other, True)):
+        request = WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec(ws),),
+            providers=(Provider.QWEN,),
+            strategy_modes={Provider.QWEN: "env"},
+            env=env,
+            flags=flags,
+        )
+        plan = coordinator.plan_full(request)
+        result = coordinator.execute(plan)
+        assert [r.status for r in result.results] == [WorkspaceStatus.PATCHED]
+        with launch_env(result.patches.env_patches, provider=Provider.QWEN, temp_dir=tmp) as extra:
+            private = extra["QWEN_CODE_TRUSTED_FOLDERS_PATH"]
+            assert oct(os.stat(os.path.dirname(private)).st_mode & 0o777) == "0o700"
+            assert oct(os.stat(private).st_mode & 0o777) == "0o600"
+            seen = watch(binary, {**env, **extra}, folder)
+        assert ("qwen.workspace_trust" in seen) is dialog, (folder, seen)
+        assert not os.path.exists(os.path.dirname(private))
+        with open(user_file, "rb") as handle:
+            assert handle.read() == before
     assert_nothing_left(sandbox)

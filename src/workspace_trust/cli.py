@@ -583,6 +583,8 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
         "source_workspace_ids": list(patch.source_workspace_ids),
         "session_only": patch.session_only,
         "reason": patch.reason,
+        # Variables whose value is a file the host makes for the launch.
+        "files": [{"variable": f.variable, "name": f.name, "content": f.content} for f in patch.files],
     }
 
 

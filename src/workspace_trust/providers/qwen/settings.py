@@ -22,8 +22,9 @@ Everything here mirrors Qwen Code's own source (0.24.4; 0.21.10 is the same):
   migrates it to ``security.folderTrust.enabled``) counts as on.
 * **A settings file that does not parse** (or is not an object, or cannot be
   read): 0.24.4 exits at once ("An unexpected critical error occurred",
-  exit 1); 0.15.6 moves the user's file aside and starts with trust off. Both
-  were seen on the real CLIs; here it is :data:`SETTINGS_UNREADABLE`.
+  exit 1); 0.21.10 saves a copy and replaces the user's file with empty
+  settings, 0.15.6 moves it aside, and both start with trust off. All three
+  were seen on the real CLIs; here it is ``qwen_settings_unreadable``.
 
 Only the names and values listed above are ever taken from an environment or a
 ``.env`` file; nothing read here appears in a message.
