@@ -51,6 +51,7 @@ from workspace_trust import (
     apply_patches,
     classify_failure,
     default_registry,
+    launch_env,
     parse_flags,
     redact,
     retry_allowed,
@@ -149,8 +150,11 @@ def launch(
                     message=f'workspace trust is not accepted for "{folder}"',
                     attempts=attempt - 1,
                 )
-            argv, extra_env = _patched(result, lead, agent_argv)
-            code, output = runner(argv, {**env, **extra_env}, plan.workspaces[0].real_path)
+            argv = _patched(result, lead, agent_argv)
+            # Environment patches, with any file one names made for this launch
+            # only: the agent runs inside the block, which removes them after.
+            with launch_env(result.patches.env_patches, provider=lead) as extra_env:
+                code, output = runner(argv, {**env, **extra_env}, plan.workspaces[0].real_path)
             if code == 0:
                 return LaunchOutcome(0, "launched", True, tuple(argv), extra_env, attempts=attempt)
             # The agent failed. Retry only a workspace-trust failure, once, as the policy says.
@@ -170,15 +174,11 @@ def _claude_gate(workspace: Workspace, env: Mapping[str, str]) -> bool:
     return strategy.probe(workspace, env).state is TrustState.TRUSTED
 
 
-def _patched(result: ExecutionResult, lead: Provider, agent_argv: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+def _patched(result: ExecutionResult, lead: Provider, agent_argv: Sequence[str]) -> list[str]:
     applied = apply_patches(
         agent_argv, result.patches.arg_patches, argv_provider=lead, surface=TargetSurface.PRIMARY_PROVIDER_ARGS
     )
-    env: dict[str, str] = {}
-    for patch in result.patches.env_patches:
-        if patch.target_provider is lead:
-            env.update(dict(patch.values))
-    return list(applied.args), env
+    return list(applied.args)
 
 
 def agent_command(words: Sequence[str], lead: Provider, binaries: Mapping[Provider, str]) -> list[str]:
@@ -226,7 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for item in args.bin:
         name, sep, path = item.partition("=")
         if not sep or name not in {p.value for p in Provider} or not path:
-            parser.error(f"--bin takes PROVIDER=PATH with PROVIDER one of claude, codex, gemini; got {item!r}")
+            names = ", ".join(p.value for p in Provider)
+            parser.error(f"--bin takes PROVIDER=PATH with PROVIDER one of {names}; got {item!r}")
         binaries[Provider(name)] = path
     agent = agent_command(args.agent, providers[0], binaries)
     stop = threading.Event()

@@ -31,6 +31,8 @@ from workspace_trust.domain.results import ProbeResult
 from workspace_trust.fixtures import save_fixture
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
+from workspace_trust.providers.qwen.probe import QwenStateProbe
+from workspace_trust.providers.qwen.strategy import SAFE_MODE
 from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.recorder import record_session
 from workspace_trust.testing import base_env, installed_cli, seed_home
@@ -120,6 +122,12 @@ SCENARIOS = [
         notes="auth.json with an API key, plain folder (no git): 0.169.0 shows no trust dialog",
     ),
     Scenario("gemini", "0.61.0", "trust-accept", notes="folder trust enabled, API-key auth"),
+    *(
+        Scenario(
+            "qwen", v, "trust-accept", notes="folder trust enabled in settings.json, no login; --safe-mode where listed"
+        )
+        for v in ("0.15.6", "0.24.4")
+    ),
 ]
 
 
@@ -170,13 +178,16 @@ def record(scenario: Scenario) -> None:
         if scenario.git:
             subprocess.run(["git", "init", "-q", workspace], check=True)
         extra: dict[str, str] = {}
-        if scenario.seeded or scenario.provider == "codex":
+        if scenario.provider == "codex":
             extra = seed_home(
                 scenario.provider,
                 home,
                 codex_auth=scenario.seeded,
                 codex_update_offered=scenario.codex_update_offered,
             )
+        elif scenario.seeded:
+            # The Codex options are Codex's own: every other seed takes none.
+            extra = seed_home(scenario.provider, home)
         env = base_env(home, extra)
         env.update(dict(scenario.env))
         # The pinned CLI goes first on the child's PATH and the command names it
@@ -199,6 +210,15 @@ def record(scenario: Scenario) -> None:
             help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
             command = (name, "--no-daemon") if "--no-daemon" in help_text else (name,)
             success = codex_trusted(os.path.join(extra["CODEX_HOME"], "config.toml"), workspace)
+        elif scenario.provider == "qwen":
+            help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
+            command = (name, SAFE_MODE) if SAFE_MODE in help_text else (name,)
+            facts = LocalFileSystemFacts()
+            qwen_ws = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
+            qwen_probe = QwenStateProbe(env)
+
+            def success() -> ProbeResult:
+                return qwen_probe.read_trust(qwen_ws)
         else:
             command = (name,)
             success = gemini_trusted(os.path.join(home, ".gemini", "trustedFolders.json"), workspace)

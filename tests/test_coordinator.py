@@ -29,6 +29,7 @@ from workspace_trust import (
     Provider,
     RequestMode,
     TrustPolicy,
+    WorkspaceResult,
     WorkspaceSpec,
     WorkspaceStatus,
     WorkspaceTrustCoordinator,
@@ -36,6 +37,7 @@ from workspace_trust import (
     manifest_to_json,
 )
 from workspace_trust.adapters.locks import WorkspaceLocks
+from workspace_trust.requests import overall_status
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -537,3 +539,14 @@ def test_both_plan_stages_name_the_spec_of_an_unusable_path() -> None:
     for plan in (coordinator.plan_args_only(req), coordinator.plan_full(req)):
         invalid = [d for d in plan.diagnostics if d.code is Code.WORKSPACE_PATH_INVALID]
         assert [d.workspace_id for d in invalid] == ["relative/path"]
+
+
+def test_not_required_counts_as_ok_and_never_hides_a_failure() -> None:
+    def row(status: WorkspaceStatus) -> WorkspaceResult:
+        return WorkspaceResult(Provider.CLAUDE, "w", "/w", "/w", status)
+
+    ok = overall_status([row(WorkspaceStatus.NOT_REQUIRED), row(WorkspaceStatus.ALREADY_TRUSTED)])
+    assert ok is ExecutionStatus.OK
+    assert ExecutionResult(ok, ()).proceed
+    for worse in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED, WorkspaceStatus.CANCELLED):
+        assert overall_status([row(WorkspaceStatus.NOT_REQUIRED), row(worse)]) is not ExecutionStatus.OK

@@ -375,7 +375,7 @@ ENTER_SCREENS = _enter_screens()
 def test_every_trust_dialog_fixture_gives_a_screen_that_wants_enter() -> None:
     # The near-miss property below is only as good as its seeds: each is a
     # screen the engine, left on it, does confirm.
-    assert {provider for provider, _ in ENTER_SCREENS} == {"claude", "codex", "gemini"}
+    assert {provider for provider, _ in ENTER_SCREENS} == {"claude", "codex", "gemini", "qwen"}
     for provider, screen in ENTER_SCREENS:
         engine = DialogEngine(rule_table(Provider(provider)))
         keys = [engine.observe(TerminalSnapshot(lines=screen, frame=f, elapsed_ms=f * 100)).key for f in range(1, 40)]

@@ -61,7 +61,7 @@ def coordinator(*account: str) -> WorkspaceTrustCoordinator:
 def request(dirs: list[str], env: Mapping[str, str], modes: Mapping[Provider, str]) -> WorkspaceTrustRequest:
     return WorkspaceTrustRequest(
         workspaces=tuple(WorkspaceSpec(d) for d in dirs),
-        providers=(Provider.CLAUDE, Provider.CODEX, Provider.GEMINI),
+        providers=tuple(Provider),
         strategy_modes=dict(modes),
         env={**env, "PATH": os.environ["PATH"]},
         flags=FeatureFlags(codex_pty=True),
@@ -88,7 +88,7 @@ def test_every_spelling_of_a_home_ancestor_is_blocked_for_every_provider(
     coord = coordinator()
     for ancestor in ancestors:
         plan = coord.plan_full(request([ancestor, os.path.join(home, "proj")], {"HOME": home}, modes))
-        assert [t.workspace.absolute_path for t in plan.tasks] == [os.path.join(home, "proj")] * 3
+        assert [t.workspace.absolute_path for t in plan.tasks] == [os.path.join(home, "proj")] * len(Provider)
         assert {(r.provider, r.code) for r in plan.settled} == {(p, ANCESTOR) for p in Provider}, ancestor
         for value in plan.patches.launch_values.get(Provider.CODEX, ()):
             assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {os.path.join(home, "proj")}

@@ -123,7 +123,7 @@ def test_the_plugins_options_and_codes_are_generated(toy_env: dict[str, str]) ->
         timeout=60,
         check=True,
     ).stdout
-    assert listed.strip() == "TOY_STATE_FILE_ODD ['claude', 'codex', 'gemini', 'toy']"
+    assert listed.strip() == "TOY_STATE_FILE_ODD ['claude', 'codex', 'gemini', 'qwen', 'toy']"
 
 
 def test_without_the_entry_point_the_provider_is_unknown(toy_env: dict[str, str], sandbox: str) -> None:
@@ -138,4 +138,41 @@ def test_without_the_entry_point_the_provider_is_unknown(toy_env: dict[str, str]
         check=False,
     )
     assert proc.returncode == 2
-    assert "unknown provider 'toy' (claude, codex, gemini)" in proc.stderr + proc.stdout
+    assert "unknown provider 'toy' (claude, codex, gemini, qwen)" in proc.stderr + proc.stdout
+
+
+def test_a_provider_that_gates_no_folder_is_not_required_and_nothing_starts(
+    toy_env: dict[str, str], sandbox: str
+) -> None:
+    """The toy with its gate off shows no dialog: ``trust_required`` says so, and
+    preflight, status and the manifest report ``not_required`` (ok, exit 0)
+    without probing or starting anything; a binary that is not there proves it."""
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    off = {**toy_env, "TOY_TRUST_GATE": "off"}
+    missing = os.path.join(sandbox, "no-such-toy")
+    for mode in ("pty", "env"):
+        code, doc = cli(off, "preflight", ws, "--provider", "toy", "--toy-mode", mode, "--toy-bin", missing)
+        (result,) = doc["results"]
+        assert (code, doc["status"], result["status"], result["code"]) == (0, "ok", "not_required", None), doc
+        assert result["pty_spawned"] is False
+        (entry,) = doc["manifest"]["strategy_results"]
+        assert entry["status"] == "not_required"
+    code, doc = cli(off, "status", ws, "--provider", "toy")
+    (row,) = doc["results"]
+    assert (code, doc["status"], row["status"], row["code"], row["pty_spawned"]) == (
+        0,
+        "trusted",
+        "not_required",
+        None,
+        False,
+    ), doc
+    assert not os.path.exists(os.path.join(toy_env["HOME"], ".toy"))
+    # With the gate on, the same folder is untrusted and the binary is needed.
+    code, doc = cli(toy_env, "status", ws, "--provider", "toy")
+    assert (code, doc["results"][0]["status"]) == (1, "untrusted")
+    code, doc = cli(toy_env, "preflight", ws, "--provider", "toy", "--toy-bin", missing)
+    assert (code, doc["results"][0]["code"]) == (1, "provider_binary_missing")
+    # The home folder is refused whether or not the provider gates folders.
+    code, doc = cli(off, "preflight", toy_env["HOME"], "--provider", "toy", "--toy-bin", missing)
+    assert (code, doc["results"][0]["status"]) == (3, "blocked")

@@ -23,6 +23,8 @@ EXPECTED = {
     "Diagnostic",
     "EngineTiming",
     "EnvPatch",
+    "PatchFile",
+    "launch_env",
     "ExecutionContext",
     "ExecutionResult",
     "ExecutionStatus",

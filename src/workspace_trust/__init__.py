@@ -37,6 +37,7 @@ from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
 from workspace_trust.domain.patches import ArgDialect as ArgDialect
 from workspace_trust.domain.patches import EnvPatch as EnvPatch
 from workspace_trust.domain.patches import LaunchArgPatch as LaunchArgPatch
+from workspace_trust.domain.patches import PatchFile as PatchFile
 from workspace_trust.domain.patches import PatchOwner as PatchOwner
 from workspace_trust.domain.patches import TargetSurface as TargetSurface
 from workspace_trust.domain.paths import HostOs as HostOs
@@ -49,6 +50,7 @@ from workspace_trust.engine.timing import EngineTiming as EngineTiming
 from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
 from workspace_trust.flags import FeatureFlags as FeatureFlags
 from workspace_trust.flags import parse_flags as parse_flags
+from workspace_trust.launch_files import launch_env as launch_env
 from workspace_trust.patching import ApplyResult as ApplyResult
 from workspace_trust.patching import apply_patches as apply_patches
 from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
@@ -88,6 +90,7 @@ __all__ = [
     "Key",
     "LaunchArgPatch",
     "LaunchCleanup",
+    "PatchFile",
     "PatchOwner",
     "PatchPlan",
     "PathPolicy",
@@ -117,6 +120,7 @@ __all__ = [
     "build_trust_override",
     "classify_failure",
     "default_registry",
+    "launch_env",
     "manifest_to_json",
     "merge_config_overrides",
     "parse_flags",

@@ -32,7 +32,7 @@ from workspace_trust.coordinator import (
     overall_status,
 )
 from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
-from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState
+from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
@@ -461,12 +461,14 @@ def _status_row(
     workspace_id: str,
     workspace: str,
     real_path: str,
-    state: TrustState,
+    state: TrustState | WorkspaceStatus,
     code: Code | None,
     trusted_key: str | None = None,
     trusted_by: str | None = None,
 ) -> dict[str, Any]:
-    """One ``status`` result; every row has these keys (docs/cli.md)."""
+    """One ``status`` result; every row has these keys (docs/cli.md). The row's
+    status is a ``TrustState``, or ``not_required`` where the provider gates
+    no folder at all."""
     return {
         "provider": provider.value,
         "workspace_id": workspace_id,
@@ -488,6 +490,20 @@ def _status(args: argparse.Namespace) -> int:
     all_trusted = not plan.settled and not plan.soft_settled
     diagnostics: list[Diagnostic] = [*flag_diagnostics, *plan.diagnostics]
     for task, probe in coordinator.status(plan):
+        if probe is WorkspaceStatus.NOT_REQUIRED:
+            # Nothing gates the folder: as good as trusted for the overall
+            # status and the exit code.
+            rows.append(
+                _status_row(
+                    provider=task.provider,
+                    workspace_id=task.workspace.id,
+                    workspace=task.workspace.absolute_path,
+                    real_path=task.workspace.real_path,
+                    state=WorkspaceStatus.NOT_REQUIRED,
+                    code=None,
+                )
+            )
+            continue
         assert isinstance(probe, ProbeResult)
         if probe.state is not TrustState.TRUSTED:
             all_trusted = False
@@ -532,7 +548,7 @@ def _status(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             by = f" (by {row['trusted_by']} key {row['trusted_key']})" if row.get("trusted_key") else ""
-            _say(f"{row['provider']:7} {row['status']:10} {row['workspace']}{by}")
+            _say(f"{row['provider']:7} {row['status']:12} {row['workspace']}{by}")
     return exit_code
 
 
@@ -560,6 +576,8 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
         "source_workspace_ids": list(patch.source_workspace_ids),
         "session_only": patch.session_only,
         "reason": patch.reason,
+        # Variables whose value is a file the host makes for the launch.
+        "files": [{"variable": f.variable, "name": f.name, "content": f.content} for f in patch.files],
     }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -389,9 +389,19 @@ class WorkspaceTrustCoordinator:
 
     # -- probes ----------------------------------------------------------------
     def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, object], ...]:
+        """Read-only, one entry per task: the strategy's :class:`ProbeResult`, or
+        ``WorkspaceStatus.NOT_REQUIRED`` where the provider gates no folder at
+        all under the request's environment (then nothing is probed)."""
         out: list[tuple[PlannedTask, object]] = []
+        required: dict[tuple[Provider, str], bool] = {}
         for task in plan.tasks:
             strategy = self._registry.create(task.provider, task.mode)
+            key = (task.provider, task.mode)
+            if key not in required:
+                required[key] = _trust_required(strategy, plan.request.env)
+            if not required[key]:
+                out.append((task, WorkspaceStatus.NOT_REQUIRED))
+                continue
             try:
                 probe: object = strategy.probe(task.workspace, plan.request.env, self._state_files)
             except Exception as exc:  # a probe must never crash its host either
@@ -409,6 +419,16 @@ class WorkspaceTrustCoordinator:
                 )
             out.append((task, probe))
         return tuple(out)
+
+
+def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
+    """``strategy.trust_required``; a hook that fails counts as "required", so
+    the probe runs and reports what it finds."""
+    try:
+        return strategy.trust_required(env)
+    except Exception:  # a read-only hook must never crash its host
+        log.exception("trust_required failed unexpectedly")
+        return True
 
 
 #: Statuses that say the state file recorded trust during this call.

@@ -210,6 +210,9 @@ class ExecutionResult:
 
 
 def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
+    """The worst result: cancelled, then blocked, then soft failure. Everything
+    else is ok: trusted (already, accepted, after a wait), patched, skipped by
+    a flag, and ``not_required`` (the provider gates no folder)."""
     statuses = {r.status for r in results}
     if WorkspaceStatus.CANCELLED in statuses:
         return ExecutionStatus.CANCELLED

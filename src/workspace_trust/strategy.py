@@ -128,6 +128,15 @@ class TrustStrategy(abc.ABC):
         running this strategy. Most providers have no such switch."""
         return None
 
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        """Read-only: whether this provider gates folders at all under ``env``
+        (the host's launch environment). False only when it is certain that
+        the CLI shows no trust dialog and restricts no folder (its folder-trust
+        feature is off); the workspaces are then ``not_required`` and nothing is
+        probed or started. True for every provider that always gates, and
+        whenever it cannot be told (the probe then says why)."""
+        return True
+
     @abc.abstractmethod
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         """Read-only: what the provider's state file says now (read through

@@ -204,6 +204,9 @@ class WorkspaceStatus(enum.Enum):
     CANCELLED = "cancelled"
     #: Switched off by a feature flag; nothing was done and nothing failed.
     SKIPPED = "skipped"
+    #: The provider does not gate the folder at all (its folder-trust feature
+    #: is off): there is nothing to prepare, nothing was started; counts as ok.
+    NOT_REQUIRED = "not_required"
 
 
 class ExecutionStatus(enum.Enum):

@@ -17,7 +17,7 @@ import attrs
 
 from workspace_trust.domain.codes import ArgDialect, Provider
 
-__all__ = ["ArgDialect", "EnvPatch", "LaunchArgPatch", "PatchOwner", "TargetSurface"]
+__all__ = ["ArgDialect", "EnvPatch", "LaunchArgPatch", "PatchFile", "PatchOwner", "TargetSurface"]
 
 
 class TargetSurface(enum.Enum):
@@ -48,9 +48,34 @@ class LaunchArgPatch:
     owner: PatchOwner = PatchOwner.WORKSPACE_TRUST
 
 
+def _file_name(instance: PatchFile, _attribute: object, value: str) -> None:
+    if not value or value in (".", "..") or "/" in value or "\\" in value or "\x00" in value:
+        raise ValueError(f"a patch file's name must be a plain file name, not {value!r}")
+
+
+@attrs.frozen(slots=True)
+class PatchFile:
+    """A file one launch needs, named by an environment variable of its patch.
+
+    Planning never creates it (the plan stages write nothing). The host makes it
+    right before the launch, in a new folder only its own user can enter, sets
+    ``variable`` to its path, and removes it once the launched CLI has exited:
+    ``workspace_trust.launch_files.launch_env`` does all of that."""
+
+    #: The environment variable whose value is the file's path.
+    variable: str
+    #: The file's name inside its private folder.
+    name: str = attrs.field(validator=_file_name)
+    #: The file's exact contents (UTF-8).
+    content: str
+
+
 @attrs.frozen(slots=True)
 class EnvPatch:
-    """Environment variables for one launch of a provider (never persisted)."""
+    """Environment variables for one launch of a provider (never persisted).
+
+    ``files``: variables whose value is the path of a file the host creates
+    for the launch (see :class:`PatchFile`); they are not in ``values``."""
 
     id: str
     target_provider: Provider
@@ -60,3 +85,4 @@ class EnvPatch:
     reason: str
     session_only: bool = True
     owner: PatchOwner = PatchOwner.WORKSPACE_TRUST
+    files: tuple[PatchFile, ...] = ()

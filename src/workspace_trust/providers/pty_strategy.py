@@ -1,6 +1,7 @@
 """The one PTY strategy every provider uses, parameterised by a :class:`PtyProvider`.
 
-Flow per workspace: guard (home, roots, missing) -> probe -> lock -> re-probe ->
+Flow per workspace: guard (home, roots, missing) -> does the CLI gate folders at
+all here (else ``not_required``) -> probe -> lock -> re-probe ->
 resolve binary -> build the provider's protected command -> spawn -> dialog engine
 until the state file says trusted -> kill the process group -> provider cleanup.
 Success is only ever read from the provider's state file; nothing here writes it.
@@ -114,6 +115,11 @@ class PtyProvider(abc.ABC):
     state_lock_suffixes: tuple[str, ...] = ()
     #: After how long the CLI takes over a lock of its own as stale.
     state_lock_stale_ms: int = 10_000
+    #: Probe diagnostics after which the CLI is never started, and the status
+    #: the workspace then gets (a settings file the CLI cannot start with, a
+    #: folder the user's own state file refuses). The state file's own
+    #: unreadable codes always count, as a soft failure.
+    refusing_codes: tuple[tuple[Code, WorkspaceStatus], ...] = ()
 
     @abc.abstractmethod
     def state_file(self, env: Mapping[str, str]) -> str | None:
@@ -141,6 +147,10 @@ class PtyProvider(abc.ABC):
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         """See ``TrustStrategy.ignores_persisted_trust``."""
         return None
+
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        """See ``TrustStrategy.trust_required``; ``env`` is the child's environment."""
+        return True
 
 
 _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
@@ -208,6 +218,10 @@ class PtyTrustStrategy(TrustStrategy):
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return self.spec.ignores_persisted_trust(env, launch_args)
 
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        # Decided under the environment the CLI would get, as the probe is.
+        return self.spec.trust_required(self.spec.child_env(env, ()))
+
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
 
@@ -217,6 +231,9 @@ class PtyTrustStrategy(TrustStrategy):
         if blocked is not None:
             return blocked
         env = self.spec.child_env(ctx.env, ctx.strip_env)
+        if not self.spec.trust_required(env):
+            # The CLI gates no folder here: nothing to prepare, nothing started.
+            return base_result(p, workspace, WorkspaceStatus.NOT_REQUIRED)
         probe = self._probe_for(env, ctx.state_files)
         before = probe.read_trust(workspace)
         if before.trusted:
@@ -224,12 +241,13 @@ class PtyTrustStrategy(TrustStrategy):
         repository = repository_root_guard(workspace, p) if self.spec.trusts_repository_root else None
         if repository is not None:
             return base_result(p, workspace, WorkspaceStatus.BLOCKED, *repository)
-        unreadable = [d for d in before.diagnostics if d.code in _UNREADABLE_STATE]
-        if unreadable:
-            # Success could never be verified: do not start a process.
-            return base_result(
-                p, workspace, WorkspaceStatus.SOFT_FAILED, unreadable[0].code, diagnostics=before.diagnostics
-            )
+        refusing = {**dict.fromkeys(_UNREADABLE_STATE, WorkspaceStatus.SOFT_FAILED), **dict(self.spec.refusing_codes)}
+        refused = [d for d in before.diagnostics if d.code in refusing]
+        if refused:
+            # Success could never be verified, or the CLI must not be run for
+            # this folder at all: do not start a process.
+            code = refused[0].code
+            return base_result(p, workspace, refusing[code], code, diagnostics=before.diagnostics)
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 

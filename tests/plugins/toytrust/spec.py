@@ -50,6 +50,14 @@ RULES = RuleTable(
 )
 
 
+#: ``off`` in the toy's environment: it shows no dialog and gates no folder.
+GATE_ENV = "TOY_TRUST_GATE"
+
+
+def gate_on(env: Mapping[str, str]) -> bool:
+    return env.get(GATE_ENV) != "off"
+
+
 def state_file(env: Mapping[str, str]) -> str | None:
     if env.get("TOY_HOME"):
         return os.path.join(env["TOY_HOME"], "trusted.json")
@@ -92,7 +100,10 @@ class ToyPty(PtyProvider):
         return ToyProbe(state_file(env), files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
-        return keep_env(host_env, (*COMMON_ENV, "TOY_HOME"), strip)
+        return keep_env(host_env, (*COMMON_ENV, "TOY_HOME", GATE_ENV), strip)
+
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        return gate_on(env)
 
     def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
         return resolve_cli_binary("toy", explicit, env, "TOYTRUST_TOY_BIN", (), locator=locator)
@@ -115,6 +126,9 @@ class ToyEnvStrategy(TrustStrategy):
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         return ToyProbe(state_file(env), files).read_trust(workspace)
 
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        return gate_on(env)
+
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         usable = tuple(w for w in workspaces if w.persistable)
         if not usable:
@@ -134,6 +148,8 @@ class ToyEnvStrategy(TrustStrategy):
         blocked = guard_result(TOY, workspace)
         if blocked is not None:
             return blocked
+        if not self.trust_required(ctx.env):
+            return base_result(TOY, workspace, WorkspaceStatus.NOT_REQUIRED)
         probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(TOY, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)

@@ -5,7 +5,8 @@ It asks "Allow this workspace?" with the options "Allow once", "Always allow
 this workspace" and "Leave", the first preselected (a session-only yes, like
 some real CLIs). "Always allow" appends the folder to ``$TOY_HOME/trusted.json``
 (default ``$HOME/.toy``) and shows a prompt; "Allow once" shows the prompt and
-persists nothing; "Leave" exits 1. Up/Down move, Enter chooses.
+persists nothing; "Leave" exits 1. Up/Down move, Enter chooses. With
+``TOY_TRUST_GATE=off`` it gates no folder: straight to the prompt.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def main() -> int:
     old = termios.tcgetattr(0)
     tty.setraw(0)
     try:
-        if cwd in trusted():
+        if cwd in trusted() or os.environ.get("TOY_TRUST_GATE") == "off":
             draw(["toy> ready"])
         else:
             cursor = 0

@@ -1,0 +1,19 @@
+"""Qwen Code: folder trust (off by default), the trustedFolders.json probe, and strategies."""
+
+from __future__ import annotations
+
+from workspace_trust.domain.codes import Code, Provider
+
+QWEN = Provider.define("qwen", "QWEN")
+
+#: A Qwen settings file (user, system or system defaults) that does not parse,
+#: is not a JSON object, or cannot be read. Qwen Code 0.24.4 refuses to start
+#: ("An unexpected critical error occurred", exit 1); 0.21.10 saves a copy and
+#: replaces the user's file with empty settings, and 0.15.6 moves it aside,
+#: both then starting with folder trust off. So nothing is started and the
+#: workspace is blocked until the file is fixed.
+SETTINGS_UNREADABLE = Code.define("qwen_settings_unreadable", "QWEN_SETTINGS_UNREADABLE")
+#: The rule of trustedFolders.json that decides this folder is DO_NOT_TRUST: the
+#: user refused it (or a folder above it). Qwen shows no dialog there, and a
+#: preflight never overrides the user's own choice; nothing is started.
+FOLDER_DISTRUSTED = Code.define("qwen_folder_distrusted", "QWEN_FOLDER_DISTRUSTED")

@@ -1,0 +1,83 @@
+"""Qwen Code, as the rest of the package sees it."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from workspace_trust.providers.qwen import FOLDER_DISTRUSTED, QWEN, SETTINGS_UNREADABLE
+from workspace_trust.providers.qwen.rules import QWEN_RULES
+from workspace_trust.providers.qwen.strategy import (
+    BIN_ENV,
+    SAFE_MODE,
+    USUAL_LOCATIONS,
+    QwenEnvStrategy,
+    qwen_pty_strategy,
+    qwen_state_file,
+)
+from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
+from workspace_trust.strategy import PatchPlan
+
+
+def seed_test_home(home: str, *, folder_trust: bool = True) -> dict[str, str]:
+    """Folder trust on (Qwen's default is off): Qwen goes straight to its trust
+    dialog, before any login. ``folder_trust=False`` writes the setting off."""
+    qwen_dir = os.path.join(home, ".qwen")
+    os.makedirs(qwen_dir, exist_ok=True)
+    settings = {"security": {"folderTrust": {"enabled": folder_trust}}}
+    with open(os.path.join(qwen_dir, "settings.json"), "w", encoding="utf-8") as handle:
+        json.dump(settings, handle)
+    return {}
+
+
+def plan_fields(plan: PatchPlan) -> dict[str, Any]:
+    """``qwen_env_files``: the files the host makes for the launch (env mode)."""
+    files = [
+        {"variable": item.variable, "name": item.name, "content": item.content}
+        for patch in plan.env_patches
+        if patch.target_provider is QWEN
+        for item in patch.files
+    ]
+    return {"qwen_env_files": files}
+
+
+def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
+    lines = []
+    for patch in plan.env_patches:
+        if patch.target_provider is QWEN:
+            for item in patch.files:
+                trusted = ", ".join(json.loads(item.content))
+                lines.append(f"qwen env {item.variable}=<a private {item.name} trusting {trusted}>")
+    return tuple(lines)
+
+
+SPEC = ProviderSpec(
+    id=QWEN,
+    display_name="Qwen Code",
+    binary_names=("qwen",),
+    binary_env=BIN_ENV,
+    npm_package="@qwen-code/qwen-code",
+    modes=(
+        StrategyMode("pty", qwen_pty_strategy, flag="qwen", help="accept the trust dialog in a PTY"),
+        StrategyMode("env", QwenEnvStrategy, flag="qwen_env", help="per-launch private trusted-folders file"),
+    ),
+    default_mode="pty",
+    state_file=qwen_state_file,
+    flags=(
+        FlagSpec("qwen", True, "Prepare Qwen Code workspaces (only where its folder trust is on)."),
+        FlagSpec(
+            "qwen_env",
+            False,
+            "Return Qwen's per-launch trusted-folders file patch (opt-in: the host makes the file for the launch).",
+        ),
+    ),
+    usual_locations=USUAL_LOCATIONS,
+    rules=QWEN_RULES,
+    codes=(SETTINGS_UNREADABLE, FOLDER_DISTRUSTED),
+    seed_test_home=seed_test_home,
+    recorder_scenarios=("trust-accept",),
+    protected_help=SAFE_MODE,
+    plan_fields=plan_fields,
+    plan_lines=plan_lines,
+)

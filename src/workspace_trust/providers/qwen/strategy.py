@@ -1,0 +1,172 @@
+"""Qwen Code's strategies, used only where its folder trust is on: the PTY
+preflight (default) and the per-launch trusted-folders file (opt-in)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from workspace_trust.domain.codes import WorkspaceStatus
+from workspace_trust.domain.patches import EnvPatch, PatchFile
+from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.results import ProbeResult, WorkspaceResult
+from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.providers.qwen import FOLDER_DISTRUSTED, QWEN, SETTINGS_UNREADABLE
+from workspace_trust.providers.qwen.keys import qwen_config_key
+from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe
+from workspace_trust.providers.qwen.rules import QWEN_RULES
+from workspace_trust.providers.qwen.settings import (
+    QWEN_HOME_ENV,
+    SYSTEM_DEFAULTS_ENV,
+    SYSTEM_SETTINGS_ENV,
+    TRUSTED_FOLDERS_ENV,
+    TRUSTED_FOLDERS_FILE,
+    FolderTrust,
+    folder_trust,
+    trusted_folders_path,
+)
+from workspace_trust.strategy import (
+    ExecutionContext,
+    PatchPlan,
+    ProgressEvent,
+    ProgressStage,
+    TrustStrategy,
+    base_result,
+    guard_result,
+)
+
+BIN_ENV = "WORKSPACE_TRUST_QWEN_BIN"
+USUAL_LOCATIONS = (
+    ".npm-global/bin/qwen",
+    ".local/bin/qwen",
+    "/usr/local/bin/qwen",
+    "/opt/homebrew/bin/qwen",
+)
+#: The dialog comes before any login: no credentials are passed. The
+#: variables that move Qwen's files are, so that the CLI and the probe read
+#: the same ones.
+KEEP_ENV = (*COMMON_ENV, QWEN_HOME_ENV, TRUSTED_FOLDERS_ENV, SYSTEM_SETTINGS_ENV, SYSTEM_DEFAULTS_ENV)
+#: Disables hooks, extensions, skills, MCP servers and QWEN.md for the session
+#: (0.21+; 0.15.6 has no such flag and runs as it is). The trust dialog and
+#: its write are the same with it (seen on 0.24.4).
+SAFE_MODE = "--safe-mode"
+
+
+def qwen_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
+    return keep_env(host_env, KEEP_ENV, strip)
+
+
+def qwen_trust_required(env: Mapping[str, str]) -> bool:
+    """False only when Qwen's folder trust is certainly off under ``env``."""
+    return folder_trust(env).trust is not FolderTrust.OFF
+
+
+def qwen_state_file(env: Mapping[str, str]) -> str | None:
+    """The trusted-folders file, where it does not depend on the folder Qwen runs in."""
+    return trusted_folders_path(env)
+
+
+class QwenPty(PtyProvider):
+    provider = QWEN
+    rules = QWEN_RULES
+    flag = "qwen"
+    reads_help = True
+    #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.21+), stale after 10 s.
+    state_lock_suffixes = (".lock",)
+    refusing_codes = (
+        (SETTINGS_UNREADABLE, WorkspaceStatus.BLOCKED),
+        (FOLDER_DISTRUSTED, WorkspaceStatus.SOFT_FAILED),
+    )
+
+    def state_file(self, env: Mapping[str, str]) -> str | None:
+        return qwen_state_file(env)
+
+    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+        return QwenStateProbe(env, files)
+
+    def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
+        return qwen_env(host_env, strip)
+
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        return qwen_trust_required(env)
+
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
+        return resolve_cli_binary("qwen", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
+
+    def build_command(
+        self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
+    ) -> PtyCommand | CommandRefused:
+        if help_text is not None and SAFE_MODE in help_text:
+            return PtyCommand(argv=(binary, SAFE_MODE))
+        return PtyCommand(argv=(binary,))
+
+
+def qwen_pty_strategy() -> PtyTrustStrategy:
+    return PtyTrustStrategy(QwenPty())
+
+
+# -- the per-launch override ---------------------------------------------------------
+
+ENV_PATCH_ID = "qwen.trusted_folders_file"
+
+
+def qwen_env_patch(workspaces: Iterable[Workspace]) -> EnvPatch:
+    """``QWEN_CODE_TRUSTED_FOLDERS_PATH`` naming a private file that trusts
+    exactly these folders (``TRUST_FOLDER`` for each one's path and real path).
+
+    Qwen then reads that file instead of the user's (0.15.6 to 0.24.4, seen on
+    the real CLI): no dialog, and nothing is written to the user's file. The
+    file is data here; the host makes it for the launch (``launch_env``)."""
+    chosen = tuple(workspaces)
+    rules = {qwen_config_key(path, w.host): TRUST_FOLDER for w in chosen for path in w.trust_paths}
+    return EnvPatch(
+        id=ENV_PATCH_ID,
+        target_provider=QWEN,
+        values=(),
+        dedupe_key=f"qwen:env:{TRUSTED_FOLDERS_ENV}",
+        source_workspace_ids=tuple(w.id for w in chosen),
+        reason="Qwen Code reads its trusted folders from this private file for this launch only; "
+        "the user's trustedFolders.json is neither read nor written",
+        session_only=True,
+        files=(PatchFile(TRUSTED_FOLDERS_ENV, TRUSTED_FOLDERS_FILE, json.dumps(rules, indent=2) + "\n"),),
+    )
+
+
+class QwenEnvStrategy(TrustStrategy):
+    """Per launch: a private trusted-folders file (opt-in; see docs/providers.md)."""
+
+    provider = QWEN
+    mode = "env"
+    flag = "qwen_env"
+
+    def trust_required(self, env: Mapping[str, str]) -> bool:
+        # The host launches Qwen with its own environment, not the preflight's.
+        return qwen_trust_required(env)
+
+    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        return QwenStateProbe(env, files).read_trust(workspace)
+
+    def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
+        persistable = tuple(w for w in workspaces if w.persistable)
+        return PatchPlan(env_patches=(qwen_env_patch(persistable),)) if persistable else PatchPlan()
+
+    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        blocked = guard_result(self.provider, workspace)
+        if blocked is not None:
+            return blocked
+        if not self.trust_required(ctx.env):
+            return base_result(self.provider, workspace, WorkspaceStatus.NOT_REQUIRED)
+        probe = self.probe(workspace, ctx.env, ctx.state_files)
+        if probe.trusted:
+            return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
+        for code, status in QwenPty.refusing_codes:
+            if any(d.code is code for d in probe.diagnostics):
+                # The patch would still trust the folder for the launch; the
+                # host is told so here, and its policy decides.
+                return base_result(self.provider, workspace, status, code, diagnostics=probe.diagnostics)
+        # The user's own file does not matter to a patched launch (Qwen reads
+        # the private one instead), even when it cannot be read.
+        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED)
