@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_cli
+from tests.conftest import in_a_sandbox, require_cli
 from workspace_trust import (
     FeatureFlags,
     Provider,
@@ -80,8 +80,14 @@ def trusted_folders(home: str) -> dict[str, str]:
 
 
 def assert_nothing_left(sandbox: str) -> None:
-    for root in {cli_dir(), os.path.realpath(cli_dir())}:
-        assert pids_with_path_prefix(root) == (), "a Qwen process is still running"
+    # Only this test's CLIs: other suites may run the shared install meanwhile.
+    mine = [
+        pid
+        for root in {cli_dir(), os.path.realpath(cli_dir())}
+        for pid in pids_with_path_prefix(root)
+        if in_a_sandbox(pid, [sandbox])
+    ]
+    assert mine == [], "a Qwen process is still running"
     assert not glob.glob(os.path.join(sandbox, "tmp", "workspace-trust-scratch-*"))
 
 
