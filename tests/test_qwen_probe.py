@@ -267,3 +267,21 @@ def test_the_probe_agrees_with_qwens_own_code_on_random_rules(tmp_path: Path) ->
             mismatches.append((case, level, ours))
     assert mismatches == [], mismatches[:3]
     assert {"trusted", "untrusted", None} <= set(theirs)  # every kind of verdict was compared
+
+
+def test_each_rules_real_path_is_looked_up_once_per_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a session runs the file is read every few milliseconds: the real
+    paths of its rules are looked up once, not on every read."""
+    calls: list[str] = []
+    real = os.path.realpath
+
+    def counting(path: str, **kwargs: bool) -> str:
+        calls.append(path)
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(os.path, "realpath", counting)
+    rules = {f"/elsewhere/{i}": "TRUST_FOLDER" for i in range(200)}
+    probe = QwenStateProbe(home_with(tmp_path, json.dumps(rules)))
+    for _ in range(3):
+        assert probe.read_trust(ws("/w/p")).state is TrustState.UNTRUSTED
+    assert sorted(c for c in calls if c.startswith("/elsewhere/")) == sorted(rules)

@@ -22,7 +22,7 @@ import ntpath
 import os
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from workspace_trust.adapters.statefile import LocalStateFiles, StateFileError
@@ -56,9 +56,23 @@ class QwenStateProbe(StateProbe):
     """Reads Qwen's settings (is anything readable?) and its trusted-folders
     file, under the environment Qwen runs with."""
 
+    #: Rule paths whose real path is remembered, at most (see ``_realpath``).
+    REALPATH_CACHE = 100_000
+
     def __init__(self, env: Mapping[str, str], files: StateFiles | None = None) -> None:
         self.env = dict(env)
         self._files = files or LocalStateFiles()
+        self._real: dict[str, str | None] = {}
+
+    def _realpath(self, path: str) -> str | None:
+        """Every rule's real path is looked up once per probe (a probe lives for
+        one run): while a session runs the file is read every few milliseconds,
+        and a large file holds thousands of rules."""
+        if path not in self._real:
+            if len(self._real) >= self.REALPATH_CACHE:
+                self._real.clear()
+            self._real[path] = real_path_of(path)
+        return self._real[path]
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
         def unknown(code: Code, message: str) -> ProbeResult:
@@ -82,7 +96,7 @@ class QwenStateProbe(StateProbe):
         doc = parse_json_object(data, strip_bom=False)
         if doc is None:
             return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse as a JSON object")
-        result = decide(workspace, doc.items())
+        result = decide(workspace, doc.items(), self._realpath)
         if result.state is TrustState.UNTRUSTED and result.source == "rule":
             return ProbeResult(
                 TrustState.UNTRUSTED,
@@ -100,10 +114,11 @@ class QwenStateProbe(StateProbe):
         return result
 
 
-def decide(workspace: Workspace, rules: Iterable[tuple[str, Any]]) -> ProbeResult:
+def decide(workspace: Workspace, rules: Iterable[tuple[str, Any]], realpath: RealPath | None = None) -> ProbeResult:
     """Qwen's ``resolveTrustRule`` for the folder Qwen runs in (its real path):
     TRUSTED with the winning rule's key, UNTRUSTED with ``source="rule"`` when a
     DO_NOT_TRUST rule wins, plain UNTRUSTED when no rule covers the folder."""
+    realpath = realpath or real_path_of
     host = workspace.host
     location = qwen_config_key(workspace.real_path, host)
     best: tuple[int, str, str] | None = None
@@ -115,7 +130,7 @@ def decide(workspace: Workspace, rules: Iterable[tuple[str, Any]]) -> ProbeResul
         else:
             continue  # Qwen skips any other value
         depth = -1
-        for variant in comparison_variants(rule_path, location, host):
+        for variant in comparison_variants(rule_path, location, host, realpath):
             if within(location, variant, host):
                 depth = max(depth, path_depth(variant, host))
         if depth < 0:
@@ -236,19 +251,27 @@ def node_dirname(path: str, host: HostOs) -> str:
     return path[:end]
 
 
-def comparison_variants(rule_path: str, cwd: str, host: HostOs) -> tuple[str, ...]:
+def real_path_of(path: str) -> str | None:
+    """``fs.realpathSync``: the path with every symlink resolved, or None when
+    it does not exist (or cannot be resolved)."""
+    try:
+        return os.path.realpath(path, strict=True)
+    except (OSError, ValueError):
+        return None
+
+
+RealPath = Callable[[str], "str | None"]
+
+
+def comparison_variants(rule_path: str, cwd: str, host: HostOs, realpath: RealPath = real_path_of) -> tuple[str, ...]:
     """``getPathComparisonVariants``: the rule resolved, and its real path when
     it exists (a rule naming a symlink covers the target)."""
     resolved = node_resolve(rule_path, cwd, host)
-    out = [resolved]
-    try:
-        real = os.path.realpath(resolved, strict=True)
-    except (OSError, ValueError):
-        return tuple(out)
+    real = realpath(resolved)
+    if real is None:
+        return (resolved,)
     real = node_resolve(real, cwd, host)
-    if real != resolved:
-        out.append(real)
-    return tuple(out)
+    return (resolved,) if real == resolved else (resolved, real)
 
 
 def within(location: str, root: str, host: HostOs) -> bool:
