@@ -38,6 +38,7 @@ from workspace_trust.testing import (
     FakeScratchSpace,
     FakeScreen,
     FakeTui,
+    seed_home,
 )
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -232,6 +233,9 @@ def test_every_strategy_reports_started_and_finished(sandbox: str, provider: Pro
     assert finished.detail == (result.code.value if result.code else "")
     if where != "project":
         assert result.status is WorkspaceStatus.BLOCKED
+    elif not strategy.trust_required({"HOME": home}):
+        # A provider that gates no folder in this HOME (its trust setting off).
+        assert result.status is WorkspaceStatus.NOT_REQUIRED
     else:
         assert result.status is (WorkspaceStatus.ALREADY_TRUSTED if mode == "pty" else WorkspaceStatus.PATCHED)
 
@@ -245,10 +249,16 @@ def _trust_in_state_file(provider: Provider, project: str, home: str) -> None:
         os.makedirs(os.path.join(home, ".codex"))
         with open(os.path.join(home, ".codex", "config.toml"), "w", encoding="utf-8") as handle:
             handle.write(f'[projects."{project}"]\ntrust_level = "trusted"\n')
-    else:
+    elif provider is Provider.GEMINI:
         os.makedirs(os.path.join(home, ".gemini"))
         with open(os.path.join(home, ".gemini", "trustedFolders.json"), "w", encoding="utf-8") as handle:
             json.dump({project: "TRUST_FOLDER"}, handle)
+    elif provider is Provider.QWEN:
+        seed_home("qwen", home)  # folder trust on: else there is nothing to prepare
+        with open(os.path.join(home, ".qwen", "trustedFolders.json"), "w", encoding="utf-8") as handle:
+            json.dump({project: "TRUST_FOLDER"}, handle)
+    else:
+        raise AssertionError(f"no state-file seed for {provider.value} in this test")
 
 
 # -- the manifest --------------------------------------------------------------------

@@ -30,11 +30,10 @@ from workspace_trust.providers.qwen.settings import (
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
-    ProgressEvent,
-    ProgressStage,
     TrustStrategy,
     base_result,
     guard_result,
+    reported,
 )
 
 BIN_ENV = "WORKSPACE_TRUST_QWEN_BIN"
@@ -153,7 +152,9 @@ class QwenEnvStrategy(TrustStrategy):
         return PatchPlan(env_patches=(qwen_env_patch(persistable),)) if persistable else PatchPlan()
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        ctx.progress(ProgressEvent(self.provider, workspace.id, ProgressStage.STARTED))
+        return reported(self, workspace, ctx, self._execute)
+
+    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         blocked = guard_result(self.provider, workspace)
         if blocked is not None:
             return blocked
