@@ -176,7 +176,9 @@ def test_codex_config_readers_refuse_a_fifo_at_once(fifo: str) -> None:
     assert promptly(lambda: CodexConfigSentinel(fifo).capture(), fifo) is None
 
 
-DEEP_JSON = "[" * 1000 + "]" * 1000
+# Deeper than any supported Python's json parser goes (3.11 gives up near
+# 1,000 levels, 3.13 parses those): a RecursionError on every one.
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
 DEEP_CLAUDE = '{"projects": {"/w/p": {"hasTrustDialogAccepted": true}}, "x": ' + DEEP_JSON + "}"
 DEEP_GEMINI = '{"/w/p": "TRUST_FOLDER", "x": ' + DEEP_JSON + "}"
 DEEP_TOML = '[projects."/w/p"]\ntrust_level = "trusted"\n[other]\nx = ' + "[" * 500 + "]" * 500 + "\n"
