@@ -28,7 +28,7 @@ from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePt
 
 ANCESTOR = Code.NOT_PERSISTABLE_HOME_ANCESTOR
 ALL_MODES: tuple[dict[Provider, str], ...] = (
-    {},  # the defaults: Claude pty, Codex args, Gemini env
+    {},  # the defaults: Claude pty, Codex args, Gemini env, Copilot pty
     {Provider.CODEX: "pty", Provider.GEMINI: "pty"},
 )
 
@@ -61,7 +61,7 @@ def coordinator(*account: str) -> WorkspaceTrustCoordinator:
 def request(dirs: list[str], env: Mapping[str, str], modes: Mapping[Provider, str]) -> WorkspaceTrustRequest:
     return WorkspaceTrustRequest(
         workspaces=tuple(WorkspaceSpec(d) for d in dirs),
-        providers=(Provider.CLAUDE, Provider.CODEX, Provider.GEMINI),
+        providers=tuple(Provider),
         strategy_modes=dict(modes),
         env={**env, "PATH": os.environ["PATH"]},
         flags=FeatureFlags(codex_pty=True),
@@ -88,7 +88,7 @@ def test_every_spelling_of_a_home_ancestor_is_blocked_for_every_provider(
     coord = coordinator()
     for ancestor in ancestors:
         plan = coord.plan_full(request([ancestor, os.path.join(home, "proj")], {"HOME": home}, modes))
-        assert [t.workspace.absolute_path for t in plan.tasks] == [os.path.join(home, "proj")] * 3
+        assert [t.workspace.absolute_path for t in plan.tasks] == [os.path.join(home, "proj")] * len(Provider)
         assert {(r.provider, r.code) for r in plan.settled} == {(p, ANCESTOR) for p in Provider}, ancestor
         for value in plan.patches.launch_values.get(Provider.CODEX, ()):
             assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {os.path.join(home, "proj")}
@@ -213,7 +213,7 @@ def test_cli_blocks_the_parent_of_home(sandbox: str, command: str) -> None:
     with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
         json.dump({"hasCompletedOnboarding": True}, handle)
     env = {"HOME": home, "PATH": os.environ["PATH"], "WORKSPACE_TRUST_CLAUDE_BIN": "/nonexistent/claude"}
-    code, doc = run_cli(command, users, "--provider", "claude,codex,gemini", env=env)
+    code, doc = run_cli(command, users, "--provider", "claude,codex,gemini,copilot", env=env)
     assert {r["code"] for r in doc["results"]} == {ANCESTOR.value}
     assert all(r["pty_spawned"] is False for r in doc["results"])
     assert code == (1 if command == "status" else 3)

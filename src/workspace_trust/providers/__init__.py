@@ -36,6 +36,7 @@ BUILTIN: tuple[str, ...] = (
     "workspace_trust.providers.claude.spec",
     "workspace_trust.providers.codex.spec",
     "workspace_trust.providers.gemini.spec",
+    "workspace_trust.providers.copilot.spec",
 )
 
 ENTRY_POINT_GROUP = "workspace_trust.providers"
