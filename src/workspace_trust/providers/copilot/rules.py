@@ -36,8 +36,9 @@ YES_REMEMBER = OptionLabel("Yes, and remember this folder", prefix=True)
 #: This session only; persists nothing. Exactly "Yes", so that it never matches
 #: the remembering option.
 YES_SESSION = OptionLabel("Yes")
-#: "No (Esc)": Copilot exits.
-NO = OptionLabel("No", prefix=True)
+#: "No (Esc)": Copilot exits. Exact, so that a notice such as "● No
+#: copilot-instructions.md found" above the dialog is never taken for it.
+NO = OptionLabel("No (Esc)")
 
 COPILOT_RULES = RuleTable(
     provider="copilot",
