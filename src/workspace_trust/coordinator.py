@@ -142,8 +142,8 @@ class _TrackedSession(PtySession):
     def exit_status(self) -> int | None:
         return self._inner.exit_status()
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
-        report = self._inner.kill(hold=hold)
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
+        report = self._inner.kill(hold=hold, term_grace_ms=term_grace_ms)
         self._owner.forget(self)
         return report
 

@@ -88,13 +88,17 @@ class PtySession(abc.ABC):
         """The exit status once the process has ended, else None."""
 
     @abc.abstractmethod
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         """Kill the whole process group (TERM, then KILL) and reap. Idempotent.
 
         With ``hold``, SIGKILL waits after the SIGTERM grace for as long as
         ``hold.holding()`` says a provider lock is still held, at most
         ``hold.max_ms``: a CLI killed while it holds its state file's lock
-        leaves that lock behind, and the next start cannot save."""
+        leaves that lock behind, and the next start cannot save.
+
+        ``term_grace_ms`` replaces the session's SIGTERM grace for this kill
+        (0: SIGKILL right after SIGTERM), for a CLI that goes on starting
+        things after SIGTERM and has nothing to save."""
 
     def __enter__(self) -> PtySession:
         return self

@@ -156,6 +156,8 @@ class FakePtySession(PtySession):
         self.kill_calls = 0
         #: The ``hold`` each kill was given.
         self.holds: list[KillHold | None] = []
+        #: The ``term_grace_ms`` each kill was given.
+        self.term_graces: list[int | None] = []
         self._report: KillReport | None = None
 
     @property
@@ -179,9 +181,10 @@ class FakePtySession(PtySession):
     def exit_status(self) -> int | None:
         return self.tui.exit_code
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         self.kill_calls += 1
         self.holds.append(hold)
+        self.term_graces.append(term_grace_ms)
         if self._report is None:
             signalled = self.tui.exit_code is None
             held_ms, escalated, killed_holding = 0, False, False
