@@ -516,7 +516,7 @@ def test_accepts_with_one_down_and_enter_then_starts_nothing(sandbox: str) -> No
     )
     assert result.dialogs[0] == "copilot.workspace_trust"
     (session,) = spawner.sessions
-    assert session.killed
+    assert session.killed and session.term_graces == [0]
     assert session.spec.cwd == ws
     assert "COPILOT_ALLOW_ALL" not in session.spec.env and "GH_TOKEN" not in session.spec.env
     assert session.spec.argv[1:] == tuple(

@@ -123,6 +123,14 @@ class CopilotPty(PtyProvider):
     # No ``state_lock_suffixes``: its ``config.json.trusted-folders.lock`` is a
     # plain file that stays after every run (a lock held by the process, which
     # the kernel releases when it dies), and config.json is replaced by rename.
+    #: SIGKILL right after SIGTERM. Copilot takes about 2 s to exit after
+    #: SIGTERM and meanwhile goes on starting what the trusted folder asks
+    #: for: 1.0.89 and 1.0.102 started the folder's own .mcp.json server
+    #: about 230 ms after writing trust, inside the usual 300 ms grace. Trust
+    #: is in config.json (written by rename) before the kill; a SIGKILL leaves
+    #: only the CLI's own ``inuse.<pid>`` markers in its package cache, which
+    #: the next start sweeps.
+    term_grace_ms = 0
 
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return copilot_config_path(env)
