@@ -22,9 +22,13 @@ seeing whether the CLI asked again; docs/providers.md has the table.
   folder reached through a link is covered by its real path's entry. ``//``,
   ``.``, ``..`` and a trailing ``/`` do not matter; case does on Linux; a
   relative entry (``proj``, ``.``, ``~/proj``, the empty string) covers nothing.
-* The same key in ``settings.json`` is ignored by 1.0.102 (and 1.0.89). 1.0.80 moves
-  it from ``settings.json`` into ``config.json`` when it starts; so a folder only
-  listed there is prepared by starting the CLI, which then shows no dialog.
+* The same key in ``settings.json`` is ignored by 1.0.102. 1.0.80 and 1.0.89 move it
+  into ``config.json`` when they start, if that file exists (without it they ask);
+  so a folder listed only there is prepared by starting the CLI, which then shows
+  no dialog, and is reported from ``config.json``.
+* Not followed: 1.0.80 and 1.0.89 read no trust at all from a file in which another
+  known key has the wrong type (``"loggedInUsers": "x"``); 1.0.102 reads it. The
+  probe, like 1.0.102, looks at the trust key only. The CLI never writes such a file.
 
 The file also holds login data; only the trust list is kept, and nothing of the
 file's contents is ever logged or returned except the matching entry.
