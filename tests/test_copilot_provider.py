@@ -570,3 +570,17 @@ def test_the_copilot_flag_switches_it_off(sandbox: str) -> None:
 
 def test_the_provider_is_registered_with_its_id() -> None:
     assert Provider("copilot") is COPILOT is Provider.COPILOT
+
+
+def test_an_enter_the_cli_lost_is_sent_once_more_on_the_remembering_option() -> None:
+    """The dialog stays, cursor on "Yes, and remember", after the first Enter:
+    that Enter was lost. One more Enter, confirmed on fresh frames as before;
+    never a third, and never a key elsewhere."""
+    engine = DialogEngine(COPILOT_RULES)
+    keys: list[Key] = []
+    for frame in range(1, 400):
+        cursor = 1 if Key.DOWN in keys else 0
+        decision = engine.observe(TerminalSnapshot(lines=dialog(cursor), frame=frame, elapsed_ms=frame * 20))
+        if decision.key is not None:
+            keys.append(decision.key)
+    assert keys == [Key.DOWN, Key.ENTER, Key.ENTER]

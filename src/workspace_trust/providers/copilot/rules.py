@@ -60,7 +60,9 @@ COPILOT_RULES = RuleTable(
             options=(YES_SESSION, YES_REMEMBER, NO),
             select=YES_REMEMBER,
             never_select=(YES_SESSION, NO),
-            retry=RetryPolicy.ONCE,
+            # The dialog closes on the Enter that chooses; one still drawn with
+            # the cursor on the remembering option 1.5 s later lost it.
+            retry=RetryPolicy.TYPED_RETRY,
             # Drawn together with (or before) the notices above it: the dialog
             # wins wherever both are on screen.
             priority=1,
