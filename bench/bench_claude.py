@@ -78,10 +78,10 @@ class TimedSession(PtySession):
     def exit_status(self) -> int | None:
         return self.inner.exit_status()
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         if not self.kill_start_ns:
             self.kill_start_ns = time.monotonic_ns()
-        report = self.inner.kill(hold=hold)
+        report = self.inner.kill(hold=hold, term_grace_ms=term_grace_ms)
         if not self.kill_end_ns:
             self.kill_end_ns = time.monotonic_ns()
         return report

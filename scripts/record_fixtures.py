@@ -31,11 +31,14 @@ from workspace_trust.domain.results import ProbeResult
 from workspace_trust.fixtures import save_fixture
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
+from workspace_trust.providers.copilot.probe import CopilotStateProbe
+from workspace_trust.providers.copilot.strategy import build_protected_command
+from workspace_trust.providers.copilot.strategy import preflight_env as copilot_env
 from workspace_trust.providers.qwen.probe import QwenStateProbe
 from workspace_trust.providers.qwen.strategy import SAFE_MODE
 from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.recorder import record_session
-from workspace_trust.testing import base_env, installed_cli, seed_home
+from workspace_trust.testing import base_env, cli_dir, installed_cli, seed_home
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
 #: The protected command's flags after ``--mcp-config FILE`` (docs/providers.md).
@@ -48,6 +51,9 @@ PROTECTED = (
     "",
 )
 
+
+#: Where the Copilot CLI unpacks its package, shared by every recording's HOME.
+COPILOT_CACHE = "copilot-package-cache"
 
 #: Shaped like an Anthropic API key, obviously fake: Claude prints part of it.
 FAKE_ANTHROPIC_KEY = "sk-ant-api03-" + "FAKE" * 23 + "-NOTAREALKEY0AA"
@@ -128,6 +134,17 @@ SCENARIOS = [
         )
         for v in ("0.15.6", "0.24.4")
     ),
+    *(
+        Scenario("copilot", v, "trust-accept", notes="empty HOME, logged out, offline, protected command")
+        for v in ("1.0.80", "1.0.89", "1.0.102")
+    ),
+    Scenario(
+        "copilot",
+        "1.0.102",
+        "git-subfolder",
+        git=True,
+        notes="started in REPO/sub/deeper; trust lands on REPO/sub/deeper itself, not on REPO",
+    ),
 ]
 
 
@@ -178,7 +195,10 @@ def record(scenario: Scenario) -> None:
         if scenario.git:
             subprocess.run(["git", "init", "-q", workspace], check=True)
         extra: dict[str, str] = {}
-        if scenario.provider == "codex":
+        if scenario.provider == "copilot":
+            # One unpacked package for every HOME (else 235 MB under each).
+            extra = seed_home("copilot", home, copilot_package_cache=os.path.join(cli_dir(), COPILOT_CACHE))
+        elif scenario.provider == "codex":
             extra = seed_home(
                 scenario.provider,
                 home,
@@ -206,6 +226,22 @@ def record(scenario: Scenario) -> None:
 
             def success() -> ProbeResult:
                 return probe.read_trust(ws)
+        elif scenario.provider == "copilot":
+            env = copilot_env(env)
+            help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
+            # 1.0.80 lacks --disable-client-telemetry: record with every flag it does list.
+            protected = build_protected_command(name, help_text, allow_unprotected=True)
+            assert protected is not None
+            command = protected.argv
+            if scenario.name == "git-subfolder":
+                cwd = os.path.join(workspace, "sub", "deeper")
+                os.makedirs(cwd)
+            facts = LocalFileSystemFacts()
+            ws = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
+            copilot_probe = CopilotStateProbe(os.path.join(home, ".copilot", "config.json"))
+
+            def success() -> ProbeResult:
+                return copilot_probe.read_trust(ws)
         elif scenario.provider == "codex":
             help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
             command = (name, "--no-daemon") if "--no-daemon" in help_text else (name,)

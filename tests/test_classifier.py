@@ -174,6 +174,9 @@ PHRASES = {
     "codex_not_inside_trusted_directory": "Not inside a trusted directory",
     "codex_skip_git_repo_check_hint": "--skip-git-repo-check was not specified",
     "claude_workspace_not_trusted": "this workspace has not been trusted",
+    "copilot_confirm_folder_trust": "This folder is not trusted. Please confirm folder trust to continue.",
+    "copilot_working_folder_not_trusted": "Project extensions are excluded because the working folder is not trusted.",
+    "copilot_paused_folder_not_trusted": "Interrupted work remains paused because this folder is not trusted.",
 }
 
 

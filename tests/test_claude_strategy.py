@@ -372,8 +372,8 @@ def test_kill_waits_while_the_cli_saves_under_its_lock(sandbox: str) -> None:
             session = spawner.spawn(spec)
             plain = session.kill
 
-            def kill(*, hold: KillHold | None = None) -> KillReport:
-                reports.append(plain(hold=hold))
+            def kill(*, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
+                reports.append(plain(hold=hold, term_grace_ms=term_grace_ms))
                 return reports[-1]
 
             session.kill = kill  # type: ignore[method-assign]

@@ -450,8 +450,10 @@ def test_processes_the_kill_reports_become_process_left_running_diagnostics(sand
             session = super().spawn(spec)
             plain_kill = session.kill
 
-            def kill(*, hold: KillHold | None = None) -> KillReport:
-                return attrs.evolve(plain_kill(hold=hold), survivors=self.survivors, strays=self.strays)
+            def kill(*, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
+                return attrs.evolve(
+                    plain_kill(hold=hold, term_grace_ms=term_grace_ms), survivors=self.survivors, strays=self.strays
+                )
 
             session.kill = kill  # type: ignore[method-assign]
             return session

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key, Provider
 from workspace_trust.engine.dialog import Action, Decision, DialogEngine
-from workspace_trust.engine.rules import match_rule
-from workspace_trust.engine.snapshot import TerminalSnapshot, compact, cursor_glyph_of, strip_frame
+from workspace_trust.engine.rules import match_rule, option_body
+from workspace_trust.engine.snapshot import TerminalSnapshot, cursor_glyph_of
 from workspace_trust.fixtures import (
     SCREEN_HEADER,
     Event,
@@ -57,6 +57,9 @@ REQUIRED = {
     ("codex", "0.125.0"),
     ("codex", "0.169.0"),
     ("gemini", "0.61.0"),
+    ("copilot", "1.0.80"),
+    ("copilot", "1.0.89"),
+    ("copilot", "1.0.102"),
 }
 
 
@@ -375,7 +378,7 @@ ENTER_SCREENS = _enter_screens()
 def test_every_trust_dialog_fixture_gives_a_screen_that_wants_enter() -> None:
     # The near-miss property below is only as good as its seeds: each is a
     # screen the engine, left on it, does confirm.
-    assert {provider for provider, _ in ENTER_SCREENS} == {"claude", "codex", "gemini", "qwen"}
+    assert {provider for provider, _ in ENTER_SCREENS} == {"claude", "codex", "gemini", "qwen", "copilot"}
     for provider, screen in ENTER_SCREENS:
         engine = DialogEngine(rule_table(Provider(provider)))
         keys = [engine.observe(TerminalSnapshot(lines=screen, frame=f, elapsed_ms=f * 100)).key for f in range(1, 40)]
@@ -390,7 +393,11 @@ def _swap_label(line: str, labels: set[str], replacement: str) -> str:
 
 
 def _glyph_rows(lines: tuple[str, ...]) -> list[str]:
-    return [compact(strip_frame(line)) for line in lines if cursor_glyph_of(line) is not None]
+    """The option text of every row that starts with a cursor glyph (frame,
+    glyph and numbering removed), as a label is matched against it: a label
+    that is the start of another ("Yes" and "Yes, and remember this folder")
+    is told apart from it by its own exact or prefix rule."""
+    return [option_body(line)[1] for line in lines if cursor_glyph_of(line) is not None]
 
 
 @settings(max_examples=300, deadline=None)
@@ -436,7 +443,7 @@ def test_near_miss_screens_never_get_enter_off_the_trust_row(data: st.DataObject
             rule = next(r for r in table.rules if r.id == decision.rule_id)
             assert rule.select is not None  # Enter confirms a selection, nothing else
             cursor_rows = _glyph_rows(screen)
-            assert any(compact(rule.select.text) in row for row in cursor_rows), screen
-            assert not any(compact(f.text) in row for row in cursor_rows for f in rule.never_select), screen
+            assert any(rule.select.matches(row) for row in cursor_rows), screen
+            assert not any(f.matches(row) for row in cursor_rows for f in rule.never_select), screen
         if decision.action is Action.FINISH:
             break

@@ -29,6 +29,8 @@ EXPECTED_DEFAULTS = {
     "file_lock": True,
     "debug": False,
     "allow_unprotected_claude": False,
+    "copilot_pty": True,
+    "allow_unprotected_copilot": False,
 }
 ENABLE_SPELLINGS = ("1", "true", "on", "TRUE", "True", "ON", "On", " 1 ", "\ttrue\n", " oN")
 DISABLE_SPELLINGS = ("0", "false", "off", "FALSE", "False", "OFF", "Off", " 0 ", "\tfalse\n", " oFf")
@@ -63,6 +65,8 @@ def test_empty_environment_gives_defaults_and_no_diagnostics() -> None:
         ("file_lock", "WORKSPACE_TRUST_FILE_LOCK"),
         ("debug", "WORKSPACE_TRUST_DEBUG"),
         ("allow_unprotected_claude", "WORKSPACE_TRUST_ALLOW_UNPROTECTED_CLAUDE"),
+        ("copilot_pty", "WORKSPACE_TRUST_COPILOT_PTY"),
+        ("allow_unprotected_copilot", "WORKSPACE_TRUST_ALLOW_UNPROTECTED_COPILOT"),
     ],
 )
 def test_variable_names(name: str, variable: str) -> None:

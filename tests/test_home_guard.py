@@ -28,7 +28,7 @@ from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePt
 
 ANCESTOR = Code.NOT_PERSISTABLE_HOME_ANCESTOR
 ALL_MODES: tuple[dict[Provider, str], ...] = (
-    {},  # the defaults: Claude pty, Codex args, Gemini env
+    {},  # the defaults: Claude pty, Codex args, Gemini env, Copilot pty
     {Provider.CODEX: "pty", Provider.GEMINI: "pty"},
 )
 
@@ -213,7 +213,7 @@ def test_cli_blocks_the_parent_of_home(sandbox: str, command: str) -> None:
     with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
         json.dump({"hasCompletedOnboarding": True}, handle)
     env = {"HOME": home, "PATH": os.environ["PATH"], "WORKSPACE_TRUST_CLAUDE_BIN": "/nonexistent/claude"}
-    code, doc = run_cli(command, users, "--provider", "claude,codex,gemini", env=env)
+    code, doc = run_cli(command, users, "--provider", "claude,codex,gemini,copilot", env=env)
     assert {r["code"] for r in doc["results"]} == {ANCESTOR.value}
     assert all(r["pty_spawned"] is False for r in doc["results"])
     assert code == (1 if command == "status" else 3)

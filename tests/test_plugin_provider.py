@@ -123,7 +123,7 @@ def test_the_plugins_options_and_codes_are_generated(toy_env: dict[str, str]) ->
         timeout=60,
         check=True,
     ).stdout
-    assert listed.strip() == "TOY_STATE_FILE_ODD ['claude', 'codex', 'gemini', 'qwen', 'toy']"
+    assert listed.strip() == "TOY_STATE_FILE_ODD ['claude', 'codex', 'gemini', 'qwen', 'copilot', 'toy']"
 
 
 def test_without_the_entry_point_the_provider_is_unknown(toy_env: dict[str, str], sandbox: str) -> None:
@@ -138,7 +138,7 @@ def test_without_the_entry_point_the_provider_is_unknown(toy_env: dict[str, str]
         check=False,
     )
     assert proc.returncode == 2
-    assert "unknown provider 'toy' (claude, codex, gemini, qwen)" in proc.stderr + proc.stdout
+    assert "unknown provider 'toy' (claude, codex, gemini, qwen, copilot)" in proc.stderr + proc.stdout
 
 
 def test_a_provider_that_gates_no_folder_is_not_required_and_nothing_starts(

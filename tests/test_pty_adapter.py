@@ -124,6 +124,25 @@ def test_term_ignoring_process_is_killed(sandbox: str) -> None:
     assert report.survivors == ()
 
 
+def test_a_kill_without_term_grace_gives_a_slow_shutdown_no_time(sandbox: str) -> None:
+    """A CLI that goes on starting things after SIGTERM (Copilot CLI 1.0.102
+    starts a folder's MCP servers while it takes ~2 s to exit): with a grace
+    of 0, SIGKILL follows SIGTERM at once, and what its TERM handler would
+    start a moment later never starts. With the usual grace it does."""
+    started = os.path.join(sandbox, "started-after-term")
+    body = f"trap 'sleep 0.1; touch \"{started}\"; exit 0' TERM; echo ready; while true; do sleep 0.01; done"
+    script = _script(sandbox, "slow-exit", body)
+    for grace, expected in ((0, False), (None, True)):
+        session = PtyProcessSpawner().spawn(SpawnSpec(argv=(script,), cwd=sandbox, env=env()))
+        for _ in range(100):
+            if any("ready" in line for line in session.read_snapshot(20).lines):
+                break
+        report = session.kill(term_grace_ms=grace)
+        assert report.survivors == ()
+        assert os.path.exists(started) is expected, grace
+        assert report.escalated is not expected
+
+
 def test_cursor_position_query_is_answered(sandbox: str) -> None:
     session = PtyProcessSpawner().spawn(SpawnSpec(argv=(FAKE_TUI,), cwd=sandbox, env=env(HOME=sandbox, FAKE_QUERY="1")))
     try:

@@ -257,6 +257,10 @@ def _trust_in_state_file(provider: Provider, project: str, home: str) -> None:
         seed_home("qwen", home)  # folder trust on: else there is nothing to prepare
         with open(os.path.join(home, ".qwen", "trustedFolders.json"), "w", encoding="utf-8") as handle:
             json.dump({project: "TRUST_FOLDER"}, handle)
+    elif provider is Provider.COPILOT:
+        os.makedirs(os.path.join(home, ".copilot"))
+        with open(os.path.join(home, ".copilot", "config.json"), "w", encoding="utf-8") as handle:
+            handle.write("// managed automatically\n" + json.dumps({"trustedFolders": [project]}))
     else:
         raise AssertionError(f"no state-file seed for {provider.value} in this test")
 

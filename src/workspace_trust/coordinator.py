@@ -152,8 +152,8 @@ class _TrackedSession(PtySession):
     def render_stats(self) -> RenderStats:
         return self._inner.render_stats()
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
-        report = self._inner.kill(hold=hold)
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
+        report = self._inner.kill(hold=hold, term_grace_ms=term_grace_ms)
         self._owner.forget(self)
         return report
 

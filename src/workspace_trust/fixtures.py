@@ -474,7 +474,7 @@ class ReplaySession(PtySession):
             self._ended = now - self._started > pending.t + self._shift + self._key_wait_limit_ms
         return -15 if self._ended else None
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         self._ended = True
         return KillReport(exit_status=-15, signalled=False, escalated=False)
 

@@ -104,14 +104,18 @@ class PtySession(abc.ABC):
         return RenderStats()
 
     @abc.abstractmethod
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         """Kill the whole process group (TERM, then KILL) and reap. Idempotent.
 
         With ``hold`` (a CLI that keeps a lock on its state file), SIGKILL
         waits after the SIGTERM grace until the CLI has exited, at most
         ``hold.max_ms``: a CLI killed while it holds its state file's lock
         leaves that lock behind, and the next start cannot save.
-        ``hold.holding()`` says whether the lock is held when the wait runs out."""
+        ``hold.holding()`` says whether the lock is held when the wait runs out.
+
+        ``term_grace_ms`` replaces the session's SIGTERM grace for this kill
+        (0: SIGKILL right after SIGTERM), for a CLI that goes on starting
+        things after SIGTERM and has nothing to save."""
 
     def __enter__(self) -> PtySession:
         return self

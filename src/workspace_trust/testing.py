@@ -167,6 +167,8 @@ class FakePtySession(PtySession):
         self.kill_calls = 0
         #: The ``hold`` each kill was given.
         self.holds: list[KillHold | None] = []
+        #: The ``term_grace_ms`` each kill was given.
+        self.term_graces: list[int | None] = []
         self._report: KillReport | None = None
 
     @property
@@ -193,9 +195,10 @@ class FakePtySession(PtySession):
     def render_stats(self) -> RenderStats:
         return RenderStats(faults=self.tui.render_faults, dropped_sequences=self.tui.dropped_sequences)
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         self.kill_calls += 1
         self.holds.append(hold)
+        self.term_graces.append(term_grace_ms)
         if self._report is None:
             signalled = self.tui.exit_code is None
             held_ms, escalated, killed_holding = 0, False, False

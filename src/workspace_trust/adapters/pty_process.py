@@ -283,20 +283,20 @@ class PtyProcessSession(PtySession):
             pid = self._pid
         self._reaped = pid != 0
 
-    def kill(self, *, hold: KillHold | None = None) -> KillReport:
+    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
         """Safe from any thread, any number of times; the first call does the work."""
         self._kill_requested.set()
         with self._io_lock:
-            return self._kill(hold)
+            return self._kill(hold, self._term_grace_ms if term_grace_ms is None else term_grace_ms)
 
-    def _kill(self, hold: KillHold | None) -> KillReport:
+    def _kill(self, hold: KillHold | None, term_grace_ms: int) -> KillReport:
         if self._report is not None:
             return self._report
         # Daemons that had left the process tree before any signal: reported.
         current, strays = self._members()
         signalled = self._signal_all(current, signal.SIGTERM)
         escalated = False
-        gone = self._wait_gone(current, self._term_grace_ms)
+        gone = self._wait_gone(current, term_grace_ms)
         held_ms, killed_holding = 0, False
         if not gone and hold is not None:
             gone, held_ms, killed_holding = self._hold_while_locked(current, hold)

@@ -37,6 +37,7 @@ BUILTIN: tuple[str, ...] = (
     "workspace_trust.providers.codex.spec",
     "workspace_trust.providers.gemini.spec",
     "workspace_trust.providers.qwen.spec",
+    "workspace_trust.providers.copilot.spec",
 )
 
 ENTRY_POINT_GROUP = "workspace_trust.providers"

@@ -120,6 +120,11 @@ class PtyProvider(abc.ABC):
     #: folder the user's own state file refuses). The state file's own
     #: unreadable codes always count, as a soft failure.
     refusing_codes: tuple[tuple[Code, WorkspaceStatus], ...] = ()
+    #: The SIGTERM grace of this CLI's kill, when it differs from the
+    #: spawner's (``EngineTiming.term_grace_ms``): 0 sends SIGKILL right after
+    #: SIGTERM, for a CLI that keeps starting things while it shuts down and
+    #: has saved what matters (trust) before the kill.
+    term_grace_ms: int | None = None
 
     @abc.abstractmethod
     def state_file(self, env: Mapping[str, str]) -> str | None:
@@ -337,7 +342,7 @@ class PtyTrustStrategy(TrustStrategy):
                 timing=attrs.evolve(ctx.timing, total_budget_ms=max(0, deadline - ctx.clock.monotonic_ms())),
                 on_frame=_progress_of(p, workspace, ctx),
             )
-            report = session.kill(hold=self._kill_hold(lock_paths, before, ctx))
+            report = session.kill(hold=self._kill_hold(lock_paths, before, ctx), term_grace_ms=self.spec.term_grace_ms)
             session = None
             extra = [*command.diagnostics, *lock_diagnostics]
             extra.extend(self._left_behind_locks(lock_paths, before, report, ctx, workspace))
@@ -365,7 +370,7 @@ class PtyTrustStrategy(TrustStrategy):
             if session is not None:
                 # An exception left the session running: the same kill, daemons
                 # and the provider's lock included, runs on this path too.
-                session.kill(hold=self._kill_hold(lock_paths, before, ctx))
+                session.kill(hold=self._kill_hold(lock_paths, before, ctx), term_grace_ms=self.spec.term_grace_ms)
             ctx.scratch.remove(scratch)
 
     def _await_provider_locks(
