@@ -13,7 +13,6 @@ from workspace_trust.providers.codex.probe import CodexConfigSentinel, CodexStat
 from workspace_trust.providers.gemini.probe import (
     GeminiStateProbe,
     gemini_env_patch,
-    strip_json_comments,
     trusted_folders_path,
 )
 
@@ -125,8 +124,16 @@ def test_gemini_corrupt_file_is_unknown(tmp_path: Path) -> None:
     assert result.state is TrustState.UNKNOWN and result.diagnostics[0].code is Code.STATE_FILE_CORRUPT
 
 
-def test_comment_stripping_keeps_strings() -> None:
-    assert strip_json_comments('{"a//b": "c/*d*/"} // x').strip() == '{"a//b": "c/*d*/"}'
+def test_gemini_reads_comments_but_no_trailing_comma(tmp_path: Path) -> None:
+    # strip-json-comments and then JSON.parse (0.61.0): comments are read,
+    # a trailing comma is not.
+    commented = gemini(tmp_path, '// x\n{"/w": "TRUST_FOLDER" /* y */}').read_trust(ws("/w"))
+    assert commented.state is TrustState.TRUSTED
+    # An unterminated comment is left in place by strip-json-comments, and
+    # JSON.parse then fails: Gemini reads no trust from such a file.
+    for text in ('{"/w": "TRUST_FOLDER",}', '{"/w": "TRUST_FOLDER"} /* open'):
+        result = gemini(tmp_path, text).read_trust(ws("/w"))
+        assert result.state is TrustState.UNKNOWN and result.diagnostics[0].code is Code.STATE_FILE_CORRUPT, text
 
 
 def test_gemini_file_location_and_env_patch() -> None:

@@ -30,7 +30,6 @@ from workspace_trust.providers.copilot.probe import (
     CopilotStateProbe,
     copilot_config_path,
     decide,
-    strip_jsonc,
     trusted_folders,
 )
 from workspace_trust.providers.copilot.rules import COPILOT_RULES, NO, YES_REMEMBER, YES_SESSION
@@ -140,9 +139,9 @@ def test_a_document_the_cli_cannot_read_is_not_read_as_trust(document: str) -> N
         trusted_folders(document.encode())
 
 
-def test_strip_jsonc_keeps_strings_whole() -> None:
-    text = '{"a": "x // y /* z */, ]", "b": [1,],} // end'
-    assert json.loads(strip_jsonc(text)) == {"a": "x // y /* z */, ]", "b": [1]}
+def test_comments_and_trailing_commas_are_read_as_the_cli_reads_them() -> None:
+    text = '// header\n{"a": "x // y /* z */, ]", "trustedFolders": ["/w/proj",],} // end'
+    assert trusted_folders(text.encode()) == ("/w/proj",)
 
 
 def write_config(home: str, document: str, name: str = "config.json") -> str:

@@ -36,13 +36,13 @@ file's contents is ever logged or returned except the matching entry.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from workspace_trust.adapters.statefile import LocalStateFiles, StateFileError
+from workspace_trust.domain import jsonc
 from workspace_trust.domain.codes import Code, TrustState
 from workspace_trust.domain.paths import HostOs, PathError, PathFlavor, Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
@@ -70,49 +70,6 @@ def copilot_config_path(env: Mapping[str, str]) -> str | None:
     return os.path.join(base, "config.json") if base else None
 
 
-def strip_jsonc(text: str) -> str:
-    """``text`` without ``//`` and ``/* */`` comments and trailing commas
-    (outside strings), so that ``json.loads`` reads what Copilot CLI reads."""
-    out: list[str] = []
-    index, length = 0, len(text)
-    while index < length:
-        char = text[index]
-        if char == '"':
-            end = index + 1
-            while end < length and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[index : end + 1])
-            index = end + 1
-        elif text.startswith("//", index):
-            end = text.find("\n", index)
-            index = length if end < 0 else end
-        elif text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            index = length if end < 0 else end + 2
-        elif char == ",":
-            # A comma followed (past white space and comments) by a closing
-            # bracket is dropped; the next pass of the loop handles the rest.
-            rest = index + 1
-            while rest < length:
-                if text[rest].isspace():
-                    rest += 1
-                elif text.startswith("//", rest):
-                    newline = text.find("\n", rest)
-                    rest = length if newline < 0 else newline
-                elif text.startswith("/*", rest):
-                    close = text.find("*/", rest + 2)
-                    rest = length if close < 0 else close + 2
-                else:
-                    break
-            if rest >= length or text[rest] not in "]}":
-                out.append(char)
-            index += 1
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
-
-
 def _snake(key: str) -> str:
     return _CAMEL_HUMP.sub(r"\1_\2", key).lower()
 
@@ -124,7 +81,8 @@ def trusted_folders(data: bytes) -> tuple[str, ...]:
     text = data.decode("utf-8").removeprefix("\ufeff")
     if not text.strip():
         return ()
-    pairs = json.loads(strip_jsonc(text), object_pairs_hook=list)
+    # jsonc-parser with trailing commas allowed (a parse error: no trust read).
+    pairs = jsonc.loads(text, trailing_commas=True, object_pairs_hook=list)
     if not isinstance(pairs, list) or (pairs and not isinstance(pairs[0], tuple)):
         # A top-level array (of pairs or of anything else): no settings at all.
         raise ValueError("config.json is not an object")

@@ -9,11 +9,11 @@ macOS and Windows (Gemini CLI 0.61.0 source, trustedFolders).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 
 from workspace_trust.adapters.statefile import LocalStateFiles
+from workspace_trust.domain import jsonc
 from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.patches import EnvPatch
@@ -31,39 +31,6 @@ def trusted_folders_path(env: Mapping[str, str]) -> str | None:
         return env["GEMINI_CLI_TRUSTED_FOLDERS_PATH"]
     home = env_home(env)
     return os.path.join(home, ".gemini", "trustedFolders.json") if home else None
-
-
-def strip_json_comments(text: str) -> str:
-    """Remove // and /* */ comments outside strings."""
-    out: list[str] = []
-    index, length = 0, len(text)
-    in_string = False
-    while index < length:
-        char = text[index]
-        if in_string:
-            out.append(char)
-            if char == "\\" and index + 1 < length:
-                out.append(text[index + 1])
-                index += 2
-                continue
-            if char == '"':
-                in_string = False
-            index += 1
-            continue
-        if char == '"':
-            in_string = True
-            out.append(char)
-            index += 1
-        elif text.startswith("//", index):
-            end = text.find("\n", index)
-            index = length if end < 0 else end
-        elif text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            index = length if end < 0 else end + 2
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
 
 
 class GeminiStateProbe(StateProbe):
@@ -86,8 +53,9 @@ class GeminiStateProbe(StateProbe):
         if data is None:
             return ProbeResult(TrustState.UNTRUSTED)
         try:
-            doc = json.loads(strip_json_comments(data.decode("utf-8"))) if data.strip() else {}
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            # strip-json-comments, then JSON.parse (0.61.0): no trailing commas.
+            doc = jsonc.loads(data.decode("utf-8")) if data.strip() else {}
+        except ValueError:  # UnicodeDecodeError is a ValueError
             return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse")
         if not isinstance(doc, dict):
             return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json is not an object")

@@ -33,7 +33,6 @@ Only the names and values listed above are ever taken from an environment or a
 from __future__ import annotations
 
 import enum
-import json
 import ntpath
 import posixpath
 import re
@@ -44,6 +43,7 @@ from typing import Any
 import attrs
 
 from workspace_trust.adapters.statefile import StateFileError, read_state_file
+from workspace_trust.domain import jsonc
 from workspace_trust.domain.paths import env_home
 
 QWEN_HOME_ENV = "QWEN_HOME"
@@ -220,52 +220,6 @@ class SettingsState:
     problem: str = ""
 
 
-def strip_json_comments(text: str) -> str:
-    """strip-json-comments (its default): ``//`` and ``/* */`` comments outside
-    strings become spaces, line breaks kept."""
-    out: list[str] = []
-    index, length = 0, len(text)
-    in_string = False
-    while index < length:
-        char = text[index]
-        if in_string:
-            out.append(char)
-            if char == "\\" and index + 1 < length:
-                out.append(text[index + 1])
-                index += 2
-                continue
-            if char == '"':
-                in_string = False
-            index += 1
-            continue
-        if char == '"':
-            in_string = True
-            out.append(char)
-            index += 1
-        elif text.startswith("//", index):
-            end = text.find("\n", index)
-            end = length if end < 0 else end
-            out.append(_blank(text[index:end]))
-            index = end
-        elif text.startswith("/*", index):
-            end = text.find("*/", index + 2)
-            end = length if end < 0 else end + 2
-            out.append(_blank(text[index:end]))
-            index = end
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
-
-
-def _blank(comment: str) -> str:
-    return re.sub(r"\S", " ", comment)
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_json_object(data: bytes, *, strip_bom: bool) -> dict[str, Any] | None:
     """``JSON.parse(stripJsonComments(text))`` as Qwen does it (invalid UTF-8
     replaced, as Node decodes), or None when it does not parse or is not an
@@ -275,8 +229,8 @@ def parse_json_object(data: bytes, *, strip_bom: bool) -> dict[str, Any] | None:
     if strip_bom:
         text = text.removeprefix("\ufeff")
     try:
-        doc = json.loads(strip_json_comments(text), parse_constant=_no_constants)
-    except (ValueError, RecursionError):
+        doc = jsonc.loads(text)
+    except ValueError:
         return None
     return doc if isinstance(doc, dict) else None
 
