@@ -550,6 +550,8 @@ def test_a_missing_flag_soft_fails_naming_it_and_starts_nothing(sandbox: str) ->
     )
     message = " ".join(d.message for d in result.diagnostics if d.code is Code.PREFLIGHT_UNPROTECTED)
     assert "--disable-client-telemetry" in message and "allow_unprotected_copilot" in message
+    # The first release that lists it, so that the user knows what to update to.
+    assert "--disable-client-telemetry (listed from 1.0.102 on)" in message
     assert spawner.sessions == []
     assert not os.path.exists(os.path.join(home, ".copilot", "config.json"))
 
@@ -558,7 +560,7 @@ def test_an_allowed_unprotected_run_says_what_it_lacked(sandbox: str) -> None:
     result, spawner, _, _ = run(sandbox, help_text=HELP_1_0_80, flags=FeatureFlags(allow_unprotected_copilot=True))
     assert result.status is WorkspaceStatus.ACCEPTED
     (unprotected,) = [d for d in result.diagnostics if d.code is Code.PREFLIGHT_UNPROTECTED]
-    assert "--disable-client-telemetry" in unprotected.message
+    assert "--disable-client-telemetry (listed from 1.0.102 on)" in unprotected.message
     assert "--disable-client-telemetry" not in spawner.sessions[0].spec.argv
 
 

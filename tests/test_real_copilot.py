@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import require_cli
+from tests.conftest import in_a_sandbox, require_cli
 from workspace_trust.adapters.help import SubprocessHelpReader
 from workspace_trust.adapters.processes import pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
@@ -108,7 +108,9 @@ def copilot_roots() -> list[str]:
 
 def assert_nothing_left(sandbox: str) -> None:
     for root in copilot_roots():
-        assert pids_with_path_prefix(root) == (), f"a Copilot CLI process is still running from {root}"
+        # Only this test's CLIs: other suites may run the shared install meanwhile.
+        mine = [pid for pid in pids_with_path_prefix(root) if in_a_sandbox(pid, [sandbox])]
+        assert mine == [], f"a Copilot CLI process is still running from {root}"
     assert pids_with_path_prefix(sandbox) == (), "a process started from the sandbox is still running"
     assert not glob.glob(os.path.join(sandbox, "tmp", "workspace-trust-scratch-*"))
 

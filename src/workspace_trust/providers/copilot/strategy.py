@@ -77,6 +77,23 @@ REQUIRED_FLAGS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: The first release whose ``--help`` lists a flag, where it is newer than the
+#: oldest pinned version (1.0.80, which lists every other flag). Every
+#: release on npm from 1.0.80 to 1.0.92 lacks --disable-client-telemetry; the
+#: next one is 1.0.102. Before it, the only documented way to send no client
+#: telemetry is ``COPILOT_OFFLINE=true``, which these versions accept only
+#: with a model provider of one's own (``COPILOT_PROVIDER_BASE_URL`` and a
+#: model): docs/providers.md says why the preflight does not invent one.
+FIRST_LISTED = {"--disable-client-telemetry": "1.0.102"}
+
+
+def describe_missing(flags: tuple[str, ...]) -> str:
+    """The missing flags, each with the first release known to list it."""
+    return ", ".join(
+        f"{flag} (listed from {FIRST_LISTED[flag]} on)" if flag in FIRST_LISTED else flag for flag in flags
+    )
+
+
 def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
     env = keep_env(host_env, KEEP_ENV, (*STRIP_ENV, *strip))
     env.update(PREFLIGHT_ENV)
@@ -157,18 +174,19 @@ class CopilotPty(PtyProvider):
         allowed = bool(ctx.flags.value("allow_unprotected_copilot"))
         command = build_protected_command(binary, help_text, allow_unprotected=allowed)
         if command is None:
-            missing = [flag for flag, _ in REQUIRED_FLAGS if not _listed(flag, help_text or "")]
+            missing = tuple(flag for flag, _ in REQUIRED_FLAGS if not _listed(flag, help_text or ""))
             return CommandRefused(
                 Code.PREFLIGHT_UNPROTECTED,
-                f"this Copilot CLI does not list {', '.join(missing)} in --help; set allow_unprotected_copilot "
-                "(--allow-unprotected-copilot) to run it without",
+                f"this Copilot CLI does not list {describe_missing(missing)} in --help; update it, or set "
+                "allow_unprotected_copilot (--allow-unprotected-copilot) to run it without",
             )
         diagnostics: tuple[Diagnostic, ...] = ()
         if not command.protected:
             diagnostics = (
                 Diagnostic(
                     Code.PREFLIGHT_UNPROTECTED,
-                    "ran without these protected flags (explicitly allowed): " + ", ".join(command.missing_flags),
+                    "ran without these protected flags (explicitly allowed): "
+                    + describe_missing(command.missing_flags),
                     COPILOT,
                 ),
             )
