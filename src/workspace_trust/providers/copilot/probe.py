@@ -41,14 +41,15 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from workspace_trust.adapters.statefile import LocalStateFiles, StateFileError
+from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain import jsonc
 from workspace_trust.domain.codes import Code, TrustState
 from workspace_trust.domain.paths import HostOs, PathError, PathFlavor, Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
-from workspace_trust.ports import StateFiles, StateProbe
+from workspace_trust.ports import StateFiles
 from workspace_trust.providers.copilot import COPILOT
 from workspace_trust.providers.copilot.keys import copilot_compare_key
+from workspace_trust.providers.state_probe import FileStateProbe
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 WHAT = "config.json"
@@ -115,31 +116,57 @@ def native_realpath(files: StateFiles) -> Resolver:
     return resolve
 
 
-class CopilotStateProbe(StateProbe):
+def _no_links(path: str, host: HostOs) -> str:
+    return path
+
+
+def parse_copilot_state(data: bytes | None, workspace: Workspace, resolve: Resolver = _no_links) -> ProbeResult:
+    """The pure probe: what ``config.json`` (its bytes; None when it does not
+    exist) says about ``workspace``. ``resolve`` gives an entry's path with its
+    links resolved, as the CLI compares it (the probe passes one that looks
+    through the ``StateFiles`` port; the default resolves no link and touches
+    nothing)."""
+    if data is None:
+        return ProbeResult(TrustState.UNTRUSTED)
+    try:
+        entries = trusted_folders(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return ProbeResult(
+            TrustState.UNKNOWN,
+            diagnostics=(Diagnostic(Code.STATE_FILE_CORRUPT, "config.json does not parse", COPILOT, workspace.id),),
+        )
+    return decide(workspace, entries, resolve)
+
+
+class CopilotStateProbe(FileStateProbe):
     """Answers "is this workspace trusted?" from Copilot CLI's ``config.json``, read-only."""
 
+    #: Entries whose real path is remembered, at most: while a session runs the
+    #: file is read every few milliseconds, and each entry's links are resolved.
+    REALPATH_CACHE = 10_000
+
     def __init__(self, path: str | None, files: StateFiles | None = None, resolve: Resolver | None = None) -> None:
-        self.path = path
-        self._files = files or LocalStateFiles()
-        self._resolve = resolve or native_realpath(self._files)
+        files = files or LocalStateFiles()
+        looked_up = resolve or native_realpath(files)
+        cache: dict[tuple[str, HostOs], str] = {}
 
-    def read_trust(self, workspace: Workspace) -> ProbeResult:
-        def unknown(code: Code, message: str) -> ProbeResult:
-            return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, COPILOT, workspace.id),))
+        def cached(entry: str, host: HostOs) -> str:
+            key = (entry, host)
+            if key not in cache:
+                if len(cache) >= self.REALPATH_CACHE:
+                    cache.clear()
+                cache[key] = looked_up(entry, host)
+            return cache[key]
 
-        if self.path is None:
-            return unknown(Code.STATE_FILE_MISSING, "no HOME or COPILOT_HOME to find config.json")
-        try:
-            data = self._files.read(self.path, WHAT, MAX_FILE_BYTES)
-        except StateFileError as exc:
-            return unknown(exc.code, str(exc))
-        if data is None:
-            return ProbeResult(TrustState.UNTRUSTED)
-        try:
-            entries = trusted_folders(data)
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            return unknown(Code.STATE_FILE_CORRUPT, "config.json does not parse")
-        return decide(workspace, entries, self._resolve)
+        super().__init__(
+            path,
+            provider=COPILOT,
+            what=WHAT,
+            limit=MAX_FILE_BYTES,
+            parse=lambda data, workspace: parse_copilot_state(data, workspace, cached),
+            files=files,
+            no_path="no HOME or COPILOT_HOME to find config.json",
+        )
 
 
 _RANK = {TrustSource.EXACT: 0, TrustSource.REAL: 1, TrustSource.PARENT: 2}

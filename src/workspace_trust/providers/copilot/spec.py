@@ -6,7 +6,7 @@ import os
 
 from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.providers.copilot import COPILOT
-from workspace_trust.providers.copilot.probe import copilot_config_path
+from workspace_trust.providers.copilot.probe import copilot_config_path, parse_copilot_state
 from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.copilot.strategy import BIN_ENV, REQUIRED_FLAGS, USUAL_LOCATIONS, copilot_pty_strategy
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
@@ -30,6 +30,7 @@ SPEC = ProviderSpec(
     modes=(StrategyMode("pty", copilot_pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=copilot_config_path,
+    parse_state=parse_copilot_state,
     flags=(
         FlagSpec("copilot_pty", True, "Accept GitHub Copilot CLI's trust dialog in a pseudo-terminal."),
         FlagSpec(
