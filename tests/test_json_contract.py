@@ -241,3 +241,33 @@ def test_a_missing_binary_from_the_environment_stays_a_soft_failure(sandbox: str
     home, ws = seeded(sandbox)
     code, doc, _ = run(["preflight", ws, "--json"], home, WORKSPACE_TRUST_CLAUDE_BIN="/nope")
     assert (code, doc["results"][0]["code"]) == (ExitCode.SOFT_FAILED, "provider_binary_missing")
+
+
+def test_a_skipped_row_makes_the_overall_status_a_soft_failure_in_the_library_too() -> None:
+    from workspace_trust.coordinator import overall_status
+    from workspace_trust.domain.codes import ExecutionStatus, Provider, WorkspaceStatus
+    from workspace_trust.domain.results import WorkspaceResult
+
+    def row(status: WorkspaceStatus) -> WorkspaceResult:
+        return WorkspaceResult(Provider.CLAUDE, "/w", "/w", "/w", status)
+
+    assert overall_status([row(WorkspaceStatus.SKIPPED)]) is ExecutionStatus.SOFT_FAILED
+    assert overall_status([row(WorkspaceStatus.ACCEPTED), row(WorkspaceStatus.SKIPPED)]) is ExecutionStatus.SOFT_FAILED
+    assert overall_status([row(WorkspaceStatus.SKIPPED), row(WorkspaceStatus.BLOCKED)]) is ExecutionStatus.BLOCKED
+    assert overall_status([row(WorkspaceStatus.NOT_REQUIRED), row(WorkspaceStatus.PATCHED)]) is ExecutionStatus.OK
+
+
+def test_a_row_no_argument_accounts_for_is_kept_last_with_a_null_input() -> None:
+    from workspace_trust.cli import in_input_order
+    from workspace_trust.domain.codes import Provider
+
+    rows = [
+        {"provider": "claude", "workspace_id": "/a", "status": "accepted"},
+        {"provider": "claude", "workspace_id": "/stray", "status": "blocked"},
+    ]
+    out = in_input_order([("a", "/a"), ("a/", "/a")], [Provider.CLAUDE], rows)
+    assert [(r["input"], r["workspace_id"], r["duplicate_of"]) for r in out] == [
+        ("a", "/a", None),
+        ("a/", "/a", 0),
+        (None, "/stray", None),
+    ]
