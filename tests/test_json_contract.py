@@ -271,3 +271,18 @@ def test_a_row_no_argument_accounts_for_is_kept_last_with_a_null_input() -> None
         ("a/", "/a", 0),
         (None, "/stray", None),
     ]
+
+
+def test_an_internal_error_whose_output_fails_too_still_ends_without_a_traceback(
+    sandbox: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_args: object) -> int:
+        raise RuntimeError("first")
+
+    def no_output(_stream: object, _text: str) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli_module, "_status", broken)
+    monkeypatch.setattr(cli_module, "_write", no_output)
+    monkeypatch.setattr(cli_module, "_settle_output", lambda: None)
+    assert main(["status", sandbox, "--json"]) == ExitCode.SOFT_FAILED

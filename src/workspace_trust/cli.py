@@ -330,9 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never a traceback: the error is the document
         log.debug("the command failed", exc_info=True)
         message = f"internal error: {type(exc).__name__}"
-        _warn(f"workspace-trust: {message} (--debug shows where)")
-        if as_json:
-            _emit_json(error_document(ERROR_INTERNAL, message, args.command))
+        try:
+            _warn(f"workspace-trust: {message} (--debug shows where)")
+            if as_json:
+                _emit_json(error_document(ERROR_INTERNAL, message, args.command))
+        except OSError:
+            pass  # the output itself is what failed: nothing more can be said
+        _settle_output()
         return ExitCode.SOFT_FAILED
     return ExitCode.USAGE  # pragma: no cover - argparse requires a command
 
