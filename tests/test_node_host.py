@@ -80,7 +80,7 @@ def test_accepted_duplicate_and_blocked_inputs(sandbox: str, seeded: tuple[str, 
     assert out["inputs"][0]["status"] == "accepted" and out["inputs"][2]["same_as"] == "ws/p"
     assert out["inputs"][1]["code"] == "workspace_trust_not_persistable_home"
     (accepted,) = [entry for entry in out["manifest"] if entry["status"] == "accepted"]
-    assert accepted["keys"] == ["down", "enter"] and accepted["dialogs"] == ["claude.workspace_trust"]
+    assert accepted["keys"] == ["down", "enter"] and accepted["dialogs"][0] == "claude.workspace_trust"
 
 
 def test_patched_and_not_required_launches_carry_their_patches(seeded: tuple[str, str]) -> None:

@@ -28,6 +28,7 @@ from workspace_trust.cli import SCHEMA_KINDS, ExitCode, execution_document, load
 from workspace_trust.coordinator import ExecutionResult, overall_status
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, TrustState, WaitReason, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
+from workspace_trust.redaction import redact_tail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "tests", "fake_tui.py")
@@ -203,7 +204,7 @@ def synthetic_preflight() -> dict[str, Any]:
                 elapsed_ms=i,
                 lock_wait_ms=i,
                 diagnostics=(Diagnostic(code, "message", None, path, ("evidence",)),),
-                raw_tail="screen" if status is WorkspaceStatus.SOFT_FAILED else None,
+                raw_tail=redact_tail("screen") if status is WorkspaceStatus.SOFT_FAILED else None,
                 session=SessionReport(frames=i, wait_reason=reasons[i % len(reasons)], exit_status=-i),
             )
         )
