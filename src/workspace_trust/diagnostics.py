@@ -28,15 +28,18 @@ import ntpath
 import re
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
-from workspace_trust.redaction import redact
 from workspace_trust.wire import add_path_bytes
+
+if TYPE_CHECKING:
+    from workspace_trust.redaction import EnvironmentSecrets
+
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -52,6 +55,15 @@ __all__ = [
     "id_for_policy",
     "manifest_to_json",
 ]
+
+
+def _redact(text: str, *, home: str | None = None, secrets: EnvironmentSecrets | None = None) -> str:
+    """:func:`workspace_trust.redaction.redact`, imported on first use (its
+    patterns are compiled when that module loads)."""
+    from workspace_trust.redaction import redact
+
+    return redact(text, home=home, secrets=secrets)
+
 
 #: Statuses for which a raw tail may be kept (debug only).
 FAILED_STATUSES = frozenset({WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED})
@@ -242,7 +254,7 @@ def _clean_text(text: str, *, paths: Iterable[str], policy: PathPolicy, home: st
     # Secrets first (paths can then be matched without escape codes in them),
     # then the workspace paths, then the home folder, which would otherwise
     # have changed the paths' spelling before they were looked for.
-    return redact(_hide_workspace_paths(redact(text), paths, policy), home=home)
+    return _redact(_hide_workspace_paths(_redact(text), paths, policy), home=home)
 
 
 def build_strategy_diagnostic(
@@ -323,7 +335,7 @@ class _Tally:
         kept = self.items(items, budget.max_evidence_per_result, Omission.EVIDENCE)
         out = []
         for item in kept:
-            clean = redact(item)
+            clean = _redact(item)
             if len(clean) > budget.max_evidence_chars:
                 limit = budget.max_evidence_chars
                 self.add(Omission.EVIDENCE_CHARS, len(clean) - max(limit - 1, 0))
@@ -355,7 +367,7 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         if item.status in FAILED_STATUSES:
             # Redacted again although build_strategy_diagnostic did it: a
             # manifest can be put together by hand.
-            raw_tail = tally.raw_tail(redact(raw_tail), budget.max_raw_tail_bytes)
+            raw_tail = tally.raw_tail(_redact(raw_tail), budget.max_raw_tail_bytes)
         else:
             tally.add(Omission.RAW_TAIL_BYTES, len(raw_tail.encode("utf-8", "surrogatepass")))
             raw_tail = None
@@ -392,7 +404,7 @@ def _budget_session(item: SessionReport | None, budget: DiagnosticsBudget, tally
 def _budget_diagnostic(item: Diagnostic, budget: DiagnosticsBudget, tally: _Tally) -> Diagnostic:
     return Diagnostic(
         code=item.code,
-        message=tally.head(redact(item.message), budget.max_message_chars),
+        message=tally.head(_redact(item.message), budget.max_message_chars),
         provider=item.provider,
         workspace_id=(
             None if item.workspace_id is None else tally.head(item.workspace_id, budget.max_identifier_chars)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from importlib import metadata
 
 from workspace_trust.domain.codes import Provider, set_member_loader
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
@@ -63,6 +62,8 @@ def _load() -> None:
         _loaded.append(True)
         for module in BUILTIN:
             register_spec(importlib.import_module(module).SPEC)
+        from importlib import metadata
+
         for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
             try:
                 found = entry.load()

@@ -38,7 +38,6 @@ from workspace_trust.ports import (
     StateFiles,
     StateProbe,
 )
-from workspace_trust.redaction import environment_secrets, redact
 from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -483,6 +482,8 @@ class PtyTrustStrategy(TrustStrategy):
             # as Claude Code's custom API key screen does): the secret-looking
             # values of the child's and the host's environment are looked for
             # too, piece by piece. They are used here and kept nowhere.
+            from workspace_trust.redaction import environment_secrets, redact
+
             secrets = environment_secrets(child_env, ctx.env)
             raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets))
         probe = outcome.probe
