@@ -420,6 +420,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "keys": [k.value for k in result.keys],
         "elapsed_ms": result.elapsed_ms,
         "lock_wait_ms": result.lock_wait_ms,
+        "cli_version": result.cli_version,
     }
     if debug and result.raw_tail is not None:
         out["raw_tail"] = result.raw_tail

@@ -151,16 +151,23 @@ class _DefaultHelpReader(HelpReader):
         self._lock = threading.Lock()
         self._inner: HelpReader | None = None
 
-    def read_help(
-        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
-    ) -> str | None:
+    def _reader(self) -> HelpReader:
         with self._lock:
             if self._inner is None:
                 from workspace_trust.adapters.help import SubprocessHelpReader
 
                 self._inner = SubprocessHelpReader()
-            inner = self._inner
-        return inner.read_help(binary, env, timeout_ms, is_cancelled=is_cancelled)
+            return self._inner
+
+    def read_help(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        return self._reader().read_help(binary, env, timeout_ms, is_cancelled=is_cancelled)
+
+    def read_version(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        return self._reader().read_version(binary, env, timeout_ms, is_cancelled=is_cancelled)
 
 
 class _TrackingSpawner(PtySpawner):

@@ -137,6 +137,8 @@ class StrategyDiagnostic:
     raw_tail: str | None = None
     #: What the PTY session measured (counts, codes, a rule id); None without one.
     session: SessionReport | None = None
+    #: The CLI version the preflight ran against; None when none was looked at.
+    cli_version: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -295,6 +297,7 @@ def build_strategy_diagnostic(
         evidence=evidence,
         raw_tail=raw_tail,
         session=result.session,
+        cli_version=result.cli_version,
     )
 
 
@@ -384,6 +387,7 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         evidence=tally.evidence(item.evidence, budget),
         raw_tail=raw_tail,
         session=_budget_session(item.session, budget, tally),
+        cli_version=item.cli_version,
     )
 
 
@@ -461,6 +465,7 @@ def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:
         "raw_tail_included": item.raw_tail is not None,
         "raw_tail": item.raw_tail,
         "session": None if item.session is None else _session_to_json(item.session),
+        "cli_version": item.cli_version,
     }
 
 
