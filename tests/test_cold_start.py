@@ -31,6 +31,8 @@ HEAVY = (
     "workspace_trust.adapters.help",
     "workspace_trust.fixtures",
     "workspace_trust.recorder",
+    # Loaded only when an installed distribution may declare a provider plug-in.
+    "importlib.metadata",
 )
 
 
@@ -189,3 +191,28 @@ def test_the_blocked_modules_really_are_blocked(tmp_path: object) -> None:
         tmp_path=tmp_path,
     )
     assert found == {"loaded": False}
+
+
+def test_the_plugin_scan_skips_importlib_metadata_only_when_no_distribution_declares_the_group(
+    tmp_path: object, monkeypatch: Any
+) -> None:
+    from workspace_trust import providers
+
+    site = os.path.join(str(tmp_path), "site")
+    other = os.path.join(site, "other-1.0.dist-info")
+    os.makedirs(other)
+    with open(os.path.join(other, "entry_points.txt"), "w", encoding="utf-8") as handle:
+        handle.write("[console_scripts]\nother = other:main\n")
+    monkeypatch.setattr(sys, "path", [site, os.path.join(str(tmp_path), "missing")])
+    assert providers._may_declare_plugins() is False
+    plugin = os.path.join(site, "toy-1.0.dist-info")
+    os.makedirs(plugin)
+    with open(os.path.join(plugin, "entry_points.txt"), "w", encoding="utf-8") as handle:
+        handle.write(f"[{providers.ENTRY_POINT_GROUP}]\ntoy = toy.spec:SPEC\n")
+    assert providers._may_declare_plugins() is True
+    # A zip on the path cannot be listed: importlib.metadata decides.
+    archive = os.path.join(str(tmp_path), "lib.zip")
+    with open(archive, "wb") as handle:
+        handle.write(b"PK")
+    monkeypatch.setattr(sys, "path", [site.replace("site", "nothing"), archive])
+    assert providers._may_declare_plugins() is True
