@@ -24,11 +24,9 @@ if TYPE_CHECKING:
     from workspace_trust.classifier import classify_failure as classify_failure
     from workspace_trust.classifier import retry_allowed as retry_allowed
     from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
-    from workspace_trust.coordinator import CreateCleanup as CreateCleanup
     from workspace_trust.coordinator import ExecutionResult as ExecutionResult
     from workspace_trust.coordinator import FailureAction as FailureAction
     from workspace_trust.coordinator import FullPlan as FullPlan
-    from workspace_trust.coordinator import LaunchCleanup as LaunchCleanup
     from workspace_trust.coordinator import PlannedTask as PlannedTask
     from workspace_trust.coordinator import RequestMode as RequestMode
     from workspace_trust.coordinator import TrustPolicy as TrustPolicy
@@ -57,6 +55,7 @@ if TYPE_CHECKING:
     from workspace_trust.domain.results import Diagnostic as Diagnostic
     from workspace_trust.domain.results import ProbeResult as ProbeResult
     from workspace_trust.domain.results import WorkspaceResult as WorkspaceResult
+    from workspace_trust.domain.text import Redacted as Redacted
     from workspace_trust.engine.timing import EngineTiming as EngineTiming
     from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
     from workspace_trust.flags import FeatureFlags as FeatureFlags
@@ -64,10 +63,12 @@ if TYPE_CHECKING:
     from workspace_trust.launch_files import launch_env as launch_env
     from workspace_trust.patching import ApplyResult as ApplyResult
     from workspace_trust.patching import apply_patches as apply_patches
+    from workspace_trust.ports import ExecutionPorts as ExecutionPorts
     from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
     from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
     from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
     from workspace_trust.redaction import redact as redact
+    from workspace_trust.redaction import redact_tail as redact_tail
     from workspace_trust.registry import StrategyRegistry as StrategyRegistry
     from workspace_trust.registry import default_registry as default_registry
     from workspace_trust.strategy import ExecutionContext as ExecutionContext
@@ -87,11 +88,9 @@ _EXPORTS: dict[str, str] = {
     "classify_failure": "workspace_trust.classifier",
     "retry_allowed": "workspace_trust.classifier",
     "ArgsOnlyPlan": "workspace_trust.coordinator",
-    "CreateCleanup": "workspace_trust.coordinator",
     "ExecutionResult": "workspace_trust.coordinator",
     "FailureAction": "workspace_trust.coordinator",
     "FullPlan": "workspace_trust.coordinator",
-    "LaunchCleanup": "workspace_trust.coordinator",
     "PlannedTask": "workspace_trust.coordinator",
     "RequestMode": "workspace_trust.coordinator",
     "TrustPolicy": "workspace_trust.coordinator",
@@ -120,6 +119,7 @@ _EXPORTS: dict[str, str] = {
     "Diagnostic": "workspace_trust.domain.results",
     "ProbeResult": "workspace_trust.domain.results",
     "WorkspaceResult": "workspace_trust.domain.results",
+    "Redacted": "workspace_trust.domain.text",
     "EngineTiming": "workspace_trust.engine.timing",
     "WorkspaceTrustError": "workspace_trust.errors",
     "FeatureFlags": "workspace_trust.flags",
@@ -127,10 +127,12 @@ _EXPORTS: dict[str, str] = {
     "launch_env": "workspace_trust.launch_files",
     "ApplyResult": "workspace_trust.patching",
     "apply_patches": "workspace_trust.patching",
+    "ExecutionPorts": "workspace_trust.ports",
     "build_trust_override": "workspace_trust.providers.codex.overrides",
     "merge_config_overrides": "workspace_trust.providers.codex.patching",
     "CodexConfigSentinel": "workspace_trust.providers.codex.probe",
     "redact": "workspace_trust.redaction",
+    "redact_tail": "workspace_trust.redaction",
     "StrategyRegistry": "workspace_trust.registry",
     "default_registry": "workspace_trust.registry",
     "ExecutionContext": "workspace_trust.strategy",
@@ -160,13 +162,13 @@ __all__ = [
     "ArgsOnlyPlan",
     "Code",
     "CodexConfigSentinel",
-    "CreateCleanup",
     "Diagnostic",
     "DiagnosticsBudget",
     "DiagnosticsManifest",
     "EngineTiming",
     "EnvPatch",
     "ExecutionContext",
+    "ExecutionPorts",
     "ExecutionResult",
     "ExecutionStatus",
     "FailureAction",
@@ -176,7 +178,6 @@ __all__ = [
     "HostOs",
     "Key",
     "LaunchArgPatch",
-    "LaunchCleanup",
     "PatchFile",
     "PatchOwner",
     "PatchPlan",
@@ -186,6 +187,7 @@ __all__ = [
     "ProgressEvent",
     "ProgressStage",
     "Provider",
+    "Redacted",
     "RequestMode",
     "RetryDecision",
     "RetryRule",
@@ -212,5 +214,6 @@ __all__ = [
     "merge_config_overrides",
     "parse_flags",
     "redact",
+    "redact_tail",
     "retry_allowed",
 ]

@@ -423,7 +423,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "cli_version": result.cli_version,
     }
     if debug and result.raw_tail is not None:
-        out["raw_tail"] = result.raw_tail
+        out["raw_tail"] = result.raw_tail.text
     return out
 
 

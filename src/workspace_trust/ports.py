@@ -331,3 +331,20 @@ class HelpReader(abc.ABC):
         and safely. The same rules as ``read_help``; a reader that does not
         know versions returns None (the default)."""
         return None
+
+
+@attrs.frozen(slots=True)
+class ExecutionPorts:
+    """Every port a strategy may use while it executes, as one value: the
+    coordinator holds one, and ``workspace_trust.testing`` can fake each."""
+
+    spawner: PtySpawner
+    clock: Clock
+    locks: LockPort
+    help_reader: HelpReader
+    provider_locks: ProviderLockFiles
+    #: Provider state files, read-only.
+    state_files: StateFiles
+    binary_locator: BinaryLocator
+    #: Private folders for a session's own files.
+    scratch: ScratchSpace
