@@ -167,6 +167,10 @@ def result_row() -> dict[str, Any]:
             "keys": {"type": "array", "items": ref("key"), "description": "keys sent, in order"},
             "elapsed_ms": ref("count"),
             "lock_wait_ms": ref("count"),
+            "cli_version": {
+                "type": ["string", "null"],
+                "description": "the version of the CLI binary a PTY preflight resolved; null where none was looked at",
+            },
             "raw_tail": {"type": "string", "description": "with --debug, on failure: the last screen, redacted"},
         }
     )
@@ -267,6 +271,7 @@ def manifest_defs() -> dict[str, Any]:
             "raw_tail_included": {"type": "boolean"},
             "raw_tail": {"type": ["string", "null"]},
             "session": nullable(ref("session")),
+            "cli_version": {"type": ["string", "null"]},
         },
         description="One provider and workspace, as stored facts (docs/cli.md, 'One vocabulary').",
     )
