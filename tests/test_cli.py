@@ -16,6 +16,8 @@ from workspace_trust.fixtures import load_fixture
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 RESULT_KEYS = {
+    "input",
+    "duplicate_of",
     "provider",
     "workspace_id",
     "workspace",
@@ -28,9 +30,10 @@ RESULT_KEYS = {
     "keys",
     "elapsed_ms",
     "lock_wait_ms",
+    "cli_version",
 }
 #: A status row: a result's identity and trust facts, how trust was proved, no session facts.
-STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms"}) | {"trusted_by"}
+STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms", "cli_version"}) | {"trusted_by"}
 
 
 def cli(args: list[str], home: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -223,6 +226,7 @@ def test_record_infers_provider_version_and_scenario_from_the_command(sandbox: s
         ["record", "--out", out, "--cwd", ws, "--duration", "3", "--", "claude"],
         home,
         PATH=bin_dir + os.pathsep + os.environ["PATH"],
+        FAKE_VERSION="9.9.9",
     )
     assert proc.returncode == ExitCode.OK, proc.stderr
     fixture = load_fixture(out)
@@ -255,7 +259,7 @@ def test_relative_folders_are_resolved_here_and_an_empty_one_is_a_usage_error(sa
     assert json.loads(proc.stdout)["results"][0]["workspace"] == ws
     empty = cli(["plan", "", "--provider", "codex", "--json"], home)
     assert empty.returncode == ExitCode.USAGE and "empty" in empty.stderr
-    assert empty.stdout == ""
+    assert json.loads(empty.stdout)["error"]["code"] == "usage"
 
 
 def test_a_bad_binary_from_the_environment_is_reported_without_its_value(sandbox: str) -> None:

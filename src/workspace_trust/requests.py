@@ -26,9 +26,26 @@ from workspace_trust.flags import FeatureFlags, flags_to_json
 from workspace_trust.providers import default_providers
 from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan
 
-#: Workspaces prepared at once. A CLI's first start in a fresh HOME can be CPU
-#: bound (13.5 s seen), and CI machines have two cores.
-DEFAULT_PARALLELISM = 2
+#: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
+#: be CPU bound (13.5 s seen), so more workspaces at once than cores only
+#: queue; and sessions that write one state file run one at a time anyway
+#: (``pty_strategy.state_lock_key``), so beyond 8 nothing is gained.
+MIN_PARALLELISM = 2
+MAX_PARALLELISM = 8
+
+
+def default_parallelism(cores: int | None = None) -> int:
+    """Workspaces prepared at once by default: the cores this process may run
+    on, at least :data:`MIN_PARALLELISM` and at most :data:`MAX_PARALLELISM`."""
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or MIN_PARALLELISM
+    return max(MIN_PARALLELISM, min(MAX_PARALLELISM, cores))
+
+
+DEFAULT_PARALLELISM = default_parallelism()
 
 
 class RequestMode(enum.Enum):
@@ -143,6 +160,13 @@ class FullPlan:
     #: record (``provider_ignores_persisted_trust``). ``execute`` reports them;
     #: unlike ``settled``, they stop a launch only if the policy says so.
     soft_settled: tuple[WorkspaceResult, ...] = ()
+    #: Parallel to ``request.workspaces``: the id of the workspace each spec
+    #: became (the first spec naming a folder wins; a later spelling of the
+    #: same folder, such as a trailing slash, ``..`` or a symlink, gets the
+    #: first one's id), or None for a spec that names no usable folder (its
+    #: results carry ``spec.id or spec.path``). Results are keyed by these
+    #: ids, so a host can give every input its own row.
+    spec_workspace_ids: tuple[str | None, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -198,14 +222,17 @@ class ExecutionResult:
 
 
 def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
-    """The worst result: cancelled, then blocked, then soft failure. Everything
-    else is ok: trusted (already, accepted, after a wait), patched, skipped by
-    a flag, and ``not_required`` (the provider gates no folder)."""
+    """The worst result: cancelled, then blocked, then soft failure. A row
+    skipped because a feature flag switched its strategy off counts as a soft
+    failure: nothing was prepared for it, so its launch may still meet the
+    dialog (docs/cli.md, "Exit codes"). Everything else is ok: trusted
+    (already, accepted, after a wait), patched, and ``not_required`` (the
+    provider gates no folder)."""
     statuses = {r.status for r in results}
     if WorkspaceStatus.CANCELLED in statuses:
         return ExecutionStatus.CANCELLED
     if WorkspaceStatus.BLOCKED in statuses:
         return ExecutionStatus.BLOCKED
-    if WorkspaceStatus.SOFT_FAILED in statuses:
+    if statuses & {WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.SKIPPED}:
         return ExecutionStatus.SOFT_FAILED
     return ExecutionStatus.OK

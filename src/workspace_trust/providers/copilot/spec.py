@@ -27,6 +27,10 @@ SPEC = ProviderSpec(
     binary_names=("copilot",),
     binary_env=BIN_ENV,
     npm_package="@github/copilot",
+    verified_versions=("1.0.80", "1.0.89", "1.0.102"),
+    # No floor: 0.0.423 and 1.0.40 drew the same dialog by hand, and a version
+    # without a protective flag is refused by the flag check itself.
+    oldest_supported=None,
     modes=(StrategyMode("pty", copilot_pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=copilot_config_path,
