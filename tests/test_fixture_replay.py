@@ -41,6 +41,7 @@ from workspace_trust.fixtures import (
     screen_verdict,
     screens_path,
 )
+from workspace_trust.providers import all_specs
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.redaction import redact
 from workspace_trust.runner import SessionEnd
@@ -50,17 +51,9 @@ FIXTURES = sorted(glob.glob(os.path.join(ROOT, "*", "*", "*.json")))
 IDS = [os.path.relpath(p, ROOT).removesuffix(".json") for p in FIXTURES]
 
 #: The CLI versions the suite promises fixtures for.
-REQUIRED = {
-    ("claude", "2.1.119"),
-    ("claude", "2.1.197"),
-    ("claude", "2.1.330"),
-    ("codex", "0.125.0"),
-    ("codex", "0.169.0"),
-    ("gemini", "0.61.0"),
-    ("copilot", "1.0.80"),
-    ("copilot", "1.0.89"),
-    ("copilot", "1.0.102"),
-}
+#: Every version a provider's spec says it was verified on has its fixtures
+#: (tests/test_versions.py ties the specs to real-clis.txt).
+REQUIRED = {(spec.id.value, version) for spec in all_specs() for version in spec.verified_versions}
 
 
 def test_fixtures_cover_every_promised_cli_version() -> None:
