@@ -7,6 +7,8 @@ every port, for hosts testing their own integration.
 
 from __future__ import annotations
 
+import importlib.metadata as _metadata
+
 from workspace_trust.classifier import FailureClassification as FailureClassification
 from workspace_trust.classifier import RetryDecision as RetryDecision
 from workspace_trust.classifier import RetryRule as RetryRule
@@ -48,10 +50,16 @@ from workspace_trust.domain.results import ProbeResult as ProbeResult
 from workspace_trust.domain.results import WorkspaceResult as WorkspaceResult
 from workspace_trust.engine.timing import EngineTiming as EngineTiming
 from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
+from workspace_trust.exitcodes import ExitCode as ExitCode
+from workspace_trust.fixtures import Fixture as Fixture
+from workspace_trust.fixtures import ReplayFrame as ReplayFrame
+from workspace_trust.fixtures import load_fixture as load_fixture
+from workspace_trust.fixtures import replay_engine as replay_engine
 from workspace_trust.flags import FeatureFlags as FeatureFlags
 from workspace_trust.flags import parse_flags as parse_flags
 from workspace_trust.launch_files import launch_env as launch_env
 from workspace_trust.patching import ApplyResult as ApplyResult
+from workspace_trust.patching import apply_env_patches as apply_env_patches
 from workspace_trust.patching import apply_patches as apply_patches
 from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
 from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
@@ -65,7 +73,11 @@ from workspace_trust.strategy import ProgressEvent as ProgressEvent
 from workspace_trust.strategy import ProgressStage as ProgressStage
 from workspace_trust.strategy import TrustStrategy as TrustStrategy
 
-__version__ = "0.1.0"
+try:
+    #: The installed distribution's version: written once, in pyproject.toml.
+    __version__ = _metadata.version("workspace-trust")
+except _metadata.PackageNotFoundError:  # pragma: no cover - run from a bare source tree
+    __version__ = "0+unknown"
 
 __all__ = [
     "ApplyResult",
@@ -82,9 +94,11 @@ __all__ = [
     "ExecutionContext",
     "ExecutionResult",
     "ExecutionStatus",
+    "ExitCode",
     "FailureAction",
     "FailureClassification",
     "FeatureFlags",
+    "Fixture",
     "FullPlan",
     "HostOs",
     "Key",
@@ -99,6 +113,7 @@ __all__ = [
     "ProgressEvent",
     "ProgressStage",
     "Provider",
+    "ReplayFrame",
     "RequestMode",
     "RetryDecision",
     "RetryRule",
@@ -116,14 +131,17 @@ __all__ = [
     "WorkspaceTrustError",
     "WorkspaceTrustRequest",
     "__version__",
+    "apply_env_patches",
     "apply_patches",
     "build_trust_override",
     "classify_failure",
     "default_registry",
     "launch_env",
+    "load_fixture",
     "manifest_to_json",
     "merge_config_overrides",
     "parse_flags",
     "redact",
+    "replay_engine",
     "retry_allowed",
 ]

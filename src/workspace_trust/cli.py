@@ -8,7 +8,6 @@ same with or without ``--json``.
 from __future__ import annotations
 
 import argparse
-import enum
 import logging
 import os
 import shutil
@@ -38,6 +37,7 @@ from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.exitcodes import ExitCode as ExitCode  # noqa: PLC0414 - re-exported: hosts import it from here too
 from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
 from workspace_trust.flags import flag_variable, parse_flags
 from workspace_trust.providers import CliOption, ProviderSpec, all_specs, default_providers
@@ -50,20 +50,7 @@ JSON_VERSION = "1"
 log = logging.getLogger("workspace_trust")
 
 
-class ExitCode(enum.IntEnum):
-    OK = 0
-    SOFT_FAILED = 1
-    USAGE = 2
-    BLOCKED = 3
-    CANCELLED = 130
-
-
-_STATUS_EXIT = {
-    ExecutionStatus.OK: ExitCode.OK,
-    ExecutionStatus.SOFT_FAILED: ExitCode.SOFT_FAILED,
-    ExecutionStatus.BLOCKED: ExitCode.BLOCKED,
-    ExecutionStatus.CANCELLED: ExitCode.CANCELLED,
-}
+_STATUS_EXIT = {status: ExitCode.for_status(status) for status in ExecutionStatus}
 
 
 class _UsageError(Exception):
