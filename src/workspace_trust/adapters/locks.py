@@ -14,7 +14,7 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import filelock
 
@@ -43,21 +43,42 @@ class WorkspaceLocks(LockPort):
             return self._locks.setdefault(key, threading.Lock())
 
     @contextlib.contextmanager
-    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> Iterator[LockHold]:
+    def hold(
+        self,
+        key: str,
+        *,
+        timeout_ms: int,
+        is_cancelled: IsCancelled,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Iterator[LockHold]:
         start = self._clock.monotonic_ms()
         deadline = start + timeout_ms
         local = self._thread_lock(key)
-        while not local.acquire(timeout=LOCK_POLL_MS / 1000):
-            self._check(key, deadline, is_cancelled, timeout_ms)
+        waiting = [False]
+
+        def contended() -> None:
+            if not waiting[0]:
+                waiting[0] = True
+                if on_wait is not None:
+                    on_wait()
+
+        if not local.acquire(blocking=False):
+            contended()
+            while not local.acquire(timeout=LOCK_POLL_MS / 1000):
+                self._check(key, deadline, is_cancelled, timeout_ms)
         try:
             file_lock = self._file_lock(key)
             if file_lock is not None:
-                while True:
-                    try:
-                        file_lock.acquire(timeout=LOCK_POLL_MS / 1000)
-                        break
-                    except filelock.Timeout:
-                        self._check(key, deadline, is_cancelled, timeout_ms)
+                try:
+                    file_lock.acquire(blocking=False)
+                except filelock.Timeout:
+                    contended()
+                    while True:
+                        try:
+                            file_lock.acquire(timeout=LOCK_POLL_MS / 1000)
+                            break
+                        except filelock.Timeout:
+                            self._check(key, deadline, is_cancelled, timeout_ms)
             try:
                 yield LockHold(key=key, waited_ms=self._clock.monotonic_ms() - start)
             finally:

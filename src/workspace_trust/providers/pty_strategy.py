@@ -41,6 +41,7 @@ from workspace_trust.ports import (
 from workspace_trust.redaction import environment_secrets, redact
 from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
+    HEARTBEAT_MS,
     ExecutionContext,
     ProgressEvent,
     ProgressStage,
@@ -251,7 +252,6 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
-        ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.WAITING_FOR_LOCK))
         state_file = self.spec.state_file(env)
         try:
             # One session at a time per state file, across processes: two CLIs
@@ -261,6 +261,8 @@ class PtyTrustStrategy(TrustStrategy):
                 state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}",
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
+                # Said only when another session holds it.
+                on_wait=lambda: ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.WAITING_FOR_LOCK)),
             ) as held:
                 after = probe.read_trust(workspace)
                 if after.trusted:
@@ -540,6 +542,8 @@ def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext
     recognises a frame (detail: the rule id), KEY for every key sent (detail:
     the key's name)."""
     seen: set[str] = set()
+    started = ctx.clock.monotonic_ms()
+    beat = [started]
 
     def on_frame(frame: SessionFrame) -> None:
         rule = frame.decision.rule_id
@@ -548,5 +552,13 @@ def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext
             ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.DIALOG, detail=rule))
         if frame.sent is not None:
             ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.KEY, detail=frame.sent.value))
+        now = ctx.clock.monotonic_ms()
+        if now - beat[0] >= HEARTBEAT_MS:
+            beat[0] = now
+            reason = frame.decision.wait_reason
+            awaited = "the_dialog" if not seen else (reason.value if reason is not None else "the_screen")
+            ctx.progress(
+                ProgressEvent(provider, workspace.id, ProgressStage.WAITING, detail=awaited, elapsed_ms=now - started)
+            )
 
     return on_frame
