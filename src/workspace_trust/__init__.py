@@ -8,6 +8,7 @@ every port, for hosts testing their own integration.
 from __future__ import annotations
 
 import importlib.metadata as _metadata
+import logging as _logging
 
 from workspace_trust.classifier import FailureClassification as FailureClassification
 from workspace_trust.classifier import RetryDecision as RetryDecision
@@ -72,6 +73,9 @@ from workspace_trust.strategy import PatchPlan as PatchPlan
 from workspace_trust.strategy import ProgressEvent as ProgressEvent
 from workspace_trust.strategy import ProgressStage as ProgressStage
 from workspace_trust.strategy import TrustStrategy as TrustStrategy
+
+# A library configures no logging: hosts (and the command line) add handlers.
+_logging.getLogger("workspace_trust").addHandler(_logging.NullHandler())
 
 try:
     #: The installed distribution's version: written once, in pyproject.toml.

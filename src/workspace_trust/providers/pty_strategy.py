@@ -545,7 +545,26 @@ def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext
     started = ctx.clock.monotonic_ms()
     beat = [started]
 
+    decided: list[object] = [None]
+
     def on_frame(frame: SessionFrame) -> None:
+        decision = frame.decision
+        if log.isEnabledFor(logging.DEBUG):
+            # The engine's decisions as they change (``--debug``), not every frame.
+            seen_now = (decision.action, decision.rule_id, decision.wait_reason, decision.finish_reason, frame.sent)
+            if seen_now != decided[0]:
+                decided[0] = seen_now
+                log.debug(
+                    "%s %s: frame %d: %s rule=%s wait=%s%s%s",
+                    provider.value,
+                    workspace.id,
+                    decision.frame,
+                    decision.action.value,
+                    decision.rule_id or "-",
+                    decision.wait_reason.value if decision.wait_reason else "-",
+                    f" finish={decision.finish_reason.value}" if decision.finish_reason else "",
+                    f" key={frame.sent.value}" if frame.sent else "",
+                )
         rule = frame.decision.rule_id
         if rule is not None and rule not in seen:
             seen.add(rule)
