@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import FAKE, cli, seeded
 from workspace_trust.adapters.locks import default_lock_dir
 from workspace_trust.cli import ExitCode
@@ -122,11 +124,12 @@ def test_a_usage_error_shows_its_own_commands_usage(sandbox: str) -> None:
     assert "usage: workspace-trust status" in proc.stderr
 
 
-def test_replay_into_a_closed_pipe_is_quiet(sandbox: str) -> None:
+@pytest.mark.parametrize("args", [["replay", FIXTURE], ["preflight", "--help"]], ids=["replay", "help"])
+def test_output_into_a_closed_pipe_is_quiet(sandbox: str, args: list[str]) -> None:
     # ``replay ... | head -1``, made certain: the reader is gone before the
     # command writes its first line (it is still importing then).
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workspace_trust", "replay", FIXTURE],
+        [sys.executable, "-m", "workspace_trust", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "HOME": sandbox},

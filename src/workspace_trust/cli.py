@@ -169,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def manners(p: argparse.ArgumentParser) -> None:
         p.add_argument("-v", "--verbose", action="count", default=0, help="more logs: -v info, -vv everything")
-        p.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors on stderr")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress lines; logs only at ERROR")
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("dirs", nargs="+", metavar="DIR", help="workspace folders")
@@ -296,12 +296,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The top parser reports a subcommand's leftovers ("unrecognized
             # arguments"): that subcommand's usage is the one that helps.
             given = list(sys.argv[1:] if argv is None else argv)
-            usage_of = next((p for p in map(lambda a: _subparser(parser, a), given) if p is not None), parser)
+            found = (_subparser(parser, word) for word in given)
+            usage_of = next((p for p in found if p is not None), parser)
         _warn(usage_of.format_usage(), end="")
         return ExitCode.USAGE
     except SystemExit as exc:  # --help / --version
         _settle_output()
         return int(exc.code or 0)
+    except BrokenPipeError:  # --help into a closed pipe
+        _settle_output()
+        return ExitCode.OK
     configure_logging(
         getattr(args, "verbose", 0), debug=getattr(args, "debug", False), quiet=getattr(args, "quiet", False)
     )
