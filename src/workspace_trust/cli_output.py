@@ -91,7 +91,10 @@ class ProgressPrinter:
                     }
                 )
             else:
-                line = f"workspace-trust: [{index}/{total}] {event.provider.value} {folder}: {_describe(event)}"
+                # A byte that is not UTF-8 shows as ``\xNN``, as on stdout.
+                line = wire.display(
+                    f"workspace-trust: [{index}/{total}] {event.provider.value} {folder}: {_describe(event)}"
+                )
             self._write(self._stream(), line + "\n")
 
 
