@@ -559,7 +559,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "lock_wait_ms": result.lock_wait_ms,
     }
     if debug and result.raw_tail is not None:
-        out["raw_tail"] = result.raw_tail
+        out["raw_tail"] = result.raw_tail.text
     return out
 
 
@@ -591,7 +591,7 @@ def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionRes
         for r in result.results:
             if r.raw_tail:
                 _warn(f"--- {r.provider.value} {r.workspace}: the last screen (redacted) ---")
-                _warn(r.raw_tail.rstrip("\n"))
+                _warn(r.raw_tail.text.rstrip("\n"))
                 _warn("---")
     _say(f"overall: {result.status.value}")
 
