@@ -21,6 +21,7 @@ Exit status 0 when every check holds; otherwise each failed check is printed.
 from __future__ import annotations
 
 import argparse
+import ast
 import email.parser
 import fnmatch
 import os
@@ -86,9 +87,7 @@ def check(repo: str, work: str, *, run_tests: bool) -> list[str]:
     proc = run(["git", "clone", "--quiet", "--no-hardlinks", repo, clone])
     if proc.returncode != 0:
         return [f"git clone failed: {proc.stderr.strip()}"]
-    with open(os.path.join(clone, "pyproject.toml"), "rb") as handle:
-        project = tomllib.load(handle)["project"]
-    version = project["version"]
+    version = _written_version(clone)
     out = os.path.join(work, "dist")
     proc = run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", out, clone])
     if proc.returncode != 0:
@@ -102,6 +101,16 @@ def check(repo: str, work: str, *, run_tests: bool) -> list[str]:
     return problems
 
 
+def _written_version(clone: str) -> str:
+    """The version as the package writes it (src/workspace_trust/_version.py)."""
+    with open(os.path.join(clone, "src", "workspace_trust", "_version.py"), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+            return str(ast.literal_eval(node.value))
+    raise SystemExit("check_dist: no __version__ in src/workspace_trust/_version.py")
+
+
 def check_wheel(wheel: str, clone: str, version: str) -> list[str]:
     problems: list[str] = []
     with zipfile.ZipFile(wheel) as archive:
@@ -113,7 +122,7 @@ def check_wheel(wheel: str, clone: str, version: str) -> list[str]:
     if meta.get("License-Expression") != "MIT":
         problems.append(f"wheel License-Expression is {meta.get('License-Expression')!r}, not 'MIT'")
     if meta.get("Version") != version:
-        problems.append(f"wheel version {meta.get('Version')!r} is not pyproject's {version!r}")
+        problems.append(f"wheel version {meta.get('Version')!r} is not the package's {version!r}")
     classifiers = meta.get_all("Classifier") or []
     problems += [f"wheel lacks the classifier {c!r}" for c in REQUIRED_CLASSIFIERS if c not in classifiers]
     if not meta.get_all("Project-URL"):

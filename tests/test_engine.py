@@ -556,3 +556,31 @@ def test_gemini_restarting_screen_over_the_answered_dialog_gets_no_key() -> None
     ]
     assert {d.rule_id for d in decisions} == {"gemini.trust_restarting"}
     assert all(d.key is None for d in decisions)
+
+
+def test_trust_written_soon_after_enter_is_seen_within_the_fast_poll() -> None:
+    # Claude writes trust some tens of milliseconds after Enter; the runner
+    # polls the state file fast for the first 100 ms after Enter, so it sees
+    # the write within success_fast_poll_ms, not success_poll_ms.
+    clock = FakeClock()
+    written_at: list[int] = []
+    seen_at: list[int] = []
+
+    class LateTrust(TrustFile):
+        def accept(self) -> None:
+            written_at.append(clock.monotonic_ms() + 13)
+
+        def probe(self) -> ProbeResult:
+            self.trusted = bool(written_at) and clock.monotonic_ms() >= written_at[0]
+            if self.trusted and not seen_at:
+                seen_at.append(clock.monotonic_ms())
+            return super().probe()
+
+    state = LateTrust()
+    tui = claude_tui(state, new_layout=True, frame_ms=1)
+    session = FakePtySession(tui, clock, SpawnSpec(argv=("claude",), cwd="/", env={}))
+    outcome = run_session(
+        session, DialogEngine(CLAUDE_RULES, TIMING), clock, success=state.probe, is_cancelled=lambda: False
+    )
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert seen_at[0] - written_at[0] <= TIMING.success_fast_poll_ms
