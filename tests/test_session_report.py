@@ -74,7 +74,7 @@ def trust_tui(workspace: str, home: str, **kw: Any) -> FakeTui:
 
 
 def preflight(
-    sandbox: str, tui: Any, timing: EngineTiming = TIMING, *, debug: bool = False
+    sandbox: str, tui: Any, timing: EngineTiming = TIMING, *, debug: bool = False, locks: FakeLocks | None = None
 ) -> tuple[WorkspaceResult, list[ProgressEvent]]:
     home = os.path.join(sandbox, "home")
     workspace = os.path.join(sandbox, "project")
@@ -85,7 +85,7 @@ def preflight(
     clock = FakeClock()
     spawner = FakePtySpawner(lambda spec: tui(workspace, home), clock)
     coordinator = WorkspaceTrustCoordinator(
-        spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader()
+        spawner=spawner, clock=clock, locks=locks or FakeLocks(), help_reader=FakeHelpReader()
     )
     events: list[ProgressEvent] = []
     request = WorkspaceTrustRequest(
@@ -171,9 +171,9 @@ def test_the_pty_path_reports_dialogs_and_keys_as_progress(sandbox: str) -> None
     row, events = preflight(sandbox, trust_tui)
     assert row.status is WorkspaceStatus.ACCEPTED
     stages = [(e.stage, e.detail) for e in events]
+    # The lock was free: no waiting_for_lock.
     assert stages == [
         (ProgressStage.STARTED, ""),
-        (ProgressStage.WAITING_FOR_LOCK, ""),
         (ProgressStage.SPAWNED, ""),
         (ProgressStage.DIALOG, "claude.workspace_trust"),
         (ProgressStage.KEY, "down"),
@@ -181,6 +181,40 @@ def test_the_pty_path_reports_dialogs_and_keys_as_progress(sandbox: str) -> None
         (ProgressStage.FINISHED, ""),
     ], stages
     assert events[-1].status is WorkspaceStatus.ACCEPTED
+
+
+def test_waiting_for_lock_only_when_the_lock_is_held_elsewhere(sandbox: str) -> None:
+    row, events = preflight(sandbox, trust_tui, locks=FakeLocks(contended={"*"}))
+    assert row.status is WorkspaceStatus.ACCEPTED
+    stages = [e.stage for e in events]
+    assert stages[:3] == [ProgressStage.STARTED, ProgressStage.WAITING_FOR_LOCK, ProgressStage.SPAWNED]
+    assert stages.count(ProgressStage.WAITING_FOR_LOCK) == 1
+
+
+def test_a_waiting_session_beats_about_every_two_seconds(sandbox: str) -> None:
+    # A screen that never paints: the session waits out its whole budget (8 s
+    # on the fake clock) and says what it waits for as it goes.
+    timing = attrs.evolve(TIMING, total_budget_ms=8000)
+    row, events = preflight(sandbox, lambda ws, home: trust_tui(ws, home, first_paint_ms=10**6), timing)
+    assert (row.status, row.code) == (WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT)
+    beats = [e for e in events if e.stage is ProgressStage.WAITING]
+    assert [e.detail for e in beats] == ["the_dialog"] * len(beats)
+    assert 3 <= len(beats) <= 4, [e.elapsed_ms for e in beats]
+    elapsed = [e.elapsed_ms or 0 for e in beats]
+    assert all(2000 <= b - a < 2100 for a, b in zip([0, *elapsed], elapsed, strict=False))
+
+
+def test_the_heartbeat_names_the_wait_once_a_dialog_was_seen(sandbox: str) -> None:
+    # The cursor is on no option: the engine waits for it, and the beat says so.
+    def no_cursor(ws: str, home: str) -> FakeTui:
+        tui = trust_tui(ws, home)
+        tui.cursor = 5
+        return tui
+
+    row, events = preflight(sandbox, no_cursor, attrs.evolve(TIMING, total_budget_ms=5000))
+    assert row.code is Code.TIMEOUT
+    beats = [e.detail for e in events if e.stage is ProgressStage.WAITING]
+    assert beats and beats[-1] == WaitReason.CURSOR_NOT_FOUND.value
 
 
 # -- every strategy reports its start and its end ---------------------------------------

@@ -8,14 +8,17 @@ every port, for hosts testing their own integration.
 from __future__ import annotations
 
 import importlib
+import logging as _logging
 from typing import TYPE_CHECKING, Any
-
-__version__ = "0.1.0"
 
 # The provider registry (not the providers themselves, which load on first
 # use): it lets ``Code(...)`` and ``Provider(...)`` find a provider's own
 # members, however the caller reached them.
 import workspace_trust.providers  # noqa: F401
+from workspace_trust._version import __version__ as __version__
+
+# A library configures no logging: hosts (and the command line) add handlers.
+_logging.getLogger("workspace_trust").addHandler(_logging.NullHandler())
 
 if TYPE_CHECKING:
     from workspace_trust.classifier import FailureClassification as FailureClassification
@@ -58,10 +61,16 @@ if TYPE_CHECKING:
     from workspace_trust.domain.text import Redacted as Redacted
     from workspace_trust.engine.timing import EngineTiming as EngineTiming
     from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
+    from workspace_trust.exitcodes import ExitCode as ExitCode
+    from workspace_trust.fixtures import Fixture as Fixture
+    from workspace_trust.fixtures import ReplayFrame as ReplayFrame
+    from workspace_trust.fixtures import load_fixture as load_fixture
+    from workspace_trust.fixtures import replay_engine as replay_engine
     from workspace_trust.flags import FeatureFlags as FeatureFlags
     from workspace_trust.flags import parse_flags as parse_flags
     from workspace_trust.launch_files import launch_env as launch_env
     from workspace_trust.patching import ApplyResult as ApplyResult
+    from workspace_trust.patching import apply_env_patches as apply_env_patches
     from workspace_trust.patching import apply_patches as apply_patches
     from workspace_trust.ports import ExecutionPorts as ExecutionPorts
     from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
@@ -122,10 +131,16 @@ _EXPORTS: dict[str, str] = {
     "Redacted": "workspace_trust.domain.text",
     "EngineTiming": "workspace_trust.engine.timing",
     "WorkspaceTrustError": "workspace_trust.errors",
+    "ExitCode": "workspace_trust.exitcodes",
+    "Fixture": "workspace_trust.fixtures",
+    "ReplayFrame": "workspace_trust.fixtures",
+    "load_fixture": "workspace_trust.fixtures",
+    "replay_engine": "workspace_trust.fixtures",
     "FeatureFlags": "workspace_trust.flags",
     "parse_flags": "workspace_trust.flags",
     "launch_env": "workspace_trust.launch_files",
     "ApplyResult": "workspace_trust.patching",
+    "apply_env_patches": "workspace_trust.patching",
     "apply_patches": "workspace_trust.patching",
     "ExecutionPorts": "workspace_trust.ports",
     "build_trust_override": "workspace_trust.providers.codex.overrides",
@@ -171,9 +186,11 @@ __all__ = [
     "ExecutionPorts",
     "ExecutionResult",
     "ExecutionStatus",
+    "ExitCode",
     "FailureAction",
     "FailureClassification",
     "FeatureFlags",
+    "Fixture",
     "FullPlan",
     "HostOs",
     "Key",
@@ -188,6 +205,7 @@ __all__ = [
     "ProgressStage",
     "Provider",
     "Redacted",
+    "ReplayFrame",
     "RequestMode",
     "RetryDecision",
     "RetryRule",
@@ -205,15 +223,18 @@ __all__ = [
     "WorkspaceTrustError",
     "WorkspaceTrustRequest",
     "__version__",
+    "apply_env_patches",
     "apply_patches",
     "build_trust_override",
     "classify_failure",
     "default_registry",
     "launch_env",
+    "load_fixture",
     "manifest_to_json",
     "merge_config_overrides",
     "parse_flags",
     "redact",
     "redact_tail",
+    "replay_engine",
     "retry_allowed",
 ]

@@ -8,7 +8,6 @@ same with or without ``--json``.
 from __future__ import annotations
 
 import argparse
-import enum
 import json
 import logging
 import math
@@ -17,26 +16,29 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
 from workspace_trust import __version__, wire
+from workspace_trust.adapters.locks import default_lock_dir
+from workspace_trust.cli_output import PROGRESS_MODES, ProgressPrinter, configure_logging, help_epilog
 from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.results import ProbeResult
+from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.engine.timing import DEFAULT_TIMING
-from workspace_trust.flags import flag_variable, parse_flags
+from workspace_trust.exitcodes import ExitCode as ExitCode  # noqa: PLC0414 - re-exported: hosts import it from here too
+from workspace_trust.flags import FeatureFlags, flag_variable, parse_flags
 from workspace_trust.providers import CliOption, ProviderSpec, all_specs, default_providers
 from workspace_trust.requests import DEFAULT_PARALLELISM, WorkspaceSpec, WorkspaceTrustRequest, overall_status
 
 if TYPE_CHECKING:
     from workspace_trust.coordinator import ExecutionResult, FullPlan
     from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
-    from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+    from workspace_trust.domain.results import WorkspaceResult
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, ProgressEvent
+    from workspace_trust.strategy import PatchPlan
 
 # Commands import what they use when they run: ``--version``, ``status`` and
 # ``plan`` never load the PTY, the screen renderer, asyncio or the failure
@@ -53,24 +55,14 @@ ERROR_INTERNAL = "internal_error"
 log = logging.getLogger("workspace_trust")
 
 
-class ExitCode(enum.IntEnum):
-    OK = 0
-    SOFT_FAILED = 1
-    USAGE = 2
-    BLOCKED = 3
-    CANCELLED = 130
-
-
-_STATUS_EXIT = {
-    ExecutionStatus.OK: ExitCode.OK,
-    ExecutionStatus.SOFT_FAILED: ExitCode.SOFT_FAILED,
-    ExecutionStatus.BLOCKED: ExitCode.BLOCKED,
-    ExecutionStatus.CANCELLED: ExitCode.CANCELLED,
-}
+_STATUS_EXIT = {status: ExitCode.for_status(status) for status in ExecutionStatus}
 
 
 class _UsageError(Exception):
-    pass
+    def __init__(self, message: str, parser: argparse.ArgumentParser | None = None) -> None:
+        super().__init__(message)
+        #: The (sub)command whose usage line goes with the message.
+        self.parser = parser
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -104,7 +96,43 @@ def _warn(line: str, end: str = "\n") -> None:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse would exit with 2 itself
-        raise _UsageError(message)
+        raise _UsageError(message, self)
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the epilog's layout and shows each option's default where it has
+    one worth showing (not None, False or an empty list)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and default not in (None, False, [], argparse.SUPPRESS)
+            and "default" not in text
+            and action.nargs != 0
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+def _epilog() -> str:
+    generic = {
+        "enabled": "master switch; off skips every strategy, never the home/root guard",
+        "retry": "allow the one retry after a launch's trust failure",
+        "file_lock": "cross-process lock files",
+        "debug": "debug diagnostics",
+    }
+    provider_help = {flag.name: flag.help for spec in all_specs() for flag in spec.flags}
+    defaults = FeatureFlags()
+    return help_epilog(
+        binary_variables=[(spec.id.value, spec.binary_env) for spec in all_specs()],
+        flag_variables=[
+            (flag_variable(name), bool(defaults.value(name)), provider_help.get(name) or generic.get(name, name))
+            for name in FeatureFlags.names()
+        ],
+        lock_dir=default_lock_dir(),
+    )
 
 
 def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
@@ -127,12 +155,25 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    epilog = _epilog()
     parser = _Parser(
         prog="workspace-trust",
         description="Prepare exactly the selected folders for headless AI coding CLIs.",
+        epilog=epilog,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"workspace-trust {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_parser = sub.add_parser
+
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        p = _add_parser(name, epilog=epilog, formatter_class=_HelpFormatter, **kwargs)
+        manners(p)
+        return p
+
+    def manners(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-v", "--verbose", action="count", default=0, help="more logs: -v info, -vv everything")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress lines; logs only at ERROR")
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("dirs", nargs="+", metavar="DIR", help="workspace folders")
@@ -143,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{_provider_list()}; repeatable or comma-separated",
         )
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-        p.add_argument("--debug", action="store_true", help="debug logs; redacted screen tail on failure")
+        p.add_argument(
+            "--debug", action="store_true", help="debug logs, the engine's decisions; redacted screen tail on failure"
+        )
 
     def provider_options(p: argparse.ArgumentParser) -> None:
         # Generated from the provider specs: --NAME-bin for each, --NAME-mode
@@ -176,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="an argument the host will launch PROVIDER with (repeatable), e.g. --launch-arg=NAME=--some-flag",
         )
 
-    pre = sub.add_parser("preflight", help="accept workspace trust where needed")
+    pre = add_parser("preflight", help="accept workspace trust where needed")
     common(pre)
     provider_options(pre)
     pre.add_argument(
@@ -192,6 +235,20 @@ def build_parser() -> argparse.ArgumentParser:
                 pre.add_argument(flag.cli_switch, dest=_flag_dest(flag.name), action="store_true", help=flag.help)
     pre.add_argument("--parallel", type=int, default=DEFAULT_PARALLELISM, metavar="N", help="workspaces at once")
     pre.add_argument(
+        "--deadline",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time for the whole run: when it passes, the running sessions are stopped and killed, and every "
+        "workspace not done is soft_failed with deadline_exceeded",
+    )
+    pre.add_argument(
+        "--progress",
+        choices=PROGRESS_MODES,
+        default="text",
+        help="progress on stderr: text lines, JSON lines, or none",
+    )
+    pre.add_argument(
         "--attempt",
         type=int,
         default=1,
@@ -206,19 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="host runtime variable to keep out of the preflight (repeatable)",
     )
 
-    st = sub.add_parser("status", help="read trust state only; never starts a process")
+    st = add_parser("status", help="read trust state only; never starts a process")
     common(st)
     provider_options(st)
 
-    pl = sub.add_parser("plan", help="print the per-launch patches (arguments, environment)")
+    pl = add_parser("plan", help="print the per-launch patches (arguments, environment)")
     common(pl)
     provider_options(pl)
 
-    rep = sub.add_parser("replay", help="replay a recorded fixture through the dialog engine")
-    rep.add_argument("fixture", metavar="FIXTURE")
-    rep.add_argument("--json", action="store_true")
+    rep = add_parser("replay", help="replay a recorded fixture through the dialog engine")
+    rep.add_argument("fixture", metavar="FIXTURE", help="the fixture's .json file (its .input beside it)")
+    rep.add_argument("--json", action="store_true", help="one JSON object on stdout: the fixture and every frame")
 
-    sch = sub.add_parser("schema", help="print the JSON Schema (2020-12) of a --json document kind")
+    sch = add_parser("schema", help="print the JSON Schema (2020-12) of a --json document kind")
     sch.add_argument(
         "kind",
         nargs="?",
@@ -228,14 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sch.add_argument("--json", action="store_true", help="on one line (the schema is the one document)")
 
-    rec = sub.add_parser("record", help="record a CLI's startup screens into a fixture")
+    rec = add_parser("record", help="record a CLI's startup screens into a fixture")
     rec.add_argument("--provider", choices=[p.value for p in Provider], help="default: from the command's name or path")
     rec.add_argument("--cli-version", help="default: what COMMAND --version prints")
     rec.add_argument("--scenario", default="startup", help="fixture name (default: startup)")
     rec.add_argument("--out", metavar="FILE", help="fixture path (default: fixtures/snapshots/...)")
     rec.add_argument("--cwd", default=".", help="folder to start the command in")
     rec.add_argument("--observe", action="store_true", help="watch only; never send a key")
-    rec.add_argument("--duration", type=float, default=20.0, metavar="SECONDS")
+    rec.add_argument(
+        "--duration", type=float, default=20.0, metavar="SECONDS", help="stop recording after this long at most"
+    )
     rec.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     return parser
 
@@ -294,14 +353,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(tokens)
     except _UsageError as exc:
-        return _usage_error(str(exc), as_json=as_json, command=_command_of(tokens), usage=parser.format_usage())
+        usage_of = exc.parser
+        if usage_of is None or usage_of is parser:
+            # The top parser reports a subcommand's leftovers ("unrecognized
+            # arguments"): that subcommand's usage is the one that helps.
+            found = (_subparser(parser, word) for word in tokens)
+            usage_of = next((p for p in found if p is not None), parser)
+        return _usage_error(str(exc), as_json=as_json, command=_command_of(tokens), usage=usage_of.format_usage())
     except SystemExit as exc:  # --help / --version
+        _settle_output()
         return int(exc.code or 0)
+    except BrokenPipeError:  # --help into a closed pipe
+        _settle_output()
+        return ExitCode.OK
     as_json = bool(getattr(args, "json", False))
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
-        stream=sys.stderr,
-        format="workspace-trust: %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        getattr(args, "verbose", 0), debug=getattr(args, "debug", False), quiet=getattr(args, "quiet", False)
     )
     try:
         if args.command == "preflight":
@@ -317,7 +384,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             return _schema(args)
     except _UsageError as exc:
-        return _usage_error(str(exc), as_json=as_json, command=args.command)
+        sub = _subparser(parser, args.command)
+        return _usage_error(
+            str(exc), as_json=as_json, command=args.command, usage=sub.format_usage() if sub is not None else None
+        )
+    except BrokenPipeError:
+        # The reader went away (``| head -1``): nothing more can be said.
+        _settle_output()
+        return ExitCode.OK
     except Exception as exc:  # never a traceback: the error is the document
         log.debug("the command failed", exc_info=True)
         message = f"internal error: {type(exc).__name__}"
@@ -330,6 +404,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _settle_output()
         return ExitCode.SOFT_FAILED
     return ExitCode.USAGE  # pragma: no cover - argparse requires a command
+
+
+def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found = action.choices.get(name)
+            return found if isinstance(found, argparse.ArgumentParser) else None
+    return None
 
 
 def _absolute(path: str) -> str:
@@ -435,17 +517,12 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
     ), parsed.diagnostics
 
 
-def _progress(event: ProgressEvent) -> None:
-    detail = f" ({event.detail})" if event.detail else ""
-    status = f" {event.status.value}" if event.status else ""
-    _warn(f"workspace-trust: {event.provider.value} {event.workspace_id}: {event.stage.value}{status}{detail}")
-
-
 #: Signals that cancel a preflight: it kills what it started and reports ``cancelled`` (130).
 _CANCEL_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def _preflight(args: argparse.Namespace) -> int:
+    deadline = _Deadline(args.deadline)
     cancel = threading.Event()
     previous = {}
 
@@ -462,13 +539,24 @@ def _preflight(args: argparse.Namespace) -> int:
     try:
         request, flag_diagnostics = _request(args)
         plan = coordinator.plan_full(request)
-        result = coordinator.execute(plan, is_cancelled=cancel.is_set, on_progress=_progress)
+        progress = ProgressPrinter(
+            mode="none" if args.quiet else args.progress,
+            folders={(t.provider.value, t.workspace.id): t.workspace.absolute_path for t in plan.tasks},
+            write=_write,
+        )
+        deadline.start()
+        result = coordinator.execute(
+            plan, is_cancelled=lambda: cancel.is_set() or deadline.passed(), on_progress=progress
+        )
         inputs = _inputs(args, plan)
         providers = request.providers
     finally:
+        deadline.stop()
         coordinator.dispose()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if deadline.passed() and not cancel.is_set():
+        result = _past_deadline(result, args.deadline)
     if flag_diagnostics:
         result = attrs.evolve(result, diagnostics=(*flag_diagnostics, *result.diagnostics))
     try:
@@ -477,6 +565,51 @@ def _preflight(args: argparse.Namespace) -> int:
         pass  # see _settle_output
     _settle_output()
     return _STATUS_EXIT[result.status]
+
+
+class _Deadline:
+    """``--deadline``: a timer over the whole run (None: no deadline)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        if seconds is not None and not seconds > 0:
+            raise _UsageError("--deadline must be positive")
+        self._seconds = seconds
+        self._passed = threading.Event()
+        self._timer: threading.Timer | None = None
+
+    def start(self) -> None:
+        if self._seconds is not None:
+            self._timer = threading.Timer(self._seconds, self._passed.set)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def passed(self) -> bool:
+        return self._passed.is_set()
+
+
+def _past_deadline(result: ExecutionResult, seconds: float) -> ExecutionResult:
+    """The deadline cancelled what had not finished: those rows (not started,
+    or stopped mid-session and killed) are soft failures with their own code."""
+    message = f"the run's --deadline of {seconds:g} s passed before this workspace was done"
+    rows = tuple(
+        attrs.evolve(
+            r,
+            status=WorkspaceStatus.SOFT_FAILED,
+            code=Code.DEADLINE_EXCEEDED,
+            diagnostics=(
+                Diagnostic(Code.DEADLINE_EXCEEDED, message, r.provider, r.workspace_id),
+                *(d for d in r.diagnostics if d.code is not Code.CANCELLED),
+            ),
+        )
+        if r.status is WorkspaceStatus.CANCELLED
+        else r
+        for r in result.results
+    )
+    return attrs.evolve(result, results=rows, status=overall_status(rows))
 
 
 def _settle_output() -> None:
@@ -621,9 +754,26 @@ def _emit_execution(
     for r in result.results:
         code = f" [{r.code.value}]" if r.code else ""
         _say(f"{r.provider.value:7} {r.status.value:27} {r.workspace}{code}")
+    folders = {r.workspace_id: r.workspace for r in result.results}
     for d in diagnostics:
-        _warn(f"  {d.code.value}: {d.message}")
+        _warn(f"  {_diagnostic_line(d, folders)}")
+    if args.debug:
+        # The redacted, bounded tail of the last screen of each failed session.
+        for r in result.results:
+            if r.raw_tail:
+                _warn(f"--- {r.provider.value} {r.workspace}: the last screen (redacted) ---")
+                _warn(r.raw_tail.text.rstrip("\n"))
+                _warn("---")
     _say(f"overall: {result.status.value}")
+
+
+def _diagnostic_line(d: Diagnostic, folders: Mapping[str, str]) -> str:
+    """``code: [provider] folder: message``, naming what it is about."""
+    about = [d.provider.value] if d.provider is not None else []
+    if d.workspace_id is not None:
+        about.append(folders.get(d.workspace_id, d.workspace_id))
+    where = f"{' '.join(about)}: " if about else ""
+    return f"{d.code.value}: {where}{d.message}"
 
 
 def _status_row(
@@ -722,7 +872,11 @@ def _status(args: argparse.Namespace) -> int:
     else:
         for row in rows:
             by = f" (by {row['trusted_by']} key {row['trusted_key']})" if row.get("trusted_key") else ""
-            _say(f"{row['provider']:7} {row['status']:12} {row['workspace']}{by}")
+            shown = f" [{row['code']}]" if row.get("code") else ""
+            _say(f"{row['provider']:7} {row['status']:12} {row['workspace']}{shown}{by}")
+        folders = {row["workspace_id"]: row["workspace"] for row in rows}
+        for d in diagnostics:
+            _warn(f"  {_diagnostic_line(d, folders)}")
     return exit_code
 
 
@@ -829,11 +983,9 @@ def _replay(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise _UsageError(str(exc)) from None
     try:
-        table = _table_for(fixture.provider)
-    except ValueError:
-        known = ", ".join(spec.id.value for spec in all_specs())
-        raise _UsageError(f"the fixture names an unknown provider {fixture.provider!r} ({known})") from None
-    frames = replay_engine(fixture, table)
+        frames = replay_engine(fixture)
+    except ValueError as exc:
+        raise _UsageError(f"{args.fixture}: {exc}") from None
     if args.json:
         doc = {
             "version": JSON_VERSION,

@@ -123,7 +123,7 @@ class _DefaultSpawner(PtySpawner):
 
 
 class _DefaultLocks(LockPort):
-    """``WorkspaceLocks`` (filelock), made on the first ``hold``."""
+    """``WorkspaceLocks`` (lock files), made on the first ``hold``."""
 
     def __init__(self, clock: Clock, *, use_files: bool) -> None:
         self._clock = clock
@@ -131,14 +131,21 @@ class _DefaultLocks(LockPort):
         self._lock = threading.Lock()
         self._inner: LockPort | None = None
 
-    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> AbstractContextManager[LockHold]:
+    def hold(
+        self,
+        key: str,
+        *,
+        timeout_ms: int,
+        is_cancelled: IsCancelled,
+        on_wait: Callable[[], None] | None = None,
+    ) -> AbstractContextManager[LockHold]:
         with self._lock:
             if self._inner is None:
                 from workspace_trust.adapters.locks import WorkspaceLocks
 
                 self._inner = WorkspaceLocks(self._clock, use_files=self._use_files)
             inner = self._inner
-        return inner.hold(key, timeout_ms=timeout_ms, is_cancelled=is_cancelled)
+        return inner.hold(key, timeout_ms=timeout_ms, is_cancelled=is_cancelled, on_wait=on_wait)
 
 
 class _DefaultHelpReader(HelpReader):

@@ -45,6 +45,7 @@ from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import KillHold, KillReport, PtySession, RenderStats
+from workspace_trust.providers import all_specs
 from workspace_trust.runner import SessionFrame, SessionOutcome, run_session
 from workspace_trust.testing import FakeClock
 
@@ -87,7 +88,10 @@ class Fixture:
 
 
 def load_fixture(path: str) -> Fixture:
-    """Load ``X.json`` (or ``X.input``) and its sibling. Raises ValueError."""
+    """Load ``X.json`` (or ``X.input``) and its sibling. Raises ValueError,
+    whose message names the file that could not be used."""
+    if not path.endswith((".json", ".input")) and not os.path.exists(path + ".json"):
+        raise ValueError(f"{path} is not a fixture: name its .json file (X.json, with X.input beside it)")
     base = path.removesuffix(".json").removesuffix(".input")
     try:
         with open(base + ".json", encoding="utf-8") as handle:
@@ -593,7 +597,25 @@ def _trace(fixture: Fixture, table: RuleTable, session: ReplaySession) -> tuple[
     return tuple(out)
 
 
-def replay_engine(fixture: Fixture, table: RuleTable, timing: EngineTiming | None = None) -> list[ReplayFrame]:
+def replay_engine(
+    fixture: Fixture, table: RuleTable | None = None, timing: EngineTiming | None = None
+) -> list[ReplayFrame]:
     """The replay's trace (see :func:`replay_session`): what the engine decided,
-    frame by frame, where something happened."""
+    frame by frame, where something happened. ``table`` defaults to the dialog
+    rules of the fixture's provider (a registered one, plug-ins included); a
+    provider nobody registered, or one without dialog rules, is a ValueError."""
+    if table is None:
+        table = fixture_rules(fixture)
     return list(replay_session(fixture, table, timing).frames)
+
+
+def fixture_rules(fixture: Fixture) -> RuleTable:
+    """The dialog rule table of the fixture's provider. Raises ValueError for
+    a provider nobody registered or one with no dialog rules."""
+    for spec in all_specs():
+        if spec.id.value == fixture.provider:
+            if spec.rules is None:
+                raise ValueError(f"{fixture.provider} has no dialog rules to replay")
+            return spec.rules
+    known = ", ".join(spec.id.value for spec in all_specs())
+    raise ValueError(f"the fixture's provider {fixture.provider!r} is not registered ({known})")

@@ -6,8 +6,8 @@ docs/providers.md). The plan stages write nothing, so such a patch carries the
 file as data (:class:`~workspace_trust.domain.patches.PatchFile`) and the host
 makes it here, around the launch::
 
-    with launch_env(result.patches.env_patches, provider=provider) as extra:
-        subprocess.run(argv, env={**env, **extra}, cwd=folder)
+    with launch_env(result.patches, provider=provider, env=os.environ) as env:
+        subprocess.run(argv, env=env, cwd=folder)
 
 How it is kept safe:
 
@@ -30,11 +30,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Provider
 from workspace_trust.domain.patches import EnvPatch
+from workspace_trust.strategy import PatchPlan
 
 __all__ = ["launch_env"]
 
@@ -43,13 +44,21 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | 
 
 @contextlib.contextmanager
 def launch_env(
-    patches: Iterable[EnvPatch], *, provider: Provider | None = None, temp_dir: str | None = None
+    patches: PatchPlan | Iterable[EnvPatch],
+    *,
+    provider: Provider | None = None,
+    temp_dir: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[dict[str, str]]:
-    """The environment variables of ``patches`` (only ``provider``'s, when
-    given) for one launch, with every file they name written to a fresh private
-    folder; the folder is removed when the block ends."""
+    """The environment variables of ``patches`` (a plan's ``PatchPlan``, or its
+    ``env_patches``; only ``provider``'s, when given) for one launch, with every
+    file they name written to a fresh private folder; the folder is removed when
+    the block ends. With ``env``, what is yielded is a copy of ``env`` with
+    those variables set: the whole environment to launch the CLI with."""
+    if isinstance(patches, PatchPlan):
+        patches = patches.env_patches
     chosen = [p for p in patches if provider is None or p.target_provider is provider]
-    values: dict[str, str] = {}
+    values: dict[str, str] = dict(env) if env is not None else {}
     for patch in chosen:
         values.update(dict(patch.values))
     # The same file twice (one patch applied twice) is written once.

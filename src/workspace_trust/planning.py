@@ -21,6 +21,7 @@ from workspace_trust.domain.paths import (
     build_workspace,
     dedupe_workspaces,
     env_home,
+    expand_home,
 )
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.flags import FeatureFlags
@@ -49,9 +50,16 @@ class Planner:
         home = env_home(request.env)
         account = self._fs.account_homes()
         for spec in request.workspaces:
+            try:
+                # ``~`` is the request's HOME here too, as in ``plan_full``.
+                path = expand_home(spec.path, request.env)
+                real = expand_home(spec.real_path, request.env) if spec.real_path else path
+            except ValueError as exc:
+                diagnostics.append(_unusable_path(spec, exc))
+                continue
             facts = PathFacts(
-                absolute=spec.path,
-                real=spec.real_path or spec.path,
+                absolute=path,
+                real=real,
                 home=home,
                 exists=True,
                 is_dir=True,

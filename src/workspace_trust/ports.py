@@ -145,8 +145,17 @@ class LockHold:
 
 class LockPort(abc.ABC):
     @abc.abstractmethod
-    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> AbstractContextManager[LockHold]:
-        """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``PreflightCancelled``."""
+    def hold(
+        self,
+        key: str,
+        *,
+        timeout_ms: int,
+        is_cancelled: IsCancelled,
+        on_wait: Callable[[], None] | None = None,
+    ) -> AbstractContextManager[LockHold]:
+        """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``PreflightCancelled``.
+        ``on_wait`` is called once if the lock is not free at once (someone else
+        holds it), before the wait; never when it is taken straight away."""
 
 
 @attrs.frozen(slots=True)

@@ -49,7 +49,15 @@ class ProgressStage(enum.Enum):
     SPAWNED = "spawned"
     DIALOG = "dialog"
     KEY = "key"
+    #: A heartbeat while a session waits (about every ``HEARTBEAT_MS``): the
+    #: detail says what is awaited (a ``WaitReason`` value, or ``the_dialog``
+    #: before any screen was recognised), ``elapsed_ms`` since the spawn.
+    WAITING = "waiting"
     FINISHED = "finished"
+
+
+#: How often a waiting session says so (``ProgressStage.WAITING``).
+HEARTBEAT_MS = 2000
 
 
 @attrs.frozen(slots=True)
@@ -59,6 +67,8 @@ class ProgressEvent:
     stage: ProgressStage
     detail: str = ""
     status: WorkspaceStatus | None = None
+    #: For ``WAITING``: milliseconds since the session started.
+    elapsed_ms: int | None = None
 
 
 def _never() -> bool:

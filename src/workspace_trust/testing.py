@@ -460,12 +460,25 @@ class FakeFileSystemFacts(FileSystemFacts):
 
 
 class FakeLocks(LockPort):
-    def __init__(self, *, always_timeout: bool = False) -> None:
+    """``contended``: keys another holder has, so ``on_wait`` is called (the
+    lock is then taken after no wait, or times out with ``always_timeout``)."""
+
+    def __init__(self, *, always_timeout: bool = False, contended: Iterable[str] = ()) -> None:
         self.held: list[str] = []
         self.always_timeout = always_timeout
+        self.contended = set(contended)
 
     @contextlib.contextmanager
-    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> Iterator[LockHold]:
+    def hold(
+        self,
+        key: str,
+        *,
+        timeout_ms: int,
+        is_cancelled: IsCancelled,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Iterator[LockHold]:
+        if on_wait is not None and (key in self.contended or "*" in self.contended):
+            on_wait()
         if self.always_timeout:
             raise LockTimeoutError(f"lock {key} not acquired within {timeout_ms} ms")
         self.held.append(key)

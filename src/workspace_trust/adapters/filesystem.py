@@ -10,7 +10,7 @@ if sys.platform != "win32":
     import pwd
 
 from workspace_trust.adapters.statefile import StateFileError, open_state_file
-from workspace_trust.domain.paths import HostOs, PathFacts, env_home
+from workspace_trust.domain.paths import HostOs, PathFacts, env_home, expand_home
 from workspace_trust.ports import FileSystemFacts
 
 #: Git roots are searched at most this many levels up.
@@ -45,11 +45,7 @@ class LocalFileSystemFacts(FileSystemFacts):
         the same home the guard compares with, never this process's."""
         env = os.environ if env is None else env
         home = env_home(env)
-        expanded = path
-        if path == "~" or path.startswith(("~/", "~\\")):
-            if not home:
-                raise ValueError("'~' needs HOME in the request's environment")
-            expanded = home + path[1:]
+        expanded = expand_home(path, env)
         if not expanded or not os.path.isabs(expanded):
             raise ValueError("workspace path must be absolute")
         absolute = os.path.abspath(expanded)

@@ -251,6 +251,7 @@ class Code(OpenValue):
     PROVIDER_LOCK_REMOVED: ClassVar[Code]
     PROVIDER_LOCK_LEFT: ClassVar[Code]
     CANCELLED: ClassVar[Code]
+    DEADLINE_EXCEEDED: ClassVar[Code]
     STATE_FILE_MISSING: ClassVar[Code]
     STATE_FILE_CORRUPT: ClassVar[Code]
     STATE_FILE_TOO_LARGE: ClassVar[Code]
@@ -307,6 +308,9 @@ Code.PROVIDER_LOCK_REMOVED = Code.define("provider_lock_removed", "PROVIDER_LOCK
 #: (diagnostic) A CLI lock made during the session outlived it and was left alone.
 Code.PROVIDER_LOCK_LEFT = Code.define("provider_lock_left", "PROVIDER_LOCK_LEFT")
 Code.CANCELLED = Code.define("cancelled", "CANCELLED")
+#: (soft) The run's overall deadline (``--deadline``) came first: the workspace
+#: was not started, or its session was stopped and everything it started killed.
+Code.DEADLINE_EXCEEDED = Code.define("deadline_exceeded", "DEADLINE_EXCEEDED")
 Code.STATE_FILE_MISSING = Code.define("state_file_missing", "STATE_FILE_MISSING")
 Code.STATE_FILE_CORRUPT = Code.define("state_file_corrupt", "STATE_FILE_CORRUPT")
 Code.STATE_FILE_TOO_LARGE = Code.define("state_file_too_large", "STATE_FILE_TOO_LARGE")

@@ -218,6 +218,20 @@ def env_home(env: Mapping[str, str]) -> str | None:
     return env.get("HOME") or env.get("USERPROFILE") or None
 
 
+def expand_home(path: str, env: Mapping[str, str]) -> str:
+    """``path`` with a leading ``~`` (alone, or before a separator) replaced by
+    the home folder ``env`` names: the request's home, never this process's.
+    Both plan stages expand through here, so ``~`` means the same in each.
+    Raises ValueError for ``~`` when ``env`` names no home. ``~user`` is left
+    as it is (and is then not absolute)."""
+    if path == "~" or path.startswith(("~/", "~\\")):
+        home = env_home(env)
+        if not home:
+            raise ValueError("'~' needs HOME in the request's environment")
+        return home + path[1:]
+    return path
+
+
 def build_workspace(
     display_path: str,
     facts: PathFacts,

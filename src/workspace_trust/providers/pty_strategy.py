@@ -40,6 +40,7 @@ from workspace_trust.ports import (
 from workspace_trust.providers.versions import VersionVerdict, judge_version
 from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
+    HEARTBEAT_MS,
     ExecutionContext,
     ProgressEvent,
     ProgressStage,
@@ -250,7 +251,6 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
-        ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.WAITING_FOR_LOCK))
         state_file = self.spec.state_file(env)
         try:
             # One session at a time per state file, across processes: two CLIs
@@ -260,6 +260,8 @@ class PtyTrustStrategy(TrustStrategy):
                 state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}",
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
+                # Said only when another session holds it.
+                on_wait=lambda: ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.WAITING_FOR_LOCK)),
             ) as held:
                 after = probe.read_trust(workspace)
                 if after.trusted:
@@ -575,14 +577,43 @@ def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext
     recognises a frame (detail: the rule id), KEY for every key sent (detail:
     the key's name)."""
     seen: set[str] = set()
+    started = ctx.clock.monotonic_ms()
+    beat = [started]
+
+    decided: list[object] = [None]
 
     def on_frame(frame: SessionFrame) -> None:
+        decision = frame.decision
+        if log.isEnabledFor(logging.DEBUG):
+            # The engine's decisions as they change (``--debug``), not every frame.
+            seen_now = (decision.action, decision.rule_id, decision.wait_reason, decision.finish_reason, frame.sent)
+            if seen_now != decided[0]:
+                decided[0] = seen_now
+                log.debug(
+                    "%s %s: frame %d: %s rule=%s wait=%s%s%s",
+                    provider.value,
+                    workspace.id,
+                    decision.frame,
+                    decision.action.value,
+                    decision.rule_id or "-",
+                    decision.wait_reason.value if decision.wait_reason else "-",
+                    f" finish={decision.finish_reason.value}" if decision.finish_reason else "",
+                    f" key={frame.sent.value}" if frame.sent else "",
+                )
         rule = frame.decision.rule_id
         if rule is not None and rule not in seen:
             seen.add(rule)
             ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.DIALOG, detail=rule))
         if frame.sent is not None:
             ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.KEY, detail=frame.sent.value))
+        now = ctx.clock.monotonic_ms()
+        if now - beat[0] >= HEARTBEAT_MS:
+            beat[0] = now
+            reason = frame.decision.wait_reason
+            awaited = "the_dialog" if not seen else (reason.value if reason is not None else "the_screen")
+            ctx.progress(
+                ProgressEvent(provider, workspace.id, ProgressStage.WAITING, detail=awaited, elapsed_ms=now - started)
+            )
 
     return on_frame
 

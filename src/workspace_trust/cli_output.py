@@ -1,0 +1,175 @@
+"""The command line's manners on stderr: progress (text or JSON lines),
+logging levels, and the help epilog. Nothing here writes to stdout.
+
+* **Progress** (``preflight``): one line per event, each with its ``[i/N]``
+  counter and the folder; ``--progress json`` writes one JSON object per line
+  instead (for hosts that show their own progress), ``--quiet`` nothing.
+* **Logging**: the library only has its ``NullHandler``; the command line
+  adds one stderr handler. ``workspace_trust`` logs at WARNING, ``-v`` INFO,
+  ``-vv`` or ``--debug`` DEBUG. Other libraries' loggers (filelock's lock
+  chatter) stay at WARNING unless ``-vv``.
+* **Help**: the epilog (exit codes, environment variables, lock files) is
+  generated from :class:`ExitCode`, the provider specs and the feature flags,
+  so a new provider or flag shows up without editing this file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TextIO
+
+from workspace_trust import wire
+from workspace_trust.exitcodes import ExitCode
+from workspace_trust.strategy import ProgressEvent, ProgressStage
+
+PROGRESS_MODES = ("text", "json", "none")
+
+#: How a heartbeat's ``detail`` reads in text.
+_AWAITED = {
+    "the_dialog": "the trust dialog",
+    "the_screen": "the screen to change",
+    "unrecognised_screen": "a screen a rule recognises",
+    "dialog_settling": "the dialog to settle",
+    "target_option_not_found": "the trust option to appear",
+    "target_option_ambiguous": "one trust option",
+    "cursor_not_found": "the cursor",
+    "awaiting_key_echo": "the key to show on screen",
+    "confirming_cursor": "the cursor on the trust option",
+    "confirmed_waiting": "the confirmed choice",
+    "observing": "the screen",
+    "awaiting_success": "the state file to record trust",
+}
+
+
+class ProgressPrinter:
+    """Renders :class:`ProgressEvent` s on ``stream``; thread-safe (a
+    preflight runs several workspaces at once)."""
+
+    def __init__(
+        self,
+        *,
+        mode: str,
+        folders: Mapping[tuple[str, str], str],
+        stream: Callable[[], TextIO] = lambda: sys.stderr,
+        write: Callable[[TextIO, str], None] | None = None,
+    ) -> None:
+        self._mode = mode
+        #: (provider, workspace id) -> the folder as the user will recognise it.
+        self._folders = dict(folders)
+        self._total = len(self._folders)
+        self._stream = stream
+        self._write = write or _plain_write
+        self._lock = threading.Lock()
+        self._index: dict[tuple[str, str], int] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self._mode == "none":
+            return
+        key = (event.provider.value, event.workspace_id)
+        with self._lock:
+            if key not in self._index:
+                self._index[key] = len(self._index) + 1
+            index = self._index[key]
+            total = max(self._total, len(self._index))
+            folder = self._folders.get(key, event.workspace_id)
+            if self._mode == "json":
+                line = wire.dumps(
+                    {
+                        "event": "progress",
+                        "index": index,
+                        "total": total,
+                        "provider": event.provider.value,
+                        "workspace_id": event.workspace_id,
+                        "workspace": folder,
+                        "stage": event.stage.value,
+                        "status": event.status.value if event.status else None,
+                        "detail": event.detail or None,
+                        "elapsed_ms": event.elapsed_ms,
+                    }
+                )
+            else:
+                # A byte that is not UTF-8 shows as ``\xNN``, as on stdout.
+                line = wire.display(
+                    f"workspace-trust: [{index}/{total}] {event.provider.value} {folder}: {_describe(event)}"
+                )
+            self._write(self._stream(), line + "\n")
+
+
+def _describe(event: ProgressEvent) -> str:
+    if event.stage is ProgressStage.WAITING:
+        awaited = _AWAITED.get(event.detail, event.detail.replace("_", " "))
+        seconds = (event.elapsed_ms or 0) / 1000
+        return f"waiting for {awaited}, {seconds:.1f} s"
+    if event.stage is ProgressStage.DIALOG:
+        return f"dialog recognised ({event.detail})"
+    if event.stage is ProgressStage.KEY:
+        return f"key sent ({event.detail})"
+    status = f" {event.status.value}" if event.status else ""
+    detail = f" ({event.detail})" if event.detail else ""
+    return f"{event.stage.value}{status}{detail}"
+
+
+def _plain_write(stream: TextIO, text: str) -> None:
+    stream.write(text)
+    stream.flush()
+
+
+#: Loggers of other libraries quietened below ``-vv`` (they log every lock try).
+THIRD_PARTY_LOGGERS = ("filelock",)
+
+
+def configure_logging(verbosity: int, *, debug: bool, quiet: bool, stream: TextIO | None = None) -> None:
+    """One stderr handler on the root logger (replacing one this function
+    added before); levels as the module docstring says."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_workspace_trust_cli", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler._workspace_trust_cli = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("workspace-trust: %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    everything = verbosity >= 2
+    ours = logging.DEBUG if (everything or debug) else logging.INFO if verbosity == 1 else logging.WARNING
+    if quiet and not (verbosity or debug):
+        ours = logging.ERROR
+    root.setLevel(logging.DEBUG if everything else logging.WARNING)
+    logging.getLogger("workspace_trust").setLevel(ours)
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if everything else logging.WARNING)
+
+
+def help_epilog(
+    *,
+    binary_variables: Iterable[tuple[str, str]],
+    flag_variables: Iterable[tuple[str, bool, str]],
+    lock_dir: str,
+) -> str:
+    """The text after every command's options: exit codes, environment
+    variables (from the provider specs and the feature flags) and lock files."""
+    lines = ["exit codes:"]
+    meaning = {
+        ExitCode.OK: "every folder trusted, not required, or skipped on purpose",
+        ExitCode.SOFT_FAILED: "trust could not be prepared (the launch may still work)",
+        ExitCode.USAGE: "usage error; nothing was done",
+        ExitCode.BLOCKED: "a problem a retry cannot fix (home or root folder, login, setup)",
+        ExitCode.CANCELLED: "cancelled by a signal; everything started was stopped",
+    }
+    lines += [f"  {int(code):<4} {code.name.lower():<12} {meaning[code]}" for code in ExitCode]
+    lines += ["", "environment:"]
+    lines += [f"  {variable:<42} {name} binary (as --{name}-bin)" for name, variable in binary_variables]
+    for variable, default, text in flag_variables:
+        lines.append(f"  {variable:<42} {text.rstrip('.')} (default {'on' if default else 'off'})")
+    lines += [
+        "  feature flags take 1/true/on or 0/false/off",
+        "",
+        f"lock files: {lock_dir}",
+        "  (one per provider state file, removed when done; $XDG_RUNTIME_DIR, else the system temp folder,",
+        "  else ~/.cache/workspace-trust/locks when that folder is not this account's own)",
+        "",
+        "docs: docs/cli.md (the JSON contract, every code), README.md (troubleshooting)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,215 @@
+"""The command line's manners: progress with counters and heartbeats (text or
+JSON lines), -q/-v, --deadline, help with defaults and an epilog, the failing
+command's usage, no tracebacks, and text output that names folders and codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import FAKE, cli, seeded
+from workspace_trust.adapters.locks import default_lock_dir
+from workspace_trust.cli import ExitCode
+from workspace_trust.cli_output import configure_logging
+from workspace_trust.flags import FeatureFlags, flag_variable
+from workspace_trust.providers import all_specs
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = str(ROOT / "fixtures/snapshots/claude/2.1.330/trust-accept.json")
+
+
+def _two(sandbox: str, settings: str = "") -> tuple[str, str, str]:
+    home, ws = seeded(sandbox, settings)
+    other = os.path.join(sandbox, "other")
+    os.makedirs(other)
+    return home, ws, other
+
+
+def test_text_progress_counts_and_says_what_happened(sandbox: str) -> None:
+    home, ws, other = _two(sandbox)
+    proc = cli(["preflight", ws, other, "--claude-bin", FAKE, "--parallel", "1"], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("workspace-trust: [")]
+    assert {line.split("]")[0] for line in lines} == {"workspace-trust: [1/2", "workspace-trust: [2/2"}
+    assert f"workspace-trust: [1/2] claude {ws}: started" in lines
+    assert any(
+        re.fullmatch(r"workspace-trust: \[\d/2\] claude .+: dialog recognised \(claude\.\w+\)", x) for x in lines
+    )
+    assert any(line.endswith(": key sent (enter)") for line in lines)
+    assert not any("waiting_for_lock" in line for line in lines)  # nothing else held the lock
+
+
+def test_a_silent_screen_gets_a_heartbeat(sandbox: str) -> None:
+    home, ws = seeded(sandbox, "FAKE_MODE=silent\n")
+    proc = cli(["preflight", ws, "--claude-bin", FAKE, "--timeout", "5"], home)
+    assert proc.returncode == ExitCode.SOFT_FAILED
+    assert re.search(rf"\[1/1\] claude {re.escape(ws)}: waiting for the trust dialog, \d+\.\d s", proc.stderr)
+
+
+def test_progress_json_lines(sandbox: str) -> None:
+    home, ws, other = _two(sandbox)
+    proc = cli(["preflight", ws, other, "--claude-bin", FAKE, "--json", "--progress", "json"], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    json.loads(proc.stdout)  # stdout still has its one document
+    events = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+    assert not [line for line in proc.stderr.splitlines() if line.startswith("workspace-trust: [")]
+    assert {e["event"] for e in events} == {"progress"}
+    assert {e["total"] for e in events} == {2} and {e["index"] for e in events} == {1, 2}
+    assert {e["workspace"] for e in events} == {ws, other}
+    stages = [e["stage"] for e in events if e["workspace"] == ws]
+    assert stages[0] == "started" and stages[-1] == "finished" and "dialog" in stages and "key" in stages
+    finished = [e for e in events if e["stage"] == "finished"]
+    assert {e["status"] for e in finished} == {"accepted"}
+
+
+def test_quiet_writes_no_progress(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    proc = cli(["preflight", ws, "--claude-bin", FAKE, "-q"], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert proc.stderr == ""
+    assert "accepted" in proc.stdout
+
+
+def test_deadline_stops_the_whole_run(sandbox: str) -> None:
+    home, ws, other = _two(sandbox, "FAKE_MODE=silent\n")
+    args = ["preflight", ws, other, "--claude-bin", FAKE, "--json", "--parallel", "1", "--timeout", "60"]
+    proc = cli([*args, "--deadline", "2"], home)
+    assert proc.returncode == ExitCode.SOFT_FAILED, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "soft_failed"
+    rows = {r["workspace"]: r for r in doc["results"]}
+    assert {r["code"] for r in rows.values()} == {"deadline_exceeded"}
+    assert {r["status"] for r in rows.values()} == {"soft_failed"}
+    # The first was running (and was killed); the second never started.
+    assert rows[ws]["pty_spawned"] is True and rows[other]["pty_spawned"] is False
+    assert "deadline" in json.dumps(doc["diagnostics"])
+    bad = cli([*args, "--deadline", "0"], home)
+    assert bad.returncode == ExitCode.USAGE and "--deadline" in bad.stderr
+
+
+def test_help_shows_defaults_exit_codes_variables_and_locks() -> None:
+    proc = cli(["preflight", "--help"], os.environ["HOME"])
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    assert "(default: 45.0)" in text and "(default: text)" in text
+    for code in ExitCode:
+        assert f"{int(code)} {code.name.lower()}" in text
+    for spec in all_specs():
+        assert spec.binary_env in text
+    for name in FeatureFlags.names():
+        assert flag_variable(name) in text
+    assert default_lock_dir() in text
+    replay = " ".join(cli(["replay", "--help"], os.environ["HOME"]).stdout.split())
+    assert "--json one JSON object on stdout" in replay
+    record = " ".join(cli(["record", "--help"], os.environ["HOME"]).stdout.split())
+    assert "--duration SECONDS stop recording after this long at most (default: 20.0)" in record
+
+
+def test_a_usage_error_shows_its_own_commands_usage(sandbox: str) -> None:
+    proc = cli(["preflight", sandbox, "--parallel", "0"], sandbox)
+    assert proc.returncode == ExitCode.USAGE
+    assert "usage: workspace-trust preflight" in proc.stderr
+    proc = cli(["replay"], sandbox)
+    assert proc.returncode == ExitCode.USAGE
+    assert "usage: workspace-trust replay" in proc.stderr
+    proc = cli(["status", sandbox, "--nope"], sandbox)
+    assert "usage: workspace-trust status" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["replay", FIXTURE], ["preflight", "--help"]], ids=["replay", "help"])
+def test_output_into_a_closed_pipe_is_quiet(sandbox: str, args: list[str]) -> None:
+    # ``replay ... | head -1``, made certain: the reader is gone before the
+    # command writes its first line (it is still importing then).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workspace_trust", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "HOME": sandbox},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == ExitCode.OK
+
+
+def test_replay_names_the_file_it_could_not_use(sandbox: str) -> None:
+    plain = os.path.join(sandbox, "passwd")
+    Path(plain).write_text("root:x:0:0::/root:/bin/sh\n")
+    proc = cli(["replay", plain], sandbox)
+    assert proc.returncode == ExitCode.USAGE
+    assert f"{plain} is not a fixture" in proc.stderr and "passwd.json" not in proc.stderr
+    base = FIXTURE.removesuffix(".json")
+    odd = os.path.join(sandbox, "odd")
+    Path(odd + ".input").write_bytes(Path(base + ".input").read_bytes())
+    Path(odd + ".json").write_text(Path(FIXTURE).read_text().replace('"provider": "claude"', '"provider": "nobody"'))
+    proc = cli(["replay", odd + ".json"], sandbox)
+    assert proc.returncode == ExitCode.USAGE
+    assert "Traceback" not in proc.stderr and "'nobody' is not registered" in proc.stderr
+
+
+def test_text_output_names_folders_and_codes(sandbox: str) -> None:
+    home, _ = seeded(sandbox)
+    proc = cli(["preflight", home, "--claude-bin", FAKE], home)
+    assert proc.returncode == ExitCode.BLOCKED
+    assert f"workspace_trust_not_persistable_home: claude {home}:" in proc.stderr
+    status = cli(["status", home], home)
+    assert f"{home} [workspace_trust_not_persistable_home]" in status.stdout
+
+
+def test_debug_text_shows_decisions_and_the_last_screen(sandbox: str) -> None:
+    home, ws = seeded(sandbox, "FAKE_MODE=unknown\n")
+    proc = cli(["preflight", ws, "--claude-bin", FAKE, "--timeout", "2", "--debug"], home)
+    assert proc.returncode == ExitCode.SOFT_FAILED
+    assert re.search(r"claude .+: frame \d+: wait rule=- wait=unrecognised_screen", proc.stderr)
+    assert f"--- claude {ws}: the last screen (redacted) ---" in proc.stderr
+    assert "Something entirely new" in proc.stderr
+
+
+def test_plan_text_can_be_pasted_into_a_shell(sandbox: str) -> None:
+    odd = os.path.join(sandbox, "it's a $folder")
+    os.makedirs(odd)
+    text = cli(["plan", odd, "--provider", "codex"], sandbox)
+    doc = json.loads(cli(["plan", odd, "--provider", "codex", "--json"], sandbox).stdout)
+    (line,) = [x for x in text.stdout.splitlines() if x.startswith("codex -c")]
+    assert shlex.split(line) == ["codex", "-c", *doc["codex_config_overrides"]]
+
+
+def test_logging_levels() -> None:
+    filelock, ours = logging.getLogger("filelock"), logging.getLogger("workspace_trust")
+    try:
+        configure_logging(0, debug=True, quiet=False)
+        assert (ours.level, filelock.level) == (logging.DEBUG, logging.WARNING)
+        configure_logging(1, debug=False, quiet=False)
+        assert (ours.level, filelock.level) == (logging.INFO, logging.WARNING)
+        configure_logging(2, debug=False, quiet=False)
+        assert (ours.level, filelock.level) == (logging.DEBUG, logging.DEBUG)
+        configure_logging(0, debug=False, quiet=True)
+        assert ours.level == logging.ERROR
+    finally:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            if getattr(handler, "_workspace_trust_cli", False):
+                root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+        ours.setLevel(logging.NOTSET)
+        filelock.setLevel(logging.NOTSET)
+
+
+def test_the_library_only_adds_a_null_handler() -> None:
+    code = (
+        "import logging, workspace_trust\n"
+        "print([type(h).__name__ for h in logging.getLogger('workspace_trust').handlers])\n"
+        "print(logging.getLogger().handlers)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.stdout.split("\n")[:2] == ["['NullHandler']", "[]"], proc.stderr
