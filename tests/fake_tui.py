@@ -2,7 +2,8 @@
 """A small fake provider TUI for real-PTY tests. It imitates Claude Code's trust dialog.
 
 Behaviour is chosen with environment variables:
-  FAKE_MODE        trust (default) | theme | unknown | exit | silent
+  FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | exit | silent
+                   (unknown-dialog: a trust-like question no rule knows, drawn once)
   FAKE_LAYOUT      no-first (default, like 2.1.283+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
   FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
@@ -241,6 +242,16 @@ def main() -> int:
                     "Choose the text style that looks best with your terminal",
                     "❯ 1. Dark mode",
                     "  2. Light mode",
+                ]
+            )
+        elif mode == "unknown-dialog":
+            draw(
+                [
+                    "Allow this tool to work in the workspace below?",
+                    f"  {os.getcwd()}",
+                    "❯ 1. Allow and remember",
+                    "  2. Deny",
+                    os.environ.get("FAKE_SECRET", ""),
                 ]
             )
         elif mode == "env":

@@ -463,14 +463,15 @@ _screen_text = st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs
 @settings(max_examples=300, deadline=None)
 @given(lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in RULE_TABLES.values())))
 def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str) -> None:
-    """Hypothesis screens: any frame no rule matches gets WAIT, over many frames."""
+    """Hypothesis screens: any frame no rule matches gets no key, over many
+    frames: WAIT, or (once it has stayed still) FINISH with no key."""
     table = next(t for t in RULE_TABLES.values() if t.provider == table_name)
     engine = DialogEngine(table, TIMING)
     for n in range(1, 6):
         snap = TerminalSnapshot(lines=tuple(lines), frame=n, elapsed_ms=n * 400)
         decision = engine.observe(snap)
         if decision.rule_id is None:
-            assert decision.action is Action.WAIT
+            assert decision.action in (Action.WAIT, Action.FINISH)
             assert decision.key is None
             assert decision.wait_reason is WaitReason.UNRECOGNISED
 
@@ -504,6 +505,8 @@ def test_finish_reason_values_are_stable() -> None:
         "auth_required",
         "aborted",
         "selection_failed",
+        "unknown_dialog",
+        "unknown_screen",
     }
 
 

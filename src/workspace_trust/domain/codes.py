@@ -238,6 +238,7 @@ class Code(OpenValue):
     PREFLIGHT_UNPROTECTED: ClassVar[Code]
     PTY_UNAVAILABLE: ClassVar[Code]
     UNKNOWN_SCREEN: ClassVar[Code]
+    UNKNOWN_TRUST_DIALOG: ClassVar[Code]
     UNEXPECTED_DIALOG: ClassVar[Code]
     SELECTION_FAILED: ClassVar[Code]
     TIMEOUT: ClassVar[Code]
@@ -283,6 +284,9 @@ Code.PROVIDER_IGNORES_PERSISTED_TRUST = Code.define(
 Code.PREFLIGHT_UNPROTECTED = Code.define("preflight_unavailable_or_unprotected", "PREFLIGHT_UNPROTECTED")
 Code.PTY_UNAVAILABLE = Code.define("pty_unavailable", "PTY_UNAVAILABLE")
 Code.UNKNOWN_SCREEN = Code.define("unknown_screen", "UNKNOWN_SCREEN")
+#: A still screen no rule recognises that looks like a trust question (a
+#: cursor on an option list, trust vocabulary): ended early, with no key.
+Code.UNKNOWN_TRUST_DIALOG = Code.define("unknown_trust_dialog", "UNKNOWN_TRUST_DIALOG")
 Code.UNEXPECTED_DIALOG = Code.define("unexpected_dialog", "UNEXPECTED_DIALOG")
 Code.SELECTION_FAILED = Code.define("selection_failed", "SELECTION_FAILED")
 Code.TIMEOUT = Code.define("timeout", "TIMEOUT")
