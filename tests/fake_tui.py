@@ -4,7 +4,7 @@
 Behaviour is chosen with environment variables:
   FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | exit | silent
                    (unknown-dialog: a trust-like question no rule knows, drawn once)
-  FAKE_LAYOUT      no-first (default, like 2.1.283+) | yes-first (like 2.1.197)
+  FAKE_LAYOUT      no-first (default, like 2.1.248+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
   FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
   FAKE_SNAP_BACK   1: redraw once with the cursor back on the first option, FAKE_SNAP_BACK_MS
