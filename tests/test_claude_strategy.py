@@ -471,3 +471,14 @@ def test_the_refusal_names_every_missing_flag_and_its_first_version(sandbox: str
     (message,) = [d.message for d in r.diagnostics if d.code is Code.PREFLIGHT_UNPROTECTED]
     for flag in REQUIRED_FLAGS:
         assert f"{flag} (first offered to interactive sessions in {FIRST_VERSION_WITH[flag]})" in message
+
+
+def test_the_docs_table_of_first_versions_is_the_one_the_refusal_quotes() -> None:
+    import re
+
+    from workspace_trust.providers.claude.strategy import FIRST_VERSION_WITH
+
+    docs = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "providers.md")
+    with open(docs, encoding="utf-8") as handle:
+        rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| (\d+\.\d+\.\d+)", handle.read(), re.MULTILINE))
+    assert rows == FIRST_VERSION_WITH

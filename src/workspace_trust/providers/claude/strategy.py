@@ -104,10 +104,10 @@ REQUIRED_FLAGS = (
 #: --print mode" up to 2.0.76: 2.0.50 exits with "--tools can only be used
 #: with --print mode" when given it interactively.
 FIRST_VERSION_WITH: dict[str, str] = {
-    "--strict-mcp-config": "2.0.0",
-    "--mcp-config": "2.0.0",
-    "--setting-sources": "2.0.0",
-    "--settings": "2.0.0",
+    "--strict-mcp-config": "1.0.44",
+    "--mcp-config": "0.2.90",
+    "--setting-sources": "1.0.126",
+    "--settings": "1.0.61",
     "--tools": "2.0.77",
 }
 
