@@ -104,8 +104,12 @@ def scenarios_for(name: str, version: str, quick: bool) -> list[Scenario]:
 
 
 def last_screen(fixture: Fixture) -> str:
+    """The screen after the recording's last output event."""
     renderer = ScreenRenderer(columns=fixture.columns, lines=fixture.rows)
-    renderer.feed(fixture.data)
+    for event in fixture.events:
+        if event.out is not None:
+            renderer.feed(fixture.chunk(event))
+            renderer.take_replies()
     return "\n".join(line.rstrip() for line in renderer.lines()).strip("\n")
 
 
