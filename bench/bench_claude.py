@@ -40,7 +40,7 @@ from workspace_trust.domain.codes import Key, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.engine.rules import Phase, match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot
-from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.ports import ExecutionPorts, KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.claude.strategy import claude_pty_strategy
@@ -115,18 +115,17 @@ def reaction(version: str, folders: int) -> float | None:
         env = base_env(home)
         clock = SystemClock()
         spawner = TimedSpawner()
-        ctx = ExecutionContext(
+        ports = ExecutionPorts(
             spawner=spawner,
             clock=clock,
             locks=WorkspaceLocks(clock, os.path.join(sandbox, "locks")),
             help_reader=SubprocessHelpReader(),
-            env=env,
             provider_locks=LocalProviderLockFiles(),
             state_files=LocalStateFiles(),
             binary_locator=LocalBinaryLocator(),
             scratch=LocalScratchSpace(),
-            binaries={Provider.CLAUDE: binary},
         )
+        ctx = ExecutionContext(ports=ports, env=env, binaries={Provider.CLAUDE: binary})
         strategy = claude_pty_strategy()
         facts = LocalFileSystemFacts()
         # One warm-up: the first start in a new HOME does one-time work.

@@ -323,13 +323,14 @@ def test_two_processes_on_one_folder_spawn_one_pty(sandbox: str) -> None:
 def test_plan_full_starts_nothing_and_writes_nothing(sandbox: str) -> None:
     home, ws = seeded_home(sandbox), project(sandbox)
     before = sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns
-    coordinator = WorkspaceTrustCoordinator(locks=FakeLocks())
+    locks = FakeLocks()
+    coordinator = WorkspaceTrustCoordinator(locks=locks)
     plan = coordinator.plan_full(request(home, [ws, home]))
     # The project is a task; the home folder is already decided, blocked.
     assert [t.workspace.absolute_path for t in plan.tasks] == [ws]
     assert [(r.workspace, r.code) for r in plan.settled] == [(home, Code.NOT_PERSISTABLE_HOME)]
     assert (sorted(os.listdir(sandbox)), os.stat(os.path.join(home, ".claude.json")).st_mtime_ns) == before
-    assert coordinator._locks.held == []  # type: ignore[attr-defined]
+    assert locks.held == []
 
 
 def test_a_folder_in_a_home_that_is_a_git_repository_is_blocked_before_any_process(sandbox: str) -> None:

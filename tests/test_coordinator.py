@@ -17,12 +17,10 @@ from ptyprocess import PtyProcess
 
 from workspace_trust import (
     Code,
-    CreateCleanup,
     ExecutionResult,
     ExecutionStatus,
     FailureAction,
     FeatureFlags,
-    LaunchCleanup,
     PathPolicy,
     ProgressEvent,
     ProgressStage,
@@ -226,11 +224,11 @@ def test_policy_decides_whether_to_launch(status: ExecutionStatus, policy: Trust
     assert ExecutionResult(status, (), policy=policy).proceed is proceed
 
 
-def test_mode_picks_the_cleanup_policy() -> None:
-    assert isinstance(
-        WorkspaceTrustRequest(workspaces=(), mode=RequestMode.CREATE).effective_policy.cleanup, CreateCleanup
-    )
-    assert isinstance(WorkspaceTrustRequest(workspaces=()).effective_policy.cleanup, LaunchCleanup)
+def test_both_modes_default_to_continue_on_soft_failure_and_stop_when_blocked() -> None:
+    for mode in RequestMode:
+        policy = WorkspaceTrustRequest(workspaces=(), mode=mode).effective_policy
+        assert policy.on_soft_failure is FailureAction.CONTINUE_LAUNCH
+        assert policy.on_blocked is FailureAction.STOP_LAUNCH
 
 
 def _silent_request(sandbox: str) -> WorkspaceTrustRequest:

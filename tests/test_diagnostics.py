@@ -21,6 +21,7 @@ from workspace_trust.diagnostics import (
 )
 from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
+from workspace_trust.domain.text import Redacted
 from workspace_trust.flags import FeatureFlags, flags_to_json
 
 HOME = "/home/ana"
@@ -51,7 +52,8 @@ def result(
         elapsed_ms=532,
         lock_wait_ms=7,
         diagnostics=(Diagnostic(Code.TIMEOUT, "timed out", Provider.CLAUDE, "ws-1", evidence),),
-        raw_tail=raw_tail,
+        # Wrapped by hand, unredacted: the manifest must redact it all the same.
+        raw_tail=None if raw_tail is None else Redacted(raw_tail),
     )
 
 
@@ -91,12 +93,12 @@ def test_raw_tail_only_for_failures_under_debug(status: WorkspaceStatus, debug: 
 def test_raw_tail_is_redacted() -> None:
     item = build_strategy_diagnostic(result(), debug=True, path_policy=PathPolicy.FULL, home=HOME)
     assert item.raw_tail is not None
-    assert "yz0123456789" not in item.raw_tail
-    assert "ana@example.com" not in item.raw_tail
-    assert "\x1b" not in item.raw_tail
-    assert "/home/ana" not in item.raw_tail
-    assert "~/projects/shop" in item.raw_tail
-    assert "Detected a custom API key" in item.raw_tail
+    assert "yz0123456789" not in item.raw_tail.text
+    assert "ana@example.com" not in item.raw_tail.text
+    assert "\x1b" not in item.raw_tail.text
+    assert "/home/ana" not in item.raw_tail.text
+    assert "~/projects/shop" in item.raw_tail.text
+    assert "Detected a custom API key" in item.raw_tail.text
 
 
 def test_evidence_is_redacted() -> None:
@@ -121,9 +123,9 @@ def test_path_policy(policy: PathPolicy, paths: tuple[str, ...], in_tail: str) -
     item = build_strategy_diagnostic(result(), debug=True, path_policy=policy, home=HOME)
     assert item.workspace_paths == paths
     assert item.raw_tail is not None
-    assert in_tail in item.raw_tail
+    assert in_tail in item.raw_tail.text
     if policy is not PathPolicy.FULL:
-        assert "projects/shop" not in item.raw_tail
+        assert "projects/shop" not in item.raw_tail.text
 
 
 @pytest.mark.parametrize(
@@ -159,7 +161,7 @@ def strategy(
         workspace_paths=workspace_paths,
         status=status,
         evidence=evidence,
-        raw_tail=raw_tail,
+        raw_tail=None if raw_tail is None else Redacted(raw_tail),
     )
 
 
@@ -194,7 +196,7 @@ def test_counts_are_cut_and_recorded() -> None:
     assert len(first.workspace_paths) == 20
     assert first.evidence == ("e0", "e1", "e2", "e3", "e4")
     assert first.raw_tail is not None
-    assert len(first.raw_tail.encode()) == 8192
+    assert len(first.raw_tail.text.encode()) == 8192
     assert dict(out.omitted_counts) == {
         Omission.STRATEGY_RESULTS: 3,
         Omission.WORKSPACES: 12,
@@ -212,8 +214,8 @@ def test_counts_are_cut_and_recorded() -> None:
 def test_raw_tail_keeps_the_end_and_never_splits_a_character() -> None:
     tail = "START" + "€" * 3000 + "END"  # "€" is 3 bytes: 8192 is not a multiple
     out = apply_budget(DiagnosticsManifest(attempt=1, strategy_results=(strategy(raw_tail=tail),)))
-    kept = out.strategy_results[0].raw_tail
-    assert kept is not None
+    assert out.strategy_results[0].raw_tail is not None
+    kept = out.strategy_results[0].raw_tail.text
     assert kept.endswith("END")
     assert not kept.startswith("START")
     assert kept == "€" * len(kept[:-3]) + "END"
@@ -227,8 +229,8 @@ def test_raw_tail_is_redacted_before_it_is_cut() -> None:
     key = "sk-ant-api03-" + "A1" * 60
     tail = key + " " + "x" * 8150
     out = apply_budget(DiagnosticsManifest(attempt=1, strategy_results=(strategy(raw_tail=tail),)))
-    kept = out.strategy_results[0].raw_tail
-    assert kept is not None
+    assert out.strategy_results[0].raw_tail is not None
+    kept = out.strategy_results[0].raw_tail.text
     assert "A1A1" not in kept
     # Redacted as a key (whole), not merely caught afterwards as a long token.
     assert kept.startswith("[REDACTED_API_KEY]")
@@ -265,7 +267,7 @@ def test_custom_budget() -> None:
         DiagnosticsManifest(attempt=1, strategy_results=(strategy(raw_tail="abcdefgh"), strategy())), budget
     )
     assert len(out.strategy_results) == 1
-    assert out.strategy_results[0].raw_tail == "efgh"
+    assert out.strategy_results[0].raw_tail == Redacted("efgh")
 
 
 def test_manifest_diagnostics_are_cut_and_redacted() -> None:
@@ -389,7 +391,7 @@ def strategy_items(draw: st.DrawFn) -> StrategyDiagnostic:
         lock_wait_ms=draw(st.integers()),
         error_code=draw(st.none() | st.sampled_from(list(Code))),
         evidence=draw(_strings),
-        raw_tail=draw(st.none() | _texts | _large_texts),
+        raw_tail=draw(st.none() | (_texts | _large_texts).map(Redacted)),
         session=draw(st.none() | _sessions),
     )
 
@@ -447,5 +449,5 @@ def test_budgeted_json_size_is_bounded_whatever_the_input(
     for item in out.strategy_results:
         if item.raw_tail is not None:
             assert item.status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
-            assert len(item.raw_tail.encode("utf-8", "surrogatepass")) <= budget.max_raw_tail_bytes
+            assert item.raw_tail.utf8_size() <= budget.max_raw_tail_bytes
         assert all(len(e) <= budget.max_evidence_chars for e in item.evidence)

@@ -19,13 +19,13 @@ EXPECTED = {
     "ArgsOnlyPlan",
     "Code",
     "CodexConfigSentinel",
-    "CreateCleanup",
     "Diagnostic",
     "EngineTiming",
     "EnvPatch",
     "PatchFile",
     "launch_env",
     "ExecutionContext",
+    "ExecutionPorts",
     "ExecutionResult",
     "ExecutionStatus",
     "FailureAction",
@@ -34,7 +34,6 @@ EXPECTED = {
     "HostOs",
     "Key",
     "LaunchArgPatch",
-    "LaunchCleanup",
     "PatchOwner",
     "PatchPlan",
     "PlannedTask",
@@ -63,6 +62,8 @@ EXPECTED = {
     "merge_config_overrides",
     "parse_flags",
     "redact",
+    "redact_tail",
+    "Redacted",
 }
 
 

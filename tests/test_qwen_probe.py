@@ -285,3 +285,21 @@ def test_each_rules_real_path_is_looked_up_once_per_probe(tmp_path: Path, monkey
     for _ in range(3):
         assert probe.read_trust(ws("/w/p")).state is TrustState.UNTRUSTED
     assert sorted(c for c in calls if c.startswith("/elsewhere/")) == sorted(rules)
+
+
+def test_the_probe_reads_its_settings_and_rules_through_the_port_alone() -> None:
+    from workspace_trust.testing import FakeStateFiles
+
+    # Nothing of this exists on disk: every file comes from the fake port.
+    home = "/nonexistent-home-for-qwen"
+    files = FakeStateFiles(
+        {
+            f"{home}/.qwen/settings.json": b'{"security": {"folderTrust": {"enabled": true}}}',
+            f"{home}/.qwen/trustedFolders.json": b'{"/w/p": "TRUST_FOLDER"}',
+        }
+    )
+    probe = QwenStateProbe({"HOME": home}, files)
+    assert probe.read_trust(ws("/w/p")).state is TrustState.TRUSTED
+    broken = FakeStateFiles({**files.files, f"{home}/.qwen/settings.json": b"{"})
+    result = QwenStateProbe({"HOME": home}, broken).read_trust(ws("/w/p"))
+    assert [d.code for d in result.diagnostics] == [SETTINGS_UNREADABLE]

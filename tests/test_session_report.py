@@ -22,7 +22,7 @@ from workspace_trust.domain.paths import Workspace, build_workspace
 from workspace_trust.domain.results import SessionReport, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.ports import RenderStats, SpawnSpec
+from workspace_trust.ports import ExecutionPorts, RenderStats, SpawnSpec
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.registry import default_registry
 from workspace_trust.runner import run_session
@@ -188,19 +188,18 @@ def test_the_pty_path_reports_dialogs_and_keys_as_progress(sandbox: str) -> None
 
 def _ctx(events: list[ProgressEvent], env: Mapping[str, str]) -> ExecutionContext:
     clock = FakeClock()
-    return ExecutionContext(
+    ports = ExecutionPorts(
         spawner=FakePtySpawner(lambda spec: pytest.fail("nothing may start"), clock),
         clock=clock,
         locks=FakeLocks(),
         help_reader=FakeHelpReader(),
-        env=env,
         provider_locks=FakeProviderLockFiles(clock),
         # The probes read the state files this test seeds in its sandbox.
         state_files=LocalStateFiles(),
         binary_locator=FakeBinaryLocator(),
         scratch=FakeScratchSpace(),
-        on_progress=events.append,
     )
+    return ExecutionContext(ports=ports, env=env, on_progress=events.append)
 
 
 def _strategies() -> list[tuple[Provider, str]]:

@@ -3,7 +3,6 @@ engine's early end with no key, and the same through a real PTY."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import attrs
@@ -209,7 +208,6 @@ def test_real_pty_unknown_trust_dialog_is_reported_with_no_key(sandbox: str) -> 
     assert r.keys == () and not os.path.exists(log)
     (hint,) = [d.message for d in r.diagnostics if d.code is Code.UNKNOWN_TRUST_DIALOG]
     assert "workspace-trust record" in hint and "\n" not in hint
-    assert r.raw_tail is not None and "Allow this tool to work in the workspace below?" in r.raw_tail
-    assert secret not in r.raw_tail
+    assert r.raw_tail is not None and "Allow this tool to work in the workspace below?" in r.raw_tail.text
+    assert secret not in r.raw_tail.text
     assert r.session is not None and r.session.wait_reason is WaitReason.UNRECOGNISED
-    json.dumps(r.raw_tail)

@@ -13,11 +13,9 @@ from workspace_trust.classifier import RetryRule as RetryRule
 from workspace_trust.classifier import classify_failure as classify_failure
 from workspace_trust.classifier import retry_allowed as retry_allowed
 from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
-from workspace_trust.coordinator import CreateCleanup as CreateCleanup
 from workspace_trust.coordinator import ExecutionResult as ExecutionResult
 from workspace_trust.coordinator import FailureAction as FailureAction
 from workspace_trust.coordinator import FullPlan as FullPlan
-from workspace_trust.coordinator import LaunchCleanup as LaunchCleanup
 from workspace_trust.coordinator import PlannedTask as PlannedTask
 from workspace_trust.coordinator import RequestMode as RequestMode
 from workspace_trust.coordinator import TrustPolicy as TrustPolicy
@@ -46,6 +44,7 @@ from workspace_trust.domain.paths import WorkspaceSource as WorkspaceSource
 from workspace_trust.domain.results import Diagnostic as Diagnostic
 from workspace_trust.domain.results import ProbeResult as ProbeResult
 from workspace_trust.domain.results import WorkspaceResult as WorkspaceResult
+from workspace_trust.domain.text import Redacted as Redacted
 from workspace_trust.engine.timing import EngineTiming as EngineTiming
 from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
 from workspace_trust.flags import FeatureFlags as FeatureFlags
@@ -53,10 +52,12 @@ from workspace_trust.flags import parse_flags as parse_flags
 from workspace_trust.launch_files import launch_env as launch_env
 from workspace_trust.patching import ApplyResult as ApplyResult
 from workspace_trust.patching import apply_patches as apply_patches
+from workspace_trust.ports import ExecutionPorts as ExecutionPorts
 from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
 from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
 from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
 from workspace_trust.redaction import redact as redact
+from workspace_trust.redaction import redact_tail as redact_tail
 from workspace_trust.registry import StrategyRegistry as StrategyRegistry
 from workspace_trust.registry import default_registry as default_registry
 from workspace_trust.strategy import ExecutionContext as ExecutionContext
@@ -73,13 +74,13 @@ __all__ = [
     "ArgsOnlyPlan",
     "Code",
     "CodexConfigSentinel",
-    "CreateCleanup",
     "Diagnostic",
     "DiagnosticsBudget",
     "DiagnosticsManifest",
     "EngineTiming",
     "EnvPatch",
     "ExecutionContext",
+    "ExecutionPorts",
     "ExecutionResult",
     "ExecutionStatus",
     "FailureAction",
@@ -89,7 +90,6 @@ __all__ = [
     "HostOs",
     "Key",
     "LaunchArgPatch",
-    "LaunchCleanup",
     "PatchFile",
     "PatchOwner",
     "PatchPlan",
@@ -99,6 +99,7 @@ __all__ = [
     "ProgressEvent",
     "ProgressStage",
     "Provider",
+    "Redacted",
     "RequestMode",
     "RetryDecision",
     "RetryRule",
@@ -125,5 +126,6 @@ __all__ = [
     "merge_config_overrides",
     "parse_flags",
     "redact",
+    "redact_tail",
     "retry_allowed",
 ]

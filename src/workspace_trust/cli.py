@@ -426,7 +426,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "lock_wait_ms": result.lock_wait_ms,
     }
     if debug and result.raw_tail is not None:
-        out["raw_tail"] = result.raw_tail
+        out["raw_tail"] = result.raw_tail.text
     return out
 
 

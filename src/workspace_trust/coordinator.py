@@ -42,6 +42,7 @@ from workspace_trust.planning import Planner
 from workspace_trust.ports import (
     BinaryLocator,
     Clock,
+    ExecutionPorts,
     FileSystemFacts,
     HelpReader,
     IsCancelled,
@@ -63,11 +64,9 @@ from workspace_trust.registry import StrategyRegistry, default_registry
 from workspace_trust.requests import (
     DEFAULT_PARALLELISM,
     ArgsOnlyPlan,
-    CreateCleanup,
     ExecutionResult,
     FailureAction,
     FullPlan,
-    LaunchCleanup,
     PlannedTask,
     RequestMode,
     TrustPolicy,
@@ -86,11 +85,9 @@ from workspace_trust.strategy import (
 __all__ = [
     "DEFAULT_PARALLELISM",
     "ArgsOnlyPlan",
-    "CreateCleanup",
     "ExecutionResult",
     "FailureAction",
     "FullPlan",
-    "LaunchCleanup",
     "PlannedTask",
     "RequestMode",
     "TrustPolicy",
@@ -176,16 +173,21 @@ class WorkspaceTrustCoordinator:
     ) -> None:
         self._clock = clock or SystemClock()
         self._spawner = _TrackingSpawner(spawner or PtyProcessSpawner(self._clock))
-        self._locks = locks or WorkspaceLocks(self._clock, use_files=use_file_locks)
         #: Used when the ``file_lock`` flag is off: in-process locks only.
         self._local_locks = locks or WorkspaceLocks(self._clock, use_files=False)
         self._fs = filesystem or LocalFileSystemFacts()
-        self._help = help_reader or SubprocessHelpReader()
-        self._provider_locks = provider_locks or LocalProviderLockFiles()
-        self._state_files = state_files or LocalStateFiles()
-        self._binary_locator = binary_locator or LocalBinaryLocator()
         #: None: a private folder under each request's ``temp_dir``.
         self._scratch = scratch
+        self._ports = ExecutionPorts(
+            spawner=self._spawner,
+            clock=self._clock,
+            locks=locks or WorkspaceLocks(self._clock, use_files=use_file_locks),
+            help_reader=help_reader or SubprocessHelpReader(),
+            provider_locks=provider_locks or LocalProviderLockFiles(),
+            state_files=state_files or LocalStateFiles(),
+            binary_locator=binary_locator or LocalBinaryLocator(),
+            scratch=scratch or LocalScratchSpace(),
+        )
         self._registry = registry or default_registry()
         self._planner = Planner(self._registry, self._fs)
         self._disposed = threading.Event()
@@ -213,29 +215,13 @@ class WorkspaceTrustCoordinator:
         def cancelled() -> bool:
             return self._disposed.is_set() or user_cancel()
 
-        # The request's own switches (the CLI's --debug, a host's opt-in) count
-        # as the flags' values, so the manifest records what was in force.
-        flags = attrs.evolve(request.flags, debug=request.debug or request.flags.debug)
-        ctx = ExecutionContext(
-            spawner=self._spawner,
-            clock=self._clock,
-            locks=self._locks if flags.file_lock else self._local_locks,
-            help_reader=self._help,
-            env=dict(request.env),
-            provider_locks=self._provider_locks,
-            state_files=self._state_files,
-            binary_locator=self._binary_locator,
+        flags = request.effective_flags
+        ports = attrs.evolve(
+            self._ports,
+            locks=self._ports.locks if flags.file_lock else self._local_locks,
             scratch=self._scratch or LocalScratchSpace(request.temp_dir),
-            is_cancelled=cancelled,
-            timing=request.timing,
-            debug=flags.debug,
-            flags=flags,
-            binaries=dict(request.binaries),
-            strip_env=request.strip_env,
-            lock_timeout_ms=request.lock_timeout_ms,
-            on_progress=on_progress,
-            temp_dir=request.temp_dir,
         )
+        ctx = ExecutionContext.for_request(request, ports, is_cancelled=cancelled, on_progress=on_progress)
         strategies: dict[tuple[Provider, str], TrustStrategy] = {}
         for task in plan.tasks:
             key = (task.provider, task.mode)
@@ -283,7 +269,7 @@ class WorkspaceTrustCoordinator:
                 strategy=strategies[(task.provider, task.mode)],
                 run=run,
                 cancelled=cancelled,
-                files=self._state_files,
+                files=self._ports.state_files,
             )
             for task, result in zip(plan.tasks, done, strict=True)
         )
@@ -403,7 +389,7 @@ class WorkspaceTrustCoordinator:
                 out.append((task, WorkspaceStatus.NOT_REQUIRED))
                 continue
             try:
-                probe: object = strategy.probe(task.workspace, plan.request.env, self._state_files)
+                probe: object = strategy.probe(task.workspace, plan.request.env, self._ports.state_files)
             except Exception as exc:  # a probe must never crash its host either
                 log.exception("state probe failed unexpectedly")
                 probe = ProbeResult(

@@ -34,8 +34,8 @@ import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
-from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
-from workspace_trust.redaction import redact
+from workspace_trust.domain.text import RAW_TAIL_LIMIT, Redacted
+from workspace_trust.redaction import redact, redact_tail
 from workspace_trust.wire import add_path_bytes
 
 __all__ = [
@@ -122,7 +122,9 @@ class StrategyDiagnostic:
     lock_wait_ms: int = 0
     error_code: Code | None = None
     evidence: tuple[str, ...] = ()
-    raw_tail: str | None = None
+    raw_tail: Redacted | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Redacted))
+    )
     #: What the PTY session measured (counts, codes, a rule id); None without one.
     session: SessionReport | None = None
 
@@ -268,7 +270,9 @@ def build_strategy_diagnostic(
     )
     raw_tail = None
     if debug and result.status in FAILED_STATUSES and result.raw_tail is not None:
-        raw_tail = _clean_text(result.raw_tail, paths=paths, policy=path_policy, home=home)
+        raw_tail = redact_tail(
+            _clean_text(result.raw_tail.text, paths=paths, policy=path_policy, home=home), limit=None
+        )
     shown = _path_for_policy(result.workspace, path_policy)
     return StrategyDiagnostic(
         provider=result.provider,
@@ -331,9 +335,9 @@ class _Tally:
             out.append(clean)
         return tuple(out)
 
-    def raw_tail(self, text: str, limit: int) -> str:
-        """The last ``limit`` UTF-8 bytes of ``text``, never half a character."""
-        kept, cut = utf8_tail(text, limit)
+    def raw_tail(self, tail: Redacted, limit: int) -> Redacted:
+        """The last ``limit`` UTF-8 bytes of ``tail``, never half a character."""
+        kept, cut = tail.tail(limit)
         self.add(Omission.RAW_TAIL_BYTES, cut)
         return kept
 
@@ -355,9 +359,9 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         if item.status in FAILED_STATUSES:
             # Redacted again although build_strategy_diagnostic did it: a
             # manifest can be put together by hand.
-            raw_tail = tally.raw_tail(redact(raw_tail), budget.max_raw_tail_bytes)
+            raw_tail = tally.raw_tail(redact_tail(raw_tail.text, limit=None), budget.max_raw_tail_bytes)
         else:
-            tally.add(Omission.RAW_TAIL_BYTES, len(raw_tail.encode("utf-8", "surrogatepass")))
+            tally.add(Omission.RAW_TAIL_BYTES, raw_tail.utf8_size())
             raw_tail = None
     return StrategyDiagnostic(
         provider=item.provider,
@@ -447,7 +451,7 @@ def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:
         "error_code": None if item.error_code is None else item.error_code.value,
         "evidence": list(item.evidence),
         "raw_tail_included": item.raw_tail is not None,
-        "raw_tail": item.raw_tail,
+        "raw_tail": None if item.raw_tail is None else item.raw_tail.text,
         "session": None if item.session is None else _session_to_json(item.session),
     }
 

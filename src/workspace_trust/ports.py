@@ -323,3 +323,20 @@ class HelpReader(abc.ABC):
         command fails or does not finish within ``timeout_ms``. Raises
         ``PreflightCancelled`` soon after ``is_cancelled()`` becomes true. Nothing
         the command started is left running on any path."""
+
+
+@attrs.frozen(slots=True)
+class ExecutionPorts:
+    """Every port a strategy may use while it executes, as one value: the
+    coordinator holds one, and ``workspace_trust.testing`` can fake each."""
+
+    spawner: PtySpawner
+    clock: Clock
+    locks: LockPort
+    help_reader: HelpReader
+    provider_locks: ProviderLockFiles
+    #: Provider state files, read-only.
+    state_files: StateFiles
+    binary_locator: BinaryLocator
+    #: Private folders for a session's own files.
+    scratch: ScratchSpace

@@ -68,6 +68,8 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
+from workspace_trust.domain.text import RAW_TAIL_LIMIT, Redacted
+
 __all__ = [
     "NO_SECRETS",
     "REDACTION_RULES",
@@ -591,3 +593,17 @@ def redact(text: str, *, home: str | None = None, secrets: EnvironmentSecrets | 
         if pattern is not None:
             out = pattern.sub("~", out)
     return out
+
+
+def redact_tail(
+    text: str,
+    *,
+    home: str | None = None,
+    secrets: EnvironmentSecrets | None = None,
+    limit: int | None = RAW_TAIL_LIMIT,
+) -> Redacted:
+    """``text`` redacted as :func:`redact` does, then cut to its last ``limit``
+    UTF-8 bytes (never half a character; None keeps it whole): the one way the
+    library makes a :class:`~workspace_trust.domain.text.Redacted` tail."""
+    clean = Redacted(redact(text, home=home, secrets=secrets))
+    return clean if limit is None else clean.tail(limit)[0]

@@ -44,35 +44,17 @@ class FailureAction(enum.Enum):
 
 
 @attrs.frozen(slots=True)
-class CreateCleanup:
-    """A *create* flow stopped before its metadata writes: remove run tracking and helper
-    material only; never delete team or task folders this run did not create."""
-
-    created_team_directories: bool = False
-    cleanup_helper_material: bool = True
-
-
-@attrs.frozen(slots=True)
-class LaunchCleanup:
-    """A *launch* flow stopped after config normalisation: restore the pre-launch config;
-    do not persist a new failed-launch snapshot if launch state was not cleared yet."""
-
-    restore_prelaunch_config: bool = True
-    launch_state_cleared: bool = False
-
-
-@attrs.frozen(slots=True)
 class TrustPolicy:
     """What a host does with each overall outcome. ``cancelled`` is never a failure:
     the host takes its own cancellation path."""
 
     on_soft_failure: FailureAction = FailureAction.CONTINUE_LAUNCH
     on_blocked: FailureAction = FailureAction.STOP_LAUNCH
-    cleanup: CreateCleanup | LaunchCleanup = attrs.field(factory=LaunchCleanup)
 
     @classmethod
     def for_mode(cls, mode: RequestMode) -> TrustPolicy:
-        return cls(cleanup=CreateCleanup() if mode is RequestMode.CREATE else LaunchCleanup())
+        """The default policy of a flow; today both modes share it."""
+        return cls()
 
 
 @attrs.frozen(slots=True)
@@ -120,6 +102,12 @@ class WorkspaceTrustRequest:
     @property
     def effective_policy(self) -> TrustPolicy:
         return self.policy or TrustPolicy.for_mode(self.mode)
+
+    @property
+    def effective_flags(self) -> FeatureFlags:
+        """The flags in force: the request's own ``debug`` (the CLI's
+        ``--debug``) counts as the flag, so the manifest records what was on."""
+        return attrs.evolve(self.flags, debug=self.debug or self.flags.debug)
 
 
 @attrs.frozen(slots=True)

@@ -10,6 +10,7 @@ import abc
 import contextlib
 import enum
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -22,6 +23,7 @@ from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import (
     BinaryLocator,
     Clock,
+    ExecutionPorts,
     HelpReader,
     IsCancelled,
     LockPort,
@@ -30,6 +32,9 @@ from workspace_trust.ports import (
     ScratchSpace,
     StateFiles,
 )
+
+if TYPE_CHECKING:
+    from workspace_trust.requests import WorkspaceTrustRequest
 
 #: How long a workspace waits for the lock on its provider's state file. Every
 #: session that can write one state file runs alone (they would lose each
@@ -62,22 +67,15 @@ def _never() -> bool:
 
 @attrs.frozen(slots=True)
 class ExecutionContext:
-    """Everything a strategy may touch while executing. All I/O is behind ports."""
+    """Everything a strategy may touch while executing: the ports (all I/O is
+    behind them) and what the request and the flags decide. Built by
+    :meth:`for_request`."""
 
-    spawner: PtySpawner
-    clock: Clock
-    locks: LockPort
-    help_reader: HelpReader
+    ports: ExecutionPorts
+    #: The host's launch environment.
     env: Mapping[str, str]
-    provider_locks: ProviderLockFiles
-    #: Provider state files, read-only.
-    state_files: StateFiles
-    binary_locator: BinaryLocator
-    #: Private folders for a session's own files.
-    scratch: ScratchSpace
     is_cancelled: IsCancelled = _never
     timing: EngineTiming = DEFAULT_TIMING
-    debug: bool = False
     #: The feature flags in force (a provider's own switches included).
     flags: FeatureFlags = attrs.field(factory=FeatureFlags)
     binaries: Mapping[Provider, str] = attrs.field(factory=dict)
@@ -85,6 +83,66 @@ class ExecutionContext:
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
     on_progress: Callable[[ProgressEvent], None] | None = None
     temp_dir: str | None = None
+
+    @classmethod
+    def for_request(
+        cls,
+        request: WorkspaceTrustRequest,
+        ports: ExecutionPorts,
+        *,
+        is_cancelled: IsCancelled = _never,
+        on_progress: Callable[[ProgressEvent], None] | None = None,
+    ) -> ExecutionContext:
+        """The context of one ``execute`` of ``request``: the one place where a
+        request's settings become what strategies see."""
+        return cls(
+            ports=ports,
+            env=dict(request.env),
+            is_cancelled=is_cancelled,
+            timing=request.timing,
+            flags=request.effective_flags,
+            binaries=dict(request.binaries),
+            strip_env=request.strip_env,
+            lock_timeout_ms=request.lock_timeout_ms,
+            on_progress=on_progress,
+            temp_dir=request.temp_dir,
+        )
+
+    @property
+    def debug(self) -> bool:
+        return self.flags.debug
+
+    @property
+    def spawner(self) -> PtySpawner:
+        return self.ports.spawner
+
+    @property
+    def clock(self) -> Clock:
+        return self.ports.clock
+
+    @property
+    def locks(self) -> LockPort:
+        return self.ports.locks
+
+    @property
+    def help_reader(self) -> HelpReader:
+        return self.ports.help_reader
+
+    @property
+    def provider_locks(self) -> ProviderLockFiles:
+        return self.ports.provider_locks
+
+    @property
+    def state_files(self) -> StateFiles:
+        return self.ports.state_files
+
+    @property
+    def binary_locator(self) -> BinaryLocator:
+        return self.ports.binary_locator
+
+    @property
+    def scratch(self) -> ScratchSpace:
+        return self.ports.scratch
 
     def progress(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WaitReason, WorkspaceStatus
+from workspace_trust.domain.text import Redacted
 
 
 @attrs.frozen(slots=True)
@@ -81,6 +82,9 @@ class WorkspaceResult:
     elapsed_ms: int = 0
     lock_wait_ms: int = 0
     diagnostics: tuple[Diagnostic, ...] = ()
-    raw_tail: str | None = None
+    #: Only under debug and only on failure: the last screen, redacted and bounded.
+    raw_tail: Redacted | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(Redacted))
+    )
     #: What the PTY session measured; None when no session ran.
     session: SessionReport | None = None

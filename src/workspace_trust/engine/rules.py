@@ -15,9 +15,9 @@ import attrs
 
 from workspace_trust.domain.codes import Key
 from workspace_trust.engine.snapshot import (
-    CURSOR_GLYPHS,
     TerminalSnapshot,
     compact,
+    cursor_glyph_of,
     strip_frame,
 )
 
@@ -157,13 +157,10 @@ class RuleMatch:
 def option_body(line: str) -> tuple[bool, str]:
     """Split a screen line into (starts with a cursor glyph, label text)."""
     body = strip_frame(line)
-    has_cursor = False
-    for glyph in CURSOR_GLYPHS:
-        if body.startswith(glyph):
-            has_cursor = True
-            body = body[len(glyph) :].lstrip()
-            break
-    return has_cursor, _NUMBERING_RE.sub("", body).strip()
+    glyph = cursor_glyph_of(line)
+    if glyph is not None:
+        body = body[len(glyph) :].lstrip()
+    return glyph is not None, _NUMBERING_RE.sub("", body).strip()
 
 
 def compact_with_rows(lines: tuple[str, ...]) -> tuple[str, list[int]]:

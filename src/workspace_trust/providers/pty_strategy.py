@@ -19,7 +19,6 @@ import attrs
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
-from workspace_trust.domain.text import RAW_TAIL_LIMIT, utf8_tail
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.rules import RuleTable
 from workspace_trust.errors import (
@@ -38,7 +37,7 @@ from workspace_trust.ports import (
     StateFiles,
     StateProbe,
 )
-from workspace_trust.redaction import environment_secrets, redact
+from workspace_trust.redaction import environment_secrets, redact_tail
 from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -88,11 +87,6 @@ def state_lock_key(state_file: str, files: StateFiles) -> str:
 def _made_since(before: LockFileStamp | None, now: LockFileStamp | None) -> bool:
     """A lock is there now that was not there (as that same file) before the spawn."""
     return now is not None and (before is None or before.inode != now.inode)
-
-
-def bounded_tail(text: str, limit: int = RAW_TAIL_LIMIT) -> str:
-    """The end of ``text``, at most ``limit`` UTF-8 bytes, never splitting a character."""
-    return utf8_tail(text, limit)[0]
 
 
 class PtyProvider(abc.ABC):
@@ -490,7 +484,7 @@ class PtyTrustStrategy(TrustStrategy):
             # values of the child's and the host's environment are looked for
             # too, piece by piece. They are used here and kept nowhere.
             secrets = environment_secrets(child_env, ctx.env)
-            raw_tail = bounded_tail(redact(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets))
+            raw_tail = redact_tail(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets)
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         diagnostics = probe.diagnostics if probe else ()

@@ -25,6 +25,7 @@ from workspace_trust.engine.rules import RuleTable
 
 if TYPE_CHECKING:
     from workspace_trust.classifier import TrustFailurePattern
+    from workspace_trust.providers.state_probe import StateParser
     from workspace_trust.strategy import PatchPlan, TrustStrategy
 
 
@@ -92,6 +93,11 @@ class ProviderSpec:
     default_mode: str
     #: The state file trust is written to, under an environment (None: none named).
     state_file: Callable[[Mapping[str, str]], str | None]
+    #: The pure probe: the state file's bytes (None: it does not exist) -> what
+    #: they say about a workspace. No I/O; the strategies' probes read the file
+    #: through the ``StateFiles`` port and decide with it
+    #: (``providers/state_probe.py``).
+    parse_state: StateParser
     flags: tuple[FlagSpec, ...] = ()
     #: Install locations tried after PATH, relative to HOME unless absolute.
     usual_locations: tuple[str, ...] = ()

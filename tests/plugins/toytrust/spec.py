@@ -9,7 +9,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch
@@ -20,6 +19,7 @@ from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers import FlagSpec, ProviderSpec, StrategyMode
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.providers.state_probe import FileStateProbe
 from workspace_trust.strategy import ExecutionContext, PatchPlan, TrustStrategy, base_result, guard_result
 
 TOY = Provider.define("toy", "TOY")
@@ -65,26 +65,29 @@ def state_file(env: Mapping[str, str]) -> str | None:
     return os.path.join(home, ".toy", "trusted.json") if home else None
 
 
-class ToyProbe(StateProbe):
+def parse_toy_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """The pure probe: what the toy's file says about ``workspace``."""
+    if data is None:
+        return ProbeResult(TrustState.UNTRUSTED)
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(TOY_STATE_ODD, "not an object", TOY),))
+    listed = doc.get("workspaces", [])
+    for path, source in ((workspace.absolute_path, TrustSource.EXACT), (workspace.real_path, TrustSource.REAL)):
+        if path in listed:
+            return ProbeResult(TrustState.TRUSTED, trusted_key=path, source=source)
+    return ProbeResult(TrustState.UNTRUSTED)
+
+
+class ToyProbe(FileStateProbe):
     """Reads the toy's file through the library's ``StateFiles`` port, so it
     never blocks on a FIFO and can be driven by ``FakeStateFiles`` in tests."""
 
     def __init__(self, path: str | None, files: StateFiles | None = None) -> None:
-        self.path = path
-        self.files = files or LocalStateFiles()
-
-    def read_trust(self, workspace: Workspace) -> ProbeResult:
-        data = self.files.read(self.path, "trusted.json", 1 << 20) if self.path else None
-        if data is None:
-            return ProbeResult(TrustState.UNTRUSTED)
-        doc = json.loads(data)
-        if not isinstance(doc, dict):
-            return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(TOY_STATE_ODD, "not an object", TOY),))
-        listed = doc.get("workspaces", [])
-        for path, source in ((workspace.absolute_path, TrustSource.EXACT), (workspace.real_path, TrustSource.REAL)):
-            if path in listed:
-                return ProbeResult(TrustState.TRUSTED, trusted_key=path, source=source)
-        return ProbeResult(TrustState.UNTRUSTED)
+        super().__init__(path, provider=TOY, what="trusted.json", limit=1 << 20, parse=parse_toy_state, files=files)
 
 
 class ToyPty(PtyProvider):
@@ -173,6 +176,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="pty",
     state_file=state_file,
+    parse_state=parse_toy_state,
     flags=(
         FlagSpec("toy_pty", True, "Accept the toy's trust dialog in a pseudo-terminal."),
         FlagSpec("toy_env", True, "Return the toy's per-launch environment patch."),

@@ -92,11 +92,7 @@ class ClaudeStateProbe(StateProbe):
         loaded = self._load(workspace, frozenset(key for key, _ in candidates))
         if isinstance(loaded, Diagnostic):
             return ProbeResult(state=TrustState.UNKNOWN, diagnostics=(loaded,))
-        accepted = loaded.accepted
-        for key, source in candidates:
-            if accepted.get(key) is True:
-                return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
-        return ProbeResult(state=TrustState.UNTRUSTED)
+        return _decide(loaded.accepted, candidates)
 
     def _load(self, workspace: Workspace, wanted: frozenset[str]) -> _Loaded | Diagnostic:
         def diag(code: Code, message: str) -> Diagnostic:
@@ -156,6 +152,39 @@ class ClaudeStateProbe(StateProbe):
 def _check_size(info: StateFileInfo) -> None:
     if info.size > MAX_STATE_BYTES:
         raise StateFileError(f"state file is over {MAX_STATE_BYTES} bytes", code=Code.STATE_FILE_TOO_LARGE)
+
+
+def _decide(accepted: Mapping[str, bool], candidates: list[tuple[str, str]]) -> ProbeResult:
+    for key, source in candidates:
+        if accepted.get(key) is True:
+            return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
+    return ProbeResult(state=TrustState.UNTRUSTED)
+
+
+def parse_claude_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """The pure probe: what ``.claude.json`` (its bytes; None when it does not
+    exist) says about ``workspace``. :class:`ClaudeStateProbe` reads the file
+    through the ``StateFiles`` port (retrying a torn read, scanning a large file
+    in bounded memory) and decides the same way."""
+
+    def unknown(code: Code, message: str) -> ProbeResult:
+        return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, Provider.CLAUDE, workspace.id),))
+
+    if data is None:
+        return unknown(Code.STATE_FILE_MISSING, "Claude state file does not exist yet")
+    if len(data) > MAX_STATE_BYTES:
+        return unknown(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
+    candidates = _candidates(workspace)
+    try:
+        if len(data) <= WHOLE_DECODE_BYTES:
+            accepted = trust_map(data)
+        else:
+            view = memoryview(data)
+            chunks = (bytes(view[at : at + SCAN_CHUNK_BYTES]) for at in range(0, len(data), SCAN_CHUNK_BYTES))
+            accepted = scan_trust_map(chunks, frozenset(key for key, _ in candidates))
+    except ValueError as exc:
+        return unknown(Code.STATE_FILE_CORRUPT, f"state file is not valid JSON ({_describe(exc)})")
+    return _decide(accepted, candidates)
 
 
 def _describe(exc: ValueError) -> str:

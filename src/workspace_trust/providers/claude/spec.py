@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.paths import env_home
 from workspace_trust.providers.claude import CLAUDE
-from workspace_trust.providers.claude.probe import claude_state_path
+from workspace_trust.providers.claude.probe import claude_state_path, parse_claude_state
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.claude.strategy import BIN_ENV, REQUIRED_FLAGS, USUAL_LOCATIONS, claude_pty_strategy
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
@@ -36,6 +36,7 @@ SPEC = ProviderSpec(
     modes=(StrategyMode("pty", claude_pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=state_file,
+    parse_state=parse_claude_state,
     flags=(
         FlagSpec("claude_pty", True, "Accept Claude Code's trust dialog in a pseudo-terminal."),
         FlagSpec(

@@ -21,8 +21,9 @@ from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.paths import PathError, Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
-from workspace_trust.ports import StateFiles, StateProbe
+from workspace_trust.ports import StateFiles
 from workspace_trust.providers.codex.keys import codex_config_key, codex_keys
+from workspace_trust.providers.state_probe import FileStateProbe
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
@@ -53,8 +54,12 @@ def read_trust_levels(path: str, files: StateFiles | None = None) -> dict[str, s
         data = (files or LocalStateFiles()).read(path, "config.toml", MAX_CONFIG_BYTES)
     except StateFileError as exc:
         raise ConfigReadError(str(exc), code=exc.code) from None
-    if data is None:
-        return {}
+    return {} if data is None else parse_trust_levels(data)
+
+
+def parse_trust_levels(data: bytes) -> dict[str, str]:
+    """Pure: ``{project path: trust_level}`` from config.toml's bytes. Raises
+    :class:`ConfigReadError` (``state_file_corrupt``) when they do not parse."""
     try:
         doc: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
@@ -72,33 +77,42 @@ def read_trust_levels(path: str, files: StateFiles | None = None) -> dict[str, s
     return out
 
 
-class CodexStateProbe(StateProbe):
-    def __init__(self, config_path: str | None, files: StateFiles | None = None) -> None:
-        self._files = files
-        self.path = config_path
+def parse_codex_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """The pure probe: what config.toml (its bytes; None when it does not
+    exist) says about ``workspace``."""
+    try:
+        levels = {} if data is None else parse_trust_levels(data)
+    except ConfigReadError as exc:
+        return _unknown(workspace, exc.code, str(exc))
+    return decide(levels, workspace)
 
-    def read_trust(self, workspace: Workspace) -> ProbeResult:
-        if self.path is None:
-            return ProbeResult(
-                TrustState.UNKNOWN,
-                diagnostics=(
-                    Diagnostic(Code.STATE_FILE_MISSING, "no HOME or CODEX_HOME", Provider.CODEX, workspace.id),
-                ),
-            )
-        try:
-            levels = read_trust_levels(self.path, self._files)
-        except ConfigReadError as exc:
-            return ProbeResult(
-                TrustState.UNKNOWN,
-                diagnostics=(Diagnostic(exc.code, str(exc), Provider.CODEX, workspace.id),),
-            )
-        for key, source in _candidates(workspace):
-            level = levels.get(key)
-            if level == "trusted":
-                return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
-            if level == "untrusted":
-                return ProbeResult(TrustState.UNTRUSTED, trusted_key=None, source=source)
-        return ProbeResult(TrustState.UNTRUSTED)
+
+def _unknown(workspace: Workspace, code: Code, message: str) -> ProbeResult:
+    return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, Provider.CODEX, workspace.id),))
+
+
+def decide(levels: Mapping[str, str], workspace: Workspace) -> ProbeResult:
+    """Codex's order: the first entry found among the workspace's keys decides."""
+    for key, source in _candidates(workspace):
+        level = levels.get(key)
+        if level == "trusted":
+            return ProbeResult(TrustState.TRUSTED, trusted_key=key, source=source)
+        if level == "untrusted":
+            return ProbeResult(TrustState.UNTRUSTED, trusted_key=None, source=source)
+    return ProbeResult(TrustState.UNTRUSTED)
+
+
+class CodexStateProbe(FileStateProbe):
+    def __init__(self, config_path: str | None, files: StateFiles | None = None) -> None:
+        super().__init__(
+            config_path,
+            provider=Provider.CODEX,
+            what="config.toml",
+            limit=MAX_CONFIG_BYTES,
+            parse=parse_codex_state,
+            files=files,
+            no_path="no HOME or CODEX_HOME",
+        )
 
 
 def _candidates(workspace: Workspace) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from workspace_trust.providers.codex import (
     SURFACE_UNKNOWN,
 )
 from workspace_trust.providers.codex.patching import CODEX_VALUE_FLAGS, DIALECTS
-from workspace_trust.providers.codex.probe import codex_config_path
+from workspace_trust.providers.codex.probe import codex_config_path, parse_codex_state
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.codex.strategy import BIN_ENV, USUAL_LOCATIONS, CodexArgsStrategy, codex_pty_strategy
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
@@ -65,6 +65,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="args",
     state_file=codex_config_path,
+    parse_state=parse_codex_state,
     flags=(
         FlagSpec("codex_args", True, "Return Codex per-launch trust overrides (-c projects={...})."),
         FlagSpec("codex_pty", False, "Drive Codex's own trust dialog in a pseudo-terminal (opt-in)."),

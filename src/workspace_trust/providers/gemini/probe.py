@@ -13,14 +13,13 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 
-from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Provider, TrustState
-from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.patches import EnvPatch
 from workspace_trust.domain.paths import PathError, Workspace, env_home, normalize, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult
-from workspace_trust.ports import StateFiles, StateProbe
+from workspace_trust.ports import StateFiles
 from workspace_trust.providers.gemini.keys import gemini_config_key
+from workspace_trust.providers.state_probe import FileStateProbe
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 TRUST_ENV = "GEMINI_CLI_TRUST_WORKSPACE"
@@ -66,32 +65,35 @@ def strip_json_comments(text: str) -> str:
     return "".join(out)
 
 
-class GeminiStateProbe(StateProbe):
+class GeminiStateProbe(FileStateProbe):
     def __init__(self, path: str | None, files: StateFiles | None = None) -> None:
-        self.path = path
-        self._files = files or LocalStateFiles()
+        super().__init__(
+            path,
+            provider=Provider.GEMINI,
+            what="trustedFolders.json",
+            limit=MAX_FILE_BYTES,
+            parse=parse_gemini_state,
+            files=files,
+            no_path="no HOME to find trustedFolders.json",
+        )
 
-    def read_trust(self, workspace: Workspace) -> ProbeResult:
-        def unknown(code: Code, message: str) -> ProbeResult:
-            return ProbeResult(
-                TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, Provider.GEMINI, workspace.id),)
-            )
 
-        if self.path is None:
-            return unknown(Code.STATE_FILE_MISSING, "no HOME to find trustedFolders.json")
-        try:
-            data = self._files.read(self.path, "trustedFolders.json", MAX_FILE_BYTES)
-        except StateFileError as exc:
-            return unknown(exc.code, str(exc))
-        if data is None:
-            return ProbeResult(TrustState.UNTRUSTED)
-        try:
-            doc = json.loads(strip_json_comments(data.decode("utf-8"))) if data.strip() else {}
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse")
-        if not isinstance(doc, dict):
-            return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json is not an object")
-        return decide(workspace, ((k, v) for k, v in doc.items() if isinstance(v, str)))
+def _unknown(workspace: Workspace, code: Code, message: str) -> ProbeResult:
+    return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, Provider.GEMINI, workspace.id),))
+
+
+def parse_gemini_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """The pure probe: what ``trustedFolders.json`` (its bytes; None when it
+    does not exist) says about ``workspace``."""
+    if data is None:
+        return ProbeResult(TrustState.UNTRUSTED)
+    try:
+        doc = json.loads(strip_json_comments(data.decode("utf-8"))) if data.strip() else {}
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return _unknown(workspace, Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse")
+    if not isinstance(doc, dict):
+        return _unknown(workspace, Code.STATE_FILE_CORRUPT, "trustedFolders.json is not an object")
+    return decide(workspace, ((k, v) for k, v in doc.items() if isinstance(v, str)))
 
 
 def decide(workspace: Workspace, rules: Iterable[tuple[str, str]]) -> ProbeResult:

@@ -8,7 +8,7 @@ from typing import Any
 
 from workspace_trust.classifier import TrustFailurePattern
 from workspace_trust.providers.gemini import GEMINI
-from workspace_trust.providers.gemini.probe import trusted_folders_path
+from workspace_trust.providers.gemini.probe import parse_gemini_state, trusted_folders_path
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.gemini.strategy import BIN_ENV, USUAL_LOCATIONS, GeminiEnvStrategy, gemini_pty_strategy
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
@@ -49,6 +49,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="env",
     state_file=trusted_folders_path,
+    parse_state=parse_gemini_state,
     flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
     usual_locations=USUAL_LOCATIONS,
     rules=GEMINI_RULES,

@@ -79,39 +79,58 @@ class QwenStateProbe(StateProbe):
             return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, QWEN, workspace.id),))
 
         style = _style(workspace.host)
-        settings = folder_trust(self.env, workspace.real_path, style)
+        settings = folder_trust(self.env, workspace.real_path, style, files=self._files)
         if settings.trust is FolderTrust.UNREADABLE:
             return unknown(SETTINGS_UNREADABLE, f"Qwen Code cannot start with its settings: {settings.problem}")
-        path = trusted_folders_path(self.env, workspace.real_path, style)
+        path = trusted_folders_path(self.env, workspace.real_path, style, files=self._files)
         if path is None:
             return unknown(Code.STATE_FILE_MISSING, "no HOME to find trustedFolders.json")
         try:
             data = self._files.read(path, "trustedFolders.json", MAX_FILE_BYTES)
         except StateFileError as exc:
             return unknown(exc.code, str(exc))
-        if data is None:
-            return ProbeResult(TrustState.UNTRUSTED)
-        # No byte order mark is stripped and an empty file does not parse:
-        # Qwen stops on both.
-        doc = parse_json_object(data, strip_bom=False)
-        if doc is None:
-            return unknown(Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse as a JSON object")
-        result = decide(workspace, doc.items(), self._realpath)
-        if result.state is TrustState.UNTRUSTED and result.source == "rule":
-            return ProbeResult(
-                TrustState.UNTRUSTED,
-                source="rule",
-                diagnostics=(
-                    Diagnostic(
-                        FOLDER_DISTRUSTED,
-                        "Qwen Code's trustedFolders.json says DO_NOT_TRUST for this folder or a folder above it; "
-                        "the user's own choice is never overridden",
-                        QWEN,
-                        workspace.id,
-                    ),
+        return parse_qwen_state(data, workspace, self._realpath)
+
+
+def _no_links(path: str) -> str | None:
+    return None
+
+
+def parse_qwen_state(data: bytes | None, workspace: Workspace, realpath: RealPath = _no_links) -> ProbeResult:
+    """The pure probe: what ``trustedFolders.json`` (its bytes; None when it
+    does not exist) says about ``workspace``. ``realpath`` gives a rule path's
+    real path as Qwen's ``fs.realpathSync`` would (the probe passes one that
+    looks; the default resolves no link and touches nothing)."""
+    if data is None:
+        return ProbeResult(TrustState.UNTRUSTED)
+    # No byte order mark is stripped and an empty file does not parse:
+    # Qwen stops on both.
+    doc = parse_json_object(data, strip_bom=False)
+    if doc is None:
+        return ProbeResult(
+            TrustState.UNKNOWN,
+            diagnostics=(
+                Diagnostic(
+                    Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse as a JSON object", QWEN, workspace.id
                 ),
-            )
-        return result
+            ),
+        )
+    result = decide(workspace, doc.items(), realpath)
+    if result.state is TrustState.UNTRUSTED and result.source == "rule":
+        return ProbeResult(
+            TrustState.UNTRUSTED,
+            source="rule",
+            diagnostics=(
+                Diagnostic(
+                    FOLDER_DISTRUSTED,
+                    "Qwen Code's trustedFolders.json says DO_NOT_TRUST for this folder or a folder above it; "
+                    "the user's own choice is never overridden",
+                    QWEN,
+                    workspace.id,
+                ),
+            ),
+        )
+    return result
 
 
 def decide(workspace: Workspace, rules: Iterable[tuple[str, Any]], realpath: RealPath | None = None) -> ProbeResult:

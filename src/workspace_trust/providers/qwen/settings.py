@@ -43,8 +43,9 @@ from typing import Any
 
 import attrs
 
-from workspace_trust.adapters.statefile import StateFileError, read_state_file
+from workspace_trust.adapters.statefile import LocalStateFiles, StateFileError
 from workspace_trust.domain.paths import env_home
+from workspace_trust.ports import StateFiles
 
 QWEN_HOME_ENV = "QWEN_HOME"
 TRUSTED_FOLDERS_ENV = "QWEN_CODE_TRUSTED_FOLDERS_PATH"
@@ -149,19 +150,26 @@ def parse_dotenv(text: str) -> dict[str, str]:
     return out
 
 
-def _read_dotenv(path: str) -> dict[str, str]:
+def _read_dotenv(path: str, files: StateFiles) -> dict[str, str]:
     try:
-        data = read_state_file(path, ".env", MAX_DOTENV_BYTES)
+        data = files.read(path, ".env", MAX_DOTENV_BYTES)
     except StateFileError:
         return {}  # Qwen ignores a .env it cannot read
     return parse_dotenv(data.decode("utf-8", errors="replace")) if data is not None else {}
 
 
-def effective_env(env: Mapping[str, str], cwd: str | None = None, style: PathStyle | None = None) -> dict[str, str]:
+def effective_env(
+    env: Mapping[str, str],
+    cwd: str | None = None,
+    style: PathStyle | None = None,
+    *,
+    files: StateFiles | None = None,
+) -> dict[str, str]:
     """``env`` with what Qwen takes from its home ``.env`` files added
     (``preResolveHomeEnvOverrides``): a name the environment holds, even
-    empty, is never replaced."""
+    empty, is never replaced. The files are read through ``files``."""
     out = dict(env)
+    reader = files or LocalStateFiles()
     if all(out.get(key) for key in BOOTSTRAP_KEYS):
         return out
     style = style or PathStyle.local()
@@ -174,7 +182,7 @@ def effective_env(env: Mapping[str, str], cwd: str | None = None, style: PathSty
         candidates.append(style.mod.join(style.mod.dirname(initial_dir), ".env"))
 
     def take(path: str) -> None:
-        found = _read_dotenv(path)
+        found = _read_dotenv(path, reader)
         for key in _USED_KEYS:
             if found.get(key) and key not in out:
                 out[key] = found[key]
@@ -189,11 +197,17 @@ def effective_env(env: Mapping[str, str], cwd: str | None = None, style: PathSty
     return out
 
 
-def trusted_folders_path(env: Mapping[str, str], cwd: str | None = None, style: PathStyle | None = None) -> str | None:
+def trusted_folders_path(
+    env: Mapping[str, str],
+    cwd: str | None = None,
+    style: PathStyle | None = None,
+    *,
+    files: StateFiles | None = None,
+) -> str | None:
     """The trusted-folders file Qwen reads and writes under ``env`` (its home
     ``.env`` files included), or None when it cannot be told."""
     style = style or PathStyle.local()
-    full = effective_env(env, cwd, style)
+    full = effective_env(env, cwd, style, files=files)
     if full.get(TRUSTED_FOLDERS_ENV):
         return _resolve(full[TRUSTED_FOLDERS_ENV], cwd, style)
     folder = qwen_dir(full, cwd, style)
@@ -281,9 +295,9 @@ def parse_json_object(data: bytes, *, strip_bom: bool) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else None
 
 
-def _settings_files(env: Mapping[str, str], cwd: str | None, style: PathStyle) -> Iterator[tuple[str, str | None]]:
-    """(role, path) of each settings file in Qwen's merge order, lowest first."""
-    full = effective_env(env, cwd, style)
+def _settings_files(full: Mapping[str, str], cwd: str | None, style: PathStyle) -> Iterator[tuple[str, str | None]]:
+    """(role, path) of each settings file in Qwen's merge order, lowest first,
+    under ``full`` (the environment with Qwen's ``.env`` files taken in)."""
     yield "the system defaults", system_defaults_path(full, style)
     folder = qwen_dir(full, cwd, style)
     yield "the user's settings.json", None if folder is None else str(style.mod.join(folder, SETTINGS_FILE))
@@ -328,16 +342,24 @@ def _enabled(merged: Mapping[str, Any]) -> Any:
     return folder_trust.get("enabled") if isinstance(folder_trust, dict) else None
 
 
-def folder_trust(env: Mapping[str, str], cwd: str | None = None, style: PathStyle | None = None) -> SettingsState:
-    """Whether Qwen's folder trust is on under ``env``."""
+def folder_trust(
+    env: Mapping[str, str],
+    cwd: str | None = None,
+    style: PathStyle | None = None,
+    *,
+    files: StateFiles | None = None,
+) -> SettingsState:
+    """Whether Qwen's folder trust is on under ``env``; the settings (and
+    ``.env`` files) are read through ``files``."""
     style = style or PathStyle.local()
-    full = effective_env(env, cwd, style)
+    reader = files or LocalStateFiles()
+    full = effective_env(env, cwd, style, files=reader)
     scopes: list[Mapping[str, Any]] = []
-    for role, path in _settings_files(env, cwd, style):
+    for role, path in _settings_files(full, cwd, style):
         if path is None:
             return SettingsState(FolderTrust.UNKNOWN, f"{role} cannot be found (no HOME, or a relative QWEN_HOME)")
         try:
-            data = read_state_file(path, role, MAX_SETTINGS_BYTES)
+            data = reader.read(path, role, MAX_SETTINGS_BYTES)
         except StateFileError as exc:
             return SettingsState(FolderTrust.UNREADABLE, f"{role} cannot be read: {exc}")
         if data is None:

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from workspace_trust.providers.qwen import FOLDER_DISTRUSTED, QWEN, SETTINGS_UNREADABLE
+from workspace_trust.providers.qwen.probe import parse_qwen_state
 from workspace_trust.providers.qwen.rules import QWEN_RULES
 from workspace_trust.providers.qwen.strategy import (
     BIN_ENV,
@@ -64,6 +65,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="pty",
     state_file=qwen_state_file,
+    parse_state=parse_qwen_state,
     flags=(
         FlagSpec("qwen", True, "Prepare Qwen Code workspaces (only where its folder trust is on)."),
         FlagSpec(
