@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -13,6 +15,12 @@ from workspace_trust.adapters.processes import lineage, list_processes, under
 from workspace_trust.testing import installed_cli
 
 REAL_CLIS_ENV = "WORKSPACE_TRUST_REAL_CLIS"
+
+# The CLI facts cache (``adapters/cli_facts.py``) of this run, and of every
+# process it starts with this environment: never the user's own.
+_TEST_CACHE = tempfile.mkdtemp(prefix="wt-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _TEST_CACHE
+atexit.register(shutil.rmtree, _TEST_CACHE, True)
 
 
 def require_cli(name: str, version: str) -> str:
@@ -94,6 +102,13 @@ def daemons_left(before: TableSnapshot) -> set[int]:
     candidates = {p.pid for p in table} - before.pids
     found = daemon_sessions_since(before, candidates, table, lineage(os.getpid(), table))
     return {pid for pid in found if in_a_sandbox(pid, _SANDBOXES)}
+
+
+@pytest.fixture(autouse=True)
+def own_cli_facts_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CLI facts cache of each test's own: the fake CLIs answer ``--help`` by
+    their settings, so one test's answer must not be another's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cli-facts-cache")))
 
 
 @pytest.fixture(autouse=True)

@@ -199,7 +199,8 @@ def main() -> int:
         write(OLD_HELP if os.environ.get("FAKE_HELP") == "old" else HELP)
         return 0
     if "--version" in sys.argv:
-        write("9.9.9 (Fake Code)\n")
+        # No X.Y.Z unless a test names one: a fake is no verified version.
+        write(f"{os.environ.get('FAKE_VERSION', 'development build')} (Fake Code)\n")
         return 0
     startlog = os.environ.get("FAKE_STARTLOG")
     if startlog:

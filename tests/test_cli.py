@@ -28,9 +28,10 @@ RESULT_KEYS = {
     "keys",
     "elapsed_ms",
     "lock_wait_ms",
+    "cli_version",
 }
 #: A status row: a result's identity and trust facts, how trust was proved, no session facts.
-STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms"}) | {"trusted_by"}
+STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms", "cli_version"}) | {"trusted_by"}
 
 
 def cli(args: list[str], home: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -223,6 +224,7 @@ def test_record_infers_provider_version_and_scenario_from_the_command(sandbox: s
         ["record", "--out", out, "--cwd", ws, "--duration", "3", "--", "claude"],
         home,
         PATH=bin_dir + os.pathsep + os.environ["PATH"],
+        FAKE_VERSION="9.9.9",
     )
     assert proc.returncode == ExitCode.OK, proc.stderr
     fixture = load_fixture(out)

@@ -548,3 +548,16 @@ def test_not_required_counts_as_ok_and_never_hides_a_failure() -> None:
     assert ExecutionResult(ok, ()).proceed
     for worse in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED, WorkspaceStatus.CANCELLED):
         assert overall_status([row(WorkspaceStatus.NOT_REQUIRED), row(worse)]) is not ExecutionStatus.OK
+
+
+def test_default_parallelism_follows_the_cores_within_bounds() -> None:
+    from workspace_trust.requests import MAX_PARALLELISM, MIN_PARALLELISM, default_parallelism
+
+    assert [default_parallelism(n) for n in (1, 2, 3, 6, 64)] == [
+        MIN_PARALLELISM,
+        2,
+        3,
+        6,
+        MAX_PARALLELISM,
+    ]
+    assert MIN_PARALLELISM <= default_parallelism() <= MAX_PARALLELISM

@@ -609,3 +609,31 @@ def test_claude_2_0_dialog_boxed_or_not_gets_enter_on_yes_proceed(text: str) -> 
         if (d := engine.observe(snapshot_from_text(swapped, frame=n, elapsed_ms=n * 100))).action is Action.PRESS
     )
     assert first.key is Key.UP
+
+
+def test_trust_written_soon_after_enter_is_seen_within_the_fast_poll() -> None:
+    # Claude writes trust some tens of milliseconds after Enter; the runner
+    # polls the state file fast for the first 100 ms after Enter, so it sees
+    # the write within success_fast_poll_ms, not success_poll_ms.
+    clock = FakeClock()
+    written_at: list[int] = []
+    seen_at: list[int] = []
+
+    class LateTrust(TrustFile):
+        def accept(self) -> None:
+            written_at.append(clock.monotonic_ms() + 13)
+
+        def probe(self) -> ProbeResult:
+            self.trusted = bool(written_at) and clock.monotonic_ms() >= written_at[0]
+            if self.trusted and not seen_at:
+                seen_at.append(clock.monotonic_ms())
+            return super().probe()
+
+    state = LateTrust()
+    tui = claude_tui(state, new_layout=True, frame_ms=1)
+    session = FakePtySession(tui, clock, SpawnSpec(argv=("claude",), cwd="/", env={}))
+    outcome = run_session(
+        session, DialogEngine(CLAUDE_RULES, TIMING), clock, success=state.probe, is_cancelled=lambda: False
+    )
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert seen_at[0] - written_at[0] <= TIMING.success_fast_poll_ms

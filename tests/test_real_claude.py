@@ -461,11 +461,13 @@ def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str,
     assert_nothing_left(sandbox)
 
 
-def test_claude_2_0_layout_is_accepted_then_already_trusted(sandbox: str) -> None:
-    """2.0.77, the one 2.0.x release whose --help offers every protection flag to
-    an interactive session (--tools only works with --print before it): the
-    2.0 dialog, `Do you trust the files in this folder?` / `❯ 1. Yes, proceed`."""
-    binary = require_cli("claude", "2.0.77")
+@pytest.mark.parametrize("version", ["2.0.77", "2.1.19"])
+def test_claude_2_0_layout_is_accepted_then_already_trusted(sandbox: str, version: str) -> None:
+    """The 2.0 dialog, `Do you trust the files in this folder?` / `❯ 1. Yes, proceed`,
+    on 2.0.77 (the one 2.0.x release whose --help offers every protection flag to an
+    interactive session: --tools only works with --print before it) and on 2.1.19
+    (the last release that draws it; 2.1.20 has `Accessing workspace:`)."""
+    binary = require_cli("claude", version)
     home, env = setup_home(sandbox)
     ws = os.path.join(sandbox, "project")
     os.makedirs(ws)

@@ -7,66 +7,154 @@ every port, for hosts testing their own integration.
 
 from __future__ import annotations
 
-from workspace_trust.classifier import FailureClassification as FailureClassification
-from workspace_trust.classifier import RetryDecision as RetryDecision
-from workspace_trust.classifier import RetryRule as RetryRule
-from workspace_trust.classifier import classify_failure as classify_failure
-from workspace_trust.classifier import retry_allowed as retry_allowed
-from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
-from workspace_trust.coordinator import ExecutionResult as ExecutionResult
-from workspace_trust.coordinator import FailureAction as FailureAction
-from workspace_trust.coordinator import FullPlan as FullPlan
-from workspace_trust.coordinator import PlannedTask as PlannedTask
-from workspace_trust.coordinator import RequestMode as RequestMode
-from workspace_trust.coordinator import TrustPolicy as TrustPolicy
-from workspace_trust.coordinator import WorkspaceSpec as WorkspaceSpec
-from workspace_trust.coordinator import WorkspaceTrustCoordinator as WorkspaceTrustCoordinator
-from workspace_trust.coordinator import WorkspaceTrustRequest as WorkspaceTrustRequest
-from workspace_trust.diagnostics import DiagnosticsBudget as DiagnosticsBudget
-from workspace_trust.diagnostics import DiagnosticsManifest as DiagnosticsManifest
-from workspace_trust.diagnostics import PathPolicy as PathPolicy
-from workspace_trust.diagnostics import manifest_to_json as manifest_to_json
-from workspace_trust.domain.codes import Code as Code
-from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
-from workspace_trust.domain.codes import Key as Key
-from workspace_trust.domain.codes import Provider as Provider
-from workspace_trust.domain.codes import TrustState as TrustState
-from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
-from workspace_trust.domain.patches import ArgDialect as ArgDialect
-from workspace_trust.domain.patches import EnvPatch as EnvPatch
-from workspace_trust.domain.patches import LaunchArgPatch as LaunchArgPatch
-from workspace_trust.domain.patches import PatchFile as PatchFile
-from workspace_trust.domain.patches import PatchOwner as PatchOwner
-from workspace_trust.domain.patches import TargetSurface as TargetSurface
-from workspace_trust.domain.paths import HostOs as HostOs
-from workspace_trust.domain.paths import Workspace as Workspace
-from workspace_trust.domain.paths import WorkspaceSource as WorkspaceSource
-from workspace_trust.domain.results import Diagnostic as Diagnostic
-from workspace_trust.domain.results import ProbeResult as ProbeResult
-from workspace_trust.domain.results import WorkspaceResult as WorkspaceResult
-from workspace_trust.domain.text import Redacted as Redacted
-from workspace_trust.engine.timing import EngineTiming as EngineTiming
-from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
-from workspace_trust.flags import FeatureFlags as FeatureFlags
-from workspace_trust.flags import parse_flags as parse_flags
-from workspace_trust.launch_files import launch_env as launch_env
-from workspace_trust.patching import ApplyResult as ApplyResult
-from workspace_trust.patching import apply_patches as apply_patches
-from workspace_trust.ports import ExecutionPorts as ExecutionPorts
-from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
-from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
-from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
-from workspace_trust.redaction import redact as redact
-from workspace_trust.redaction import redact_tail as redact_tail
-from workspace_trust.registry import StrategyRegistry as StrategyRegistry
-from workspace_trust.registry import default_registry as default_registry
-from workspace_trust.strategy import ExecutionContext as ExecutionContext
-from workspace_trust.strategy import PatchPlan as PatchPlan
-from workspace_trust.strategy import ProgressEvent as ProgressEvent
-from workspace_trust.strategy import ProgressStage as ProgressStage
-from workspace_trust.strategy import TrustStrategy as TrustStrategy
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# The provider registry (not the providers themselves, which load on first
+# use): it lets ``Code(...)`` and ``Provider(...)`` find a provider's own
+# members, however the caller reached them.
+import workspace_trust.providers  # noqa: F401
+
+if TYPE_CHECKING:
+    from workspace_trust.classifier import FailureClassification as FailureClassification
+    from workspace_trust.classifier import RetryDecision as RetryDecision
+    from workspace_trust.classifier import RetryRule as RetryRule
+    from workspace_trust.classifier import classify_failure as classify_failure
+    from workspace_trust.classifier import retry_allowed as retry_allowed
+    from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
+    from workspace_trust.coordinator import ExecutionResult as ExecutionResult
+    from workspace_trust.coordinator import FailureAction as FailureAction
+    from workspace_trust.coordinator import FullPlan as FullPlan
+    from workspace_trust.coordinator import PlannedTask as PlannedTask
+    from workspace_trust.coordinator import RequestMode as RequestMode
+    from workspace_trust.coordinator import TrustPolicy as TrustPolicy
+    from workspace_trust.coordinator import WorkspaceSpec as WorkspaceSpec
+    from workspace_trust.coordinator import WorkspaceTrustCoordinator as WorkspaceTrustCoordinator
+    from workspace_trust.coordinator import WorkspaceTrustRequest as WorkspaceTrustRequest
+    from workspace_trust.diagnostics import DiagnosticsBudget as DiagnosticsBudget
+    from workspace_trust.diagnostics import DiagnosticsManifest as DiagnosticsManifest
+    from workspace_trust.diagnostics import PathPolicy as PathPolicy
+    from workspace_trust.diagnostics import manifest_to_json as manifest_to_json
+    from workspace_trust.domain.codes import Code as Code
+    from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
+    from workspace_trust.domain.codes import Key as Key
+    from workspace_trust.domain.codes import Provider as Provider
+    from workspace_trust.domain.codes import TrustState as TrustState
+    from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
+    from workspace_trust.domain.patches import ArgDialect as ArgDialect
+    from workspace_trust.domain.patches import EnvPatch as EnvPatch
+    from workspace_trust.domain.patches import LaunchArgPatch as LaunchArgPatch
+    from workspace_trust.domain.patches import PatchFile as PatchFile
+    from workspace_trust.domain.patches import PatchOwner as PatchOwner
+    from workspace_trust.domain.patches import TargetSurface as TargetSurface
+    from workspace_trust.domain.paths import HostOs as HostOs
+    from workspace_trust.domain.paths import Workspace as Workspace
+    from workspace_trust.domain.paths import WorkspaceSource as WorkspaceSource
+    from workspace_trust.domain.results import Diagnostic as Diagnostic
+    from workspace_trust.domain.results import ProbeResult as ProbeResult
+    from workspace_trust.domain.results import WorkspaceResult as WorkspaceResult
+    from workspace_trust.domain.text import Redacted as Redacted
+    from workspace_trust.engine.timing import EngineTiming as EngineTiming
+    from workspace_trust.errors import WorkspaceTrustError as WorkspaceTrustError
+    from workspace_trust.flags import FeatureFlags as FeatureFlags
+    from workspace_trust.flags import parse_flags as parse_flags
+    from workspace_trust.launch_files import launch_env as launch_env
+    from workspace_trust.patching import ApplyResult as ApplyResult
+    from workspace_trust.patching import apply_patches as apply_patches
+    from workspace_trust.ports import ExecutionPorts as ExecutionPorts
+    from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
+    from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
+    from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
+    from workspace_trust.redaction import redact as redact
+    from workspace_trust.redaction import redact_tail as redact_tail
+    from workspace_trust.registry import StrategyRegistry as StrategyRegistry
+    from workspace_trust.registry import default_registry as default_registry
+    from workspace_trust.strategy import ExecutionContext as ExecutionContext
+    from workspace_trust.strategy import PatchPlan as PatchPlan
+    from workspace_trust.strategy import ProgressEvent as ProgressEvent
+    from workspace_trust.strategy import ProgressStage as ProgressStage
+    from workspace_trust.strategy import TrustStrategy as TrustStrategy
+
+#: Where each export lives. Nothing is imported until it is first used, so
+#: ``import workspace_trust`` stays cheap and works where the PTY modules
+#: (``fcntl``, ``termios``, ``pty``) cannot load: the pure functions
+#: (``plan_args_only``, ``classify_failure``, ``apply_patches``) never need them.
+_EXPORTS: dict[str, str] = {
+    "FailureClassification": "workspace_trust.classifier",
+    "RetryDecision": "workspace_trust.classifier",
+    "RetryRule": "workspace_trust.classifier",
+    "classify_failure": "workspace_trust.classifier",
+    "retry_allowed": "workspace_trust.classifier",
+    "ArgsOnlyPlan": "workspace_trust.coordinator",
+    "ExecutionResult": "workspace_trust.coordinator",
+    "FailureAction": "workspace_trust.coordinator",
+    "FullPlan": "workspace_trust.coordinator",
+    "PlannedTask": "workspace_trust.coordinator",
+    "RequestMode": "workspace_trust.coordinator",
+    "TrustPolicy": "workspace_trust.coordinator",
+    "WorkspaceSpec": "workspace_trust.coordinator",
+    "WorkspaceTrustCoordinator": "workspace_trust.coordinator",
+    "WorkspaceTrustRequest": "workspace_trust.coordinator",
+    "DiagnosticsBudget": "workspace_trust.diagnostics",
+    "DiagnosticsManifest": "workspace_trust.diagnostics",
+    "PathPolicy": "workspace_trust.diagnostics",
+    "manifest_to_json": "workspace_trust.diagnostics",
+    "Code": "workspace_trust.domain.codes",
+    "ExecutionStatus": "workspace_trust.domain.codes",
+    "Key": "workspace_trust.domain.codes",
+    "Provider": "workspace_trust.domain.codes",
+    "TrustState": "workspace_trust.domain.codes",
+    "WorkspaceStatus": "workspace_trust.domain.codes",
+    "ArgDialect": "workspace_trust.domain.patches",
+    "EnvPatch": "workspace_trust.domain.patches",
+    "LaunchArgPatch": "workspace_trust.domain.patches",
+    "PatchFile": "workspace_trust.domain.patches",
+    "PatchOwner": "workspace_trust.domain.patches",
+    "TargetSurface": "workspace_trust.domain.patches",
+    "HostOs": "workspace_trust.domain.paths",
+    "Workspace": "workspace_trust.domain.paths",
+    "WorkspaceSource": "workspace_trust.domain.paths",
+    "Diagnostic": "workspace_trust.domain.results",
+    "ProbeResult": "workspace_trust.domain.results",
+    "WorkspaceResult": "workspace_trust.domain.results",
+    "Redacted": "workspace_trust.domain.text",
+    "EngineTiming": "workspace_trust.engine.timing",
+    "WorkspaceTrustError": "workspace_trust.errors",
+    "FeatureFlags": "workspace_trust.flags",
+    "parse_flags": "workspace_trust.flags",
+    "launch_env": "workspace_trust.launch_files",
+    "ApplyResult": "workspace_trust.patching",
+    "apply_patches": "workspace_trust.patching",
+    "ExecutionPorts": "workspace_trust.ports",
+    "build_trust_override": "workspace_trust.providers.codex.overrides",
+    "merge_config_overrides": "workspace_trust.providers.codex.patching",
+    "CodexConfigSentinel": "workspace_trust.providers.codex.probe",
+    "redact": "workspace_trust.redaction",
+    "redact_tail": "workspace_trust.redaction",
+    "StrategyRegistry": "workspace_trust.registry",
+    "default_registry": "workspace_trust.registry",
+    "ExecutionContext": "workspace_trust.strategy",
+    "PatchPlan": "workspace_trust.strategy",
+    "ProgressEvent": "workspace_trust.strategy",
+    "ProgressStage": "workspace_trust.strategy",
+    "TrustStrategy": "workspace_trust.strategy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "ApplyResult",

@@ -28,18 +28,22 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.providers import all_specs
-from workspace_trust.redaction import environment_secrets, redact
+
+if TYPE_CHECKING:
+    from workspace_trust.redaction import EnvironmentSecrets
 
 __all__ = [
     "MAX_EVIDENCE_CHARS",
     "MAX_INPUT_CHARS",
     "FailureClassification",
+    "Phrase",
     "RetryDecision",
     "RetryRule",
     "TrustFailurePattern",
@@ -56,6 +60,36 @@ MAX_INPUT_CHARS = 256 * 1024
 _LEAD_CHARS = 40
 
 
+class Phrase:
+    """A case-insensitive regular expression compiled on its first search, so
+    that loading the provider specs compiles nothing (``status`` and ``plan``
+    never classify a failure)."""
+
+    __slots__ = ("_compiled", "pattern")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def compiled(self) -> bool:
+        return self._compiled is not None
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern, re.IGNORECASE)
+        return self._compiled.search(text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Phrase) and other.pattern == self.pattern
+
+    def __hash__(self) -> int:
+        return hash(self.pattern)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.pattern!r})"
+
+
 @attrs.frozen(slots=True)
 class TrustFailurePattern:
     """One way a workspace-trust failure shows itself."""
@@ -64,7 +98,7 @@ class TrustFailurePattern:
     #: The CLI this evidence comes from.
     provider: Provider
     #: Must be found in the failure text (case-insensitive); None: no text needed.
-    text: re.Pattern[str] | None = None
+    text: Phrase | re.Pattern[str] | None = None
     #: Must equal the exit code; None: any exit code.
     exit_code: int | None = None
     #: The evidence is generic, so the caller (or the text) must name ``provider``.
@@ -80,9 +114,16 @@ class TrustFailurePattern:
     priority: int = 100
 
 
-def words(*phrase: str) -> re.Pattern[str]:
-    """A phrase that may be re-wrapped or re-spaced by a terminal."""
-    return re.compile(r"\s+".join(re.escape(word) for word in phrase), re.IGNORECASE)
+def words(*phrase: str) -> Phrase:
+    """A phrase that may be re-wrapped or re-spaced by a terminal (compiled on first use)."""
+    return Phrase(r"\s+".join(re.escape(word) for word in phrase))
+
+
+def _redact(text: str, *, secrets: EnvironmentSecrets | None = None) -> str:
+    """:func:`workspace_trust.redaction.redact`, loaded on first use."""
+    from workspace_trust.redaction import redact
+
+    return redact(text, secrets=secrets)
 
 
 def trust_failure_patterns() -> tuple[TrustFailurePattern, ...]:
@@ -124,10 +165,10 @@ def _line_around(text: str, start: int, end: int) -> str:
     return text[first : len(text) if last < 0 else last]
 
 
-def _evidence(line: str, pattern: re.Pattern[str] | None) -> str:
+def _evidence(line: str, pattern: Phrase | re.Pattern[str] | None) -> str:
     # Redact the whole line before shortening it: a cut could leave part of a
     # key without the prefix that identifies it.
-    clean = " ".join(redact(line).split())
+    clean = " ".join(_redact(line).split())
     if len(clean) <= MAX_EVIDENCE_CHARS:
         return clean
     found = pattern.search(clean) if pattern is not None else None
@@ -201,7 +242,9 @@ def classify_failure(
     # Redact the whole text before anything else: stripping controls first can
     # eat a key's identifying prefix, and a key wrapped onto the matched line
     # is only recognisable together with the line before it.
-    clean = redact(raw, secrets=environment_secrets(env) if env else None)
+    from workspace_trust.redaction import environment_secrets
+
+    clean = _redact(raw, secrets=environment_secrets(env) if env else None)
     for row in trust_failure_patterns():
         result = _match(row, clean, exit_code, provider)
         if result is not None:

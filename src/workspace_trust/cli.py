@@ -16,35 +16,29 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import attrs
 
 from workspace_trust import __version__, wire
-from workspace_trust.adapters.filesystem import LocalFileSystemFacts
-from workspace_trust.adapters.help import read_version
-from workspace_trust.coordinator import (
-    DEFAULT_PARALLELISM,
-    ExecutionResult,
-    WorkspaceSpec,
-    WorkspaceTrustCoordinator,
-    WorkspaceTrustRequest,
-    overall_status,
-)
 from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
-from workspace_trust.domain.paths import build_workspace
-from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
-from workspace_trust.engine.rules import RuleTable
+from workspace_trust.domain.results import ProbeResult
 from workspace_trust.engine.timing import DEFAULT_TIMING
-from workspace_trust.fixtures import load_fixture, replay_engine, save_fixture
 from workspace_trust.flags import flag_variable, parse_flags
 from workspace_trust.providers import CliOption, ProviderSpec, all_specs, default_providers
-from workspace_trust.providers.tables import rule_table
-from workspace_trust.recorder import record_session
-from workspace_trust.registry import default_registry
-from workspace_trust.strategy import ProgressEvent
+from workspace_trust.requests import DEFAULT_PARALLELISM, WorkspaceSpec, WorkspaceTrustRequest, overall_status
+
+if TYPE_CHECKING:
+    from workspace_trust.coordinator import ExecutionResult
+    from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
+    from workspace_trust.domain.results import Diagnostic, WorkspaceResult
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.strategy import ProgressEvent
+
+# Commands import what they use when they run: ``--version``, ``status`` and
+# ``plan`` never load the PTY, the screen renderer, asyncio or the failure
+# classifier (tests/test_cold_start.py).
 
 JSON_VERSION = "1"
 log = logging.getLogger("workspace_trust")
@@ -374,6 +368,8 @@ def _preflight(args: argparse.Namespace) -> int:
     # hang-up (the terminal closed) cancels the same way.
     for sig in _CANCEL_SIGNALS:
         previous[sig] = signal.signal(sig, on_signal)
+    from workspace_trust.coordinator import WorkspaceTrustCoordinator
+
     coordinator = WorkspaceTrustCoordinator()
     try:
         request, flag_diagnostics = _request(args)
@@ -424,6 +420,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "keys": [k.value for k in result.keys],
         "elapsed_ms": result.elapsed_ms,
         "lock_wait_ms": result.lock_wait_ms,
+        "cli_version": result.cli_version,
     }
     if debug and result.raw_tail is not None:
         out["raw_tail"] = result.raw_tail.text
@@ -483,6 +480,8 @@ def _status_row(
 
 
 def _status(args: argparse.Namespace) -> int:
+    from workspace_trust.coordinator import WorkspaceTrustCoordinator
+
     request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
@@ -582,6 +581,8 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from workspace_trust.coordinator import WorkspaceTrustCoordinator
+
     request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
@@ -637,10 +638,14 @@ def _provider_of(cmd: Sequence[str], env: dict[str, str]) -> str | None:
 
 
 def _table_for(provider: str) -> RuleTable:
+    from workspace_trust.providers.tables import rule_table
+
     return rule_table(Provider(provider))
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from workspace_trust.fixtures import load_fixture, replay_engine
+
     try:
         fixture = load_fixture(args.fixture)
     except ValueError as exc:
@@ -681,6 +686,13 @@ VERSION_TIMEOUT_MS = 15000
 
 
 def _record(args: argparse.Namespace) -> int:
+    from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+    from workspace_trust.adapters.help import read_version
+    from workspace_trust.domain.paths import build_workspace
+    from workspace_trust.fixtures import save_fixture
+    from workspace_trust.recorder import record_session
+    from workspace_trust.registry import default_registry
+
     cmd = list(args.cmd)
     if cmd[:1] == ["--"]:
         cmd = cmd[1:]

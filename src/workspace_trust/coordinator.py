@@ -17,21 +17,18 @@ Strategies come from a :class:`StrategyRegistry`; nothing here names a provider.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
-from workspace_trust.adapters.help import SubprocessHelpReader
-from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
-from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
@@ -82,6 +79,11 @@ from workspace_trust.strategy import (
     trust_lost_result,
 )
 
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from workspace_trust.ports import LockHold
+
 __all__ = [
     "DEFAULT_PARALLELISM",
     "ArgsOnlyPlan",
@@ -98,6 +100,71 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class _DefaultSpawner(PtySpawner):
+    """The ptyprocess spawner, imported on the first spawn: ``status``, ``plan``
+    and a host that only plans never load ptyprocess or pyte (nor need the PTY
+    modules that Windows lacks)."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._inner: PtySpawner | None = None
+
+    def spawn(self, spec: SpawnSpec) -> PtySession:
+        with self._lock:
+            if self._inner is None:
+                from workspace_trust.adapters.pty_process import PtyProcessSpawner
+
+                self._inner = PtyProcessSpawner(self._clock)
+            inner = self._inner
+        return inner.spawn(spec)
+
+
+class _DefaultLocks(LockPort):
+    """``WorkspaceLocks`` (filelock), made on the first ``hold``."""
+
+    def __init__(self, clock: Clock, *, use_files: bool) -> None:
+        self._clock = clock
+        self._use_files = use_files
+        self._lock = threading.Lock()
+        self._inner: LockPort | None = None
+
+    def hold(self, key: str, *, timeout_ms: int, is_cancelled: IsCancelled) -> AbstractContextManager[LockHold]:
+        with self._lock:
+            if self._inner is None:
+                from workspace_trust.adapters.locks import WorkspaceLocks
+
+                self._inner = WorkspaceLocks(self._clock, use_files=self._use_files)
+            inner = self._inner
+        return inner.hold(key, timeout_ms=timeout_ms, is_cancelled=is_cancelled)
+
+
+class _DefaultHelpReader(HelpReader):
+    """``SubprocessHelpReader``, made on the first read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inner: HelpReader | None = None
+
+    def _reader(self) -> HelpReader:
+        with self._lock:
+            if self._inner is None:
+                from workspace_trust.adapters.help import SubprocessHelpReader
+
+                self._inner = SubprocessHelpReader()
+            return self._inner
+
+    def read_help(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        return self._reader().read_help(binary, env, timeout_ms, is_cancelled=is_cancelled)
+
+    def read_version(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        return self._reader().read_version(binary, env, timeout_ms, is_cancelled=is_cancelled)
 
 
 class _TrackingSpawner(PtySpawner):
@@ -172,17 +239,17 @@ class WorkspaceTrustCoordinator:
         use_file_locks: bool = True,
     ) -> None:
         self._clock = clock or SystemClock()
-        self._spawner = _TrackingSpawner(spawner or PtyProcessSpawner(self._clock))
+        self._spawner = _TrackingSpawner(spawner or _DefaultSpawner(self._clock))
         #: Used when the ``file_lock`` flag is off: in-process locks only.
-        self._local_locks = locks or WorkspaceLocks(self._clock, use_files=False)
+        self._local_locks = locks or _DefaultLocks(self._clock, use_files=False)
         self._fs = filesystem or LocalFileSystemFacts()
         #: None: a private folder under each request's ``temp_dir``.
         self._scratch = scratch
         self._ports = ExecutionPorts(
             spawner=self._spawner,
             clock=self._clock,
-            locks=locks or WorkspaceLocks(self._clock, use_files=use_file_locks),
-            help_reader=help_reader or SubprocessHelpReader(),
+            locks=locks or _DefaultLocks(self._clock, use_files=use_file_locks),
+            help_reader=help_reader or _DefaultHelpReader(),
             provider_locks=provider_locks or LocalProviderLockFiles(),
             state_files=state_files or LocalStateFiles(),
             binary_locator=binary_locator or LocalBinaryLocator(),
@@ -325,6 +392,8 @@ class WorkspaceTrustCoordinator:
         return self.plan_args_only(request)
 
     async def aplan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
+        import asyncio
+
         return await asyncio.to_thread(self.plan_full, request)
 
     async def aexecute(
@@ -337,6 +406,8 @@ class WorkspaceTrustCoordinator:
         """``execute`` in a worker thread. If the awaiting task is cancelled, every
         session of this call is killed and cleaned up before ``asyncio.CancelledError``
         propagates; the host's ``is_cancelled`` still yields a ``cancelled`` result."""
+        import asyncio
+
         stop = threading.Event()
         user_cancel = is_cancelled or (lambda: False)
 

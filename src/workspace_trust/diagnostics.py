@@ -28,15 +28,18 @@ import ntpath
 import re
 import types
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.domain.text import RAW_TAIL_LIMIT, Redacted
-from workspace_trust.redaction import redact, redact_tail
 from workspace_trust.wire import add_path_bytes
+
+if TYPE_CHECKING:
+    from workspace_trust.redaction import EnvironmentSecrets
+
 
 __all__ = [
     "DEFAULT_BUDGET",
@@ -52,6 +55,24 @@ __all__ = [
     "id_for_policy",
     "manifest_to_json",
 ]
+
+
+def _redact(text: str, *, home: str | None = None, secrets: EnvironmentSecrets | None = None) -> str:
+    """:func:`workspace_trust.redaction.redact`, imported on first use (its
+    patterns are compiled when that module loads)."""
+    from workspace_trust.redaction import redact
+
+    return redact(text, home=home, secrets=secrets)
+
+
+def _redact_tail(
+    text: str, *, home: str | None = None, secrets: EnvironmentSecrets | None = None, limit: int | None = RAW_TAIL_LIMIT
+) -> Redacted:
+    """:func:`workspace_trust.redaction.redact_tail`, imported on first use."""
+    from workspace_trust.redaction import redact_tail
+
+    return redact_tail(text, home=home, secrets=secrets, limit=limit)
+
 
 #: Statuses for which a raw tail may be kept (debug only).
 FAILED_STATUSES = frozenset({WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED})
@@ -127,6 +148,8 @@ class StrategyDiagnostic:
     )
     #: What the PTY session measured (counts, codes, a rule id); None without one.
     session: SessionReport | None = None
+    #: The CLI version the preflight ran against; None when none was looked at.
+    cli_version: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -244,7 +267,7 @@ def _clean_text(text: str, *, paths: Iterable[str], policy: PathPolicy, home: st
     # Secrets first (paths can then be matched without escape codes in them),
     # then the workspace paths, then the home folder, which would otherwise
     # have changed the paths' spelling before they were looked for.
-    return redact(_hide_workspace_paths(redact(text), paths, policy), home=home)
+    return _redact(_hide_workspace_paths(_redact(text), paths, policy), home=home)
 
 
 def build_strategy_diagnostic(
@@ -270,7 +293,7 @@ def build_strategy_diagnostic(
     )
     raw_tail = None
     if debug and result.status in FAILED_STATUSES and result.raw_tail is not None:
-        raw_tail = redact_tail(
+        raw_tail = _redact_tail(
             _clean_text(result.raw_tail.text, paths=paths, policy=path_policy, home=home), limit=None
         )
     shown = _path_for_policy(result.workspace, path_policy)
@@ -287,6 +310,7 @@ def build_strategy_diagnostic(
         evidence=evidence,
         raw_tail=raw_tail,
         session=result.session,
+        cli_version=result.cli_version,
     )
 
 
@@ -327,7 +351,7 @@ class _Tally:
         kept = self.items(items, budget.max_evidence_per_result, Omission.EVIDENCE)
         out = []
         for item in kept:
-            clean = redact(item)
+            clean = _redact(item)
             if len(clean) > budget.max_evidence_chars:
                 limit = budget.max_evidence_chars
                 self.add(Omission.EVIDENCE_CHARS, len(clean) - max(limit - 1, 0))
@@ -359,7 +383,7 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         if item.status in FAILED_STATUSES:
             # Redacted again although build_strategy_diagnostic did it: a
             # manifest can be put together by hand.
-            raw_tail = tally.raw_tail(redact_tail(raw_tail.text, limit=None), budget.max_raw_tail_bytes)
+            raw_tail = tally.raw_tail(_redact_tail(raw_tail.text, limit=None), budget.max_raw_tail_bytes)
         else:
             tally.add(Omission.RAW_TAIL_BYTES, raw_tail.utf8_size())
             raw_tail = None
@@ -376,6 +400,7 @@ def _budget_strategy(item: StrategyDiagnostic, budget: DiagnosticsBudget, tally:
         evidence=tally.evidence(item.evidence, budget),
         raw_tail=raw_tail,
         session=_budget_session(item.session, budget, tally),
+        cli_version=item.cli_version,
     )
 
 
@@ -396,7 +421,7 @@ def _budget_session(item: SessionReport | None, budget: DiagnosticsBudget, tally
 def _budget_diagnostic(item: Diagnostic, budget: DiagnosticsBudget, tally: _Tally) -> Diagnostic:
     return Diagnostic(
         code=item.code,
-        message=tally.head(redact(item.message), budget.max_message_chars),
+        message=tally.head(_redact(item.message), budget.max_message_chars),
         provider=item.provider,
         workspace_id=(
             None if item.workspace_id is None else tally.head(item.workspace_id, budget.max_identifier_chars)
@@ -453,6 +478,7 @@ def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:
         "raw_tail_included": item.raw_tail is not None,
         "raw_tail": None if item.raw_tail is None else item.raw_tail.text,
         "session": None if item.session is None else _session_to_json(item.session),
+        "cli_version": item.cli_version,
     }
 
 

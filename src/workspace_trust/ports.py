@@ -324,6 +324,14 @@ class HelpReader(abc.ABC):
         ``PreflightCancelled`` soon after ``is_cancelled()`` becomes true. Nothing
         the command started is left running on any path."""
 
+    def read_version(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        """The CLI's version (``X.Y.Z``), or None when it cannot be told cheaply
+        and safely. The same rules as ``read_help``; a reader that does not
+        know versions returns None (the default)."""
+        return None
+
 
 @attrs.frozen(slots=True)
 class ExecutionPorts:

@@ -26,9 +26,26 @@ from workspace_trust.flags import FeatureFlags, flags_to_json
 from workspace_trust.providers import default_providers
 from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan
 
-#: Workspaces prepared at once. A CLI's first start in a fresh HOME can be CPU
-#: bound (13.5 s seen), and CI machines have two cores.
-DEFAULT_PARALLELISM = 2
+#: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
+#: be CPU bound (13.5 s seen), so more workspaces at once than cores only
+#: queue; and sessions that write one state file run one at a time anyway
+#: (``pty_strategy.state_lock_key``), so beyond 8 nothing is gained.
+MIN_PARALLELISM = 2
+MAX_PARALLELISM = 8
+
+
+def default_parallelism(cores: int | None = None) -> int:
+    """Workspaces prepared at once by default: the cores this process may run
+    on, at least :data:`MIN_PARALLELISM` and at most :data:`MAX_PARALLELISM`."""
+    if cores is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or MIN_PARALLELISM
+    return max(MIN_PARALLELISM, min(MAX_PARALLELISM, cores))
+
+
+DEFAULT_PARALLELISM = default_parallelism()
 
 
 class RequestMode(enum.Enum):

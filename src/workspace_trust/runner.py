@@ -98,6 +98,8 @@ def run_session(
     deadline = started + timing.total_budget_ms
     awaiting_since: int | None = None
     last_poll = -(10**9)
+    #: When Enter was sent (the probe is polled fast for a while after it).
+    entered: int | None = None
     last_snapshot: TerminalSnapshot | None = None
     last_probe: ProbeResult | None = None
     first_dialog_ms: int | None = None
@@ -127,7 +129,10 @@ def run_session(
         if is_cancelled():
             return outcome(SessionEnd.CANCELLED)
         now = clock.monotonic_ms()
-        if engine.awaiting_success and now - last_poll >= timing.success_poll_ms:
+        poll_every = timing.success_poll_ms
+        if entered is not None and now - entered < timing.success_fast_window_ms:
+            poll_every = min(poll_every, timing.success_fast_poll_ms)
+        if engine.awaiting_success and now - last_poll >= poll_every:
             last_poll = now
             last_probe = success()
             if last_probe.trusted:
@@ -139,7 +144,7 @@ def run_session(
 
         wait = min(timing.poll_ms, deadline - now)
         if engine.awaiting_success:
-            wait = min(wait, timing.success_poll_ms)
+            wait = min(wait, poll_every)
         snapshot = session.read_snapshot(max(0, wait))
         frames += 1
         last_snapshot = snapshot
@@ -165,6 +170,7 @@ def run_session(
                 awaiting_since = clock.monotonic_ms()
                 if decision.key is Key.ENTER:
                     last_poll = -(10**9)
+                    entered = clock.monotonic_ms()
             continue
         if decision.action is Action.FINISH:
             assert decision.finish_reason is not None

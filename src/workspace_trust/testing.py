@@ -581,8 +581,18 @@ class FakeHelpReader(HelpReader):
     cut short by its deadline does. A cancelled read raises ``PreflightCancelled``.
     """
 
-    def __init__(self, text: str | object | None = ..., *, clock: FakeClock | None = None, takes_ms: int = 0) -> None:
+    def __init__(
+        self,
+        text: str | object | None = ...,
+        *,
+        clock: FakeClock | None = None,
+        takes_ms: int = 0,
+        version: str | None = None,
+    ) -> None:
         self.text: str | None = all_protected_help() if text is ... else text  # type: ignore[assignment]
+        #: What ``read_version`` answers (None: the version cannot be told).
+        self.version = version
+        self.version_calls: list[str] = []
         self.clock = clock
         self.takes_ms = takes_ms
         self.calls: list[str] = []
@@ -601,3 +611,11 @@ class FakeHelpReader(HelpReader):
         if self.takes_ms > timeout_ms:
             return None
         return self.text
+
+    def read_version(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        self.version_calls.append(binary)
+        if is_cancelled():
+            raise PreflightCancelled("cancelled while reading the version")
+        return self.version

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from workspace_trust.adapters.cli_facts import BinaryStamp, CliFactsCache, package_version
 from workspace_trust.adapters.containment import SESSION_ENV, Containment
 from workspace_trust.adapters.processes import lineage, list_processes, pids_with_environ_entry, signal_pids
 from workspace_trust.errors import PreflightCancelled
@@ -57,28 +58,75 @@ class Captured:
 
 
 class SubprocessHelpReader(HelpReader):
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, int, int], str | None] = {}
+    """Runs ``--help`` and ``--version``, each at most once per binary: the
+    answers are kept in memory and on disk (:class:`CliFactsCache`, keyed by
+    the binary's real path, size, mtime, inode and ctime), so a later process
+    on an already-seen binary starts nothing but the CLI itself."""
+
+    def __init__(self, facts: CliFactsCache | None = None) -> None:
+        self._cache: dict[BinaryStamp, str | None] = {}
+        self._versions: dict[BinaryStamp, str | None] = {}
+        self._facts = facts if facts is not None else CliFactsCache()
         self._lock = threading.Lock()
 
     def read_help(
         self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
     ) -> str | None:
-        try:
-            st = os.stat(binary)
-        except OSError:
+        key = BinaryStamp.of(binary)
+        if key is None:
             return None
-        key = (os.path.realpath(binary), st.st_mtime_ns, st.st_size)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
+        stored = self._facts.load(key).get("help")
+        if isinstance(stored, str):
+            with self._lock:
+                self._cache[key] = stored
+            return stored
         captured = capture([binary, "--help"], env, timeout_ms, is_cancelled=is_cancelled)
         if captured.finished:
             # A read the deadline cut short says nothing about the binary: the
             # next workspace, with its own budget, reads again.
             with self._lock:
                 self._cache[key] = captured.text
+            if captured.text is not None:
+                # Only an answer goes to disk: a failure may be this
+                # environment's (a missing interpreter on PATH), not the binary's.
+                self._facts.update(key, help=captured.text)
         return captured.text
+
+    def read_version(
+        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
+    ) -> str | None:
+        """From the npm ``package.json`` the binary belongs to when there is one;
+        otherwise ``--version``, run once per binary and kept on disk."""
+        key = BinaryStamp.of(binary)
+        if key is None:
+            return None
+        with self._lock:
+            if key in self._versions:
+                return self._versions[key]
+        version = package_version(key)
+        if version is None:
+            facts = self._facts.load(key)
+            stored = facts.get("version")
+            if isinstance(stored, str) and _VERSION.fullmatch(stored):
+                version = stored
+            elif "version" in facts and stored is None:
+                pass  # it ran before and printed no version: none to tell
+            else:
+                captured = capture([binary, "--version"], env, timeout_ms, is_cancelled=is_cancelled)
+                if not captured.finished:
+                    return None  # cut short: the next read tries again
+                found = _VERSION.search(captured.text or "")
+                version = found.group(1) if found else None
+                if captured.text is not None:
+                    # A definite answer, a version or none; a failed run may be
+                    # this environment's fault and is not kept.
+                    self._facts.update(key, version=version)
+        with self._lock:
+            self._versions[key] = version
+        return version
 
 
 _VERSION = re.compile(r"\b(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b")

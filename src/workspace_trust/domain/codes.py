@@ -236,6 +236,8 @@ class Code(OpenValue):
     PROVIDER_EXITED: ClassVar[Code]
     PROVIDER_IGNORES_PERSISTED_TRUST: ClassVar[Code]
     PREFLIGHT_UNPROTECTED: ClassVar[Code]
+    CLI_VERSION_UNVERIFIED: ClassVar[Code]
+    CLI_VERSION_UNSUPPORTED: ClassVar[Code]
     PTY_UNAVAILABLE: ClassVar[Code]
     UNKNOWN_SCREEN: ClassVar[Code]
     UNKNOWN_TRUST_DIALOG: ClassVar[Code]
@@ -282,6 +284,11 @@ Code.PROVIDER_IGNORES_PERSISTED_TRUST = Code.define(
     "provider_ignores_persisted_trust", "PROVIDER_IGNORES_PERSISTED_TRUST"
 )
 Code.PREFLIGHT_UNPROTECTED = Code.define("preflight_unavailable_or_unprotected", "PREFLIGHT_UNPROTECTED")
+#: (diagnostic) The CLI is newer than the newest version this package was
+#: verified on; the run proceeds under the dialog rules.
+Code.CLI_VERSION_UNVERIFIED = Code.define("cli_version_unverified", "CLI_VERSION_UNVERIFIED")
+#: The CLI is older than the oldest version this package supports; nothing was started.
+Code.CLI_VERSION_UNSUPPORTED = Code.define("cli_version_unsupported", "CLI_VERSION_UNSUPPORTED")
 Code.PTY_UNAVAILABLE = Code.define("pty_unavailable", "PTY_UNAVAILABLE")
 Code.UNKNOWN_SCREEN = Code.define("unknown_screen", "UNKNOWN_SCREEN")
 #: A still screen no rule recognises that looks like a trust question (a

@@ -88,3 +88,7 @@ class WorkspaceResult:
     )
     #: What the PTY session measured; None when no session ran.
     session: SessionReport | None = None
+    #: The version of the CLI binary the preflight resolved (``X.Y.Z``); None
+    #: when no binary was looked at (already trusted, patches, guards) or its
+    #: version could not be told.
+    cli_version: str | None = None

@@ -51,6 +51,14 @@ class EngineTiming:
     #: was confirmed. Reading ``.claude.json`` costs well under a millisecond.
     success_poll_ms: int = 10
 
+    #: For this long after Enter, the probe is polled every
+    #: ``success_fast_poll_ms`` instead: Claude Code writes trust 40-70 ms after
+    #: Enter on an idle machine (bench/bench_claude.py), so a 10 ms poll adds up
+    #: to 10 ms to every preflight; 2 ms costs a stat (the probe re-parses only
+    #: when the file's stamp changed). Not a safety wait.
+    success_fast_window_ms: int = 100
+    success_fast_poll_ms: int = 2
+
     #: How long trust may take to reach the state file after the trust option
     #: was confirmed, before the run is reported as ``trust_not_persisted``.
     persist_timeout_ms: int = 8000

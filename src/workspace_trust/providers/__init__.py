@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 import threading
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from workspace_trust.domain.codes import Provider, set_member_loader
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 __all__ = [
     "BUILTIN",
@@ -63,7 +68,7 @@ def _load() -> None:
         _loaded.append(True)
         for module in BUILTIN:
             register_spec(importlib.import_module(module).SPEC)
-        for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for entry in _entry_points():
             try:
                 found = entry.load()
                 register_spec(found() if callable(found) and not isinstance(found, ProviderSpec) else found)
@@ -71,6 +76,46 @@ def _load() -> None:
                 log.warning("provider plug-in %s could not be loaded: %s", entry.name, type(exc).__name__)
         # ``for provider in Provider`` lists them in this order too.
         Provider.put_first(list(_specs))
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    """This group's entry points. ``importlib.metadata`` costs more to import
+    than everything ``status`` does (it pulls in the email package), so it is
+    loaded only when some installed distribution may declare the group."""
+    if not _may_declare_plugins():
+        return []
+    from importlib import metadata
+
+    return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _may_declare_plugins() -> bool:
+    """False only when every ``sys.path`` entry is a plain folder and none of
+    the distributions there lists this group in its ``entry_points.txt``;
+    anything else (a zip, an unreadable folder, another finder) says True, and
+    ``importlib.metadata`` decides."""
+    marker = f"[{ENTRY_POINT_GROUP}]"
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8") as handle:
+                        if marker in handle.read():
+                            return True
+                except FileNotFoundError:
+                    continue
+                except (OSError, ValueError):
+                    return True
+            elif name.endswith((".egg", ".zip", ".whl")):
+                return True
+    return False
 
 
 def all_specs() -> tuple[ProviderSpec, ...]:

@@ -37,7 +37,7 @@ from workspace_trust.ports import (
     StateFiles,
     StateProbe,
 )
-from workspace_trust.redaction import environment_secrets, redact_tail
+from workspace_trust.providers.versions import VersionVerdict, judge_version
 from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -293,9 +293,43 @@ class PtyTrustStrategy(TrustStrategy):
             binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env}, ctx.binary_locator)
         except BinaryMissingError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_BINARY_MISSING, str(exc))
-        # One budget from here to the result: waiting for the CLI's own lock
-        # and reading --help spend it too.
+        # One budget from here to the result: reading the version, waiting for
+        # the CLI's own lock and reading --help spend it too.
         deadline = ctx.clock.monotonic_ms() + ctx.timing.total_budget_ms
+        try:
+            # From the npm package.json beside the binary, or --version run once
+            # per binary ever (kept on disk by the help reader).
+            version = ctx.help_reader.read_version(
+                binary, env, min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms), is_cancelled=ctx.is_cancelled
+            )
+        except PreflightCancelled:
+            return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+        verdict = _version_verdict(p, version, workspace.id)
+        if verdict.refused and verdict.diagnostic is not None:
+            return base_result(
+                p,
+                workspace,
+                WorkspaceStatus.SOFT_FAILED,
+                verdict.diagnostic.code,
+                diagnostics=(verdict.diagnostic,),
+                cli_version=version,
+            )
+        result = self._run_binary(workspace, ctx, env, probe, state_file, binary=binary, deadline=deadline)
+        noted = () if verdict.diagnostic is None else (verdict.diagnostic,)
+        return attrs.evolve(result, cli_version=version, diagnostics=(*noted, *result.diagnostics))
+
+    def _run_binary(
+        self,
+        workspace: Workspace,
+        ctx: ExecutionContext,
+        env: dict[str, str],
+        probe: StateProbe,
+        state_file: str | None,
+        *,
+        binary: str,
+        deadline: int,
+    ) -> WorkspaceResult:
+        p = self.provider
         lock_paths = tuple(state_file + suffix for suffix in self.spec.state_lock_suffixes) if state_file else ()
         found = self._await_provider_locks(lock_paths, ctx)
         if isinstance(found, CommandRefused):
@@ -483,6 +517,8 @@ class PtyTrustStrategy(TrustStrategy):
             # as Claude Code's custom API key screen does): the secret-looking
             # values of the child's and the host's environment are looked for
             # too, piece by piece. They are used here and kept nowhere.
+            from workspace_trust.redaction import environment_secrets, redact_tail
+
             secrets = environment_secrets(child_env, ctx.env)
             raw_tail = redact_tail(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets)
         probe = outcome.probe
@@ -550,3 +586,15 @@ def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext
             ctx.progress(ProgressEvent(provider, workspace.id, ProgressStage.KEY, detail=frame.sent.value))
 
     return on_frame
+
+
+def _version_verdict(provider: Provider, version: str | None, workspace_id: str) -> VersionVerdict:
+    """What the provider's spec says of ``version``; no verdict for a strategy
+    whose provider has no registered spec (a host's own, in a test)."""
+    from workspace_trust.providers import spec_for
+
+    try:
+        spec = spec_for(provider)
+    except ValueError:
+        return VersionVerdict()
+    return judge_version(spec, version, workspace_id)

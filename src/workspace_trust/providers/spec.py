@@ -119,6 +119,11 @@ class ProviderSpec:
     #: This CLI's flags whose next argument is their value (so a ``--`` there
     #: is not the end-of-options marker).
     value_flags: frozenset[str] = frozenset()
+    #: The CLI versions this package was verified on (real-CLI tests, recorded
+    #: fixtures); a newer one gets ``cli_version_unverified`` and still runs.
+    verified_versions: tuple[str, ...] = ()
+    #: Older than this is refused (``cli_version_unsupported``); None: no floor.
+    oldest_supported: str | None = None
     #: Extra fields of the ``plan`` JSON document, from the plan's patches.
     plan_fields: Callable[[PatchPlan], Mapping[str, Any]] | None = None
     #: Lines of the ``plan`` text output, from the plan's patches.

@@ -59,6 +59,9 @@ SPEC = ProviderSpec(
     binary_names=("codex",),
     binary_env=BIN_ENV,
     npm_package="@openai/codex",
+    verified_versions=("0.125.0", "0.166.0", "0.169.0"),
+    # The oldest layout recorded; the -c override is verified from here on.
+    oldest_supported="0.125.0",
     modes=(
         StrategyMode("args", CodexArgsStrategy, flag="codex_args", help="per-launch -c projects={...} patch"),
         StrategyMode("pty", codex_pty_strategy, flag="codex_pty", help="accept the trust dialog in Codex's own TUI"),

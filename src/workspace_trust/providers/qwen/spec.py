@@ -59,6 +59,8 @@ SPEC = ProviderSpec(
     binary_names=("qwen",),
     binary_env=BIN_ENV,
     npm_package="@qwen-code/qwen-code",
+    verified_versions=("0.15.6", "0.24.4"),
+    oldest_supported=None,
     modes=(
         StrategyMode("pty", qwen_pty_strategy, flag="qwen", help="accept the trust dialog in a PTY"),
         StrategyMode("env", QwenEnvStrategy, flag="qwen_env", help="per-launch private trusted-folders file"),

@@ -1,0 +1,71 @@
+"""What a CLI's version means for a preflight: verified, newer than verified
+(``cli_version_unverified``, the run proceeds under the dialog rules), or
+older than supported (``cli_version_unsupported``, nothing is started).
+
+The versions come from each provider's spec (``verified_versions``,
+``oldest_supported``); ``tests/test_versions.py`` checks them against
+``real-clis.txt`` and the recorded fixtures.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.results import Diagnostic
+from workspace_trust.providers.spec import ProviderSpec
+
+__all__ = ["VersionVerdict", "judge_version", "parse_version"]
+
+_VERSION = re.compile(r"(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:[-+][0-9A-Za-z.+-]{1,48})?")
+
+
+def parse_version(text: str | None) -> tuple[int, int, int] | None:
+    """``X.Y.Z`` (a pre-release or build suffix is ignored), or None."""
+    found = _VERSION.fullmatch(text or "")
+    if found is None:
+        return None
+    return (int(found.group(1)), int(found.group(2)), int(found.group(3)))
+
+
+@attrs.frozen(slots=True)
+class VersionVerdict:
+    #: Nothing may be started for this CLI.
+    refused: bool = False
+    diagnostic: Diagnostic | None = None
+
+
+def judge_version(spec: ProviderSpec, version: str | None, workspace_id: str | None = None) -> VersionVerdict:
+    """The verdict on ``version`` for ``spec``'s CLI. An unknown or unparsable
+    version is no verdict at all: the dialog rules still decide."""
+    parsed = parse_version(version)
+    if parsed is None:
+        return VersionVerdict()
+    provider: Provider = spec.id
+    oldest = parse_version(spec.oldest_supported)
+    if oldest is not None and parsed < oldest:
+        return VersionVerdict(
+            refused=True,
+            diagnostic=Diagnostic(
+                Code.CLI_VERSION_UNSUPPORTED,
+                f"{spec.display_name} {version} is older than the oldest supported version "
+                f"{spec.oldest_supported}; update it (nothing was started)",
+                provider,
+                workspace_id,
+            ),
+        )
+    verified = [v for v in (parse_version(text) for text in spec.verified_versions) if v is not None]
+    if verified and parsed > max(verified):
+        newest = max(spec.verified_versions, key=lambda text: parse_version(text) or (0, 0, 0))
+        return VersionVerdict(
+            diagnostic=Diagnostic(
+                Code.CLI_VERSION_UNVERIFIED,
+                f"{spec.display_name} {version} is newer than the newest verified version {newest}; "
+                "proceeding under the dialog rules",
+                provider,
+                workspace_id,
+            )
+        )
+    return VersionVerdict()
