@@ -16,6 +16,8 @@ from workspace_trust.fixtures import load_fixture
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 RESULT_KEYS = {
+    "input",
+    "duplicate_of",
     "provider",
     "workspace_id",
     "workspace",
@@ -257,7 +259,7 @@ def test_relative_folders_are_resolved_here_and_an_empty_one_is_a_usage_error(sa
     assert json.loads(proc.stdout)["results"][0]["workspace"] == ws
     empty = cli(["plan", "", "--provider", "codex", "--json"], home)
     assert empty.returncode == ExitCode.USAGE and "empty" in empty.stderr
-    assert empty.stdout == ""
+    assert json.loads(empty.stdout)["error"]["code"] == "usage"
 
 
 def test_a_bad_binary_from_the_environment_is_reported_without_its_value(sandbox: str) -> None:

@@ -117,6 +117,30 @@ def test_preflight_json_keeps_the_exact_bytes_in_results_and_manifest(sandbox: s
 
 
 @pytest.mark.parametrize("stream", sorted(STREAMS))
+@pytest.mark.parametrize("command", ["preflight", "status", "plan"])
+def test_the_input_echo_follows_the_same_rule(sandbox: str, stream: str, command: str) -> None:
+    """``input`` is the argument as given (here relative, with a trailing
+    slash): escaped as a lone surrogate, its bytes in ``input_bytes``."""
+    home, ws, _ = folder(sandbox)
+    given = NAME + b"/"
+    extra = ["--claude-bin", FAKE] if command == "preflight" else ["--provider", "gemini"] if command == "plan" else []
+    proc = run([command, given, NAME, *extra, "--json"], home, stream, cwd=sandbox)
+    assert proc.returncode in (ExitCode.OK, ExitCode.SOFT_FAILED), proc.stderr.decode("utf-8", "replace")[-2000:]
+    doc = parse(proc.stdout)
+    if command == "plan":
+        (workspace,) = doc["workspaces"]
+        assert [os.fsencode(i) for i in workspace["inputs"]] == [given, NAME]
+        assert [decoded(b) for b in workspace["inputs_bytes"]] == [given, NAME]
+        return
+    first, second = doc["results"]
+    assert (first["duplicate_of"], second["duplicate_of"]) == (None, 0)
+    for row, arg in ((first, given), (second, NAME)):
+        assert os.fsencode(row["input"]) == arg
+        assert decoded(row["input_bytes"]) == arg
+        check_path_fields(row, ws, ("workspace", "real_path", "workspace_id"))
+
+
+@pytest.mark.parametrize("stream", sorted(STREAMS))
 def test_a_failed_preflight_with_debug_is_valid_json_too(sandbox: str, stream: str) -> None:
     home, ws, _ = folder(sandbox)
     with open(os.path.join(home, "fake_tui.env"), "w", encoding="utf-8") as handle:

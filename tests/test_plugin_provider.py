@@ -146,13 +146,15 @@ def test_a_provider_that_gates_no_folder_is_not_required_and_nothing_starts(
 ) -> None:
     """The toy with its gate off shows no dialog: ``trust_required`` says so, and
     preflight, status and the manifest report ``not_required`` (ok, exit 0)
-    without probing or starting anything; a binary that is not there proves it."""
+    without probing or starting anything; a binary that is not there proves it.
+    (It is named by the environment: an explicit ``--toy-bin`` that names no
+    executable is a usage error before anything is planned.)"""
     ws = os.path.join(sandbox, "project")
     os.makedirs(ws)
-    off = {**toy_env, "TOY_TRUST_GATE": "off"}
     missing = os.path.join(sandbox, "no-such-toy")
+    off = {**toy_env, "TOY_TRUST_GATE": "off", "TOYTRUST_TOY_BIN": missing}
     for mode in ("pty", "env"):
-        code, doc = cli(off, "preflight", ws, "--provider", "toy", "--toy-mode", mode, "--toy-bin", missing)
+        code, doc = cli(off, "preflight", ws, "--provider", "toy", "--toy-mode", mode)
         (result,) = doc["results"]
         assert (code, doc["status"], result["status"], result["code"]) == (0, "ok", "not_required", None), doc
         assert result["pty_spawned"] is False
@@ -171,8 +173,10 @@ def test_a_provider_that_gates_no_folder_is_not_required_and_nothing_starts(
     # With the gate on, the same folder is untrusted and the binary is needed.
     code, doc = cli(toy_env, "status", ws, "--provider", "toy")
     assert (code, doc["results"][0]["status"]) == (1, "untrusted")
-    code, doc = cli(toy_env, "preflight", ws, "--provider", "toy", "--toy-bin", missing)
+    code, doc = cli({**toy_env, "TOYTRUST_TOY_BIN": missing}, "preflight", ws, "--provider", "toy")
     assert (code, doc["results"][0]["code"]) == (1, "provider_binary_missing")
+    code, doc = cli(toy_env, "preflight", ws, "--provider", "toy", "--toy-bin", missing)
+    assert (code, doc["error"]["code"]) == (2, "usage")
     # The home folder is refused whether or not the provider gates folders.
-    code, doc = cli(off, "preflight", toy_env["HOME"], "--provider", "toy", "--toy-bin", missing)
+    code, doc = cli(off, "preflight", toy_env["HOME"], "--provider", "toy")
     assert (code, doc["results"][0]["status"]) == (3, "blocked")

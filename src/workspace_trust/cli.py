@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import enum
+import json
 import logging
+import math
 import os
 import shutil
 import signal
@@ -30,17 +32,24 @@ from workspace_trust.providers import CliOption, ProviderSpec, all_specs, defaul
 from workspace_trust.requests import DEFAULT_PARALLELISM, WorkspaceSpec, WorkspaceTrustRequest, overall_status
 
 if TYPE_CHECKING:
-    from workspace_trust.coordinator import ExecutionResult
+    from workspace_trust.coordinator import ExecutionResult, FullPlan
     from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
     from workspace_trust.domain.results import Diagnostic, WorkspaceResult
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import ProgressEvent
+    from workspace_trust.strategy import PatchPlan, ProgressEvent
 
 # Commands import what they use when they run: ``--version``, ``status`` and
 # ``plan`` never load the PTY, the screen renderer, asyncio or the failure
 # classifier (tests/test_cold_start.py).
 
 JSON_VERSION = "1"
+#: The document kinds ``--json`` prints, each with a JSON Schema shipped as
+#: package data (``workspace_trust/schemas/<kind>.schema.json``).
+SCHEMA_KINDS = ("preflight", "status", "plan", "replay", "error")
+#: ``error.code`` of an error document: a bad command line (exit 2), or a
+#: failure of the command itself that is not any workspace's (exit 1).
+ERROR_USAGE = "usage"
+ERROR_INTERNAL = "internal_error"
 log = logging.getLogger("workspace_trust")
 
 
@@ -209,6 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("fixture", metavar="FIXTURE")
     rep.add_argument("--json", action="store_true")
 
+    sch = sub.add_parser("schema", help="print the JSON Schema (2020-12) of a --json document kind")
+    sch.add_argument(
+        "kind",
+        nargs="?",
+        choices=SCHEMA_KINDS,
+        metavar="KIND",
+        help=f"{', '.join(SCHEMA_KINDS)}; without it, every schema in one object keyed by kind",
+    )
+    sch.add_argument("--json", action="store_true", help="on one line (the schema is the one document)")
+
     rec = sub.add_parser("record", help="record a CLI's startup screens into a fixture")
     rec.add_argument("--provider", choices=[p.value for p in Provider], help="default: from the command's name or path")
     rec.add_argument("--cli-version", help="default: what COMMAND --version prints")
@@ -221,16 +240,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _json_requested(tokens: Sequence[str]) -> bool:
+    """Whether the command line asks for ``--json`` anywhere before a ``--``,
+    as argparse would read it (a unique prefix such as ``--js`` too), so that
+    a command line argparse rejects still gets its one JSON document."""
+    for token in tokens:
+        if token == "--":
+            return False
+        name = token.split("=", 1)[0]
+        if len(name) >= 3 and "--json".startswith(name):
+            return True
+    return False
+
+
+def _json_after_command(tokens: list[str]) -> list[str]:
+    """``--json`` may come before the subcommand too (``workspace-trust --json
+    status DIR``): it is moved behind the subcommand, where argparse knows it."""
+    command = _command_of(tokens)
+    if command is None:
+        return tokens
+    at = tokens.index(command)
+    before = [t for t in tokens[:at] if not _json_requested([t])]
+    if len(before) == at:
+        return tokens
+    return [*before, command, "--json", *tokens[at + 1 :]]
+
+
+def _command_of(tokens: Sequence[str]) -> str | None:
+    """The subcommand a command line names, if any (for an error document)."""
+    commands = ("preflight", "status", "plan", "replay", "record", "schema")
+    return next((token for token in tokens if token in commands), None)
+
+
+def error_document(code: str, message: str, command: str | None) -> dict[str, Any]:
+    """The one document of a ``--json`` run that did not get as far as a result
+    (``schemas/error.schema.json``)."""
+    return {"version": JSON_VERSION, "command": command, "error": {"code": code, "message": message}}
+
+
+def _usage_error(message: str, *, as_json: bool, command: str | None, usage: str | None = None) -> int:
+    _warn(f"workspace-trust: {message}")
+    if usage:
+        _warn(usage, end="")
+    if as_json:
+        _emit_json(error_document(ERROR_USAGE, message, command))
+    return ExitCode.USAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    tokens = _json_after_command(list(sys.argv[1:] if argv is None else argv))
+    as_json = _json_requested(tokens)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(tokens)
     except _UsageError as exc:
-        _warn(f"workspace-trust: {exc}")
-        _warn(parser.format_usage(), end="")
-        return ExitCode.USAGE
+        return _usage_error(str(exc), as_json=as_json, command=_command_of(tokens), usage=parser.format_usage())
     except SystemExit as exc:  # --help / --version
         return int(exc.code or 0)
+    as_json = bool(getattr(args, "json", False))
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "debug", False) else logging.WARNING,
         stream=sys.stderr,
@@ -247,9 +314,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "record":
             return _record(args)
+        if args.command == "schema":
+            return _schema(args)
     except _UsageError as exc:
-        _warn(f"workspace-trust: {exc}")
-        return ExitCode.USAGE
+        return _usage_error(str(exc), as_json=as_json, command=args.command)
+    except Exception as exc:  # never a traceback: the error is the document
+        log.debug("the command failed", exc_info=True)
+        message = f"internal error: {type(exc).__name__}"
+        try:
+            _warn(f"workspace-trust: {message} (--debug shows where)")
+            if as_json:
+                _emit_json(error_document(ERROR_INTERNAL, message, args.command))
+        except OSError:
+            pass  # the output itself is what failed: nothing more can be said
+        _settle_output()
+        return ExitCode.SOFT_FAILED
     return ExitCode.USAGE  # pragma: no cover - argparse requires a command
 
 
@@ -289,8 +368,17 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
     modes: dict[Provider, str] = {}
     launch_args: dict[Provider, tuple[str, ...]] = {}
     for spec in all_specs():
-        if getattr(args, _bin_dest(spec), None):
-            binaries[spec.id] = getattr(args, _bin_dest(spec))
+        explicit = getattr(args, _bin_dest(spec), None)
+        if explicit:
+            # A path the caller gave on the command line that names no
+            # executable is the caller's mistake, whatever would run: a usage
+            # error (docs/cli.md, "Exit codes"). One from the environment
+            # stays the soft failure provider_binary_missing.
+            from workspace_trust.adapters.binaries import LocalBinaryLocator
+
+            if not LocalBinaryLocator().is_executable(explicit):
+                raise _UsageError(f"--{spec.id.value}-bin {explicit!r} is not an executable file")
+            binaries[spec.id] = explicit
         if getattr(args, _mode_dest(spec), None):
             modes[spec.id] = getattr(args, _mode_dest(spec))
         for option in spec.cli_options:
@@ -299,8 +387,8 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
     timeout = getattr(args, "timeout", None)
     timing = DEFAULT_TIMING
     if timeout is not None:
-        if timeout <= 0:
-            raise _UsageError("--timeout must be positive")
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise _UsageError("--timeout must be a positive number of seconds")
         timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
     parsed = parse_flags(os.environ)
     flags = parsed.flags
@@ -375,6 +463,8 @@ def _preflight(args: argparse.Namespace) -> int:
         request, flag_diagnostics = _request(args)
         plan = coordinator.plan_full(request)
         result = coordinator.execute(plan, is_cancelled=cancel.is_set, on_progress=_progress)
+        inputs = _inputs(args, plan)
+        providers = request.providers
     finally:
         coordinator.dispose()
         for sig, handler in previous.items():
@@ -382,7 +472,7 @@ def _preflight(args: argparse.Namespace) -> int:
     if flag_diagnostics:
         result = attrs.evolve(result, diagnostics=(*flag_diagnostics, *result.diagnostics))
     try:
-        _emit_execution(args, "preflight", result)
+        _emit_execution(args, "preflight", result, inputs, providers)
     except OSError:
         pass  # see _settle_output
     _settle_output()
@@ -431,18 +521,102 @@ def _diagnostic_json(diag: Diagnostic) -> dict[str, Any]:
     return diagnostic_to_json(diag, evidence=False)
 
 
-def _emit_execution(args: argparse.Namespace, command: str, result: ExecutionResult) -> None:
+#: One command-line argument: the DIR as given, and the workspace id its rows carry.
+_Input = tuple[str, str]
+
+
+def _inputs(args: argparse.Namespace, plan: FullPlan) -> list[_Input]:
+    """Each DIR as given, in order, with the id of the workspace it became
+    (a later spelling of an earlier folder gets the earlier one's id)."""
+    return [
+        (given, workspace_id if workspace_id is not None else (spec.id or spec.path))
+        for given, spec, workspace_id in zip(args.dirs, plan.request.workspaces, plan.spec_workspace_ids, strict=True)
+    ]
+
+
+#: What a duplicate row did itself: nothing (its ``duplicate_of`` row did the work).
+_DUPLICATE_RESET: dict[str, Any] = {
+    "pty_spawned": False,
+    "dialogs": [],
+    "keys": [],
+    "elapsed_ms": 0,
+    "lock_wait_ms": 0,
+}
+
+
+def in_input_order(
+    inputs: Sequence[_Input], providers: Sequence[Provider], rows: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` (one per provider and workspace) as the documents list them:
+    for each argument in order, one row per provider in the request's order,
+    carrying ``input`` (the argument as given) and ``duplicate_of``. An
+    argument naming a folder an earlier one named (``p/``, ``./x/../p``, a
+    symlink) gets its own row with the earlier row's outcome, nothing done by
+    itself, and ``duplicate_of`` that row's index; otherwise ``duplicate_of``
+    is null. A row no argument accounts for (not expected) comes last, with
+    ``input`` null."""
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        by_key.setdefault((row["provider"], row["workspace_id"]), row)
+    order = list(dict.fromkeys(p.value for p in providers))
+    out: list[dict[str, Any]] = []
+    first: dict[tuple[str, str], int] = {}
+    for given, workspace_id in inputs:
+        for provider in order:
+            key = (provider, workspace_id)
+            found = by_key.get(key)
+            if found is None:
+                continue
+            if key in first:
+                reset = {name: value for name, value in _DUPLICATE_RESET.items() if name in found}
+                duplicate = {"input": given, **found, **reset, "duplicate_of": first[key]}
+                duplicate.pop("raw_tail", None)
+                out.append(duplicate)
+            else:
+                first[key] = len(out)
+                out.append({"input": given, **found, "duplicate_of": None})
+    out.extend({"input": None, **row, "duplicate_of": None} for key, row in by_key.items() if key not in first)
+    return out
+
+
+def _patch_fields(patches: PatchPlan) -> dict[str, Any]:
+    """The per-launch patches, as ``plan`` and ``preflight`` both print them."""
+    return {
+        "patches": [patch_to_json(p) for p in patches.arg_patches],
+        "env_patches": [env_patch_to_json(p) for p in patches.env_patches],
+        # Each provider's own fields (its per-launch values), from its spec.
+        **{
+            name: value for spec in all_specs() if spec.plan_fields for name, value in spec.plan_fields(patches).items()
+        },
+    }
+
+
+def execution_document(
+    command: str, result: ExecutionResult, inputs: Sequence[_Input], providers: Sequence[Provider], *, debug: bool
+) -> dict[str, Any]:
+    """The ``preflight --json`` document (``schemas/preflight.schema.json``)."""
+    return {
+        "version": JSON_VERSION,
+        "command": command,
+        "status": result.status.value,
+        "results": in_input_order(inputs, providers, [result_to_json(r, debug=debug) for r in result.results]),
+        # The same patches ``plan`` gives, for the rows reported ``patched``.
+        **_patch_fields(result.patches),
+        "diagnostics": [_diagnostic_json(d) for d in result.all_diagnostics],
+        "manifest": manifest_to_json(result.diagnostics_manifest()),
+    }
+
+
+def _emit_execution(
+    args: argparse.Namespace,
+    command: str,
+    result: ExecutionResult,
+    inputs: Sequence[_Input],
+    providers: Sequence[Provider],
+) -> None:
     diagnostics = result.all_diagnostics
     if args.json:
-        doc = {
-            "version": JSON_VERSION,
-            "command": command,
-            "status": result.status.value,
-            "results": [result_to_json(r, debug=args.debug) for r in result.results],
-            "diagnostics": [_diagnostic_json(d) for d in diagnostics],
-            "manifest": manifest_to_json(result.diagnostics_manifest()),
-        }
-        _emit_json(doc)
+        _emit_json(execution_document(command, result, inputs, providers, debug=args.debug))
         return
     for r in result.results:
         code = f" [{r.code.value}]" if r.code else ""
@@ -535,6 +709,7 @@ def _status(args: argparse.Namespace) -> int:
         )
         diagnostics.extend(d for d in settled.diagnostics if d not in diagnostics)
     exit_code = ExitCode.OK if all_trusted else ExitCode.SOFT_FAILED
+    rows = in_input_order(_inputs(args, plan), request.providers, rows)
     if args.json:
         doc = {
             "version": JSON_VERSION,
@@ -591,22 +766,25 @@ def _plan(args: argparse.Namespace) -> int:
     # anything runs (a provider whose launch ignores persisted trust).
     settled = [*plan.settled, *plan.soft_settled]
     status = overall_status(settled)
+    inputs = _inputs(args, plan)
     doc = {
         "version": JSON_VERSION,
         "command": "plan",
         "status": status.value,
         "providers": [p.value for p in request.providers],
         "workspaces": [
-            {"workspace_id": w.id, "workspace": w.absolute_path, "real_path": w.real_path, "persistable": w.persistable}
+            {
+                "workspace_id": w.id,
+                "workspace": w.absolute_path,
+                "real_path": w.real_path,
+                "persistable": w.persistable,
+                # Every argument that named this folder, as given, in order.
+                "inputs": [given for given, workspace_id in inputs if workspace_id == w.id],
+            }
             for w in plan.workspaces
         ],
-        "patches": [patch_to_json(p) for p in patches.arg_patches],
-        "env_patches": [env_patch_to_json(p) for p in patches.env_patches],
-        # Each provider's own fields (its per-launch values), from its spec.
-        **{
-            name: value for spec in all_specs() if spec.plan_fields for name, value in spec.plan_fields(patches).items()
-        },
-        "results": [result_to_json(r, debug=False) for r in settled],
+        **_patch_fields(patches),
+        "results": in_input_order(inputs, request.providers, [result_to_json(r, debug=False) for r in settled]),
         "diagnostics": [
             _diagnostic_json(d)
             for d in (*flag_diagnostics, *plan.diagnostics, *(d for r in settled for d in r.diagnostics))
@@ -650,7 +828,12 @@ def _replay(args: argparse.Namespace) -> int:
         fixture = load_fixture(args.fixture)
     except ValueError as exc:
         raise _UsageError(str(exc)) from None
-    frames = replay_engine(fixture, _table_for(fixture.provider))
+    try:
+        table = _table_for(fixture.provider)
+    except ValueError:
+        known = ", ".join(spec.id.value for spec in all_specs())
+        raise _UsageError(f"the fixture names an unknown provider {fixture.provider!r} ({known})") from None
+    frames = replay_engine(fixture, table)
     if args.json:
         doc = {
             "version": JSON_VERSION,
@@ -678,6 +861,24 @@ def _replay(args: argparse.Namespace) -> int:
         for f in frames:
             key = f" {f.key}" if f.key else ""
             _say(f"  t={f.t:>6}ms  {f.rule or '-':34} {f.phase or '-':20} {f.action}{key}")
+    return ExitCode.OK
+
+
+def load_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of one document kind, from the package data."""
+    from importlib import resources
+
+    text = resources.files("workspace_trust").joinpath("schemas", f"{kind}.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _schema(args: argparse.Namespace) -> int:
+    doc = load_schema(args.kind) if args.kind else {kind: load_schema(kind) for kind in SCHEMA_KINDS}
+    if args.json:
+        _emit_json(doc)
+    else:
+        _write(sys.stdout, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return ExitCode.OK
 
 

@@ -464,16 +464,22 @@ def apply_budget(manifest: DiagnosticsManifest, budget: DiagnosticsBudget = DEFA
 
 
 def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:
+    code = None if item.error_code is None else item.error_code.value
     return {
         "provider": item.provider.value,
         "workspace_ids": list(item.workspace_ids),
         "workspace_paths": list(item.workspace_paths),
         "status": item.status.value,
+        # The row vocabulary of the command line's documents (docs/cli.md,
+        # "One vocabulary"); the older names below stay as aliases.
+        "code": code,
+        "dialogs": list(item.matched_rule_ids),
+        "keys": list(item.keys_sent),
         "matched_rule_ids": list(item.matched_rule_ids),
         "keys_sent": list(item.keys_sent),
         "elapsed_ms": item.elapsed_ms,
         "lock_wait_ms": item.lock_wait_ms,
-        "error_code": None if item.error_code is None else item.error_code.value,
+        "error_code": code,
         "evidence": list(item.evidence),
         "raw_tail_included": item.raw_tail is not None,
         "raw_tail": None if item.raw_tail is None else item.raw_tail.text,

@@ -114,7 +114,10 @@ class Planner:
         workspaces: list[Workspace] = []
         settled: list[WorkspaceResult] = []
         diagnostics: list[Diagnostic] = []
+        #: Per spec: the comparison key of the folder it names, or None.
+        spec_keys: list[str | None] = []
         for spec in request.workspaces:
+            spec_keys.append(None)
             try:
                 facts = self._fs.gather(spec.path, env=request.env)
                 workspaces.append(
@@ -127,6 +130,7 @@ class Planner:
                         member_id=spec.member_id,
                     )
                 )
+                spec_keys[-1] = workspaces[-1].comparison_key
             except _UNUSABLE_PATH as exc:
                 diag = _unusable_path(spec, exc)
                 diagnostics.append(diag)
@@ -143,6 +147,7 @@ class Planner:
                         )
                     )
         unique = dedupe_workspaces(workspaces)
+        kept_ids = {w.comparison_key: w.id for w in unique}
         # Home, roots and missing folders are decided here, before anything runs:
         # a blocked result per provider, no task, no patch.
         usable = []
@@ -182,6 +187,7 @@ class Planner:
             (*diagnostics, *patches.diagnostics),
             patches,
             tuple(soft_settled),
+            tuple(None if key is None else kept_ids[key] for key in spec_keys),
         )
 
 

@@ -160,6 +160,13 @@ class FullPlan:
     #: record (``provider_ignores_persisted_trust``). ``execute`` reports them;
     #: unlike ``settled``, they stop a launch only if the policy says so.
     soft_settled: tuple[WorkspaceResult, ...] = ()
+    #: Parallel to ``request.workspaces``: the id of the workspace each spec
+    #: became (the first spec naming a folder wins; a later spelling of the
+    #: same folder, such as a trailing slash, ``..`` or a symlink, gets the
+    #: first one's id), or None for a spec that names no usable folder (its
+    #: results carry ``spec.id or spec.path``). Results are keyed by these
+    #: ids, so a host can give every input its own row.
+    spec_workspace_ids: tuple[str | None, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -215,14 +222,17 @@ class ExecutionResult:
 
 
 def overall_status(results: tuple[WorkspaceResult, ...] | list[WorkspaceResult]) -> ExecutionStatus:
-    """The worst result: cancelled, then blocked, then soft failure. Everything
-    else is ok: trusted (already, accepted, after a wait), patched, skipped by
-    a flag, and ``not_required`` (the provider gates no folder)."""
+    """The worst result: cancelled, then blocked, then soft failure. A row
+    skipped because a feature flag switched its strategy off counts as a soft
+    failure: nothing was prepared for it, so its launch may still meet the
+    dialog (docs/cli.md, "Exit codes"). Everything else is ok: trusted
+    (already, accepted, after a wait), patched, and ``not_required`` (the
+    provider gates no folder)."""
     statuses = {r.status for r in results}
     if WorkspaceStatus.CANCELLED in statuses:
         return ExecutionStatus.CANCELLED
     if WorkspaceStatus.BLOCKED in statuses:
         return ExecutionStatus.BLOCKED
-    if WorkspaceStatus.SOFT_FAILED in statuses:
+    if statuses & {WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.SKIPPED}:
         return ExecutionStatus.SOFT_FAILED
     return ExecutionStatus.OK

@@ -45,6 +45,8 @@ __all__ = ["PATH_FIELDS", "add_path_bytes", "display", "dumps", "has_lone_surrog
 #: JSON fields that hold a path (or a workspace id, which defaults to a path).
 PATH_FIELDS = frozenset(
     {
+        "input",
+        "inputs",
         "workspace",
         "workspace_id",
         "real_path",
