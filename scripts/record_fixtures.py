@@ -37,7 +37,7 @@ from workspace_trust.providers.copilot.strategy import preflight_env as copilot_
 from workspace_trust.providers.qwen.probe import QwenStateProbe
 from workspace_trust.providers.qwen.strategy import SAFE_MODE
 from workspace_trust.providers.tables import RULE_TABLES
-from workspace_trust.recorder import record_session
+from workspace_trust.recorder import Recording, record_session
 from workspace_trust.testing import base_env, cli_dir, installed_cli, seed_home
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
@@ -80,7 +80,7 @@ class Scenario:
 SCENARIOS = [
     *(
         Scenario("claude", v, "trust-accept", notes="seeded profile, fresh folder")
-        for v in ("2.1.119", "2.1.197", "2.1.330")
+        for v in ("2.0.77", "2.1.19", "2.1.119", "2.1.197", "2.1.330")
     ),
     *(
         Scenario("claude", v, "theme-onboarding", seeded=False, notes="empty HOME: theme picker, no keys")
@@ -95,7 +95,7 @@ SCENARIOS = [
     ),
     *(
         Scenario("codex", v, "trust-accept", git=True, notes="auth.json with an API key, git repository")
-        for v in ("0.125.0", "0.169.0")
+        for v in ("0.125.0", "0.166.0", "0.169.0")
     ),
     *(
         Scenario(
@@ -127,7 +127,7 @@ SCENARIOS = [
         duration_ms=15000,
         notes="auth.json with an API key, plain folder (no git): 0.169.0 shows no trust dialog",
     ),
-    Scenario("gemini", "0.61.0", "trust-accept", notes="folder trust enabled, API-key auth"),
+    *(Scenario("gemini", v, "trust-accept", notes="folder trust enabled, API-key auth") for v in ("0.45.2", "0.61.0")),
     *(
         Scenario(
             "qwen", v, "trust-accept", notes="folder trust enabled in settings.json, no login; --safe-mode where listed"
@@ -148,11 +148,13 @@ SCENARIOS = [
 ]
 
 
-def claude_command(binary: str, sandbox: str) -> tuple[str, ...]:
+def claude_command(binary: str, sandbox: str, help_text: str) -> tuple[str, ...]:
+    """The strategy's protected command: ``--bare`` only where ``--help`` lists it (2.1.x)."""
     mcp = os.path.join(sandbox, "empty-mcp.json")
     with open(mcp, "w", encoding="utf-8") as handle:
         json.dump({"mcpServers": {}}, handle)
-    return (binary, "--bare", "--strict-mcp-config", "--mcp-config", mcp, *PROTECTED)
+    bare = ("--bare",) if "--bare" in help_text else ()
+    return (binary, *bare, "--strict-mcp-config", "--mcp-config", mcp, *PROTECTED)
 
 
 def codex_trusted(config: str, path: str) -> Callable[[], ProbeResult]:
@@ -180,11 +182,13 @@ def gemini_trusted(trusted_file: str, path: str) -> Callable[[], ProbeResult]:
     return check
 
 
-def record(scenario: Scenario) -> None:
+def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
+    """Record one scenario into ``root``/<provider>/<version>/<scenario>.*; None
+    when the CLI is not installed (under ``$WORKSPACE_TRUST_CLI_DIR``)."""
     binary = installed_cli(scenario.provider, scenario.version)
     if binary is None:
         print(f"SKIP {scenario.provider} {scenario.version}: not installed (./dev clis)")
-        return
+        return None
     sandbox = tempfile.mkdtemp(prefix="wt-rec-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
     try:
         home = os.path.join(sandbox, "home")
@@ -216,7 +220,8 @@ def record(scenario: Scenario) -> None:
         name = os.path.basename(binary)
         if scenario.provider == "claude":
             env.update(PREFLIGHT_ENV)
-            command = claude_command(name, sandbox)
+            help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
+            command = claude_command(name, sandbox, help_text)
             if scenario.name == "git-subfolder":
                 cwd = os.path.join(workspace, "sub", "deeper")
                 os.makedirs(cwd)
@@ -271,7 +276,7 @@ def record(scenario: Scenario) -> None:
             duration_ms=scenario.duration_ms,
             notes=scenario.notes,
         )
-        out = os.path.join(ROOT, scenario.provider, scenario.version, f"{scenario.name}.json")
+        out = os.path.join(root, scenario.provider, scenario.version, f"{scenario.name}.json")
         save_fixture(out, recording.fixture)
         outcome = recording.outcome
         keys = [k.value for k in outcome.keys] if outcome else []
@@ -281,6 +286,7 @@ def record(scenario: Scenario) -> None:
         )
         for checkpoint in recording.fixture.checkpoints:
             print(f"    event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
+        return recording
     finally:
         for pid, argv in leftover_processes(sandbox):
             print(f"    LEFTOVER pid {pid}: {argv} (killed)")

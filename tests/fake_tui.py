@@ -2,8 +2,9 @@
 """A small fake provider TUI for real-PTY tests. It imitates Claude Code's trust dialog.
 
 Behaviour is chosen with environment variables:
-  FAKE_MODE        trust (default) | theme | unknown | exit | silent
-  FAKE_LAYOUT      no-first (default, like 2.1.283+) | yes-first (like 2.1.197)
+  FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | exit | silent
+                   (unknown-dialog: a trust-like question no rule knows, drawn once)
+  FAKE_LAYOUT      no-first (default, like 2.1.248+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
   FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
   FAKE_SNAP_BACK   1: redraw once with the cursor back on the first option, FAKE_SNAP_BACK_MS
@@ -242,6 +243,16 @@ def main() -> int:
                     "Choose the text style that looks best with your terminal",
                     "❯ 1. Dark mode",
                     "  2. Light mode",
+                ]
+            )
+        elif mode == "unknown-dialog":
+            draw(
+                [
+                    "Allow this tool to work in the workspace below?",
+                    f"  {os.getcwd()}",
+                    "❯ 1. Allow and remember",
+                    "  2. Deny",
+                    os.environ.get("FAKE_SECRET", ""),
                 ]
             )
         elif mode == "env":

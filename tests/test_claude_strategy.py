@@ -441,3 +441,45 @@ def test_trust_written_into_a_state_file_that_grows_past_64_mib_is_seen(sandbox:
     (r,) = run(request(home, [ws])).results
     assert os.path.getsize(state) > 64 * 1024 * 1024
     assert (r.status, r.code, r.trusted_key) == (WorkspaceStatus.ACCEPTED, None, ws)
+
+
+HELP_2_0_50 = """  --tools <tools...>          Specify the list of available tools from the built-in set. Use "" to disable all tools, "default" to use all tools, or specify tool names (e.g. "Bash,Edit,Read"). Only works with --print mode.
+  --mcp-config <configs...>   Load MCP servers from JSON files or strings (space-separated)
+  --settings <file-or-json>   Path to a settings JSON file or a JSON string to load additional settings from
+  --strict-mcp-config         Only use MCP servers from --mcp-config, ignoring all other MCP configurations
+  --setting-sources <sources> Comma-separated list of setting sources to load (user, project, local).
+"""
+
+
+def test_a_print_only_tools_flag_counts_as_missing_and_the_refusal_names_it() -> None:
+    """Claude Code 2.0.31-2.0.76 list --tools, but only for --print: 2.0.50
+    exits at once with "--tools can only be used with --print mode"."""
+    from workspace_trust.providers.claude.strategy import missing_protection_flags, refusal_message
+
+    assert missing_protection_flags(HELP_2_0_50) == ("--tools",)
+    assert build_protected_command("/bin/claude", HELP_2_0_50, "/tmp/m.json", allow_unprotected=False) is None
+    assert missing_protection_flags(HELP_2_0_50.replace(" Only works with --print mode.", "")) == ()
+    message = refusal_message(("--tools",))
+    assert "--tools" in message and "2.0.77" in message
+
+
+def test_the_refusal_names_every_missing_flag_and_its_first_version(sandbox: str) -> None:
+    from workspace_trust.providers.claude.strategy import FIRST_VERSION_WITH, REQUIRED_FLAGS
+
+    home, ws = seeded_home(sandbox), project(sandbox)
+    (r,) = run(request(home, [ws], FAKE_HELP="old")).results
+    assert (r.status, r.code, r.pty_spawned) == (WorkspaceStatus.SOFT_FAILED, Code.PREFLIGHT_UNPROTECTED, False)
+    (message,) = [d.message for d in r.diagnostics if d.code is Code.PREFLIGHT_UNPROTECTED]
+    for flag in REQUIRED_FLAGS:
+        assert f"{flag} (first offered to interactive sessions in {FIRST_VERSION_WITH[flag]})" in message
+
+
+def test_the_docs_table_of_first_versions_is_the_one_the_refusal_quotes() -> None:
+    import re
+
+    from workspace_trust.providers.claude.strategy import FIRST_VERSION_WITH
+
+    docs = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "providers.md")
+    with open(docs, encoding="utf-8") as handle:
+        rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| (\d+\.\d+\.\d+)", handle.read(), re.MULTILINE))
+    assert rows == FIRST_VERSION_WITH

@@ -58,7 +58,7 @@ class TrustFile:
 
 
 def claude_tui(state: TrustFile, *, new_layout: bool, **kw: object) -> FakeTui:
-    if new_layout:  # 2.1.283+: unnumbered, No first and preselected
+    if new_layout:  # 2.1.248+: unnumbered, No first and preselected
         options = ("No, exit", "Yes, I trust this folder")
         on_enter = {0: "exit:1", 1: "main"}
         effects = {1: state.accept}
@@ -124,7 +124,7 @@ def test_claude_trust_selected_by_label_in_both_layouts(new_layout: bool) -> Non
 
 
 def test_bare_enter_is_never_sent_on_no_first_layout() -> None:
-    """The first key on the 2.1.283+ layout must be a move, never Enter."""
+    """The first key on the 2.1.248+ layout must be a move, never Enter."""
     state = TrustFile()
     tui = claude_tui(state, new_layout=True)
     drive(tui, state)
@@ -463,14 +463,15 @@ _screen_text = st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs
 @settings(max_examples=300, deadline=None)
 @given(lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in RULE_TABLES.values())))
 def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str) -> None:
-    """Hypothesis screens: any frame no rule matches gets WAIT, over many frames."""
+    """Hypothesis screens: any frame no rule matches gets no key, over many
+    frames: WAIT, or (once it has stayed still) FINISH with no key."""
     table = next(t for t in RULE_TABLES.values() if t.provider == table_name)
     engine = DialogEngine(table, TIMING)
     for n in range(1, 6):
         snap = TerminalSnapshot(lines=tuple(lines), frame=n, elapsed_ms=n * 400)
         decision = engine.observe(snap)
         if decision.rule_id is None:
-            assert decision.action is Action.WAIT
+            assert decision.action in (Action.WAIT, Action.FINISH)
             assert decision.key is None
             assert decision.wait_reason is WaitReason.UNRECOGNISED
 
@@ -504,6 +505,8 @@ def test_finish_reason_values_are_stable() -> None:
         "auth_required",
         "aborted",
         "selection_failed",
+        "unknown_dialog",
+        "unknown_screen",
     }
 
 
@@ -556,6 +559,56 @@ def test_gemini_restarting_screen_over_the_answered_dialog_gets_no_key() -> None
     ]
     assert {d.rule_id for d in decisions} == {"gemini.trust_restarting"}
     assert all(d.key is None for d in decisions)
+
+
+CLAUDE_2_0_PLAIN = """
+────────────────────────────────────────────────────────────────────────────────
+ Do you trust the files in this folder?
+
+ /work/project
+
+ Claude Code may read, write, or execute files contained in this directory. This can pose security risks, so only use files from trusted sources.
+
+ Learn more
+
+ ❯ 1. Yes, proceed
+   2. No, exit
+
+ Enter to confirm · Esc to cancel"""
+
+#: As 2.0.0 to 2.0.26 draw it (2.0.0, read off the real CLI, the width cut).
+CLAUDE_2_0_BOXED = """╭──────────────────────────────────────────────────────────────────────────────╮
+│                                                                              │
+│ Do you trust the files in this folder?                                       │
+│                                                                              │
+│ /work/project                                                                │
+│                                                                              │
+│ Claude Code may read, write, or execute files contained in this directory.   │
+│                                                                              │
+│ Learn more ( https://docs.claude.com/s/claude-code-security )                │
+│                                                                              │
+│ ❯ 1. Yes, proceed                                                            │
+│   2. No, exit                                                                │
+│                                                                              │
+╰──────────────────────────────────────────────────────────────────────────────╯
+   Enter to confirm · Esc to exit"""
+
+
+@pytest.mark.parametrize("text", [CLAUDE_2_0_PLAIN, CLAUDE_2_0_BOXED], ids=["plain", "boxed"])
+def test_claude_2_0_dialog_boxed_or_not_gets_enter_on_yes_proceed(text: str) -> None:
+    engine = DialogEngine(CLAUDE_RULES, TIMING)
+    decisions = [engine.observe(snapshot_from_text(text, frame=n, elapsed_ms=n * 100)) for n in range(1, 6)]
+    pressed = [d for d in decisions if d.action is Action.PRESS]
+    assert [(d.key, d.rule_id) for d in pressed] == [(Key.ENTER, "claude.workspace_trust.proceed")]
+    # With the cursor on "No, exit" the engine moves up first, never Enter there.
+    swapped = text.replace("❯ 1. Yes, proceed", "  1. Yes, proceed").replace("  2. No, exit", "❯ 2. No, exit")
+    engine = DialogEngine(CLAUDE_RULES, TIMING)
+    first = next(
+        d
+        for n in range(1, 10)
+        if (d := engine.observe(snapshot_from_text(swapped, frame=n, elapsed_ms=n * 100))).action is Action.PRESS
+    )
+    assert first.key is Key.UP
 
 
 def test_trust_written_soon_after_enter_is_seen_within_the_fast_poll() -> None:

@@ -50,7 +50,6 @@ ROOT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "sna
 FIXTURES = sorted(glob.glob(os.path.join(ROOT, "*", "*", "*.json")))
 IDS = [os.path.relpath(p, ROOT).removesuffix(".json") for p in FIXTURES]
 
-#: The CLI versions the suite promises fixtures for.
 #: Every version a provider's spec says it was verified on has its fixtures
 #: (tests/test_versions.py ties the specs to real-clis.txt).
 REQUIRED = {(spec.id.value, version) for spec in all_specs() for version in spec.verified_versions}
@@ -440,3 +439,28 @@ def test_near_miss_screens_never_get_enter_off_the_trust_row(data: st.DataObject
             assert not any(f.matches(row) for row in cursor_rows for f in rule.never_select), screen
         if decision.action is Action.FINISH:
             break
+
+
+def rules_firing_per_version() -> dict[tuple[str, str], set[str]]:
+    """(provider, rule id) -> the fixture versions on whose screens the rule recognises a frame."""
+    fired: dict[tuple[str, str], set[str]] = {}
+    for path in FIXTURES:
+        fx = load_fixture(path)
+        for _, verdict in render_checkpoints(fx, rule_table(Provider(fx.provider))):
+            if verdict.rule is not None:
+                fired.setdefault((fx.provider, verdict.rule), set()).add(fx.cli_version)
+    return fired
+
+
+def test_every_rules_seen_on_is_the_fixture_versions_where_it_fires() -> None:
+    """``seen_on`` is what a rule was verified on: exactly the versions of the
+    recorded fixtures on whose screens it recognises a frame (none for a rule
+    no fixture shows)."""
+    fired = rules_firing_per_version()
+    wrong = {}
+    for provider in {load_fixture(p).provider for p in FIXTURES}:
+        for rule in rule_table(Provider(provider)).rules:
+            want = fired.get((provider, rule.id), set())
+            if set(rule.seen_on) != want:
+                wrong[rule.id] = (sorted(rule.seen_on), sorted(want))
+    assert not wrong, f"seen_on (declared, fixtures) differ: {wrong}"

@@ -30,7 +30,7 @@ from workspace_trust.testing import base_env, cli_dir, seed_home
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
 VERSIONS = ["2.1.119", "2.1.197", "2.1.330"]
-#: 2.1.283+ preselects "No, exit": one Down is needed before Enter.
+#: 2.1.248+ preselects "No, exit": one Down is needed before Enter.
 RULE = {
     "2.1.119": "claude.workspace_trust.numbered",
     "2.1.197": "claude.workspace_trust.numbered",
@@ -458,4 +458,26 @@ def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str,
         assert probe_says_trusted is went_past, (raw, rules)
         with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
             assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] == json.loads(raw)
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["2.0.77", "2.1.19"])
+def test_claude_2_0_layout_is_accepted_then_already_trusted(sandbox: str, version: str) -> None:
+    """The 2.0 dialog, `Do you trust the files in this folder?` / `❯ 1. Yes, proceed`,
+    on 2.0.77 (the one 2.0.x release whose --help offers every protection flag to an
+    interactive session: --tools only works with --print before it) and on 2.1.19
+    (the last release that draws it; 2.1.20 has `Accessing workspace:`)."""
+    binary = require_cli("claude", version)
+    home, env = setup_home(sandbox)
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    code, doc = preflight(binary, env, ws)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
+    assert result["dialogs"][0] == "claude.workspace_trust.proceed"
+    assert result["trusted_key"] == ws and projects(home)[ws] is True
+    assert_nothing_left(sandbox)
+    code2, doc2 = preflight(binary, env, ws)
+    (again,) = doc2["results"]
+    assert (code2, again["status"], again["pty_spawned"], again["keys"]) == (0, "already_trusted", False, [])
     assert_nothing_left(sandbox)

@@ -294,3 +294,19 @@ def test_without_no_daemon_the_app_server_daemon_still_dies_with_the_session(san
     assert daemons, "the premise: without --no-daemon, 0.169.0 starts a daemon in its own session"
     assert report.survivors == ()
     assert pids_with_path_prefix(codex_home) == ()
+
+
+def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
+    """0.156.0 to 0.166.0 (bisected): `Trust this folder?` with `2. Quit` as the
+    second option; 0.166.0 is pinned as that family's newest release."""
+    binary = require_cli("codex", "0.166.0")
+    env, config = setup(sandbox)
+    path = git_folder(sandbox, "quit layout")
+    code, doc = pty_preflight(binary, env, path)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
+    assert "codex.workspace_trust.v0169" in result["dialogs"]
+    assert read_trust_levels(config) == {path: "trusted"}
+    code2, doc2 = pty_preflight(binary, env, path)
+    assert (code2, doc2["results"][0]["status"], doc2["results"][0]["pty_spawned"]) == (0, "already_trusted", False)
+    assert pids_with_path_prefix(os.path.realpath(env["CODEX_HOME"])) == ()

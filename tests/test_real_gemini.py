@@ -15,8 +15,10 @@ from workspace_trust.testing import base_env, seed_home
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
 
-def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str) -> None:
-    binary = require_cli("gemini", "0.61.0")
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, version: str) -> None:
+    """0.45.2 (the oldest supported release line) and 0.61.0 draw the same dialog."""
+    binary = require_cli("gemini", version)
     home = os.path.join(sandbox, "home")
     env = base_env(home, seed_home("gemini", home))
     parent = os.path.join(sandbox, "work")

@@ -73,7 +73,7 @@ class ClaudeHome:
 
 
 def claude_tui(home: ClaudeHome, cwd: str, **kw: Any) -> FakeTui:
-    """The 2.1.283+ layout: No first and preselected; Yes writes trust for ``cwd``."""
+    """The 2.1.248+ layout: No first and preselected; Yes writes trust for ``cwd``."""
     screens = {
         "trust": FakeScreen(
             lines=(" Accessing workspace:", "", f" {cwd}", "", " Quick safety check: Is this a project you trust?"),

@@ -30,6 +30,7 @@ class SessionEnd(enum.Enum):
     PROVIDER_EXITED = "provider_exited"
     TRUST_NOT_PERSISTED = "trust_not_persisted"
     UNKNOWN_SCREEN = "unknown_screen"
+    UNKNOWN_DIALOG = "unknown_dialog"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
 
@@ -39,6 +40,8 @@ _FINISH_TO_END = {
     FinishReason.AUTH_REQUIRED: SessionEnd.AUTH_REQUIRED,
     FinishReason.ABORTED: SessionEnd.ABORTED,
     FinishReason.SELECTION_FAILED: SessionEnd.SELECTION_FAILED,
+    FinishReason.UNKNOWN_DIALOG: SessionEnd.UNKNOWN_DIALOG,
+    FinishReason.UNKNOWN_SCREEN: SessionEnd.UNKNOWN_SCREEN,
 }
 
 

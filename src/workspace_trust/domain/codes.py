@@ -240,6 +240,7 @@ class Code(OpenValue):
     CLI_VERSION_UNSUPPORTED: ClassVar[Code]
     PTY_UNAVAILABLE: ClassVar[Code]
     UNKNOWN_SCREEN: ClassVar[Code]
+    UNKNOWN_TRUST_DIALOG: ClassVar[Code]
     UNEXPECTED_DIALOG: ClassVar[Code]
     SELECTION_FAILED: ClassVar[Code]
     TIMEOUT: ClassVar[Code]
@@ -291,6 +292,9 @@ Code.CLI_VERSION_UNVERIFIED = Code.define("cli_version_unverified", "CLI_VERSION
 Code.CLI_VERSION_UNSUPPORTED = Code.define("cli_version_unsupported", "CLI_VERSION_UNSUPPORTED")
 Code.PTY_UNAVAILABLE = Code.define("pty_unavailable", "PTY_UNAVAILABLE")
 Code.UNKNOWN_SCREEN = Code.define("unknown_screen", "UNKNOWN_SCREEN")
+#: A still screen no rule recognises that looks like a trust question (a
+#: cursor on an option list, trust vocabulary): ended early, with no key.
+Code.UNKNOWN_TRUST_DIALOG = Code.define("unknown_trust_dialog", "UNKNOWN_TRUST_DIALOG")
 Code.UNEXPECTED_DIALOG = Code.define("unexpected_dialog", "UNEXPECTED_DIALOG")
 Code.SELECTION_FAILED = Code.define("selection_failed", "SELECTION_FAILED")
 Code.TIMEOUT = Code.define("timeout", "TIMEOUT")

@@ -18,7 +18,11 @@ Safety rules, each enforced in exactly one place below:
 4. A key that shows no effect within ``key_echo_timeout_ms`` counts as dropped
    and may be sent again; moves are capped per dialog, after which the engine
    gives up without pressing Enter. (``_select``)
-5. After a confirmation the phase advances; rules of earlier phases are ignored
+5. An unrecognised frame ends the session *without a key* once it has stayed
+   unchanged long enough: soon (``unknown_dialog_settle_ms``) when it looks
+   like a trust question (``engine/candidate.py``), later
+   (``unknown_screen_after_ms`` from the spawn) otherwise. (``_unrecognised``)
+6. After a confirmation the phase advances; rules of earlier phases are ignored
    from then on, and a confirmed rule is not confirmed again unless its retry
    policy allows it. Stale text cannot re-trigger an action. (``_candidates``)
 """
@@ -31,6 +35,7 @@ from collections.abc import Iterable
 import attrs
 
 from workspace_trust.domain.codes import Key, WaitReason
+from workspace_trust.engine.candidate import is_candidate_dialog
 from workspace_trust.engine.rules import (
     PHASE_ORDER,
     DialogRule,
@@ -55,6 +60,10 @@ class FinishReason(enum.Enum):
     AUTH_REQUIRED = "auth_required"
     ABORTED = "aborted"
     SELECTION_FAILED = "selection_failed"
+    #: A still frame no rule recognises that looks like a trust question.
+    UNKNOWN_DIALOG = "unknown_dialog"
+    #: Any other still, non-blank frame no rule recognises, past the start-up bound.
+    UNKNOWN_SCREEN = "unknown_screen"
 
 
 @attrs.frozen(slots=True)
@@ -100,6 +109,9 @@ class DialogEngine:
         self._finished: Decision | None = None
         self._last_wait: WaitReason | None = None
         self._last_rule_id: str | None = None
+        #: The frame's lines and since when (ms) they have not changed.
+        self._screen: tuple[str, ...] | None = None
+        self._screen_since_ms = 0
 
     # -- read-only views ---------------------------------------------------
     @property
@@ -137,12 +149,15 @@ class DialogEngine:
             # A frame we have already decided on: never act twice on it.
             return self._wait(snapshot, WaitReason.AWAITING_ECHO)
         self._last_frame = snapshot.frame
+        if snapshot.lines != self._screen:
+            self._screen = snapshot.lines
+            self._screen_since_ms = snapshot.elapsed_ms
 
         match = best_match(self._candidates(), snapshot)
         self._last_rule_id = match.rule.id if match else None
         if match is None:
             self._dialog_gone(snapshot)
-            return self._wait(snapshot, WaitReason.UNRECOGNISED)
+            return self._unrecognised(snapshot)
 
         rule = match.rule
         if rule.id not in self._matched:
@@ -160,6 +175,26 @@ class DialogEngine:
             self._active = None
             return self._wait(snapshot, WaitReason.OBSERVING, rule)
         return self._select(snapshot, match)
+
+    def _unrecognised(self, snapshot: TerminalSnapshot) -> Decision:
+        """A frame no rule recognises: wait, or end the session with no key
+        once it has stayed still long enough. Never a key (safety rule 1).
+        After a confirmation only the state file decides (its own timeout)."""
+        if not self._awaiting_success and not snapshot.is_blank:
+            timing = self._timing
+            now = snapshot.elapsed_ms
+            still_ms = now - self._screen_since_ms
+            if still_ms >= timing.unknown_dialog_settle_ms and is_candidate_dialog(snapshot):
+                return self._finish_unrecognised(snapshot, FinishReason.UNKNOWN_DIALOG)
+            if now >= timing.unknown_screen_after_ms and still_ms >= timing.unknown_screen_stable_ms:
+                return self._finish_unrecognised(snapshot, FinishReason.UNKNOWN_SCREEN)
+        return self._wait(snapshot, WaitReason.UNRECOGNISED)
+
+    def _finish_unrecognised(self, snapshot: TerminalSnapshot, reason: FinishReason) -> Decision:
+        self._last_wait = WaitReason.UNRECOGNISED
+        decision = Decision(Action.FINISH, snapshot.frame, finish_reason=reason, wait_reason=WaitReason.UNRECOGNISED)
+        self._finished = decision
+        return decision
 
     def _candidates(self) -> list[DialogRule]:
         return [rule for rule in self._table.rules if PHASE_ORDER.index(rule.phase) >= self._phase_floor]

@@ -63,6 +63,28 @@ class EngineTiming:
     #: was confirmed, before the run is reported as ``trust_not_persisted``.
     persist_timeout_ms: int = 8000
 
+    #: An unrecognised frame that looks like a trust question (a cursor on an
+    #: option list, and trust vocabulary: ``engine/candidate.py``) ends the
+    #: session, with no key, once it has stayed unchanged this long. Measured
+    #: over every recorded fixture (``scripts/measure_unknown_bounds.py``): an
+    #: unrecognised candidate-looking frame stayed still at most 3 ms before a
+    #: recognised screen replaced it (a partial paint, Claude 2.1.197), and any
+    #: unrecognised non-blank frame at most 689 ms (Qwen 0.24.4's start-up).
+    #: 1500 ms is twice the latter; a CLI that draws an unknown trust dialog
+    #: within 1 s of the spawn is reported within about 3 s.
+    unknown_dialog_settle_ms: int = 1500
+
+    #: Any other unrecognised, non-blank frame ends the session (``unknown_screen``,
+    #: no key) once this long has passed since the spawn and it has stayed
+    #: unchanged for ``unknown_screen_stable_ms``. Must cover a CLI's slowest
+    #: start to its first recognised screen: Claude Code's first start in a
+    #: new HOME took 13.5 s (2.1.197), and with ANTHROPIC_API_KEY set 2.1.330
+    #: drew its first recognised screen at 18.6 s (the custom-api-key fixture;
+    #: blank until then). 25 s keeps a margin over both and still ends 20 s
+    #: before the 45 s budget.
+    unknown_screen_after_ms: int = 25000
+    unknown_screen_stable_ms: int = 3000
+
     #: One budget for the whole session, from spawn to result (not per phase).
     #: Claude Code's first start in a fresh HOME took 13.5 s (2.1.197), so the
     #: default leaves room for it.

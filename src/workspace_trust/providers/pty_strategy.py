@@ -190,6 +190,12 @@ _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
         Code.UNKNOWN_SCREEN,
         "the CLI showed a screen no rule recognises",
     ),
+    SessionEnd.UNKNOWN_DIALOG: (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.UNKNOWN_TRUST_DIALOG,
+        "the CLI shows what looks like a trust dialog that no rule recognises; no key was sent. "
+        "Record it with `workspace-trust record` and report it",
+    ),
     SessionEnd.TIMEOUT: (WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, "the preflight time budget ran out"),
     SessionEnd.CANCELLED: (WorkspaceStatus.CANCELLED, Code.CANCELLED, ""),
 }

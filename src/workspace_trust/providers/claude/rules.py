@@ -16,6 +16,7 @@ from workspace_trust.engine.rules import (
 )
 
 YES_TRUST = OptionLabel("Yes, I trust this folder")
+YES_PROCEED = OptionLabel("Yes, proceed")
 NO_EXIT = OptionLabel("No, exit")
 
 CLAUDE_RULES = RuleTable(
@@ -77,8 +78,24 @@ CLAUDE_RULES = RuleTable(
             # keeps ~50 ms margin, and keeps an Enter away from the reset.
             settle_ms=190,
             seen_on=("2.1.330",),
-            note="2.1.283+: unnumbered, No first and preselected; a bare Enter exits. "
+            note="2.1.248+: unnumbered, No first and preselected; a bare Enter exits. "
             "Also matches layouts not seen yet, with the conservative settle.",
+        ),
+        DialogRule(
+            id="claude.workspace_trust.proceed",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Do you trust the files in this folder?", "Yes, proceed"),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(YES_PROCEED, NO_EXIT),
+            select=YES_PROCEED,
+            never_select=(NO_EXIT,),
+            retry=RetryPolicy.TYPED_RETRY,
+            priority=1,
+            seen_on=("2.0.77", "2.1.19"),
+            note="2.0.0 to 2.1.19 (bisected): the question, the folder, numbered `Yes, proceed` "
+            "(first, preselected) and `No, exit`; inside a box up to 2.0.26 (the frame is stripped "
+            "before matching). Of these, 2.0.77 and 2.1.x offer every protection flag to an "
+            "interactive session; the older ones are refused before a start.",
         ),
         DialogRule(
             id="claude.bypass_permissions",
@@ -92,6 +109,7 @@ CLAUDE_RULES = RuleTable(
             phase=Phase.CUSTOM_API_KEY,
             required=("Detected a custom API key in your environment",),
             outcome=Outcome.CHECK_SUCCESS,
+            seen_on=("2.1.330",),
             note="Follow-up after trust; shows the key partly in clear text.",
         ),
         DialogRule(
@@ -107,6 +125,7 @@ CLAUDE_RULES = RuleTable(
             required=("? for shortcuts",),
             outcome=Outcome.CHECK_SUCCESS,
             priority=-10,
+            seen_on=("2.1.119", "2.1.197"),
             note="Main screen: no trust dialog was shown; only the state file can tell.",
         ),
     ),

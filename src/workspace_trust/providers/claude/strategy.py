@@ -98,6 +98,53 @@ REQUIRED_FLAGS = (
     "--tools",
 )
 
+#: The first Claude Code release known to offer each protection flag to an
+#: interactive session, found by bisecting the npm releases' ``--help``
+#: (docs/providers.md). ``--tools`` is listed from 2.0.31 but "Only works with
+#: --print mode" up to 2.0.76: 2.0.50 exits with "--tools can only be used
+#: with --print mode" when given it interactively.
+FIRST_VERSION_WITH: dict[str, str] = {
+    "--strict-mcp-config": "1.0.44",
+    "--mcp-config": "0.2.90",
+    "--setting-sources": "1.0.126",
+    "--settings": "1.0.61",
+    "--tools": "2.0.77",
+}
+
+_PRINT_ONLY = "only works with --print"
+
+
+def _help_line(help_text: str, flag: str) -> str | None:
+    """The ``--help`` line that documents ``flag``, or None when none does."""
+    for line in help_text.splitlines():
+        stripped = line.strip()
+        if stripped == flag or stripped.startswith((flag + " ", flag + ",", flag + "=")):
+            return stripped
+    return None
+
+
+def missing_protection_flags(help_text: str | None) -> tuple[str, ...]:
+    """The protection flags this ``--help`` does not offer to an interactive
+    session: absent, or documented as working only with ``--print``."""
+    text = help_text or ""
+    missing: list[str] = []
+    for flag in REQUIRED_FLAGS:
+        line = _help_line(text, flag)
+        if (line is None and flag not in text.split()) or (line is not None and _PRINT_ONLY in line.casefold()):
+            missing.append(flag)
+    return tuple(missing)
+
+
+def refusal_message(missing: tuple[str, ...]) -> str:
+    """Names each missing flag and the first release known to have it."""
+    named = ", ".join(
+        f"{flag} (first offered to interactive sessions in {FIRST_VERSION_WITH[flag]})" for flag in missing
+    )
+    return (
+        f"this Claude Code does not offer the protected preflight flag(s) {named}; update Claude Code, "
+        "or set allow_unprotected_claude to run it without them"
+    )
+
 
 def build_protected_command(
     binary: str, help_text: str | None, mcp_config_path: str, *, allow_unprotected: bool
@@ -108,7 +155,7 @@ def build_protected_command(
     ``--dangerously-skip-permissions``.
     """
     text = help_text or ""
-    missing = tuple(flag for flag in REQUIRED_FLAGS if flag not in text)
+    missing = missing_protection_flags(help_text)
     if not missing:
         args = [binary]
         if "--bare" in text:
@@ -161,11 +208,7 @@ class ClaudePty(PtyProvider):
             binary, help_text, mcp_path, allow_unprotected=ctx.flags.allow_unprotected_claude
         )
         if command is None:
-            return CommandRefused(
-                Code.PREFLIGHT_UNPROTECTED,
-                "this Claude Code does not offer the protected preflight flags; "
-                "set allow_unprotected_claude to run it without them",
-            )
+            return CommandRefused(Code.PREFLIGHT_UNPROTECTED, refusal_message(missing_protection_flags(help_text)))
         diagnostics: tuple[Diagnostic, ...] = ()
         if not command.protected:
             diagnostics = (

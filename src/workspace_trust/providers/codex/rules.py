@@ -18,6 +18,7 @@ YES_CONTINUE = OptionLabel("Yes, continue")
 NO_QUIT = OptionLabel("No, quit")
 TRUST_AND_CONTINUE = OptionLabel("Trust and continue")
 BACK_TO_CENTER = OptionLabel("Back to Agent Command Center")
+QUIT = OptionLabel("Quit")
 
 CODEX_RULES = RuleTable(
     provider="codex",
@@ -62,11 +63,13 @@ CODEX_RULES = RuleTable(
             phase=Phase.WORKSPACE_TRUST,
             required=("Trust this folder?",),
             outcome=Outcome.CHECK_SUCCESS,
-            options=(TRUST_AND_CONTINUE, BACK_TO_CENTER),
+            # The second option is "Quit" from 0.156.0 (the first release with
+            # this dialog, bisected) and "Back to Agent Command Center" later.
+            options=(TRUST_AND_CONTINUE, BACK_TO_CENTER, QUIT),
             select=TRUST_AND_CONTINUE,
-            never_select=(BACK_TO_CENTER,),
+            never_select=(BACK_TO_CENTER, QUIT),
             retry=RetryPolicy.TYPED_RETRY,
-            seen_on=("0.169.0",),
+            seen_on=("0.166.0", "0.169.0"),
         ),
         DialogRule(
             id="codex.ready",
@@ -74,7 +77,7 @@ CODEX_RULES = RuleTable(
             required=("Ask Codex to do anything",),
             outcome=Outcome.CHECK_SUCCESS,
             priority=-10,
-            seen_on=("0.169.0",),
+            seen_on=("0.166.0", "0.169.0"),
             note="Main screen without a trust dialog: 0.169.0 asks only inside a git "
             "repository. Only the state file can tell whether the folder is trusted.",
         ),

@@ -59,7 +59,7 @@ SPEC = ProviderSpec(
     binary_names=("codex",),
     binary_env=BIN_ENV,
     npm_package="@openai/codex",
-    verified_versions=("0.125.0", "0.169.0"),
+    verified_versions=("0.125.0", "0.166.0", "0.169.0"),
     # The oldest layout recorded; the -c override is verified from here on.
     oldest_supported="0.125.0",
     modes=(

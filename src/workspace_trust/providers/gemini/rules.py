@@ -24,7 +24,7 @@ GEMINI_RULES = RuleTable(
             required=("Gemini CLI is restarting to apply the trust changes",),
             outcome=Outcome.CHECK_SUCCESS,
             priority=1,
-            seen_on=("0.61.0",),
+            seen_on=("0.45.2", "0.61.0"),
             note="After the choice the answered dialog stays drawn above this line while the "
             "CLI restarts; the state file decides, and no key is ever sent here.",
         ),
@@ -37,7 +37,7 @@ GEMINI_RULES = RuleTable(
             select=TRUST_FOLDER,
             never_select=(TRUST_PARENT, DONT_TRUST),
             retry=RetryPolicy.ONCE,
-            seen_on=("0.61.0",),
+            seen_on=("0.45.2", "0.61.0"),
             note="One Down from the preselected option is 'Trust parent folder': "
             "Enter there would trust the whole parent.",
         ),

@@ -43,7 +43,7 @@ SPEC = ProviderSpec(
     binary_names=("gemini",),
     binary_env=BIN_ENV,
     npm_package="@google/gemini-cli",
-    verified_versions=("0.61.0",),
+    verified_versions=("0.45.2", "0.61.0"),
     # The dialog and trustedFolders.json are the same from 0.45 to 0.61.
     oldest_supported="0.45.0",
     modes=(
