@@ -442,13 +442,29 @@ def test_near_miss_screens_never_get_enter_off_the_trust_row(data: st.DataObject
 
 
 def rules_firing_per_version() -> dict[tuple[str, str], set[str]]:
-    """(provider, rule id) -> the fixture versions on whose screens the rule recognises a frame."""
+    """(provider, rule id) -> the fixture versions on whose screens the rule
+    recognises a frame: a rule that selects an option where it wins the screen,
+    an observe-only rule (a notice, the ready screen) wherever it matches, since
+    another rule may outrank it on the same screen (Copilot's tip beside its
+    login prompt)."""
     fired: dict[tuple[str, str], set[str]] = {}
     for path in FIXTURES:
         fx = load_fixture(path)
-        for _, verdict in render_checkpoints(fx, rule_table(Provider(fx.provider))):
-            if verdict.rule is not None:
-                fired.setdefault((fx.provider, verdict.rule), set()).add(fx.cli_version)
+        table = rule_table(Provider(fx.provider))
+        observers = [rule for rule in table.rules if rule.select is None]
+        renderer = ScreenRenderer(columns=fx.columns, lines=fx.rows)
+        for event in fx.events:
+            if event.out is None:
+                continue
+            start, length = event.out
+            renderer.feed(fx.data[start : start + length])
+            renderer.take_replies()
+            lines = tuple(renderer.lines())
+            winner = screen_verdict(table, lines).rule
+            snapshot = TerminalSnapshot(lines=lines, frame=1, elapsed_ms=0)
+            seen = {winner} | {rule.id for rule in observers if match_rule(rule, snapshot) is not None}
+            for rule_id in seen - {None}:
+                fired.setdefault((fx.provider, str(rule_id)), set()).add(fx.cli_version)
     return fired
 
 
