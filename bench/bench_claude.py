@@ -47,6 +47,22 @@ from workspace_trust.providers.claude.strategy import claude_pty_strategy
 from workspace_trust.strategy import ExecutionContext
 from workspace_trust.testing import base_env, installed_cli, seed_home
 
+
+def watch_peak_kb(proc: subprocess.Popen[bytes]) -> int:
+    """The process's peak resident memory (VmHWM, KiB) until it exits, read from /proc."""
+    peak_kb = 0
+    while proc.poll() is None:
+        try:
+            with open(f"/proc/{proc.pid}/status", encoding="utf-8") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        peak_kb = max(peak_kb, int(line.split()[1]))
+        except OSError:
+            break
+        time.sleep(0.005)
+    return peak_kb
+
+
 TRUST_RULES = [r for r in CLAUDE_RULES.rules if r.phase is Phase.WORKSPACE_TRUST]
 
 
@@ -238,16 +254,7 @@ def preflight_peak_mb(version: str) -> float | None:
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        peak_kb = 0
-        while proc.poll() is None:
-            try:
-                with open(f"/proc/{proc.pid}/status", encoding="utf-8") as handle:
-                    for line in handle:
-                        if line.startswith("VmHWM:"):
-                            peak_kb = max(peak_kb, int(line.split()[1]))
-            except OSError:
-                break
-            time.sleep(0.005)
+        peak_kb = watch_peak_kb(proc)
         proc.communicate()
         mb = peak_kb / 1024
         print(f"preflight process peak memory (VmHWM, excluding Claude itself): {mb:.1f} MB")

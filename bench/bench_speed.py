@@ -270,16 +270,9 @@ def peak_mb(box: Sandbox, binary: str) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    peak_kb = 0
-    while proc.poll() is None:
-        try:
-            with open(f"/proc/{proc.pid}/status", encoding="utf-8") as handle:
-                for line in handle:
-                    if line.startswith("VmHWM:"):
-                        peak_kb = max(peak_kb, int(line.split()[1]))
-        except OSError:
-            break
-        time.sleep(0.005)
+    from bench_claude import watch_peak_kb
+
+    peak_kb = watch_peak_kb(proc)
     proc.wait()
     return peak_kb / 1024
 
