@@ -15,6 +15,19 @@ from workspace_trust.testing import base_env, seed_home
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
 
+def pty_preflight(path: str, binary: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``workspace-trust preflight PATH --provider gemini --gemini-mode pty --json``."""
+    argv = ["preflight", path, "--provider", "gemini", "--gemini-mode", "pty", "--gemini-bin", binary, "--json"]
+    return subprocess.run(
+        [sys.executable, "-m", "workspace_trust", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
 def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, version: str) -> None:
     """0.45.2 (the oldest supported release line) and 0.61.0 draw the same dialog."""
@@ -24,27 +37,7 @@ def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, v
     parent = os.path.join(sandbox, "work")
     path = os.path.join(parent, "project")
     os.makedirs(path)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workspace_trust",
-            "preflight",
-            path,
-            "--provider",
-            "gemini",
-            "--gemini-mode",
-            "pty",
-            "--gemini-bin",
-            binary,
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = pty_preflight(path, binary, env)
     doc = json.loads(proc.stdout)
     (result,) = doc["results"]
     assert (proc.returncode, result["status"]) == (0, "accepted"), doc
@@ -89,27 +82,7 @@ def test_gemini_keys_a_backslash_folder_with_slashes_on_linux(sandbox: str) -> N
     env = base_env(home, seed_home("gemini", home))
     path = os.path.join(sandbox, "a\\b")
     os.makedirs(path)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workspace_trust",
-            "preflight",
-            path,
-            "--provider",
-            "gemini",
-            "--gemini-mode",
-            "pty",
-            "--gemini-bin",
-            binary,
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = pty_preflight(path, binary, env)
     (result,) = json.loads(proc.stdout)["results"]
     assert (proc.returncode, result["status"], result["keys"]) == (0, "accepted", ["enter"]), proc.stdout
     with open(os.path.join(home, ".gemini", "trustedFolders.json"), encoding="utf-8") as handle:
