@@ -75,6 +75,23 @@ def test_verified_versions_match_real_clis_txt_and_the_fixtures() -> None:
     assert set(pins) <= {spec.id.value for spec in all_specs()}
 
 
+def test_the_readmes_verified_table_names_every_verified_version() -> None:
+    """Each CLI's row of README's "What it was verified on" lists every version
+    its spec says it was verified on (the versions the fixtures and real-CLI tests cover)."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as handle:
+        text = handle.read()
+    table = text.split("## What it was verified on", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    missing = {}
+    for spec in all_specs():
+        row = next((r for r in rows if spec.display_name in r.split("|")[1]), "")
+        listed = row.split("|")[2] if row else ""
+        absent = [v for v in spec.verified_versions if v not in listed.replace(",", " ").split()]
+        if absent:
+            missing[spec.display_name] = absent
+    assert missing == {}
+
+
 def test_parse_version() -> None:
     assert parse_version("2.1.330") == (2, 1, 330)
     assert parse_version("1.0.0-beta.3") == (1, 0, 0)
