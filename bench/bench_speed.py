@@ -168,10 +168,19 @@ PEER_AFTER_ENTER_S = 0.5
 def peer_loop(folder: str, binary: str, home: str) -> int:
     """What the tmux-based orchestrators do: poll the screen every 500 ms; when
     the trust dialog is there, find the option by its label and the cursor's
-    row, send the moves 200 ms apart, Enter, wait 500 ms, then poll the state
-    file every 500 ms; kill the CLI."""
+    row, send the moves 200 ms apart, capture the screen again and press Enter
+    only if the cursor is on the label (else back to polling: a move sent
+    while Claude 2.1.330 redraws its dialog is lost, and an unchecked Enter then
+    answers "No, exit"), wait 500 ms, then poll the state file every 500 ms;
+    kill the CLI."""
     from workspace_trust.adapters.pty_process import PtyProcessSpawner
     from workspace_trust.ports import SpawnSpec
+
+    def cursor_and_target(lines: Sequence[str]) -> tuple[int, int] | None:
+        options = [i for i, line in enumerate(lines) if TRUST_LABEL in line or "No, exit" in line]
+        target = next((n for n, i in enumerate(options) if TRUST_LABEL in lines[i]), None)
+        cursor = next((n for n, i in enumerate(options) if "❯" in lines[i]), None)
+        return None if target is None or cursor is None else (cursor, target)
 
     state = os.path.join(home, ".claude.json")
     session = PtyProcessSpawner().spawn(SpawnSpec(argv=(binary,), cwd=folder, env=base_env(home)))
@@ -179,17 +188,16 @@ def peer_loop(folder: str, binary: str, home: str) -> int:
     try:
         while time.monotonic() < deadline:
             time.sleep(PEER_POLL_S)
-            lines = session.read_snapshot(0).lines
-            options = [i for i, line in enumerate(lines) if TRUST_LABEL in line or "No, exit" in line]
-            target = next((i for i in options if TRUST_LABEL in lines[i]), None)
-            cursor = next((i for i in options if "❯" in lines[i]), None)
-            if target is None or cursor is None:
+            found = cursor_and_target(session.read_snapshot(0).lines)
+            if found is None:
                 continue
-            moves = options.index(target) - options.index(cursor)
+            moves = found[1] - found[0]
             for _ in range(abs(moves)):
                 session.send_key(Key.DOWN if moves > 0 else Key.UP)
                 time.sleep(PEER_KEY_GAP_S)
-            session.read_snapshot(0)
+            found = cursor_and_target(session.read_snapshot(0).lines)
+            if found is None or found[0] != found[1]:
+                continue
             session.send_key(Key.ENTER)
             time.sleep(PEER_AFTER_ENTER_S)
             while time.monotonic() < deadline:
