@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_cli
-from tests.test_real_claude import assert_nothing_left, setup_home
+from tests import realcli
+from tests.realcli import assert_nothing_left, require_cli, setup_home
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
@@ -54,7 +54,7 @@ def big_state(home: str) -> dict[str, Any]:
 @pytest.mark.parametrize("version", ["2.1.119", "2.1.330"])
 def test_concurrent_preflights_on_one_home_lose_nothing(version: str, sandbox: str) -> None:
     binary = require_cli("claude", version)
-    home, env = setup_home(sandbox, seeded=False)
+    home, env = setup_home(sandbox, "claude", seed=False)
     seeded = big_state(home)
     processes, folders, rounds = SHAPE
     reported: list[str] = []
@@ -67,7 +67,12 @@ def test_concurrent_preflights_on_one_home_lose_nothing(version: str, sandbox: s
             groups.append(dirs)
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "workspace_trust", "preflight", *dirs, "--json", "--claude-bin", binary],
+                [
+                    sys.executable,
+                    "-m",
+                    "workspace_trust",
+                    *realcli.preflight_argv("claude", binary, *dirs, select=False),
+                ],
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -106,22 +111,14 @@ def test_a_lock_left_by_someone_elses_killed_claude_is_waited_out(version: str, 
     starts until Claude would take the lock over itself; then trust persists,
     and the result says it waited. The lock is never removed by us."""
     binary = require_cli("claude", version)
-    home, env = setup_home(sandbox)
+    home, env = setup_home(sandbox, "claude")
     lock = os.path.join(home, ".claude.json.lock")
     os.mkdir(lock)
     ws = os.path.join(sandbox, "project")
     os.makedirs(ws)
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", "preflight", ws, "--json", "--claude-bin", binary],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    doc = json.loads(proc.stdout)
+    code, doc = realcli.preflight("claude", binary, env, ws, select=False)
     (result,) = doc["results"]
-    assert (proc.returncode, result["status"]) == (0, "accepted"), doc
+    assert (code, result["status"]) == (0, "accepted"), doc
     assert "provider_lock_waited" in [d["code"] for d in doc["diagnostics"]], doc
     with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
         assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] is True

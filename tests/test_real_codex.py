@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from typing import Any
 
 import pytest
 
-from tests.conftest import require_cli
+from tests import realcli
+from tests.realcli import Doc, assert_nothing_left, require_cli
 from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.classifier import RetryRule, classify_failure, retry_allowed
@@ -24,7 +22,6 @@ from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.codex.probe import read_trust_levels
 from workspace_trust.providers.codex.rules import CODEX_RULES
-from workspace_trust.testing import base_env, seed_home
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
@@ -40,41 +37,20 @@ def codex(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 
 def setup(sandbox: str, *, auth: bool = True, update_offered: str | None = None) -> tuple[dict[str, str], str]:
-    home = os.path.join(sandbox, "home")
-    extra = seed_home("codex", home, codex_auth=auth, codex_update_offered=update_offered)
-    return base_env(home, extra), os.path.join(extra["CODEX_HOME"], "config.toml")
+    _, env = realcli.setup_home(sandbox, "codex", codex_auth=auth, codex_update_offered=update_offered)
+    return env, os.path.join(env["CODEX_HOME"], "config.toml")
 
 
-def pty_preflight(binary: str, env: dict[str, str], path: str) -> tuple[int, dict[str, Any]]:
-    options = ["--provider", "codex", "--codex-mode", "pty", "--codex-bin", binary, "--json"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", "preflight", path, *options],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return proc.returncode, json.loads(proc.stdout)
+def pty_preflight(binary: str, env: dict[str, str], path: str) -> tuple[int, Doc]:
+    return realcli.preflight("codex", binary, env, path, mode="pty", timeout=120)
 
 
 def git_folder(sandbox: str, name: str) -> str:
-    path = os.path.join(sandbox, "ws", name)
-    os.makedirs(path)
-    subprocess.run(["git", "init", "-q", path], check=True)
-    return path
+    return realcli.git_init(os.path.join(sandbox, "ws", name))
 
 
 def plan_override(env: dict[str, str], dirs: list[str]) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", "plan", *dirs, "--provider", "codex", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    doc = json.loads(proc.stdout)
+    _, doc = realcli.run_json(env, "plan", *dirs, "--provider", "codex", "--json", timeout=60)
     (value,) = doc["codex_config_overrides"]
     return str(value)
 
@@ -138,6 +114,7 @@ def test_pty_strategy_persists_trust(codex: tuple[str, str], sandbox: str) -> No
     assert read_trust_levels(config) == {path: "trusted"}
     codex_home = env["CODEX_HOME"]
     assert pids_with_path_prefix(os.path.realpath(codex_home)) == ()
+    assert_nothing_left(sandbox)
 
 
 def test_update_prompt_is_skipped_without_a_write_then_trust_is_accepted(codex: tuple[str, str], sandbox: str) -> None:
@@ -164,29 +141,9 @@ def test_auth_picker_is_auth_required_with_no_keys(codex: tuple[str, str], sandb
     _, binary = codex
     env, _ = setup(sandbox, auth=False)
     path = git_folder(sandbox, "project")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workspace_trust",
-            "preflight",
-            path,
-            "--provider",
-            "codex",
-            "--codex-mode",
-            "pty",
-            "--codex-bin",
-            binary,
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    (result,) = json.loads(proc.stdout)["results"]
-    assert (proc.returncode, result["status"], result["code"], result["keys"]) == (
+    code, doc = pty_preflight(binary, env, path)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["keys"]) == (
         3,
         "blocked",
         "provider_auth_required",
@@ -197,16 +154,9 @@ def test_auth_picker_is_auth_required_with_no_keys(codex: tuple[str, str], sandb
 def test_args_mode_patches_without_a_process(sandbox: str) -> None:
     env, config = setup(sandbox)
     path = git_folder(sandbox, "args")
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", "preflight", path, "--provider", Provider.CODEX.value, "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    (result,) = json.loads(proc.stdout)["results"]
-    assert (proc.returncode, result["status"], result["pty_spawned"]) == (0, "patched", False)
+    code, doc = realcli.run_json(env, "preflight", path, "--provider", Provider.CODEX.value, "--json", timeout=60)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["pty_spawned"]) == (0, "patched", False)
     assert read_trust_levels(config) == {}
 
 
@@ -310,3 +260,4 @@ def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
     code2, doc2 = pty_preflight(binary, env, path)
     assert (code2, doc2["results"][0]["status"], doc2["results"][0]["pty_spawned"]) == (0, "already_trusted", False)
     assert pids_with_path_prefix(os.path.realpath(env["CODEX_HOME"])) == ()
+    assert_nothing_left(sandbox)
