@@ -27,6 +27,7 @@ __all__ = [
     "Doc",
     "assert_nothing_left",
     "concurrent_preflights",
+    "folder",
     "git_init",
     "marking_wrapper",
     "preflight",
@@ -148,6 +149,13 @@ def marking_wrapper(sandbox: str, binary: str) -> tuple[str, str]:
         handle.write(f'#!/bin/sh\ntouch "{mark}"\nexec "{binary}" "$@"\n')
     os.chmod(wrapper, 0o755)
     return wrapper, mark
+
+
+def folder(*parts: str) -> str:
+    """Make the folder ``os.path.join(*parts)`` (and its parents); returns it."""
+    path = os.path.join(*parts)
+    os.makedirs(path)
+    return path
 
 
 def git_init(path: str) -> str:

@@ -114,8 +114,7 @@ def test_a_lock_left_by_someone_elses_killed_claude_is_waited_out(version: str, 
     home, env = setup_home(sandbox, "claude")
     lock = os.path.join(home, ".claude.json.lock")
     os.mkdir(lock)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     code, doc = realcli.preflight("claude", binary, env, ws, select=False)
     (result,) = doc["results"]
     assert (code, result["status"]) == (0, "accepted"), doc

@@ -167,8 +167,7 @@ def test_exec_trust_message_is_a_git_check_that_no_preflight_clears(codex: tuple
     it as a trust failure that a retry after a preflight cannot clear."""
     _, binary = codex
     env, config = setup(sandbox)
-    plain = os.path.join(sandbox, "ws", "plain")
-    os.makedirs(plain)
+    plain = realcli.folder(sandbox, "ws", "plain")
     with open(config, "a", encoding="utf-8") as handle:
         handle.write(f'\n[projects."{plain}"]\ntrust_level = "trusted"\n')
     assert read_trust_levels(config).get(plain) == "trusted"

@@ -24,8 +24,7 @@ def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, v
     binary = require_cli("gemini", version)
     home, env = realcli.setup_home(sandbox, "gemini")
     parent = os.path.join(sandbox, "work")
-    path = os.path.join(parent, "project")
-    os.makedirs(path)
+    path = realcli.folder(parent, "project")
     code, doc = pty_preflight(path, binary, env)
     (result,) = doc["results"]
     assert (code, result["status"]) == (0, "accepted"), doc
@@ -39,8 +38,7 @@ def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, v
 
 def test_env_mode_returns_the_session_only_variable(sandbox: str) -> None:
     home, env = realcli.setup_home(sandbox, "gemini")
-    path = os.path.join(sandbox, "project")
-    os.makedirs(path)
+    path = realcli.folder(sandbox, "project")
     _, doc = realcli.run_json(env, "plan", path, "--provider", "gemini", "--json", timeout=60)
     assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
     assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
@@ -51,8 +49,7 @@ def test_gemini_keys_a_backslash_folder_with_slashes_on_linux(sandbox: str) -> N
     folder `a\\b` writes the key `.../a/b`, and the probe finds it there."""
     binary = require_cli("gemini", "0.61.0")
     home, env = realcli.setup_home(sandbox, "gemini")
-    path = os.path.join(sandbox, "a\\b")
-    os.makedirs(path)
+    path = realcli.folder(sandbox, "a\\b")
     code, doc = pty_preflight(path, binary, env)
     (result,) = doc["results"]
     assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
