@@ -7,24 +7,18 @@ logged out, Copilot shows its trust dialog before anything else.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import in_a_sandbox, require_cli
+from tests import realcli
+from tests.realcli import Doc, assert_nothing_left, require_cli
 from workspace_trust.adapters.help import SubprocessHelpReader
-from workspace_trust.adapters.processes import pids_with_path_prefix
-from workspace_trust.adapters.pty_process import PtyProcessSpawner
-from workspace_trust.engine.rules import match_rule
-from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.copilot.strategy import NO_TOOL, build_protected_command, preflight_env
-from workspace_trust.testing import base_env, cli_dir, seed_home
+from workspace_trust.testing import cli_dir
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
@@ -39,42 +33,12 @@ PACKAGE_CACHE = "copilot-package-cache"
 HEADER = "// User settings belong in settings.json.\n// This file is managed automatically.\n"
 
 
-def preflight(binary: str, env: dict[str, str], *dirs: str, extra: tuple[str, ...] = ()) -> tuple[int, dict]:  # type: ignore[type-arg]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workspace_trust",
-            "preflight",
-            *dirs,
-            "--provider",
-            "copilot",
-            "--copilot-bin",
-            binary,
-            "--json",
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=180,
-    )
-    assert proc.stdout.count("\n") == 1, proc.stderr[-2000:]
-    return proc.returncode, json.loads(proc.stdout)
+def preflight(binary: str, env: dict[str, str], *dirs: str, extra: tuple[str, ...] = ()) -> tuple[int, Doc]:
+    return realcli.preflight("copilot", binary, env, *dirs, extra=extra)
 
 
 def status(env: dict[str, str], path: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", "status", path, "--provider", "copilot", "--json"],
-        env=env,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=60,
-    )
-    result: str = json.loads(proc.stdout)["results"][0]["status"]
-    return result
+    return realcli.status(env, path, name="copilot")
 
 
 def config_path(home: str) -> str:
@@ -97,45 +61,13 @@ def write_config(home: str, text: str, name: str = "config.json") -> None:
         handle.write(text)
 
 
-def copilot_roots() -> list[str]:
-    """Every folder a Copilot process runs from: each pinned install (the node
-    loader and the native binary) and the unpacked package (whatever the
-    package starts). Other CLIs' folders are left out: other suites on the
-    machine may be running them."""
-    roots = [*glob.glob(os.path.join(cli_dir(), "copilot-*")), os.path.join(cli_dir(), PACKAGE_CACHE)]
-    return sorted({path for root in roots for path in (root, os.path.realpath(root))})
-
-
-def assert_nothing_left(sandbox: str) -> None:
-    for root in copilot_roots():
-        # Only this test's CLIs: other suites may run the shared install meanwhile.
-        mine = [pid for pid in pids_with_path_prefix(root) if in_a_sandbox(pid, [sandbox])]
-        assert mine == [], f"a Copilot CLI process is still running from {root}"
-    assert pids_with_path_prefix(sandbox) == (), "a process started from the sandbox is still running"
-    assert not glob.glob(os.path.join(sandbox, "tmp", "workspace-trust-scratch-*"))
-
-
 @pytest.fixture(params=VERSIONS)
 def copilot(request: pytest.FixtureRequest) -> tuple[str, str]:
     return request.param, require_cli("copilot", request.param)
 
 
 def setup_home(sandbox: str) -> tuple[str, dict[str, str]]:
-    home = os.path.join(sandbox, "home")
-    extra = seed_home("copilot", home, copilot_package_cache=os.path.join(cli_dir(), PACKAGE_CACHE))
-    tmp = os.path.join(sandbox, "tmp")
-    os.makedirs(tmp, exist_ok=True)
-    return home, base_env(home, {"TMPDIR": tmp, **extra})
-
-
-def marking_wrapper(sandbox: str, binary: str) -> tuple[str, str]:
-    """A ``copilot`` that leaves a mark when it is started at all (``--help`` too)."""
-    mark = os.path.join(sandbox, "copilot-was-started")
-    wrapper = os.path.join(sandbox, "copilot")
-    with open(wrapper, "w", encoding="utf-8") as handle:
-        handle.write(f'#!/bin/sh\ntouch "{mark}"\nexec "{binary}" "$@"\n')
-    os.chmod(wrapper, 0o755)
-    return wrapper, mark
+    return realcli.setup_home(sandbox, "copilot", copilot_package_cache=os.path.join(cli_dir(), PACKAGE_CACHE))
 
 
 def protected_argv(binary: str, env: dict[str, str]) -> tuple[str, ...]:
@@ -151,70 +83,14 @@ def asks_for_trust(binary: str, ws: str, env: dict[str, str]) -> bool:
     """Start the real CLI in ``ws`` (the preflight's command and environment)
     and watch, never sending a key, until it shows either the trust dialog
     (True) or what follows it: the login line or the main screen (False)."""
-    trust_rule = next(rule for rule in COPILOT_RULES.rules if rule.id == "copilot.workspace_trust")
-    argv = protected_argv(binary, env)
-    session = PtyProcessSpawner().spawn(SpawnSpec(argv=argv, cwd=ws, env=preflight_env(env)))
-    try:
-        for _ in range(1200):  # a bound on reads, not a timing assertion
-            snapshot = session.read_snapshot(100)
-            if match_rule(trust_rule, snapshot) is not None:
-                return True
-            if "Please use /login" in snapshot.text or "? help" in snapshot.text:
-                return False
-            assert session.exit_status() is None, snapshot.text
-        raise AssertionError(f"neither the trust dialog nor what follows it:\n{snapshot.text}")
-    finally:
-        session.kill()
-
-
-def test_fresh_folder_accepted_then_second_run_is_a_no_op(copilot: tuple[str, str], sandbox: str) -> None:
-    version, binary = copilot
-    home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "work", "project")
-    os.makedirs(ws)
-    code, doc = preflight(binary, env, ws, extra=EXTRA[version])
-    (result,) = doc["results"]
-    assert (code, doc["status"], result["status"]) == (0, "ok", "accepted"), doc
-    keys = result["keys"]
-    # "1. Yes" (this session only) is preselected: Down first, never a bare
-    # Enter; the closed loop may repeat a Down a loaded machine dropped.
-    assert keys[0] == "down" and keys[-1] == "enter" and keys.count("enter") == 1, keys
-    assert set(keys[:-1]) == {"down"}
-    assert result["dialogs"][0] == "copilot.workspace_trust"
-    assert result["trusted_key"] == ws
-    assert trusted_folders(home) == [ws]
-    assert_nothing_left(sandbox)
-    # The real CLI agrees: it no longer asks there.
-    assert not asks_for_trust(binary, ws, env)
-    assert_nothing_left(sandbox)
-
-    code2, doc2 = preflight(binary, env, ws, extra=EXTRA[version])
-    (again,) = doc2["results"]
-    assert (code2, again["status"], again["pty_spawned"], again["keys"]) == (0, "already_trusted", False, [])
-
-
-def test_already_trusted_starts_no_process(copilot: tuple[str, str], sandbox: str) -> None:
-    """A parent listed under the older key covers the folder: the CLI's verdict
-    (it does not ask), and the preflight's without starting anything, not even
-    ``copilot --help``."""
-    version, binary = copilot
-    home, env = setup_home(sandbox)
-    parent = os.path.join(sandbox, "work")
-    ws = os.path.join(parent, "project")
-    os.makedirs(ws)
-    write_config(home, HEADER + json.dumps({"trusted_folders": [parent]}))
-    wrapper, mark = marking_wrapper(sandbox, binary)
-    code, doc = preflight(wrapper, env, ws, extra=EXTRA[version])
-    (result,) = doc["results"]
-    assert (code, result["status"], result["pty_spawned"], result["trusted_key"]) == (
-        0,
-        "already_trusted",
-        False,
-        parent,
-    ), doc
-    assert not os.path.exists(mark)
-    assert not asks_for_trust(binary, ws, env)
-    assert_nothing_left(sandbox)
+    return realcli.shows_trust_dialog(
+        protected_argv(binary, env),
+        ws,
+        preflight_env(env),
+        rules=COPILOT_RULES,
+        trust_rules=("copilot.workspace_trust",),
+        past_it=("Please use /login", "? help"),
+    )
 
 
 #: config.json (or settings.json) contents, and whether the CLI trusts
@@ -266,80 +142,6 @@ def test_the_probe_decides_as_the_cli_decides(version: str, case: str, sandbox: 
     assert_nothing_left(sandbox)
 
 
-def test_a_symlinked_path_is_trusted_as_its_real_folder(copilot: tuple[str, str], sandbox: str) -> None:
-    """The CLI runs in the real folder and writes its real path; the folder is
-    then trusted whichever way it is reached."""
-    version, binary = copilot
-    home, env = setup_home(sandbox)
-    real = os.path.join(sandbox, "real-project")
-    link = os.path.join(sandbox, "link-project")
-    os.makedirs(real)
-    os.symlink(real, link)
-    code, doc = preflight(binary, env, link, extra=EXTRA[version])
-    (result,) = doc["results"]
-    assert (code, result["status"], result["real_path"], result["trusted_key"]) == (0, "accepted", real, real), doc
-    assert trusted_folders(home) == [real]
-    assert (status(env, link), status(env, real)) == ("trusted", "trusted")
-    _, again = preflight(binary, env, link, extra=EXTRA[version])
-    assert (again["results"][0]["status"], again["results"][0]["pty_spawned"]) == ("already_trusted", False)
-    assert_nothing_left(sandbox)
-
-
-def test_a_git_subfolder_is_trusted_itself_not_its_repository(copilot: tuple[str, str], sandbox: str) -> None:
-    """Unlike Claude Code and Codex, Copilot writes the folder it was started
-    in: REPO/sub/deeper, never REPO. Folders below it are covered; REPO and
-    REPO/sub are not."""
-    version, binary = copilot
-    home, env = setup_home(sandbox)
-    repo = os.path.join(sandbox, "repo")
-    deeper = os.path.join(repo, "sub", "deeper")
-    os.makedirs(os.path.join(deeper, "below"))
-    subprocess.run(["git", "init", "-q", repo], check=True)
-    code, doc = preflight(binary, env, deeper, extra=EXTRA[version])
-    (result,) = doc["results"]
-    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", deeper), doc
-    assert trusted_folders(home) == [deeper]
-    assert status(env, os.path.join(deeper, "below")) == "trusted"
-    assert (status(env, repo), status(env, os.path.join(repo, "sub"))) == ("untrusted", "untrusted")
-    assert_nothing_left(sandbox)
-
-
-@pytest.mark.parametrize("where", ["home", "parent-of-home", "root"])
-def test_home_and_what_contains_it_are_refused_before_copilot_starts(sandbox: str, where: str) -> None:
-    binary = require_cli("copilot", VERSIONS[-1])
-    home, env = setup_home(sandbox)
-    wrapper, mark = marking_wrapper(sandbox, binary)
-    target, code_name = {
-        "home": (home, "workspace_trust_not_persistable_home"),
-        "parent-of-home": (sandbox, "workspace_trust_not_persistable_home_ancestor"),
-        "root": ("/", "workspace_trust_not_persistable_root"),
-    }[where]
-    code, doc = preflight(wrapper, env, target)
-    (result,) = doc["results"]
-    assert (code, result["status"], result["code"], result["pty_spawned"]) == (3, "blocked", code_name, False), doc
-    assert not os.path.exists(mark)
-    assert not os.path.exists(config_path(home))
-    assert_nothing_left(sandbox)
-
-
-def test_four_concurrent_runs_on_one_folder_start_one_pty(copilot: tuple[str, str], sandbox: str) -> None:
-    version, binary = copilot
-    home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
-    cmd = [sys.executable, "-m", "workspace_trust", "preflight", ws, "--provider", "copilot"]
-    cmd += ["--copilot-bin", binary, "--json", *EXTRA[version]]
-    procs = [
-        subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)
-    ]
-    docs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
-    results = [d["results"][0] for d in docs]
-    assert sorted(r["status"] for r in results) == ["accepted"] + ["already_trusted_after_wait"] * 3, docs
-    assert sum(r["pty_spawned"] for r in results) == 1
-    assert trusted_folders(home) == [ws]
-    assert_nothing_left(sandbox)
-
-
 @pytest.fixture
 def mcp_folder(sandbox: str) -> Iterator[tuple[str, str]]:
     """A folder whose .mcp.json starts a server that would outlive the CLI
@@ -379,8 +181,7 @@ def test_a_copilot_without_the_telemetry_flag_soft_fails_unless_allowed(sandbox:
     which then still passes every protective flag 1.0.89 has."""
     binary = require_cli("copilot", "1.0.89")
     home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]
     assert (code, result["status"], result["code"], result["pty_spawned"]) == (
@@ -407,8 +208,7 @@ def test_an_older_copilot_moves_settings_json_trust_and_shows_no_dialog(sandbox:
     starts 1.0.89, which asks nothing: accepted without a key, from config.json."""
     binary = require_cli("copilot", "1.0.89")
     home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     write_config(home, HEADER + "{}")
     write_config(home, json.dumps({"trustedFolders": [ws]}), "settings.json")
     assert status(env, ws) == "untrusted"

@@ -6,17 +6,15 @@ folder it runs in (its real path) to ``~/.qwen/trustedFolders.json``."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import subprocess
-import sys
 import time
 from typing import Any
 
 import pytest
 
-from tests.conftest import in_a_sandbox, require_cli
+from tests import realcli
+from tests.realcli import assert_nothing_left, require_cli
 from workspace_trust import (
     FeatureFlags,
     Provider,
@@ -25,13 +23,11 @@ from workspace_trust import (
     WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
 )
-from workspace_trust.adapters.processes import pids_with_path_prefix
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.engine.rules import match_rule
 from workspace_trust.launch_files import launch_env
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.qwen.rules import QWEN_RULES
-from workspace_trust.testing import base_env, cli_dir, seed_home
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
@@ -47,30 +43,17 @@ def qwen(request: pytest.FixtureRequest) -> tuple[str, str]:
 
 def setup_home(sandbox: str, folder_trust: bool | None = True) -> tuple[str, dict[str, str]]:
     """A fresh HOME; ``folder_trust`` None writes no settings at all (Qwen's default)."""
-    home = os.path.join(sandbox, "home")
-    os.makedirs(home)
-    if folder_trust is not None:
-        seed_home("qwen", home, folder_trust=folder_trust)
-    tmp = os.path.join(sandbox, "tmp")
-    os.makedirs(tmp, exist_ok=True)
-    return home, base_env(home, {"TMPDIR": tmp})
+    if folder_trust is None:
+        return realcli.setup_home(sandbox, "qwen", seed=False)
+    return realcli.setup_home(sandbox, "qwen", folder_trust=folder_trust)
 
 
 def run(env: dict[str, str], *args: str, timeout: int = 180) -> tuple[int, dict[str, Any]]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", *args, "--provider", "qwen", "--json"],
-        env=env,
-        capture_output=True,
-        check=False,
-        text=True,
-        timeout=timeout,
-    )
-    assert proc.stdout.count("\n") == 1, proc.stderr[-3000:]
-    return proc.returncode, json.loads(proc.stdout)
+    return realcli.run_json(env, *args, "--provider", "qwen", "--json", timeout=timeout)
 
 
 def preflight(binary: str, env: dict[str, str], *dirs: str) -> tuple[int, dict[str, Any]]:
-    return run(env, "preflight", *dirs, "--qwen-bin", binary)
+    return realcli.preflight("qwen", binary, env, *dirs)
 
 
 def trusted_folders(home: str) -> dict[str, str]:
@@ -79,26 +62,13 @@ def trusted_folders(home: str) -> dict[str, str]:
     return doc
 
 
-def assert_nothing_left(sandbox: str) -> None:
-    # Only this test's CLIs: other suites may run the shared install meanwhile.
-    mine = [
-        pid
-        for root in {cli_dir(), os.path.realpath(cli_dir())}
-        for pid in pids_with_path_prefix(root)
-        if in_a_sandbox(pid, [sandbox])
-    ]
-    assert mine == [], "a Qwen process is still running"
-    assert not glob.glob(os.path.join(sandbox, "tmp", "workspace-trust-scratch-*"))
-
-
 @pytest.mark.parametrize("folder_trust", [None, False])
 def test_folder_trust_off_is_not_required_and_starts_nothing(
     qwen: tuple[str, str], sandbox: str, folder_trust: bool | None
 ) -> None:
     _, binary = qwen
     home, env = setup_home(sandbox, folder_trust)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]
     assert (code, doc["status"], result["status"], result["pty_spawned"]) == (0, "ok", "not_required", False), doc
@@ -114,138 +84,13 @@ def test_off_really_means_no_dialog(qwen: tuple[str, str], sandbox: str) -> None
     without sending a key), and persists nothing."""
     version, binary = qwen
     home, env = setup_home(sandbox, folder_trust=False)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     out = os.path.join(sandbox, "observed.json")
-    record = ("record", "--observe", "--provider", "qwen", "--cli-version", version, "--duration", "12")
-    proc = subprocess.run(
-        [sys.executable, "-m", "workspace_trust", *record, "--cwd", ws, "--out", out, "--", binary],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    realcli.record_observe("qwen", version, binary, env, cwd=ws, out=out, seconds=12)
     with open(out, encoding="utf-8") as handle:
         rules = {c["rule"] for c in json.load(handle)["checkpoints"]}
     assert PICKER[version] in rules and "qwen.workspace_trust" not in rules, rules
     assert not os.path.exists(os.path.join(home, ".qwen", "trustedFolders.json"))
-    assert_nothing_left(sandbox)
-
-
-def test_trust_on_is_accepted_for_exactly_the_folder_then_a_no_op(qwen: tuple[str, str], sandbox: str) -> None:
-    version, binary = qwen
-    home, env = setup_home(sandbox)
-    parent = os.path.join(sandbox, "work")
-    ws = os.path.join(parent, "project")
-    os.makedirs(ws)
-    code, doc = preflight(binary, env, ws)
-    (result,) = doc["results"]
-    assert (code, doc["status"], result["status"]) == (0, "ok", "accepted"), doc
-    # "Trust folder (project)" is preselected: Enter only, never "Trust parent folder".
-    assert result["keys"] == ["enter"]
-    assert "qwen.workspace_trust" in result["dialogs"]
-    assert set(result["dialogs"]) <= {"qwen.workspace_trust", "qwen.trust_restarting", PICKER[version]}
-    assert (result["trusted_key"], trusted_folders(home)) == (ws, {ws: "TRUST_FOLDER"})
-    assert_nothing_left(sandbox)
-
-    code, again = preflight(binary, env, ws)
-    (result,) = again["results"]
-    assert (code, result["status"], result["pty_spawned"]) == (0, "already_trusted", False)
-    code, status = run(env, "status", ws)
-    assert (code, status["results"][0]["status"], status["results"][0]["trusted_by"]) == (0, "trusted", "rule")
-    # The parent was not trusted: a sibling still needs its own answer.
-    sibling = os.path.join(parent, "sibling")
-    os.makedirs(sibling)
-    assert run(env, "status", sibling)[1]["results"][0]["status"] == "untrusted"
-    assert_nothing_left(sandbox)
-
-
-def test_already_trusted_by_a_folder_above_starts_nothing(qwen: tuple[str, str], sandbox: str) -> None:
-    _, binary = qwen
-    home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "work", "project")
-    os.makedirs(ws)
-    with open(os.path.join(home, ".qwen", "trustedFolders.json"), "w", encoding="utf-8") as handle:
-        json.dump({os.path.join(sandbox, "work"): "TRUST_FOLDER"}, handle)
-    code, doc = preflight(binary, env, ws)
-    (result,) = doc["results"]
-    assert (code, result["status"], result["pty_spawned"], result["trusted_key"]) == (
-        0,
-        "already_trusted",
-        False,
-        os.path.join(sandbox, "work"),
-    )
-    assert_nothing_left(sandbox)
-
-
-def test_a_symlinked_path_is_trusted_by_its_real_path(qwen: tuple[str, str], sandbox: str) -> None:
-    """Qwen runs in the real folder and writes process.cwd(): the target's path."""
-    _, binary = qwen
-    home, env = setup_home(sandbox)
-    real = os.path.join(sandbox, "real", "project")
-    os.makedirs(real)
-    link = os.path.join(sandbox, "link")
-    os.symlink(os.path.join(sandbox, "real"), link)
-    given = os.path.join(link, "project")
-    code, doc = preflight(binary, env, given)
-    (result,) = doc["results"]
-    assert (code, result["status"], result["workspace"], result["real_path"]) == (0, "accepted", given, real), doc
-    assert trusted_folders(home) == {real: "TRUST_FOLDER"}
-    assert run(env, "status", given)[1]["results"][0]["status"] == "trusted"
-    assert_nothing_left(sandbox)
-
-
-def test_a_git_subfolder_is_trusted_itself_not_the_repository(qwen: tuple[str, str], sandbox: str) -> None:
-    """Unlike Claude Code, Qwen keys the folder it runs in, not the repository root."""
-    _, binary = qwen
-    home, env = setup_home(sandbox)
-    repo = os.path.join(sandbox, "repo")
-    deeper = os.path.join(repo, "sub", "deeper")
-    os.makedirs(deeper)
-    subprocess.run(["git", "init", "-q", repo], check=True)
-    code, doc = preflight(binary, env, deeper)
-    (result,) = doc["results"]
-    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", deeper), doc
-    assert trusted_folders(home) == {deeper: "TRUST_FOLDER"}
-    assert run(env, "status", repo)[1]["results"][0]["status"] == "untrusted"
-    assert_nothing_left(sandbox)
-
-
-def test_the_home_folder_is_refused_and_nothing_starts(qwen: tuple[str, str], sandbox: str) -> None:
-    _, binary = qwen
-    home, env = setup_home(sandbox)
-    code, doc = preflight(binary, env, home)
-    (result,) = doc["results"]
-    assert (code, result["status"], result["code"], result["pty_spawned"]) == (
-        3,
-        "blocked",
-        "workspace_trust_not_persistable_home",
-        False,
-    )
-    assert not os.path.exists(os.path.join(home, ".qwen", "trustedFolders.json"))
-    assert_nothing_left(sandbox)
-
-
-def test_four_concurrent_runs_on_one_folder_start_one_cli(qwen: tuple[str, str], sandbox: str) -> None:
-    _, binary = qwen
-    home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
-    cmd = [sys.executable, "-m", "workspace_trust", "preflight", ws, "--provider", "qwen", "--json"]
-    procs = [
-        subprocess.Popen(
-            [*cmd, "--qwen-bin", binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(4)
-    ]
-    docs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
-    results = [d["results"][0] for d in docs]
-    assert sorted(r["status"] for r in results) == ["accepted"] + ["already_trusted_after_wait"] * 3, docs
-    assert sum(r["pty_spawned"] for r in results) == 1
-    assert all(p.returncode == 0 for p in procs)
-    assert trusted_folders(home) == {ws: "TRUST_FOLDER"}
     assert_nothing_left(sandbox)
 
 
@@ -259,8 +104,7 @@ def test_settings_qwen_cannot_start_with_block_and_are_left_alone(qwen: tuple[st
     broken = '{"security": {"folderTrust": {"enabled": true}}'
     with open(settings, "w", encoding="utf-8") as handle:
         handle.write(broken)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]
     assert (code, result["status"], result["code"], result["pty_spawned"]) == (
@@ -279,8 +123,7 @@ def test_settings_qwen_cannot_start_with_block_and_are_left_alone(qwen: tuple[st
 def test_a_folder_the_user_refused_is_left_refused(qwen: tuple[str, str], sandbox: str) -> None:
     _, binary = qwen
     home, env = setup_home(sandbox)
-    ws = os.path.join(sandbox, "project")
-    os.makedirs(ws)
+    ws = realcli.folder(sandbox, "project")
     rules = {ws: "DO_NOT_TRUST"}
     with open(os.path.join(home, ".qwen", "trustedFolders.json"), "w", encoding="utf-8") as handle:
         json.dump(rules, handle)
