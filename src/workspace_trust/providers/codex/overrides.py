@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-import tomlkit
 
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.paths import Workspace
@@ -73,6 +72,8 @@ def parse_projects_override(value: str) -> dict[str, Any]:
 
 def render_projects(table: dict[str, Any]) -> str:
     """``projects={...}`` as one inline table, keys escaped by tomlkit."""
+    import tomlkit  # only a patch renders TOML; ``status`` and the PTY path never load it
+
     inline = tomlkit.inline_table()
     for key, settings in table.items():
         entry = tomlkit.inline_table()

@@ -10,7 +10,14 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.codex import CODEX, DIRECT_CLI_CONFIG, PATH_UNREPRESENTABLE, RUNTIME_SETTINGS
+from workspace_trust.providers.codex import (
+    BIN_ENV,
+    CODEX,
+    DIRECT_CLI_CONFIG,
+    PATH_UNREPRESENTABLE,
+    RUNTIME_SETTINGS,
+    USUAL_LOCATIONS,
+)
 from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
@@ -26,13 +33,6 @@ from workspace_trust.strategy import (
     reported,
 )
 
-BIN_ENV = "WORKSPACE_TRUST_CODEX_BIN"
-USUAL_LOCATIONS = (
-    ".npm-global/bin/codex",
-    ".local/bin/codex",
-    "/usr/local/bin/codex",
-    "/opt/homebrew/bin/codex",
-)
 KEEP_ENV = (
     *COMMON_ENV,
     "CODEX_HOME",

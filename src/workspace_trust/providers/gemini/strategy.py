@@ -9,7 +9,7 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.gemini import GEMINI
+from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
     GeminiStateProbe,
@@ -27,13 +27,6 @@ from workspace_trust.strategy import (
     reported,
 )
 
-BIN_ENV = "WORKSPACE_TRUST_GEMINI_BIN"
-USUAL_LOCATIONS = (
-    ".npm-global/bin/gemini",
-    ".local/bin/gemini",
-    "/usr/local/bin/gemini",
-    "/opt/homebrew/bin/gemini",
-)
 KEEP_ENV = (
     *COMMON_ENV,
     "GEMINI_API_KEY",
