@@ -220,9 +220,11 @@ def test_the_plugin_scan_skips_importlib_metadata_only_when_no_distribution_decl
 
 #: What loading the provider specs must not import: each provider's strategy and
 #: rule table load when a session needs them, the classifier when a failure is
-#: classified, and tomlkit when a Codex patch is rendered.
+#: classified, tomllib when Codex's config or an override is parsed, and tomlkit
+#: when a Codex patch is rendered.
 _NOT_WITH_SPECS = (
     "tomlkit",
+    "tomllib",
     "workspace_trust.classifier",
     "workspace_trust.engine.rules",
     "workspace_trust.engine.dialog",
@@ -279,7 +281,10 @@ def test_status_of_one_provider_loads_no_other_providers_session_modules(tmp_pat
         if name.startswith("workspace_trust.providers.") and name.split(".")[2] in _provider_names()[1:]
     ]
     assert others == []
-    assert "workspace_trust.providers.claude.strategy" in found["loaded"]
+    # Its own strategy, to probe, but no rule table, engine or runner: those
+    # load when a session starts.
+    assert [name for name in found["loaded"] if ".providers." not in name] == []
+    assert "workspace_trust.providers.claude.rules" not in found["loaded"]
     assert "tomlkit" not in found["loaded"]
 
 

@@ -19,9 +19,8 @@ from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli
 from workspace_trust.providers.claude import BIN_ENV, CLAUDE, REQUIRED_FLAGS, USUAL_LOCATIONS
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
-from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
 
 EMPTY_MCP_CONFIG: dict[str, dict[str, object]] = {"mcpServers": {}}
@@ -163,7 +162,6 @@ class ClaudePty(PtyProvider):
     """Claude Code's part of the PTY strategy."""
 
     provider = CLAUDE
-    rules = CLAUDE_RULES
     flag = "claude_pty"
     #: proper-lockfile's ``.claude.json.lock`` folder (2.1.330), stale after 10 s.
     state_lock_suffixes = (".lock",)

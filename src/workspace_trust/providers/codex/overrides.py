@@ -15,7 +15,6 @@ the result is checked to parse back, with tomllib, to exactly what was meant.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -58,6 +57,8 @@ def representable(path: str) -> bool:
 
 def parse_projects_override(value: str) -> dict[str, Any]:
     """The ``projects`` table of a ``projects=...`` override. Raises ValueError."""
+    import tomllib  # loaded with the first override parsed, not with the spec
+
     try:
         doc = tomllib.loads(value)
     except tomllib.TOMLDecodeError as exc:

@@ -21,9 +21,8 @@ from workspace_trust.providers.codex import (
 from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
-from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
@@ -121,7 +120,6 @@ class CodexPty(PtyProvider):
     """Opt-in: accept trust in Codex's own TUI, so Codex persists it."""
 
     provider = CODEX
-    rules = CODEX_RULES
     flag = "codex_pty"
     reads_help = True
     trusts_repository_root = True

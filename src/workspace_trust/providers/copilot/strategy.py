@@ -18,9 +18,8 @@ from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.copilot import BIN_ENV, COPILOT, REQUIRED_FLAGS, USUAL_LOCATIONS
 from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path
-from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
 
 #: Variables the preflight keeps from the host environment. The trust dialog
@@ -111,7 +110,6 @@ class CopilotPty(PtyProvider):
     """GitHub Copilot CLI's part of the PTY strategy."""
 
     provider = COPILOT
-    rules = COPILOT_RULES
     flag = "copilot_pty"
     reads_help = True
     #: Copilot writes the folder it was started in (REPO/sub/deeper stays

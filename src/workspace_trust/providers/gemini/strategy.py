@@ -16,7 +16,6 @@ from workspace_trust.providers.gemini.probe import (
     gemini_env_patch,
     trusted_folders_path,
 )
-from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -72,7 +71,6 @@ class GeminiEnvStrategy(TrustStrategy):
 
 class GeminiPty(PtyProvider):
     provider = GEMINI
-    rules = GEMINI_RULES
     flag = "gemini"
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.61.0), stale after 10 s.
     state_lock_suffixes = (".lock",)

@@ -23,7 +23,6 @@ from workspace_trust.providers.qwen import (
 )
 from workspace_trust.providers.qwen.keys import qwen_config_key
 from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe, qwen_state_file
-from workspace_trust.providers.qwen.rules import QWEN_RULES
 from workspace_trust.providers.qwen.settings import (
     QWEN_HOME_ENV,
     SYSTEM_DEFAULTS_ENV,
@@ -59,7 +58,6 @@ def qwen_trust_required(env: Mapping[str, str]) -> bool:
 
 class QwenPty(PtyProvider):
     provider = QWEN
-    rules = QWEN_RULES
     flag = "qwen"
     reads_help = True
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.21+), stale after 10 s.
