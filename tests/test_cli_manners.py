@@ -107,6 +107,9 @@ def test_help_shows_defaults_exit_codes_variables_and_locks() -> None:
     for name in FeatureFlags.names():
         assert flag_variable(name) in text
     assert default_lock_dir() in text
+    # The top-level help has the same epilog (it is written only when help is shown).
+    top = " ".join(cli(["--help"], os.environ["HOME"]).stdout.split())
+    assert default_lock_dir() in top and all(spec.binary_env in top for spec in all_specs())
     replay = " ".join(cli(["replay", "--help"], os.environ["HOME"]).stdout.split())
     assert "--json one JSON object on stdout" in replay
     record = " ".join(cli(["record", "--help"], os.environ["HOME"]).stdout.split())

@@ -31,6 +31,9 @@ HEAVY = (
     "workspace_trust.adapters.help",
     "workspace_trust.fixtures",
     "workspace_trust.recorder",
+    # The lock adapter (and hashlib, tempfile) is for a preflight; the help
+    # text's lock folder is worked out when help is shown.
+    "workspace_trust.adapters.locks",
     # Loaded only when an installed distribution may declare a provider plug-in.
     "importlib.metadata",
 )

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import attrs
 
 from workspace_trust import __version__, wire
-from workspace_trust.adapters.locks import default_lock_dir
 from workspace_trust.cli_output import PROGRESS_MODES, ProgressPrinter, configure_logging, help_epilog
 from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState, WorkspaceStatus
@@ -95,8 +94,20 @@ def _warn(line: str, end: str = "\n") -> None:
 
 
 class _Parser(argparse.ArgumentParser):
+    """Usage errors raise :class:`_UsageError`; the epilog (every provider's
+    variables, the lock folder) is written when help is shown, not on every run."""
+
+    def __init__(self, *args: Any, epilog_on_help: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._epilog_on_help = epilog_on_help
+
     def error(self, message: str) -> Any:  # argparse would exit with 2 itself
         raise _UsageError(message, self)
+
+    def format_help(self) -> str:
+        if self._epilog_on_help and self.epilog is None:
+            self.epilog = _epilog()
+        return super().format_help()
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -131,8 +142,14 @@ def _epilog() -> str:
             (flag_variable(name), bool(defaults.value(name)), provider_help.get(name) or generic.get(name, name))
             for name in FeatureFlags.names()
         ],
-        lock_dir=default_lock_dir(),
+        lock_dir=_lock_dir(),
     )
+
+
+def _lock_dir() -> str:
+    from workspace_trust.adapters.locks import default_lock_dir
+
+    return default_lock_dir()
 
 
 def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
@@ -155,11 +172,10 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    epilog = _epilog()
     parser = _Parser(
         prog="workspace-trust",
         description="Prepare exactly the selected folders for headless AI coding CLIs.",
-        epilog=epilog,
+        epilog_on_help=True,
         formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"workspace-trust {__version__}")
@@ -167,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parser = sub.add_parser
 
     def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        p = _add_parser(name, epilog=epilog, formatter_class=_HelpFormatter, **kwargs)
+        p = _add_parser(name, epilog_on_help=True, formatter_class=_HelpFormatter, **kwargs)
         manners(p)
         return p
 
