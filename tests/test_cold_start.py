@@ -314,3 +314,14 @@ def test_the_renderer_loads_after_the_spawn(tmp_path: object) -> None:
         tmp_path=tmp_path,
     )
     assert found == {"at_spawn": False, "at_read": True}
+
+
+def test_every_specs_lazy_fields_resolve_to_its_own_provider() -> None:
+    # Each built-in names its strategies and rules by functions: every one of
+    # them imports and returns this provider's own.
+    from workspace_trust.providers import all_specs
+
+    for spec in all_specs():
+        assert spec.rules is not None and spec.rules.provider == spec.id.value, spec.id
+        for mode in spec.modes:
+            assert mode.factory().provider is spec.id, (spec.id, mode.name)
