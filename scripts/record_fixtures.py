@@ -34,8 +34,8 @@ from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
 from workspace_trust.providers.copilot.probe import CopilotStateProbe
 from workspace_trust.providers.copilot.strategy import build_protected_command
 from workspace_trust.providers.copilot.strategy import preflight_env as copilot_env
+from workspace_trust.providers.qwen import SAFE_MODE
 from workspace_trust.providers.qwen.probe import QwenStateProbe
-from workspace_trust.providers.qwen.strategy import SAFE_MODE
 from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.recorder import Recording, record_session
 from workspace_trust.testing import base_env, cli_dir, installed_cli, seed_home

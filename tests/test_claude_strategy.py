@@ -464,7 +464,8 @@ def test_a_print_only_tools_flag_counts_as_missing_and_the_refusal_names_it() ->
 
 
 def test_the_refusal_names_every_missing_flag_and_its_first_version(sandbox: str) -> None:
-    from workspace_trust.providers.claude.strategy import FIRST_VERSION_WITH, REQUIRED_FLAGS
+    from workspace_trust.providers.claude import REQUIRED_FLAGS
+    from workspace_trust.providers.claude.strategy import FIRST_VERSION_WITH
 
     home, ws = seeded_home(sandbox), project(sandbox)
     (r,) = run(request(home, [ws], FAKE_HELP="old")).results

@@ -107,6 +107,9 @@ def test_help_shows_defaults_exit_codes_variables_and_locks() -> None:
     for name in FeatureFlags.names():
         assert flag_variable(name) in text
     assert default_lock_dir() in text
+    # The top-level help has the same epilog (it is written only when help is shown).
+    top = " ".join(cli(["--help"], os.environ["HOME"]).stdout.split())
+    assert default_lock_dir() in top and all(spec.binary_env in top for spec in all_specs())
     replay = " ".join(cli(["replay", "--help"], os.environ["HOME"]).stdout.split())
     assert "--json one JSON object on stdout" in replay
     record = " ".join(cli(["record", "--help"], os.environ["HOME"]).stdout.split())
@@ -213,3 +216,54 @@ def test_the_library_only_adds_a_null_handler() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.stdout.split("\n")[:2] == ["['NullHandler']", "[]"], proc.stderr
+
+
+# --- the command's exit (cli.run) ------------------------------------------------------
+
+
+def _run_with(script: str, tmp: str) -> subprocess.CompletedProcess[str]:
+    """``cli.run`` in a fresh interpreter, after ``script`` (which may replace ``cli.main``)."""
+    code = f"import sys, atexit, threading, time\nfrom workspace_trust import cli\n{script}\ncli.run()\n"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_command_exits_with_its_code_and_all_of_its_output(sandbox: str) -> None:
+    home, ws = seeded(sandbox)
+    # The largest document the CLI prints, through a pipe: nothing of it is lost
+    # by the exit that skips the interpreter's teardown.
+    proc = cli(["schema"], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert proc.stdout.endswith("\n")
+    assert isinstance(json.loads(proc.stdout), dict)
+    assert len(proc.stdout) > 10_000
+    status = cli(["status", ws, "--json"], home)
+    assert status.returncode == ExitCode.SOFT_FAILED, status.stderr
+    assert json.loads(status.stdout)["status"] == "not_trusted"
+
+
+def test_the_command_skips_the_interpreters_teardown(tmp_path: Path) -> None:
+    # An exit hook stands for the teardown: it does not run, and the code and
+    # the output written before the exit do reach the reader.
+    proc = _run_with(
+        "atexit.register(lambda: print('teardown ran'))\n"
+        "def fake_main():\n    print('the document', end='')\n    return 3\n"
+        "cli.main = fake_main",
+        str(tmp_path),
+    )
+    assert proc.returncode == 3
+    assert proc.stdout == "the document"
+
+
+def test_a_thread_still_running_gets_the_interpreters_own_exit(tmp_path: Path) -> None:
+    # Should anything still run, the exit waits for it as Python's own does.
+    done = tmp_path / "done"
+    proc = _run_with(
+        f"def late():\n    time.sleep(0.3)\n    open({str(done)!r}, 'w').close()\n"
+        "def fake_main():\n    threading.Thread(target=late).start()\n    return 5\n"
+        "cli.main = fake_main",
+        str(tmp_path),
+    )
+    assert proc.returncode == 5
+    assert done.exists()

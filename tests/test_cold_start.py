@@ -31,6 +31,9 @@ HEAVY = (
     "workspace_trust.adapters.help",
     "workspace_trust.fixtures",
     "workspace_trust.recorder",
+    # The lock adapter (and hashlib, tempfile) is for a preflight; the help
+    # text's lock folder is worked out when help is shown.
+    "workspace_trust.adapters.locks",
     # Loaded only when an installed distribution may declare a provider plug-in.
     "importlib.metadata",
 )
@@ -216,3 +219,109 @@ def test_the_plugin_scan_skips_importlib_metadata_only_when_no_distribution_decl
         handle.write(b"PK")
     monkeypatch.setattr(sys, "path", [site.replace("site", "nothing"), archive])
     assert providers._may_declare_plugins() is True
+
+
+#: What loading the provider specs must not import: each provider's strategy and
+#: rule table load when a session needs them, the classifier when a failure is
+#: classified, tomllib when Codex's config or an override is parsed, and tomlkit
+#: when a Codex patch is rendered.
+_NOT_WITH_SPECS = (
+    "tomlkit",
+    "tomllib",
+    "workspace_trust.classifier",
+    "workspace_trust.engine.rules",
+    "workspace_trust.engine.dialog",
+    "workspace_trust.runner",
+    "workspace_trust.providers.pty_strategy",
+)
+
+
+def _spec_modules_loaded() -> str:
+    return f"""
+        import json, sys
+        from workspace_trust.providers import all_specs
+
+        specs = all_specs()
+        names = {_NOT_WITH_SPECS!r} + tuple(
+            f"workspace_trust.providers.{{spec.id.value}}.{{part}}" for spec in specs for part in ("strategy", "rules")
+        )
+        print(json.dumps({{"loaded": sorted(n for n in names if n in sys.modules), "specs": len(specs)}}))
+        """
+
+
+def test_loading_every_spec_loads_no_strategy_rules_or_toml_writer(tmp_path: object) -> None:
+    found = _run(_spec_modules_loaded(), tmp_path=tmp_path)
+    assert found["specs"] >= 5
+    assert found["loaded"] == []
+
+
+def test_a_spec_still_gives_its_rules_and_strategies_when_asked(tmp_path: object) -> None:
+    # The lazy fields are the same values the modules define, and the check
+    # above sees them once they are used.
+    found = _run(
+        """
+        from workspace_trust.providers import all_specs
+        from workspace_trust.providers.claude.rules import CLAUDE_RULES
+
+        spec = all_specs()[0]
+        assert spec.rules is CLAUDE_RULES
+        assert spec.mode("pty").factory().provider is spec.id
+        """,
+        _spec_modules_loaded(),
+        tmp_path=tmp_path,
+    )
+    assert "workspace_trust.engine.rules" in found["loaded"]
+    assert "workspace_trust.providers.claude.strategy" in found["loaded"]
+
+
+def test_status_of_one_provider_loads_no_other_providers_session_modules(tmp_path: object) -> None:
+    folder = os.path.join(str(tmp_path), "project")
+    os.mkdir(folder)
+    found = _run(_cli(["status", folder, "--json", "--provider", "claude"]), _spec_modules_loaded(), tmp_path=tmp_path)
+    others = [
+        name
+        for name in found["loaded"]
+        if name.startswith("workspace_trust.providers.") and name.split(".")[2] in _provider_names()[1:]
+    ]
+    assert others == []
+    # Its own strategy, to probe, but no rule table, engine or runner: those
+    # load when a session starts.
+    assert [name for name in found["loaded"] if ".providers." not in name] == []
+    assert "workspace_trust.providers.claude.rules" not in found["loaded"]
+    assert "tomlkit" not in found["loaded"]
+
+
+def test_the_renderer_loads_after_the_spawn(tmp_path: object) -> None:
+    # The CLI starts before pyte is imported; the import then overlaps the
+    # CLI's own start-up instead of delaying it.
+    found = _run(
+        """
+        import json, os, sys
+        from workspace_trust.adapters.pty_process import PtyProcessSpawner
+        from workspace_trust.ports import SpawnSpec
+
+        session = PtyProcessSpawner().spawn(
+            SpawnSpec(argv=("sleep", "5"), cwd=os.getcwd(), env={"PATH": os.environ["PATH"]})
+        )
+        try:
+            at_spawn = "pyte" in sys.modules
+            session.read_snapshot(10)
+            at_read = "pyte" in sys.modules
+        finally:
+            session.kill()
+        print(json.dumps({"at_spawn": at_spawn, "at_read": at_read}))
+        """,
+        tmp_path=tmp_path,
+    )
+    assert found == {"at_spawn": False, "at_read": True}
+
+
+def test_every_specs_lazy_fields_resolve_to_its_own_provider() -> None:
+    # Each built-in names its strategies and rules by functions: every one of
+    # them imports and returns this provider's own.
+    from workspace_trust.providers import all_specs
+
+    for spec in all_specs():
+        assert spec.rules is not None and spec.rules.provider == spec.id.value, spec.id
+        for mode in spec.modes:
+            assert mode.factory().provider is spec.id, (spec.id, mode.name)

@@ -25,7 +25,7 @@ from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import SpawnSpec
-from workspace_trust.providers.copilot import COPILOT
+from workspace_trust.providers.copilot import COPILOT, REQUIRED_FLAGS
 from workspace_trust.providers.copilot.probe import (
     CopilotStateProbe,
     copilot_config_path,
@@ -33,12 +33,7 @@ from workspace_trust.providers.copilot.probe import (
     trusted_folders,
 )
 from workspace_trust.providers.copilot.rules import COPILOT_RULES, NO, YES_REMEMBER, YES_SESSION
-from workspace_trust.providers.copilot.strategy import (
-    NO_TOOL,
-    REQUIRED_FLAGS,
-    build_protected_command,
-    preflight_env,
-)
+from workspace_trust.providers.copilot.strategy import NO_TOOL, build_protected_command, preflight_env
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 HEADER = "// User settings belong in settings.json.\n// This file is managed automatically.\n"

@@ -61,7 +61,7 @@ def test_a_recording_no_rule_knows_is_reported_unknown_with_its_screen(monkeypat
     from workspace_trust.fixtures import load_fixture
     from workspace_trust.providers.claude.rules import CLAUDE_RULES
     from workspace_trust.recorder import Recording
-    from workspace_trust.runner import SessionEnd, SessionOutcome
+    from workspace_trust.session import SessionEnd, SessionOutcome
 
     sys.path.insert(0, os.path.dirname(SCRIPT))
     drift_script = importlib.import_module("drift")

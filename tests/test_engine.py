@@ -26,7 +26,8 @@ from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.tables import RULE_TABLES
-from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
+from workspace_trust.runner import run_session
+from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
 
 TIMING = EngineTiming()

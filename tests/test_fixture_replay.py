@@ -44,7 +44,7 @@ from workspace_trust.fixtures import (
 from workspace_trust.providers import all_specs
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.redaction import redact
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots")
 FIXTURES = sorted(glob.glob(os.path.join(ROOT, "*", "*", "*.json")))

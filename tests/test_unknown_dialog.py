@@ -18,7 +18,8 @@ from workspace_trust.engine.snapshot import CURSOR_GLYPHS, TerminalSnapshot, sna
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.tables import RULE_TABLES
-from workspace_trust.runner import SessionEnd, run_session
+from workspace_trust.runner import run_session
+from workspace_trust.session import SessionEnd
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
 
 TIMING = EngineTiming()

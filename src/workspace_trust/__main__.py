@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from workspace_trust.cli import main
+from workspace_trust.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

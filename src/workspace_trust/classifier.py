@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider
+from workspace_trust.failure_patterns import Phrase, TrustFailurePattern, words
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.providers import all_specs
 
@@ -58,65 +59,6 @@ MAX_EVIDENCE_CHARS = 200
 MAX_INPUT_CHARS = 256 * 1024
 #: Characters of context kept before the match when a line must be shortened.
 _LEAD_CHARS = 40
-
-
-class Phrase:
-    """A case-insensitive regular expression compiled on its first search, so
-    that loading the provider specs compiles nothing (``status`` and ``plan``
-    never classify a failure)."""
-
-    __slots__ = ("_compiled", "pattern")
-
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
-        self._compiled: re.Pattern[str] | None = None
-
-    @property
-    def compiled(self) -> bool:
-        return self._compiled is not None
-
-    def search(self, text: str) -> re.Match[str] | None:
-        if self._compiled is None:
-            self._compiled = re.compile(self.pattern, re.IGNORECASE)
-        return self._compiled.search(text)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Phrase) and other.pattern == self.pattern
-
-    def __hash__(self) -> int:
-        return hash(self.pattern)
-
-    def __repr__(self) -> str:
-        return f"Phrase({self.pattern!r})"
-
-
-@attrs.frozen(slots=True)
-class TrustFailurePattern:
-    """One way a workspace-trust failure shows itself."""
-
-    id: str
-    #: The CLI this evidence comes from.
-    provider: Provider
-    #: Must be found in the failure text (case-insensitive); None: no text needed.
-    text: Phrase | re.Pattern[str] | None = None
-    #: Must equal the exit code; None: any exit code.
-    exit_code: int | None = None
-    #: The evidence is generic, so the caller (or the text) must name ``provider``.
-    needs_provider: bool = False
-    #: The message is the host orchestrator's, not the CLI's: when the caller
-    #: names a provider, that provider is reported.
-    caller_names_provider: bool = False
-    #: False when no trust preflight can clear this failure, so a retry after
-    #: one would fail the same way; ``remedy`` then says what does clear it.
-    preflight_fixes: bool = True
-    remedy: str = ""
-    #: Lower is tried first, across every provider's patterns.
-    priority: int = 100
-
-
-def words(*phrase: str) -> Phrase:
-    """A phrase that may be re-wrapped or re-spaced by a terminal (compiled on first use)."""
-    return Phrase(r"\s+".join(re.escape(word) for word in phrase))
 
 
 def _redact(text: str, *, secrets: EnvironmentSecrets | None = None) -> str:

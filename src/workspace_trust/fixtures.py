@@ -46,7 +46,8 @@ from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import KillHold, KillReport, PtySession, RenderStats
 from workspace_trust.providers import all_specs
-from workspace_trust.runner import SessionFrame, SessionOutcome, run_session
+from workspace_trust.runner import run_session
+from workspace_trust.session import SessionFrame, SessionOutcome
 from workspace_trust.testing import FakeClock
 
 FORMAT_VERSION = 1

@@ -21,7 +21,8 @@ from workspace_trust.engine.rules import RuleTable
 from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.fixtures import Checkpoint, Event, Fixture, render_checkpoints
 from workspace_trust.ports import SpawnSpec
-from workspace_trust.runner import SessionOutcome, run_session
+from workspace_trust.runner import run_session
+from workspace_trust.session import SessionOutcome
 
 #: After trust persists, keep recording this long to capture the next screen.
 TAIL_AFTER_SUCCESS_MS = 400

@@ -8,32 +8,15 @@ it checks cancellation before every read and before every key.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
-
-import attrs
 
 from workspace_trust.domain.codes import Key, WaitReason
 from workspace_trust.domain.results import ProbeResult
-from workspace_trust.engine.dialog import Action, Decision, DialogEngine, FinishReason
+from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.ports import Clock, IsCancelled, PtySession, RenderStats
-
-
-class SessionEnd(enum.Enum):
-    TRUST_PERSISTED = "trust_persisted"
-    SETUP_REQUIRED = "setup_required"
-    AUTH_REQUIRED = "auth_required"
-    ABORTED = "aborted"
-    SELECTION_FAILED = "selection_failed"
-    PROVIDER_EXITED = "provider_exited"
-    TRUST_NOT_PERSISTED = "trust_not_persisted"
-    UNKNOWN_SCREEN = "unknown_screen"
-    UNKNOWN_DIALOG = "unknown_dialog"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-
+from workspace_trust.ports import Clock, IsCancelled, PtySession
+from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 
 _FINISH_TO_END = {
     FinishReason.SETUP_REQUIRED: SessionEnd.SETUP_REQUIRED,
@@ -43,35 +26,6 @@ _FINISH_TO_END = {
     FinishReason.UNKNOWN_DIALOG: SessionEnd.UNKNOWN_DIALOG,
     FinishReason.UNKNOWN_SCREEN: SessionEnd.UNKNOWN_SCREEN,
 }
-
-
-@attrs.frozen(slots=True)
-class SessionOutcome:
-    end: SessionEnd
-    probe: ProbeResult | None
-    matched_rule_ids: tuple[str, ...]
-    #: The keys sent to the CLI, in order (not those the engine decided and the
-    #: runner then did not send: cancelled, or decided after the CLI exited).
-    keys: tuple[Key, ...]
-    last_rule_id: str | None
-    last_wait_reason: WaitReason | None
-    frames: int
-    exit_status: int | None
-    last_snapshot: TerminalSnapshot | None
-    #: Milliseconds from the start of the run to the first frame a rule matched.
-    first_dialog_ms: int | None = None
-    #: The renderer's counts when the session ended.
-    render: RenderStats = attrs.field(factory=RenderStats)
-
-
-@attrs.frozen(slots=True)
-class SessionFrame:
-    """One frame the runner read, what the engine decided on it, and the key
-    the runner then sent (None when it sent none)."""
-
-    snapshot: TerminalSnapshot
-    decision: Decision
-    sent: Key | None = None
 
 
 SuccessCheck = Callable[[], ProbeResult]

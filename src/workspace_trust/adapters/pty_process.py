@@ -23,6 +23,7 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from ptyprocess import PtyProcess
 
@@ -38,12 +39,14 @@ from workspace_trust.adapters.processes import (
     related_processes,
     signal_pids,
 )
-from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import BinaryMissingError, PtyUnavailableError
 from workspace_trust.ports import Clock, KillHold, KillReport, PtySession, PtySpawner, RenderStats, SpawnSpec
+
+if TYPE_CHECKING:
+    from workspace_trust.adapters.screen import ScreenRenderer
 
 __all__ = ["KILL_PASSES", "SESSION_ENV", "PtyProcessSession", "PtyProcessSpawner", "resolve_binary"]
 
@@ -146,7 +149,8 @@ class PtyProcessSession(PtySession):
         self._clock = clock
         self._term_grace_ms = term_grace_ms
         self._started_ms = clock.monotonic_ms()
-        self._renderer = ScreenRenderer(columns=spec.columns, lines=spec.rows)
+        self._size = (spec.columns, spec.rows)
+        self._renderer: ScreenRenderer | None = None
         self._frame = 0
         self._eof = False
         self._status: int | None = None
@@ -177,7 +181,15 @@ class PtyProcessSession(PtySession):
 
     @property
     def renderer(self) -> ScreenRenderer:
-        return self._renderer
+        """The screen, made on first use: the renderer (pyte) is imported once
+        the CLI has been started, while it starts up, not before the spawn."""
+        with self._io_lock:
+            if self._renderer is None:
+                from workspace_trust.adapters.screen import ScreenRenderer
+
+                columns, lines = self._size
+                self._renderer = ScreenRenderer(columns=columns, lines=lines)
+            return self._renderer
 
     def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
         with self._io_lock:
@@ -198,12 +210,12 @@ class PtyProcessSession(PtySession):
             total += len(chunk)
             if self.tap is not None:
                 self.tap(chunk)
-            self._renderer.feed(chunk)
+            self.renderer.feed(chunk)
             self._answer_queries()
             wait_ms = COALESCE_MS
         self._frame += 1
         return TerminalSnapshot(
-            lines=self._renderer.lines(),
+            lines=self.renderer.lines(),
             frame=self._frame,
             elapsed_ms=self._clock.monotonic_ms() - self._started_ms,
         )
@@ -219,7 +231,7 @@ class PtyProcessSession(PtySession):
             return b""
 
     def _answer_queries(self) -> None:
-        reply = self._renderer.take_replies()
+        reply = self.renderer.take_replies()
         if reply:
             self._write(reply)
 
@@ -234,11 +246,11 @@ class PtyProcessSession(PtySession):
 
     def render_stats(self) -> RenderStats:
         with self._io_lock:
-            return RenderStats(faults=self._renderer.faults, dropped_sequences=self._renderer.dropped_sequences)
+            return RenderStats(faults=self.renderer.faults, dropped_sequences=self.renderer.dropped_sequences)
 
     def send_key(self, key: Key) -> None:
         normal, application = _KEY_BYTES[key]
-        self._write(application if self._renderer.application_cursor_keys else normal)
+        self._write(application if self.renderer.application_cursor_keys else normal)
 
     def exit_status(self) -> int | None:
         with self._io_lock:

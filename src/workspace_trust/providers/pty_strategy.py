@@ -13,14 +13,13 @@ import abc
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
-from workspace_trust.engine.dialog import DialogEngine
-from workspace_trust.engine.rules import RuleTable
 from workspace_trust.errors import (
     BinaryMissingError,
     LockTimeoutError,
@@ -38,7 +37,7 @@ from workspace_trust.ports import (
     StateProbe,
 )
 from workspace_trust.providers.versions import VersionVerdict, judge_version
-from workspace_trust.runner import SessionEnd, SessionFrame, SessionOutcome, run_session
+from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 from workspace_trust.strategy import (
     HEARTBEAT_MS,
     ExecutionContext,
@@ -51,6 +50,9 @@ from workspace_trust.strategy import (
     repository_root_guard,
     trust_lost_result,
 )
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,6 @@ class PtyProvider(abc.ABC):
     """What one provider contributes to the PTY strategy: data and a few hooks."""
 
     provider: Provider
-    rules: RuleTable
     #: The ``FeatureFlags`` field that switches this provider's PTY preflight off.
     flag: str
     #: Read ``--help`` before spawning, for flag discovery.
@@ -120,6 +121,17 @@ class PtyProvider(abc.ABC):
     #: SIGTERM, for a CLI that keeps starting things while it shuts down and
     #: has saved what matters (trust) before the kill.
     term_grace_ms: int | None = None
+
+    @property
+    def rules(self) -> RuleTable:
+        """The dialog rules: the provider spec's, loaded when a session first
+        needs them (a subclass may name its own table instead)."""
+        from workspace_trust.providers import spec_for
+
+        table = spec_for(self.provider).rules
+        if table is None:
+            raise ValueError(f"no dialog rules for {self.provider.value}")
+        return table
 
     @abc.abstractmethod
     def state_file(self, env: Mapping[str, str]) -> str | None:
@@ -368,6 +380,10 @@ class PtyTrustStrategy(TrustStrategy):
             except PtyUnavailableError as exc:
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PTY_UNAVAILABLE, str(exc))
             ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.SPAWNED))
+            # Imported once the CLI is starting: its start-up hides the import.
+            from workspace_trust.engine.dialog import DialogEngine
+            from workspace_trust.runner import run_session
+
             outcome = run_session(
                 session,
                 DialogEngine(self.spec.rules, ctx.timing),

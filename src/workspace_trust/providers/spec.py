@@ -9,6 +9,13 @@ the registry builds strategies from ``SPEC.modes``, the command line builds its
 per-provider options from the specs, the failure classifier walks
 ``SPEC.failure_patterns``, the feature flags come from ``SPEC.flags``, and the
 tests seed a HOME through ``SPEC.seed_test_home``.
+
+A spec is read by every command, ``status`` and ``plan`` included, so a spec
+module imports only what those need: the provider's id, codes and constants,
+and its state-file probe. Strategies and dialog rules are named by functions
+that import them on first use (``StrategyMode.factory``, ``rules=``), so that a
+read-only command never loads a PTY stack, a renderer or another CLI's rules
+(tests/test_cold_start.py checks it).
 """
 
 from __future__ import annotations
@@ -19,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from workspace_trust.domain.codes import ArgDialect, Code, Provider
-from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
-from workspace_trust.domain.results import Diagnostic
-from workspace_trust.engine.rules import RuleTable
 
 if TYPE_CHECKING:
-    from workspace_trust.classifier import TrustFailurePattern
+    from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+    from workspace_trust.domain.results import Diagnostic
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.failure_patterns import TrustFailurePattern
     from workspace_trust.providers.state_probe import StateParser
     from workspace_trust.strategy import PatchPlan, TrustStrategy
 
@@ -101,8 +108,10 @@ class ProviderSpec:
     flags: tuple[FlagSpec, ...] = ()
     #: Install locations tried after PATH, relative to HOME unless absolute.
     usual_locations: tuple[str, ...] = ()
-    #: The dialog rule table (replay, record); None for a CLI with no dialog.
-    rules: RuleTable | None = None
+    #: The dialog rule table (replay, record), or a function that imports and
+    #: returns it on first use; None for a CLI with no dialog. Read it as
+    #: :attr:`rules`.
+    rule_source: RuleTable | Callable[[], RuleTable] | None = attrs.field(default=None, alias="rules")
     #: This provider's own diagnostic codes (documented in docs/cli.md).
     codes: tuple[Code, ...] = ()
     failure_patterns: tuple[TrustFailurePattern, ...] = ()
@@ -128,6 +137,12 @@ class ProviderSpec:
     plan_fields: Callable[[PatchPlan], Mapping[str, Any]] | None = None
     #: Lines of the ``plan`` text output, from the plan's patches.
     plan_lines: Callable[[PatchPlan], tuple[str, ...]] | None = None
+
+    @property
+    def rules(self) -> RuleTable | None:
+        """The dialog rule table; None for a CLI with no dialog."""
+        source = self.rule_source
+        return source() if callable(source) else source
 
     def mode(self, name: str) -> StrategyMode:
         for mode in self.modes:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.paths import env_home
-from workspace_trust.providers.claude import CLAUDE
+from workspace_trust.failure_patterns import TrustFailurePattern, words
+from workspace_trust.providers.claude import BIN_ENV, CLAUDE, REQUIRED_FLAGS, USUAL_LOCATIONS
 from workspace_trust.providers.claude.probe import claude_state_path, parse_claude_state
-from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.providers.claude.strategy import BIN_ENV, REQUIRED_FLAGS, USUAL_LOCATIONS, claude_pty_strategy
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.strategy import TrustStrategy
 
 
 def seed_test_home(home: str) -> dict[str, str]:
@@ -21,6 +24,18 @@ def seed_test_home(home: str) -> dict[str, str]:
     with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
         json.dump({"hasCompletedOnboarding": True, "theme": "dark"}, handle)
     return {}
+
+
+def pty_strategy() -> TrustStrategy:
+    from workspace_trust.providers.claude.strategy import claude_pty_strategy
+
+    return claude_pty_strategy()
+
+
+def rules() -> RuleTable:
+    from workspace_trust.providers.claude.rules import CLAUDE_RULES
+
+    return CLAUDE_RULES
 
 
 def state_file(env: Mapping[str, str]) -> str | None:
@@ -36,7 +51,7 @@ SPEC = ProviderSpec(
     verified_versions=("2.0.77", "2.1.19", "2.1.119", "2.1.197", "2.1.330"),
     # 1.0.x lacks the protection flags and draws another dialog (real-cli-findings).
     oldest_supported="2.0.0",
-    modes=(StrategyMode("pty", claude_pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
+    modes=(StrategyMode("pty", pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=state_file,
     parse_state=parse_claude_state,
@@ -50,7 +65,7 @@ SPEC = ProviderSpec(
         ),
     ),
     usual_locations=USUAL_LOCATIONS,
-    rules=CLAUDE_RULES,
+    rules=rules,
     failure_patterns=(
         # The orchestrator's own gate before it starts the CLI; it reports the
         # provider the caller names (this one when none is named).

@@ -16,15 +16,13 @@ from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.claude import CLAUDE
+from workspace_trust.providers.claude import BIN_ENV, CLAUDE, REQUIRED_FLAGS, USUAL_LOCATIONS
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
-from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
 
-BIN_ENV = "WORKSPACE_TRUST_CLAUDE_BIN"
 EMPTY_MCP_CONFIG: dict[str, dict[str, object]] = {"mcpServers": {}}
 PROTECTED_SETTINGS = '{"disableAllHooks":true}'
 
@@ -60,15 +58,6 @@ PREFLIGHT_ENV = {
     "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
 }
 
-#: Install locations tried after PATH, relative to HOME unless absolute.
-USUAL_LOCATIONS = (
-    ".claude/local/claude",
-    ".local/bin/claude",
-    ".npm-global/bin/claude",
-    "/usr/local/bin/claude",
-    "/opt/homebrew/bin/claude",
-)
-
 
 def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment of a Claude preflight: the essentials, never the host's runtime."""
@@ -89,14 +78,6 @@ class ProtectedCommand:
     protected: bool
     missing_flags: tuple[str, ...]
 
-
-REQUIRED_FLAGS = (
-    "--strict-mcp-config",
-    "--mcp-config",
-    "--setting-sources",
-    "--settings",
-    "--tools",
-)
 
 #: The first Claude Code release known to offer each protection flag to an
 #: interactive session, found by bisecting the npm releases' ``--help``
@@ -181,7 +162,6 @@ class ClaudePty(PtyProvider):
     """Claude Code's part of the PTY strategy."""
 
     provider = CLAUDE
-    rules = CLAUDE_RULES
     flag = "claude_pty"
     #: proper-lockfile's ``.claude.json.lock`` folder (2.1.330), stale after 10 s.
     state_lock_suffixes = (".lock",)

@@ -21,3 +21,12 @@ NATIVE_CONFIG_OVERRIDE = ArgDialect.define("codex_native_config_override", "CODE
 RUNTIME_SETTINGS = ArgDialect.define("claude_codex_runtime_settings", "CLAUDE_CODEX_RUNTIME_SETTINGS")
 #: ``-c VALUE`` straight into Codex's own argv.
 DIRECT_CLI_CONFIG = ArgDialect.define("codex_direct_cli_config", "CODEX_DIRECT_CLI_CONFIG")
+
+BIN_ENV = "WORKSPACE_TRUST_CODEX_BIN"
+
+USUAL_LOCATIONS = (
+    ".npm-global/bin/codex",
+    ".local/bin/codex",
+    "/usr/local/bin/codex",
+    "/opt/homebrew/bin/codex",
+)

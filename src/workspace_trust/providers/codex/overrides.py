@@ -15,12 +15,10 @@ the result is checked to parse back, with tomllib, to exactly what was meant.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-import tomlkit
 
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.paths import Workspace
@@ -59,6 +57,8 @@ def representable(path: str) -> bool:
 
 def parse_projects_override(value: str) -> dict[str, Any]:
     """The ``projects`` table of a ``projects=...`` override. Raises ValueError."""
+    import tomllib  # loaded with the first override parsed, not with the spec
+
     try:
         doc = tomllib.loads(value)
     except tomllib.TOMLDecodeError as exc:
@@ -73,6 +73,8 @@ def parse_projects_override(value: str) -> dict[str, Any]:
 
 def render_projects(table: dict[str, Any]) -> str:
     """``projects={...}`` as one inline table, keys escaped by tomlkit."""
+    import tomlkit  # only a patch renders TOML; ``status`` and the PTY path never load it
+
     inline = tomlkit.inline_table()
     for key, settings in table.items():
         entry = tomlkit.inline_table()

@@ -12,7 +12,6 @@ never logged.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,6 +59,8 @@ def read_trust_levels(path: str, files: StateFiles | None = None) -> dict[str, s
 def parse_trust_levels(data: bytes) -> dict[str, str]:
     """Pure: ``{project path: trust_level}`` from config.toml's bytes. Raises
     :class:`ConfigReadError` (``state_file_corrupt``) when they do not parse."""
+    import tomllib  # only a Codex probe parses TOML: other commands never load it
+
     try:
         doc: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:

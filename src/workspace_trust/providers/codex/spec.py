@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workspace_trust.classifier import TrustFailurePattern, words
+from workspace_trust.failure_patterns import TrustFailurePattern, words
 from workspace_trust.providers.codex import (
+    BIN_ENV,
     CODEX,
     CONFIG_CHANGED,
     OVERRIDE_INVALID,
     PATH_UNREPRESENTABLE,
     SURFACE_UNKNOWN,
+    USUAL_LOCATIONS,
 )
 from workspace_trust.providers.codex.patching import CODEX_VALUE_FLAGS, DIALECTS
 from workspace_trust.providers.codex.probe import codex_config_path, parse_codex_state
-from workspace_trust.providers.codex.rules import CODEX_RULES
-from workspace_trust.providers.codex.strategy import BIN_ENV, USUAL_LOCATIONS, CodexArgsStrategy, codex_pty_strategy
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
-from workspace_trust.strategy import PatchPlan
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.strategy import PatchPlan, TrustStrategy
 
 _EXEC_REMEDY = "run codex exec inside a git repository, or pass --skip-git-repo-check"
 
@@ -36,6 +38,8 @@ def seed_test_home(home: str, *, codex_auth: bool = True, codex_update_offered: 
         with open(os.path.join(codex_home, "auth.json"), "w", encoding="utf-8") as handle:
             json.dump({"OPENAI_API_KEY": "sk-test-not-a-real-key", "auth_mode": "apikey"}, handle)
     if codex_update_offered is not None:
+        import datetime
+
         checked = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with open(os.path.join(codex_home, "version.json"), "w", encoding="utf-8") as handle:
             json.dump(
@@ -43,6 +47,24 @@ def seed_test_home(home: str, *, codex_auth: bool = True, codex_update_offered: 
                 handle,
             )
     return {"CODEX_HOME": codex_home}
+
+
+def args_strategy() -> TrustStrategy:
+    from workspace_trust.providers.codex.strategy import CodexArgsStrategy
+
+    return CodexArgsStrategy()
+
+
+def pty_strategy() -> TrustStrategy:
+    from workspace_trust.providers.codex.strategy import codex_pty_strategy
+
+    return codex_pty_strategy()
+
+
+def rules() -> RuleTable:
+    from workspace_trust.providers.codex.rules import CODEX_RULES
+
+    return CODEX_RULES
 
 
 def plan_fields(plan: PatchPlan) -> dict[str, Any]:
@@ -63,8 +85,8 @@ SPEC = ProviderSpec(
     # The oldest layout recorded; the -c override is verified from here on.
     oldest_supported="0.125.0",
     modes=(
-        StrategyMode("args", CodexArgsStrategy, flag="codex_args", help="per-launch -c projects={...} patch"),
-        StrategyMode("pty", codex_pty_strategy, flag="codex_pty", help="accept the trust dialog in Codex's own TUI"),
+        StrategyMode("args", args_strategy, flag="codex_args", help="per-launch -c projects={...} patch"),
+        StrategyMode("pty", pty_strategy, flag="codex_pty", help="accept the trust dialog in Codex's own TUI"),
     ),
     default_mode="args",
     state_file=codex_config_path,
@@ -74,7 +96,7 @@ SPEC = ProviderSpec(
         FlagSpec("codex_pty", False, "Drive Codex's own trust dialog in a pseudo-terminal (opt-in)."),
     ),
     usual_locations=USUAL_LOCATIONS,
-    rules=CODEX_RULES,
+    rules=rules,
     codes=(SURFACE_UNKNOWN, PATH_UNREPRESENTABLE, OVERRIDE_INVALID, CONFIG_CHANGED),
     failure_patterns=(
         # Codex exec (0.125.0 and 0.169.0): "Not inside a trusted directory and

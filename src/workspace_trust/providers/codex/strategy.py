@@ -10,13 +10,19 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.codex import CODEX, DIRECT_CLI_CONFIG, PATH_UNREPRESENTABLE, RUNTIME_SETTINGS
+from workspace_trust.providers.codex import (
+    BIN_ENV,
+    CODEX,
+    DIRECT_CLI_CONFIG,
+    PATH_UNREPRESENTABLE,
+    RUNTIME_SETTINGS,
+    USUAL_LOCATIONS,
+)
 from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
-from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
@@ -26,13 +32,6 @@ from workspace_trust.strategy import (
     reported,
 )
 
-BIN_ENV = "WORKSPACE_TRUST_CODEX_BIN"
-USUAL_LOCATIONS = (
-    ".npm-global/bin/codex",
-    ".local/bin/codex",
-    "/usr/local/bin/codex",
-    "/opt/homebrew/bin/codex",
-)
 KEEP_ENV = (
     *COMMON_ENV,
     "CODEX_HOME",
@@ -121,7 +120,6 @@ class CodexPty(PtyProvider):
     """Opt-in: accept trust in Codex's own TUI, so Codex persists it."""
 
     provider = CODEX
-    rules = CODEX_RULES
     flag = "codex_pty"
     reads_help = True
     trusts_repository_root = True

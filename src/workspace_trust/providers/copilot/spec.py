@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from workspace_trust.classifier import TrustFailurePattern, words
-from workspace_trust.providers.copilot import COPILOT
+from workspace_trust.failure_patterns import TrustFailurePattern, words
+from workspace_trust.providers.copilot import BIN_ENV, COPILOT, REQUIRED_FLAGS, USUAL_LOCATIONS
 from workspace_trust.providers.copilot.probe import copilot_config_path, parse_copilot_state
-from workspace_trust.providers.copilot.rules import COPILOT_RULES
-from workspace_trust.providers.copilot.strategy import BIN_ENV, REQUIRED_FLAGS, USUAL_LOCATIONS, copilot_pty_strategy
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.strategy import TrustStrategy
+
+
+def pty_strategy() -> TrustStrategy:
+    from workspace_trust.providers.copilot.strategy import copilot_pty_strategy
+
+    return copilot_pty_strategy()
+
+
+def rules() -> RuleTable:
+    from workspace_trust.providers.copilot.rules import COPILOT_RULES
+
+    return COPILOT_RULES
 
 
 def seed_test_home(home: str, *, copilot_package_cache: str | None = None) -> dict[str, str]:
@@ -31,7 +46,7 @@ SPEC = ProviderSpec(
     # No floor: 0.0.423 and 1.0.40 drew the same dialog by hand, and a version
     # without a protective flag is refused by the flag check itself.
     oldest_supported=None,
-    modes=(StrategyMode("pty", copilot_pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),),
+    modes=(StrategyMode("pty", pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=copilot_config_path,
     parse_state=parse_copilot_state,
@@ -45,7 +60,7 @@ SPEC = ProviderSpec(
         ),
     ),
     usual_locations=USUAL_LOCATIONS,
-    rules=COPILOT_RULES,
+    rules=rules,
     failure_patterns=(
         # Found in the 1.0.80-1.0.102 bundles (not seen on screen here): an
         # interactive prompt submitted before the folder is trusted is refused

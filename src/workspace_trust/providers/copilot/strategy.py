@@ -16,22 +16,11 @@ from workspace_trust.domain.codes import Code
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.copilot import COPILOT
+from workspace_trust.providers.copilot import BIN_ENV, COPILOT, REQUIRED_FLAGS, USUAL_LOCATIONS
 from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path
-from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.runner import SessionEnd
+from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
-
-BIN_ENV = "WORKSPACE_TRUST_COPILOT_BIN"
-
-#: Install locations tried after PATH, relative to HOME unless absolute.
-USUAL_LOCATIONS = (
-    ".npm-global/bin/copilot",
-    ".local/bin/copilot",
-    "/usr/local/bin/copilot",
-    "/opt/homebrew/bin/copilot",
-)
 
 #: Variables the preflight keeps from the host environment. The trust dialog
 #: comes before any login, so no token is passed (``COPILOT_GITHUB_TOKEN``,
@@ -58,23 +47,6 @@ PREFLIGHT_ENV = {"COPILOT_AUTO_UPDATE": "false"}
 #: at all. An empty ``--available-tools`` (or ``--available-tools=``) filters
 #: nothing: 1.0.80, 1.0.89 and 1.0.102 still offered all 18-19 tools.
 NO_TOOL = "workspace-trust-no-tool"
-
-#: The flags of the protected command, each with why. All must be listed in
-#: ``copilot --help``; a missing one names itself in the soft failure. Of the
-#: versions tried, only 1.0.102 lists --disable-client-telemetry (1.0.80, 1.0.89
-#: and 1.0.92 do not): older ones run only with allow_unprotected_copilot.
-#:
-#: --no-auto-update (and ``COPILOT_AUTO_UPDATE=false``) also make the installed
-#: binary run its own bundled version: without them it runs the newest version
-#: unpacked in its package cache (a 1.0.89 binary ran 1.0.102 there), so the
-#: ``--help`` read and the session must both have them to see the same CLI.
-REQUIRED_FLAGS: tuple[tuple[str, str], ...] = (
-    ("--no-auto-update", "no CLI update is downloaded or applied"),
-    ("--disable-builtin-mcps", "no built-in MCP server (github-mcp-server) is started"),
-    ("--no-custom-instructions", "no AGENTS.md or other instructions of the folder are loaded"),
-    ("--available-tools", "the model is offered no tool"),
-    ("--disable-client-telemetry", "no client telemetry is sent"),
-)
 
 
 #: The first release whose ``--help`` lists a flag, where it is newer than the
@@ -138,7 +110,6 @@ class CopilotPty(PtyProvider):
     """GitHub Copilot CLI's part of the PTY strategy."""
 
     provider = COPILOT
-    rules = COPILOT_RULES
     flag = "copilot_pty"
     reads_help = True
     #: Copilot writes the folder it was started in (REPO/sub/deeper stays

@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workspace_trust.classifier import TrustFailurePattern
-from workspace_trust.providers.gemini import GEMINI
+from workspace_trust.failure_patterns import TrustFailurePattern
+from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
 from workspace_trust.providers.gemini.probe import parse_gemini_state, trusted_folders_path
-from workspace_trust.providers.gemini.rules import GEMINI_RULES
-from workspace_trust.providers.gemini.strategy import BIN_ENV, USUAL_LOCATIONS, GeminiEnvStrategy, gemini_pty_strategy
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
-from workspace_trust.strategy import PatchPlan
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.strategy import PatchPlan, TrustStrategy
+
+
+def env_strategy() -> TrustStrategy:
+    from workspace_trust.providers.gemini.strategy import GeminiEnvStrategy
+
+    return GeminiEnvStrategy()
+
+
+def pty_strategy() -> TrustStrategy:
+    from workspace_trust.providers.gemini.strategy import gemini_pty_strategy
+
+    return gemini_pty_strategy()
+
+
+def rules() -> RuleTable:
+    from workspace_trust.providers.gemini.rules import GEMINI_RULES
+
+    return GEMINI_RULES
 
 
 def seed_test_home(home: str) -> dict[str, str]:
@@ -47,15 +66,15 @@ SPEC = ProviderSpec(
     # The dialog and trustedFolders.json are the same from 0.45 to 0.61.
     oldest_supported="0.45.0",
     modes=(
-        StrategyMode("env", GeminiEnvStrategy, flag="gemini", help="per-launch environment patch"),
-        StrategyMode("pty", gemini_pty_strategy, flag="gemini", help="accept the trust dialog in a PTY"),
+        StrategyMode("env", env_strategy, flag="gemini", help="per-launch environment patch"),
+        StrategyMode("pty", pty_strategy, flag="gemini", help="accept the trust dialog in a PTY"),
     ),
     default_mode="env",
     state_file=trusted_folders_path,
     parse_state=parse_gemini_state,
     flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
     usual_locations=USUAL_LOCATIONS,
-    rules=GEMINI_RULES,
+    rules=rules,
     failure_patterns=(
         # Gemini CLI 0.61.0 (from its source): headless runs in an untrusted
         # folder exit with code 55; the code alone names no CLI.

@@ -9,14 +9,13 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.gemini import GEMINI
+from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
     GeminiStateProbe,
     gemini_env_patch,
     trusted_folders_path,
 )
-from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -27,13 +26,6 @@ from workspace_trust.strategy import (
     reported,
 )
 
-BIN_ENV = "WORKSPACE_TRUST_GEMINI_BIN"
-USUAL_LOCATIONS = (
-    ".npm-global/bin/gemini",
-    ".local/bin/gemini",
-    "/usr/local/bin/gemini",
-    "/opt/homebrew/bin/gemini",
-)
 KEEP_ENV = (
     *COMMON_ENV,
     "GEMINI_API_KEY",
@@ -79,7 +71,6 @@ class GeminiEnvStrategy(TrustStrategy):
 
 class GeminiPty(PtyProvider):
     provider = GEMINI
-    rules = GEMINI_RULES
     flag = "gemini"
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.61.0), stale after 10 s.
     state_lock_suffixes = (".lock",)

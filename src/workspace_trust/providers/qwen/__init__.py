@@ -17,3 +17,17 @@ SETTINGS_UNREADABLE = Code.define("qwen_settings_unreadable", "QWEN_SETTINGS_UNR
 #: user refused it (or a folder above it). Qwen shows no dialog there, and a
 #: preflight never overrides the user's own choice; nothing is started.
 FOLDER_DISTRUSTED = Code.define("qwen_folder_distrusted", "QWEN_FOLDER_DISTRUSTED")
+
+BIN_ENV = "WORKSPACE_TRUST_QWEN_BIN"
+
+USUAL_LOCATIONS = (
+    ".npm-global/bin/qwen",
+    ".local/bin/qwen",
+    "/usr/local/bin/qwen",
+    "/opt/homebrew/bin/qwen",
+)
+
+#: Disables hooks, extensions, skills, MCP servers and QWEN.md for the session
+#: (0.21+; 0.15.6 has no such flag and runs as it is). The trust dialog and
+#: its write are the same with it (seen on 0.24.4).
+SAFE_MODE = "--safe-mode"

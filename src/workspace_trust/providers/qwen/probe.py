@@ -46,6 +46,11 @@ TRUST_PARENT = "TRUST_PARENT"
 DO_NOT_TRUST = "DO_NOT_TRUST"
 
 
+def qwen_state_file(env: Mapping[str, str]) -> str | None:
+    """The trusted-folders file, where it does not depend on the folder Qwen runs in."""
+    return trusted_folders_path(env)
+
+
 def _style(host: HostOs) -> PathStyle:
     if host is HostOs.WINDOWS:
         return PathStyle.WINDOWS

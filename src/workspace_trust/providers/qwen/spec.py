@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workspace_trust.providers.qwen import FOLDER_DISTRUSTED, QWEN, SETTINGS_UNREADABLE
-from workspace_trust.providers.qwen.probe import parse_qwen_state
-from workspace_trust.providers.qwen.rules import QWEN_RULES
-from workspace_trust.providers.qwen.strategy import (
+from workspace_trust.providers.qwen import (
     BIN_ENV,
+    FOLDER_DISTRUSTED,
+    QWEN,
     SAFE_MODE,
+    SETTINGS_UNREADABLE,
     USUAL_LOCATIONS,
-    QwenEnvStrategy,
-    qwen_pty_strategy,
-    qwen_state_file,
 )
+from workspace_trust.providers.qwen.probe import parse_qwen_state, qwen_state_file
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
-from workspace_trust.strategy import PatchPlan
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.strategy import PatchPlan, TrustStrategy
+
+
+def env_strategy() -> TrustStrategy:
+    from workspace_trust.providers.qwen.strategy import QwenEnvStrategy
+
+    return QwenEnvStrategy()
+
+
+def pty_strategy() -> TrustStrategy:
+    from workspace_trust.providers.qwen.strategy import qwen_pty_strategy
+
+    return qwen_pty_strategy()
+
+
+def rules() -> RuleTable:
+    from workspace_trust.providers.qwen.rules import QWEN_RULES
+
+    return QWEN_RULES
 
 
 def seed_test_home(home: str, *, folder_trust: bool = True) -> dict[str, str]:
@@ -62,8 +81,8 @@ SPEC = ProviderSpec(
     verified_versions=("0.15.6", "0.24.4"),
     oldest_supported=None,
     modes=(
-        StrategyMode("pty", qwen_pty_strategy, flag="qwen", help="accept the trust dialog in a PTY"),
-        StrategyMode("env", QwenEnvStrategy, flag="qwen_env", help="per-launch private trusted-folders file"),
+        StrategyMode("pty", pty_strategy, flag="qwen", help="accept the trust dialog in a PTY"),
+        StrategyMode("env", env_strategy, flag="qwen_env", help="per-launch private trusted-folders file"),
     ),
     default_mode="pty",
     state_file=qwen_state_file,
@@ -77,7 +96,7 @@ SPEC = ProviderSpec(
         ),
     ),
     usual_locations=USUAL_LOCATIONS,
-    rules=QWEN_RULES,
+    rules=rules,
     codes=(SETTINGS_UNREADABLE, FOLDER_DISTRUSTED),
     seed_test_home=seed_test_home,
     recorder_scenarios=("trust-accept",),

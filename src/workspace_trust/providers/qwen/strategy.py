@@ -13,10 +13,16 @@ from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.providers.qwen import FOLDER_DISTRUSTED, QWEN, SETTINGS_UNREADABLE
+from workspace_trust.providers.qwen import (
+    BIN_ENV,
+    FOLDER_DISTRUSTED,
+    QWEN,
+    SAFE_MODE,
+    SETTINGS_UNREADABLE,
+    USUAL_LOCATIONS,
+)
 from workspace_trust.providers.qwen.keys import qwen_config_key
-from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe
-from workspace_trust.providers.qwen.rules import QWEN_RULES
+from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe, qwen_state_file
 from workspace_trust.providers.qwen.settings import (
     QWEN_HOME_ENV,
     SYSTEM_DEFAULTS_ENV,
@@ -25,7 +31,6 @@ from workspace_trust.providers.qwen.settings import (
     TRUSTED_FOLDERS_FILE,
     FolderTrust,
     folder_trust,
-    trusted_folders_path,
 )
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -36,21 +41,10 @@ from workspace_trust.strategy import (
     reported,
 )
 
-BIN_ENV = "WORKSPACE_TRUST_QWEN_BIN"
-USUAL_LOCATIONS = (
-    ".npm-global/bin/qwen",
-    ".local/bin/qwen",
-    "/usr/local/bin/qwen",
-    "/opt/homebrew/bin/qwen",
-)
 #: The dialog comes before any login: no credentials are passed. The
 #: variables that move Qwen's files are, so that the CLI and the probe read
 #: the same ones.
 KEEP_ENV = (*COMMON_ENV, QWEN_HOME_ENV, TRUSTED_FOLDERS_ENV, SYSTEM_SETTINGS_ENV, SYSTEM_DEFAULTS_ENV)
-#: Disables hooks, extensions, skills, MCP servers and QWEN.md for the session
-#: (0.21+; 0.15.6 has no such flag and runs as it is). The trust dialog and
-#: its write are the same with it (seen on 0.24.4).
-SAFE_MODE = "--safe-mode"
 
 
 def qwen_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -62,14 +56,8 @@ def qwen_trust_required(env: Mapping[str, str]) -> bool:
     return folder_trust(env).trust is not FolderTrust.OFF
 
 
-def qwen_state_file(env: Mapping[str, str]) -> str | None:
-    """The trusted-folders file, where it does not depend on the folder Qwen runs in."""
-    return trusted_folders_path(env)
-
-
 class QwenPty(PtyProvider):
     provider = QWEN
-    rules = QWEN_RULES
     flag = "qwen"
     reads_help = True
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.21+), stale after 10 s.

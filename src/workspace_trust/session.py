@@ -1,0 +1,68 @@
+"""What a PTY session ended with: :class:`SessionEnd`, :class:`SessionOutcome`,
+and the :class:`SessionFrame` each frame reports.
+
+Apart from :mod:`workspace_trust.runner`, which produces them, so that the
+provider strategies can name them without loading the dialog engine: a
+preflight imports the engine after it has started the CLI, while the CLI
+starts up.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+import attrs
+
+from workspace_trust.ports import RenderStats
+
+if TYPE_CHECKING:
+    from workspace_trust.domain.codes import Key, WaitReason
+    from workspace_trust.domain.results import ProbeResult
+    from workspace_trust.engine.dialog import Decision
+    from workspace_trust.engine.snapshot import TerminalSnapshot
+
+__all__ = ["SessionEnd", "SessionFrame", "SessionOutcome"]
+
+
+class SessionEnd(enum.Enum):
+    TRUST_PERSISTED = "trust_persisted"
+    SETUP_REQUIRED = "setup_required"
+    AUTH_REQUIRED = "auth_required"
+    ABORTED = "aborted"
+    SELECTION_FAILED = "selection_failed"
+    PROVIDER_EXITED = "provider_exited"
+    TRUST_NOT_PERSISTED = "trust_not_persisted"
+    UNKNOWN_SCREEN = "unknown_screen"
+    UNKNOWN_DIALOG = "unknown_dialog"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+@attrs.frozen(slots=True)
+class SessionOutcome:
+    end: SessionEnd
+    probe: ProbeResult | None
+    matched_rule_ids: tuple[str, ...]
+    #: The keys sent to the CLI, in order (not those the engine decided and the
+    #: runner then did not send: cancelled, or decided after the CLI exited).
+    keys: tuple[Key, ...]
+    last_rule_id: str | None
+    last_wait_reason: WaitReason | None
+    frames: int
+    exit_status: int | None
+    last_snapshot: TerminalSnapshot | None
+    #: Milliseconds from the start of the run to the first frame a rule matched.
+    first_dialog_ms: int | None = None
+    #: The renderer's counts when the session ended.
+    render: RenderStats = attrs.field(factory=RenderStats)
+
+
+@attrs.frozen(slots=True)
+class SessionFrame:
+    """One frame the runner read, what the engine decided on it, and the key
+    the runner then sent (None when it sent none)."""
+
+    snapshot: TerminalSnapshot
+    decision: Decision
+    sent: Key | None = None
