@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from typing import Any
 
 from workspace_trust.adapters.binaries import LocalBinaryLocator
@@ -119,7 +120,7 @@ def ms(ns: int) -> float:
     return ns / 1e6
 
 
-def reaction(version: str, folders: int) -> float | None:
+def reaction(version: str, folders: int, *, quiet: bool = False) -> float | None:
     binary = installed_cli("claude", version)
     if binary is None:
         print(f"claude {version}: not installed (./dev clis)")
@@ -146,6 +147,7 @@ def reaction(version: str, folders: int) -> float | None:
         facts = LocalFileSystemFacts()
         # One warm-up: the first start in a new HOME does one-time work.
         rows: list[dict[str, Any]] = []
+        failed = 0
         for index in range(folders + 1):
             ws = os.path.join(sandbox, f"project-{index}")
             os.makedirs(ws)
@@ -154,6 +156,7 @@ def reaction(version: str, folders: int) -> float | None:
             session = spawner.sessions[-1]
             if result.status is not WorkspaceStatus.ACCEPTED or session.dialog_ns is None:
                 print(f"  {version} folder {index}: {result.status.value} {result.code}")
+                failed += index > 0
                 continue
             if index == 0:
                 continue
@@ -175,8 +178,12 @@ def reaction(version: str, folders: int) -> float | None:
             )
         if not rows:
             return None
-        print(f"claude {version}: {len(rows)} fresh folders")
-        for row in rows:
+        sequences = Counter(row["keys"] for row in rows)
+        print(
+            f"claude {version}: {len(rows)} of {folders} fresh folders accepted"
+            f" (keys: {', '.join(f'{keys} x{n}' for keys, n in sequences.most_common())})"
+        )
+        for row in rows if not quiet else ():
             print(
                 "  A={A:7.1f}ms  B={B:7.1f}ms  B/A={ratio:4.2f}  paint->Enter={settle+select:6.1f}  "
                 "Enter->persisted={enter_to_persisted:6.1f}  kill={kill:6.1f}  keys={keys}".format(**row)
@@ -267,10 +274,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--versions", default="2.1.330,2.1.197")
     parser.add_argument("--folders", type=int, default=7)
+    parser.add_argument("--quiet", action="store_true", help="the summary only, not a line per folder")
     args = parser.parse_args()
     targets = {"2.1.330": 2.0, "2.1.197": 1.5}
     for version in args.versions.split(","):
-        median = reaction(version, args.folders)
+        median = reaction(version, args.folders, quiet=args.quiet)
         if median is not None and version in targets:
             verdict = "meets" if median <= targets[version] else "MISSES"
             print(f"  -> {verdict} target B/A <= {targets[version]}")
