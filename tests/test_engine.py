@@ -141,6 +141,191 @@ def test_dropped_key_is_resent_after_echo_timeout() -> None:
     assert tui.keys == [Key.DOWN, Key.DOWN, Key.ENTER]
 
 
+def _key_times(tui: FakeTui, state: TrustFile) -> tuple[SessionOutcome, list[tuple[int, Key]]]:
+    """Drive the TUI; each key sent, with the time (ms since the paint at 0) of the frame it answered."""
+    sent: list[tuple[int, Key]] = []
+
+    def seen(frame: SessionFrame) -> None:
+        if frame.sent is not None:
+            sent.append((frame.snapshot.elapsed_ms, frame.sent))
+
+    return drive(tui, state, on_frame=seen), sent
+
+
+CLAUDE_SETTLE_MS = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust").settle_ms or 0
+
+
+def test_a_visible_undo_ends_the_settle_early() -> None:
+    """Claude 2.1.260-2.1.332 undo a move made in the first ~140 ms after paint,
+    and draw the undo: the first Down goes at paint, the undo ends the settle,
+    and Enter comes well before the settle's full time."""
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, reset_after_paint_ms=140)
+    outcome, sent = _key_times(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED and state.trusted
+    assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
+    (probe_at, _), (again_at, _), (enter_at, _) = sent
+    assert probe_at < 20  # at the first painted frame
+    assert 140 <= again_at < 160  # on the frame that showed the undo
+    assert enter_at - again_at >= TIMING.confirm_stable_ms
+    assert enter_at < CLAUDE_SETTLE_MS
+
+
+def test_without_an_undo_the_settle_runs_its_full_time() -> None:
+    """A build with no reset keeps the first move: Enter waits out the settle."""
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True)
+    outcome, sent = _key_times(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert [k for _, k in sent] == [Key.DOWN, Key.ENTER]
+    assert sent[0][0] < 20 and sent[1][0] >= CLAUDE_SETTLE_MS
+
+
+def test_an_undo_after_the_settle_is_caught_before_enter() -> None:
+    """A reset later than the settle (a loaded machine) lands in the
+    confirmation window: the cursor is moved back and confirmed again."""
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, reset_after_paint_ms=CLAUDE_SETTLE_MS + 10)
+    outcome, sent = _key_times(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED and tui.exit_code is None
+    assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
+
+
+def test_a_dropped_probe_is_sent_again_after_its_echo_timeout() -> None:
+    """A CLI that drops (not undoes) a move made while it settles: the probe
+    is a move like any other, sent again only once its echo timeout has passed
+    (it may still be in the CLI's queue when the settle ends)."""
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, drop_keys=frozenset({0}))
+    outcome, sent = _key_times(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
+    assert sent[1][0] - sent[0][0] >= TIMING.key_echo_timeout_ms
+
+
+def _trust_frame(n: int, t: int, cursor: int | None, header: tuple[str, ...] = TRUST_HEADER) -> TerminalSnapshot:
+    """The 2.1.248+ dialog with the cursor on option ``cursor`` (0: No, 1: Yes; None: no glyph)."""
+    rows = ["No, exit", "Yes, I trust this folder"]
+    drawn = [("❯ " if i == cursor else "  ") + label for i, label in enumerate(rows)]
+    return snapshot_from_text("\n".join([*header, *drawn]), frame=n, elapsed_ms=t)
+
+
+def _observe_all(engine: DialogEngine, frames: list[TerminalSnapshot]) -> list[tuple[int, Key]]:
+    return [(f.elapsed_ms, d.key) for f in frames if (d := engine.observe(f)).key is not None]
+
+
+CLAUDE_RULE = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+
+
+def test_a_layout_shift_after_the_probe_is_not_an_undo() -> None:
+    """The probe moves the cursor to Yes; a redraw one line shorter then puts
+    Yes on the row No was on. That is no undo: no Enter inside the settle."""
+    engine = DialogEngine(RuleTable("claude", (CLAUDE_RULE,)), TIMING)
+    shorter = TRUST_HEADER[:1] + TRUST_HEADER[2:]
+    frames = [_trust_frame(1, 0, 0), _trust_frame(2, 10, 1)]
+    frames += [_trust_frame(3 + i, t, 1, shorter) for i, t in enumerate(range(20, CLAUDE_SETTLE_MS, 10))]
+    keys = _observe_all(engine, frames)
+    assert keys == [(0, Key.DOWN)]
+
+
+def test_a_probe_sent_late_in_the_settle_waits_out_its_echo_timeout() -> None:
+    """The cursor glyph first shows at 185 ms and the probe goes then; when the
+    settle ends 5 ms later the probe is not taken as dropped (a second Down
+    then could land after it and wrap back to No)."""
+    engine = DialogEngine(RuleTable("claude", (CLAUDE_RULE,)), TIMING)
+    frames = [_trust_frame(n, t, None) for n, t in enumerate(range(0, 185, 15), start=1)]
+    frames += [_trust_frame(50, 185, 0), _trust_frame(51, 190, 0)]
+    frames += [_trust_frame(52 + i, t, 1) for i, t in enumerate(range(200, 260, 10))]
+    downs = [t for t, k in _observe_all(engine, frames) if k is Key.DOWN]
+    assert downs == [185]
+
+
+def test_a_dialog_that_keeps_coming_back_is_probed_once() -> None:
+    """Shown 100 ms, gone 300 ms, twenty times: one probe in all, not one per return."""
+    engine = DialogEngine(RuleTable("claude", (CLAUDE_RULE,)), TIMING)
+    frames: list[TerminalSnapshot] = []
+    t = 0
+    for _ in range(20):
+        for _ in range(10):
+            frames.append(_trust_frame(len(frames) + 1, t, 0))
+            t += 10
+        for _ in range(30):
+            frames.append(snapshot_from_text("", frame=len(frames) + 1, elapsed_ms=t))
+            t += 10
+    assert [k for _, k in _observe_all(engine, frames)] == [Key.DOWN]
+
+
+def test_an_undo_seen_after_the_settle_needs_no_echo_wait() -> None:
+    """The probe showed, and the undo is first seen after the settle's end (a
+    loaded machine): the next Down goes at once, not 300 ms after the probe."""
+    engine = DialogEngine(RuleTable("claude", (CLAUDE_RULE,)), TIMING)
+    frames = [_trust_frame(1, 0, 0), _trust_frame(2, 10, 1), _trust_frame(3, CLAUDE_SETTLE_MS + 5, 0)]
+    assert _observe_all(engine, frames) == [(0, Key.DOWN), (CLAUDE_SETTLE_MS + 5, Key.DOWN)]
+
+
+def test_no_key_goes_to_a_cli_that_has_exited() -> None:
+    """The CLI is gone when the engine would move: the outcome lists no key and
+    the frame is reported with nothing sent."""
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True)
+    tui.exit_code = 1
+    frames: list[SessionFrame] = []
+    outcome = drive(tui, state, on_frame=frames.append)
+    assert outcome.end is SessionEnd.PROVIDER_EXITED
+    assert outcome.keys == () and tui.keys == []
+    assert frames and all(f.sent is None for f in frames)
+
+
+def test_no_probe_where_the_cursor_starts_on_the_target() -> None:
+    """Nothing to move: no key at all until the settle has run out."""
+    rule = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+    state = TrustFile()
+    screens = {
+        "trust": FakeScreen(
+            lines=TRUST_HEADER,
+            options=("No, exit", "Yes, I trust this folder"),
+            cursor=1,
+            on_enter={0: "exit:1", 1: "main"},
+            effects={1: state.accept},
+        ),
+        "main": FakeScreen(lines=("? for shortcuts",)),
+    }
+    tui = FakeTui(screens=screens, current="trust", reset_after_paint_ms=140)
+    sent: list[tuple[int, Key]] = []
+
+    def seen(frame: SessionFrame) -> None:
+        if frame.sent is not None:
+            sent.append((frame.snapshot.elapsed_ms, frame.sent))
+
+    outcome = drive(tui, state, RuleTable("claude", (rule,)), on_frame=seen)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert [k for _, k in sent] == [Key.ENTER] and sent[0][0] >= CLAUDE_SETTLE_MS
+
+
+def test_a_wait_that_ends_by_time_is_read_again_when_it_ends() -> None:
+    """The runner reads when the settle ends, not at its next poll: with 15 ms
+    between reads, the first key still goes at exactly the settle's end."""
+    rule = attrs.evolve(
+        next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust"), settle_ends_on_undo=False
+    )
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, frame_ms=TIMING.poll_ms)
+    sent: list[tuple[int, Key]] = []
+
+    def seen(frame: SessionFrame) -> None:
+        if frame.sent is not None:
+            sent.append((frame.snapshot.elapsed_ms, frame.sent))
+
+    assert CLAUDE_SETTLE_MS % TIMING.poll_ms  # else the poll alone would land on it
+    outcome = drive(tui, state, RuleTable("claude", (rule,)), on_frame=seen)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED
+    assert [k for _, k in sent] == [Key.DOWN, Key.ENTER]
+    painted_at = TIMING.poll_ms  # the first read
+    assert sent[0][0] == painted_at + CLAUDE_SETTLE_MS
+    echo_at = sent[0][0] + TIMING.poll_ms  # the next read shows the moved cursor
+    assert sent[1][0] == echo_at + TIMING.confirm_stable_ms
+
+
 def test_wraparound_is_followed_closed_loop() -> None:
     """Three options, cursor on the last, target first: Down wraps to it."""
     state = TrustFile()
@@ -184,7 +369,8 @@ def test_moves_are_capped_and_enter_is_never_pressed_when_cursor_cannot_reach() 
 
 def test_snap_back_before_confirmation_prevents_enter() -> None:
     """A re-render snaps the cursor back to No after the move: Enter must wait."""
-    engine = DialogEngine(CLAUDE_RULES, TIMING)
+    rule = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+    engine = DialogEngine(RuleTable("claude", (attrs.evolve(rule, settle_ends_on_undo=False, settle_ms=None),)), TIMING)
 
     def frame(n: int, t: int, cursor_on_yes: bool) -> TerminalSnapshot:
         no, yes = (
@@ -478,8 +664,15 @@ def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str)
 
 
 @settings(max_examples=200, deadline=None)
-@given(noise=_screen_text, cursor_row=st.integers(0, 1), drop=st.sets(st.integers(0, 5), max_size=3))
-def test_enter_only_ever_lands_on_the_trust_row(noise: list[str], cursor_row: int, drop: set[int]) -> None:
+@given(
+    noise=_screen_text,
+    cursor_row=st.integers(0, 1),
+    drop=st.sets(st.integers(0, 5), max_size=3),
+    reset=st.none() | st.integers(0, 400),
+)
+def test_enter_only_ever_lands_on_the_trust_row(
+    noise: list[str], cursor_row: int, drop: set[int], reset: int | None
+) -> None:
     state = TrustFile()
     options = ("No, exit", "Yes, I trust this folder")
     screens = {
@@ -492,7 +685,7 @@ def test_enter_only_ever_lands_on_the_trust_row(noise: list[str], cursor_row: in
         ),
         "main": FakeScreen(lines=("? for shortcuts",)),
     }
-    tui = FakeTui(screens=screens, current="trust", drop_keys=frozenset(drop))
+    tui = FakeTui(screens=screens, current="trust", drop_keys=frozenset(drop), reset_after_paint_ms=reset)
     drive(tui, state)
     assert tui.exit_code is None  # "No, exit" never confirmed
     assert tui.keys.count(Key.ENTER) <= 2

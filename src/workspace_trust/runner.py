@@ -59,6 +59,8 @@ def run_session(
     first_dialog_ms: int | None = None
     frames = 0
     sent: list[Key] = []
+    #: When the engine's current wait ends by time (runner clock), if it does.
+    wake_at: int | None = None
 
     def send(key: Key) -> None:
         session.send_key(key)
@@ -99,6 +101,10 @@ def run_session(
         wait = min(timing.poll_ms, deadline - now)
         if engine.awaiting_success:
             wait = min(wait, poll_every)
+        if wake_at is not None:
+            # The engine's wait ends by time then: read again at that moment
+            # (at least 1 ms on, so a wait that is already due cannot spin).
+            wait = min(wait, max(1, wake_at - now))
         snapshot = session.read_snapshot(max(0, wait))
         frames += 1
         last_snapshot = snapshot
@@ -106,12 +112,14 @@ def run_session(
             return outcome(SessionEnd.CANCELLED)
 
         decision = engine.observe(snapshot)
+        wake_at = None if decision.due_ms is None else clock.monotonic_ms() + decision.due_ms - snapshot.elapsed_ms
         if first_dialog_ms is None and decision.rule_id is not None:
             first_dialog_ms = clock.monotonic_ms() - started
         if engine.awaiting_success and awaiting_since is None:
             awaiting_since = clock.monotonic_ms()
 
-        if decision.action is Action.PRESS:
+        # No key to a CLI that has already exited: its frame is its last words.
+        if decision.action is Action.PRESS and session.exit_status() is None:
             assert decision.key is not None
             if is_cancelled():
                 return outcome(SessionEnd.CANCELLED)

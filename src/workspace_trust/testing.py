@@ -99,6 +99,11 @@ class FakeTui:
     drop_keys: frozenset[int] = frozenset()
     #: Milliseconds each read advances the fake clock when nothing is pending.
     frame_ms: int = 10
+    #: This long after the first paint, the first screen takes its cursor back
+    #: to the row it was drawn with, undoing any move made before (Claude Code
+    #: 2.1.260 to 2.1.332 do this ~140 ms after paint, and draw it). None: never.
+    reset_after_paint_ms: int | None = None
+    reset_done: bool = attrs.field(init=False, default=False)
     cursor: int = -1
     keys: list[Key] = attrs.field(factory=list)
     exit_code: int | None = None
@@ -115,8 +120,20 @@ class FakeTui:
     render_faults: int = 0
     dropped_sequences: int = 0
 
+    _first_screen: str = attrs.field(init=False, default="")
+
     def __attrs_post_init__(self) -> None:
+        self._first_screen = self.current
         if self.cursor < 0:
+            self.cursor = self.screens[self.current].cursor
+
+    def reset_if_due(self, since_paint_ms: int) -> None:
+        """The post-paint reset (``reset_after_paint_ms``), once, on the first screen."""
+        due = self.reset_after_paint_ms
+        if self.reset_done or due is None or since_paint_ms < due:
+            return
+        self.reset_done = True
+        if self.exit_code is None and self.current == self._first_screen:
             self.cursor = self.screens[self.current].cursor
 
     def press(self, key: Key) -> None:
@@ -181,12 +198,14 @@ class FakePtySession(PtySession):
         elapsed = self._clock.monotonic_ms() - self._started
         lines: tuple[str, ...] = ()
         if elapsed >= self.tui.first_paint_ms and not self.killed:
+            self.tui.reset_if_due(elapsed - self.tui.first_paint_ms)
             lines = self.tui.render()
         return TerminalSnapshot(lines=lines, frame=self._frame, elapsed_ms=elapsed)
 
     def send_key(self, key: Key) -> None:
         if self.killed:
             raise AssertionError("key sent to a killed session")
+        self.tui.reset_if_due(self._clock.monotonic_ms() - self._started - self.tui.first_paint_ms)
         self.tui.press(key)
 
     def exit_status(self) -> int | None:

@@ -17,7 +17,9 @@ Safety rules, each enforced in exactly one place below:
    a forbidden option. A cursor that snaps back resets the confirmation. (``_select``)
 4. A key that shows no effect within ``key_echo_timeout_ms`` counts as dropped
    and may be sent again; moves are capped per dialog, after which the engine
-   gives up without pressing Enter. (``_select``)
+   gives up without pressing Enter. (``_select``) A rule whose CLI visibly undoes
+   moves made while it settles may send one move during the settle; seeing it
+   undone ends the settle. Enter is never sent during a settle. (``_probe_settle``)
 5. An unrecognised frame ends the session *without a key* once it has stayed
    unchanged long enough: soon (``unknown_dialog_settle_ms``) when it looks
    like a trust question (``engine/candidate.py``), later
@@ -39,6 +41,7 @@ from workspace_trust.engine.candidate import is_candidate_dialog
 from workspace_trust.engine.rules import (
     PHASE_ORDER,
     DialogRule,
+    OptionLabel,
     Outcome,
     RuleMatch,
     RuleTable,
@@ -74,6 +77,10 @@ class Decision:
     rule_id: str | None = None
     wait_reason: WaitReason | None = None
     finish_reason: FinishReason | None = None
+    #: On a wait that ends by time alone (settle, confirmation, echo timeout):
+    #: the ``elapsed_ms`` at which it ends, so that the runner reads again then
+    #: rather than at its next poll.
+    due_ms: int | None = None
 
 
 @attrs.define(slots=True)
@@ -90,6 +97,13 @@ class _Active:
     cursor_row_at_key: int | None = None
     on_target_frame: int | None = None
     on_target_ms: int = 0
+    #: The settle is over (its time ran out, or the CLI undid the probe move).
+    settled: bool = False
+    #: The option the cursor was on when the probe move was sent during the
+    #: settle (by label: a redraw may shift the rows).
+    probe_from: OptionLabel | None = None
+    #: The probe move was seen on screen (the cursor left ``probe_from``).
+    probe_echoed: bool = False
 
 
 class DialogEngine:
@@ -101,6 +115,9 @@ class DialogEngine:
         self._phase_floor = 0
         self._active: _Active | None = None
         self._confirms: dict[str, int] = {}
+        #: Rules whose settle has had its probe move: one per rule and session,
+        #: so a dialog that keeps coming back is not moved on each return.
+        self._probed: set[str] = set()
         self._last_confirm_ms: dict[str, int] = {}
         self._matched: list[str] = []
         self._keys: list[Key] = []
@@ -225,8 +242,20 @@ class DialogEngine:
         if confirms > 0 and now - self._last_confirm_ms[rule.id] < timing.enter_retry_ms:
             return self._wait(snapshot, WaitReason.CONFIRMED, rule)
         settle = timing.first_paint_settle_ms if rule.settle_ms is None else rule.settle_ms
-        if now - active.first_seen_ms < settle:
-            return self._wait(snapshot, WaitReason.SETTLING, rule)
+        if not active.settled and now - active.first_seen_ms < settle:
+            if not rule.settle_ends_on_undo:
+                return self._wait(snapshot, WaitReason.SETTLING, rule, due_ms=active.first_seen_ms + settle)
+            probing = self._probe_settle(snapshot, match, active, active.first_seen_ms + settle)
+            if probing is not None:
+                return probing
+        elif not active.settled:
+            active.settled = True
+            if active.probe_echoed:
+                # The probe's effect was seen: no echo is pending, even if the
+                # cursor is back where the probe left it (an undo seen late).
+                active.cursor_row_at_key = None
+            # A probe never seen waits out its echo timeout like any move: it
+            # may still be in the CLI's queue.
 
         aim = aim_at_target(match)
         if isinstance(aim, WaitReason):
@@ -240,15 +269,19 @@ class DialogEngine:
             and cursor == active.cursor_row_at_key
             and now - active.last_key_ms < timing.key_echo_timeout_ms
         ):
-            return self._wait(snapshot, WaitReason.AWAITING_ECHO, rule)
+            return self._wait(
+                snapshot, WaitReason.AWAITING_ECHO, rule, due_ms=active.last_key_ms + timing.key_echo_timeout_ms
+            )
 
         if cursor == target:
             if active.on_target_frame is None or active.on_target_frame <= active.last_key_frame:
                 active.on_target_frame = snapshot.frame
                 active.on_target_ms = now
-                return self._wait(snapshot, WaitReason.CONFIRMING, rule)
+                return self._wait(snapshot, WaitReason.CONFIRMING, rule, due_ms=now + timing.confirm_stable_ms)
             if now - active.on_target_ms < timing.confirm_stable_ms:
-                return self._wait(snapshot, WaitReason.CONFIRMING, rule)
+                return self._wait(
+                    snapshot, WaitReason.CONFIRMING, rule, due_ms=active.on_target_ms + timing.confirm_stable_ms
+                )
             return self._confirm(snapshot, active)
 
         active.on_target_frame = None
@@ -258,6 +291,39 @@ class DialogEngine:
         active.moves += 1
         active.cursor_row_at_key = cursor
         return self._press(snapshot, active, key)
+
+    def _probe_settle(
+        self, snapshot: TerminalSnapshot, match: RuleMatch, active: _Active, settle_ends_ms: int
+    ) -> Decision | None:
+        """The settle of a rule whose CLI visibly undoes early moves
+        (``DialogRule.settle_ends_on_undo``). One move is sent at once (once per
+        rule and session); it is counted against the cap like any other. While
+        it stands, or before it shows, the settle goes on. When the cursor is
+        seen back on the option the move left (by label), the CLI's reset has
+        happened: the settle is over (None: go on selecting on this frame).
+        Enter is never pressed in here."""
+        rule = active.rule
+        aim = aim_at_target(match)
+        if isinstance(aim, WaitReason):
+            return self._wait(snapshot, WaitReason.SETTLING, rule, due_ms=settle_ends_ms)
+        cursor, target = aim
+        on = match.cursor_rows[0].label
+        if active.probe_from is None:
+            if cursor == target or rule.id in self._probed:
+                return self._wait(snapshot, WaitReason.SETTLING, rule, due_ms=settle_ends_ms)
+            self._probed.add(rule.id)
+            active.probe_from = on
+            active.moves += 1
+            active.cursor_row_at_key = cursor
+            return self._press(snapshot, active, step_toward(cursor, target))
+        if on != active.probe_from:
+            active.probe_echoed = True
+            return self._wait(snapshot, WaitReason.SETTLING, rule, due_ms=settle_ends_ms)
+        if not active.probe_echoed:
+            return self._wait(snapshot, WaitReason.SETTLING, rule, due_ms=settle_ends_ms)
+        active.settled = True
+        active.cursor_row_at_key = None
+        return None
 
     def _confirm(self, snapshot: TerminalSnapshot, active: _Active) -> Decision:
         rule = active.rule
@@ -278,9 +344,18 @@ class DialogEngine:
         self._last_wait = None
         return Decision(Action.PRESS, snapshot.frame, key=key, rule_id=active.rule.id)
 
-    def _wait(self, snapshot: TerminalSnapshot, reason: WaitReason, rule: DialogRule | None = None) -> Decision:
+    def _wait(
+        self,
+        snapshot: TerminalSnapshot,
+        reason: WaitReason,
+        rule: DialogRule | None = None,
+        *,
+        due_ms: int | None = None,
+    ) -> Decision:
         self._last_wait = reason
-        return Decision(Action.WAIT, snapshot.frame, rule_id=rule.id if rule else None, wait_reason=reason)
+        return Decision(
+            Action.WAIT, snapshot.frame, rule_id=rule.id if rule else None, wait_reason=reason, due_ms=due_ms
+        )
 
     def _finish(
         self,

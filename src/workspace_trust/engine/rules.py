@@ -112,6 +112,13 @@ class DialogRule:
     #: How long this dialog must be on screen before the first key, when it
     #: differs from ``EngineTiming.first_paint_settle_ms`` (measured per CLI).
     settle_ms: int | None = None
+    #: The CLI undoes a move made while it settles, and redraws the cursor
+    #: where it was: seeing that is the sign that the settle is over. With this
+    #: set, the engine sends its first move as soon as the dialog is drawn; when
+    #: the cursor is seen back on the row the move left, the settle ends there.
+    #: Without that sign, the settle runs its full time as before. Only for a
+    #: CLI measured to do this (``DialogEngine._probe_settle``).
+    settle_ends_on_undo: bool = False
     #: CLI versions whose recorded screens this rule was written against.
     seen_on: tuple[str, ...] = ()
     note: str = ""

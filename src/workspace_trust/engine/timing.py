@@ -16,14 +16,16 @@ class EngineTiming:
     #: only blocks until bytes arrive; this is the upper bound on reaction time.
     poll_ms: int = 15
 
-    #: A dialog must have been on screen this long before the first key.
-    #: Claude Code 2.1.330 drops a key sent too soon after the trust dialog's
-    #: first paint, with nothing on screen to show it (raw mode is set long
-    #: before): measured here, a first Down sent 120 ms after paint was lost
-    #: in 6 of 12 runs, at 170/200/230/250 ms in none of 15/15/15/12. Public
-    #: reports for 2.1.278-2.1.281 describe the same drop plus a re-render
-    #: 100-200 ms after paint. 220 ms keeps a margin for slower machines; the
-    #: closed loop still catches a drop or a snap-back that comes later.
+    #: A dialog must have been on screen this long before the first key, and
+    #: before any Enter. Claude Code 2.1.330 resets its selection ~140 ms after
+    #: the trust dialog's first paint and undoes a move made before: a first
+    #: Down sent 120 ms after paint was lost in 6 of 12 runs, at
+    #: 170/200/230/250 ms in none of 15/15/15/12. Public reports for
+    #: 2.1.278-2.1.281 describe the same plus a re-render 100-200 ms after
+    #: paint. 220 ms keeps a margin for slower machines; the closed loop still
+    #: catches a drop or a snap-back that comes later. A rule may name its own
+    #: (``DialogRule.settle_ms``), and end it on the drawn undo of an early move
+    #: (``DialogRule.settle_ends_on_undo``).
     first_paint_settle_ms: int = 220
 
     #: After a move key, how long to wait for the cursor to move before the key

@@ -71,12 +71,15 @@ CLAUDE_RULES = RuleTable(
             select=YES_TRUST,
             never_select=(NO_EXIT,),
             retry=RetryPolicy.TYPED_RETRY,
-            # 2.1.330 silently resets the selection ~140 ms after the dialog's
-            # first paint (its main thread wakes at paint+138..139 ms): earlier
-            # keys are lost, an early Enter with them (a Down at +120 ms was lost
-            # in 6/12 runs, at +170..250 ms in 0/57; docs/providers.md). 190 ms
-            # keeps ~50 ms margin, and keeps an Enter away from the reset.
+            # 2.1.260 to 2.1.332 reset the selection ~140 ms after the dialog's
+            # first paint (its main thread wakes at paint+138..139 ms): a move
+            # made before it is undone (a Down at +120 ms was lost in 6/12 runs,
+            # at +170..250 ms in 0/57; docs/providers.md). 190 ms keeps ~50 ms
+            # margin, and keeps an Enter away from the reset. The undo is drawn:
+            # a Down sent at paint shows ~5 ms later and is taken back at
+            # paint+138..147 ms, so seeing it undone ends the settle early.
             settle_ms=190,
+            settle_ends_on_undo=True,
             seen_on=("2.1.330",),
             note="2.1.248+: unnumbered, No first and preselected; a bare Enter exits. "
             "Also matches layouts not seen yet, with the conservative settle.",
