@@ -141,7 +141,9 @@ def test_dropped_key_is_resent_after_echo_timeout() -> None:
     assert tui.keys == [Key.DOWN, Key.DOWN, Key.ENTER]
 
 
-def _key_times(tui: FakeTui, state: TrustFile) -> tuple[SessionOutcome, list[tuple[int, Key]]]:
+def _key_times(
+    tui: FakeTui, state: TrustFile, table: RuleTable = CLAUDE_RULES
+) -> tuple[SessionOutcome, list[tuple[int, Key]]]:
     """Drive the TUI; each key sent, with the time (ms since the paint at 0) of the frame it answered."""
     sent: list[tuple[int, Key]] = []
 
@@ -149,14 +151,15 @@ def _key_times(tui: FakeTui, state: TrustFile) -> tuple[SessionOutcome, list[tup
         if frame.sent is not None:
             sent.append((frame.snapshot.elapsed_ms, frame.sent))
 
-    return drive(tui, state, on_frame=seen), sent
+    return drive(tui, state, table, on_frame=seen), sent
 
 
-CLAUDE_SETTLE_MS = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust").settle_ms or 0
+CLAUDE_RULE = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+CLAUDE_SETTLE_MS = CLAUDE_RULE.settle_ms or 0
 
 
 def test_a_visible_undo_ends_the_settle_early() -> None:
-    """Claude 2.1.260-2.1.332 undo a move made in the first ~140 ms after paint,
+    """Claude 2.1.248-2.1.332 undo a move made in the first ~140 ms after paint,
     and draw the undo: the first Down goes at paint, the undo ends the settle,
     and Enter comes well before the settle's full time."""
     state = TrustFile()
@@ -212,9 +215,6 @@ def _trust_frame(n: int, t: int, cursor: int | None, header: tuple[str, ...] = T
 
 def _observe_all(engine: DialogEngine, frames: list[TerminalSnapshot]) -> list[tuple[int, Key]]:
     return [(f.elapsed_ms, d.key) for f in frames if (d := engine.observe(f)).key is not None]
-
-
-CLAUDE_RULE = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
 
 
 def test_a_layout_shift_after_the_probe_is_not_an_undo() -> None:
@@ -278,7 +278,7 @@ def test_no_key_goes_to_a_cli_that_has_exited() -> None:
 
 def test_no_probe_where_the_cursor_starts_on_the_target() -> None:
     """Nothing to move: no key at all until the settle has run out."""
-    rule = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+    rule = CLAUDE_RULE
     state = TrustFile()
     screens = {
         "trust": FakeScreen(
@@ -291,13 +291,7 @@ def test_no_probe_where_the_cursor_starts_on_the_target() -> None:
         "main": FakeScreen(lines=("? for shortcuts",)),
     }
     tui = FakeTui(screens=screens, current="trust", reset_after_paint_ms=140)
-    sent: list[tuple[int, Key]] = []
-
-    def seen(frame: SessionFrame) -> None:
-        if frame.sent is not None:
-            sent.append((frame.snapshot.elapsed_ms, frame.sent))
-
-    outcome = drive(tui, state, RuleTable("claude", (rule,)), on_frame=seen)
+    outcome, sent = _key_times(tui, state, RuleTable("claude", (rule,)))
     assert outcome.end is SessionEnd.TRUST_PERSISTED
     assert [k for _, k in sent] == [Key.ENTER] and sent[0][0] >= CLAUDE_SETTLE_MS
 
@@ -305,19 +299,11 @@ def test_no_probe_where_the_cursor_starts_on_the_target() -> None:
 def test_a_wait_that_ends_by_time_is_read_again_when_it_ends() -> None:
     """The runner reads when the settle ends, not at its next poll: with 15 ms
     between reads, the first key still goes at exactly the settle's end."""
-    rule = attrs.evolve(
-        next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust"), settle_ends_on_undo=False
-    )
+    rule = attrs.evolve(CLAUDE_RULE, settle_ends_on_undo=False)
     state = TrustFile()
     tui = claude_tui(state, new_layout=True, frame_ms=TIMING.poll_ms)
-    sent: list[tuple[int, Key]] = []
-
-    def seen(frame: SessionFrame) -> None:
-        if frame.sent is not None:
-            sent.append((frame.snapshot.elapsed_ms, frame.sent))
-
     assert CLAUDE_SETTLE_MS % TIMING.poll_ms  # else the poll alone would land on it
-    outcome = drive(tui, state, RuleTable("claude", (rule,)), on_frame=seen)
+    outcome, sent = _key_times(tui, state, RuleTable("claude", (rule,)))
     assert outcome.end is SessionEnd.TRUST_PERSISTED
     assert [k for _, k in sent] == [Key.DOWN, Key.ENTER]
     painted_at = TIMING.poll_ms  # the first read

@@ -101,7 +101,7 @@ class FakeTui:
     frame_ms: int = 10
     #: This long after the first paint, the first screen takes its cursor back
     #: to the row it was drawn with, undoing any move made before (Claude Code
-    #: 2.1.260 to 2.1.332 do this ~140 ms after paint, and draw it). None: never.
+    #: 2.1.248 to 2.1.332 do this ~140 ms after paint, and draw it). None: never.
     reset_after_paint_ms: int | None = None
     reset_done: bool = attrs.field(init=False, default=False)
     cursor: int = -1

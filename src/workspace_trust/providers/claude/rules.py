@@ -71,7 +71,7 @@ CLAUDE_RULES = RuleTable(
             select=YES_TRUST,
             never_select=(NO_EXIT,),
             retry=RetryPolicy.TYPED_RETRY,
-            # 2.1.260 to 2.1.332 reset the selection ~140 ms after the dialog's
+            # 2.1.248 to 2.1.332 reset the selection ~140 ms after the dialog's
             # first paint (its main thread wakes at paint+138..139 ms): a move
             # made before it is undone (a Down at +120 ms was lost in 6/12 runs,
             # at +170..250 ms in 0/57; docs/providers.md). 190 ms keeps ~50 ms
