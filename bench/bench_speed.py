@@ -242,7 +242,9 @@ def claude_rows(runs: int, quick: bool) -> None:
     newest = PINNED_CLAUDE[-1]
     cache = tempfile.mkdtemp(prefix="wt-bench-cache-")
     try:
-        print("4. the peers' loop vs ours, both whole processes, on every pinned Claude (target: ours >= 2.5x faster):")
+        print(
+            "4. the peers' loop vs ours, both whole processes, on every pinned Claude (target on the newest: >= 2.5x):"
+        )
         for version in PINNED_CLAUDE:
             binary = installed_cli("claude", version)
             if binary is None:
