@@ -31,7 +31,9 @@ from workspace_trust.fixtures import (
     Event,
     Fixture,
     ReplayedKey,
+    ReplaySession,
     SessionReplay,
+    _trace,
     load_fixture,
     render_checkpoints,
     render_screens,
@@ -44,7 +46,8 @@ from workspace_trust.fixtures import (
 from workspace_trust.providers import all_specs
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.redaction import redact
-from workspace_trust.session import SessionEnd
+from workspace_trust.session import SessionEnd, SessionFrame
+from workspace_trust.testing import FakeClock
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots")
 FIXTURES = sorted(glob.glob(os.path.join(ROOT, "*", "*", "*.json")))
@@ -482,3 +485,19 @@ def test_every_rules_seen_on_is_the_fixture_versions_where_it_fires() -> None:
             if set(rule.seen_on) != want:
                 wrong[rule.id] = (sorted(rule.seen_on), sorted(want))
     assert not wrong, f"seen_on (declared, fixtures) differ: {wrong}"
+
+
+def test_the_trace_shows_only_keys_the_runner_sent() -> None:
+    """A key the engine decided on a frame where the CLI had already exited is
+    not sent (the runner's rule), and the trace does not show it as sent."""
+    fixture = load_fixture(TRUST_330)
+    table = rule_table(Provider.CLAUDE)
+    session = ReplaySession(fixture, table, FakeClock())
+    decision = Decision(Action.PRESS, 1, key=Key.DOWN, rule_id="claude.workspace_trust")
+    session.reads.append((1, 400, 0, True))
+    session.seen(SessionFrame(TerminalSnapshot(lines=(), frame=1, elapsed_ms=400), decision))
+    (frame,) = _trace(fixture, table, session)
+    assert (frame.action, frame.key, frame.recorded_key_next) == ("press", None, "down")
+    session.seen(SessionFrame(TerminalSnapshot(lines=(), frame=1, elapsed_ms=400), decision, Key.DOWN))
+    (frame,) = _trace(fixture, table, session)
+    assert frame.key == "down"

@@ -293,6 +293,8 @@ class ReplayFrame:
     rule: str | None
     phase: str | None
     action: str
+    #: The key the runner sent on this frame (none to a CLI that had exited,
+    #: whatever the engine decided).
     key: str | None
     recorded_key_next: str | None
     wait_reason: str | None = None
@@ -385,6 +387,9 @@ class ReplaySession(PtySession):
         self.reads: list[tuple[int, int, int, bool]] = []
         #: What the engine decided on each frame (from the runner's ``on_frame``).
         self.decisions: dict[int, Decision] = {}
+        #: The key the runner sent on each frame, where it sent one (it sends
+        #: none to a CLI that has exited, whatever the engine decided).
+        self.sent: dict[int, Key] = {}
 
     @property
     def pid(self) -> int:
@@ -461,6 +466,8 @@ class ReplaySession(PtySession):
         """The runner's ``on_frame``: keeps the decision, and names the rule a
         key just sent was sent for."""
         self.decisions[frame.snapshot.frame] = frame.decision
+        if frame.sent is not None:
+            self.sent[frame.snapshot.frame] = frame.sent
         if frame.sent is not None and self.keys and self.keys[-1].rule is None:
             self.keys[-1] = attrs.evolve(self.keys[-1], rule=frame.decision.rule_id)
 
@@ -575,6 +582,7 @@ def _trace(fixture: Fixture, table: RuleTable, session: ReplaySession) -> tuple[
         decision = session.decisions.get(frame)
         if decision is None:
             continue
+        sent = session.sent.get(frame)
         reason = decision.wait_reason.value if decision.wait_reason else None
         state = (decision.rule_id, reason)
         acted = decision.action is not Action.WAIT
@@ -587,13 +595,13 @@ def _trace(fixture: Fixture, table: RuleTable, session: ReplaySession) -> tuple[
                     rule=decision.rule_id,
                     phase=phases.get(decision.rule_id or ""),
                     action=decision.action.value,
-                    key=decision.key.value if decision.key else None,
+                    key=sent.value if sent else None,
                     recorded_key_next=next_key if acted else None,
                     wait_reason=reason,
                 )
             )
         previous = state
-        if decision.key is not None:
+        if sent is not None:
             keys_before += 1
     return tuple(out)
 
