@@ -555,6 +555,21 @@ def test_abort_rule_sends_only_escape() -> None:
     assert tui.keys == [Key.ESCAPE]
 
 
+def test_no_escape_goes_to_a_cli_that_has_exited() -> None:
+    """The abort rule's Escape, like any key, is not sent once the CLI is gone."""
+    state = TrustFile()
+    tui = FakeTui(
+        screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))},
+        current="r",
+    )
+    tui.exit_code = 0
+    frames: list[SessionFrame] = []
+    outcome = drive(tui, state, on_frame=frames.append)
+    assert outcome.end is SessionEnd.ABORTED
+    assert outcome.keys == () and tui.keys == []
+    assert frames and all(f.sent is None for f in frames)
+
+
 def test_on_frame_sees_every_decided_frame_once_its_key_was_sent() -> None:
     state = TrustFile()
     tui = claude_tui(state, new_layout=True, drop_keys=frozenset({0}))

@@ -137,7 +137,7 @@ def run_session(
         if decision.action is Action.FINISH:
             assert decision.finish_reason is not None
             finishing_key = None
-            if decision.key is not None and not is_cancelled():
+            if decision.key is not None and not is_cancelled() and session.exit_status() is None:
                 send(decision.key)
                 finishing_key = decision.key
             if on_frame is not None:

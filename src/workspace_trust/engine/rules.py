@@ -115,7 +115,7 @@ class DialogRule:
     #: The CLI undoes a move made while it settles, and redraws the cursor
     #: where it was: seeing that is the sign that the settle is over. With this
     #: set, the engine sends its first move as soon as the dialog is drawn; when
-    #: the cursor is seen back on the row the move left, the settle ends there.
+    #: the cursor is seen back on the option the move left, the settle ends there.
     #: Without that sign, the settle runs its full time as before. Only for a
     #: CLI measured to do this (``DialogEngine._probe_settle``).
     settle_ends_on_undo: bool = False
