@@ -316,8 +316,9 @@ def test_one_down_then_enter_on_the_remembering_option() -> None:
 
 def test_a_cursor_that_never_leaves_yes_never_gets_enter() -> None:
     """Every Down is dropped: the cursor stays on '1. Yes' (this session only).
-    The engine gives up without pressing Enter."""
-    keys, engine = drive(lambda keys: dialog(0))
+    The engine gives up without pressing Enter (after the echo timeout, one
+    more Down per grace: unseen moves may be queued, not dropped)."""
+    keys, engine = drive(lambda keys: dialog(0), frames=600)
     assert Key.ENTER not in keys and keys and set(keys) == {Key.DOWN}
     assert engine.finished is not None and engine.finished.finish_reason is FinishReason.SELECTION_FAILED
 

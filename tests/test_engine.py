@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import attrs
@@ -24,6 +25,7 @@ from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.codex.rules import CODEX_RULES
+from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.runner import run_session
@@ -206,6 +208,68 @@ def test_a_dropped_probe_is_sent_again_after_its_echo_timeout() -> None:
     assert sent[1][0] - sent[0][0] >= TIMING.key_echo_timeout_ms
 
 
+def copilot_tui(state: TrustFile, **kw: object) -> FakeTui:
+    """Copilot's dialog: "1. Yes" (this session only) preselected, the
+    remembering option second, "No (Esc)" last, no wrap-around."""
+    screens = {
+        "trust": FakeScreen(
+            lines=(" Confirm folder trust", "", " /work/project", "", " Do you trust the files in this folder?"),
+            options=("Yes", "Yes, and remember this folder for future sessions", "No (Esc)"),
+            numbered=True,
+            wrap=False,
+            on_enter={0: "main", 1: "main", 2: "exit:0"},
+            effects={1: state.accept},
+        ),
+        "main": FakeScreen(lines=(" / commands · ? help",)),
+    }
+    return FakeTui(screens=screens, current="trust", **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "lag",
+    [{0: 400, 1: 200}, {0: 350, 1: 1000}, {0: 310}, {0: 1000}, {0: 3000}],
+    ids=["drawn-then-queued", "second-much-later", "both-at-once", "one-second", "three-seconds"],
+)
+def test_a_move_taken_late_is_not_followed_by_enter_while_it_may_be_queued(lag: dict[int, int]) -> None:
+    """A loaded machine: the CLI takes the first Down later than the echo
+    timeout, so the engine sends it again. In "drawn-then-queued" the first
+    Down's frame shows the cursor on the target for 100 ms while the second
+    is still queued: Enter then would be taken after it, on "No (Esc)" (a
+    racing Copilot 1.0.102 preflight did that on a loaded machine). Enter
+    waits until every move is seen, the overshoot is moved back, and one
+    Enter chooses the option the label names."""
+    state = TrustFile()
+    tui = copilot_tui(state, lag_keys=lag)
+    outcome = drive(tui, state, COPILOT_RULES)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED and state.trusted, tui.keys
+    assert tui.exit_code is None
+    assert tui.keys[-2:] == [Key.UP, Key.ENTER] and tui.keys.count(Key.ENTER) == 1
+
+
+def test_a_slow_cli_gets_one_more_move_per_grace_not_one_per_echo_timeout() -> None:
+    """Nothing is drawn for 5 s after the first Down: one Down is sent again
+    at the echo timeout, and after that one per grace, not one every 300 ms."""
+    state = TrustFile()
+    tui = copilot_tui(state, lag_keys={0: 5000})
+    outcome, sent = _key_times(tui, state, COPILOT_RULES)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED and state.trusted and tui.exit_code is None
+    downs = [t for t, k in sent if k is Key.DOWN]
+    assert downs[1] - downs[0] == TIMING.key_echo_timeout_ms
+    assert all(b - a >= TIMING.unseen_move_grace_ms for a, b in itertools.pairwise(downs[1:]))
+    assert len(downs) <= 2 + 5000 // TIMING.unseen_move_grace_ms
+
+
+def test_a_dropped_move_costs_the_grace_once_and_still_selects_by_label() -> None:
+    """A move really dropped is never seen: after the grace from the last move,
+    the cursor confirmed on the target gets Enter."""
+    state = TrustFile()
+    tui = copilot_tui(state, drop_keys=frozenset({0}))
+    outcome, sent = _key_times(tui, state, COPILOT_RULES)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED and state.trusted
+    assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
+    assert sent[2][0] - sent[1][0] >= TIMING.unseen_move_grace_ms
+
+
 def _trust_frame(n: int, t: int, cursor: int | None, header: tuple[str, ...] = TRUST_HEADER) -> TerminalSnapshot:
     """The 2.1.248+ dialog with the cursor on option ``cursor`` (0: No, 1: Yes; None: no glyph)."""
     rows = ["No, exit", "Yes, I trust this folder"]
@@ -263,15 +327,34 @@ def test_an_undo_seen_after_the_settle_needs_no_echo_wait() -> None:
     assert _observe_all(engine, frames) == [(0, Key.DOWN), (CLAUDE_SETTLE_MS + 5, Key.DOWN)]
 
 
-def test_no_key_goes_to_a_cli_that_has_exited() -> None:
-    """The CLI is gone when the engine would move: the outcome lists no key and
-    the frame is reported with nothing sent."""
-    state = TrustFile()
-    tui = claude_tui(state, new_layout=True)
+def _exited(tui: FakeTui) -> FakeTui:
     tui.exit_code = 1
+    return tui
+
+
+@pytest.mark.parametrize(
+    ("make", "end"),
+    [
+        # The engine would move on the trust dialog.
+        (lambda state: claude_tui(state, new_layout=True), SessionEnd.PROVIDER_EXITED),
+        # The abort rule's Escape, like any key.
+        (
+            lambda _state: FakeTui(
+                screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))}, current="r"
+            ),
+            SessionEnd.ABORTED,
+        ),
+    ],
+    ids=["move", "escape"],
+)
+def test_no_key_goes_to_a_cli_that_has_exited(make: Callable[[TrustFile], FakeTui], end: SessionEnd) -> None:
+    """The CLI is gone when the engine would press a key: the outcome lists no
+    key and the frame is reported with nothing sent."""
+    state = TrustFile()
+    tui = _exited(make(state))
     frames: list[SessionFrame] = []
     outcome = drive(tui, state, on_frame=frames.append)
-    assert outcome.end is SessionEnd.PROVIDER_EXITED
+    assert outcome.end is end
     assert outcome.keys == () and tui.keys == []
     assert frames and all(f.sent is None for f in frames)
 
@@ -553,21 +636,6 @@ def test_abort_rule_sends_only_escape() -> None:
     outcome = drive(tui, state)
     assert outcome.end is SessionEnd.ABORTED
     assert tui.keys == [Key.ESCAPE]
-
-
-def test_no_escape_goes_to_a_cli_that_has_exited() -> None:
-    """The abort rule's Escape, like any key, is not sent once the CLI is gone."""
-    state = TrustFile()
-    tui = FakeTui(
-        screens={"r": FakeScreen(lines=("Resume Session", "", "  3 days ago  fix bug"))},
-        current="r",
-    )
-    tui.exit_code = 0
-    frames: list[SessionFrame] = []
-    outcome = drive(tui, state, on_frame=frames.append)
-    assert outcome.end is SessionEnd.ABORTED
-    assert outcome.keys == () and tui.keys == []
-    assert frames and all(f.sent is None for f in frames)
 
 
 def test_on_frame_sees_every_decided_frame_once_its_key_was_sent() -> None:

@@ -97,6 +97,10 @@ class FakeTui:
     first_paint_ms: int = 0
     #: Indexes (0-based, over all keys received) of keys the TUI ignores.
     drop_keys: frozenset[int] = frozenset()
+    #: Key index -> milliseconds the TUI takes to get to that key (a loaded
+    #: machine, a slow render). Keys are taken in the order received, so every
+    #: key after a late one waits for it too.
+    lag_keys: Mapping[int, int] = attrs.field(factory=dict)
     #: Milliseconds each read advances the fake clock when nothing is pending.
     frame_ms: int = 10
     #: This long after the first paint, the first screen takes its cursor back
@@ -121,6 +125,8 @@ class FakeTui:
     dropped_sequences: int = 0
 
     _first_screen: str = attrs.field(init=False, default="")
+    #: Keys received and not taken yet: (when they are taken, index, key).
+    _queued: list[tuple[int, int, Key]] = attrs.field(init=False, factory=list)
 
     def __attrs_post_init__(self) -> None:
         self._first_screen = self.current
@@ -136,9 +142,30 @@ class FakeTui:
         if self.exit_code is None and self.current == self._first_screen:
             self.cursor = self.screens[self.current].cursor
 
-    def press(self, key: Key) -> None:
+    def receive(self, key: Key, now_ms: int) -> None:
+        """A key arrives at ``now_ms``: taken at once, or queued behind a late
+        one (``lag_keys``)."""
         index = len(self.keys)
         self.keys.append(key)
+        due = now_ms + self.lag_keys.get(index, 0)
+        if self._queued:
+            due = max(due, self._queued[-1][0])
+        self._queued.append((due, index, key))
+        self.take_due(now_ms)
+
+    def take_due(self, now_ms: int) -> None:
+        """Take the queued keys whose time has come, in order."""
+        while self._queued and self._queued[0][0] <= now_ms:
+            _, index, key = self._queued.pop(0)
+            self._take(index, key)
+
+    def press(self, key: Key) -> None:
+        """A key taken at once."""
+        index = len(self.keys)
+        self.keys.append(key)
+        self._take(index, key)
+
+    def _take(self, index: int, key: Key) -> None:
         if index in self.drop_keys or self.exit_code is not None:
             return
         screen = self.screens[self.current]
@@ -197,6 +224,8 @@ class FakePtySession(PtySession):
         self._frame += 1
         elapsed = self._clock.monotonic_ms() - self._started
         lines: tuple[str, ...] = ()
+        if not self.killed:
+            self.tui.take_due(elapsed)
         if elapsed >= self.tui.first_paint_ms and not self.killed:
             self.tui.reset_if_due(elapsed - self.tui.first_paint_ms)
             lines = self.tui.render()
@@ -205,8 +234,9 @@ class FakePtySession(PtySession):
     def send_key(self, key: Key) -> None:
         if self.killed:
             raise AssertionError("key sent to a killed session")
-        self.tui.reset_if_due(self._clock.monotonic_ms() - self._started - self.tui.first_paint_ms)
-        self.tui.press(key)
+        elapsed = self._clock.monotonic_ms() - self._started
+        self.tui.reset_if_due(elapsed - self.tui.first_paint_ms)
+        self.tui.receive(key, elapsed)
 
     def exit_status(self) -> int | None:
         return self.tui.exit_code

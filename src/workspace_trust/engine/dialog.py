@@ -17,7 +17,11 @@ Safety rules, each enforced in exactly one place below:
    a forbidden option. A cursor that snaps back resets the confirmation. (``_select``)
 4. A key that shows no effect within ``key_echo_timeout_ms`` counts as dropped
    and may be sent again; moves are capped per dialog, after which the engine
-   gives up without pressing Enter. (``_select``) A rule whose CLI visibly undoes
+   gives up without pressing Enter. (``_select``) A move sent again may find
+   the first still queued in the CLI: every move stays unaccounted for until
+   the cursor is seen to have moved its way, and while one is, Enter waits
+   until ``unseen_move_grace_ms`` after the last move. (``_account``,
+   ``_select``) A rule whose CLI visibly undoes
    moves made while it settles may send one move during the settle; seeing it
    undone ends the settle. Enter is never sent during a settle. (``_probe_settle``)
 5. An unrecognised frame ends the session *without a key* once it has stayed
@@ -129,6 +133,14 @@ class DialogEngine:
         #: The frame's lines and since when (ms) they have not changed.
         self._screen: tuple[str, ...] | None = None
         self._screen_since_ms = 0
+        #: Moves sent whose effect has not been seen (on any dialog: a key in
+        #: the CLI's queue reaches whatever it draws next), the direction of
+        #: the last (+1 Down, -1 Up), when it was sent, and the cursor's
+        #: place among the current dialog's options on the last frame.
+        self._unseen = 0
+        self._unseen_step = 0
+        self._last_move_ms = 0
+        self._last_ordinal: int | None = None
 
     # -- read-only views ---------------------------------------------------
     @property
@@ -235,7 +247,10 @@ class DialogEngine:
         if active is None or active.rule.id != rule.id:
             active = _Active(rule=rule, first_seen_ms=now, last_seen_ms=now)
             self._active = active
+            # Places on another dialog say nothing about this one's cursor.
+            self._last_ordinal = None
         active.last_seen_ms = now
+        self._account(match)
 
         if confirms >= rule.retry.max_confirms:
             return self._wait(snapshot, WaitReason.CONFIRMED, rule)
@@ -264,16 +279,23 @@ class DialogEngine:
             return self._wait(snapshot, aim, rule)
         cursor, target = aim
 
+        # One move sent again at its echo timeout; with more unseen than that,
+        # the CLI is slow rather than dropping keys: only one more per grace.
+        echo_ms = timing.key_echo_timeout_ms if self._unseen <= 1 else timing.unseen_move_grace_ms
         if (
             active.last_key in (Key.UP, Key.DOWN)
             and cursor == active.cursor_row_at_key
-            and now - active.last_key_ms < timing.key_echo_timeout_ms
+            and now - active.last_key_ms < echo_ms
         ):
-            return self._wait(
-                snapshot, WaitReason.AWAITING_ECHO, rule, due_ms=active.last_key_ms + timing.key_echo_timeout_ms
-            )
+            return self._wait(snapshot, WaitReason.AWAITING_ECHO, rule, due_ms=active.last_key_ms + echo_ms)
 
         if cursor == target:
+            if self._unseen and now - self._last_move_ms < timing.unseen_move_grace_ms:
+                # A move may still be queued: Enter now could land where it takes the cursor.
+                active.on_target_frame = None
+                return self._wait(
+                    snapshot, WaitReason.AWAITING_ECHO, rule, due_ms=self._last_move_ms + timing.unseen_move_grace_ms
+                )
             if active.on_target_frame is None or active.on_target_frame <= active.last_key_frame:
                 active.on_target_frame = snapshot.frame
                 active.on_target_ms = now
@@ -336,7 +358,26 @@ class DialogEngine:
         active.on_target_frame = None
         return self._press(snapshot, active, Key.ENTER)
 
+    def _account(self, match: RuleMatch) -> None:
+        """Count off the moves whose effect this frame shows: the cursor's
+        place among the options moved their way by as many options. A move
+        the other way (a CLI's own reset, a wrap-around) counts off nothing,
+        so a move it may hide stays unaccounted for until the grace ends."""
+        cursors = match.cursor_rows
+        ordinal = match.option_rows.index(cursors[0]) if len(cursors) == 1 else None
+        if ordinal is None:
+            return
+        if self._unseen and self._last_ordinal is not None:
+            moved = (ordinal - self._last_ordinal) * self._unseen_step
+            if moved > 0:
+                self._unseen = max(0, self._unseen - moved)
+        self._last_ordinal = ordinal
+
     def _press(self, snapshot: TerminalSnapshot, active: _Active, key: Key) -> Decision:
+        if key in (Key.UP, Key.DOWN):
+            self._unseen += 1
+            self._unseen_step = 1 if key is Key.DOWN else -1
+            self._last_move_ms = snapshot.elapsed_ms
         active.last_key = key
         active.last_key_frame = snapshot.frame
         active.last_key_ms = snapshot.elapsed_ms

@@ -38,6 +38,19 @@ class EngineTiming:
     #: two frames read after the last key, spanning at least this long.
     confirm_stable_ms: int = 25
 
+    #: A move whose effect was never seen (taken as dropped at its echo
+    #: timeout, and sent again) may still be in the CLI's queue: while one is
+    #: unaccounted for, Enter waits until this long after the last move. On a
+    #: loaded 2-core machine Copilot 1.0.102 drew a Down more than 300 ms late,
+    #: after it had been sent again; the first Down's frame showed the cursor
+    #: on the target, Enter followed 25 ms later, and the second Down, taken
+    #: before it, put Enter on "No (Esc)" (1 of 30 racing runs next to a CPU
+    #: load, keys down, down, enter; a CI run's failure of the same race on
+    #: 1.0.89 fits it, but its keys were not recorded). The cursor moved by a late key
+    #: resets the confirmation as any move does. A move that was really
+    #: dropped costs this much once.
+    unseen_move_grace_ms: int = 1500
+
     #: Most Up/Down presses for one dialog before the engine gives up (no Enter).
     max_moves_per_phase: int = 6
 
