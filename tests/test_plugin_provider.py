@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests import realcli
+
 PLUGINS = os.path.join(os.path.dirname(__file__), "plugins")
 TOY_CLI = os.path.join(PLUGINS, "toytrust", "toy_cli.py")
 
@@ -22,13 +24,17 @@ TOY_CLI = os.path.join(PLUGINS, "toytrust", "toy_cli.py")
 def toy_env(sandbox: str) -> dict[str, str]:
     """An environment in which the toy plug-in is installed: its package on the
     path and a distribution that declares the entry point, as pip leaves them."""
+    return install_toy(sandbox, "SPEC")
+
+
+def install_toy(sandbox: str, spec: str) -> dict[str, str]:
     site = os.path.join(sandbox, "site")
     dist = os.path.join(site, "toytrust_example-0.1.dist-info")
     os.makedirs(dist)
     with open(os.path.join(dist, "METADATA"), "w", encoding="utf-8") as handle:
         handle.write("Metadata-Version: 2.1\nName: toytrust-example\nVersion: 0.1\n")
     with open(os.path.join(dist, "entry_points.txt"), "w", encoding="utf-8") as handle:
-        handle.write("[workspace_trust.providers]\ntoy = toytrust.spec:SPEC\n")
+        handle.write(f"[workspace_trust.providers]\ntoy = toytrust.spec:{spec}\n")
     home = os.path.join(sandbox, "home")
     os.makedirs(home)
     return {
@@ -180,3 +186,25 @@ def test_a_provider_that_gates_no_folder_is_not_required_and_nothing_starts(
     # The home folder is refused whether or not the provider gates folders.
     code, doc = cli(off, "preflight", toy_env["HOME"], "--provider", "toy")
     assert (code, doc["results"][0]["status"]) == (3, "blocked")
+
+
+def test_a_pty_plugin_without_dialog_rules_is_refused_before_anything_starts(sandbox: str) -> None:
+    """A plug-in whose PTY provider names no rule table could recognise no
+    screen: the preflight says the preflight is unavailable, and neither the
+    CLI's ``--help`` nor the CLI itself is ever started (the binary is a script
+    that leaves a mark when run)."""
+    env = install_toy(sandbox, "SPEC_WITHOUT_RULES")
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    toy, mark = realcli.marking_wrapper(sandbox, TOY_CLI)
+    code, doc = cli(env, "preflight", ws, "--provider", "toy", "--toy-bin", toy)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["pty_spawned"]) == (
+        1,
+        "soft_failed",
+        "preflight_unavailable_or_unprotected",
+        False,
+    ), doc
+    assert "names no dialog rules" in doc["diagnostics"][0]["message"]
+    assert not os.path.exists(mark)
+    assert not os.path.exists(os.path.join(env["HOME"], ".toy"))

@@ -64,6 +64,11 @@ PROVIDER_LOCK_POLL_MS = 50
 #: this long and never past the workspace's budget.
 HELP_TIMEOUT_MS = 20000
 _HELP_TIMED_OUT = "the preflight time budget ran out while reading the CLI's --help"
+_NO_STATE_FILE = (
+    "the environment names no absolute home folder (HOME unset, empty or relative), so the state file "
+    "could not be checked; the CLI was not started"
+)
+_NO_RULES = "{} names no dialog rules, so no screen of it could be recognised; it was not started"
 
 _UNREADABLE_STATE = (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
 
@@ -132,6 +137,17 @@ class PtyProvider(abc.ABC):
         if table is None:
             raise ValueError(f"no dialog rules for {self.provider.value}")
         return table
+
+    @property
+    def names_rules(self) -> bool:
+        """Whether a rule table is named, told without loading it: a subclass's
+        own ``rules``, or the spec's. False only when neither names one (a
+        plug-in that forgot them), so the CLI is never started for nothing."""
+        if type(self).rules is not PtyProvider.rules:
+            return True
+        from workspace_trust.providers import spec_for
+
+        return spec_for(self.provider).rule_source is not None
 
     @abc.abstractmethod
     def state_file(self, env: Mapping[str, str]) -> str | None:
@@ -308,6 +324,11 @@ class PtyTrustStrategy(TrustStrategy):
         state_file: str | None,
     ) -> WorkspaceResult:
         p = self.provider
+        if not self.spec.names_rules:
+            # No rule could recognise a screen, so no key could ever be sent.
+            return base_result(
+                p, workspace, WorkspaceStatus.SOFT_FAILED, Code.PREFLIGHT_UNPROTECTED, _NO_RULES.format(p.value)
+            )
         try:
             binary = self.spec.resolve_binary(ctx.binaries.get(p), {**ctx.env, **env}, ctx.binary_locator)
         except BinaryMissingError as exc:

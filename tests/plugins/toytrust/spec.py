@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+import attrs
+
 from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch
@@ -193,3 +195,20 @@ SPEC = ProviderSpec(
 
 #: The interpreter the toy CLI runs under (a host would ship a real binary).
 PYTHON = sys.executable
+
+
+class RulelessToyPty(ToyPty):
+    """The same CLI from a plug-in that forgot its dialog rules: neither this
+    class nor its spec names a table (the base class's ``rules`` reads the spec's)."""
+
+    rules = PtyProvider.rules
+
+
+#: Registered by the entry point ``toy = toytrust.spec:SPEC_WITHOUT_RULES``
+#: (tests/test_plugin_provider.py): a broken plug-in the library must refuse
+#: before it starts anything.
+SPEC_WITHOUT_RULES = attrs.evolve(
+    SPEC,
+    modes=(StrategyMode("pty", lambda: PtyTrustStrategy(RulelessToyPty()), flag="toy_pty", help="no rules"),),
+    rules=None,
+)
