@@ -87,10 +87,13 @@ def file_system_watched() -> Iterator[list[tuple[str, str]]]:
         _watching.clear()
 
 
-def claude_dialog(files: FakeStateFiles, cwd: str) -> FakeTui:
+def claude_dialog(files: FakeStateFiles, cwd: str, written: str | None = None) -> FakeTui:
+    """Claude's 2.1.248+ dialog; its trust option records ``written`` (the
+    folder it runs in, by default) in ``files``' .claude.json."""
+
     def trust() -> None:
         doc = json.loads(files.files[STATE])
-        doc.setdefault("projects", {})[cwd] = {"hasTrustDialogAccepted": True}
+        doc.setdefault("projects", {})[written or cwd] = {"hasTrustDialogAccepted": True}
         files.put(STATE, json.dumps(doc).encode())
 
     return FakeTui(
@@ -108,6 +111,23 @@ def claude_dialog(files: FakeStateFiles, cwd: str) -> FakeTui:
     )
 
 
+def fake_coordinator(
+    files: FakeStateFiles, spawner: FakePtySpawner, clock: FakeClock, scratch: FakeScratchSpace | None = None
+) -> WorkspaceTrustCoordinator:
+    """A coordinator on ``workspace_trust.testing``'s fakes alone, with ``claude`` on PATH."""
+    return WorkspaceTrustCoordinator(
+        spawner=spawner,
+        clock=clock,
+        locks=FakeLocks(),
+        filesystem=FakeFileSystemFacts(),
+        help_reader=FakeHelpReader(),
+        provider_locks=FakeProviderLockFiles(clock),
+        state_files=files,
+        binary_locator=FakeBinaryLocator({"claude"}),
+        scratch=scratch or FakeScratchSpace(),
+    )
+
+
 def test_a_whole_execute_runs_on_the_fakes_and_touches_no_file() -> None:
     clock = FakeClock()
     files = FakeStateFiles({STATE: json.dumps({"hasCompletedOnboarding": True}).encode()})
@@ -117,17 +137,7 @@ def test_a_whole_execute_runs_on_the_fakes_and_touches_no_file() -> None:
         return claude_dialog(files, spec.cwd)
 
     spawner = FakePtySpawner(tui, clock)
-    coordinator = WorkspaceTrustCoordinator(
-        spawner=spawner,
-        clock=clock,
-        locks=FakeLocks(),
-        filesystem=FakeFileSystemFacts(),
-        help_reader=FakeHelpReader(),
-        provider_locks=FakeProviderLockFiles(clock),
-        state_files=files,
-        binary_locator=FakeBinaryLocator({"claude"}),
-        scratch=scratch,
-    )
+    coordinator = fake_coordinator(files, spawner, clock, scratch)
     request = WorkspaceTrustRequest(
         workspaces=(WorkspaceSpec(f"{HOME}/project"), WorkspaceSpec(HOME)),
         providers=(Provider.CLAUDE,),

@@ -15,8 +15,19 @@ from typing import TYPE_CHECKING
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
+from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
-from workspace_trust.domain.paths import NotPersistableReason, Workspace
+from workspace_trust.domain.paths import (
+    HostOs,
+    NotPersistableReason,
+    PathFacts,
+    Workspace,
+    build_workspace,
+    env_home,
+    normalize,
+    parents,
+    root_reason,
+)
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags
@@ -31,6 +42,7 @@ from workspace_trust.ports import (
     PtySpawner,
     ScratchSpace,
     StateFiles,
+    StateProbe,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +105,9 @@ class ExecutionContext:
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS
     on_progress: Callable[[ProgressEvent], None] | None = None
     temp_dir: str | None = None
+    #: The arguments the host will launch each CLI with (a strategy that
+    #: patches them plans against these, as the plan did).
+    launch_args: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
 
     @classmethod
     def for_request(
@@ -116,6 +131,7 @@ class ExecutionContext:
             lock_timeout_ms=request.lock_timeout_ms,
             on_progress=on_progress,
             temp_dir=request.temp_dir,
+            launch_args=dict(request.launch_args),
         )
 
     @property
@@ -319,6 +335,71 @@ def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | 
         return None
     code, message = found
     return base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
+
+
+def guarded_folders(env: Mapping[str, str], host: HostOs) -> tuple[str, ...]:
+    """The home folder ``env`` names and every folder above it: what no CLI may
+    be left trusting after a session (a folder that changed while the CLI
+    started can lead it to one: a git repository made above the folder, or
+    the folder's path swapped for a link). () when no usable home is named."""
+    home = env_home(env)
+    if not home:
+        return ()
+    try:
+        norm = normalize(home, host.flavor)
+    except PathError:
+        return ()
+    return (norm, *parents(norm, host))
+
+
+def folder_workspace(path: str, host: HostOs) -> Workspace | None:
+    """A workspace for an absolute folder, to ask a probe about it (no
+    file-system facts: the path as it is written). None for an unusable path."""
+    try:
+        return build_workspace(path, PathFacts(absolute=path, real=path, home=None, exists=True, is_dir=True), host)
+    except PathError:
+        return None
+
+
+def trusted_guarded(probe: StateProbe, folders: tuple[str, ...], host: HostOs) -> dict[str, str]:
+    """Which of ``folders`` the provider's state says are trusted now, each
+    with the key that says so (a folder above it may be that key)."""
+    out: dict[str, str] = {}
+    for folder in folders:
+        workspace = folder_workspace(folder, host)
+        if workspace is None:
+            continue
+        found = probe.read_trust(workspace)
+        if found.trusted:
+            out[folder] = found.trusted_key or folder
+    return out
+
+
+def widened_result(
+    result: WorkspaceResult, widened: Sequence[str], home: str, host: HostOs, state_file: str | None
+) -> WorkspaceResult:
+    """The CLI left trust of the home folder, a folder above it, or a root,
+    which the state did not hold before the session: never a success. The
+    library writes no provider file, so the entry stays and the host is told
+    where it is. ``widened``: the keys that grant it, nearest the home first
+    (the widest is named)."""
+    folder = widened[-1]
+    if folder == home:
+        reason = NotPersistableReason.HOME_DIRECTORY
+    else:
+        reason = root_reason(folder, host) or NotPersistableReason.HOME_ANCESTOR
+    code = not_persistable_code(reason)
+    where = f" in {state_file}" if state_file else ""
+    message = (
+        f"the CLI recorded trust for {folder!r}{where}, which is {_spoken(reason)}; the folder changed "
+        "while the CLI started (a git repository made above it, or its path led elsewhere): remove that entry by hand"
+    )
+    return attrs.evolve(
+        result,
+        status=WorkspaceStatus.BLOCKED,
+        code=code,
+        diagnostics=(*result.diagnostics, Diagnostic(code, message, result.provider, result.workspace_id)),
+    )
 
 
 def trust_lost_result(result: WorkspaceResult, probe: ProbeResult, when: str) -> WorkspaceResult:

@@ -46,9 +46,12 @@ from workspace_trust.strategy import (
     TrustStrategy,
     base_result,
     guard_result,
+    guarded_folders,
     reported,
     repository_root_guard,
     trust_lost_result,
+    trusted_guarded,
+    widened_result,
 )
 
 if TYPE_CHECKING:
@@ -268,6 +271,12 @@ class PtyTrustStrategy(TrustStrategy):
         if not self.spec.trust_required(env):
             # The CLI gates no folder here: nothing to prepare, nothing started.
             return base_result(p, workspace, WorkspaceStatus.NOT_REQUIRED)
+        state_file = self.spec.state_file(env)
+        if state_file is None or not os.path.isabs(state_file):
+            # No HOME, or a relative one: the CLI would write trust where this
+            # run cannot check it (the account's own home, or inside the
+            # folder, which is its working directory). Nothing is started.
+            return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.STATE_FILE_MISSING, _NO_STATE_FILE)
         probe = self._probe_for(env, ctx.state_files)
         before = probe.read_trust(workspace)
         if before.trusted:
@@ -285,7 +294,6 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
-        state_file = self.spec.state_file(env)
         try:
             # One session at a time per state file, across processes: two CLIs
             # that write one file lose each other's writes (Claude Code 2.1.197
@@ -394,6 +402,10 @@ class PtyTrustStrategy(TrustStrategy):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
             if ctx.is_cancelled():
                 return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+            # The home folder and every folder above it that the state already
+            # trusts: the user's own, which the session may not be blamed for.
+            guarded = guarded_folders(env, workspace.host)
+            trusted_before = trusted_guarded(probe, guarded, workspace.host)
             try:
                 session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
             except BinaryMissingError as exc:
@@ -438,6 +450,13 @@ class PtyTrustStrategy(TrustStrategy):
                 after = probe.read_trust(workspace)
                 if not after.trusted:
                     result = trust_lost_result(result, after, "after the CLI was stopped")
+            # Whatever the outcome: trust the session left on the home folder,
+            # above it or on a root (the guards ran before the CLI started; the
+            # folder may have changed since) is never a success.
+            trusted_after = trusted_guarded(probe, guarded, workspace.host)
+            widened = [key for folder, key in trusted_after.items() if folder not in trusted_before]
+            if widened:
+                result = widened_result(result, widened, guarded[0], workspace.host, state_file)
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
             if session is not None:

@@ -103,7 +103,9 @@ class CodexArgsStrategy(TrustStrategy):
         probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
-        plan = codex_patch_plan((workspace,), ())
+        # Planned against the host's own -c values, as the document's patches
+        # are: a host override that cannot be merged leaves nothing patched.
+        plan = codex_patch_plan((workspace,), ctx.launch_args.get(self.provider, ()))
         if not plan.arg_patches:
             first = plan.diagnostics[0] if plan.diagnostics else None
             return base_result(

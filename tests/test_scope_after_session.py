@@ -1,0 +1,65 @@
+"""The guards run before the CLI starts; the folder can change while it starts
+(a git repository made above it, the folder's path swapped for a link to
+somewhere else), and the CLI then trusts what it finds. Whatever the session's
+outcome, trust it left on the home folder, a folder above it or a root, which
+the state did not hold before, is never a success."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.test_fake_execute import HOME, STATE, claude_dialog, fake_coordinator
+from workspace_trust import (
+    ExecutionResult,
+    ExecutionStatus,
+    Provider,
+    WorkspaceSpec,
+    WorkspaceStatus,
+    WorkspaceTrustRequest,
+)
+from workspace_trust.domain.codes import Code
+from workspace_trust.testing import FakeClock, FakePtySpawner, FakeStateFiles
+
+PROJECT = f"{HOME}/project"
+
+
+def run(written: str) -> tuple[FakeStateFiles, ExecutionResult]:
+    """Preflight PROJECT with a Claude whose trust option records ``written``."""
+    clock = FakeClock()
+    files = FakeStateFiles({STATE: json.dumps({"hasCompletedOnboarding": True}).encode()})
+    spawner = FakePtySpawner(lambda spec: claude_dialog(files, spec.cwd, written), clock)
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(PROJECT),),
+        providers=(Provider.CLAUDE,),
+        env={"HOME": HOME, "PATH": "/usr/bin"},
+        parallelism=1,
+    )
+    with fake_coordinator(files, spawner, clock) as coordinator:
+        return files, coordinator.execute(coordinator.plan_full(request))
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("/home", Code.NOT_PERSISTABLE_HOME_ANCESTOR),
+        ("/", Code.NOT_PERSISTABLE_ROOT),
+        (HOME, Code.NOT_PERSISTABLE_HOME),
+    ],
+    ids=["above-home", "root", "home"],
+)
+def test_trust_left_above_or_on_the_home_folder_is_never_a_success(written: str, code: Code) -> None:
+    files, result = run(written)
+    assert json.loads(files.files[STATE])["projects"] == {written: {"hasTrustDialogAccepted": True}}
+    (row,) = result.results
+    assert (row.status, row.code) == (WorkspaceStatus.BLOCKED, code)
+    assert result.status is ExecutionStatus.BLOCKED
+    assert any(d.code is code and repr(written) in d.message and STATE in d.message for d in row.diagnostics)
+
+
+def test_a_session_that_trusts_exactly_its_folder_is_not_blamed() -> None:
+    files, result = run(PROJECT)
+    (row,) = result.results
+    assert (row.status, row.code, row.trusted_key) == (WorkspaceStatus.ACCEPTED, None, PROJECT)
+    assert set(json.loads(files.files[STATE])["projects"]) == {PROJECT}
