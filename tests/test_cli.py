@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from tests import realcli
 from workspace_trust.cli import ExitCode, main
 from workspace_trust.domain.codes import Code, Key, WorkspaceStatus
 from workspace_trust.fixtures import load_fixture
@@ -310,3 +311,98 @@ def test_plan_text_lists_each_blocked_folder_once(sandbox: str) -> None:
     proc = cli(["plan", home, "--provider", "codex,gemini"], home)
     assert proc.returncode == ExitCode.BLOCKED
     assert proc.stdout.count(f"blocked {home} ") == 1
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--deadline", "inf"),
+        ("--deadline", "1e12"),
+        ("--deadline", "nan"),
+        ("--timeout", "1e308"),
+        ("--timeout", "inf"),
+        ("--timeout", "0"),
+    ],
+)
+def test_an_unbounded_time_is_a_usage_error_not_a_traceback(sandbox: str, option: tuple[str, str]) -> None:
+    """A timer cannot take an unbounded time: a usage error (2) and one JSON
+    document, never a traceback, before anything is started."""
+    home, ws = seeded(sandbox)
+    proc = cli(["preflight", ws, *option, "--json"], home)
+    assert proc.returncode == ExitCode.USAGE, proc.stderr
+    assert json.loads(proc.stdout)["error"]["code"] == "usage"
+    assert "Traceback" not in proc.stderr and "at most 604800" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["status", "preflight"])
+def test_with_standard_output_closed_nothing_is_done_and_nothing_crashes(sandbox: str, command: str) -> None:
+    """No result could reach the caller: a usage error (2), one line on
+    standard error, no traceback, and the preflight starts nothing."""
+    home, ws = seeded(sandbox)
+    before = os.listdir(home)
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "workspace_trust", command, ws, "--json"],
+        env={"HOME": home, "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == ExitCode.USAGE
+    assert proc.stderr == "workspace-trust: standard output is closed; nothing was done\n"
+    assert os.listdir(home) == before
+
+
+@pytest.mark.parametrize("home", [None, "", "relative-home"], ids=["unset", "empty", "relative"])
+def test_without_an_absolute_home_the_cli_is_never_started(sandbox: str, home: str | None) -> None:
+    """The CLI would write trust where the run cannot check it (the account's
+    own home, or inside the folder it runs in): soft_failed with
+    state_file_missing, and the binary is never run."""
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    binary, mark = realcli.marking_wrapper(sandbox, "/bin/true")
+    env = {"PATH": os.environ["PATH"], "TERM": "xterm-256color"}
+    if home is not None:
+        env["HOME"] = home
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "preflight", ws, "--claude-bin", binary, "--json"],
+        env=env,
+        cwd=sandbox,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    (row,) = json.loads(proc.stdout)["results"]
+    assert (proc.returncode, row["status"], row["code"], row["pty_spawned"]) == (
+        ExitCode.SOFT_FAILED,
+        "soft_failed",
+        "state_file_missing",
+        False,
+    ), proc.stdout
+    assert not os.path.exists(mark)
+    assert os.listdir(ws) == []
+
+
+def test_a_usage_error_does_not_echo_a_secret_it_refused(sandbox: str) -> None:
+    """argparse quotes the value it refused; a key pasted there is redacted in
+    both the message and the JSON document."""
+    home, ws = seeded(sandbox)
+    secret = "sk-ant-api03-" + "Zq9vLm2Kx8Wt" * 4
+    for args in (["preflight", ws, "--timeout", secret], ["status", ws, "--provider", secret]):
+        proc = cli([*args, "--json"], home)
+        assert proc.returncode == ExitCode.USAGE
+        assert json.loads(proc.stdout)["error"]["code"] == "usage"
+        assert secret.lower() not in (proc.stdout + proc.stderr).lower(), proc.stderr
+
+
+def test_a_host_codex_override_that_cannot_be_merged_leaves_the_row_not_patched(sandbox: str) -> None:
+    """The plan refuses to replace a host's projects= override it cannot parse,
+    so nothing is patched: the row says so (soft_failed with the code), as
+    the empty list of overrides does, instead of ``patched`` with no patch."""
+    home, ws = seeded(sandbox)
+    proc = cli(["preflight", ws, "--provider", "codex", "--existing-codex-override", "projects={", "--json"], home)
+    doc = json.loads(proc.stdout)
+    (row,) = doc["results"]
+    assert (proc.returncode, row["status"], row["code"]) == (1, "soft_failed", "codex_existing_override_invalid")
+    assert doc["codex_config_overrides"] == [] and doc["patches"] == []

@@ -125,6 +125,10 @@ def test_a_usage_error_shows_its_own_commands_usage(sandbox: str) -> None:
     assert "usage: workspace-trust replay" in proc.stderr
     proc = cli(["status", sandbox, "--nope"], sandbox)
     assert "usage: workspace-trust status" in proc.stderr
+    # argparse's usage keeps its lines (control characters are spelt out only
+    # inside a line: a folder's name).
+    proc = cli(["preflight"], sandbox)
+    assert "\\x0a" not in proc.stderr and proc.stderr.count("\n") > 3, proc.stderr
 
 
 @pytest.mark.parametrize("args", [["replay", FIXTURE], ["preflight", "--help"]], ids=["replay", "help"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 import threading
 from pathlib import Path
 
@@ -151,3 +152,18 @@ def test_a_lock_taken_on_a_removed_file_is_taken_again(tmp_path: Path, monkeypat
     assert third.try_acquire()
     third.release()
     assert not os.path.exists(path)
+
+
+def test_the_lock_folder_does_not_follow_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Two preflights with different XDG_RUNTIME_DIR or TMPDIR (a host may set
+    them per launch) must lock in one folder, or they do not exclude each other."""
+    from workspace_trust.adapters.locks import default_lock_dir
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("TMPDIR", raising=False)
+    plain = default_lock_dir()
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # gettempdir() reads TMPDIR again
+    assert default_lock_dir() == plain
+    assert plain.endswith(f"workspace-trust-locks-{os.getuid()}") and not plain.startswith(str(tmp_path))

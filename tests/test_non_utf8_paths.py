@@ -234,3 +234,27 @@ def test_library_manifest_json_carries_the_bytes() -> None:
     entry = manifest_to_json(manifest)["strategy_results"][0]
     assert [decoded(b) for b in entry["workspace_paths_bytes"]] == [b"/srv/\xff"]
     assert json.dumps(manifest_to_json(manifest)).encode("ascii")
+
+
+def test_display_keeps_a_folders_control_characters_from_the_terminal() -> None:
+    """A folder named to forge a line (a newline, then an escape sequence) shows
+    as one line with its control characters spelt out."""
+    name = "/w/x\nworkspace-trust: [1/1] claude \x1b[32mFORGED\r\x9b\x7f"
+    shown = wire.display(name)
+    assert shown == "/w/x\\x0aworkspace-trust: [1/1] claude \\x1b[32mFORGED\\x0d\\x9b\\x7f"
+    assert all(ord(c) >= 0x20 and not 0x7F <= ord(c) <= 0x9F for c in shown)
+
+
+def test_a_progress_line_stays_one_line_whatever_the_folder_is_named() -> None:
+    import io
+
+    from workspace_trust.cli_output import ProgressPrinter
+    from workspace_trust.domain.codes import Provider
+    from workspace_trust.strategy import ProgressEvent, ProgressStage
+
+    folder = "/w/x\nworkspace-trust: [1/1] claude \x1b[32mFORGED: finished accepted"
+    out = io.StringIO()
+    printer = ProgressPrinter(mode="text", folders={("claude", folder): folder}, stream=lambda: out)
+    printer(ProgressEvent(Provider.CLAUDE, folder, ProgressStage.SPAWNED))
+    (line,) = out.getvalue().splitlines()
+    assert "\x1b" not in line and line.startswith("workspace-trust: [1/1] claude /w/x\\x0aworkspace-trust")

@@ -179,6 +179,11 @@ def test_damaged_documents_get_the_same_verdict_as_json_loads(
         '{"a" 1}',
         '{"a": 1 "b": 2}',
         '{"a": ' + "1" * 5000 + "}",  # json.loads refuses integers this long too
+        # Python's json reads these; Claude's JSON.parse does not (2.1.330 says
+        # "isn't valid JSON" and backs the file up), so no trust is read from it.
+        '{"a": NaN, "projects": {"/p": {"hasTrustDialogAccepted": true}}}',
+        '{"a": [1, -Infinity], "projects": {"/p": {"hasTrustDialogAccepted": true}}}',
+        '{"projects": {"/p": {"hasTrustDialogAccepted": Infinity}}}',
         # Deeper than any supported Python's json parser goes (3.11 gives up
         # near 1,000 levels, 3.13 parses those): a RecursionError on every one.
         '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",

@@ -354,15 +354,29 @@ def error_document(code: str, message: str, command: str | None) -> dict[str, An
 
 
 def _usage_error(message: str, *, as_json: bool, command: str | None, usage: str | None = None) -> int:
+    from workspace_trust.redaction import redact
+
+    # argparse quotes the value it refused, which may be a key pasted in the
+    # wrong place: redacted like any diagnostic.
+    message = redact(message)
     _warn(f"workspace-trust: {message}")
     if usage:
-        _warn(usage, end="")
+        # argparse's own text, several lines: each shown as a line.
+        for usage_line in usage.rstrip("\n").split("\n"):
+            _warn(usage_line)
     if as_json:
         _emit_json(error_document(ERROR_USAGE, message, command))
     return ExitCode.USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stderr is None:  # started with standard error closed: its lines go nowhere
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (open for the process's life)
+    if sys.stdout is None:
+        # Started with standard output closed: no result could reach the caller,
+        # so nothing is done (a preflight would change what it cannot report).
+        _write(sys.stderr, "workspace-trust: standard output is closed; nothing was done\n")
+        return ExitCode.USAGE
     tokens = _json_after_command(list(sys.argv[1:] if argv is None else argv))
     as_json = _json_requested(tokens)
     parser = build_parser()
@@ -504,8 +518,8 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
     timeout = getattr(args, "timeout", None)
     timing = DEFAULT_TIMING
     if timeout is not None:
-        if not math.isfinite(timeout) or timeout <= 0:
-            raise _UsageError("--timeout must be a positive number of seconds")
+        if not math.isfinite(timeout) or not 0 < timeout <= MAX_SECONDS:
+            raise _UsageError(f"--timeout must be a positive number of seconds, at most {MAX_SECONDS}")
         timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
     parsed = parse_flags(os.environ)
     flags = parsed.flags
@@ -602,12 +616,17 @@ def _preflight(args: argparse.Namespace) -> int:
     return _STATUS_EXIT[result.status]
 
 
+#: The longest --timeout or --deadline: a week (a timer cannot take an
+#: unbounded one, and no preflight needs more).
+MAX_SECONDS = 7 * 24 * 3600
+
+
 class _Deadline:
     """``--deadline``: a timer over the whole run (None: no deadline)."""
 
     def __init__(self, seconds: float | None) -> None:
-        if seconds is not None and not seconds > 0:
-            raise _UsageError("--deadline must be positive")
+        if seconds is not None and not (math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS):
+            raise _UsageError(f"--deadline must be a positive number of seconds, at most {MAX_SECONDS}")
         self._seconds = seconds
         self._passed = threading.Event()
         self._timer: threading.Timer | None = None
@@ -653,6 +672,8 @@ def _settle_output() -> None:
     reported there any more, and the interpreter's own flush at exit would fail
     again and replace the exit code with 120."""
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with it closed
+            continue
         try:
             stream.flush()
         except OSError:
@@ -797,7 +818,8 @@ def _emit_execution(
         for r in result.results:
             if r.raw_tail:
                 _warn(f"--- {r.provider.value} {r.workspace}: the last screen (redacted) ---")
-                _warn(r.raw_tail.text.rstrip("\n"))
+                for tail_line in r.raw_tail.text.rstrip("\n").split("\n"):
+                    _warn(tail_line)
                 _warn("---")
     _say(f"overall: {result.status.value}")
 

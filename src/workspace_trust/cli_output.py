@@ -167,7 +167,7 @@ def help_epilog(
         "  feature flags take 1/true/on or 0/false/off",
         "",
         f"lock files: {lock_dir}",
-        "  (one per provider state file, removed when done; $XDG_RUNTIME_DIR, else the system temp folder,",
+        "  (one per provider state file, removed when done; /run/user/<uid>, else /tmp (never from the environment),",
         "  else ~/.cache/workspace-trust/locks when that folder is not this account's own)",
         "",
         "docs: docs/cli.md (the JSON contract, every code), README.md (troubleshooting)",

@@ -123,14 +123,23 @@ def dumps(doc: Any) -> str:
     return _SURROGATE.sub(_escape, json.dumps(add_path_bytes(doc), ensure_ascii=False))
 
 
+#: What a line of text output may not carry as it is: lone surrogates, and the
+#: control characters (C0, DEL, C1) a folder's name may hold, which would
+#: start another line or drive the terminal (a forged progress line, colours).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _visible(m: re.Match[str]) -> str:
     point = ord(m.group(0))
     if 0xDC80 <= point <= 0xDCFF:
         return f"\\x{point - 0xDC00:02x}"
+    if point < 0xD800:
+        return f"\\x{point:02x}"
     return f"\\u{point:04x}"
 
 
-def display(text: str) -> str:
-    """``text`` for a terminal: a byte that is not UTF-8 as ``\\xNN``, another lone
-    surrogate as ``\\uXXXX``; everything else unchanged."""
-    return _SURROGATE.sub(_visible, text)
+def display(line: str) -> str:
+    """One line of text for a terminal: a byte that is not UTF-8 as ``\\xNN``,
+    another lone surrogate as ``\\uXXXX``, a control character (a newline, an
+    escape, C1) as ``\\xNN``; everything else unchanged."""
+    return _UNSAFE.sub(_visible, line)

@@ -47,8 +47,22 @@ LOCK_POLL_MS = 25
 
 
 def default_lock_dir() -> str:
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return os.path.join(base, f"workspace-trust-locks-{os.getuid() if hasattr(os, 'getuid') else 0}")
+    """The lock folder of this account: the same for every process of it,
+    whatever that process's environment says. ``XDG_RUNTIME_DIR`` and ``TMPDIR``
+    are not read: two preflights started with different ones (a host may set
+    them per launch) would lock in two folders and not exclude each other. On
+    POSIX: the account's runtime folder ``/run/user/<uid>`` where it exists and
+    is the account's own, else ``/tmp``; elsewhere the system temp folder."""
+    if not hasattr(os, "getuid"):
+        return os.path.join(tempfile.gettempdir(), "workspace-trust-locks-0")
+    uid = os.getuid()
+    runtime = f"/run/user/{uid}"
+    try:
+        info = os.lstat(runtime)
+        base = runtime if stat.S_ISDIR(info.st_mode) and info.st_uid == uid else "/tmp"
+    except OSError:
+        base = "/tmp"
+    return os.path.join(base, f"workspace-trust-locks-{uid}")
 
 
 def fallback_lock_dir() -> str:

@@ -92,7 +92,9 @@ def strip_comments(text: str, *, trailing_commas: bool = False) -> str:
     return "".join(out)
 
 
-def _no_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
+    """``parse_constant`` for Python's ``json``: ``NaN`` and ``Infinity`` are
+    not JSON, and the CLIs' ``JSON.parse`` refuses them."""
     raise ValueError(f"{name} is not JSON")
 
 
@@ -107,11 +109,11 @@ def loads(
     try:
         return json.loads(
             strip_comments(text, trailing_commas=trailing_commas),
-            parse_constant=_no_constant,
+            parse_constant=reject_constant,
             object_pairs_hook=object_pairs_hook,
         )
     except RecursionError as exc:
         raise ValueError("nested too deeply") from exc
 
 
-__all__ = ["loads", "strip_comments"]
+__all__ = ["loads", "reject_constant", "strip_comments"]

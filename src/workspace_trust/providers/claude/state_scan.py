@@ -10,7 +10,8 @@ trust value of each project matters here, read the way Claude reads it.
   decoder and dropped at once, a larger one is walked element by element, and
   only the wanted projects' trust values are kept.
 
-Both accept exactly what ``json.loads`` accepts (UTF-8, an optional BOM) and
+Both accept exactly what ``json.loads`` accepts (UTF-8, an optional BOM),
+less ``NaN`` and ``Infinity``, which Claude's ``JSON.parse`` refuses, and
 raise :class:`ValueError` for anything else, a file cut short mid-write
 included, so that a torn read is retried. Nesting too deep for Python's decoder
 is a ``ValueError`` too, never a ``RecursionError``.
@@ -28,6 +29,8 @@ import json
 import math
 import re
 from collections.abc import Container, Iterable, Iterator
+
+from workspace_trust.domain.jsonc import reject_constant
 
 TRUST_FIELD = "hasTrustDialogAccepted"
 
@@ -50,7 +53,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _STRING_RUN = re.compile(r'[^"\\\x00-\x1f]*')
 _HEX4 = re.compile(r"[0-9a-fA-F]{4}")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+\-]*")
-_DECODER = json.JSONDecoder()
+_DECODER = json.JSONDecoder(parse_constant=reject_constant)
 _scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
@@ -85,7 +88,7 @@ def _project_trust(project: object) -> bool | None:
 def trust_map(data: bytes) -> dict[str, bool]:
     """Every project's trust, from the whole file. Raises ValueError."""
     try:
-        doc = json.loads(data.decode("utf-8-sig", "surrogatepass"))
+        doc = json.loads(data.decode("utf-8-sig", "surrogatepass"), parse_constant=reject_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     if not isinstance(doc, dict):
