@@ -21,6 +21,9 @@ from workspace_trust.adapters.processes import pids_with_path_prefix, under
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.engine.rules import RuleTable, match_rule
 from workspace_trust.ports import SpawnSpec
+from workspace_trust.providers.binaries import NO_SELF_UPDATE_ENV
+from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV as CLAUDE_PREFLIGHT_ENV
+from workspace_trust.providers.copilot.strategy import PREFLIGHT_ENV as COPILOT_PREFLIGHT_ENV
 from workspace_trust.testing import base_env, cli_dir, seed_home
 
 __all__ = [
@@ -58,6 +61,27 @@ def run_json(env: Mapping[str, str], *args: str, timeout: int = 180) -> tuple[in
     assert proc.stdout.count("\n") == 1, proc.stderr[-3000:]
     doc: Doc = json.loads(proc.stdout)
     return proc.returncode, doc
+
+
+def brief(*docs: Doc) -> str:
+    """What a failed assertion on preflight documents should show, as one
+    string (pytest shortens a message that is not a string to a few hundred
+    characters): each result's status, code, keys and dialogs, and every
+    diagnostic's code and message (bounded and redacted by the library)."""
+    out = []
+    for doc in docs:
+        out.append(
+            {
+                "status": doc.get("status"),
+                "results": [
+                    {k: r.get(k) for k in ("status", "code", "pty_spawned", "dialogs", "keys", "cli_version")}
+                    for r in doc.get("results", [])
+                ],
+                "diagnostics": [(d.get("code"), d.get("message")) for d in doc.get("diagnostics", [])],
+                "error": doc.get("error"),
+            }
+        )
+    return json.dumps(out, indent=1)
 
 
 def preflight_argv(
@@ -112,7 +136,14 @@ def setup_home(sandbox: str, name: str, *, seed: bool = True, **options: Any) ->
     extra = seed_home(name, home, **options) if seed else {}
     tmp = os.path.join(sandbox, "tmp")
     os.makedirs(tmp, exist_ok=True)
-    return home, base_env(home, {"TMPDIR": tmp, **extra})
+    return home, base_env(home, {"TMPDIR": tmp, **NO_SELF_UPDATE, **extra})
+
+
+#: For a real CLI a test starts itself (not through a preflight, whose child
+#: environment has its own): no CLI updates itself from the suite, which would
+#: change the machine's global install (each CLI's own switch, and an npm
+#: registry that refuses at once).
+NO_SELF_UPDATE = {**CLAUDE_PREFLIGHT_ENV, **COPILOT_PREFLIGHT_ENV, **NO_SELF_UPDATE_ENV}
 
 
 def _cli_roots() -> list[str]:
@@ -125,6 +156,51 @@ def _cli_roots() -> list[str]:
         if not any(under(real, root) for root in roots):
             roots.add(real)
     return sorted(roots)
+
+
+#: Package managers a CLI could update or install itself with.
+PACKAGE_MANAGERS = ("npm", "npx", "pnpm", "yarn", "bun")
+
+
+def npm_trap(sandbox: str, env: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """``env`` with a folder first on PATH whose ``npm`` (and the other package
+    managers) only write their arguments to a file and fail: whatever the CLI
+    starts through the shell to update or install itself is recorded there
+    and does nothing. Returns the environment and the file (absent: no call)."""
+    folder = os.path.join(sandbox, "npm-trap")
+    os.makedirs(folder, exist_ok=True)
+    calls = os.path.join(sandbox, "npm-trap-calls")
+    for name in PACKAGE_MANAGERS:
+        path = os.path.join(folder, name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\nexit 1\n')
+        os.chmod(path, 0o755)
+    return {**env, "PATH": folder + os.pathsep + env.get("PATH", "")}, calls
+
+
+#: Package-manager commands that change what is installed (``npx`` runs, and
+#: may install, a package). ``npm root -g`` and the like only read: Claude
+#: 2.1.119 asks it on some starts.
+CHANGING = frozenset(
+    {"install", "i", "add", "update", "up", "upgrade", "uninstall", "remove", "rm", "un", "link", "exec"}
+)
+
+
+def npm_changes(calls: str) -> list[str]:
+    """The calls recorded by the trap of :func:`npm_trap` that would have
+    changed what is installed, one line per call."""
+    try:
+        with open(calls, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return []
+    changing = []
+    for line in lines:
+        words = line.split()
+        command = next((w for w in words[1:] if not w.startswith("-")), "")
+        if (words[0] in ("npx", "bun") and command != "--version") or command in CHANGING:
+            changing.append(line)
+    return changing
 
 
 def assert_nothing_left(sandbox: str) -> None:

@@ -253,3 +253,22 @@ def test_the_seed_and_the_spec(tmp_path: Path) -> None:
     assert seed_home("qwen", home) == {}
     with open(os.path.join(home, ".qwen", "settings.json"), encoding="utf-8") as handle:
         assert json.load(handle) == {"security": {"folderTrust": {"enabled": True}}}
+
+
+@pytest.mark.parametrize("provider", ["gemini", "qwen"])
+def test_the_preflights_cli_cannot_update_itself_from_npm(provider: str) -> None:
+    """Qwen Code 0.15.6 and Gemini CLI 0.45.2, in a preflight, started ``npm
+    install -g`` of their newest release once the dialog was answered. The
+    child's environment switches update-notifier off and names an npm registry
+    that refuses, whatever the host's environment says."""
+    from workspace_trust.providers.binaries import NO_SELF_UPDATE_ENV
+    from workspace_trust.providers.gemini.strategy import GeminiPty
+    from workspace_trust.providers.qwen.strategy import QwenPty
+
+    host = {"HOME": "/home/ana", "PATH": "/usr/bin", "npm_config_registry": "https://registry.npmjs.org/"}
+    child = (GeminiPty() if provider == "gemini" else QwenPty()).child_env(host, ())
+    assert {k: child.get(k) for k in NO_SELF_UPDATE_ENV} == {
+        "NO_UPDATE_NOTIFIER": "1",
+        "npm_config_registry": "http://127.0.0.1:9/",
+        "npm_config_fetch_retries": "0",
+    }

@@ -79,7 +79,7 @@ def test_empty_profile_is_setup_required_with_no_keys(claude: tuple[str, str], s
     ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]
-    assert (code, result["status"], result["code"]) == (3, "blocked", "provider_setup_required"), doc
+    assert (code, result["status"], result["code"]) == (3, "blocked", "provider_setup_required"), realcli.brief(doc)
     assert result["keys"] == []
     assert result["dialogs"] == ["claude.theme_onboarding"]
     assert_nothing_left(sandbox)
@@ -111,7 +111,7 @@ def test_ctrl_c_cancels_cleanly(claude: tuple[str, str], sandbox: str) -> None:
     status = doc["results"][0]["status"]
     print("ctrl-c outcome:", proc.returncode, status)
     # The interrupt can land after trust already persisted; both are clean ends.
-    assert (proc.returncode, status) in ((130, "cancelled"), (0, "accepted")), doc
+    assert (proc.returncode, status) in ((130, "cancelled"), (0, "accepted")), realcli.brief(doc)
     assert_nothing_left(sandbox)
 
 
@@ -150,7 +150,9 @@ def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: 
     ws = realcli.folder(home, "proj")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]
-    assert (code, result["status"], result["code"]) == (3, "blocked", "workspace_trust_not_persistable_home"), doc
+    assert (code, result["status"], result["code"]) == (3, "blocked", "workspace_trust_not_persistable_home"), (
+        realcli.brief(doc)
+    )
     assert result["pty_spawned"] is False
     assert projects(home) == {}
     assert_nothing_left(sandbox)
@@ -173,7 +175,7 @@ def test_a_folder_named_with_a_backslash_is_its_own_folder(sandbox: str) -> None
         )
     code, doc = preflight(binary, env, backslash)
     (result,) = doc["results"]
-    assert (code, result["status"], result["pty_spawned"]) == (0, "accepted", True), doc
+    assert (code, result["status"], result["pty_spawned"]) == (0, "accepted", True), realcli.brief(doc)
     assert result["trusted_key"] == backslash
     assert projects(home) == {slash: True, backslash: True}
     _, again = preflight(binary, env, backslash)
@@ -190,7 +192,7 @@ def test_older_claude_cannot_start_in_a_folder_named_with_a_backslash(sandbox: s
     backslash = realcli.folder(sandbox, "a\\b")
     code, doc = preflight(binary, env, backslash, extra=("--timeout", "8"))
     (result,) = doc["results"]
-    assert (code, result["status"], result["code"], result["keys"]) == (1, "soft_failed", end, []), doc
+    assert (code, result["status"], result["code"], result["keys"]) == (1, "soft_failed", end, []), realcli.brief(doc)
 
 
 def asks_for_trust(binary: str, ws: str, env: dict[str, str], args: tuple[str, ...] = ()) -> bool:
@@ -217,7 +219,7 @@ def test_ignore_persisted_trust_makes_claude_ask_again_and_the_preflight_says_so
     home, env = setup_home(sandbox)
     ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
-    assert (code, doc["results"][0]["status"]) == (0, "accepted"), doc
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
     assert projects(home) == {ws: True}
     quiet = {**env, "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
     assert not asks_for_trust(binary, ws, quiet)
@@ -233,11 +235,11 @@ def test_ignore_persisted_trust_makes_claude_ask_again_and_the_preflight_says_so
         "soft_failed",
         "provider_ignores_persisted_trust",
         False,
-    ), doc
+    ), realcli.brief(doc)
     code, doc = preflight(binary, env, ws, extra=(f"--launch-arg=claude={IGNORE_TRUST_FLAG}",))
-    assert (code, doc["results"][0]["code"]) == (1, "provider_ignores_persisted_trust"), doc
+    assert (code, doc["results"][0]["code"]) == (1, "provider_ignores_persisted_trust"), realcli.brief(doc)
     code, doc = preflight(binary, {**env, IGNORE_TRUST_ENV: "0"}, ws)
-    assert (code, doc["results"][0]["status"]) == (0, "already_trusted"), doc
+    assert (code, doc["results"][0]["status"]) == (0, "already_trusted"), realcli.brief(doc)
     assert_nothing_left(sandbox)
 
 

@@ -117,8 +117,8 @@ def test_a_lock_left_by_someone_elses_killed_claude_is_waited_out(version: str, 
     ws = realcli.folder(sandbox, "project")
     code, doc = realcli.preflight("claude", binary, env, ws, select=False)
     (result,) = doc["results"]
-    assert (code, result["status"]) == (0, "accepted"), doc
-    assert "provider_lock_waited" in [d["code"] for d in doc["diagnostics"]], doc
+    assert (code, result["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert "provider_lock_waited" in [d["code"] for d in doc["diagnostics"]], realcli.brief(doc)
     with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
         assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] is True
     assert_nothing_left(sandbox)

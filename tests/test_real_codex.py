@@ -110,7 +110,7 @@ def test_pty_strategy_persists_trust(codex: tuple[str, str], sandbox: str) -> No
     path = git_folder(sandbox, "pty project")
     code, doc = pty_preflight(binary, env, path)
     (result,) = doc["results"]
-    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), realcli.brief(doc)
     assert read_trust_levels(config) == {path: "trusted"}
     codex_home = env["CODEX_HOME"]
     assert pids_with_path_prefix(os.path.realpath(codex_home)) == ()
@@ -130,7 +130,7 @@ def test_update_prompt_is_skipped_without_a_write_then_trust_is_accepted(codex: 
     path = git_folder(sandbox, "offered an update")
     code, doc = pty_preflight(binary, env, path)
     (result,) = doc["results"]
-    assert (code, result["status"], result["keys"]) == (0, "accepted", ["down", "enter", "enter"]), doc
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["down", "enter", "enter"]), realcli.brief(doc)
     assert "codex.update_prompt" in result["dialogs"]
     assert read_trust_levels(config) == {path: "trusted"}
     with open(version_file, encoding="utf-8") as handle:
@@ -253,7 +253,7 @@ def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
     path = git_folder(sandbox, "quit layout")
     code, doc = pty_preflight(binary, env, path)
     (result,) = doc["results"]
-    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), realcli.brief(doc)
     assert "codex.workspace_trust.v0169" in result["dialogs"]
     assert read_trust_levels(config) == {path: "trusted"}
     code2, doc2 = pty_preflight(binary, env, path)

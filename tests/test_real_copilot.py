@@ -75,7 +75,9 @@ def protected_argv(binary: str, env: dict[str, str]) -> tuple[str, ...]:
     as the preflight reads it (and kills whatever it started)."""
     help_text = SubprocessHelpReader().read_help(binary, preflight_env(env), 60_000, is_cancelled=lambda: False)
     command = build_protected_command(binary, help_text, allow_unprotected=True)
-    assert command is not None and f"--available-tools={NO_TOOL}" in command.argv
+    # On failure, what --help said (a fresh-clone CI run once read a help text
+    # that listed none of the flags).
+    assert command is not None and f"--available-tools={NO_TOOL}" in command.argv, repr(help_text)[:3000]
     return command.argv
 
 
@@ -169,7 +171,7 @@ def test_nothing_the_folder_starts_is_left_running(
     home, env = setup_home(sandbox)
     ws, marks = mcp_folder
     code, doc = preflight(binary, env, ws, extra=EXTRA[version])
-    assert (code, doc["results"][0]["status"]) == (0, "accepted"), doc
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
     assert trusted_folders(home) == [ws]
     print(f"copilot {version}: started before the kill: {sorted(os.listdir(marks)) or 'nothing'}")
     assert_nothing_left(sandbox)
@@ -189,13 +191,13 @@ def test_a_copilot_without_the_telemetry_flag_soft_fails_unless_allowed(sandbox:
         "soft_failed",
         "preflight_unavailable_or_unprotected",
         False,
-    ), doc
+    ), realcli.brief(doc)
     assert "--disable-client-telemetry" in json.dumps(doc)
     assert not os.path.exists(config_path(home))
 
     code, doc = preflight(binary, env, ws, extra=("--allow-unprotected-copilot",))
     (allowed,) = doc["results"]
-    assert (code, allowed["status"], allowed["keys"][-1]) == (0, "accepted", "enter"), doc
+    assert (code, allowed["status"], allowed["keys"][-1]) == (0, "accepted", "enter"), realcli.brief(doc)
     assert trusted_folders(home) == [ws]
     assert "--disable-client-telemetry" in json.dumps(doc["manifest"]["diagnostics"] + [allowed])
     assert_nothing_left(sandbox)
@@ -214,6 +216,8 @@ def test_an_older_copilot_moves_settings_json_trust_and_shows_no_dialog(sandbox:
     assert status(env, ws) == "untrusted"
     code, doc = preflight(binary, env, ws, extra=("--allow-unprotected-copilot",))
     (result,) = doc["results"]
-    assert (code, result["status"], result["keys"], result["pty_spawned"]) == (0, "accepted", [], True), doc
+    assert (code, result["status"], result["keys"], result["pty_spawned"]) == (0, "accepted", [], True), realcli.brief(
+        doc
+    )
     assert trusted_folders(home) == [ws]
     assert_nothing_left(sandbox)

@@ -27,7 +27,7 @@ def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, v
     path = realcli.folder(parent, "project")
     code, doc = pty_preflight(path, binary, env)
     (result,) = doc["results"]
-    assert (code, result["status"]) == (0, "accepted"), doc
+    assert (code, result["status"]) == (0, "accepted"), realcli.brief(doc)
     # Preselected "Trust folder (project)": Enter only; never "Trust parent folder".
     assert result["keys"] == ["enter"]
     with open(os.path.join(home, ".gemini", "trustedFolders.json"), encoding="utf-8") as handle:
@@ -52,7 +52,22 @@ def test_gemini_keys_a_backslash_folder_with_slashes_on_linux(sandbox: str) -> N
     path = realcli.folder(sandbox, "a\\b")
     code, doc = pty_preflight(path, binary, env)
     (result,) = doc["results"]
-    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), doc
+    assert (code, result["status"], result["keys"]) == (0, "accepted", ["enter"]), realcli.brief(doc)
     with open(os.path.join(home, ".gemini", "trustedFolders.json"), encoding="utf-8") as handle:
         assert json.load(handle) == {os.path.join(sandbox, "a/b"): "TRUST_FOLDER"}
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+def test_the_pty_preflight_never_lets_gemini_update_itself(sandbox: str, version: str) -> None:
+    """Gemini 0.45.2 started ``npm install -g @google/gemini-cli@0.61.0`` once
+    its dialog was answered (a preflight would upgrade the user's global
+    install, or cut it short). A package manager first on its PATH records
+    every call: none may come. The failing mode needs the npm registry."""
+    binary = require_cli("gemini", version)
+    _, env = realcli.setup_home(sandbox, "gemini")
+    env, calls = realcli.npm_trap(sandbox, env)
+    code, doc = pty_preflight(realcli.folder(sandbox, "project"), binary, env)
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert realcli.npm_changes(calls) == []
     assert_nothing_left(sandbox)

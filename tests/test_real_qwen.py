@@ -71,7 +71,9 @@ def test_folder_trust_off_is_not_required_and_starts_nothing(
     ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]
-    assert (code, doc["status"], result["status"], result["pty_spawned"]) == (0, "ok", "not_required", False), doc
+    assert (code, doc["status"], result["status"], result["pty_spawned"]) == (0, "ok", "not_required", False), (
+        realcli.brief(doc)
+    )
     code, doc = run(env, "status", ws)
     assert (code, doc["status"], doc["results"][0]["status"]) == (0, "trusted", "not_required")
     assert not os.path.exists(os.path.join(home, ".qwen", "trustedFolders.json"))
@@ -112,7 +114,7 @@ def test_settings_qwen_cannot_start_with_block_and_are_left_alone(qwen: tuple[st
         "blocked",
         "qwen_settings_unreadable",
         False,
-    ), doc
+    ), realcli.brief(doc)
     assert sorted(os.listdir(os.path.dirname(settings))) == ["settings.json"]
     with open(settings, encoding="utf-8") as handle:
         assert handle.read() == broken

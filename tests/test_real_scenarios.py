@@ -180,7 +180,7 @@ def test_a_fresh_folder_is_accepted_for_exactly_itself_then_a_second_run_is_a_no
     ws = realcli.folder(parent, "project")
     code, doc = cli.preflight(version, binary, env, ws)
     (result,) = doc["results"]
-    assert (code, doc["status"], result["status"]) == (0, "ok", "accepted"), doc
+    assert (code, doc["status"], result["status"]) == (0, "ok", "accepted"), realcli.brief(doc)
     keys = result["keys"]
     assert keys[0] == accept.keys[0], keys
     assert keys[-1] == "enter" and keys.count("enter") == 1, keys
@@ -201,7 +201,9 @@ def test_a_fresh_folder_is_accepted_for_exactly_itself_then_a_second_run_is_a_no
 
     code, doc = cli.preflight(version, binary, env, ws)
     (again,) = doc["results"]
-    assert (code, again["status"], again["pty_spawned"], again["keys"]) == (0, "already_trusted", False, []), doc
+    assert (code, again["status"], again["pty_spawned"], again["keys"]) == (0, "already_trusted", False, []), (
+        realcli.brief(doc)
+    )
     code, status = cli.status_result(env, ws)
     assert (code, status["status"], status["trusted_by"]) == (0, "trusted", cli.trusted_by), status
     # The parent was not trusted: a sibling still needs its own answer.
@@ -275,9 +277,27 @@ def test_home_and_what_contains_it_are_refused_before_the_cli_starts(
         "blocked",
         REFUSED[where],
         False,
-    ), doc
+    ), realcli.brief(doc)
     assert not os.path.exists(mark)
     assert _read(state_file) == before
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(("name", "version"), each_version())
+def test_the_cli_never_updates_or_installs_itself_during_a_preflight(name: str, version: str, sandbox: str) -> None:
+    """Once its dialog was answered, Qwen Code 0.15.6 started ``npm install -g``
+    of its newest release (and a preflight then upgraded the user's global
+    install, or cut it short with the kill). A package manager first on the
+    CLI's PATH records every call: none may come. Its failing mode needs the
+    npm registry to be reachable, and a newer release than the pin."""
+    cli = CLIS[name]
+    binary = require_cli(name, version)
+    _, env = cli.setup(sandbox)
+    env, calls = realcli.npm_trap(sandbox, env)
+    ws = realcli.folder(sandbox, "project")
+    code, doc = cli.preflight(version, binary, env, ws)
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert realcli.npm_changes(calls) == []
     assert_nothing_left(sandbox)
 
 
@@ -292,10 +312,10 @@ def test_racing_preflights_on_one_fresh_folder_start_one_cli(name: str, version:
     docs = [doc for _, doc in runs]
     results = [doc["results"][0] for doc in docs]
     assert sorted(r["status"] for r in results) == ["accepted"] + ["already_trusted_after_wait"] * (cli.racers - 1), (
-        docs
+        realcli.brief(*docs)
     )
-    assert sum(r["pty_spawned"] for r in results) == 1
-    assert [code for code, _ in runs] == [0] * cli.racers, docs
+    assert sum(r["pty_spawned"] for r in results) == 1, realcli.brief(*docs)
+    assert [code for code, _ in runs] == [0] * cli.racers, realcli.brief(*docs)
     assert cli.trusted(home) == cli.only(ws)
     assert_nothing_left(sandbox)
 
@@ -315,7 +335,7 @@ def test_a_git_subfolder_is_trusted_where_the_cli_keys_it(name: str, version: st
     key = repo if cli.keys_git_root else deeper
     code, doc = cli.preflight(version, binary, env, deeper)
     (result,) = doc["results"]
-    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", key), doc
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", key), realcli.brief(doc)
     assert cli.trusted(home) == cli.only(key)
     assert cli.status(env, os.path.join(deeper, "below")) == "trusted"
     if cli.keys_git_root:
@@ -359,7 +379,7 @@ def test_a_symlinked_path_is_trusted_as_its_real_folder(name: str, version: str,
         given,
         real,
         real,
-    ), doc
+    ), realcli.brief(doc)
     assert cli.trusted(home) == cli.only(real)
     assert (cli.status(env, given), cli.status(env, real)) == ("trusted", "trusted")
     _, again = cli.preflight(version, binary, env, given)
@@ -387,7 +407,7 @@ def test_a_folder_trusted_from_above_starts_nothing(name: str, version: str, san
         "already_trusted",
         False,
         parent,
-    ), doc
+    ), realcli.brief(doc)
     assert not os.path.exists(mark)
     if cli.asks_for_trust is not None:
         assert not cli.asks_for_trust(binary, ws, env)

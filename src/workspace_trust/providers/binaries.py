@@ -52,6 +52,22 @@ def keep_env(host_env: Mapping[str, str], keep: Sequence[str], strip: Sequence[s
     return env
 
 
+#: Set in the preflight child of a CLI that updates itself from npm while it
+#: runs. Once its trust dialog is answered, Qwen Code 0.10.1 and 0.15.6 and
+#: Gemini CLI 0.53.0 and 0.60.0 ask the registry for their newest release and
+#: start ``npm install -g`` of it in the background: a preflight would upgrade
+#: the user's global install, or cut the install short when it kills the
+#: session. ``NO_UPDATE_NOTIFIER`` is update-notifier's off switch (Qwen up to
+#: 0.15); the registry is one that refuses at once, so that no version check
+#: (``npm view``, latest-version) and no install they start reaches npm.
+#: Neither CLI has another switch that the environment can set.
+NO_SELF_UPDATE_ENV: Mapping[str, str] = {
+    "NO_UPDATE_NOTIFIER": "1",
+    "npm_config_registry": "http://127.0.0.1:9/",
+    "npm_config_fetch_retries": "0",
+}
+
+
 #: Variables every provider preflight keeps.
 COMMON_ENV = (
     "HOME",

@@ -8,7 +8,7 @@ from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
@@ -82,7 +82,7 @@ class GeminiPty(PtyProvider):
         return GeminiStateProbe(self.state_file(env), files=files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
-        return gemini_env(host_env, strip)
+        return {**gemini_env(host_env, strip), **NO_SELF_UPDATE_ENV}
 
     def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
         return resolve_cli_binary("gemini", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)

@@ -11,7 +11,7 @@ from workspace_trust.domain.patches import EnvPatch, PatchFile
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.providers.qwen import (
     BIN_ENV,
@@ -74,7 +74,7 @@ class QwenPty(PtyProvider):
         return QwenStateProbe(env, files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
-        return qwen_env(host_env, strip)
+        return {**qwen_env(host_env, strip), **NO_SELF_UPDATE_ENV}
 
     def trust_required(self, env: Mapping[str, str]) -> bool:
         return qwen_trust_required(env)
