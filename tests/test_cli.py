@@ -406,3 +406,40 @@ def test_a_host_codex_override_that_cannot_be_merged_leaves_the_row_not_patched(
     (row,) = doc["results"]
     assert (proc.returncode, row["status"], row["code"]) == (1, "soft_failed", "codex_existing_override_invalid")
     assert doc["codex_config_overrides"] == [] and doc["patches"] == []
+
+
+def test_the_plan_names_a_host_codex_override_it_cannot_merge(sandbox: str) -> None:
+    """``plan`` refuses as ``preflight`` does, and says so in its status and
+    rows: a host launching with the (empty) patches would meet the dialog."""
+    home, ws = seeded(sandbox)
+    proc = cli(["plan", ws, "--provider", "codex", "--existing-codex-override", "projects={", "--json"], home)
+    doc = json.loads(proc.stdout)
+    (row,) = doc["results"]
+    assert (proc.returncode, doc["status"]) == (1, "soft_failed")
+    assert (row["provider"], row["status"], row["code"]) == ("codex", "soft_failed", "codex_existing_override_invalid")
+    assert doc["codex_config_overrides"] == [] and doc["patches"] == []
+
+
+def test_folders_whose_codex_override_outgrows_an_argument_are_not_reported_patched(sandbox: str) -> None:
+    """Each folder alone fits in a -c value; all of them together would be
+    longer than Linux lets one argument be (E2BIG at the host's launch). No
+    row says patched and no patch is given, in ``plan`` and in ``preflight``."""
+    home, _ = seeded(sandbox)
+    # ~275 bytes per entry: 480 folders make a value of about 132,000 bytes.
+    folders = [os.path.join(sandbox, f"{i:03d}" + "d" * 240) for i in range(480)]
+    for folder in folders:
+        os.makedirs(folder)
+    for command in ("plan", "preflight"):
+        proc = cli([command, *folders, "--provider", "codex", "--json"], home)
+        doc = json.loads(proc.stdout)
+        assert (proc.returncode, doc["status"]) == (1, "soft_failed"), (command, proc.stderr[-500:])
+        assert len(doc["results"]) == len(folders)
+        assert {(r["status"], r["code"]) for r in doc["results"]} == {("soft_failed", "codex_override_too_long")}
+        assert doc["codex_config_overrides"] == [] and doc["patches"] == []
+        assert "more than one argument can carry on linux (131071)" in doc["diagnostics"][0]["message"]
+    # Fewer folders fit in one argument and are patched as before.
+    proc = cli(["preflight", *folders[:300], "--provider", "codex", "--json"], home)
+    doc = json.loads(proc.stdout)
+    assert (proc.returncode, doc["status"]) == (0, "ok")
+    assert {r["status"] for r in doc["results"]} == {"patched"}
+    assert len(doc["codex_config_overrides"]) == 1

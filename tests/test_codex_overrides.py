@@ -11,8 +11,14 @@ from hypothesis import strategies as st
 
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.patches import ArgDialect, LaunchArgPatch, TargetSurface
+from workspace_trust.domain.paths import HostOs
 from workspace_trust.patching import apply_patches
-from workspace_trust.providers.codex.overrides import build_trust_override, parse_projects_override
+from workspace_trust.providers.codex.overrides import (
+    ARGUMENT_LIMIT,
+    argument_size,
+    build_trust_override,
+    parse_projects_override,
+)
 from workspace_trust.providers.codex.patching import merge_config_overrides
 
 _path_chars = st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00")
@@ -70,6 +76,49 @@ def test_a_broken_host_projects_override_is_never_silently_replaced() -> None:
     build = build_trust_override(["/new"], ["projects={not toml"])
     assert build.value is None
     assert [d.code for d in build.diagnostics] == [Code.CODEX_OVERRIDE_INVALID]
+
+
+def _paths_for(size: int, host: HostOs) -> list[str]:
+    """Folders whose override is just over ``size`` (in ``host``'s unit)."""
+
+    def paths(n: int) -> list[str]:
+        return [f"/srv/{i:05d}-" + "d" * 200 for i in range(n)]
+
+    def measured(n: int) -> int:
+        value = build_trust_override(paths(n), host_os=HostOs.MACOS).value
+        assert value is not None
+        return argument_size(value, host)
+
+    n = size // (measured(2) - measured(1))  # about the fit, then one by one
+    while measured(n) > size:
+        n -= 1
+    while measured(n) <= size:
+        n += 1
+    return paths(n)
+
+
+@pytest.mark.parametrize("host", [HostOs.LINUX, HostOs.WINDOWS], ids=["linux", "windows"])
+def test_a_value_longer_than_one_argument_is_refused_not_handed_to_a_launch_that_fails(host: HostOs) -> None:
+    """Linux fails an execve with an argument over MAX_ARG_STRLEN (E2BIG);
+    Windows a command line over 32,767 units. One folder fewer fits."""
+    paths = _paths_for(ARGUMENT_LIMIT[host], host)
+    over = build_trust_override(paths, host_os=host)
+    assert over.value is None and over.paths == ()
+    (diagnostic,) = over.diagnostics
+    assert diagnostic.code is Code.CODEX_OVERRIDE_TOO_LONG
+    assert f"for {len(paths)} paths" in diagnostic.message and str(ARGUMENT_LIMIT[host]) in diagnostic.message
+    under = build_trust_override(paths[:-1], host_os=host)
+    assert under.value is not None and not under.diagnostics
+    assert argument_size(under.value, host) <= ARGUMENT_LIMIT[host]
+
+
+def test_the_limit_counts_what_the_host_counts() -> None:
+    value = 'projects={"/é" = {trust_level = "trusted"}}'
+    # POSIX: UTF-8 bytes (é is two). Windows: UTF-16 units, quoted, each " escaped.
+    assert argument_size(value, HostOs.LINUX) == len(value) + 1
+    assert argument_size(value, HostOs.WINDOWS) == len(value) + value.count('"') + 2
+    # A backslash may need doubling (before a quote): counted as if it did.
+    assert argument_size("C:\\w", HostOs.WINDOWS) == len("C:\\w") + 1 + 2
 
 
 def patch(surface: TargetSurface, dialect: ArgDialect, *ps: str) -> LaunchArgPatch:

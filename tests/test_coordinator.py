@@ -35,7 +35,13 @@ from workspace_trust import (
     manifest_to_json,
 )
 from workspace_trust.adapters.locks import WorkspaceLocks
+from workspace_trust.coordinator import _carried
+from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+from workspace_trust.domain.results import Diagnostic
+from workspace_trust.providers.codex import DIRECT_CLI_CONFIG
+from workspace_trust.providers.codex.overrides import build_trust_override
 from workspace_trust.requests import overall_status
+from workspace_trust.strategy import PatchPlan
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -563,3 +569,43 @@ def test_default_parallelism_follows_the_cores_within_bounds() -> None:
         MAX_PARALLELISM,
     ]
     assert MIN_PARALLELISM <= default_parallelism() <= MAX_PARALLELISM
+
+
+def test_a_row_is_patched_only_when_the_document_carries_its_patch() -> None:
+    """The coordinator's last word on ``patched``: a folder the plan's patches
+    do not carry is soft_failed with the plan's reason for that provider (the
+    folder's own first), or internal_error when the plan gives none."""
+
+    def row(workspace_id: str) -> WorkspaceResult:
+        return WorkspaceResult(Provider.CODEX, workspace_id, workspace_id, workspace_id, WorkspaceStatus.PATCHED)
+
+    value = build_trust_override(["/a"]).value
+    assert value is not None
+    patch = LaunchArgPatch(
+        id="codex.trust.primary_provider_args",
+        target_provider=Provider.CODEX,
+        target_surface=TargetSurface.PRIMARY_PROVIDER_ARGS,
+        dialect=DIRECT_CLI_CONFIG,
+        values=(value,),
+        dedupe_key="codex:projects-trust:primary_provider_args",
+        source_workspace_ids=("/a",),
+        reason="test",
+    )
+    carried = PatchPlan(arg_patches=(patch,))
+    assert _carried(row("/a"), carried) == row("/a")
+    other = Diagnostic(Code.CODEX_PATH_UNREPRESENTABLE, "gemini's", Provider.GEMINI)
+    mine = Diagnostic(Code.CODEX_OVERRIDE_INVALID, "the host's override", Provider.CODEX, "/b")
+    general = Diagnostic(Code.CODEX_OVERRIDE_TOO_LONG, "too long", Provider.CODEX)
+    plan = attrs.evolve(carried, diagnostics=(other, general, mine))
+    left = _carried(row("/b"), plan)
+    assert (left.status, left.code, left.diagnostics[-1].workspace_id) == (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.CODEX_OVERRIDE_INVALID,
+        "/b",
+    )
+    assert _carried(row("/c"), plan).code is Code.CODEX_OVERRIDE_TOO_LONG
+    unexplained = _carried(row("/c"), carried)
+    assert (unexplained.status, unexplained.code) == (WorkspaceStatus.SOFT_FAILED, Code.INTERNAL_ERROR)
+    # Any other status is left as it is.
+    accepted = attrs.evolve(row("/c"), status=WorkspaceStatus.ACCEPTED)
+    assert _carried(accepted, PatchPlan()) is accepted

@@ -966,6 +966,21 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
     }
 
 
+def _left_out(plan: FullPlan) -> list[WorkspaceResult]:
+    """A ``soft_failed`` row for each folder a provider's patches could not
+    carry, with the plan's reason (a host ``-c`` value that does not parse, a
+    path Codex cannot spell, a value longer than an argument): a host launching
+    with the document's patches would meet that provider's trust dialog there."""
+    from workspace_trust.strategy import base_result
+
+    rows = []
+    for task in plan.tasks:
+        why = plan.patches.trouble(task.provider, task.workspace.id)
+        if why is not None and not plan.patches.carries(task.provider, task.workspace.id):
+            rows.append(base_result(task.provider, task.workspace, WorkspaceStatus.SOFT_FAILED, why.code))
+    return rows
+
+
 def _plan(args: argparse.Namespace) -> int:
     from workspace_trust.coordinator import WorkspaceTrustCoordinator
 
@@ -975,7 +990,7 @@ def _plan(args: argparse.Namespace) -> int:
     patches = plan.patches
     # Blocked folders (home, roots, missing) and soft failures known before
     # anything runs (a provider whose launch ignores persisted trust).
-    settled = [*plan.settled, *plan.soft_settled]
+    settled = [*plan.settled, *plan.soft_settled, *_left_out(plan)]
     status = overall_status(settled)
     inputs = _inputs(args, plan)
     doc = {

@@ -73,6 +73,7 @@ from workspace_trust.requests import (
 )
 from workspace_trust.strategy import (
     ExecutionContext,
+    PatchPlan,
     ProgressEvent,
     TrustStrategy,
     base_result,
@@ -336,14 +337,17 @@ class WorkspaceTrustCoordinator:
         # Every session of this call is gone now: what each state file says at
         # this point is what a launch will find.
         results.extend(
-            self._reprove(
-                task,
-                result,
-                request=request,
-                strategy=strategies[(task.provider, task.mode)],
-                run=run,
-                cancelled=cancelled,
-                files=self._ports.state_files,
+            _carried(
+                self._reprove(
+                    task,
+                    result,
+                    request=request,
+                    strategy=strategies[(task.provider, task.mode)],
+                    run=run,
+                    cancelled=cancelled,
+                    files=self._ports.state_files,
+                ),
+                plan.patches,
             )
             for task, result in zip(plan.tasks, done, strict=True)
         )
@@ -493,6 +497,25 @@ def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
     except Exception:  # a read-only hook must never crash its host
         log.exception("trust_required failed unexpectedly")
         return True
+
+
+def _carried(result: WorkspaceResult, patches: PatchPlan) -> WorkspaceResult:
+    """``patched`` only when the document carries a patch of the row's
+    provider made for its folder: each strategy plans one folder, the document
+    plans them all at once, and what fits alone may not fit together (Codex's
+    one ``-c`` value over many folders can outgrow an argument). Otherwise the
+    row is ``soft_failed`` with the plan's own reason."""
+    if result.status is not WorkspaceStatus.PATCHED or patches.carries(result.provider, result.workspace_id):
+        return result
+    why = patches.trouble(result.provider, result.workspace_id) or Diagnostic(
+        Code.INTERNAL_ERROR, "the strategy patched this folder and the plan carries no patch for it", result.provider
+    )
+    return attrs.evolve(
+        result,
+        status=WorkspaceStatus.SOFT_FAILED,
+        code=why.code,
+        diagnostics=(*result.diagnostics, attrs.evolve(why, workspace_id=result.workspace_id)),
+    )
 
 
 #: Statuses that say the state file recorded trust during this call.

@@ -188,6 +188,17 @@ class PatchPlan:
     launch_values: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
     diagnostics: tuple[Diagnostic, ...] = ()
 
+    def carries(self, provider: Provider, workspace_id: str) -> bool:
+        """Whether a patch of ``provider`` is made for the folder."""
+        patches: tuple[LaunchArgPatch | EnvPatch, ...] = (*self.arg_patches, *self.env_patches)
+        return any(p.target_provider == provider and workspace_id in p.source_workspace_ids for p in patches)
+
+    def trouble(self, provider: Provider, workspace_id: str | None = None) -> Diagnostic | None:
+        """The reason the plan gives for ``provider`` (a folder it left out, or
+        a patch it could not build): the folder's own first, if any."""
+        mine = [d for d in self.diagnostics if d.provider == provider]
+        return next((d for d in mine if d.workspace_id == workspace_id), mine[0] if mine else None)
+
 
 class TrustStrategy(abc.ABC):
     """Prepares one provider's trust for workspaces."""

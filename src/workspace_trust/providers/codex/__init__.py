@@ -12,6 +12,8 @@ SURFACE_UNKNOWN = Code.define("codex_trust_settings_surface_unknown", "CODEX_SUR
 PATH_UNREPRESENTABLE = Code.define("codex_trust_path_unrepresentable", "CODEX_PATH_UNREPRESENTABLE")
 #: The host's own ``-c projects=`` value does not parse.
 OVERRIDE_INVALID = Code.define("codex_existing_override_invalid", "CODEX_OVERRIDE_INVALID")
+#: The ``-c projects=`` value is longer than one argument can be on the host.
+OVERRIDE_TOO_LONG = Code.define("codex_override_too_long", "CODEX_OVERRIDE_TOO_LONG")
 #: ``config.toml`` changed while the override was built.
 CONFIG_CHANGED = Code.define("codex_config_changed_during_trust_override", "CODEX_CONFIG_CHANGED")
 

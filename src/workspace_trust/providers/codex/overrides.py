@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.paths import HostOs, Workspace
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex.keys import codex_keys
 
@@ -87,13 +87,36 @@ def render_projects(table: dict[str, Any]) -> str:
     return rendered
 
 
-def build_trust_override(paths: Iterable[str], existing: Sequence[str] = ()) -> OverrideBuild:
+#: The longest one argument can be, per host, in the unit ``argument_size``
+#: counts. Linux: ``MAX_ARG_STRLEN`` (32 pages, 131,072 bytes with the closing
+#: NUL); a longer one fails ``execve`` with E2BIG. macOS: no limit of its own,
+#: but ``ARG_MAX`` (1 MiB) holds every argument and the environment together.
+#: Windows: a whole command line is at most 32,767 UTF-16 units with its NUL.
+#: Each is an upper bound on the value alone: the rest of the command line and
+#: (macOS) the environment share it.
+ARGUMENT_LIMIT = {HostOs.LINUX: 131_071, HostOs.MACOS: 1_048_575, HostOs.WINDOWS: 32_766}
+
+
+def argument_size(value: str, host: HostOs) -> int:
+    """``value``'s size as one argument on ``host``: UTF-8 bytes on POSIX; on
+    Windows UTF-16 units once quoted for the command line (the surrounding
+    quotes, and a backslash before every ``"`` and, at most, every ``\\``)."""
+    if host is not HostOs.WINDOWS:
+        return len(value.encode("utf-8", "surrogatepass"))
+    return len(value.encode("utf-16-le", "surrogatepass")) // 2 + value.count('"') + value.count("\\") + 2
+
+
+def build_trust_override(
+    paths: Iterable[str], existing: Sequence[str] = (), host_os: HostOs = HostOs.LINUX
+) -> OverrideBuild:
     """One ``projects={...}`` value trusting ``paths``, merged with the host's own.
 
     Codex applies only the last ``projects=`` override, so that one is the
     host's effective table; it is kept entry for entry, and every one of the
     host's ``projects=`` strings is listed in ``replaces``. A host override
-    that does not parse is never silently dropped: the build refuses.
+    that does not parse is never silently dropped: the build refuses, as it
+    does when the value would be longer than one argument can be on
+    ``host_os`` (``ARGUMENT_LIMIT``): the host's launch would fail.
     """
     diagnostics: list[Diagnostic] = []
     wanted: list[str] = []
@@ -146,6 +169,19 @@ def build_trust_override(paths: Iterable[str], existing: Sequence[str] = ()) -> 
             Diagnostic(
                 Code.CODEX_OVERRIDE_INVALID,
                 "the host's projects= override is nested too deeply to be rewritten",
+                Provider.CODEX,
+            )
+        )
+        return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
+    size, limit = argument_size(value, host_os), ARGUMENT_LIMIT[host_os]
+    if size > limit:
+        # The host's launch would fail (E2BIG on Linux) with every folder in it.
+        diagnostics.append(
+            Diagnostic(
+                Code.CODEX_OVERRIDE_TOO_LONG,
+                f"the -c projects= value for {len(table)} paths would be {size} "
+                f"{'UTF-16 units' if host_os is HostOs.WINDOWS else 'bytes'}, more than one argument can carry on "
+                f"{host_os.value} ({limit}); launch Codex for fewer folders at a time",
                 Provider.CODEX,
             )
         )

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.paths import HostOs, Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
@@ -59,7 +59,8 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[st
     ``projects=`` ones merged into ours."""
     existing = tuple(value for _, _, value in codex_config_values(launch_args))
     persistable = tuple(w for w in workspaces if w.persistable)
-    build = build_trust_override(trust_paths_for(persistable), existing)
+    host = persistable[0].host if persistable else HostOs.LINUX
+    build = build_trust_override(trust_paths_for(persistable), existing, host)
     if build.value is None:
         return PatchPlan(diagnostics=build.diagnostics)
     ids = tuple(w.id for w in persistable)
