@@ -303,6 +303,10 @@ def test_trust_clobbered_on_the_way_out_is_retried_once(sandbox: str) -> None:
     assert r.status is WorkspaceStatus.ACCEPTED and r.code is None
     assert Code.TRUST_LOST in [d.code for d in r.diagnostics]
     assert home.read()["projects"][ws] == {"hasTrustDialogAccepted": True}
+    # The row reports both runs: each CLI's keys, in order, and both dialogs.
+    first, second = (session.tui.keys for session in spawner.sessions)
+    assert first and second and list(r.keys) == [*first, *second]
+    assert r.pty_spawned and len(r.dialogs) == 2
 
 
 def test_trust_lost_twice_is_a_soft_failure_never_accepted(sandbox: str) -> None:
@@ -314,6 +318,7 @@ def test_trust_lost_twice_is_a_soft_failure_never_accepted(sandbox: str) -> None
     (r,) = result.results
     assert len(spawner.sessions) == 2
     assert (r.status, r.code) == (WorkspaceStatus.SOFT_FAILED, Code.TRUST_LOST)
+    assert list(r.keys) == [key for session in spawner.sessions for key in session.tui.keys]
     evidence = [d.message for d in r.diagnostics if d.code is Code.TRUST_LOST]
     assert evidence and all(ws in m for m in evidence)
     assert result.status.value == "soft_failed"

@@ -392,11 +392,12 @@ class WorkspaceTrustCoordinator:
         if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
             again = strategy.probe(task.workspace, request.env, files)
             if again.trusted:
-                return attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
+                proven = attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
+                return _both_runs(result, retried, proven)
             retried = trust_lost_result(retried, again, "when the retry ended")
         if retried.code is Code.TRUST_LOST:
-            return retried
-        return attrs.evolve(lost, diagnostics=(*lost.diagnostics, *retried.diagnostics))
+            return _both_runs(result, retried, retried)
+        return _both_runs(result, retried, attrs.evolve(lost, diagnostics=(*lost.diagnostics, *retried.diagnostics)))
 
     # -- asyncio face -----------------------------------------------------------
     async def aplan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
@@ -497,6 +498,22 @@ def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
     except Exception:  # a read-only hook must never crash its host
         log.exception("trust_required failed unexpectedly")
         return True
+
+
+def _both_runs(first: WorkspaceResult, retry: WorkspaceResult, row: WorkspaceResult) -> WorkspaceResult:
+    """``row``, the outcome of a folder whose trust vanished and that was run
+    again, reporting what both runs did: a retry that found the folder trusted
+    and started nothing does not hide the first run's CLI, dialogs and keys."""
+    return attrs.evolve(
+        row,
+        pty_spawned=first.pty_spawned or retry.pty_spawned,
+        dialogs=(*first.dialogs, *retry.dialogs),
+        keys=(*first.keys, *retry.keys),
+        elapsed_ms=first.elapsed_ms + retry.elapsed_ms,
+        lock_wait_ms=first.lock_wait_ms + retry.lock_wait_ms,
+        cli_version=retry.cli_version or first.cli_version,
+        session=retry.session or first.session,
+    )
 
 
 def _carried(result: WorkspaceResult, patches: PatchPlan) -> WorkspaceResult:
