@@ -112,14 +112,18 @@ def claude_dialog(files: FakeStateFiles, cwd: str, written: str | None = None) -
 
 
 def fake_coordinator(
-    files: FakeStateFiles, spawner: FakePtySpawner, clock: FakeClock, scratch: FakeScratchSpace | None = None
+    files: FakeStateFiles,
+    spawner: FakePtySpawner,
+    clock: FakeClock,
+    scratch: FakeScratchSpace | None = None,
+    filesystem: FakeFileSystemFacts | None = None,
 ) -> WorkspaceTrustCoordinator:
     """A coordinator on ``workspace_trust.testing``'s fakes alone, with ``claude`` on PATH."""
     return WorkspaceTrustCoordinator(
         spawner=spawner,
         clock=clock,
         locks=FakeLocks(),
-        filesystem=FakeFileSystemFacts(),
+        filesystem=filesystem or FakeFileSystemFacts(),
         help_reader=FakeHelpReader(),
         provider_locks=FakeProviderLockFiles(clock),
         state_files=files,

@@ -20,12 +20,13 @@ from workspace_trust import (
     WorkspaceTrustRequest,
 )
 from workspace_trust.domain.codes import Code
-from workspace_trust.testing import FakeClock, FakePtySpawner, FakeStateFiles
+from workspace_trust.domain.paths import PathFacts
+from workspace_trust.testing import FakeClock, FakeFileSystemFacts, FakePtySpawner, FakeStateFiles
 
 PROJECT = f"{HOME}/project"
 
 
-def run(written: str) -> tuple[FakeStateFiles, ExecutionResult]:
+def run(written: str, filesystem: FakeFileSystemFacts | None = None) -> tuple[FakeStateFiles, ExecutionResult]:
     """Preflight PROJECT with a Claude whose trust option records ``written``."""
     clock = FakeClock()
     files = FakeStateFiles({STATE: json.dumps({"hasCompletedOnboarding": True}).encode()})
@@ -36,7 +37,7 @@ def run(written: str) -> tuple[FakeStateFiles, ExecutionResult]:
         env={"HOME": HOME, "PATH": "/usr/bin"},
         parallelism=1,
     )
-    with fake_coordinator(files, spawner, clock) as coordinator:
+    with fake_coordinator(files, spawner, clock, filesystem=filesystem) as coordinator:
         return files, coordinator.execute(coordinator.plan_full(request))
 
 
@@ -63,3 +64,31 @@ def test_a_session_that_trusts_exactly_its_folder_is_not_blamed() -> None:
     (row,) = result.results
     assert (row.status, row.code, row.trusted_key) == (WorkspaceStatus.ACCEPTED, None, PROJECT)
     assert set(json.loads(files.files[STATE])["projects"]) == {PROJECT}
+
+
+#: HOME is a link to this folder.
+REAL_HOME = "/data/ana"
+LINKED_HOME = FakeFileSystemFacts(
+    {HOME: PathFacts(absolute=HOME, real=REAL_HOME, home=HOME, real_home=REAL_HOME, exists=True, is_dir=True)}
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "filesystem", "code"),
+    [
+        (REAL_HOME, LINKED_HOME, Code.NOT_PERSISTABLE_HOME),
+        ("/data", LINKED_HOME, Code.NOT_PERSISTABLE_HOME_ANCESTOR),
+        ("/srv/ana", FakeFileSystemFacts(account_homes=("/srv/ana",)), Code.NOT_PERSISTABLE_HOME),
+        ("/srv", FakeFileSystemFacts(account_homes=("/srv/ana",)), Code.NOT_PERSISTABLE_HOME_ANCESTOR),
+    ],
+    ids=["resolved-home", "above-resolved-home", "account-home", "above-account-home"],
+)
+def test_the_resolved_home_and_the_accounts_own_are_guarded_too(
+    written: str, filesystem: FakeFileSystemFacts, code: Code
+) -> None:
+    """HOME reached through a link: the CLI may key trust by the real folder.
+    The account's home from the password database is a home as well."""
+    files, result = run(written, filesystem)
+    assert json.loads(files.files[STATE])["projects"] == {written: {"hasTrustDialogAccepted": True}}
+    (row,) = result.results
+    assert (row.status, row.code) == (WorkspaceStatus.BLOCKED, code)

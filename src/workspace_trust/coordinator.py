@@ -32,7 +32,8 @@ from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.errors import WorkspaceTrustError
+from workspace_trust.domain.errors import PathError, WorkspaceTrustError
+from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.planning import Planner
@@ -296,7 +297,9 @@ class WorkspaceTrustCoordinator:
             locks=self._ports.locks if flags.file_lock else self._local_locks,
             scratch=self._scratch or LocalScratchSpace(request.temp_dir),
         )
-        ctx = ExecutionContext.for_request(request, ports, is_cancelled=cancelled, on_progress=on_progress)
+        ctx = ExecutionContext.for_request(
+            request, ports, is_cancelled=cancelled, on_progress=on_progress, homes=self._homes(request)
+        )
         strategies: dict[tuple[Provider, str], TrustStrategy] = {}
         for task in plan.tasks:
             key = (task.provider, task.mode)
@@ -361,6 +364,18 @@ class WorkspaceTrustCoordinator:
             debug=flags.debug,
             attempt=request.attempt,
         )
+
+    def _homes(self, request: WorkspaceTrustRequest) -> tuple[str, ...]:
+        """The request's home resolved, and the account's own, as the planner's
+        guards know them (through the file-system port)."""
+        home = env_home(request.env)
+        real = None
+        if home:
+            try:
+                real = self._fs.gather(home, env=request.env).real_home
+            except (OSError, ValueError, PathError):
+                real = None
+        return tuple(h for h in (real, *self._fs.account_homes()) if h)
 
     @staticmethod
     def _reprove(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import enum
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
@@ -108,6 +108,10 @@ class ExecutionContext:
     #: The arguments the host will launch each CLI with (a strategy that
     #: patches them plans against these, as the plan did).
     launch_args: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
+    #: Home folders besides the one ``env`` names: that one resolved, and the
+    #: account's own from the password database (read through the
+    #: coordinator's file-system port). No CLI may be left trusting them.
+    homes: tuple[str, ...] = ()
 
     @classmethod
     def for_request(
@@ -117,6 +121,7 @@ class ExecutionContext:
         *,
         is_cancelled: IsCancelled = _never,
         on_progress: Callable[[ProgressEvent], None] | None = None,
+        homes: tuple[str, ...] = (),
     ) -> ExecutionContext:
         """The context of one ``execute`` of ``request``: the one place where a
         request's settings become what strategies see."""
@@ -132,6 +137,7 @@ class ExecutionContext:
             on_progress=on_progress,
             temp_dir=request.temp_dir,
             launch_args=dict(request.launch_args),
+            homes=homes,
         )
 
     @property
@@ -348,19 +354,35 @@ def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | 
     return base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
 
 
-def guarded_folders(env: Mapping[str, str], host: HostOs) -> tuple[str, ...]:
-    """The home folder ``env`` names and every folder above it: what no CLI may
-    be left trusting after a session (a folder that changed while the CLI
-    started can lead it to one: a git repository made above the folder, or
-    the folder's path swapped for a link). () when no usable home is named."""
-    home = env_home(env)
-    if not home:
-        return ()
-    try:
-        norm = normalize(home, host.flavor)
-    except PathError:
-        return ()
-    return (norm, *parents(norm, host))
+def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
+    """The home folder ``env`` names, the other ``homes`` (it resolved, the
+    account's own), and every folder above each: what no CLI may be left
+    trusting after a session (a folder that changed while the CLI started can
+    lead it to one: a git repository made above the folder, or the folder's
+    path swapped for a link). () when no usable home is named."""
+    out: list[str] = []
+    for home in (env_home(env), *homes):
+        if not home:
+            continue
+        try:
+            norm = normalize(home, host.flavor)
+        except PathError:
+            continue
+        out.extend(folder for folder in (norm, *parents(norm, host)) if folder not in out)
+    return tuple(out)
+
+
+def home_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> frozenset[str]:
+    """The homes of ``guarded_folders``, without the folders above them."""
+    out: set[str] = set()
+    for home in (env_home(env), *homes):
+        if not home:
+            continue
+        try:
+            out.add(normalize(home, host.flavor))
+        except PathError:
+            continue
+    return frozenset(out)
 
 
 def folder_workspace(path: str, host: HostOs) -> Workspace | None:
@@ -387,15 +409,15 @@ def trusted_guarded(probe: StateProbe, folders: tuple[str, ...], host: HostOs) -
 
 
 def widened_result(
-    result: WorkspaceResult, widened: Sequence[str], home: str, host: HostOs, state_file: str | None
+    result: WorkspaceResult, widened: Sequence[str], homes: Collection[str], host: HostOs, state_file: str | None
 ) -> WorkspaceResult:
     """The CLI left trust of the home folder, a folder above it, or a root,
     which the state did not hold before the session: never a success. The
     library writes no provider file, so the entry stays and the host is told
-    where it is. ``widened``: the keys that grant it, nearest the home first
-    (the widest is named)."""
-    folder = widened[-1]
-    if folder == home:
+    where it is. ``widened``: the keys that grant it; the widest (shortest) is
+    named."""
+    folder = min(widened, key=len)
+    if folder in homes:
         reason = NotPersistableReason.HOME_DIRECTORY
     else:
         reason = root_reason(folder, host) or NotPersistableReason.HOME_ANCESTOR

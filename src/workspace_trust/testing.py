@@ -486,18 +486,25 @@ class FakeScratchSpace(ScratchSpace):
 class FakeFileSystemFacts(FileSystemFacts):
     """File-system facts from a table, for planning without a file system: every
     absolute path is an existing folder that is its own real path, unless
-    ``facts`` says otherwise; the home is the environment's ``HOME``."""
+    ``facts`` says otherwise; the home is the environment's ``HOME``, and the
+    account's own (the password database's) is ``account_homes``, if any."""
 
-    def __init__(self, facts: Mapping[str, PathFacts] | None = None, host: HostOs = HostOs.LINUX) -> None:
+    def __init__(
+        self,
+        facts: Mapping[str, PathFacts] | None = None,
+        host: HostOs = HostOs.LINUX,
+        account_homes: tuple[str, ...] = (),
+    ) -> None:
         self.facts = dict(facts or {})
         self._host = host
+        self._account_homes = account_homes
 
     @property
     def host(self) -> HostOs:
         return self._host
 
     def account_homes(self) -> tuple[str, ...]:
-        return ()
+        return self._account_homes
 
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
         if path in self.facts:

@@ -47,6 +47,7 @@ from workspace_trust.strategy import (
     base_result,
     guard_result,
     guarded_folders,
+    home_folders,
     reported,
     repository_root_guard,
     trust_lost_result,
@@ -404,7 +405,7 @@ class PtyTrustStrategy(TrustStrategy):
                 return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
             # The home folder and every folder above it that the state already
             # trusts: the user's own, which the session may not be blamed for.
-            guarded = guarded_folders(env, workspace.host)
+            guarded = guarded_folders(env, workspace.host, ctx.homes)
             trusted_before = trusted_guarded(probe, guarded, workspace.host)
             try:
                 session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
@@ -456,7 +457,8 @@ class PtyTrustStrategy(TrustStrategy):
             trusted_after = trusted_guarded(probe, guarded, workspace.host)
             widened = [key for folder, key in trusted_after.items() if folder not in trusted_before]
             if widened:
-                result = widened_result(result, widened, guarded[0], workspace.host, state_file)
+                homes = home_folders(env, workspace.host, ctx.homes)
+                result = widened_result(result, widened, homes, workspace.host, state_file)
             return attrs.evolve(result, diagnostics=(*result.diagnostics, *extra))
         finally:
             if session is not None:
