@@ -11,7 +11,12 @@ import pytest
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.domain.codes import Code, TrustState
 from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
-from workspace_trust.providers.claude.probe import MAX_STATE_BYTES, ClaudeStateProbe, claude_state_path
+from workspace_trust.providers.claude.probe import (
+    MAX_STATE_BYTES,
+    WHOLE_DECODE_BYTES,
+    ClaudeStateProbe,
+    claude_state_path,
+)
 
 
 def write(path: str, projects: dict[str, dict[str, object]]) -> None:
@@ -70,6 +75,23 @@ def test_bad_state_files_are_unknown_never_a_crash(tmp_path: Path, content: byte
     assert result.state is TrustState.UNKNOWN
     assert [d.code for d in result.diagnostics] == [code]
     assert "secret" not in repr(result)
+
+
+@pytest.mark.parametrize("pad", [0, 3 * WHOLE_DECODE_BYTES], ids=["read-whole", "scanned"])
+def test_bytes_that_are_not_utf8_are_read_as_claude_reads_them(tmp_path: Path, pad: int) -> None:
+    """Claude decodes them as U+FFFD and starts; so a key holding one is
+    spelt with U+FFFD, and the rest of the file is read, not refused."""
+    state = tmp_path / ".claude.json"
+    filler = b'"pad": "' + b"x" * pad + b'", ' if pad else b""
+    state.write_bytes(
+        b'{"note": "caf\xe9\xff", '
+        + filler
+        + b'"projects": {"/w/p": {"hasTrustDialogAccepted": true}, "/w/caf\xe9": {"hasTrustDialogAccepted": true}}}'
+    )
+    probe = ClaudeStateProbe(str(state))
+    assert probe.read_trust(workspace("/w/p")).state is TrustState.TRUSTED
+    assert probe.read_trust(workspace("/w/caf\ufffd")).state is TrustState.TRUSTED
+    assert probe.read_trust(workspace("/w/q")).state is TrustState.UNTRUSTED
 
 
 def test_huge_state_file_is_refused(tmp_path: Path) -> None:

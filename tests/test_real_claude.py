@@ -158,6 +158,33 @@ def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: 
     assert_nothing_left(sandbox)
 
 
+def test_a_state_file_holding_bytes_that_are_not_utf8_is_read_as_claude_reads_it(sandbox: str) -> None:
+    """Claude 2.1.330 reads such bytes as U+FFFD, starts, shows its dialog and
+    writes U+FFFD back. The preflight reads the file the same way: the folder
+    is accepted, and a folder the file trusts is found trusted, not a
+    corrupt state file."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    trusted = realcli.folder(sandbox, "trusted")
+    ws = realcli.folder(sandbox, "project")
+    state = os.path.join(home, ".claude.json")
+    with open(state, encoding="utf-8") as handle:
+        doc = json.load(handle)
+    doc["projects"] = {trusted: {"hasTrustDialogAccepted": True}}
+    raw = json.dumps(doc, ensure_ascii=False).encode("utf-8").replace(b'"projects"', b'"note": "caf\xe9", "projects"')
+    with open(state, "wb") as handle:
+        handle.write(raw)
+    code, doc = preflight(binary, env, trusted, ws)
+    by_folder = {r["workspace"]: r for r in doc["results"]}
+    assert (code, by_folder[trusted]["status"], by_folder[ws]["status"]) == (0, "already_trusted", "accepted"), (
+        realcli.brief(doc)
+    )
+    assert projects(home) == {trusted: True, ws: True}
+    with open(state, "rb") as handle:
+        assert b'"caf\xef\xbf\xbd"' in handle.read()
+    assert_nothing_left(sandbox)
+
+
 def test_a_folder_named_with_a_backslash_is_its_own_folder(sandbox: str) -> None:
     """On Linux `a\\b` is one folder whose name holds a backslash. Claude 2.1.330
     keys it `.../a\\b` and asks there even when `.../a/b` is trusted; the preflight

@@ -10,9 +10,12 @@ trust value of each project matters here, read the way Claude reads it.
   decoder and dropped at once, a larger one is walked element by element, and
   only the wanted projects' trust values are kept.
 
-Both accept exactly what ``json.loads`` accepts (UTF-8, an optional BOM),
-less ``NaN`` and ``Infinity``, which Claude's ``JSON.parse`` refuses, and
-raise :class:`ValueError` for anything else, a file cut short mid-write
+Both decode the bytes as Claude does (Node's UTF-8 decoder: an optional BOM,
+and each byte sequence that is not UTF-8 read as U+FFFD; Claude 2.1.330
+starts with such a file, shows its dialog and writes the U+FFFD back), then
+accept exactly what ``json.loads`` accepts, less ``NaN`` and ``Infinity``,
+which Claude's ``JSON.parse`` refuses, and raise :class:`ValueError` for
+anything else, a file cut short mid-write
 included, so that a torn read is retried. Nesting too deep for Python's decoder
 is a ``ValueError`` too, never a ``RecursionError``.
 
@@ -88,7 +91,7 @@ def _project_trust(project: object) -> bool | None:
 def trust_map(data: bytes) -> dict[str, bool]:
     """Every project's trust, from the whole file. Raises ValueError."""
     try:
-        doc = json.loads(data.decode("utf-8-sig", "surrogatepass"), parse_constant=reject_constant)
+        doc = json.loads(data.decode("utf-8-sig", "replace"), parse_constant=reject_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     if not isinstance(doc, dict):
@@ -163,7 +166,7 @@ class _Text:
 
     def __init__(self, chunks: Iterator[bytes], window: int, key_limit: int) -> None:
         self._chunks = chunks
-        self._decode = codecs.getincrementaldecoder("utf-8-sig")("surrogatepass").decode
+        self._decode = codecs.getincrementaldecoder("utf-8-sig")("replace").decode
         self.window = max(window, 8)
         self.key_limit = max(key_limit, MIN_KEY_LIMIT)
         self.buf = ""
