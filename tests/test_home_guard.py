@@ -217,3 +217,30 @@ def test_cli_blocks_the_parent_of_home(sandbox: str, command: str) -> None:
     assert {r["code"] for r in doc["results"]} == {ANCESTOR.value}
     assert all(r["pty_spawned"] is False for r in doc["results"])
     assert code == (1 if command == "status" else 3)
+
+
+def test_dot_dot_after_a_link_is_the_folder_the_system_means(sandbox: str) -> None:
+    """``/s/link/../b`` with ``link -> /s/real/sub`` is ``/s/real/b`` to the
+    system (and so to the CLI and the host's launch), not ``/s/b`` as the text
+    reads. The plan prepares the folder the system means, never the sibling."""
+    real_sub = os.path.join(sandbox, "real", "sub")
+    os.makedirs(real_sub)
+    meant = os.path.join(sandbox, "real", "b")
+    textual = os.path.join(sandbox, "b")
+    os.makedirs(meant)
+    os.makedirs(textual)
+    os.symlink(real_sub, os.path.join(sandbox, "link"))
+    given_path = os.path.join(sandbox, "link", "..", "b")
+    assert os.path.samefile(given_path, meant)
+    home = os.path.join(sandbox, "home")
+    os.makedirs(home)
+    plan = coordinator().plan_full(request([given_path], {"HOME": home}, {Provider.CODEX: "args"}))
+    assert [(t.workspace.absolute_path, t.workspace.real_path) for t in plan.tasks] == [(meant, meant)] * len(
+        plan.tasks
+    )
+    (value,) = plan.patches.launch_values[Provider.CODEX]
+    assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {meant}
+    # Without a link, ``..`` is plain text: nothing changes.
+    plain = os.path.join(sandbox, "real", "sub", "..", "b")
+    (task, *_) = coordinator().plan_full(request([plain], {"HOME": home}, {Provider.CODEX: "args"})).tasks
+    assert task.workspace.real_path == meant

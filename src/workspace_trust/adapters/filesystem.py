@@ -51,6 +51,14 @@ class LocalFileSystemFacts(FileSystemFacts):
         absolute = os.path.abspath(expanded)
         try:
             real = os.path.realpath(absolute, strict=False)
+            if ".." in expanded.replace("\\", "/").split("/"):
+                # ``abspath`` drops ``x/..`` as text; the system resolves ``x``
+                # first, so after a link ``..`` is the parent of its target:
+                # ``/t/link/../b`` is ``/t/real/b`` to the CLI and the host,
+                # not ``/t/b``. The folder the system means is the one used.
+                meant = os.path.realpath(expanded, strict=False)
+                if meant != real:
+                    absolute = real = meant
         except (OSError, ValueError):
             real = absolute
         real_home = None
