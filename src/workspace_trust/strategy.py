@@ -354,12 +354,9 @@ def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | 
     return base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
 
 
-def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
-    """The home folder ``env`` names, the other ``homes`` (it resolved, the
-    account's own), and every folder above each: what no CLI may be left
-    trusting after a session (a folder that changed while the CLI started can
-    lead it to one: a git repository made above the folder, or the folder's
-    path swapped for a link). () when no usable home is named."""
+def home_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
+    """The home folder ``env`` names and the other ``homes`` (it resolved, the
+    account's own), normalized, each once; unusable ones left out."""
     out: list[str] = []
     for home in (env_home(env), *homes):
         if not home:
@@ -368,21 +365,22 @@ def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] =
             norm = normalize(home, host.flavor)
         except PathError:
             continue
-        out.extend(folder for folder in (norm, *parents(norm, host)) if folder not in out)
+        if norm not in out:
+            out.append(norm)
     return tuple(out)
 
 
-def home_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> frozenset[str]:
-    """The homes of ``guarded_folders``, without the folders above them."""
-    out: set[str] = set()
-    for home in (env_home(env), *homes):
-        if not home:
-            continue
-        try:
-            out.add(normalize(home, host.flavor))
-        except PathError:
-            continue
-    return frozenset(out)
+def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
+    """Every home of ``home_folders`` and every folder above each: what no CLI
+    may be left trusting after a session (a folder that changed while the CLI
+    started can lead it to one: a git repository made above the folder, or the
+    folder's path swapped for a link). () when no usable home is named."""
+    out: list[str] = []
+    for home in home_folders(env, host, homes):
+        for folder in (home, *parents(home, host)):
+            if folder not in out:
+                out.append(folder)
+    return tuple(out)
 
 
 def folder_workspace(path: str, host: HostOs) -> Workspace | None:
