@@ -120,3 +120,32 @@ def test_the_strategy_probe_decides_as_the_parse(name: str, which: str) -> None:
             expected.trusted_key,
             [d.code for d in expected.diagnostics],
         ), mode
+
+
+#: A file holding a byte that is not UTF-8 (0xE9) away from the folder's entry,
+#: for the CLIs whose reading of such a file was seen: Claude 2.1.330, Gemini
+#: CLI 0.61.0 and Copilot CLI 1.0.102 read it as U+FFFD and find the trusted
+#: folder (no dialog). Copilot cannot add a folder to such a file ("file is not
+#: valid UTF-8"), so an untrusted folder there is unknown, never a session.
+NOT_UTF8 = {
+    "claude": b'{"note": "caf\xe9", "projects": {"/work/shop": {"hasTrustDialogAccepted": true}}}',
+    "gemini": b'{"/srv/caf\xe9": "TRUST_FOLDER", "/work/shop": "TRUST_FOLDER"}',
+    "copilot": b'{"note": "caf\xe9", "trustedFolders": ["/srv/caf\xe9", "/work/shop"]}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_UTF8))
+def test_bytes_that_are_not_utf8_are_read_as_the_cli_reads_them(name: str) -> None:
+    parse = spec_for(Provider(name)).parse_state
+    data = NOT_UTF8[name]
+    assert parse(data, _workspace()).state is TrustState.TRUSTED
+    other = build_workspace("/work/other", FakeFileSystemFacts().gather("/work/other", env=ENV), HostOs.LINUX)
+    untrusted = parse(data, other)
+    if name == "copilot":
+        assert (untrusted.state, [d.code for d in untrusted.diagnostics]) == (
+            TrustState.UNKNOWN,
+            [Code.STATE_FILE_CORRUPT],
+        )
+        assert "cannot add" in untrusted.diagnostics[0].message
+    else:
+        assert (untrusted.state, untrusted.diagnostics) == (TrustState.UNTRUSTED, ())

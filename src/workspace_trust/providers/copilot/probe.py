@@ -78,8 +78,9 @@ def _snake(key: str) -> str:
 def trusted_folders(data: bytes) -> tuple[str, ...]:
     """The trust list as Copilot CLI reads it from ``config.json``'s bytes.
 
-    Raises ``ValueError`` for a document the CLI cannot read at all."""
-    text = data.decode("utf-8").removeprefix("\ufeff")
+    Raises ``ValueError`` for a document the CLI cannot read at all. Bytes
+    that are not UTF-8 read as U+FFFD, as 1.0.102 reads its trust list."""
+    text = data.decode("utf-8", "replace").removeprefix("\ufeff")
     if not text.strip():
         return ()
     # jsonc-parser with trailing commas allowed (a parse error: no trust read).
@@ -130,12 +131,35 @@ def parse_copilot_state(data: bytes | None, workspace: Workspace, resolve: Resol
         return ProbeResult(TrustState.UNTRUSTED)
     try:
         entries = trusted_folders(data)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+    except (ValueError, RecursionError):
         return ProbeResult(
             TrustState.UNKNOWN,
             diagnostics=(Diagnostic(Code.STATE_FILE_CORRUPT, "config.json does not parse", COPILOT, workspace.id),),
         )
-    return decide(workspace, entries, resolve)
+    found = decide(workspace, entries, resolve)
+    if not found.trusted and not _is_utf8(data):
+        # 1.0.102 reads its trust list past such bytes, but adding a folder
+        # fails ("file is not valid UTF-8") once the file is not a first
+        # start's, and the dialog stays: nothing a session could persist.
+        return ProbeResult(
+            TrustState.UNKNOWN,
+            diagnostics=(Diagnostic(Code.STATE_FILE_CORRUPT, _NOT_UTF8, COPILOT, workspace.id),),
+        )
+    return found
+
+
+_NOT_UTF8 = (
+    "config.json holds bytes that are not UTF-8: Copilot CLI reads its trusted folders past them "
+    "but cannot add one to the file"
+)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class CopilotStateProbe(FileStateProbe):

@@ -55,9 +55,11 @@ def parse_gemini_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
     if data is None:
         return ProbeResult(TrustState.UNTRUSTED)
     try:
-        # strip-json-comments, then JSON.parse (0.61.0): no trailing commas.
-        doc = jsonc.loads(data.decode("utf-8")) if data.strip() else {}
-    except ValueError:  # UnicodeDecodeError is a ValueError
+        # readFileSync(utf-8): bytes that are not UTF-8 read as U+FFFD (0.61.0
+        # starts with them and writes U+FFFD back when it adds a folder); then
+        # strip-json-comments and JSON.parse: no trailing commas.
+        doc = jsonc.loads(data.decode("utf-8", "replace")) if data.strip() else {}
+    except ValueError:
         return _unknown(workspace, Code.STATE_FILE_CORRUPT, "trustedFolders.json does not parse")
     if not isinstance(doc, dict):
         return _unknown(workspace, Code.STATE_FILE_CORRUPT, "trustedFolders.json is not an object")
