@@ -405,19 +405,22 @@ def test_a_host_codex_override_that_cannot_be_merged_leaves_the_row_not_patched(
     doc = json.loads(proc.stdout)
     (row,) = doc["results"]
     assert (proc.returncode, row["status"], row["code"]) == (1, "soft_failed", "codex_existing_override_invalid")
-    assert doc["codex_config_overrides"] == [] and doc["patches"] == []
+    # The host's own value is given back as it came: nothing replaces it.
+    assert doc["codex_config_overrides"] == ["projects={"] and doc["patches"] == []
 
 
 def test_the_plan_names_a_host_codex_override_it_cannot_merge(sandbox: str) -> None:
     """``plan`` refuses as ``preflight`` does, and says so in its status and
     rows: a host launching with the (empty) patches would meet the dialog."""
     home, ws = seeded(sandbox)
-    proc = cli(["plan", ws, "--provider", "codex", "--existing-codex-override", "projects={", "--json"], home)
+    given = ["--existing-codex-override", 'model="o3"', "--existing-codex-override", "projects={"]
+    proc = cli(["plan", ws, "--provider", "codex", *given, "--json"], home)
     doc = json.loads(proc.stdout)
     (row,) = doc["results"]
     assert (proc.returncode, doc["status"]) == (1, "soft_failed")
     assert (row["provider"], row["status"], row["code"]) == ("codex", "soft_failed", "codex_existing_override_invalid")
-    assert doc["codex_config_overrides"] == [] and doc["patches"] == []
+    # The host's own values come back as they came, its model setting included.
+    assert doc["codex_config_overrides"] == ['model="o3"', "projects={"] and doc["patches"] == []
 
 
 def test_folders_whose_codex_override_outgrows_an_argument_are_not_reported_patched(sandbox: str) -> None:
@@ -429,17 +432,40 @@ def test_folders_whose_codex_override_outgrows_an_argument_are_not_reported_patc
     folders = [os.path.join(sandbox, f"{i:03d}" + "d" * 240) for i in range(480)]
     for folder in folders:
         os.makedirs(folder)
+    # And a folder Codex cannot spell: its row keeps its own reason.
+    unspellable = os.fsdecode(os.path.join(os.fsencode(sandbox), b"caf\xe9"))
+    os.makedirs(unspellable)
     for command in ("plan", "preflight"):
-        proc = cli([command, *folders, "--provider", "codex", "--json"], home)
+        proc = cli([command, *folders, unspellable, "--provider", "codex", "--json"], home)
         doc = json.loads(proc.stdout)
         assert (proc.returncode, doc["status"]) == (1, "soft_failed"), (command, proc.stderr[-500:])
-        assert len(doc["results"]) == len(folders)
-        assert {(r["status"], r["code"]) for r in doc["results"]} == {("soft_failed", "codex_override_too_long")}
+        codes = {r["workspace"]: (r["status"], r["code"]) for r in doc["results"]}
+        assert codes.pop(unspellable) == ("soft_failed", "codex_trust_path_unrepresentable")
+        assert len(codes) == len(folders)
+        assert set(codes.values()) == {("soft_failed", "codex_override_too_long")}
         assert doc["codex_config_overrides"] == [] and doc["patches"] == []
-        assert "more than one argument can carry on linux (131071)" in doc["diagnostics"][0]["message"]
+        messages = [d["message"] for d in doc["diagnostics"] if d["code"] == "codex_override_too_long"]
+        assert messages and "more than one argument can carry on linux (131071)" in messages[0]
     # Fewer folders fit in one argument and are patched as before.
     proc = cli(["preflight", *folders[:300], "--provider", "codex", "--json"], home)
     doc = json.loads(proc.stdout)
     assert (proc.returncode, doc["status"]) == (0, "ok")
     assert {r["status"] for r in doc["results"]} == {"patched"}
     assert len(doc["codex_config_overrides"]) == 1
+
+
+def test_a_folder_codex_cannot_spell_is_named_in_the_plan_beside_one_it_patches(sandbox: str) -> None:
+    """The patch trusts the folder it can spell and lists only that one; the
+    other is a soft_failed row with its reason, in ``plan`` as in ``preflight``."""
+    home, ws = seeded(sandbox)
+    unspellable = os.fsdecode(os.path.join(os.fsencode(sandbox), b"caf\xe9"))
+    os.makedirs(unspellable)
+    for command in ("plan", "preflight"):
+        proc = cli([command, ws, unspellable, "--provider", "codex", "--json"], home)
+        doc = json.loads(proc.stdout)
+        assert (proc.returncode, doc["status"]) == (1, "soft_failed"), command
+        rows = {r["workspace"]: (r["status"], r["code"]) for r in doc["results"]}
+        assert rows[unspellable] == ("soft_failed", "codex_trust_path_unrepresentable")
+        assert rows.get(ws, ("patched", None)) == ("patched", None)
+        (patch, *_) = doc["patches"]
+        assert patch["source_workspace_ids"] == [ws]

@@ -17,6 +17,7 @@ from workspace_trust.providers.codex.overrides import (
     ARGUMENT_LIMIT,
     argument_size,
     build_trust_override,
+    override_size,
     parse_projects_override,
 )
 from workspace_trust.providers.codex.patching import merge_config_overrides
@@ -87,7 +88,7 @@ def _paths_for(size: int, host: HostOs) -> list[str]:
     def measured(n: int) -> int:
         value = build_trust_override(paths(n), host_os=HostOs.MACOS).value
         assert value is not None
-        return argument_size(value, host)
+        return override_size(value, host)
 
     n = size // (measured(2) - measured(1))  # about the fit, then one by one
     while measured(n) > size:
@@ -109,7 +110,7 @@ def test_a_value_longer_than_one_argument_is_refused_not_handed_to_a_launch_that
     assert f"for {len(paths)} paths" in diagnostic.message and str(ARGUMENT_LIMIT[host]) in diagnostic.message
     under = build_trust_override(paths[:-1], host_os=host)
     assert under.value is not None and not under.diagnostics
-    assert argument_size(under.value, host) <= ARGUMENT_LIMIT[host]
+    assert override_size(under.value, host) <= ARGUMENT_LIMIT[host]
 
 
 def test_the_limit_counts_what_the_host_counts() -> None:
@@ -291,3 +292,34 @@ def test_host_projects_override_in_the_attached_short_form_is_merged() -> None:
     assert host not in out.args and "-cmodel=o3" in out.args
     (value,) = [out.args[i + 1] for i, a in enumerate(out.args) if a == "-c"]
     assert set(parse_projects_override(value)) == {"/h", "/w", "/real/w"}
+
+
+def test_the_settings_surface_is_measured_escaped() -> None:
+    """In a runtime's --settings JSON each '"' of the value takes two bytes: a
+    value that fits after -c but not there is refused too."""
+    paths = [f"/p/{i:05d}" for i in range(3000)]
+    build = build_trust_override(paths, host_os=HostOs.LINUX)
+    assert build.value is None
+    raw = build_trust_override(paths, host_os=HostOs.MACOS).value
+    assert raw is not None and argument_size(raw, HostOs.LINUX) <= ARGUMENT_LIMIT[HostOs.LINUX]
+    assert argument_size(json.dumps(raw, ensure_ascii=False), HostOs.LINUX) > ARGUMENT_LIMIT[HostOs.LINUX]
+    assert [d.code for d in build.diagnostics] == [Code.CODEX_OVERRIDE_TOO_LONG]
+
+
+def test_the_limit_is_this_machines_when_no_host_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Applying patches happens where the CLI is launched: a value macOS takes
+    is not refused there by Linux's per-argument limit."""
+    paths = [f"/srv/{i:05d}-" + "d" * 200 for i in range(800)]
+    monkeypatch.setattr(HostOs, "this_machine", classmethod(lambda cls: HostOs.MACOS))
+    value = build_trust_override(paths).value
+    assert value is not None and argument_size(value, HostOs.MACOS) > ARGUMENT_LIMIT[HostOs.LINUX]
+    merged, problem = merge_config_overrides(['model="o3"'], patch(*_primary(), *paths))
+    assert problem is None and merged == ('model="o3"', value)
+    monkeypatch.setattr(HostOs, "this_machine", classmethod(lambda cls: HostOs.LINUX))
+    assert build_trust_override(paths).value is None
+
+
+def _primary() -> tuple[TargetSurface, ArgDialect]:
+    from workspace_trust.providers.codex import DIRECT_CLI_CONFIG
+
+    return TargetSurface.PRIMARY_PROVIDER_ARGS, DIRECT_CLI_CONFIG

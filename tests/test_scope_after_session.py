@@ -92,3 +92,21 @@ def test_the_resolved_home_and_the_accounts_own_are_guarded_too(
     assert json.loads(files.files[STATE])["projects"] == {written: {"hasTrustDialogAccepted": True}}
     (row,) = result.results
     assert (row.status, row.code) == (WorkspaceStatus.BLOCKED, code)
+
+
+def test_a_key_is_compared_with_the_homes_as_a_folder_not_as_text() -> None:
+    """Claude keys a Windows folder with '/' (``C:/Users/u``); it is the home
+    ``C:\\Users\\u``, and ``c:/users/U`` is too (Windows paths ignore case)."""
+    from workspace_trust.domain.paths import HostOs
+    from workspace_trust.domain.results import WorkspaceResult
+    from workspace_trust.strategy import same_folder, widened_result
+
+    home = "C:\\Users\\u"
+    assert same_folder("C:/Users/u", home, HostOs.WINDOWS)
+    assert same_folder("c:/users/U", home, HostOs.WINDOWS)
+    assert not same_folder("/home/U", "/home/u", HostOs.LINUX)
+    row = WorkspaceResult(Provider.CLAUDE, "w", "C:\\Users\\u\\w", "C:\\Users\\u\\w", WorkspaceStatus.ACCEPTED)
+    blocked = widened_result(row, ["C:/Users/u"], {home}, HostOs.WINDOWS, None)
+    assert (blocked.status, blocked.code) == (WorkspaceStatus.BLOCKED, Code.NOT_PERSISTABLE_HOME)
+    above = widened_result(row, ["C:/Users/u", "C:/Users"], {home}, HostOs.WINDOWS, None)
+    assert above.code is Code.NOT_PERSISTABLE_HOME_ANCESTOR

@@ -32,7 +32,7 @@ from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.errors import PathError, WorkspaceTrustError
+from workspace_trust.domain.errors import WorkspaceTrustError
 from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -373,7 +373,8 @@ class WorkspaceTrustCoordinator:
         if home:
             try:
                 real = self._fs.gather(home, env=request.env).real_home
-            except (OSError, ValueError, PathError):
+            except Exception:  # a host's own port: the guards still have HOME as given
+                log.debug("the request's home could not be resolved", exc_info=True)
                 real = None
         return tuple(h for h in (real, *self._fs.account_homes()) if h)
 

@@ -200,10 +200,12 @@ class PatchPlan:
         return any(p.target_provider == provider and workspace_id in p.source_workspace_ids for p in patches)
 
     def trouble(self, provider: Provider, workspace_id: str | None = None) -> Diagnostic | None:
-        """The reason the plan gives for ``provider`` (a folder it left out, or
-        a patch it could not build): the folder's own first, if any."""
+        """The reason the plan gives for ``provider`` and the folder: the
+        folder's own (it was left out), else one that names no folder (a patch
+        that could not be built); never another folder's."""
         mine = [d for d in self.diagnostics if d.provider == provider]
-        return next((d for d in mine if d.workspace_id == workspace_id), mine[0] if mine else None)
+        own = next((d for d in mine if d.workspace_id is not None and d.workspace_id == workspace_id), None)
+        return own or next((d for d in mine if d.workspace_id is None), None)
 
 
 class TrustStrategy(abc.ABC):
@@ -406,6 +408,17 @@ def trusted_guarded(probe: StateProbe, folders: tuple[str, ...], host: HostOs) -
     return out
 
 
+def same_folder(a: str, b: str, host: HostOs) -> bool:
+    """Two spellings of one folder on ``host``: a provider's key (Claude writes
+    ``C:/Users/u`` on Windows) and a normalized path; case-folded where the
+    host's paths are case-insensitive."""
+    try:
+        a, b = normalize(a, host.flavor), normalize(b, host.flavor)
+    except PathError:
+        return a == b
+    return a.casefold() == b.casefold() if host.case_insensitive_paths else a == b
+
+
 def widened_result(
     result: WorkspaceResult, widened: Sequence[str], homes: Collection[str], host: HostOs, state_file: str | None
 ) -> WorkspaceResult:
@@ -415,7 +428,7 @@ def widened_result(
     where it is. ``widened``: the keys that grant it; the widest (shortest) is
     named."""
     folder = min(widened, key=len)
-    if folder in homes:
+    if any(same_folder(folder, home, host) for home in homes):
         reason = NotPersistableReason.HOME_DIRECTORY
     else:
         reason = root_reason(folder, host) or NotPersistableReason.HOME_ANCESTOR

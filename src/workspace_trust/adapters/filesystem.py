@@ -18,11 +18,7 @@ MAX_GIT_DEPTH = 64
 
 
 def current_host() -> HostOs:
-    if sys.platform == "win32":
-        return HostOs.WINDOWS
-    if sys.platform == "darwin":
-        return HostOs.MACOS
-    return HostOs.LINUX
+    return HostOs.this_machine()
 
 
 class LocalFileSystemFacts(FileSystemFacts):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import ntpath
 import posixpath
+import sys
 from collections.abc import Mapping
 
 import attrs
@@ -36,6 +37,15 @@ class HostOs(enum.Enum):
     LINUX = "linux"
     MACOS = "macos"
     WINDOWS = "windows"
+
+    @classmethod
+    def this_machine(cls) -> HostOs:
+        """The system this process runs on."""
+        if sys.platform == "win32":
+            return cls.WINDOWS
+        if sys.platform == "darwin":
+            return cls.MACOS
+        return cls.LINUX
 
     @property
     def flavor(self) -> PathFlavor:

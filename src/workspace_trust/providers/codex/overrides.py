@@ -14,6 +14,7 @@ the result is checked to parse back, with tomllib, to exactly what was meant.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -93,7 +94,9 @@ def render_projects(table: dict[str, Any]) -> str:
 #: but ``ARG_MAX`` (1 MiB) holds every argument and the environment together.
 #: Windows: a whole command line is at most 32,767 UTF-16 units with its NUL.
 #: Each is an upper bound on the value alone: the rest of the command line and
-#: (macOS) the environment share it.
+#: (macOS) the environment share it. The value is measured as it is passed
+#: after ``-c`` and as a string in a runtime's ``--settings`` JSON (escaped
+#: there: each ``"`` and ``\\`` takes two), whichever is longer.
 ARGUMENT_LIMIT = {HostOs.LINUX: 131_071, HostOs.MACOS: 1_048_575, HostOs.WINDOWS: 32_766}
 
 
@@ -106,8 +109,13 @@ def argument_size(value: str, host: HostOs) -> int:
     return len(value.encode("utf-16-le", "surrogatepass")) // 2 + value.count('"') + value.count("\\") + 2
 
 
+def override_size(value: str, host: HostOs) -> int:
+    """The longer of ``value`` after ``-c`` and as a ``--settings`` JSON string."""
+    return max(argument_size(value, host), argument_size(json.dumps(value, ensure_ascii=False), host))
+
+
 def build_trust_override(
-    paths: Iterable[str], existing: Sequence[str] = (), host_os: HostOs = HostOs.LINUX
+    paths: Iterable[str], existing: Sequence[str] = (), host_os: HostOs | None = None
 ) -> OverrideBuild:
     """One ``projects={...}`` value trusting ``paths``, merged with the host's own.
 
@@ -116,8 +124,10 @@ def build_trust_override(
     host's ``projects=`` strings is listed in ``replaces``. A host override
     that does not parse is never silently dropped: the build refuses, as it
     does when the value would be longer than one argument can be on
-    ``host_os`` (``ARGUMENT_LIMIT``): the host's launch would fail.
+    ``host_os`` (``ARGUMENT_LIMIT``; this machine's system by default): the
+    host's launch would fail.
     """
+    host_os = host_os or HostOs.this_machine()
     diagnostics: list[Diagnostic] = []
     wanted: list[str] = []
     for path in paths:
@@ -173,7 +183,7 @@ def build_trust_override(
             )
         )
         return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
-    size, limit = argument_size(value, host_os), ARGUMENT_LIMIT[host_os]
+    size, limit = override_size(value, host_os), ARGUMENT_LIMIT[host_os]
     if size > limit:
         # The host's launch would fail (E2BIG on Linux) with every folder in it.
         diagnostics.append(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
-from workspace_trust.domain.results import ProbeResult, WorkspaceResult
+from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.codex import (
@@ -18,7 +18,7 @@ from workspace_trust.providers.codex import (
     RUNTIME_SETTINGS,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.codex.overrides import build_trust_override, trust_paths_for
+from workspace_trust.providers.codex.overrides import build_trust_override, representable, trust_paths_for
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
@@ -53,16 +53,28 @@ def codex_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[
     return keep_env(host_env, KEEP_ENV, strip)
 
 
+_UNREPRESENTABLE = "the folder's path cannot be written as a Codex config key (NUL or invalid Unicode)"
+
+
 def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
     """Typed patches trusting every workspace's exact and real path for one
     launch; the host's own ``-c`` values in ``launch_args`` are kept, and its
     ``projects=`` ones merged into ours."""
     existing = tuple(value for _, _, value in codex_config_values(launch_args))
-    persistable = tuple(w for w in workspaces if w.persistable)
-    host = persistable[0].host if persistable else HostOs.LINUX
+    persistable: list[Workspace] = []
+    left_out: list[Diagnostic] = []
+    for workspace in (w for w in workspaces if w.persistable):
+        if all(representable(key) for key in trust_paths_for((workspace,))):
+            persistable.append(workspace)
+        else:
+            # Named per folder, so that each row gets its own reason.
+            left_out.append(Diagnostic(PATH_UNREPRESENTABLE, _UNREPRESENTABLE, CODEX, workspace.id))
+    host = persistable[0].host if persistable else HostOs.this_machine()
     build = build_trust_override(trust_paths_for(persistable), existing, host)
     if build.value is None:
-        return PatchPlan(diagnostics=build.diagnostics)
+        # Nothing replaces the host's own -c values: they are given back as they came.
+        kept_as_given = {CODEX: existing} if existing else {}
+        return PatchPlan(launch_values=kept_as_given, diagnostics=(*left_out, *build.diagnostics))
     ids = tuple(w.id for w in persistable)
     patches = tuple(
         LaunchArgPatch(
@@ -78,7 +90,9 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[st
         for surface, dialect in _SURFACES
     )
     kept = tuple(v for v in existing if v not in build.replaces)
-    return PatchPlan(arg_patches=patches, launch_values={CODEX: (*kept, build.value)}, diagnostics=build.diagnostics)
+    return PatchPlan(
+        arg_patches=patches, launch_values={CODEX: (*kept, build.value)}, diagnostics=(*left_out, *build.diagnostics)
+    )
 
 
 class CodexArgsStrategy(TrustStrategy):
