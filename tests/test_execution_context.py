@@ -21,8 +21,9 @@ from workspace_trust.testing import (
     FakeStateFiles,
 )
 
-#: Context fields that do not come from a request field of the same name.
-NOT_FROM_REQUEST = {"ports", "is_cancelled", "on_progress", "flags"}
+#: Context fields that do not come from a request field of the same name
+#: (``homes`` is read through the coordinator's file-system port).
+NOT_FROM_REQUEST = {"ports", "is_cancelled", "on_progress", "flags", "homes"}
 
 
 def _ports() -> ExecutionPorts:
@@ -63,6 +64,8 @@ def test_every_setting_of_the_context_comes_from_the_request() -> None:
     for name in names:
         assert getattr(ctx, name) == getattr(request, name), name
     assert ctx.env is not request.env  # a copy: the host may change its own mapping
+    assert ctx.homes == ()
+    assert ExecutionContext.for_request(request, ports, homes=("/data/ana",)).homes == ("/data/ana",)
 
 
 def test_the_request_debug_counts_as_the_flag() -> None:
