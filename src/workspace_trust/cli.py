@@ -968,8 +968,8 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
 
 def _left_out(plan: FullPlan) -> list[WorkspaceResult]:
     """A ``soft_failed`` row for each folder a provider's patches could not
-    carry, with the plan's reason (a host ``-c`` value that does not parse, a
-    path Codex cannot spell, a value longer than an argument): a host launching
+    carry, with the plan's reason (a host's own value that does not parse, a
+    path the CLI cannot spell, a value longer than an argument): a host launching
     with the document's patches would meet that provider's trust dialog there,
     unless its state already trusts the folder (``plan`` reads no state)."""
     from workspace_trust.strategy import base_result

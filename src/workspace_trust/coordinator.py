@@ -535,8 +535,8 @@ def _both_runs(first: WorkspaceResult, retry: WorkspaceResult, row: WorkspaceRes
 def _carried(result: WorkspaceResult, patches: PatchPlan) -> WorkspaceResult:
     """``patched`` only when the document carries a patch of the row's
     provider made for its folder: each strategy plans one folder, the document
-    plans them all at once, and what fits alone may not fit together (Codex's
-    one ``-c`` value over many folders can outgrow an argument). Otherwise the
+    plans them all at once, and what fits alone may not fit together (one
+    argument's value over many folders can outgrow an argument). Otherwise the
     row is ``soft_failed`` with the plan's own reason."""
     if result.status is not WorkspaceStatus.PATCHED or patches.carries(result.provider, result.workspace_id):
         return result

@@ -409,7 +409,7 @@ def trusted_guarded(probe: StateProbe, folders: tuple[str, ...], host: HostOs) -
 
 
 def same_folder(a: str, b: str, host: HostOs) -> bool:
-    """Two spellings of one folder on ``host``: a provider's key (Claude writes
+    """Two spellings of one folder on ``host``: a provider's key (one may write
     ``C:/Users/u`` on Windows) and a normalized path; case-folded where the
     host's paths are case-insensitive."""
     try:
