@@ -609,3 +609,21 @@ def test_a_row_is_patched_only_when_the_document_carries_its_patch() -> None:
     # Any other status is left as it is.
     accepted = attrs.evolve(row("/c"), status=WorkspaceStatus.ACCEPTED)
     assert _carried(accepted, PatchPlan()) is accepted
+
+
+def test_a_full_plan_names_each_folder_its_patches_cannot_carry(sandbox: str) -> None:
+    """For library hosts as for ``plan --json``: the Codex row of a folder the
+    plan could not patch (the host's own projects= value does not parse) is a
+    soft failure with that reason; the providers that patch or run a session
+    get no such row."""
+    project = os.path.join(sandbox, "project")
+    os.makedirs(project)
+    plan = WorkspaceTrustCoordinator().plan_full(request([project], launch_args={Provider.CODEX: ("-c", "projects={")}))
+    (row,) = plan.uncarried()
+    assert (row.provider, row.workspace_id, row.status, row.code) == (
+        Provider.CODEX,
+        project,
+        WorkspaceStatus.SOFT_FAILED,
+        Code.CODEX_OVERRIDE_INVALID,
+    )
+    assert WorkspaceTrustCoordinator().plan_full(request([project])).uncarried() == ()

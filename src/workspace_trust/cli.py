@@ -966,22 +966,6 @@ def env_patch_to_json(patch: EnvPatch) -> dict[str, Any]:
     }
 
 
-def _left_out(plan: FullPlan) -> list[WorkspaceResult]:
-    """A ``soft_failed`` row for each folder a provider's patches could not
-    carry, with the plan's reason (a host's own value that does not parse, a
-    path the CLI cannot spell, a value longer than an argument): a host launching
-    with the document's patches would meet that provider's trust dialog there,
-    unless its state already trusts the folder (``plan`` reads no state)."""
-    from workspace_trust.strategy import base_result
-
-    rows = []
-    for task in plan.tasks:
-        why = plan.patches.trouble(task.provider, task.workspace.id)
-        if why is not None and not plan.patches.carries(task.provider, task.workspace.id):
-            rows.append(base_result(task.provider, task.workspace, WorkspaceStatus.SOFT_FAILED, why.code))
-    return rows
-
-
 def _plan(args: argparse.Namespace) -> int:
     from workspace_trust.coordinator import WorkspaceTrustCoordinator
 
@@ -991,7 +975,7 @@ def _plan(args: argparse.Namespace) -> int:
     patches = plan.patches
     # Blocked folders (home, roots, missing) and soft failures known before
     # anything runs (a provider whose launch ignores persisted trust).
-    settled = [*plan.settled, *plan.soft_settled, *_left_out(plan)]
+    settled = [*plan.settled, *plan.soft_settled, *plan.uncarried()]
     status = overall_status(settled)
     inputs = _inputs(args, plan)
     doc = {

@@ -24,7 +24,7 @@ from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags, flags_to_json
 from workspace_trust.providers import default_providers
-from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan
+from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan, base_result
 
 #: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
 #: be CPU bound (13.5 s seen), so more workspaces at once than cores only
@@ -167,6 +167,20 @@ class FullPlan:
     #: results carry ``spec.id or spec.path``). Results are keyed by these
     #: ids, so a host can give every input its own row.
     spec_workspace_ids: tuple[str | None, ...] = ()
+
+    def uncarried(self) -> tuple[WorkspaceResult, ...]:
+        """A ``soft_failed`` row for each task whose folder the plan's patches
+        cannot carry, with the plan's reason (a host's own value that does not
+        parse, a path the CLI cannot spell, a value longer than an argument): a
+        host launching with these patches would meet that provider's trust
+        dialog there, unless its state already trusts the folder (a plan reads
+        no state). ``execute`` says the same of each row it would call patched."""
+        rows = []
+        for task in self.tasks:
+            why = self.patches.trouble(task.provider, task.workspace.id)
+            if why is not None and not self.patches.carries(task.provider, task.workspace.id):
+                rows.append(base_result(task.provider, task.workspace, WorkspaceStatus.SOFT_FAILED, why.code))
+        return tuple(rows)
 
 
 @attrs.frozen(slots=True)
