@@ -17,13 +17,9 @@ from workspace_trust.ports import FileSystemFacts
 MAX_GIT_DEPTH = 64
 
 
-def current_host() -> HostOs:
-    return HostOs.this_machine()
-
-
 class LocalFileSystemFacts(FileSystemFacts):
     def __init__(self, host: HostOs | None = None) -> None:
-        self._host = host or current_host()
+        self._host = host or HostOs.this_machine()
         # Read once, here, so that the pure plan stage can guard it too.
         self._account_homes = account_homes()
 
