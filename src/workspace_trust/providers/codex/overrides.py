@@ -27,6 +27,8 @@ from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex.keys import codex_keys
 
 TRUSTED = "trusted"
+#: Why a path is left out of the override (``representable`` is False).
+UNREPRESENTABLE = "a workspace path cannot be written as a Codex config key (NUL or invalid Unicode)"
 _PROJECTS_RE = re.compile(r"^\s*projects\s*=")
 
 
@@ -135,7 +137,7 @@ def build_trust_override(
             diagnostics.append(
                 Diagnostic(
                     Code.CODEX_PATH_UNREPRESENTABLE,
-                    "a workspace path cannot be written as a Codex config key (NUL or invalid Unicode)",
+                    UNREPRESENTABLE,
                     Provider.CODEX,
                 )
             )

@@ -18,7 +18,12 @@ from workspace_trust.providers.codex import (
     RUNTIME_SETTINGS,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.codex.overrides import build_trust_override, representable, trust_paths_for
+from workspace_trust.providers.codex.overrides import (
+    UNREPRESENTABLE,
+    build_trust_override,
+    representable,
+    trust_paths_for,
+)
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
@@ -53,9 +58,6 @@ def codex_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[
     return keep_env(host_env, KEEP_ENV, strip)
 
 
-_UNREPRESENTABLE = "the folder's path cannot be written as a Codex config key (NUL or invalid Unicode)"
-
-
 def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
     """Typed patches trusting every workspace's exact and real path for one
     launch; the host's own ``-c`` values in ``launch_args`` are kept, and its
@@ -68,7 +70,7 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[st
             persistable.append(workspace)
         else:
             # Named per folder, so that each row gets its own reason.
-            left_out.append(Diagnostic(PATH_UNREPRESENTABLE, _UNREPRESENTABLE, CODEX, workspace.id))
+            left_out.append(Diagnostic(PATH_UNREPRESENTABLE, UNREPRESENTABLE, CODEX, workspace.id))
     host = persistable[0].host if persistable else HostOs.this_machine()
     build = build_trust_override(trust_paths_for(persistable), existing, host)
     if build.value is None:
