@@ -627,3 +627,38 @@ def test_a_full_plan_names_each_folder_its_patches_cannot_carry(sandbox: str) ->
         Code.CODEX_OVERRIDE_INVALID,
     )
     assert WorkspaceTrustCoordinator().plan_full(request([project])).uncarried() == ()
+
+
+def test_results_come_back_in_request_order(sandbox: str) -> None:
+    """One row per workspace and provider, in the order the request gives them:
+    rows settled while planning (a missing folder, the home folder) are not
+    moved ahead of the rows that ran."""
+    home = os.path.join(sandbox, "home")
+    first, last = os.path.join(sandbox, "p1"), os.path.join(sandbox, "p2")
+    for folder in (home, first, last):
+        os.makedirs(folder)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump(
+            {"projects": {first: {"hasTrustDialogAccepted": True}, last: {"hasTrustDialogAccepted": True}}}, handle
+        )
+
+    def never(spec: object) -> FakeTui:
+        raise AssertionError(f"spawned {spec}")
+
+    clock = FakeClock()
+    coordinator = WorkspaceTrustCoordinator(
+        spawner=FakePtySpawner(never, clock), clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader()
+    )
+    missing = os.path.join(sandbox, "nope")
+    req = WorkspaceTrustRequest(
+        workspaces=tuple(WorkspaceSpec(p) for p in (first, missing, home, last)),
+        providers=(Provider.CODEX, Provider.CLAUDE),
+        env={"HOME": home, "PATH": os.environ["PATH"]},
+    )
+    plan = coordinator.plan_full(req)
+    result = coordinator.execute(plan)
+    assert [(r.workspace, r.provider) for r in result.results] == [
+        (folder, provider) for folder in (first, missing, home, last) for provider in (Provider.CODEX, Provider.CLAUDE)
+    ]
+    manifest = result.diagnostics_manifest()
+    assert [item.workspace_paths for item in manifest.strategy_results] == [(r.workspace,) for r in result.results]

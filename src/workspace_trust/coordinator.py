@@ -354,9 +354,10 @@ class WorkspaceTrustCoordinator:
             )
             for task, result in zip(plan.tasks, done, strict=True)
         )
+        ordered = plan.in_request_order(results)
         return ExecutionResult(
-            overall_status(results),
-            tuple(results),
+            overall_status(ordered),
+            ordered,
             plan.diagnostics,
             request.effective_policy,
             plan.patches,

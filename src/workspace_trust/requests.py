@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -167,6 +167,23 @@ class FullPlan:
     #: results carry ``spec.id or spec.path``). Results are keyed by these
     #: ids, so a host can give every input its own row.
     spec_workspace_ids: tuple[str | None, ...] = ()
+
+    def in_request_order(self, results: Sequence[WorkspaceResult]) -> tuple[WorkspaceResult, ...]:
+        """``results`` in the request's order: by the first spec naming each
+        workspace, then by the request's provider order. Rows the request does
+        not account for (not expected) keep their order, last."""
+        spec_order: dict[str, int] = {}
+        for index, spec in enumerate(self.request.workspaces):
+            kept = self.spec_workspace_ids[index] if index < len(self.spec_workspace_ids) else None
+            spec_order.setdefault(kept if kept is not None else (spec.id or spec.path), index)
+        provider_order = {p: i for i, p in enumerate(dict.fromkeys(self.request.providers))}
+        last = len(spec_order) + len(provider_order)
+        return tuple(
+            sorted(
+                results,
+                key=lambda r: (spec_order.get(r.workspace_id, last), provider_order.get(r.provider, last)),
+            )
+        )
 
     def uncarried(self) -> tuple[WorkspaceResult, ...]:
         """A ``soft_failed`` row for each task whose folder the plan's patches
