@@ -271,3 +271,39 @@ def test_a_thread_still_running_gets_the_interpreters_own_exit(tmp_path: Path) -
     )
     assert proc.returncode == 5
     assert done.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["preflight", "{ws}", "--json"],
+        ["preflight", "{ws}"],
+        ["status", "{ws}", "--json"],
+        ["status", "{ws}"],
+        ["plan", "{ws}", "--json"],
+        ["preflight", "--no-such-option", "--json"],
+        ["schema", "preflight"],
+    ],
+    ids=" ".join,
+)
+def test_a_failed_output_write_exits_non_zero_with_one_line(sandbox: str, args: list[str]) -> None:
+    """Standard output on a full device: the document never reached its reader,
+    so the command says so on stderr, in one line, and exits 1, never 0 and
+    never with a traceback."""
+    home, ws = seeded(sandbox)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "projects": {ws: {"hasTrustDialogAccepted": True}}}, handle)
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "workspace_trust", *(a.format(ws=ws) for a in args)],
+            env={"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"},
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert proc.returncode == ExitCode.SOFT_FAILED, proc.stderr
+    failures = [line for line in proc.stderr.splitlines() if "could not write to standard output" in line]
+    assert failures == ["workspace-trust: could not write to standard output: No space left on device"]
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr

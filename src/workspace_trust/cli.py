@@ -64,19 +64,37 @@ class _UsageError(Exception):
         self.parser = parser
 
 
+class _OutputFailed(Exception):
+    """Standard output could not be written (a full disk, an I/O error): the
+    command's document or text did not reach its reader. Not an ``OSError``, so
+    that no handler meant for the command's own work takes it for one."""
+
+
 def _write(stream: TextIO, text: str) -> None:
     """``text`` to ``stream`` as UTF-8, whatever the stream's own encoding and
     error handler (a ``surrogateescape`` stream would pass invalid bytes on, a
     strict one would raise). Callers pass text without lone surrogates
-    (``wire.dumps``, ``wire.display``); ``backslashreplace`` is the safety net."""
+    (``wire.dumps``, ``wire.display``); ``backslashreplace`` is the safety net.
+
+    A failed write to standard output raises :class:`_OutputFailed`, except
+    ``BrokenPipeError``: a reader that went away (``| head -1``) asked for no
+    more."""
     data = text.encode("utf-8", "backslashreplace")
-    buffer = getattr(stream, "buffer", None)
-    if buffer is None:
-        stream.write(data.decode("utf-8"))
-        return
-    stream.flush()
-    buffer.write(data)
-    buffer.flush()
+    try:
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:
+            stream.write(data.decode("utf-8"))
+            stream.flush()
+            return
+        stream.flush()
+        buffer.write(data)
+        buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if stream is not sys.stdout:
+            raise
+        raise _OutputFailed(exc.strerror or type(exc).__name__) from None
 
 
 def _emit_json(doc: dict[str, Any]) -> None:
@@ -370,6 +388,19 @@ def _usage_error(message: str, *, as_json: bool, command: str | None, usage: str
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command: its exit status (docs/cli.md, "Exit codes")."""
+    try:
+        return _main(argv)
+    except _OutputFailed as exc:
+        try:
+            _warn(f"workspace-trust: could not write to standard output: {exc}")
+        except OSError:
+            pass  # stderr failed too: the exit status is all that is left
+        _settle_output()
+        return ExitCode.SOFT_FAILED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if sys.stderr is None:  # started with standard error closed: its lines go nowhere
         sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (open for the process's life)
     if sys.stdout is None:
@@ -422,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``| head -1``): nothing more can be said.
         _settle_output()
         return ExitCode.OK
+    except _OutputFailed:
+        raise  # main says so
     except Exception as exc:  # never a traceback: the error is the document
         log.debug("the command failed", exc_info=True)
         message = f"internal error: {type(exc).__name__}"
@@ -610,8 +643,13 @@ def _preflight(args: argparse.Namespace) -> int:
         result = attrs.evolve(result, diagnostics=(*flag_diagnostics, *result.diagnostics))
     try:
         _emit_execution(args, "preflight", result, inputs, providers)
-    except OSError:
-        pass  # see _settle_output
+    except BrokenPipeError:
+        pass  # the reader went away; the exit code is the run's own
+    except _OutputFailed:
+        if result.status is not ExecutionStatus.CANCELLED:
+            raise
+        # Cancelled (often by the terminal hanging up, which also fails the
+        # write): the exit code still says cancelled (docs/cli.md, "Exit codes").
     _settle_output()
     return _STATUS_EXIT[result.status]
 

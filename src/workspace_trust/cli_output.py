@@ -152,8 +152,9 @@ def help_epilog(
     variables (from the provider specs and the feature flags) and lock files."""
     lines = ["exit codes:"]
     meaning = {
-        ExitCode.OK: "every folder trusted, not required, or skipped on purpose",
-        ExitCode.SOFT_FAILED: "trust could not be prepared (the launch may still work)",
+        ExitCode.OK: "every folder trusted, patched, or not required",
+        ExitCode.SOFT_FAILED: "trust could not be prepared (the launch may still work), a strategy was "
+        "switched off by a feature flag, or standard output could not be written",
         ExitCode.USAGE: "usage error; nothing was done",
         ExitCode.BLOCKED: "a problem a retry cannot fix (home or root folder, login, setup)",
         ExitCode.CANCELLED: "cancelled by a signal; everything started was stopped",
