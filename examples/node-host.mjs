@@ -145,7 +145,14 @@ function decide(doc, code) {
     dialogs: r.dialogs,
     keys: r.keys,
   }));
-  return { outcome: outcome ?? "unknown_exit_code", status: doc.status, inputs, manifest };
+  // Which workspace-trust wrote the document: kept with the launch's record.
+  return {
+    outcome: outcome ?? "unknown_exit_code",
+    status: doc.status,
+    workspace_trust_version: doc.workspace_trust_version,
+    inputs,
+    manifest,
+  };
 }
 
 async function main() {

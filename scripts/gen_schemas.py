@@ -316,8 +316,15 @@ def document(kind: str, title: str, properties: dict[str, Any], defs: dict[str, 
         "title": title,
         "description": f"{title}. {PROMISE}",
         "type": "object",
-        "properties": {"version": {"const": JSON_VERSION}, **properties},
-        "required": ["version", *properties],
+        "properties": {
+            "version": {"const": JSON_VERSION},
+            "workspace_trust_version": {
+                "type": "string",
+                "description": "the version of the workspace-trust package that wrote the document",
+            },
+            **properties,
+        },
+        "required": ["version", "workspace_trust_version", *properties],
         "$defs": defs,
     }
 

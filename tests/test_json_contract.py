@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from workspace_trust import __version__
 from workspace_trust import cli as cli_module
 from workspace_trust.cli import ExitCode, main
 
@@ -101,7 +102,8 @@ def test_every_usage_error_is_one_error_document_with_exit_2(sandbox: str, case:
     args = [a.format(ws=ws, sandbox=sandbox, fixture=fixture) for a in USAGE_CASES[case]]
     code, doc, stderr = run(args, home, cwd=sandbox)
     assert code == ExitCode.USAGE
-    assert doc["version"] == "1" and set(doc) == {"version", "command", "error"}
+    assert doc["version"] == "1" and set(doc) == {"version", "workspace_trust_version", "command", "error"}
+    assert doc["workspace_trust_version"] == __version__
     assert doc["error"]["code"] == "usage" and doc["error"]["message"]
     assert doc["error"]["message"] in stderr  # people still see it on stderr
     expected_command = next((a for a in args if a in ("preflight", "status", "plan", "replay", "record")), None)
@@ -140,6 +142,7 @@ def test_an_unexpected_failure_is_an_internal_error_document_not_a_traceback(
     doc = json.loads(out)
     assert doc == {
         "version": "1",
+        "workspace_trust_version": __version__,
         "command": "status",
         "error": {"code": "internal_error", "message": "internal error: RuntimeError"},
     }
@@ -286,3 +289,14 @@ def test_an_internal_error_whose_output_fails_too_still_ends_without_a_traceback
     monkeypatch.setattr(cli_module, "_write", no_output)
     monkeypatch.setattr(cli_module, "_settle_output", lambda: None)
     assert main(["status", sandbox, "--json"]) == ExitCode.SOFT_FAILED
+
+
+@pytest.mark.parametrize("command", ["preflight", "status", "plan"])
+def test_every_document_names_the_package_version_that_wrote_it(sandbox: str, command: str) -> None:
+    """As pip's report carries ``pip_version``: a host can tell which
+    workspace-trust wrote a document it stored."""
+    home, ws = seeded(sandbox)
+    _, doc, _ = run(
+        [command, ws, "--json", "--claude-bin", FAKE] if command == "preflight" else [command, ws, "--json"], home
+    )
+    assert doc["workspace_trust_version"] == __version__

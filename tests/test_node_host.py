@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from workspace_trust import __version__
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = os.path.join(ROOT, "examples", "node-host.mjs")
 FAKE = os.path.join(ROOT, "tests", "fake_tui.py")
@@ -87,6 +89,7 @@ def test_patched_and_not_required_launches_carry_their_patches(seeded: tuple[str
     home, ws = seeded
     code, out = host([ws, "--", "--provider", "codex,gemini,qwen"], home)
     assert (code, out["outcome"]) == (0, "launch")
+    assert out["workspace_trust_version"] == __version__
     by_provider = {i["provider"]: i for i in out["inputs"]}
     assert by_provider["codex"]["decision"] == "launch_with_patches"
     assert by_provider["codex"]["launch"]["args"] == ["-c", f'projects={{"{ws}" = {{trust_level = "trusted"}}}}']
@@ -136,7 +139,12 @@ def test_an_internal_error_document_launches_unprepared(sandbox: str, seeded: tu
     documented internal_error document (docs/cli.md, "Errors") and exits 1."""
     home, ws = seeded
     stand_in = os.path.join(sandbox, "broken.py")
-    doc = {"version": "1", "command": "preflight", "error": {"code": "internal_error", "message": "internal error: X"}}
+    doc = {
+        "version": "1",
+        "workspace_trust_version": "0.1.0",
+        "command": "preflight",
+        "error": {"code": "internal_error", "message": "internal error: X"},
+    }
     with open(stand_in, "w", encoding="utf-8") as handle:
         handle.write(f"import sys\nprint({json.dumps(json.dumps(doc))})\nsys.exit(1)\n")
     proc = subprocess.run(

@@ -70,6 +70,12 @@ class _OutputFailed(Exception):
     that no handler meant for the command's own work takes it for one."""
 
 
+def _document_head() -> dict[str, str]:
+    """The fields every JSON document starts with: the format's version, and
+    the version of the package that wrote it."""
+    return {"version": JSON_VERSION, "workspace_trust_version": __version__}
+
+
 def _write(stream: TextIO, text: str) -> None:
     """``text`` to ``stream`` as UTF-8, whatever the stream's own encoding and
     error handler (a ``surrogateescape`` stream would pass invalid bytes on, a
@@ -368,7 +374,7 @@ def _command_of(tokens: Sequence[str]) -> str | None:
 def error_document(code: str, message: str, command: str | None) -> dict[str, Any]:
     """The one document of a ``--json`` run that did not get as far as a result
     (``schemas/error.schema.json``)."""
-    return {"version": JSON_VERSION, "command": command, "error": {"code": code, "message": message}}
+    return {**_document_head(), "command": command, "error": {"code": code, "message": message}}
 
 
 def _usage_error(message: str, *, as_json: bool, command: str | None, usage: str | None = None) -> int:
@@ -823,7 +829,7 @@ def execution_document(
 ) -> dict[str, Any]:
     """The ``preflight --json`` document (``schemas/preflight.schema.json``)."""
     return {
-        "version": JSON_VERSION,
+        **_document_head(),
         "command": command,
         "status": result.status.value,
         "results": in_input_order(inputs, providers, [result_to_json(r, debug=debug) for r in result.results]),
@@ -957,7 +963,7 @@ def _status(args: argparse.Namespace) -> int:
     rows = in_input_order(_inputs(args, plan), request.providers, rows)
     if args.json:
         doc = {
-            "version": JSON_VERSION,
+            **_document_head(),
             "command": "status",
             "status": "trusted" if all_trusted else "not_trusted",
             "results": rows,
@@ -1017,7 +1023,7 @@ def _plan(args: argparse.Namespace) -> int:
     status = overall_status(settled)
     inputs = _inputs(args, plan)
     doc = {
-        "version": JSON_VERSION,
+        **_document_head(),
         "command": "plan",
         "status": status.value,
         "providers": [p.value for p in request.providers],
@@ -1083,7 +1089,7 @@ def _replay(args: argparse.Namespace) -> int:
         raise _UsageError(f"{args.fixture}: {exc}") from None
     if args.json:
         doc = {
-            "version": JSON_VERSION,
+            **_document_head(),
             "command": "replay",
             "fixture": {
                 "provider": fixture.provider,
