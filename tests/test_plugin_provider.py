@@ -208,3 +208,24 @@ def test_a_pty_plugin_without_dialog_rules_is_refused_before_anything_starts(san
     assert "names no dialog rules" in doc["diagnostics"][0]["message"]
     assert not os.path.exists(mark)
     assert not os.path.exists(os.path.join(env["HOME"], ".toy"))
+
+
+def test_status_text_of_a_probe_that_names_no_source(toy_env: dict[str, str], sandbox: str) -> None:
+    """A plug-in's probe may leave the trust source unset: the status line
+    names the key that proved trust, never "by None"."""
+    ws = os.path.join(sandbox, "project")
+    os.makedirs(ws)
+    assert cli(toy_env, "preflight", ws, "--provider", "toy", "--toy-bin", TOY_CLI)[0] == 0
+    _, doc = cli(toy_env, "status", ws, "--provider", "toy")
+    assert doc["results"][0]["trusted_by"] is None
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", "status", ws, "--provider", "toy"],
+        env=toy_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith(f"{ws} (key {ws})")
+    assert "None" not in proc.stdout

@@ -972,13 +972,21 @@ def _status(args: argparse.Namespace) -> int:
         _emit_json(doc)
     else:
         for row in rows:
-            by = f" (by {row['trusted_by']} key {row['trusted_key']})" if row.get("trusted_key") else ""
+            by = _trusted_by_text(row.get("trusted_by"), row.get("trusted_key"))
             shown = f" [{row['code']}]" if row.get("code") else ""
             _say(f"{row['provider']:7} {row['status']:12} {row['workspace']}{shown}{by}")
         folders = {row["workspace_id"]: row["workspace"] for row in rows}
         for d in diagnostics:
             _warn(f"  {_diagnostic_line(d, folders)}")
     return exit_code
+
+
+def _trusted_by_text(source: str | None, key: str | None) -> str:
+    """`` (by SOURCE key KEY)`` for a status line; a probe that names no source
+    (a plug-in's may not) gives `` (key KEY)``, never ``by None``."""
+    if not key:
+        return ""
+    return f" (by {source} key {key})" if source else f" (key {key})"
 
 
 def patch_to_json(patch: LaunchArgPatch) -> dict[str, Any]:

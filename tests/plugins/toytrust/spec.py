@@ -15,7 +15,7 @@ from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch
 from workspace_trust.domain.paths import Workspace, env_home
-from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource, WorkspaceResult
+from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.rules import DialogRule, OptionLabel, Outcome, Phase, RuleTable
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers import FlagSpec, ProviderSpec, StrategyMode
@@ -78,9 +78,10 @@ def parse_toy_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
     if not isinstance(doc, dict):
         return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(TOY_STATE_ODD, "not an object", TOY),))
     listed = doc.get("workspaces", [])
-    for path, source in ((workspace.absolute_path, TrustSource.EXACT), (workspace.real_path, TrustSource.REAL)):
+    # The source of a trust is optional: this probe names none, as a plug-in's may not.
+    for path in (workspace.absolute_path, workspace.real_path):
         if path in listed:
-            return ProbeResult(TrustState.TRUSTED, trusted_key=path, source=source)
+            return ProbeResult(TrustState.TRUSTED, trusted_key=path)
     return ProbeResult(TrustState.UNTRUSTED)
 
 
