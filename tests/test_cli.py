@@ -469,3 +469,24 @@ def test_a_folder_codex_cannot_spell_is_named_in_the_plan_beside_one_it_patches(
         assert rows.get(ws, ("patched", None)) == ("patched", None)
         (patch, *_) = doc["patches"]
         assert patch["source_workspace_ids"] == [ws]
+
+
+def test_plan_says_what_to_do_for_a_provider_without_a_launch_override(sandbox: str) -> None:
+    """``plan DIR`` with the default provider used to print nothing and exit 0:
+    each provider that offers no per-launch override gets a row (and a line)
+    naming the preflight that prepares the folder; the exit code stays 0."""
+    home, ws = seeded(sandbox)
+    proc = cli(["plan", ws], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert proc.stdout.splitlines() == [
+        f"claude: no per-launch trust override for {ws}; prepare it with:"
+        f" workspace-trust preflight {ws} --provider claude"
+    ]
+    proc = cli(["plan", ws, "--provider", "claude,codex", "--json"], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "ok"
+    assert [(r["provider"], r["status"], r["code"]) for r in doc["results"]] == [
+        ("claude", "skipped", "preflight_required")
+    ]
+    assert doc["codex_config_overrides"]  # codex is carried by its patch: no row

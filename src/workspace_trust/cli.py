@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -1029,6 +1030,9 @@ def _plan(args: argparse.Namespace) -> int:
     # anything runs (a provider whose launch ignores persisted trust).
     settled = [*plan.settled, *plan.soft_settled, *plan.uncarried()]
     status = overall_status(settled)
+    # A provider with no per-launch override gets a row saying what to use
+    # instead; planning did not fail for it, so the status leaves it out.
+    preflight = plan.needing_preflight()
     inputs = _inputs(args, plan)
     doc = {
         **_document_head(),
@@ -1047,7 +1051,9 @@ def _plan(args: argparse.Namespace) -> int:
             for w in plan.workspaces
         ],
         **_patch_fields(patches),
-        "results": in_input_order(inputs, request.providers, [result_to_json(r, debug=False) for r in settled]),
+        "results": in_input_order(
+            inputs, request.providers, [result_to_json(r, debug=False) for r in (*settled, *preflight)]
+        ),
         "diagnostics": [
             _diagnostic_json(d)
             for d in (*flag_diagnostics, *plan.diagnostics, *(d for r in settled for d in r.diagnostics))
@@ -1064,6 +1070,12 @@ def _plan(args: argparse.Namespace) -> int:
             (r.status.value, r.workspace, r.code.value if r.code else "") for r in settled
         ):
             _say(f"{state} {workspace} [{code}]")
+        for row in preflight:
+            _say(
+                f"{row.provider.value}: no per-launch trust override for {row.workspace};"
+                f" prepare it with: workspace-trust preflight {shlex.quote(row.workspace)}"
+                f" --provider {row.provider.value}"
+            )
     return _STATUS_EXIT[status]
 
 

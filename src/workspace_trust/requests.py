@@ -18,7 +18,7 @@ from workspace_trust.diagnostics import (
     diagnostic_for_policy,
     unique_diagnostics,
 )
-from workspace_trust.domain.codes import ExecutionStatus, Provider, WorkspaceStatus
+from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace, WorkspaceSource
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
@@ -184,6 +184,30 @@ class FullPlan:
                 key=lambda r: (spec_order.get(r.workspace_id, last), provider_order.get(r.provider, last)),
             )
         )
+
+    def needing_preflight(self) -> tuple[WorkspaceResult, ...]:
+        """A ``skipped`` row (``preflight_required``) for each task whose
+        provider offers no per-launch override here and reports no trouble
+        either: a launch with the plan's patches alone would meet that
+        provider's trust dialog unless its state already trusts the folder,
+        and ``preflight`` is what prepares it."""
+        rows = []
+        for task in self.tasks:
+            if self.patches.carries(task.provider, task.workspace.id):
+                continue
+            if self.patches.trouble(task.provider, task.workspace.id) is not None:
+                continue  # uncarried() reports it with its own reason
+            rows.append(
+                base_result(
+                    task.provider,
+                    task.workspace,
+                    WorkspaceStatus.SKIPPED,
+                    Code.PREFLIGHT_REQUIRED,
+                    f"{task.provider.value} has no per-launch trust override for this launch: "
+                    "run `workspace-trust preflight` for the folder before the launch",
+                )
+            )
+        return tuple(rows)
 
     def uncarried(self) -> tuple[WorkspaceResult, ...]:
         """A ``soft_failed`` row for each task whose folder the plan's patches

@@ -264,6 +264,7 @@ class Code(OpenValue):
     FEATURE_FLAG_INVALID: ClassVar[Code]
     WORKSPACE_TRUST_REQUIRED: ClassVar[Code]
     PATCH_DIALECT_UNKNOWN: ClassVar[Code]
+    PREFLIGHT_REQUIRED: ClassVar[Code]
 
 
 Code.WORKSPACE_MISSING = Code.define("workspace_missing", "WORKSPACE_MISSING")
@@ -327,3 +328,6 @@ Code.FEATURE_FLAG_INVALID = Code.define("feature_flag_invalid", "FEATURE_FLAG_IN
 Code.WORKSPACE_TRUST_REQUIRED = Code.define("workspace_trust_required", "WORKSPACE_TRUST_REQUIRED")
 #: A launch patch in a dialect no registered provider knows (its plug-in is gone).
 Code.PATCH_DIALECT_UNKNOWN = Code.define("patch_dialect_unknown", "PATCH_DIALECT_UNKNOWN")
+#: (plan) The provider offers no per-launch trust override for this launch: a
+#: preflight prepares the folder (and starts nothing where it is already trusted).
+Code.PREFLIGHT_REQUIRED = Code.define("preflight_required", "PREFLIGHT_REQUIRED")
