@@ -112,6 +112,14 @@ def test_help_shows_defaults_exit_codes_variables_and_locks() -> None:
     assert default_lock_dir() in top and all(spec.binary_env in top for spec in all_specs())
     replay = " ".join(cli(["replay", "--help"], os.environ["HOME"]).stdout.split())
     assert "--json one JSON object on stdout" in replay
+    # The other commands show the exit codes and point to the top-level help
+    # for the environment list instead of repeating it.
+    for command in ("status", "plan", "replay", "schema"):
+        short = " ".join(cli([command, "--help"], os.environ["HOME"]).stdout.split())
+        assert all(f"{int(code)} {code.name.lower()}" in short for code in ExitCode), command
+        assert "environment variables and lock files: workspace-trust --help" in short, command
+        assert not any(spec.binary_env in short for spec in all_specs()), command
+        assert "docs: https://" in short, command
     record = " ".join(cli(["record", "--help"], os.environ["HOME"]).stdout.split())
     assert "--duration SECONDS stop recording after this long at most (default: 20.0)" in record
 

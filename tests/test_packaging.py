@@ -45,6 +45,8 @@ def test_metadata_for_an_index() -> None:
     assert {"Homepage", "Source", "Issues", "Changelog", "Documentation"} <= set(project["urls"])
     classifiers = set(project["classifiers"])
     assert {"Typing :: Typed", "Operating System :: POSIX :: Linux"} <= classifiers
+    # Only the pure API works on Windows (no pseudo-terminal): README, "Platforms".
+    assert "Operating System :: Microsoft :: Windows" not in classifiers
     minor = int(project["requires-python"].removeprefix(">=3."))
     assert f"Programming Language :: Python :: 3.{minor}" in classifiers
 

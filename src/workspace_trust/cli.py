@@ -122,16 +122,17 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors raise :class:`_UsageError`; the epilog (every provider's
     variables, the lock folder) is written when help is shown, not on every run."""
 
-    def __init__(self, *args: Any, epilog_on_help: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, epilog_on_help: bool = False, full_epilog: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._epilog_on_help = epilog_on_help
+        self._full_epilog = full_epilog
 
     def error(self, message: str) -> Any:  # argparse would exit with 2 itself
         raise _UsageError(message, self)
 
     def format_help(self) -> str:
         if self._epilog_on_help and self.epilog is None:
-            self.epilog = _epilog()
+            self.epilog = _epilog(full=self._full_epilog)
         return super().format_help()
 
 
@@ -152,7 +153,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
-def _epilog() -> str:
+def _epilog(*, full: bool = True) -> str:
     generic = {
         "enabled": "master switch; off skips every strategy, never the home/root guard",
         "retry": "allow the one retry after a launch's trust failure",
@@ -168,6 +169,7 @@ def _epilog() -> str:
             for name in FeatureFlags.names()
         ],
         lock_dir=_lock_dir(),
+        full=full,
     )
 
 
@@ -208,7 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parser = sub.add_parser
 
     def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
-        p = _add_parser(name, epilog_on_help=True, formatter_class=_HelpFormatter, **kwargs)
+        # The environment list is long: the top-level help and preflight's
+        # (the command it governs) carry it, the others point there.
+        p = _add_parser(
+            name, epilog_on_help=True, full_epilog=name == "preflight", formatter_class=_HelpFormatter, **kwargs
+        )
         manners(p)
         return p
 

@@ -142,24 +142,33 @@ def configure_logging(verbosity: int, *, debug: bool, quiet: bool, stream: TextI
         logging.getLogger(name).setLevel(logging.DEBUG if everything else logging.WARNING)
 
 
+#: Where the command's documentation lives (the wheel does not ship docs/).
+DOCS_URL = "https://github.com/workspace-trust/workspace-trust/blob/main/docs/cli.md"
+
+
 def help_epilog(
     *,
     binary_variables: Iterable[tuple[str, str]],
     flag_variables: Iterable[tuple[str, bool, str]],
     lock_dir: str,
+    full: bool = True,
 ) -> str:
-    """The text after every command's options: exit codes, environment
-    variables (from the provider specs and the feature flags) and lock files."""
+    """The text after a command's options: exit codes, then (``full``) the
+    environment variables (from the provider specs and the feature flags) and
+    lock files, or (not ``full``) where to find them."""
     lines = ["exit codes:"]
     meaning = {
         ExitCode.OK: "every folder trusted, patched, or not required",
-        ExitCode.SOFT_FAILED: "trust could not be prepared (the launch may still work), a strategy was "
-        "switched off by a feature flag, or standard output could not be written",
+        ExitCode.SOFT_FAILED: "trust not prepared (the launch may still work), a strategy switched off, "
+        "or output not written",
         ExitCode.USAGE: "usage error; nothing was done",
         ExitCode.BLOCKED: "a problem a retry cannot fix (home or root folder, login, setup)",
         ExitCode.CANCELLED: "cancelled by a signal; everything started was stopped",
     }
     lines += [f"  {int(code):<4} {code.name.lower():<12} {meaning[code]}" for code in ExitCode]
+    if not full:
+        lines += ["", "environment variables and lock files: workspace-trust --help", f"docs: {DOCS_URL}"]
+        return "\n".join(lines)
     lines += ["", "environment:"]
     lines += [f"  {variable:<42} {name} binary (as --{name}-bin)" for name, variable in binary_variables]
     for variable, default, text in flag_variables:
@@ -171,6 +180,6 @@ def help_epilog(
         "  (one per provider state file, removed when done; /run/user/<uid>, else /tmp (never from the environment),",
         "  else ~/.cache/workspace-trust/locks when that folder is not this account's own)",
         "",
-        "docs: docs/cli.md (the JSON contract, every code), README.md (troubleshooting)",
+        f"docs: {DOCS_URL} (the JSON contract, every code)",
     ]
     return "\n".join(lines)
