@@ -124,19 +124,30 @@ def test_help_shows_defaults_exit_codes_variables_and_locks() -> None:
     assert "--duration SECONDS stop recording after this long at most (default: 20.0)" in record
 
 
-def test_a_usage_error_shows_its_own_commands_usage(sandbox: str) -> None:
+def test_a_usage_error_is_the_error_and_where_its_commands_help_is(sandbox: str) -> None:
+    """Two lines: the error, and the failing command's help to read (the
+    whole usage block used to bury the error under 17 lines)."""
     proc = cli(["preflight", sandbox, "--parallel", "0"], sandbox)
     assert proc.returncode == ExitCode.USAGE
-    assert "usage: workspace-trust preflight" in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "workspace-trust: --parallel must be at least 1",
+        "  see: workspace-trust preflight --help",
+    ]
     proc = cli(["replay"], sandbox)
     assert proc.returncode == ExitCode.USAGE
-    assert "usage: workspace-trust replay" in proc.stderr
+    assert proc.stderr.splitlines()[1:] == ["  see: workspace-trust replay --help"]
     proc = cli(["status", sandbox, "--nope"], sandbox)
-    assert "usage: workspace-trust status" in proc.stderr
-    # argparse's usage keeps its lines (control characters are spelt out only
-    # inside a line: a folder's name).
-    proc = cli(["preflight"], sandbox)
-    assert "\\x0a" not in proc.stderr and proc.stderr.count("\n") > 3, proc.stderr
+    assert proc.stderr.splitlines()[1:] == ["  see: workspace-trust status --help"]
+    proc = cli(["--nope"], sandbox)
+    assert proc.returncode == ExitCode.USAGE and len(proc.stderr.splitlines()) == 2, proc.stderr
+
+
+def test_a_misspelt_provider_gets_the_nearest_name(sandbox: str) -> None:
+    proc = cli(["preflight", sandbox, "--provider", "cloude"], sandbox)
+    assert proc.returncode == ExitCode.USAGE
+    assert "unknown provider 'cloude'" in proc.stderr and "did you mean 'claude'?" in proc.stderr
+    proc = cli(["preflight", sandbox, "--provider", "xyz"], sandbox)
+    assert "unknown provider 'xyz'" in proc.stderr and "did you mean" not in proc.stderr
 
 
 @pytest.mark.parametrize("args", [["replay", FIXTURE], ["preflight", "--help"]], ids=["replay", "help"])

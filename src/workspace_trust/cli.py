@@ -191,11 +191,21 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
             try:
                 provider = Provider(name)
             except ValueError:
-                known = ", ".join(spec.id.value for spec in all_specs())
-                raise _UsageError(f"unknown provider {name!r} ({known})") from None
+                raise _UsageError(_unknown_provider(name)) from None
             if provider not in out:
                 out.append(provider)
     return tuple(out) or default_providers()
+
+
+def _unknown_provider(name: str) -> str:
+    """The usage error for a provider name no spec has, with the nearest
+    registered name when one is close (``cloude``: did you mean claude?)."""
+    import difflib
+
+    known = [spec.id.value for spec in all_specs()]
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown provider {name!r} ({', '.join(known)}){hint}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -384,17 +394,18 @@ def error_document(code: str, message: str, command: str | None) -> dict[str, An
     return {**_document_head(), "command": command, "error": {"code": code, "message": message}}
 
 
-def _usage_error(message: str, *, as_json: bool, command: str | None, usage: str | None = None) -> int:
+def _usage_error(message: str, *, as_json: bool, command: str | None, prog: str | None = None) -> int:
+    """Two lines on stderr, the error and where the command's options are
+    listed (argparse's whole usage block buried the error), and with
+    ``--json`` the error document."""
     from workspace_trust.redaction import redact
 
     # argparse quotes the value it refused, which may be a key pasted in the
     # wrong place: redacted like any diagnostic.
     message = redact(message)
     _warn(f"workspace-trust: {message}")
-    if usage:
-        # argparse's own text, several lines: each shown as a line.
-        for usage_line in usage.rstrip("\n").split("\n"):
-            _warn(usage_line)
+    if prog:
+        _warn(f"  see: {prog} --help")
     if as_json:
         _emit_json(error_document(ERROR_USAGE, message, command))
     return ExitCode.USAGE
@@ -433,7 +444,7 @@ def _main(argv: Sequence[str] | None) -> int:
             # arguments"): that subcommand's usage is the one that helps.
             found = (_subparser(parser, word) for word in tokens)
             usage_of = next((p for p in found if p is not None), parser)
-        return _usage_error(str(exc), as_json=as_json, command=_command_of(tokens), usage=usage_of.format_usage())
+        return _usage_error(str(exc), as_json=as_json, command=_command_of(tokens), prog=usage_of.prog)
     except SystemExit as exc:  # --help / --version
         _settle_output()
         return int(exc.code or 0)
@@ -459,9 +470,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return _schema(args)
     except _UsageError as exc:
         sub = _subparser(parser, args.command)
-        return _usage_error(
-            str(exc), as_json=as_json, command=args.command, usage=sub.format_usage() if sub is not None else None
-        )
+        return _usage_error(str(exc), as_json=as_json, command=args.command, prog=sub.prog if sub is not None else None)
     except BrokenPipeError:
         # The reader went away (``| head -1``): nothing more can be said.
         _settle_output()
