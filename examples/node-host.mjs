@@ -120,6 +120,9 @@ function decide(doc, code) {
       status: row.status,
       code: row.code,
       decision,
+      // If this launch then fails for workspace trust: retry once (with
+      // --attempt 2) only where the preflight row allows it.
+      retry_on_trust_failure: row.retry?.allowed === true,
     };
     if (row.duplicate_of !== null) {
       // Another argument named the same folder: the work was done for that row.

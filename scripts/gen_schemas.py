@@ -28,6 +28,7 @@ import os
 import sys
 from typing import Any
 
+from workspace_trust.classifier import RetryRule
 from workspace_trust.cli import ERROR_INTERNAL, ERROR_USAGE, JSON_VERSION, SCHEMA_KINDS
 from workspace_trust.diagnostics import Omission
 from workspace_trust.domain.codes import (
@@ -172,9 +173,17 @@ def result_row() -> dict[str, Any]:
                 "description": "the version of the CLI binary a PTY preflight resolved; null where none was looked at",
             },
             "raw_tail": {"type": "string", "description": "with --debug, on failure: the last screen, redacted"},
+            "retry": obj(
+                {
+                    "allowed": {"type": "boolean"},
+                    "rule": {"enum": [rule.value for rule in RetryRule]},
+                },
+                description="preflight only: what retry_allowed decides if the launch that follows fails for "
+                "workspace trust (a failure a preflight clears)",
+            ),
         }
     )
-    row = obj(properties, required=[name for name in properties if name != "raw_tail"])
+    row = obj(properties, required=[name for name in properties if name not in ("raw_tail", "retry")])
     path_bytes(row["required"], row["properties"], "input", "workspace", "workspace_id", "real_path", "trusted_key")
     return row
 
@@ -338,7 +347,8 @@ def schemas() -> dict[str, dict[str, Any]]:
         {
             "command": {"const": "preflight"},
             "status": statuses,
-            "results": {"type": "array", "items": ref("result_row")},
+            # Every preflight row carries its retry decision.
+            "results": {"type": "array", "items": {"allOf": [ref("result_row"), {"required": ["retry"]}]}},
             **patch_fields(),
             "diagnostics": {"type": "array", "items": ref("diagnostic")},
             "manifest": ref("manifest"),

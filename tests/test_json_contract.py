@@ -300,3 +300,18 @@ def test_every_document_names_the_package_version_that_wrote_it(sandbox: str, co
         [command, ws, "--json", "--claude-bin", FAKE] if command == "preflight" else [command, ws, "--json"], home
     )
     assert doc["workspace_trust_version"] == __version__
+
+
+@pytest.mark.parametrize(
+    ("flag", "attempt", "rule"), [("0", "1", "retry_flag_off"), ("1", "1", "retry_once"), ("1", "2", "already_retried")]
+)
+def test_each_preflight_row_carries_the_retry_decision(sandbox: str, flag: str, attempt: str, rule: str) -> None:
+    """What retry_allowed would decide for the row's launch, so hosts in other
+    languages need no Python: a blocked row is never retried."""
+    home, ws = seeded(sandbox)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "projects": {ws: {"hasTrustDialogAccepted": True}}}, handle)
+    _, doc, _ = run(["preflight", ws, home, "--attempt", attempt, "--json"], home, WORKSPACE_TRUST_RETRY=flag)
+    trusted, blocked = doc["results"]
+    assert trusted["retry"] == {"allowed": rule == "retry_once", "rule": rule}
+    assert blocked["status"] == "blocked" and blocked["retry"] == {"allowed": False, "rule": "preflight_blocked"}

@@ -265,3 +265,16 @@ def retry_allowed(
     if attempt > 1:
         return _decision(RetryRule.ALREADY_RETRIED)
     return _decision(RetryRule.RETRY_ONCE)
+
+
+def retry_hint(
+    provider: Provider, *, attempt: int, flags: FeatureFlags, preflight_status: ExecutionStatus
+) -> RetryDecision:
+    """What :func:`retry_allowed` would decide if the launch that follows this
+    preflight then failed for workspace trust, with a failure a preflight can
+    clear: the per-row ``retry`` of the ``preflight`` document, so that a host
+    in another language gets the decision without Python. A failure that a
+    preflight cannot clear (found only by :func:`classify_failure` on the
+    launch's own output) is never retried, whatever this says."""
+    assumed = FailureClassification(Code.WORKSPACE_TRUST_REQUIRED, provider, "assumed_trust_failure", "")
+    return retry_allowed(assumed, attempt=attempt, flags=flags, preflight_status=preflight_status)

@@ -844,11 +844,17 @@ def execution_document(
     command: str, result: ExecutionResult, inputs: Sequence[_Input], providers: Sequence[Provider], *, debug: bool
 ) -> dict[str, Any]:
     """The ``preflight --json`` document (``schemas/preflight.schema.json``)."""
+    from workspace_trust.classifier import retry_hint
+
+    rows = []
+    for r in result.results:
+        hint = retry_hint(r.provider, attempt=result.attempt, flags=result.flags, preflight_status=overall_status([r]))
+        rows.append({**result_to_json(r, debug=debug), "retry": {"allowed": hint.allowed, "rule": hint.rule.value}})
     return {
         **_document_head(),
         "command": command,
         "status": result.status.value,
-        "results": in_input_order(inputs, providers, [result_to_json(r, debug=debug) for r in result.results]),
+        "results": in_input_order(inputs, providers, rows),
         # The same patches ``plan`` gives, for the rows reported ``patched``.
         **_patch_fields(result.patches),
         "diagnostics": [_diagnostic_json(d) for d in result.all_diagnostics],
