@@ -38,8 +38,11 @@ def test_text_progress_counts_and_says_what_happened(sandbox: str) -> None:
     proc = cli(["preflight", ws, other, "--claude-bin", FAKE, "--parallel", "1"], home)
     assert proc.returncode == ExitCode.OK, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.startswith("workspace-trust: [")]
-    assert {line.split("]")[0] for line in lines} == {"workspace-trust: [1/2", "workspace-trust: [2/2"}
-    assert f"workspace-trust: [1/2] claude {ws}: started" in lines
+    # [done/N]: the folders finished so far, not the ones started.
+    assert lines[0] == f"workspace-trust: [0/2] claude {ws}: started"
+    assert f"workspace-trust: [1/2] claude {ws}: finished accepted" in lines
+    assert f"workspace-trust: [1/2] claude {other}: started" in lines
+    assert lines[-1] == f"workspace-trust: [2/2] claude {other}: finished accepted"
     assert any(
         re.fullmatch(r"workspace-trust: \[\d/2\] claude .+: dialog recognised \(claude\.\w+\)", x) for x in lines
     )
@@ -51,7 +54,7 @@ def test_a_silent_screen_gets_a_heartbeat(sandbox: str) -> None:
     home, ws = seeded(sandbox, "FAKE_MODE=silent\n")
     proc = cli(["preflight", ws, "--claude-bin", FAKE, "--timeout", "5"], home)
     assert proc.returncode == ExitCode.SOFT_FAILED
-    assert re.search(rf"\[1/1\] claude {re.escape(ws)}: waiting for the trust dialog, \d+\.\d s", proc.stderr)
+    assert re.search(rf"\[0/1\] claude {re.escape(ws)}: waiting for the trust dialog, \d+\.\d s", proc.stderr)
 
 
 def test_progress_json_lines(sandbox: str) -> None:
@@ -68,6 +71,10 @@ def test_progress_json_lines(sandbox: str) -> None:
     assert stages[0] == "started" and stages[-1] == "finished" and "dialog" in stages and "key" in stages
     finished = [e for e in events if e["stage"] == "finished"]
     assert {e["status"] for e in finished} == {"accepted"}
+    assert sorted(e["done"] for e in finished) == [1, 2]
+    # Every event ties to its argument as given, and has a time.
+    assert {(e["input"], e["arg_index"]) for e in events} == {(ws, 0), (other, 1)}
+    assert all(isinstance(e["elapsed_ms"], int) and e["elapsed_ms"] >= 0 for e in events)
 
 
 def test_quiet_writes_no_progress(sandbox: str) -> None:

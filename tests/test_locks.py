@@ -14,6 +14,7 @@ import pytest
 
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.locks import WorkspaceLocks, _FlockFile, fallback_lock_dir
+from workspace_trust.ports import LockWait
 
 
 def _never() -> bool:
@@ -22,8 +23,8 @@ def _never() -> bool:
 
 def test_on_wait_only_when_contended(tmp_path: Path) -> None:
     locks = WorkspaceLocks(SystemClock(), str(tmp_path / "locks"))
-    waits: list[str] = []
-    with locks.hold("k", timeout_ms=5000, is_cancelled=_never, on_wait=lambda: waits.append("free")):
+    waits: list[LockWait] = []
+    with locks.hold("k", timeout_ms=5000, is_cancelled=_never, on_wait=waits.append):
         pass
     assert waits == []
 
@@ -41,14 +42,43 @@ def test_on_wait_only_when_contended(tmp_path: Path) -> None:
     thread.start()
     assert entered.wait(10)
 
-    def on_wait() -> None:
-        waits.append("busy")
+    def on_wait(wait: LockWait) -> None:
+        waits.append(wait)
         release.set()
 
     with locks.hold("k", timeout_ms=10_000, is_cancelled=_never, on_wait=on_wait) as held:
         assert held.key == "k"
     thread.join(10)
-    assert waits == ["busy"]
+    assert [(w.holder, w.holder_owner) for w in waits] == [("another_process", None)]
+
+
+def test_a_wait_reports_who_holds_the_lock_and_keeps_reporting(tmp_path: Path) -> None:
+    """A waiter hears at once, then about every second, that this run's other
+    session holds the lock, and which one (its owner): a heartbeat, not one
+    line and then silence."""
+    locks = WorkspaceLocks(SystemClock(), str(tmp_path / "locks"))
+    entered, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with locks.hold("k", timeout_ms=5000, is_cancelled=_never, owner="/ws/a"):
+            entered.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert entered.wait(10)
+    waits: list[LockWait] = []
+
+    def on_wait(wait: LockWait) -> None:
+        waits.append(wait)
+        if len(waits) == 3:
+            release.set()
+
+    with locks.hold("k", timeout_ms=30_000, is_cancelled=_never, on_wait=on_wait, owner="/ws/b"):
+        pass
+    thread.join(10)
+    assert [(w.holder, w.holder_owner) for w in waits] == [("this_run", "/ws/a")] * 3
+    assert waits[0].waited_ms < waits[1].waited_ms < waits[2].waited_ms
 
 
 def test_lock_files_are_private_and_removed_when_released(tmp_path: Path) -> None:

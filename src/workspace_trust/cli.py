@@ -647,6 +647,9 @@ def _preflight(args: argparse.Namespace) -> int:
             mode="none" if args.quiet else args.progress,
             folders={(t.provider.value, t.workspace.id): t.workspace.absolute_path for t in plan.tasks},
             write=_write,
+            inputs=_inputs(args, plan),
+            # In place on a terminal, unless log lines would be mixed in.
+            live=_stderr_is_terminal() and not (args.verbose or args.debug),
         )
         deadline.start()
         result = coordinator.execute(
@@ -772,6 +775,13 @@ def _diagnostic_json(diag: Diagnostic) -> dict[str, Any]:
 
 #: One command-line argument: the DIR as given, and the workspace id its rows carry.
 _Input = tuple[str, str]
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _inputs(args: argparse.Namespace, plan: FullPlan) -> list[_Input]:

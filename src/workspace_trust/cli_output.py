@@ -18,14 +18,19 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TextIO
 
 from workspace_trust import wire
 from workspace_trust.exitcodes import ExitCode
+from workspace_trust.ports import LOCK_HELD_BY_THIS_RUN
 from workspace_trust.strategy import ProgressEvent, ProgressStage
 
 PROGRESS_MODES = ("text", "json", "none")
+#: More folders than this are reported line by line even on a terminal (the
+#: block would not fit a screen).
+LIVE_MAX_FOLDERS = 20
 
 #: How a heartbeat's ``detail`` reads in text.
 _AWAITED = {
@@ -46,7 +51,14 @@ _AWAITED = {
 
 class ProgressPrinter:
     """Renders :class:`ProgressEvent` s on ``stream``; thread-safe (a
-    preflight runs several workspaces at once)."""
+    preflight runs several workspaces at once).
+
+    ``[done/N]`` counts the folders finished so far, out of all of them. On a
+    terminal (``live``) each folder has one line, rewritten in place as its
+    phase changes; elsewhere every event is a line of its own. ``json`` writes
+    one object per event, with the row's first ``input`` and its argument
+    index, so that a host ties it to its request without canonicalising paths.
+    """
 
     def __init__(
         self,
@@ -55,6 +67,9 @@ class ProgressPrinter:
         folders: Mapping[tuple[str, str], str],
         stream: Callable[[], TextIO] = lambda: sys.stderr,
         write: Callable[[TextIO, str], None] | None = None,
+        inputs: Sequence[tuple[str, str]] = (),
+        live: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._mode = mode
         #: (provider, workspace id) -> the folder as the user will recognise it.
@@ -64,6 +79,17 @@ class ProgressPrinter:
         self._write = write or _plain_write
         self._lock = threading.Lock()
         self._index: dict[tuple[str, str], int] = {}
+        self._done: set[tuple[str, str]] = set()
+        #: Workspace id -> (the first argument naming it, that argument's index).
+        self._inputs: dict[str, tuple[str, int]] = {}
+        for position, (given, workspace_id) in enumerate(inputs):
+            self._inputs.setdefault(workspace_id, (given, position))
+        self._clock = clock
+        self._started: dict[tuple[str, str], float] = {}
+        # One line per folder, rewritten in place: only where the folders fit.
+        self._live = live and mode == "text" and 0 < self._total <= LIVE_MAX_FOLDERS
+        self._lines: dict[tuple[str, str], str] = {}
+        self._drawn = 0
 
     def __call__(self, event: ProgressEvent) -> None:
         if self._mode == "none":
@@ -72,30 +98,66 @@ class ProgressPrinter:
         with self._lock:
             if key not in self._index:
                 self._index[key] = len(self._index) + 1
+            now = self._clock()
+            started = self._started.setdefault(key, now)
+            if event.stage is ProgressStage.FINISHED:
+                self._done.add(key)
             index = self._index[key]
             total = max(self._total, len(self._index))
+            done = len(self._done)
             folder = self._folders.get(key, event.workspace_id)
             if self._mode == "json":
+                given, position = self._inputs.get(event.workspace_id, (None, None))
+                own = event.elapsed_ms
                 line = wire.dumps(
                     {
                         "event": "progress",
                         "index": index,
+                        "done": done,
                         "total": total,
                         "provider": event.provider.value,
                         "workspace_id": event.workspace_id,
                         "workspace": folder,
+                        "input": given,
+                        "arg_index": position,
                         "stage": event.stage.value,
                         "status": event.status.value if event.status else None,
                         "detail": event.detail or None,
-                        "elapsed_ms": event.elapsed_ms,
+                        "holder": self._folders.get((key[0], event.holder), event.holder) if event.holder else None,
+                        "elapsed_ms": own if own is not None else int((now - started) * 1000),
                     }
                 )
-            else:
+                self._write(self._stream(), line + "\n")
+                return
+            text = f"{event.provider.value} {folder}: {self._describe(event)}"
+            if not self._live:
                 # A byte that is not UTF-8 shows as ``\xNN``, as on stdout.
-                line = wire.display(
-                    f"workspace-trust: [{index}/{total}] {event.provider.value} {folder}: {_describe(event)}"
-                )
-            self._write(self._stream(), line + "\n")
+                self._write(self._stream(), wire.display(f"workspace-trust: [{done}/{total}] {text}") + "\n")
+                return
+            self._lines[key] = text
+            self._redraw(done, total)
+
+    def _redraw(self, done: int, total: int) -> None:
+        """The block of folder lines again, over the one drawn before:
+        cursor up over it, then each line cleared and written."""
+        rows = [f"workspace-trust: [{done}/{total}] {line}" for line in self._lines.values()]
+        out = [f"\x1b[{self._drawn}F"] if self._drawn else []
+        out += [f"\r\x1b[2K{wire.display(row)}\n" for row in rows]
+        self._drawn = len(rows)
+        self._write(self._stream(), "".join(out))
+
+    def _describe(self, event: ProgressEvent) -> str:
+        if event.stage is ProgressStage.WAITING_FOR_LOCK:
+            seconds = f", {(event.elapsed_ms or 0) / 1000:.1f} s" if event.elapsed_ms else ""
+            if event.detail == LOCK_HELD_BY_THIS_RUN:
+                other = self._folders.get((event.provider.value, event.holder or ""), event.holder)
+                who = f"this run's {other}" if other else "this run's other folder"
+            elif event.detail:
+                who = "another process"
+            else:
+                return "waiting for a lock"
+            return f"waiting for a lock held by {who}{seconds}"
+        return _describe(event)
 
 
 def _describe(event: ProgressEvent) -> str:

@@ -47,6 +47,7 @@ from workspace_trust.ports import (
     KillHold,
     KillReport,
     LockPort,
+    LockWait,
     ProviderLockFiles,
     PtySession,
     PtySpawner,
@@ -139,7 +140,8 @@ class _DefaultLocks(LockPort):
         *,
         timeout_ms: int,
         is_cancelled: IsCancelled,
-        on_wait: Callable[[], None] | None = None,
+        on_wait: Callable[[LockWait], None] | None = None,
+        owner: str = "",
     ) -> AbstractContextManager[LockHold]:
         with self._lock:
             if self._inner is None:
@@ -147,7 +149,7 @@ class _DefaultLocks(LockPort):
 
                 self._inner = WorkspaceLocks(self._clock, use_files=self._use_files)
             inner = self._inner
-        return inner.hold(key, timeout_ms=timeout_ms, is_cancelled=is_cancelled, on_wait=on_wait)
+        return inner.hold(key, timeout_ms=timeout_ms, is_cancelled=is_cancelled, on_wait=on_wait, owner=owner)
 
 
 class _DefaultHelpReader(HelpReader):

@@ -143,6 +143,22 @@ class LockHold:
     waited_ms: int
 
 
+@attrs.frozen(slots=True)
+class LockWait:
+    """A report that ``hold`` is waiting for a lock someone else holds."""
+
+    #: ``this_run``: another session of this process holds it; ``another_process``.
+    holder: str
+    #: The ``owner`` this run's holder gave ``hold`` (None for another process).
+    holder_owner: str | None
+    #: Milliseconds waited so far.
+    waited_ms: int
+
+
+LOCK_HELD_BY_THIS_RUN = "this_run"
+LOCK_HELD_BY_ANOTHER_PROCESS = "another_process"
+
+
 class LockPort(abc.ABC):
     @abc.abstractmethod
     def hold(
@@ -151,11 +167,14 @@ class LockPort(abc.ABC):
         *,
         timeout_ms: int,
         is_cancelled: IsCancelled,
-        on_wait: Callable[[], None] | None = None,
+        on_wait: Callable[[LockWait], None] | None = None,
+        owner: str = "",
     ) -> AbstractContextManager[LockHold]:
         """Hold the lock for ``key``. Raises ``LockTimeoutError`` or ``PreflightCancelled``.
-        ``on_wait`` is called once if the lock is not free at once (someone else
-        holds it), before the wait; never when it is taken straight away."""
+        ``on_wait`` is called if the lock is not free at once (someone else
+        holds it), before the wait, and then about every second while the wait
+        lasts (a heartbeat, saying who holds it); never when it is taken
+        straight away. ``owner`` names this holder to this run's other waiters."""
 
 
 @attrs.frozen(slots=True)
@@ -312,6 +331,7 @@ __all__ = [
     "LockFileStamp",
     "LockHold",
     "LockPort",
+    "LockWait",
     "OpenStateFile",
     "ProviderLockFiles",
     "PtySession",

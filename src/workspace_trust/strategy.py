@@ -57,6 +57,8 @@ DEFAULT_LOCK_TIMEOUT_MS = 120_000
 
 class ProgressStage(enum.Enum):
     STARTED = "started"
+    #: Sent when the wait starts and about every second while it lasts:
+    #: ``detail`` says who holds it (``this_run`` or ``another_process``).
     WAITING_FOR_LOCK = "waiting_for_lock"
     SPAWNED = "spawned"
     DIALOG = "dialog"
@@ -79,8 +81,12 @@ class ProgressEvent:
     stage: ProgressStage
     detail: str = ""
     status: WorkspaceStatus | None = None
-    #: For ``WAITING``: milliseconds since the session started.
+    #: For ``WAITING``: milliseconds since the session started; for
+    #: ``WAITING_FOR_LOCK``: milliseconds waited so far.
     elapsed_ms: int | None = None
+    #: For ``WAITING_FOR_LOCK`` (``detail`` ``this_run``): the workspace id of
+    #: this run's session that holds the lock.
+    holder: str | None = None
 
 
 def _never() -> bool:

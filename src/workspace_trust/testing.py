@@ -26,6 +26,7 @@ from workspace_trust.domain.results import ProbeResult, TrustSource
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.errors import BinaryMissingError, LockTimeoutError, PreflightCancelled
 from workspace_trust.ports import (
+    LOCK_HELD_BY_ANOTHER_PROCESS,
     BinaryLocator,
     Clock,
     FileSystemFacts,
@@ -36,6 +37,7 @@ from workspace_trust.ports import (
     LockFileStamp,
     LockHold,
     LockPort,
+    LockWait,
     OpenStateFile,
     ProviderLockFiles,
     PtySession,
@@ -531,10 +533,11 @@ class FakeLocks(LockPort):
         *,
         timeout_ms: int,
         is_cancelled: IsCancelled,
-        on_wait: Callable[[], None] | None = None,
+        on_wait: Callable[[LockWait], None] | None = None,
+        owner: str = "",
     ) -> Iterator[LockHold]:
         if on_wait is not None and (key in self.contended or "*" in self.contended):
-            on_wait()
+            on_wait(LockWait(LOCK_HELD_BY_ANOTHER_PROCESS, None, 0))
         if self.always_timeout:
             raise LockTimeoutError(f"lock {key} not acquired within {timeout_ms} ms")
         self.held.append(key)

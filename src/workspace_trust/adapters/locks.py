@@ -38,12 +38,22 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from workspace_trust.errors import LockTimeoutError, PreflightCancelled
-from workspace_trust.ports import Clock, IsCancelled, LockHold, LockPort
+from workspace_trust.ports import (
+    LOCK_HELD_BY_ANOTHER_PROCESS,
+    LOCK_HELD_BY_THIS_RUN,
+    Clock,
+    IsCancelled,
+    LockHold,
+    LockPort,
+    LockWait,
+)
 
 log = logging.getLogger(__name__)
 
 #: Waiting slices: how often cancellation is checked while a lock is busy.
 LOCK_POLL_MS = 25
+#: How often a waiter says it is still waiting, and for whom (``on_wait``).
+LOCK_HEARTBEAT_MS = 1000
 
 
 def default_lock_dir() -> str:
@@ -185,6 +195,8 @@ class WorkspaceLocks(LockPort):
         self._use_files = use_files
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+        #: Key -> the ``owner`` of this run's session holding it.
+        self._owners: dict[str, str] = {}
         #: The folder checked (and swept) once: None until then, "" for none usable.
         self._folder: str | None = None
 
@@ -199,23 +211,36 @@ class WorkspaceLocks(LockPort):
         *,
         timeout_ms: int,
         is_cancelled: IsCancelled,
-        on_wait: Callable[[], None] | None = None,
+        on_wait: Callable[[LockWait], None] | None = None,
+        owner: str = "",
     ) -> Iterator[LockHold]:
         start = self._clock.monotonic_ms()
         deadline = start + timeout_ms
         local = self._thread_lock(key)
-        waiting = [False]
+        #: When the last report went out (None: none yet).
+        reported: list[int | None] = [None]
 
-        def contended() -> None:
-            if not waiting[0]:
-                waiting[0] = True
-                if on_wait is not None:
-                    on_wait()
+        def contended(by_this_run: bool) -> None:
+            # Said at the first wait, then about every LOCK_HEARTBEAT_MS.
+            now = self._clock.monotonic_ms()
+            last = reported[0]
+            if on_wait is None or (last is not None and now - last < LOCK_HEARTBEAT_MS):
+                return
+            reported[0] = now
+            if by_this_run:
+                with self._guard:
+                    holder = self._owners.get(key) or None
+                on_wait(LockWait(LOCK_HELD_BY_THIS_RUN, holder, now - start))
+            else:
+                on_wait(LockWait(LOCK_HELD_BY_ANOTHER_PROCESS, None, now - start))
 
         if not local.acquire(blocking=False):
-            contended()
+            contended(True)
             while not local.acquire(timeout=LOCK_POLL_MS / 1000):
                 self._check(key, deadline, is_cancelled, timeout_ms)
+                contended(True)
+        with self._guard:
+            self._owners[key] = owner
         try:
             file_lock = self._file_lock(key)
             free = True
@@ -227,18 +252,21 @@ class WorkspaceLocks(LockPort):
                     log.warning("cannot use lock file %s: %s", file_lock.path, exc.strerror or exc)
                     file_lock = None
             if file_lock is not None and not free:
-                contended()
+                contended(False)
                 while not file_lock.try_acquire():
                     self._check(key, deadline, is_cancelled, timeout_ms)
                     # Real time, as the in-process wait above: a fake clock
                     # must not make a waiter give up at once.
                     time.sleep(LOCK_POLL_MS / 1000)
+                    contended(False)
             try:
                 yield LockHold(key=key, waited_ms=self._clock.monotonic_ms() - start)
             finally:
                 if file_lock is not None:
                     file_lock.release()
         finally:
+            with self._guard:
+                self._owners.pop(key, None)
             local.release()
 
     def _check(self, key: str, deadline: int, is_cancelled: IsCancelled, timeout_ms: int) -> None:

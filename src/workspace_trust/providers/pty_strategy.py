@@ -303,8 +303,18 @@ class PtyTrustStrategy(TrustStrategy):
                 state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}",
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
-                # Said only when another session holds it.
-                on_wait=lambda: ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.WAITING_FOR_LOCK)),
+                # Said only when another session holds it, then as a heartbeat.
+                on_wait=lambda wait: ctx.progress(
+                    ProgressEvent(
+                        p,
+                        workspace.id,
+                        ProgressStage.WAITING_FOR_LOCK,
+                        detail=wait.holder,
+                        elapsed_ms=wait.waited_ms,
+                        holder=wait.holder_owner,
+                    )
+                ),
+                owner=workspace.id,
             ) as held:
                 after = probe.read_trust(workspace)
                 if after.trusted:
