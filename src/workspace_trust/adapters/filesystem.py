@@ -59,8 +59,7 @@ class LocalFileSystemFacts(FileSystemFacts):
                 real_home = os.path.realpath(home)
             except (OSError, ValueError):
                 real_home = None
-        exists = os.path.exists(real)
-        is_dir = os.path.isdir(real)
+        exists, is_dir = _kind(expanded, real)
         git_root, main_root = find_git_roots(real) if is_dir else (None, None)
         account = self.account_homes()
         return PathFacts(
@@ -75,6 +74,20 @@ class LocalFileSystemFacts(FileSystemFacts):
             git_root=git_root,
             worktree_main_root=main_root,
         )
+
+
+def _kind(given: str, real: str) -> tuple[bool, bool]:
+    """(exists, is a folder) for the path as the system reads ``given``, and as
+    ``real``: both must be the folder. ``realpath`` passes ``file/..`` and
+    ``missing/..`` as text (to the parent), where the system refuses them
+    (ENOTDIR, ENOENT): the folder is then missing, or not a folder."""
+    try:
+        os.stat(given)
+    except FileNotFoundError:
+        return False, False
+    except (OSError, ValueError):
+        return os.path.exists(real), False
+    return os.path.exists(real), os.path.isdir(real) and os.path.isdir(given)
 
 
 def account_homes() -> tuple[str, ...]:
