@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping, Sequence
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.flags import FeatureFlags
 
 HOME_CODE = Code.NOT_PERSISTABLE_HOME.value
 NOT_DIRECTORY = Code.WORKSPACE_NOT_DIRECTORY.value
@@ -148,3 +150,39 @@ def test_hostile_spellings_of_one_project_folder_are_that_folder(sandbox: str) -
     )
     assert [t.workspace.real_path for t in plan.tasks] == [project]
     assert set(plan.spec_workspace_ids) == {plan.tasks[0].workspace.id}
+
+
+@pytest.mark.parametrize(
+    ("path", "real"),
+    [
+        ("{ws}/lnk/../home", None),
+        ("{ws}/lnk/../b", None),
+        ("{ws}/b/..", None),
+        ("~/../b", None),
+        ("{ws}/b", "{ws}/lnk/../b"),
+    ],
+)
+def test_the_pure_plan_gives_no_patch_for_a_path_with_dot_dot(sandbox: str, path: str, real: str | None) -> None:
+    """``plan_args_only`` reads no file, so it cannot tell what ``..`` after a
+    symlink means: it names the path with a code and patches nothing for it;
+    the other folders keep their patches, and ``plan_full`` resolves it."""
+    home, ws, _ = linked_home(sandbox)
+    os.makedirs(os.path.join(sandbox, "b"))
+    os.makedirs(os.path.join(ws, "b"))
+    other = os.path.join(sandbox, "other")
+    os.makedirs(other)
+    spec = WorkspaceSpec(path.format(ws=ws), real_path=real.format(ws=ws) if real else None)
+    request = WorkspaceTrustRequest(
+        workspaces=(spec, WorkspaceSpec(other)),
+        providers=(Provider.CODEX, Provider.GEMINI, Provider.QWEN),
+        strategy_modes={Provider.QWEN: "env"},
+        env={"HOME": home},
+        flags=FeatureFlags(qwen_env=True),
+    )
+    coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
+    early = coordinator.plan_args_only(request)
+    assert [(d.code, d.workspace_id) for d in early.diagnostics] == [(Code.WORKSPACE_PATH_UNRESOLVED, spec.path)]
+    patches = (*early.patches.arg_patches, *early.patches.env_patches)
+    assert patches and all(p.source_workspace_ids == (other,) for p in patches)
+    (value,) = early.patches.launch_values[Provider.CODEX]
+    assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {other}

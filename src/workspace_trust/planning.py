@@ -22,6 +22,7 @@ from workspace_trust.domain.paths import (
     dedupe_workspaces,
     env_home,
     expand_home,
+    has_parent_step,
 )
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.flags import FeatureFlags
@@ -56,6 +57,13 @@ class Planner:
                 real = expand_home(spec.real_path, request.env) if spec.real_path else path
             except ValueError as exc:
                 diagnostics.append(_unusable_path(spec, exc))
+                continue
+            if any(has_parent_step(p, host.flavor) for p in (path, real)):
+                # Removing ``..`` as text could name a sibling of the folder
+                # the system means: no patch for another folder, ever.
+                diagnostics.append(
+                    Diagnostic(Code.WORKSPACE_PATH_UNRESOLVED, _UNRESOLVED, workspace_id=spec.id or spec.path)
+                )
                 continue
             facts = PathFacts(
                 absolute=path,
@@ -202,6 +210,13 @@ class Planner:
 #: What either plan stage turns into ``workspace_path_invalid`` for one spec:
 #: the library's own path errors, and what the file system says of a path.
 _UNUSABLE_PATH = (PathError, OSError, ValueError)
+
+
+#: Why ``plan_args_only`` leaves a path with ``..`` out of every patch.
+_UNRESOLVED = (
+    "left out of every patch: the path has a '..' component, which after a symlink means the parent of the "
+    "link's target, not what the text reads; this plan reads no file, so plan_full resolves it and gives the patch"
+)
 
 
 def _unusable_path(spec: WorkspaceSpec, exc: Exception) -> Diagnostic:

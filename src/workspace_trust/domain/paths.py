@@ -106,6 +106,14 @@ def normalize(path: str, flavor: PathFlavor) -> str:
     return drive + rest
 
 
+def has_parent_step(path: str, flavor: PathFlavor) -> bool:
+    """Whether ``path`` has a ``..`` component. After a symlink, the system
+    takes ``..`` to the parent of the link's target, so such a path may mean
+    another folder than its text reads; only the file system can tell."""
+    parts = path.replace("\\", "/").split("/") if flavor is PathFlavor.WINDOWS else path.split("/")
+    return ".." in parts
+
+
 def to_slashes(path: str) -> str:
     return path.replace("\\", "/")
 
