@@ -182,7 +182,9 @@ def test_the_pure_plan_gives_no_patch_for_a_path_with_dot_dot(sandbox: str, path
     coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
     early = coordinator.plan_args_only(request)
     assert [(d.code, d.workspace_id) for d in early.diagnostics] == [(Code.WORKSPACE_PATH_UNRESOLVED, spec.path)]
-    patches = (*early.patches.arg_patches, *early.patches.env_patches)
-    assert patches and all(p.source_workspace_ids == (other,) for p in patches)
+    ids = [p.source_workspace_ids for p in early.patches.arg_patches] + [
+        p.source_workspace_ids for p in early.patches.env_patches
+    ]
+    assert ids and all(found == (other,) for found in ids)
     (value,) = early.patches.launch_values[Provider.CODEX]
     assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {other}
