@@ -188,3 +188,154 @@ def test_the_pure_plan_gives_no_patch_for_a_path_with_dot_dot(sandbox: str, path
     assert ids and all(found == (other,) for found in ids)
     (value,) = early.patches.launch_values[Provider.CODEX]
     assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {other}
+
+
+# -- folders that are no project folders ---------------------------------------
+
+WORLD = Code.NOT_PERSISTABLE_WORLD_WRITABLE
+PSEUDO = Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM
+#: A user id that is neither this account nor root.
+STRANGER = 54321
+
+
+def shared_layout(sandbox: str) -> dict[str, str]:
+    """Folders every user can write to, with and without the sticky bit, and
+    what sits in them."""
+    made = {
+        "open": os.path.join(sandbox, "open"),  # 0777
+        "open/inner": os.path.join(sandbox, "open", "inner"),  # another user can rename it away
+        "open/inner/deep": os.path.join(sandbox, "open", "inner", "deep"),
+        "sticky": os.path.join(sandbox, "sticky"),  # 1777, as /tmp
+        "sticky/mine": os.path.join(sandbox, "sticky", "mine"),  # allowed: a project folder of one's own
+        "sticky/mine/sub": os.path.join(sandbox, "sticky", "mine", "sub"),
+        "sticky/theirs": os.path.join(sandbox, "sticky", "theirs"),  # another user's: they can swap it
+        "home": os.path.join(sandbox, "home"),
+    }
+    for path in made.values():
+        os.makedirs(path, exist_ok=True)
+    os.chmod(made["open"], 0o777)
+    os.chmod(made["sticky"], 0o1777)
+    os.chown(made["sticky/theirs"], STRANGER, STRANGER)
+    return made
+
+
+def test_the_file_system_says_which_folders_are_no_project_folders(sandbox: str) -> None:
+    from workspace_trust.adapters.filesystem import folder_kind
+    from workspace_trust.domain.paths import NotPersistableReason as R
+
+    if os.geteuid() != 0 and not hasattr(os, "chown"):  # pragma: no cover - chown of another uid needs root
+        pytest.fail("this test needs to give a folder to another user (run as root)")
+    made = shared_layout(sandbox)
+    expected = {
+        "open": R.WORLD_WRITABLE,
+        "open/inner": R.WORLD_WRITABLE,
+        "open/inner/deep": R.WORLD_WRITABLE,
+        "sticky": R.WORLD_WRITABLE,
+        "sticky/mine": None,
+        "sticky/mine/sub": None,
+        "sticky/theirs": R.WORLD_WRITABLE,
+        "home": None,
+    }
+    assert {name: folder_kind(path) for name, path in made.items()} == expected
+    # By the file system's type, whatever the name: /proc is "proc" in mountinfo.
+    assert folder_kind("/proc/self") is R.PSEUDO_FILESYSTEM
+    assert folder_kind("/sys") is R.PSEUDO_FILESYSTEM
+    assert folder_kind("/dev/shm") is R.WORLD_WRITABLE
+    assert folder_kind(os.path.join(sandbox, "missing")) is None
+
+
+def test_mountinfo_gives_each_devices_file_system_type(sandbox: str) -> None:
+    from workspace_trust.adapters.filesystem import _read_mount_types
+
+    source = os.path.join(sandbox, "mountinfo")
+    with open(source, "w", encoding="utf-8") as handle:
+        handle.write(
+            "22 1 0:21 / /proc rw,nosuid shared:5 - proc proc rw\n"
+            "23 1 0:22 / /mnt/a\\040b rw shared:6 master:1 - sysfs sysfs rw\n"
+            "24 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+            "garbage\n"
+            "25 1 0:30 / /x rw\n"
+        )
+    assert _read_mount_types(source) == {"0:21": "proc", "0:22": "sysfs", "8:1": "ext4"}
+    assert _read_mount_types(os.path.join(sandbox, "absent")) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("open", WORLD),
+        ("open/inner", WORLD),
+        ("sticky", WORLD),
+        ("sticky/theirs", WORLD),
+        ("/dev/shm", WORLD),
+        ("/tmp", WORLD),
+        ("/proc", PSEUDO),
+        ("/proc/self", PSEUDO),
+        ("/sys/kernel", PSEUDO),
+        ("/dev", PSEUDO),
+        ("/dev/pts", PSEUDO),
+        ("sticky/mine", None),
+    ],
+)
+@pytest.mark.parametrize("command", ["preflight", "status", "plan"])
+def test_the_command_line_refuses_folders_that_are_no_project_folders(
+    sandbox: str, command: str, name: str, code: Code | None
+) -> None:
+    made = shared_layout(sandbox)
+    path = name if name.startswith("/") else made[name]
+    home = os.path.join(sandbox, "home")
+    env = {**host_env(home, sandbox), "WORKSPACE_TRUST_CODEX_BIN": os.path.join(sandbox, "claude")}
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    rc, doc = run_cli(command, path, "--provider", "claude,codex,gemini", env=env)
+    if code is None:
+        assert all(r["code"] not in (WORLD.value, PSEUDO.value) for r in doc["results"]), doc
+        if command == "plan":
+            (value,) = doc["codex_config_overrides"]
+            assert json.dumps(path) in value
+        return
+    assert {r["code"] for r in doc["results"]} == {code.value}, doc
+    assert all(r["pty_spawned"] is False for r in doc["results"])
+    assert rc == (1 if command == "status" else 3)
+    assert not os.path.exists(os.path.join(sandbox, "started"))
+    if command != "status":
+        assert doc["codex_config_overrides"] == [] and doc["gemini_env"] == {}
+
+
+def test_the_pure_plan_refuses_the_named_ones() -> None:
+    coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
+    plan = coordinator.plan_args_only(
+        WorkspaceTrustRequest(
+            workspaces=tuple(WorkspaceSpec(p) for p in ("/tmp", "/var/tmp/", "/dev/shm", "/proc/1", "/sys", "/srv/p")),
+            providers=(Provider.CODEX, Provider.GEMINI),
+            env={"HOME": "/home/ana"},
+        )
+    )
+    assert [d.code for d in plan.diagnostics] == [WORLD, WORLD, WORLD, PSEUDO, PSEUDO]
+    (value,) = plan.patches.launch_values[Provider.CODEX]
+    assert set(tomllib.loads(f"v = {value.partition('=')[2]}")["v"]) == {"/srv/p"}
+
+
+def test_a_world_writable_git_root_stops_a_cli_that_trusts_the_root(sandbox: str) -> None:
+    """Claude trusts the repository root: a repository made in a sticky shared
+    folder (``git init /tmp``) would have it trust that folder."""
+    made = shared_layout(sandbox)
+    subprocess.run(["git", "init", "-q", made["sticky"]], check=True)
+    os.chmod(made["sticky"], 0o1777)
+    home = made["home"]
+    coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(made["sticky/mine"]),),
+        providers=(Provider.CLAUDE, Provider.CODEX),
+        env={"HOME": home, "PATH": os.environ["PATH"]},
+    )
+    plan = coordinator.plan_full(request)
+    (workspace,) = plan.workspaces
+    assert (workspace.persistable, workspace.git_root) == (True, made["sticky"])
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True}, handle)
+    results = {r.provider: r for r in coordinator.execute(plan).results}
+    claude = results[Provider.CLAUDE]
+    assert (claude.code, claude.pty_spawned) == (WORLD, False)
+    assert "repository" in " ".join(d.message for d in claude.diagnostics)
+    assert results[Provider.CODEX].code is None  # Codex args trusts the folder itself

@@ -18,12 +18,16 @@ from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import (
+    PSEUDO_FOLDERS,
+    SHARED_FOLDERS,
     HostOs,
     NotPersistableReason,
     PathFacts,
+    PathFlavor,
     Workspace,
     build_workspace,
     env_home,
+    named_kind,
     normalize,
     parents,
     root_reason,
@@ -313,6 +317,19 @@ def guard_reason(workspace: Workspace) -> tuple[Code, str] | None:
             "a folder that contains a home folder is never trusted on the user's behalf: its trust would "
             "cover every folder below it, the home folder included; pick a project folder",
         )
+    if reason is NotPersistableReason.WORLD_WRITABLE:
+        return (
+            Code.NOT_PERSISTABLE_WORLD_WRITABLE,
+            "a folder every user can write to, or that another user can replace (it is in a folder every user "
+            "can write to), is not a project folder and is never trusted on the user's behalf: its trust would "
+            "cover whatever anyone puts there; pick a project folder of your own",
+        )
+    if reason is NotPersistableReason.PSEUDO_FILESYSTEM:
+        return (
+            Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM,
+            "a folder on a pseudo file system (such as /proc, /sys or /dev) is not a project folder and is never "
+            "trusted on the user's behalf",
+        )
     if reason is not None:
         return not_persistable_code(reason), f"{_spoken(reason)} is never trusted on the user's behalf"
     return None
@@ -334,6 +351,8 @@ def repository_root_guard(workspace: Workspace, provider: Provider) -> tuple[Cod
 _CODES = {
     NotPersistableReason.HOME_DIRECTORY: Code.NOT_PERSISTABLE_HOME,
     NotPersistableReason.HOME_ANCESTOR: Code.NOT_PERSISTABLE_HOME_ANCESTOR,
+    NotPersistableReason.WORLD_WRITABLE: Code.NOT_PERSISTABLE_WORLD_WRITABLE,
+    NotPersistableReason.PSEUDO_FILESYSTEM: Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM,
 }
 
 
@@ -344,6 +363,10 @@ def not_persistable_code(reason: NotPersistableReason) -> Code:
 def _spoken(reason: NotPersistableReason) -> str:
     if reason is NotPersistableReason.HOME_ANCESTOR:
         return "a folder that contains a home folder"
+    if reason is NotPersistableReason.WORLD_WRITABLE:
+        return "a folder every user can write to (or that another user can replace)"
+    if reason is NotPersistableReason.PSEUDO_FILESYSTEM:
+        return "a folder on a pseudo file system"
     return "the " + str(reason.value).replace("_", " ")
 
 
@@ -382,6 +405,10 @@ def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] =
         for folder in (home, *parents(home, host)):
             if folder not in out:
                 out.append(folder)
+    if out and host.flavor is PathFlavor.POSIX:
+        # The folders that are no project folders by name: a folder swapped
+        # for a link to one of them leads the CLI there.
+        out.extend(folder for folder in (*SHARED_FOLDERS, *PSEUDO_FOLDERS) if folder not in out)
     return tuple(out)
 
 
@@ -431,7 +458,7 @@ def widened_result(
     if any(same_folder(folder, home, host) for home in homes):
         reason = NotPersistableReason.HOME_DIRECTORY
     else:
-        reason = root_reason(folder, host) or NotPersistableReason.HOME_ANCESTOR
+        reason = root_reason(folder, host) or named_kind(folder, host) or NotPersistableReason.HOME_ANCESTOR
     code = not_persistable_code(reason)
     where = f" in {state_file}" if state_file else ""
     message = (
