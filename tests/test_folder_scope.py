@@ -339,3 +339,135 @@ def test_a_world_writable_git_root_stops_a_cli_that_trusts_the_root(sandbox: str
     assert (claude.code, claude.pty_spawned) == (WORLD, False)
     assert "repository" in " ".join(d.message for d in claude.diagnostics)
     assert results[Provider.CODEX].code is None  # Codex args trusts the folder itself
+
+
+# -- a host's own Codex trust values ---------------------------------------------
+
+
+def host_table(home: str, sandbox: str) -> str:
+    """A host ``projects=`` override that trusts what no CLI may be left
+    trusting, next to entries of its own that must be kept."""
+    entries = {
+        "/": "trusted",
+        home: "trusted",
+        home + "/": "trusted",
+        os.path.dirname(home): "trusted",
+        "/tmp": "trusted",
+        "/proc": "trusted",
+        os.path.join(sandbox, "kept"): "trusted",
+        "/untrusted/by/the/host": "untrusted",
+        os.path.dirname(home) + "/": "untrusted",
+    }
+    inner = ", ".join(f"{json.dumps(k)}={{trust_level={json.dumps(v)}}}" for k, v in entries.items())
+    return "projects={" + inner + "}"
+
+
+def table_of(value: str) -> dict[str, str]:
+    return {k: v["trust_level"] for k, v in tomllib.loads(value)["projects"].items()}
+
+
+REFUSED_CODES = {
+    Code.NOT_PERSISTABLE_ROOT,
+    Code.NOT_PERSISTABLE_HOME,
+    Code.NOT_PERSISTABLE_HOME_ANCESTOR,
+    WORLD,
+    PSEUDO,
+}
+
+
+@pytest.mark.parametrize("stage", ["plan_args_only", "plan_full", "no_folder_of_ours"])
+def test_the_hosts_own_codex_trust_of_a_refused_folder_is_never_passed_on(sandbox: str, stage: str) -> None:
+    home = os.path.join(sandbox, "users", "ana")
+    project = os.path.join(home, "p")
+    os.makedirs(project)
+    os.makedirs(os.path.join(sandbox, "kept"))
+    host = host_table(home, sandbox)
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(home if stage == "no_folder_of_ours" else project),),
+        providers=(Provider.CODEX,),
+        env={"HOME": home},
+        launch_args={Provider.CODEX: ("-c", 'model="o3"', "-c", host)},
+    )
+    coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
+    plan = coordinator.plan_args_only(request) if stage == "plan_args_only" else coordinator.plan_full(request)
+    patches = plan.patches
+    (model, value) = patches.launch_values[Provider.CODEX]
+    assert model == 'model="o3"'
+    got = table_of(value)
+    expected = {
+        os.path.join(sandbox, "kept"): "trusted",
+        "/untrusted/by/the/host": "untrusted",
+        os.path.dirname(home) + "/": "untrusted",
+    }
+    if stage != "no_folder_of_ours":
+        expected[project] = "trusted"
+    assert got == expected
+    refused = [d.code for d in patches.diagnostics if d.code in REFUSED_CODES]
+    assert sorted(c.value for c in refused) == sorted(
+        c.value
+        for c in (
+            Code.NOT_PERSISTABLE_ROOT,
+            Code.NOT_PERSISTABLE_HOME,
+            Code.NOT_PERSISTABLE_HOME,
+            Code.NOT_PERSISTABLE_HOME_ANCESTOR,
+            WORLD,
+            PSEUDO,
+        )
+    )
+    if stage == "plan_full":
+        (row,) = coordinator.execute(plan).results  # type: ignore[arg-type]
+        assert row.status.value == "patched", row
+        assert {d.code for d in row.diagnostics} >= {Code.NOT_PERSISTABLE_ROOT, Code.NOT_PERSISTABLE_HOME}
+    # Applying the patch to the host's own arguments does not bring them back.
+    from workspace_trust.domain.patches import TargetSurface
+    from workspace_trust.patching import apply_patches
+
+    if patches.arg_patches:
+        out = apply_patches(
+            ["-c", host, "-c", 'model="o3"'],
+            patches,
+            argv_provider=Provider.CODEX,
+            surface=TargetSurface.PRIMARY_PROVIDER_ARGS,
+        )
+        (applied,) = [arg for arg in out.args if arg.startswith("projects=")]
+        assert table_of(applied) == expected
+
+
+def test_the_command_line_plan_never_passes_the_hosts_trust_of_home_on(sandbox: str) -> None:
+    home = os.path.join(sandbox, "users", "ana")
+    project = os.path.join(home, "p")
+    os.makedirs(project)
+    os.makedirs(os.path.join(sandbox, "kept"))
+    env = {"HOME": home, "PATH": os.environ["PATH"]}
+    _, doc = run_cli(
+        "plan", project, "--provider", "codex", "--existing-codex-override", host_table(home, sandbox), env=env
+    )
+    (value,) = doc["codex_config_overrides"]
+    assert set(table_of(value)) == {
+        project,
+        os.path.join(sandbox, "kept"),
+        "/untrusted/by/the/host",
+        os.path.dirname(home) + "/",
+    }
+    codes = {d["code"] for d in doc["diagnostics"]}
+    assert {Code.NOT_PERSISTABLE_ROOT.value, HOME_CODE, WORLD.value, PSEUDO.value} <= codes
+
+
+def test_a_host_key_with_dot_dot_is_judged_as_the_system_means_it(sandbox: str) -> None:
+    home, ws, _ = linked_home(sandbox)
+    project = os.path.join(sandbox, "p")
+    os.makedirs(project)
+    sneaky = os.path.join(ws, "lnk", "..", "home")  # HOME to the system
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(project),),
+        providers=(Provider.CODEX,),
+        env={"HOME": home},
+        launch_args={Provider.CODEX: ("-c", "projects={" + json.dumps(sneaky) + '={trust_level="trusted"}}')},
+    )
+    coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
+    full = coordinator.plan_full(request).patches
+    assert set(table_of(full.launch_values[Provider.CODEX][-1])) == {project}
+    assert Code.NOT_PERSISTABLE_HOME in {d.code for d in full.diagnostics}
+    early = coordinator.plan_args_only(request).patches
+    assert set(table_of(early.launch_values[Provider.CODEX][-1])) == {project}
+    assert Code.WORKSPACE_PATH_UNRESOLVED in {d.code for d in early.diagnostics}

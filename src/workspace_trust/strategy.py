@@ -27,8 +27,10 @@ from workspace_trust.domain.paths import (
     Workspace,
     build_workspace,
     env_home,
+    has_parent_step,
     named_kind,
     normalize,
+    not_persistable,
     parents,
     root_reason,
 )
@@ -180,6 +182,11 @@ class ExecutionContext:
     def scratch(self) -> ScratchSpace:
         return self.ports.scratch
 
+    def key_judge(self, host: HostOs) -> KeyJudge:
+        """The :data:`KeyJudge` of this execution on ``host``: the request's
+        homes, and no file access (``ports`` has no file-system facts)."""
+        return key_judge(self.env, host, self.homes)
+
     def progress(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:
             # A host callback must not break a preflight.
@@ -225,6 +232,15 @@ class TrustStrategy(abc.ABC):
         """Pure: the launch patches for these workspaces, given the host's own
         launch arguments for this provider. Most strategies have none."""
         return PatchPlan()
+
+    def plan_judged_patches(
+        self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str], judge: KeyJudge
+    ) -> PatchPlan:
+        """What the plan stages call: :meth:`plan_patches`, where a strategy
+        that merges a host's own trust values into its output (a per-launch
+        table of trusted folders) leaves out each one ``judge`` refuses (see
+        :func:`key_judge`). The default ignores ``judge``."""
+        return self.plan_patches(workspaces, launch_args)
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         """Pure: why a launch of this provider with ``env`` (the host's launch
@@ -393,6 +409,48 @@ def home_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()
         if norm not in out:
             out.append(norm)
     return tuple(out)
+
+
+#: Why a folder named in a host's own value (a key of a per-launch table of trusted
+#: folders) may not be passed on as trusted: a code, else None.
+KeyJudge = Callable[[str], Code | None]
+
+
+def key_judge(
+    env: Mapping[str, str],
+    host: HostOs,
+    homes: Sequence[str] = (),
+    gather: Callable[[str], PathFacts] | None = None,
+) -> KeyJudge:
+    """A :data:`KeyJudge` that refuses what the guards refuse for a workspace:
+    a root, a home of ``home_folders(env, host, homes)`` or a folder containing
+    one, a folder that is no project folder by name, and, with ``gather`` (the
+    file-system port), the same for the folder resolved and what the file
+    system says of it. Without ``gather`` (no file access) a key with a ``..``
+    component is refused as ``workspace_path_unresolved``: after a symlink it
+    may mean another folder."""
+    known = home_folders(env, host, homes)
+
+    def judge(key: str) -> Code | None:
+        try:
+            spelt = normalize(key, host.flavor)
+        except PathError:
+            return None
+        paths = [spelt]
+        facts = None
+        if gather is not None:
+            try:
+                facts = gather(key)
+                paths.append(normalize(facts.real, host.flavor))
+                paths.append(normalize(facts.absolute, host.flavor))
+            except (PathError, OSError, ValueError):
+                facts = None
+        elif has_parent_step(key, host.flavor):
+            return Code.WORKSPACE_PATH_UNRESOLVED
+        reason = not_persistable(paths, known, host) or (facts.folder_reason if facts is not None else None)
+        return not_persistable_code(reason) if reason is not None else None
+
+    return judge
 
 
 def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:

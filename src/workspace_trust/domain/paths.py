@@ -206,6 +206,27 @@ def named_kind(path: str, host: HostOs) -> NotPersistableReason | None:
     return None
 
 
+def not_persistable(
+    paths: tuple[str, ...] | list[str], homes: tuple[str, ...] | list[str], host: HostOs
+) -> NotPersistableReason | None:
+    """Why no CLI may trust a folder spelt ``paths`` (normalised; as given and
+    resolved), with ``homes`` (normalised) the home folders: it is a root, a
+    home, contains one, or is no project folder by name. None otherwise."""
+    for path in paths:
+        found = root_reason(path, host)
+        if found is not None:
+            return found
+    if any(_guard_key(path, host) == _guard_key(home, host) for path in paths for home in homes):
+        return NotPersistableReason.HOME_DIRECTORY
+    if any(contains(path, home, host) for path in paths for home in homes):
+        return NotPersistableReason.HOME_ANCESTOR
+    for path in paths:
+        named = named_kind(path, host)
+        if named is not None:
+            return named
+    return None
+
+
 @attrs.frozen(slots=True)
 class PathFacts:
     """File-system facts about one selected folder, gathered by an adapter."""
@@ -315,19 +336,7 @@ def build_workspace(
                 continue  # an unusable HOME cannot be the workspace
 
     def reason_for(*paths: str) -> NotPersistableReason | None:
-        for path in paths:
-            found = root_reason(path, host)
-            if found is not None:
-                return found
-        if any(_guard_key(path, host) == _guard_key(home, host) for path in paths for home in homes):
-            return NotPersistableReason.HOME_DIRECTORY
-        if any(contains(path, home, host) for path in paths for home in homes):
-            return NotPersistableReason.HOME_ANCESTOR
-        for path in paths:
-            named = named_kind(path, host)
-            if named is not None:
-                return named
-        return None
+        return not_persistable(paths, homes, host)
 
     reason = reason_for(real, absolute) or facts.folder_reason
     repository_roots = tuple(root for root in (git_root, main_root) if root)
