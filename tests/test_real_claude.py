@@ -199,6 +199,42 @@ def test_dot_dot_after_a_link_is_the_folder_the_system_means_for_real_claude(san
     assert_nothing_left(sandbox)
 
 
+def test_a_world_writable_folder_is_refused_and_a_project_of_ones_own_in_one_is_not(sandbox: str) -> None:
+    """Claude's trust covers the folders below a trusted one: a folder every
+    user can write to (sticky or not, as /tmp) is refused before Claude starts,
+    and so is a repository rooted there; a project folder of one's own inside a
+    sticky one (as /tmp/proj) is trusted by the real CLI as usual."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    shared = realcli.folder(sandbox, "shared")
+    os.chmod(shared, 0o1777)
+    own = realcli.folder(shared, "proj")
+    code, doc = preflight(binary, env, shared)
+    (result,) = doc["results"]
+    assert (code, result["code"], result["pty_spawned"]) == (
+        3,
+        "workspace_trust_not_persistable_world_writable",
+        False,
+    ), realcli.brief(doc)
+    assert projects(home) == {}
+    code, doc = preflight(binary, env, own)
+    (result,) = doc["results"]
+    assert (code, result["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert trusted_projects(home) == {own: True}
+    realcli.git_init(shared)
+    os.chmod(shared, 0o1777)
+    other = realcli.folder(shared, "other")
+    code, doc = preflight(binary, env, other)
+    (result,) = doc["results"]
+    assert (code, result["code"], result["pty_spawned"]) == (
+        3,
+        "workspace_trust_not_persistable_world_writable",
+        False,
+    ), realcli.brief(doc)
+    assert trusted_projects(home) == {own: True}
+    assert_nothing_left(sandbox)
+
+
 def test_a_state_file_holding_bytes_that_are_not_utf8_is_read_as_claude_reads_it(sandbox: str) -> None:
     """Claude 2.1.330 reads such bytes as U+FFFD, starts, shows its dialog and
     writes U+FFFD back. The preflight reads the file the same way: the folder
