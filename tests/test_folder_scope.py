@@ -471,3 +471,24 @@ def test_a_host_key_with_dot_dot_is_judged_as_the_system_means_it(sandbox: str) 
     early = coordinator.plan_args_only(request).patches
     assert set(table_of(early.launch_values[Provider.CODEX][-1])) == {project}
     assert Code.WORKSPACE_PATH_UNRESOLVED in {d.code for d in early.diagnostics}
+
+
+def test_the_library_blocks_a_dot_dot_that_reaches_home_and_reports_the_folder_meant(sandbox: str) -> None:
+    """The issue's layout through the library alone: every stage that can read
+    the file system sees HOME, and the pure stage patches nothing for it."""
+    home, ws, _ = linked_home(sandbox)
+    given = os.path.join(ws, "lnk", "..", "home")
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(given),), providers=(Provider.CLAUDE, Provider.CODEX), env={"HOME": home}
+    )
+    coordinator = WorkspaceTrustCoordinator(filesystem=LocalFileSystemFacts())
+    plan = coordinator.plan_full(request)
+    assert plan.tasks == ()
+    assert {(r.provider, r.code, r.workspace) for r in plan.settled} == {
+        (Provider.CLAUDE, Code.NOT_PERSISTABLE_HOME, home),
+        (Provider.CODEX, Code.NOT_PERSISTABLE_HOME, home),
+    }
+    assert Provider.CODEX not in plan.patches.launch_values
+    assert [task for task, _ in coordinator.status(plan)] == []
+    early = coordinator.plan_args_only(request)
+    assert early.patches.launch_values == {} and early.patches.arg_patches == ()
