@@ -1127,7 +1127,12 @@ def _record(args: argparse.Namespace) -> int:
     version = args.cli_version or read_version(cmd[:1], env, VERSION_TIMEOUT_MS)
     if version is None:
         raise _UsageError(f"{cmd[0]} --version printed no version; pass --cli-version")
-    cwd = _absolute(args.cwd)
+    from workspace_trust.domain.paths import expand_home
+
+    try:
+        cwd = expand_home(_absolute(args.cwd), env)
+    except ValueError as exc:
+        raise _UsageError(f"--cwd {args.cwd!r}: {exc}") from None
     out = args.out or os.path.join("fixtures", "snapshots", provider, version, f"{args.scenario}.json")
     # Success is read from the provider's own state file, read-only, exactly as
     # a preflight reads it; the recording stops soon after trust is persisted.
