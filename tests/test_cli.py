@@ -236,6 +236,24 @@ def test_record_infers_provider_version_and_scenario_from_the_command(sandbox: s
     assert [e.key for e in fixture.events if e.key is not None] == [Key.DOWN, Key.ENTER]
 
 
+def test_record_starts_the_command_in_the_folder_the_system_means(sandbox: str) -> None:
+    """``--cwd`` is read as a DIR is: ``~`` is HOME, and ``lnk/../project``
+    is the ``project`` beside the link's target, not the one beside the link."""
+    home, ws = seeded(sandbox)
+    os.makedirs(os.path.join(sandbox, "elsewhere", "project"))
+    os.makedirs(os.path.join(sandbox, "sub"))
+    os.symlink(os.path.join(sandbox, "sub"), os.path.join(sandbox, "elsewhere", "lnk"))
+    out = os.path.join(sandbox, "fixture.json")
+    cwd = os.path.join(sandbox, "elsewhere", "lnk", "..", "project")
+    args = ["record", "--provider", "claude", "--cli-version", "fake-1", "--out", out, "--duration", "3"]
+    proc = cli([*args, "--cwd", cwd, "--", sys.executable, FAKE], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert set(json.load(handle).get("projects", {})) == {ws}
+    tilde = cli([*args, "--cwd", "~", "--", sys.executable, FAKE], home)
+    assert tilde.returncode == ExitCode.OK, tilde.stderr
+
+
 def test_record_without_a_recognisable_provider_is_a_usage_error(sandbox: str) -> None:
     home, ws = seeded(sandbox)
     out = os.path.join(sandbox, "fixture.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -211,7 +212,16 @@ def test_every_home_is_guarded_the_env_home_resolved_and_the_accounts() -> None:
     def reason(path: str, **facts: str | None) -> NotPersistableReason | None:
         base: dict[str, str | None] = {"home": None, "real_home": None, "account_home": None, "account_home_raw": None}
         base.update(facts)
-        got = PathFacts(absolute=path, real=path, exists=True, is_dir=True, **base)
+        got = PathFacts(
+            absolute=path,
+            real=path,
+            exists=True,
+            is_dir=True,
+            home=base["home"],
+            real_home=base["real_home"],
+            account_home=base["account_home"],
+            account_home_raw=base["account_home_raw"],
+        )
         return build_workspace(path, got, HostOs.LINUX).not_persistable_reason
 
     ancestor = NotPersistableReason.HOME_ANCESTOR
@@ -353,3 +363,46 @@ def test_backslash_examples() -> None:
     assert gemini_config_key("/b/a\\b", HostOs.LINUX) == "/b/a/b"
     assert claude_config_key(ws("/b/a\\b").absolute_path, HostOs.LINUX) == "/b/a\\b"
     assert parents("/b/a\\b", HostOs.LINUX) == ("/b", "/")
+
+
+@pytest.mark.parametrize(
+    ("path", "host", "expected"),
+    [
+        ("/tmp", HostOs.LINUX, NotPersistableReason.WORLD_WRITABLE),
+        ("/tmp/", HostOs.LINUX, NotPersistableReason.WORLD_WRITABLE),
+        ("/private/tmp", HostOs.MACOS, NotPersistableReason.WORLD_WRITABLE),
+        ("/tmp/project", HostOs.LINUX, None),
+        ("/dev/shm", HostOs.LINUX, NotPersistableReason.WORLD_WRITABLE),
+        ("/dev/shm/project", HostOs.LINUX, None),
+        ("/dev", HostOs.LINUX, NotPersistableReason.PSEUDO_FILESYSTEM),
+        ("/dev/pts", HostOs.LINUX, NotPersistableReason.PSEUDO_FILESYSTEM),
+        ("/proc/1/cwd", HostOs.LINUX, NotPersistableReason.PSEUDO_FILESYSTEM),
+        ("/sys", HostOs.LINUX, NotPersistableReason.PSEUDO_FILESYSTEM),
+        ("/system", HostOs.LINUX, None),
+        ("/devices", HostOs.LINUX, None),
+        ("C:\\tmp", HostOs.WINDOWS, None),
+    ],
+)
+def test_folders_that_are_no_project_folders_by_name(path: str, host: HostOs, expected: object) -> None:
+    workspace = ws(path, host, home="/home/u" if host is not HostOs.WINDOWS else "C:\\Users\\u")
+    assert workspace.not_persistable_reason is expected
+    assert workspace.persistable is (expected is None)
+
+
+def test_what_the_file_system_says_of_a_folder_and_of_its_repository_root() -> None:
+    reason = NotPersistableReason.WORLD_WRITABLE
+    said = PathFacts(absolute="/srv/p", real="/srv/p", home="/home/u", exists=True, is_dir=True, folder_reason=reason)
+    assert build_workspace("/srv/p", said, HostOs.LINUX).not_persistable_reason is reason
+    of_root = PathFacts(
+        absolute="/srv/p/x",
+        real="/srv/p/x",
+        home="/home/u",
+        exists=True,
+        is_dir=True,
+        git_root="/srv/p",
+        repository_folder_reason=NotPersistableReason.PSEUDO_FILESYSTEM,
+    )
+    workspace = build_workspace("/srv/p/x", of_root, HostOs.LINUX)
+    assert (workspace.persistable, workspace.repository_root_reason) == (True, NotPersistableReason.PSEUDO_FILESYSTEM)
+    no_root = attrs.evolve(of_root, git_root=None)
+    assert build_workspace("/srv/p/x", no_root, HostOs.LINUX).repository_root_reason is None

@@ -158,6 +158,83 @@ def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: 
     assert_nothing_left(sandbox)
 
 
+def test_dot_dot_after_a_link_is_the_folder_the_system_means_for_real_claude(sandbox: str) -> None:
+    """``ws/lnk/../b`` with ``lnk -> sub``: the system (and so Claude, started
+    there) means the ``b`` beside ``sub``, not ``ws/b``. Given relative to the
+    current folder, as a shell user types it. A spelling that reaches HOME this
+    way is blocked before Claude starts, and status does not call it trusted."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    ws = realcli.folder(sandbox, "ws")
+    realcli.folder(sandbox, "sub")
+    meant = realcli.folder(sandbox, "b")
+    realcli.folder(ws, "b")
+    realcli.folder(ws, "home")
+    os.symlink(os.path.join(sandbox, "sub"), os.path.join(ws, "lnk"))
+    argv = realcli.preflight_argv("claude", binary, "lnk/../b", select=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "workspace_trust", *argv],
+        env=env,
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    doc = json.loads(proc.stdout)
+    (result,) = doc["results"]
+    assert (proc.returncode, result["status"], result["workspace"]) == (0, "accepted", meant), realcli.brief(doc)
+    assert trusted_projects(home) == {meant: True}
+    to_home = os.path.join(ws, "lnk", "..", "home")
+    code, doc = preflight(binary, env, to_home)
+    (result,) = doc["results"]
+    assert (code, result["code"], result["workspace"], result["pty_spawned"]) == (
+        3,
+        "workspace_trust_not_persistable_home",
+        home,
+        False,
+    ), realcli.brief(doc)
+    assert trusted_projects(home) == {meant: True}
+    assert realcli.status(env, to_home) == "unknown"
+    assert_nothing_left(sandbox)
+
+
+def test_a_world_writable_folder_is_refused_and_a_project_of_ones_own_in_one_is_not(sandbox: str) -> None:
+    """Claude's trust covers the folders below a trusted one: a folder every
+    user can write to (sticky or not, as /tmp) is refused before Claude starts,
+    and so is a repository rooted there; a project folder of one's own inside a
+    sticky one (as /tmp/proj) is trusted by the real CLI as usual."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    shared = realcli.folder(sandbox, "shared")
+    os.chmod(shared, 0o1777)
+    own = realcli.folder(shared, "proj")
+    code, doc = preflight(binary, env, shared)
+    (result,) = doc["results"]
+    assert (code, result["code"], result["pty_spawned"]) == (
+        3,
+        "workspace_trust_not_persistable_world_writable",
+        False,
+    ), realcli.brief(doc)
+    assert projects(home) == {}
+    code, doc = preflight(binary, env, own)
+    (result,) = doc["results"]
+    assert (code, result["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert trusted_projects(home) == {own: True}
+    realcli.git_init(shared)
+    os.chmod(shared, 0o1777)
+    other = realcli.folder(shared, "other")
+    code, doc = preflight(binary, env, other)
+    (result,) = doc["results"]
+    assert (code, result["code"], result["pty_spawned"]) == (
+        3,
+        "workspace_trust_not_persistable_world_writable",
+        False,
+    ), realcli.brief(doc)
+    assert trusted_projects(home) == {own: True}
+    assert_nothing_left(sandbox)
+
+
 def test_a_state_file_holding_bytes_that_are_not_utf8_is_read_as_claude_reads_it(sandbox: str) -> None:
     """Claude 2.1.330 reads such bytes as U+FFFD, starts, shows its dialog and
     writes U+FFFD back. The preflight reads the file the same way: the folder

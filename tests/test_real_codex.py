@@ -260,3 +260,25 @@ def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
     assert (code2, doc2["results"][0]["status"], doc2["results"][0]["pty_spawned"]) == (0, "already_trusted", False)
     assert pids_with_path_prefix(os.path.realpath(env["CODEX_HOME"])) == ()
     assert_nothing_left(sandbox)
+
+
+def test_a_hosts_own_trust_of_a_shared_folder_is_not_passed_on(sandbox: str) -> None:
+    """The host's own ``projects=`` override trusts a folder every user can
+    write to; the value the plan returns keeps the host's other entries and
+    drops that one, so real Codex still asks there (and not in the project)."""
+    binary = require_cli("codex", "0.169.0")
+    env, _ = setup(sandbox)
+    shared = git_folder(sandbox, "shared")
+    os.chmod(shared, 0o1777)
+    project = git_folder(sandbox, "project")
+    kept = git_folder(sandbox, "kept")
+    host = "projects={" + ", ".join(f'"{f}"={{trust_level="trusted"}}' for f in (shared, kept)) + "}"
+    _, doc = realcli.run_json(
+        env, "plan", project, "--provider", "codex", "--existing-codex-override", host, "--json", timeout=60
+    )
+    (value,) = doc["codex_config_overrides"]
+    assert "workspace_trust_not_persistable_world_writable" in {d["code"] for d in doc["diagnostics"]}
+    for folder, asks in ((project, False), (kept, False), (shared, True)):
+        seen, text = launch_sees_trust_dialog(binary, env, folder, value)
+        assert seen is asks, f"{folder}: {text}"
+    assert_nothing_left(sandbox)

@@ -47,8 +47,11 @@ def run(written: str, filesystem: FakeFileSystemFacts | None = None) -> tuple[Fa
         ("/home", Code.NOT_PERSISTABLE_HOME_ANCESTOR),
         ("/", Code.NOT_PERSISTABLE_ROOT),
         (HOME, Code.NOT_PERSISTABLE_HOME),
+        ("/tmp", Code.NOT_PERSISTABLE_WORLD_WRITABLE),
+        ("/dev/shm", Code.NOT_PERSISTABLE_WORLD_WRITABLE),
+        ("/proc", Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM),
     ],
-    ids=["above-home", "root", "home"],
+    ids=["above-home", "root", "home", "tmp", "shm", "proc"],
 )
 def test_trust_left_above_or_on_the_home_folder_is_never_a_success(written: str, code: Code) -> None:
     files, result = run(written)

@@ -180,7 +180,7 @@ def _lock_dir() -> str:
 
 
 def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
-    if not values:
+    if values is None:
         return default_providers()
     out: list[Provider] = []
     for value in values:
@@ -194,7 +194,10 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
                 raise _UsageError(_unknown_provider(name)) from None
             if provider not in out:
                 out.append(provider)
-    return tuple(out) or default_providers()
+    if not out:
+        # ``--provider ''`` (or only commas) names none: never read as the default.
+        raise _UsageError(f"--provider names no provider ({_provider_list()})")
+    return tuple(out)
 
 
 def _unknown_provider(name: str) -> str:
@@ -520,12 +523,21 @@ def _subparser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentP
 
 def _absolute(path: str) -> str:
     """A command-line folder, relative to the current folder as a shell user means it.
-    The library itself refuses relative paths; this is the one place that resolves them."""
+
+    A relative path is joined to the current folder and nothing more: no ``..``
+    or ``.`` is removed as text. After a symlink, ``..`` is the parent of the
+    link's target to the system (``lnk/../b`` is the ``b`` beside the target),
+    and only the library, which resolves paths the way the system does
+    (``adapters.filesystem``), may decide which folder that is."""
     if not path:
         raise _UsageError("an empty folder argument names no folder")
-    if path == "~" or path.startswith("~/"):
-        return path  # the library expands it with the request's HOME
-    return os.path.abspath(path)
+    if path == "~" or path.startswith("~/") or os.path.isabs(path):
+        return path  # the library expands ``~`` with the request's HOME
+    try:
+        here = os.getcwd()
+    except OSError:
+        raise _UsageError(f"{path!r} is relative and the current folder is gone; give an absolute path") from None
+    return os.path.join(here, path)
 
 
 def _provider_list() -> str:
@@ -1210,7 +1222,12 @@ def _record(args: argparse.Namespace) -> int:
     version = args.cli_version or read_version(cmd[:1], env, VERSION_TIMEOUT_MS)
     if version is None:
         raise _UsageError(f"{cmd[0]} --version printed no version; pass --cli-version")
-    cwd = os.path.abspath(args.cwd)
+    from workspace_trust.domain.paths import expand_home
+
+    try:
+        cwd = expand_home(_absolute(args.cwd), env)
+    except ValueError as exc:
+        raise _UsageError(f"--cwd {args.cwd!r}: {exc}") from None
     out = args.out or os.path.join("fixtures", "snapshots", provider, version, f"{args.scenario}.json")
     # Success is read from the provider's own state file, read-only, exactly as
     # a preflight reads it; the recording stops soon after trust is persisted.

@@ -22,13 +22,22 @@ from workspace_trust.domain.paths import (
     dedupe_workspaces,
     env_home,
     expand_home,
+    has_parent_step,
 )
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import FileSystemFacts
 from workspace_trust.registry import StrategyRegistry
 from workspace_trust.requests import ArgsOnlyPlan, FullPlan, PlannedTask, WorkspaceSpec, WorkspaceTrustRequest
-from workspace_trust.strategy import PatchPlan, TrustStrategy, base_result, guard_reason, guard_result
+from workspace_trust.strategy import (
+    KeyJudge,
+    PatchPlan,
+    TrustStrategy,
+    base_result,
+    guard_reason,
+    guard_result,
+    key_judge,
+)
 
 
 class Planner:
@@ -57,6 +66,13 @@ class Planner:
             except ValueError as exc:
                 diagnostics.append(_unusable_path(spec, exc))
                 continue
+            if any(has_parent_step(p, host.flavor) for p in (path, real)):
+                # Removing ``..`` as text could name a sibling of the folder
+                # the system means: no patch for another folder, ever.
+                diagnostics.append(
+                    Diagnostic(Code.WORKSPACE_PATH_UNRESOLVED, _UNRESOLVED, workspace_id=spec.id or spec.path)
+                )
+                continue
             facts = PathFacts(
                 absolute=path,
                 real=real,
@@ -79,7 +95,9 @@ class Planner:
                 diagnostics.append(Diagnostic(code, f"left out of every patch: {message}", workspace_id=workspace.id))
                 continue
             workspaces.append(workspace)
-        patches = self._plan_patches(request, dedupe_workspaces(workspaces))
+        # The host's own trust values are judged as the folders are: by text.
+        judge = key_judge(request.env, host, account)
+        patches = self._plan_patches(request, dedupe_workspaces(workspaces), judge)
         ignored = [
             Diagnostic(Code.PROVIDER_IGNORES_PERSISTED_TRUST, _ignored_message(provider, reason), provider)
             for provider, reason in self._ignoring_providers(request).items()
@@ -100,7 +118,9 @@ class Planner:
                 out[provider] = reason
         return out
 
-    def _plan_patches(self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...]) -> PatchPlan:
+    def _plan_patches(
+        self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...], judge: KeyJudge
+    ) -> PatchPlan:
         arg_patches: list[LaunchArgPatch] = []
         env_patches: list[EnvPatch] = []
         values: dict[Provider, tuple[str, ...]] = {}
@@ -110,7 +130,10 @@ class Planner:
             strategy = self._registry.create(provider, mode)
             if not allowed(request.flags, strategy):
                 continue
-            plan = strategy.plan_patches(workspaces, tuple(request.launch_args.get(provider, ())))
+            launch_args = tuple(request.launch_args.get(provider, ()))
+            # A plug-in written against the protocol alone may lack the judged form.
+            judged = getattr(strategy, "plan_judged_patches", None)
+            plan = judged(workspaces, launch_args, judge) if judged else strategy.plan_patches(workspaces, launch_args)
             arg_patches.extend(plan.arg_patches)
             env_patches.extend(plan.env_patches)
             values.update(plan.launch_values)
@@ -186,7 +209,7 @@ class Planner:
                     )
                     continue
                 tasks.append(PlannedTask(provider, mode, workspace, enabled))
-        patches = self._plan_patches(request, tuple(usable))
+        patches = self._plan_patches(request, tuple(usable), self._full_judge(request))
         return FullPlan(
             request,
             unique,
@@ -198,10 +221,35 @@ class Planner:
             tuple(None if key is None else kept_ids[key] for key in spec_keys),
         )
 
+    def _full_judge(self, request: WorkspaceTrustRequest) -> KeyJudge:
+        """The host's own trust values judged as ``plan_full`` judges folders:
+        resolved, with the file system's facts, against every home."""
+        homes = list(self._fs.account_homes())
+        home = env_home(request.env)
+        if home:
+            try:
+                real = self._fs.gather(home, env=request.env).real_home
+            except _UNUSABLE_PATH:
+                real = None
+            if real:
+                homes.append(real)
+
+        def gather(path: str) -> PathFacts:
+            return self._fs.gather(path, env=request.env)
+
+        return key_judge(request.env, self._fs.host, tuple(homes), gather)
+
 
 #: What either plan stage turns into ``workspace_path_invalid`` for one spec:
 #: the library's own path errors, and what the file system says of a path.
 _UNUSABLE_PATH = (PathError, OSError, ValueError)
+
+
+#: Why ``plan_args_only`` leaves a path with ``..`` out of every patch.
+_UNRESOLVED = (
+    "left out of every patch: the path has a '..' component, which after a symlink means the parent of the "
+    "link's target, not what the text reads; this plan reads no file, so plan_full resolves it and gives the patch"
+)
 
 
 def _unusable_path(spec: WorkspaceSpec, exc: Exception) -> Diagnostic:

@@ -18,13 +18,19 @@ from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import (
+    PSEUDO_FOLDERS,
+    SHARED_FOLDERS,
     HostOs,
     NotPersistableReason,
     PathFacts,
+    PathFlavor,
     Workspace,
     build_workspace,
     env_home,
+    has_parent_step,
+    named_kind,
     normalize,
+    not_persistable,
     parents,
     root_reason,
 )
@@ -182,6 +188,11 @@ class ExecutionContext:
     def scratch(self) -> ScratchSpace:
         return self.ports.scratch
 
+    def key_judge(self, host: HostOs) -> KeyJudge:
+        """The :data:`KeyJudge` of this execution on ``host``: the request's
+        homes, and no file access (``ports`` has no file-system facts)."""
+        return key_judge(self.env, host, self.homes)
+
     def progress(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:
             # A host callback must not break a preflight.
@@ -227,6 +238,15 @@ class TrustStrategy(abc.ABC):
         """Pure: the launch patches for these workspaces, given the host's own
         launch arguments for this provider. Most strategies have none."""
         return PatchPlan()
+
+    def plan_judged_patches(
+        self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str], judge: KeyJudge
+    ) -> PatchPlan:
+        """What the plan stages call: :meth:`plan_patches`, where a strategy
+        that merges a host's own trust values into its output (a per-launch
+        table of trusted folders) leaves out each one ``judge`` refuses (see
+        :func:`key_judge`). The default ignores ``judge``."""
+        return self.plan_patches(workspaces, launch_args)
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         """Pure: why a launch of this provider with ``env`` (the host's launch
@@ -319,6 +339,19 @@ def guard_reason(workspace: Workspace) -> tuple[Code, str] | None:
             "a folder that contains a home folder is never trusted on the user's behalf: its trust would "
             "cover every folder below it, the home folder included; pick a project folder",
         )
+    if reason is NotPersistableReason.WORLD_WRITABLE:
+        return (
+            Code.NOT_PERSISTABLE_WORLD_WRITABLE,
+            "a folder every user can write to, or that another user can replace (it is in a folder every user "
+            "can write to), is not a project folder and is never trusted on the user's behalf: its trust would "
+            "cover whatever anyone puts there; pick a project folder of your own",
+        )
+    if reason is NotPersistableReason.PSEUDO_FILESYSTEM:
+        return (
+            Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM,
+            "a folder on a pseudo file system (such as /proc, /sys or /dev) is not a project folder and is never "
+            "trusted on the user's behalf",
+        )
     if reason is not None:
         return not_persistable_code(reason), f"{_spoken(reason)} is never trusted on the user's behalf"
     return None
@@ -340,6 +373,8 @@ def repository_root_guard(workspace: Workspace, provider: Provider) -> tuple[Cod
 _CODES = {
     NotPersistableReason.HOME_DIRECTORY: Code.NOT_PERSISTABLE_HOME,
     NotPersistableReason.HOME_ANCESTOR: Code.NOT_PERSISTABLE_HOME_ANCESTOR,
+    NotPersistableReason.WORLD_WRITABLE: Code.NOT_PERSISTABLE_WORLD_WRITABLE,
+    NotPersistableReason.PSEUDO_FILESYSTEM: Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM,
 }
 
 
@@ -350,6 +385,10 @@ def not_persistable_code(reason: NotPersistableReason) -> Code:
 def _spoken(reason: NotPersistableReason) -> str:
     if reason is NotPersistableReason.HOME_ANCESTOR:
         return "a folder that contains a home folder"
+    if reason is NotPersistableReason.WORLD_WRITABLE:
+        return "a folder every user can write to (or that another user can replace)"
+    if reason is NotPersistableReason.PSEUDO_FILESYSTEM:
+        return "a folder on a pseudo file system"
     return "the " + str(reason.value).replace("_", " ")
 
 
@@ -378,6 +417,48 @@ def home_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()
     return tuple(out)
 
 
+#: Why a folder named in a host's own value (a key of a per-launch table of trusted
+#: folders) may not be passed on as trusted: a code, else None.
+KeyJudge = Callable[[str], Code | None]
+
+
+def key_judge(
+    env: Mapping[str, str],
+    host: HostOs,
+    homes: Sequence[str] = (),
+    gather: Callable[[str], PathFacts] | None = None,
+) -> KeyJudge:
+    """A :data:`KeyJudge` that refuses what the guards refuse for a workspace:
+    a root, a home of ``home_folders(env, host, homes)`` or a folder containing
+    one, a folder that is no project folder by name, and, with ``gather`` (the
+    file-system port), the same for the folder resolved and what the file
+    system says of it. Without ``gather`` (no file access) a key with a ``..``
+    component is refused as ``workspace_path_unresolved``: after a symlink it
+    may mean another folder."""
+    known = home_folders(env, host, homes)
+
+    def judge(key: str) -> Code | None:
+        try:
+            spelt = normalize(key, host.flavor)
+        except PathError:
+            return None
+        paths = [spelt]
+        facts = None
+        if gather is not None:
+            try:
+                facts = gather(key)
+                paths.append(normalize(facts.real, host.flavor))
+                paths.append(normalize(facts.absolute, host.flavor))
+            except (PathError, OSError, ValueError):
+                facts = None
+        elif has_parent_step(key, host.flavor):
+            return Code.WORKSPACE_PATH_UNRESOLVED
+        reason = not_persistable(paths, known, host) or (facts.folder_reason if facts is not None else None)
+        return not_persistable_code(reason) if reason is not None else None
+
+    return judge
+
+
 def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
     """Every home of ``home_folders`` and every folder above each: what no CLI
     may be left trusting after a session (a folder that changed while the CLI
@@ -388,6 +469,10 @@ def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] =
         for folder in (home, *parents(home, host)):
             if folder not in out:
                 out.append(folder)
+    if out and host.flavor is PathFlavor.POSIX:
+        # The folders that are no project folders by name: a folder swapped
+        # for a link to one of them leads the CLI there.
+        out.extend(folder for folder in (*SHARED_FOLDERS, *PSEUDO_FOLDERS) if folder not in out)
     return tuple(out)
 
 
@@ -437,7 +522,7 @@ def widened_result(
     if any(same_folder(folder, home, host) for home in homes):
         reason = NotPersistableReason.HOME_DIRECTORY
     else:
-        reason = root_reason(folder, host) or NotPersistableReason.HOME_ANCESTOR
+        reason = root_reason(folder, host) or named_kind(folder, host) or NotPersistableReason.HOME_ANCESTOR
     code = not_persistable_code(reason)
     where = f" in {state_file}" if state_file else ""
     message = (

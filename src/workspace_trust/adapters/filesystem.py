@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from collections.abc import Mapping
 
@@ -10,7 +11,7 @@ if sys.platform != "win32":
     import pwd
 
 from workspace_trust.adapters.statefile import StateFileError, open_state_file
-from workspace_trust.domain.paths import HostOs, PathFacts, env_home, expand_home
+from workspace_trust.domain.paths import HostOs, NotPersistableReason, PathFacts, env_home, expand_home
 from workspace_trust.ports import FileSystemFacts
 
 #: Git roots are searched at most this many levels up.
@@ -59,10 +60,15 @@ class LocalFileSystemFacts(FileSystemFacts):
                 real_home = os.path.realpath(home)
             except (OSError, ValueError):
                 real_home = None
-        exists = os.path.exists(real)
-        is_dir = os.path.isdir(real)
+        exists, is_dir = _kind(expanded, real)
         git_root, main_root = find_git_roots(real) if is_dir else (None, None)
         account = self.account_homes()
+        mounts = _MountTypes()
+        folder_reason = folder_kind(real, mounts) or (folder_kind(absolute, mounts) if absolute != real else None)
+        repository_reason = None
+        for root in (git_root, main_root):
+            if root and repository_reason is None:
+                repository_reason = folder_kind(root, mounts)
         return PathFacts(
             absolute=absolute,
             real=real,
@@ -74,7 +80,129 @@ class LocalFileSystemFacts(FileSystemFacts):
             is_dir=is_dir,
             git_root=git_root,
             worktree_main_root=main_root,
+            folder_reason=folder_reason,
+            repository_folder_reason=repository_reason,
         )
+
+
+#: File system types that are no place for a project (Linux names, as
+#: /proc/self/mountinfo gives them): kernel interfaces and device nodes.
+PSEUDO_FS_TYPES = frozenset(
+    {
+        "autofs",
+        "binfmt_misc",
+        "bpf",
+        "cgroup",
+        "cgroup2",
+        "configfs",
+        "debugfs",
+        "devpts",
+        "devtmpfs",
+        "efivarfs",
+        "fusectl",
+        "hugetlbfs",
+        "mqueue",
+        "nsfs",
+        "proc",
+        "pstore",
+        "rpc_pipefs",
+        "securityfs",
+        "selinuxfs",
+        "sysfs",
+        "tracefs",
+    }
+)
+#: The most of /proc/self/mountinfo read (a few KiB on a usual machine).
+MOUNTINFO_LIMIT = 4 * 1024 * 1024
+
+
+class _MountTypes:
+    """The file system type of each mounted device (``major:minor``), from
+    /proc/self/mountinfo, read once when first asked; empty where there is
+    none (macOS, Windows, no /proc)."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, str] | None = None
+
+    def of(self, st_dev: int) -> str | None:
+        if self._types is None:
+            self._types = _read_mount_types()
+        return self._types.get(f"{os.major(st_dev)}:{os.minor(st_dev)}")
+
+
+def _read_mount_types(source: str = "/proc/self/mountinfo") -> dict[str, str]:
+    # A bounded read of a kernel file; a missing or odd one only leaves the
+    # guard to the folder names (domain.paths.named_kind).
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read(MOUNTINFO_LIMIT)
+    except OSError:
+        return {}
+    types: dict[str, str] = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        # ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [TAGS...] - TYPE SOURCE SUPER
+        fields = line.split(" ")
+        if len(fields) < 7 or "-" not in fields[6:]:
+            continue
+        after = fields[fields.index("-", 6) + 1 :]
+        if after:
+            types.setdefault(fields[2], after[0])
+    return types
+
+
+def folder_kind(path: str, mounts: _MountTypes | None = None) -> NotPersistableReason | None:
+    """Why the file system makes ``path`` no project folder, else None (POSIX).
+
+    * ``PSEUDO_FILESYSTEM``: it is on a pseudo file system (its type, from
+      /proc/self/mountinfo where there is one; the names alone otherwise, see
+      ``domain.paths.named_kind``).
+    * ``WORLD_WRITABLE``: every user can write to it (``o+w``; the sticky bit
+      does not help: it only stops others removing what they did not make,
+      and trust covers whatever they add); or a folder above it is ``o+w``
+      and another user can replace the folder on the way down: the folder
+      above lacks the sticky bit, or has it but the entry below it is neither
+      this account's nor root's. A project folder of one's own in ``/tmp`` is
+      therefore allowed, ``/tmp`` itself and another user's folder there not.
+    """
+    if sys.platform == "win32":
+        return None
+    mounts = mounts or _MountTypes()
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if mounts.of(st.st_dev) in PSEUDO_FS_TYPES:
+        return NotPersistableReason.PSEUDO_FILESYSTEM
+    if st.st_mode & stat.S_IWOTH:
+        return NotPersistableReason.WORLD_WRITABLE
+    mine = (os.geteuid(), 0)
+    child = os.path.normpath(path)
+    while True:
+        parent = os.path.dirname(child)
+        if parent == child:
+            return None
+        try:
+            above = os.stat(parent)
+            entry = os.lstat(child)
+        except (OSError, ValueError):
+            return None
+        if above.st_mode & stat.S_IWOTH and (not above.st_mode & stat.S_ISVTX or entry.st_uid not in mine):
+            return NotPersistableReason.WORLD_WRITABLE
+        child = parent
+
+
+def _kind(given: str, real: str) -> tuple[bool, bool]:
+    """(exists, is a folder) for the path as the system reads ``given``, and as
+    ``real``: both must be the folder. ``realpath`` passes ``file/..`` and
+    ``missing/..`` as text (to the parent), where the system refuses them
+    (ENOTDIR, ENOENT): the folder is then missing, or not a folder."""
+    try:
+        os.stat(given)
+    except FileNotFoundError:
+        return False, False
+    except (OSError, ValueError):
+        return os.path.exists(real), False
+    return os.path.exists(real), os.path.isdir(real) and os.path.isdir(given)
 
 
 def account_homes() -> tuple[str, ...]:

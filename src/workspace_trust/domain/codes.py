@@ -230,6 +230,9 @@ class Code(OpenValue):
     NOT_PERSISTABLE_HOME: ClassVar[Code]
     NOT_PERSISTABLE_ROOT: ClassVar[Code]
     NOT_PERSISTABLE_HOME_ANCESTOR: ClassVar[Code]
+    NOT_PERSISTABLE_WORLD_WRITABLE: ClassVar[Code]
+    NOT_PERSISTABLE_PSEUDO_FILESYSTEM: ClassVar[Code]
+    WORKSPACE_PATH_UNRESOLVED: ClassVar[Code]
     PROVIDER_BINARY_MISSING: ClassVar[Code]
     PROVIDER_SETUP_REQUIRED: ClassVar[Code]
     PROVIDER_AUTH_REQUIRED: ClassVar[Code]
@@ -276,6 +279,18 @@ Code.NOT_PERSISTABLE_ROOT = Code.define("workspace_trust_not_persistable_root", 
 Code.NOT_PERSISTABLE_HOME_ANCESTOR = Code.define(
     "workspace_trust_not_persistable_home_ancestor", "NOT_PERSISTABLE_HOME_ANCESTOR"
 )
+#: A folder every user can write to (``/tmp``, any ``o+w`` folder), or one
+#: below such a folder that another user can replace: not a project folder.
+Code.NOT_PERSISTABLE_WORLD_WRITABLE = Code.define(
+    "workspace_trust_not_persistable_world_writable", "NOT_PERSISTABLE_WORLD_WRITABLE"
+)
+#: A folder on a pseudo file system (``/proc``, ``/sys``, ``/dev``): not a project folder.
+Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM = Code.define(
+    "workspace_trust_not_persistable_pseudo_filesystem", "NOT_PERSISTABLE_PSEUDO_FILESYSTEM"
+)
+#: ``plan_args_only`` (no file access): a path whose meaning a symlink could
+#: change (a ``..`` component) gets no patch; ``plan_full`` resolves it.
+Code.WORKSPACE_PATH_UNRESOLVED = Code.define("workspace_path_unresolved", "WORKSPACE_PATH_UNRESOLVED")
 Code.PROVIDER_BINARY_MISSING = Code.define("provider_binary_missing", "PROVIDER_BINARY_MISSING")
 Code.PROVIDER_SETUP_REQUIRED = Code.define("provider_setup_required", "PROVIDER_SETUP_REQUIRED")
 Code.PROVIDER_AUTH_REQUIRED = Code.define("provider_auth_required", "PROVIDER_AUTH_REQUIRED")

@@ -46,6 +46,10 @@ class LaunchArgPatch:
     source_workspace_ids: tuple[str, ...]
     reason: str
     owner: PatchOwner = PatchOwner.WORKSPACE_TRUST
+    #: Entries of the host's own value that the plan refused (they trust a
+    #: folder no CLI may be left trusting): applying the patch to the host's
+    #: arguments never merges them back in.
+    refused_keys: tuple[str, ...] = ()
 
 
 def _file_name(instance: PatchFile, _attribute: object, value: str) -> None:

@@ -66,6 +66,14 @@ class NotPersistableReason(enum.Enum):
     FILESYSTEM_ROOT = "filesystem_root"
     DRIVE_ROOT = "drive_root"
     UNC_SHARE_ROOT = "unc_share_root"
+    #: Not a project folder: every user can write to it (``/tmp``, any ``o+w``
+    #: folder), or another user can replace it (it sits in a world-writable
+    #: folder without the sticky bit, or in a sticky one but is not this
+    #: account's). Trust covers the folders below, so anyone could drop a
+    #: folder there that the CLI then trusts.
+    WORLD_WRITABLE = "world_writable"
+    #: Not a project folder: a pseudo file system (``/proc``, ``/sys``, ``/dev``).
+    PSEUDO_FILESYSTEM = "pseudo_filesystem"
 
 
 class WorkspaceSource(enum.Enum):
@@ -104,6 +112,14 @@ def normalize(path: str, flavor: PathFlavor) -> str:
     if rest != "\\":
         rest = rest.rstrip("\\")
     return drive + rest
+
+
+def has_parent_step(path: str, flavor: PathFlavor) -> bool:
+    """Whether ``path`` has a ``..`` component. After a symlink, the system
+    takes ``..`` to the parent of the link's target, so such a path may mean
+    another folder than its text reads; only the file system can tell."""
+    parts = path.replace("\\", "/").split("/") if flavor is PathFlavor.WINDOWS else path.split("/")
+    return ".." in parts
 
 
 def to_slashes(path: str) -> str:
@@ -164,6 +180,53 @@ def root_reason(path: str, host: HostOs) -> NotPersistableReason | None:
     return None
 
 
+#: Folders that are never project folders, by name (POSIX): every user can
+#: write to the first ones on every usual system, and the others are pseudo
+#: file systems. Known without reading anything, so the pure plan stage
+#: refuses them too; ``plan_full`` also asks the file system (any ``o+w``
+#: folder, the file system's type), see ``adapters.filesystem``.
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/private/tmp", "/private/var/tmp")
+PSEUDO_FOLDERS = ("/proc", "/sys", "/dev")
+
+
+def named_kind(path: str, host: HostOs) -> NotPersistableReason | None:
+    """Whether a normalised path is, by its name alone, a shared temporary
+    folder (``WORLD_WRITABLE``: the folder itself, not the folders inside)
+    or on a pseudo file system (``PSEUDO_FILESYSTEM``: the folder or any
+    below it, except the shared memory folder ``/dev/shm``, a tmpfs)."""
+    if host.flavor is not PathFlavor.POSIX:
+        return None
+    norm = normalize(path, host.flavor)
+    if norm in SHARED_FOLDERS:
+        return NotPersistableReason.WORLD_WRITABLE
+    if norm == "/dev/shm" or norm.startswith("/dev/shm/"):
+        return None
+    if any(norm == top or norm.startswith(top + "/") for top in PSEUDO_FOLDERS):
+        return NotPersistableReason.PSEUDO_FILESYSTEM
+    return None
+
+
+def not_persistable(
+    paths: tuple[str, ...] | list[str], homes: tuple[str, ...] | list[str], host: HostOs
+) -> NotPersistableReason | None:
+    """Why no CLI may trust a folder spelt ``paths`` (normalised; as given and
+    resolved), with ``homes`` (normalised) the home folders: it is a root, a
+    home, contains one, or is no project folder by name. None otherwise."""
+    for path in paths:
+        found = root_reason(path, host)
+        if found is not None:
+            return found
+    if any(_guard_key(path, host) == _guard_key(home, host) for path in paths for home in homes):
+        return NotPersistableReason.HOME_DIRECTORY
+    if any(contains(path, home, host) for path in paths for home in homes):
+        return NotPersistableReason.HOME_ANCESTOR
+    for path in paths:
+        named = named_kind(path, host)
+        if named is not None:
+            return named
+    return None
+
+
 @attrs.frozen(slots=True)
 class PathFacts:
     """File-system facts about one selected folder, gathered by an adapter."""
@@ -181,6 +244,11 @@ class PathFacts:
     account_home: str | None = None
     #: The same home as the password database spells it, before resolving.
     account_home_raw: str | None = None
+    #: What the file system says makes the folder no project folder
+    #: (``WORLD_WRITABLE``, ``PSEUDO_FILESYSTEM``), None when nothing does.
+    folder_reason: NotPersistableReason | None = None
+    #: The same for its git root or a worktree's main checkout.
+    repository_folder_reason: NotPersistableReason | None = None
 
 
 @attrs.frozen(slots=True)
@@ -268,18 +336,13 @@ def build_workspace(
                 continue  # an unusable HOME cannot be the workspace
 
     def reason_for(*paths: str) -> NotPersistableReason | None:
-        for path in paths:
-            found = root_reason(path, host)
-            if found is not None:
-                return found
-        if any(_guard_key(path, host) == _guard_key(home, host) for path in paths for home in homes):
-            return NotPersistableReason.HOME_DIRECTORY
-        if any(contains(path, home, host) for path in paths for home in homes):
-            return NotPersistableReason.HOME_ANCESTOR
-        return None
+        return not_persistable(paths, homes, host)
 
-    reason = reason_for(real, absolute)
-    repository_root_reason = reason_for(*(root for root in (git_root, main_root) if root))
+    reason = reason_for(real, absolute) or facts.folder_reason
+    repository_roots = tuple(root for root in (git_root, main_root) if root)
+    repository_root_reason = reason_for(*repository_roots) or (
+        facts.repository_folder_reason if repository_roots else None
+    )
 
     return Workspace(
         id=workspace_id if workspace_id is not None else key,

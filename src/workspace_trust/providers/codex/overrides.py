@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
-from workspace_trust.domain.paths import HostOs, Workspace
+from workspace_trust.domain.errors import PathError
+from workspace_trust.domain.paths import HostOs, Workspace, named_kind, normalize, root_reason
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex.keys import codex_keys
 
@@ -38,9 +39,40 @@ class OverrideBuild:
     value: str | None
     #: Paths the value trusts, in order.
     paths: tuple[str, ...]
-    #: The host's own ``projects=`` overrides that ``value`` supersedes (it keeps their content).
+    #: The host's own ``projects=`` overrides that ``value`` supersedes (it keeps
+    #: their content, but for the entries in ``refused``).
     replaces: tuple[str, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    #: Keys of the host's own table that trusted a folder no CLI may be left
+    #: trusting (a root, a home, a folder containing one, a world-writable or
+    #: pseudo-filesystem folder): left out of ``value``.
+    refused: tuple[str, ...] = ()
+
+
+#: Why a key of the host's own ``projects=`` table may not be passed on as
+#: trusted: a not-persistable code (or ``workspace_path_unresolved``), else None
+#: (``strategy.KeyJudge``; ``strategy.key_judge`` makes the plan stages' one).
+KeyJudge = Callable[[str], Code | None]
+
+
+def basic_judge(host: HostOs) -> KeyJudge:
+    """What can be told of a key without a home or a file: a root, or a folder
+    that is no project folder by its name (``/tmp``, ``/proc``, ...). The plan
+    stages pass a judge that knows the request's homes and the file system."""
+
+    def judge(key: str) -> Code | None:
+        try:
+            norm = normalize(key, host.flavor)
+        except PathError:
+            return None
+        reason = root_reason(norm, host) or named_kind(norm, host)
+        if reason is None:
+            return None
+        from workspace_trust.strategy import not_persistable_code
+
+        return not_persistable_code(reason)
+
+    return judge
 
 
 def is_projects_override(value: str) -> bool:
@@ -117,7 +149,11 @@ def override_size(value: str, host: HostOs) -> int:
 
 
 def build_trust_override(
-    paths: Iterable[str], existing: Sequence[str] = (), host_os: HostOs | None = None
+    paths: Iterable[str],
+    existing: Sequence[str] = (),
+    host_os: HostOs | None = None,
+    *,
+    judge: KeyJudge | None = None,
 ) -> OverrideBuild:
     """One ``projects={...}`` value trusting ``paths``, merged with the host's own.
 
@@ -130,6 +166,7 @@ def build_trust_override(
     host's launch would fail.
     """
     host_os = host_os or HostOs.this_machine()
+    judge = judge or basic_judge(host_os)
     diagnostics: list[Diagnostic] = []
     wanted: list[str] = []
     for path in paths:
@@ -168,8 +205,37 @@ def build_trust_override(
                 )
             )
             return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
+    refused: list[str] = []
+    for key, entry in list(table.items()):
+        code = judge(key) if entry.get("trust_level") == TRUSTED else None
+        if code is not None:
+            # Never passed on: the host's other entries are kept.
+            del table[key]
+            refused.append(key)
+            diagnostics.append(
+                Diagnostic(
+                    code,
+                    f"the host's own projects= override trusts {key!r}, which no CLI is left trusting on the "
+                    "user's behalf (a root, a home folder or one that contains it, or a folder that is no project "
+                    "folder); that entry is left out of the value",
+                    Provider.CODEX,
+                )
+            )
     if not wanted:
-        return OverrideBuild(value=None, paths=(), diagnostics=tuple(diagnostics))
+        if refused and table:
+            # The host's remaining entries still go to Codex, in one value.
+            try:
+                value = render_projects(table)
+            except (RecursionError, ValueError):
+                value = None
+            return OverrideBuild(value, (), tuple(host), tuple(diagnostics), tuple(refused))
+        return OverrideBuild(
+            value=None,
+            paths=(),
+            replaces=tuple(host) if refused else (),
+            diagnostics=tuple(diagnostics),
+            refused=tuple(refused),
+        )
     for path in wanted:
         entry = dict(table.get(path, {}))
         entry["trust_level"] = TRUSTED
@@ -203,6 +269,7 @@ def build_trust_override(
         paths=tuple(wanted),
         replaces=tuple(host),
         diagnostics=tuple(diagnostics),
+        refused=tuple(refused),
     )
 
 

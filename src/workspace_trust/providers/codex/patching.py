@@ -14,8 +14,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+from workspace_trust.domain.paths import HostOs
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.claude import CLAUDE
 from workspace_trust.providers.codex import (
@@ -27,6 +28,9 @@ from workspace_trust.providers.codex import (
     SURFACE_UNKNOWN,
 )
 from workspace_trust.providers.codex.overrides import (
+    TRUSTED,
+    KeyJudge,
+    basic_judge,
     build_trust_override,
     is_projects_override,
     parse_projects_override,
@@ -40,7 +44,7 @@ CODEX_VALUE_FLAGS = frozenset({"-c", "--config"})
 def merge_config_overrides(existing: Sequence[str], patch: LaunchArgPatch) -> tuple[tuple[str, ...], Diagnostic | None]:
     """A runtime's ``configOverrides`` list with the patch merged in (one ``projects=``)."""
     trusted = _trusted_paths(patch)
-    build = build_trust_override(trusted, existing)
+    build = build_trust_override(trusted, existing, judge=_judge(patch))
     if build.value is None:
         return tuple(existing), (build.diagnostics[0] if build.diagnostics else None)
     kept = [v for v in existing if not is_projects_override(v)]
@@ -48,11 +52,30 @@ def merge_config_overrides(existing: Sequence[str], patch: LaunchArgPatch) -> tu
 
 
 def _trusted_paths(patch: LaunchArgPatch) -> list[str]:
+    """The keys the patch's value trusts (a host entry it kept with another
+    trust level stays as the host's arguments give it)."""
     paths: list[str] = []
     for value in patch.values:
         if is_projects_override(value):
-            paths.extend(parse_projects_override(value))
+            table = parse_projects_override(value)
+            paths.extend(k for k, v in table.items() if isinstance(v, dict) and v.get("trust_level") == TRUSTED)
     return paths
+
+
+def _judge(patch: LaunchArgPatch) -> KeyJudge:
+    """At apply time: the host entries the plan refused stay out, and so does
+    what can be told without a home or a file (``basic_judge``)."""
+    basic = basic_judge(HostOs.this_machine())
+    refused = set(patch.refused_keys)
+
+    def judge(key: str) -> Code | None:
+        found = basic(key)
+        if found is None and key in refused:
+            # The plan named its code; the entry is left out again, quietly.
+            found = Code.NOT_PERSISTABLE_HOME_ANCESTOR
+        return found
+
+    return judge
 
 
 def surface_unknown(patch: LaunchArgPatch, argv_provider: Provider, surface: TargetSurface) -> Diagnostic:
@@ -90,7 +113,7 @@ def apply_codex_config(args: list[str], patch: LaunchArgPatch, namespace: str) -
         return Diagnostic(OVERRIDE_INVALID, "the host's Codex arguments end with a -c that has no value", CODEX)
     configs = codex_config_values(args)
     host = [value for _, _, value in configs if is_projects_override(value)]
-    build = build_trust_override(_trusted_paths(patch), host)
+    build = build_trust_override(_trusted_paths(patch), host, judge=_judge(patch))
     if build.value is None:
         return build.diagnostics[0] if build.diagnostics else surface_unknown(patch, CODEX, patch.target_surface)
     drop: set[int] = set()

@@ -20,6 +20,7 @@ from workspace_trust.providers.codex import (
 )
 from workspace_trust.providers.codex.overrides import (
     UNREPRESENTABLE,
+    KeyJudge,
     build_trust_override,
     representable,
     trust_paths_for,
@@ -58,10 +59,14 @@ def codex_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[
     return keep_env(host_env, KEEP_ENV, strip)
 
 
-def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
+def codex_patch_plan(
+    workspaces: tuple[Workspace, ...], launch_args: Sequence[str], judge: KeyJudge | None = None
+) -> PatchPlan:
     """Typed patches trusting every workspace's exact and real path for one
     launch; the host's own ``-c`` values in ``launch_args`` are kept, and its
-    ``projects=`` ones merged into ours."""
+    ``projects=`` ones merged into ours, but for an entry ``judge`` refuses
+    (it trusts a folder no CLI may be left trusting), which is left out with
+    its code."""
     existing = tuple(value for _, _, value in codex_config_values(launch_args))
     persistable: list[Workspace] = []
     left_out: list[Diagnostic] = []
@@ -72,11 +77,14 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[st
             # Named per folder, so that each row gets its own reason.
             left_out.append(Diagnostic(PATH_UNREPRESENTABLE, UNREPRESENTABLE, CODEX, workspace.id))
     host = persistable[0].host if persistable else HostOs.this_machine()
-    build = build_trust_override(trust_paths_for(persistable), existing, host)
-    if build.value is None:
-        # Nothing replaces the host's own -c values: they are given back as they came.
-        kept_as_given = {CODEX: existing} if existing else {}
-        return PatchPlan(launch_values=kept_as_given, diagnostics=(*left_out, *build.diagnostics))
+    build = build_trust_override(trust_paths_for(persistable), existing, host, judge=judge)
+    kept = tuple(v for v in existing if v not in build.replaces)
+    if build.value is None or not persistable:
+        # Nothing of ours to add: the host's own -c values are given back as
+        # they came, but for a projects= table that trusted a refused folder
+        # (its other entries, if any, in ``build.value``).
+        values = (*kept, build.value) if build.value is not None else kept
+        return PatchPlan(launch_values={CODEX: values} if values else {}, diagnostics=(*left_out, *build.diagnostics))
     ids = tuple(w.id for w in persistable)
     patches = tuple(
         LaunchArgPatch(
@@ -88,10 +96,10 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[st
             dedupe_key=f"codex:projects-trust:{surface.value}",
             source_workspace_ids=ids,
             reason="Codex skips its trust dialog for these folders in this launch only",
+            refused_keys=build.refused,
         )
         for surface, dialect in _SURFACES
     )
-    kept = tuple(v for v in existing if v not in build.replaces)
     return PatchPlan(
         arg_patches=patches, launch_values={CODEX: (*kept, build.value)}, diagnostics=(*left_out, *build.diagnostics)
     )
@@ -110,6 +118,11 @@ class CodexArgsStrategy(TrustStrategy):
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         return codex_patch_plan(workspaces, launch_args)
 
+    def plan_judged_patches(
+        self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str], judge: KeyJudge
+    ) -> PatchPlan:
+        return codex_patch_plan(workspaces, launch_args, judge)
+
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
 
@@ -122,7 +135,7 @@ class CodexArgsStrategy(TrustStrategy):
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
         # Planned against the host's own -c values, as the document's patches
         # are: a host override that cannot be merged leaves nothing patched.
-        plan = codex_patch_plan((workspace,), ctx.launch_args.get(self.provider, ()))
+        plan = codex_patch_plan((workspace,), ctx.launch_args.get(self.provider, ()), ctx.key_judge(workspace.host))
         if not plan.arg_patches:
             first = plan.diagnostics[0] if plan.diagnostics else None
             return base_result(
