@@ -32,9 +32,10 @@ RESULT_KEYS = {
     "elapsed_ms",
     "lock_wait_ms",
     "cli_version",
+    "retry",
 }
 #: A status row: a result's identity and trust facts, how trust was proved, no session facts.
-STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms", "cli_version"}) | {"trusted_by"}
+STATUS_KEYS = (RESULT_KEYS - {"dialogs", "keys", "elapsed_ms", "lock_wait_ms", "cli_version", "retry"}) | {"trusted_by"}
 
 
 def cli(args: list[str], home: str, **env: str) -> subprocess.CompletedProcess[str]:
