@@ -2,7 +2,7 @@
 """A small fake provider TUI for real-PTY tests. It imitates Claude Code's trust dialog.
 
 Behaviour is chosen with environment variables:
-  FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | exit | silent
+  FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | secrets | env | exit | silent
                    (unknown-dialog: a trust-like question no rule knows, drawn once)
   FAKE_LAYOUT      no-first (default, like 2.1.248+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
@@ -26,6 +26,9 @@ Behaviour is chosen with environment variables:
   FAKE_ENV_BOX     with FAKE_MODE=env: the width of a box the environment is drawn in
                    (values wrapped inside `│ … │` borders); 0 or unset: plain lines
   FAKE_ENV_NAMES   with FAKE_MODE=env: comma-separated names to draw (default: all)
+  FAKE_SECRETS_FILE with FAKE_MODE=secrets: a file whose lines are printed as they
+                   are (no clearing; a line wider than the screen wraps), before an
+                   unknown trust-like dialog is drawn below them
 FAKE_MODE=env draws the program's own environment as NAME=value lines (a CLI that
 echoes its environment, redaction tests) and then waits.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
@@ -255,6 +258,14 @@ def main() -> int:
                     os.environ.get("FAKE_SECRET", ""),
                 ]
             )
+        elif mode == "secrets":
+            # What a CLI prints that it read from its own files (not from its
+            # environment), then a dialog no rule knows.
+            with open(os.environ["FAKE_SECRETS_FILE"], encoding="utf-8") as handle:
+                printed = handle.read().splitlines()
+            write("\x1b[H\x1b[2J" + "".join(line + "\r\n" for line in printed))
+            write("\r\n".join(["Allow this tool to work in the workspace below?", f"  {os.getcwd()}"]))
+            write("\r\n❯ 1. Allow and remember\r\n  2. Deny")
         elif mode == "env":
             draw(env_screen(int(os.environ.get("FAKE_ENV_BOX", "0") or 0)))
         elif mode == "unknown":

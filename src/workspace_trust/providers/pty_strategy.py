@@ -582,10 +582,11 @@ class PtyTrustStrategy(TrustStrategy):
             # as Claude Code's custom API key screen does): the secret-looking
             # values of the child's and the host's environment are looked for
             # too, piece by piece. They are used here and kept nowhere.
-            from workspace_trust.redaction import environment_secrets, redact_tail
+            # A line the terminal wrapped is read whole (redact_screen_tail).
+            from workspace_trust.redaction import environment_secrets, redact_screen_tail
 
             secrets = environment_secrets(child_env, ctx.env)
-            raw_tail = redact_tail(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets)
+            raw_tail = redact_screen_tail(outcome.last_snapshot, home=ctx.env.get("HOME"), secrets=secrets)
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         diagnostics = probe.diagnostics if probe else ()
