@@ -6,6 +6,10 @@ Behaviour is chosen with environment variables:
                    (unknown-dialog: a trust-like question no rule knows, drawn once)
   FAKE_LAYOUT      no-first (default, like 2.1.248+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
+  FAKE_WAIT_FILE   draw nothing until this file exists (at most 60 s): a test changes the
+                   folder meanwhile, while the CLI is known to be running
+  FAKE_TRUST_GIT_ROOT 1: trust is recorded for the git repository root above the working
+                   folder, where there is one (as Claude Code does)
   FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
   FAKE_SNAP_BACK   1: redraw once with the cursor back on the first option, FAKE_SNAP_BACK_MS
                    (default 5) after the first move: before the engine can confirm the move
@@ -143,13 +147,28 @@ def persist(read_at_start: dict[str, object] | None = None) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
+def trusted_folder() -> str:
+    """The working folder, or with FAKE_TRUST_GIT_ROOT=1 the git root above it."""
+    here = os.getcwd()
+    if os.environ.get("FAKE_TRUST_GIT_ROOT") == "1":
+        current = here
+        while True:
+            if os.path.exists(os.path.join(current, ".git")):
+                return current
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+    return here
+
+
 def _persist_locked(path: str) -> None:
     try:
         with open(path, encoding="utf-8") as handle:
             doc = json.load(handle)
     except (OSError, ValueError):
         doc = {}
-    doc.setdefault("projects", {})[os.getcwd()] = {"hasTrustDialogAccepted": True}
+    doc.setdefault("projects", {})[trusted_folder()] = {"hasTrustDialogAccepted": True}
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(doc, handle)
@@ -239,6 +258,10 @@ def main() -> int:
             time.sleep(600)
             return 0
         time.sleep(int(os.environ.get("FAKE_DELAY_MS", "0")) / 1000)
+        wait_file = os.environ.get("FAKE_WAIT_FILE")
+        waited_until = time.monotonic() + 60
+        while wait_file and not os.path.exists(wait_file) and time.monotonic() < waited_until:
+            time.sleep(0.01)
         if mode == "theme":
             draw(
                 [

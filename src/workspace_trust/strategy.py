@@ -35,6 +35,7 @@ from workspace_trust.ports import (
     BinaryLocator,
     Clock,
     ExecutionPorts,
+    FileSystemFacts,
     HelpReader,
     IsCancelled,
     LockPort,
@@ -175,6 +176,10 @@ class ExecutionContext:
     @property
     def scratch(self) -> ScratchSpace:
         return self.ports.scratch
+
+    @property
+    def filesystem(self) -> FileSystemFacts | None:
+        return self.ports.filesystem
 
     def progress(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:

@@ -230,6 +230,7 @@ class Code(OpenValue):
     NOT_PERSISTABLE_HOME: ClassVar[Code]
     NOT_PERSISTABLE_ROOT: ClassVar[Code]
     NOT_PERSISTABLE_HOME_ANCESTOR: ClassVar[Code]
+    WORKSPACE_CHANGED: ClassVar[Code]
     PROVIDER_BINARY_MISSING: ClassVar[Code]
     PROVIDER_SETUP_REQUIRED: ClassVar[Code]
     PROVIDER_AUTH_REQUIRED: ClassVar[Code]
@@ -275,6 +276,10 @@ Code.NOT_PERSISTABLE_ROOT = Code.define("workspace_trust_not_persistable_root", 
 Code.NOT_PERSISTABLE_HOME_ANCESTOR = Code.define(
     "workspace_trust_not_persistable_home_ancestor", "NOT_PERSISTABLE_HOME_ANCESTOR"
 )
+#: The folder changed during the session (its path now resolves elsewhere,
+#: its git repository root moved, or the CLI works in another folder): no
+#: Enter was sent, the session was ended (workspace_trust.folder_check).
+Code.WORKSPACE_CHANGED = Code.define("workspace_changed", "WORKSPACE_CHANGED")
 Code.PROVIDER_BINARY_MISSING = Code.define("provider_binary_missing", "PROVIDER_BINARY_MISSING")
 Code.PROVIDER_SETUP_REQUIRED = Code.define("provider_setup_required", "PROVIDER_SETUP_REQUIRED")
 Code.PROVIDER_AUTH_REQUIRED = Code.define("provider_auth_required", "PROVIDER_AUTH_REQUIRED")
