@@ -73,7 +73,9 @@ Where screen text goes: a failed session's ``raw_tail`` (debug only; the one
 place a screen leaves the library, also printed by the CLI's ``--debug`` and
 copied into the diagnostics manifest). Replay traces and debug logs hold rule
 ids, keys and codes, never screen text. ``workspace-trust record`` stores the
-CLI's raw output on purpose, as a fixture: review a recording before sharing it.
+CLI's raw output on purpose, as a fixture, and warns when one of its screens
+shows something :func:`redact_screen` would hide
+(``fixtures.secret_screens``): review such a recording before sharing it.
 """
 
 from __future__ import annotations
