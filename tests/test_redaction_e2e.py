@@ -135,19 +135,11 @@ def test_secrets_a_cli_prints_are_redacted_where_the_screen_wraps_them(sandbox: 
     env = {"HOME": home, "PATH": os.environ["PATH"], "TERM": "xterm-256color"}
     CLAUDE = ["--provider", "claude", "--claude-bin", FAKE]
     for debug_json in (["--json"], []):
+        # A budget the unknown dialog never needs (it ends 1.5 s after the
+        # screen stops changing), so a loaded machine does not end it first.
+        args = ["preflight", ws, "--debug", "--timeout", "20", *CLAUDE, *debug_json]
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "workspace_trust",
-                "preflight",
-                ws,
-                "--debug",
-                "--timeout",
-                "3",
-                *CLAUDE,
-                *debug_json,
-            ],
+            [sys.executable, "-m", "workspace_trust", *args],
             env=env,
             capture_output=True,
             text=True,
