@@ -111,6 +111,18 @@ def test_a_secret_whose_start_scrolled_off_leaves_no_tail() -> None:
     assert redact("\n".join(snap.lines)) == "UvWx done\nnext"
 
 
+def test_url_credentials_that_end_a_row_lose_the_user_too() -> None:
+    """The row ends right after ``@``: across the wrap the password and host
+    read as an email, and the credentials rule sees its match in the first
+    row alone. Both go, or the user name would be left without its rule."""
+    line = "https://ynbiqpmzjp:iGp-58WAm_dX@git.example.com/team/repo.git"
+    snap = screen_of(line, columns=32, rows=2)
+    assert snap.lines == ("https://ynbiqpmzjp:iGp-58WAm_dX@", "git.example.com/team/repo.git")
+    out = redact_screen(snap)
+    assert "ynbiqpmz" not in out and "58WAm" not in out
+    assert out.startswith("https://[REDACTED_")
+
+
 def test_temporary_aws_key_ids_are_redacted() -> None:
     # ASIA: an STS temporary access key id; AKIA: a long-term one.
     for key in ("ASIAQ7RZ3KD5LWXN2PJT", "AKIAIOSFODNN7EXAMPLE"):

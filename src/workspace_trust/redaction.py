@@ -665,17 +665,31 @@ def _wrapped_secrets(rows: list[str], continued: Sequence[int | None], scrolled:
             starts.append(offset)
             offset += len(text)
         joins = starts[1:]
-        found: dict[int, RedactionKind] = {}
+        # Every match that hides something: (start, end, secret start, secret end, kind).
+        matches: list[tuple[int, int, int, int, RedactionKind]] = []
         for rule in REDACTION_RULES:
             for m in rule.pattern.finditer(joined):
-                if not any(m.start() < join < m.end() for join in joins):
-                    continue
                 replacement = rule.replace(m)
-                if replacement == m[0]:
-                    continue
-                lead, trail = _kept_ends(m[0], replacement)
-                for position in range(m.start() + lead, m.end() - trail):
-                    found.setdefault(position, rule.kind)
+                if replacement != m[0]:
+                    lead, trail = _kept_ends(m[0], replacement)
+                    matches.append((m.start(), m.end(), m.start() + lead, m.end() - trail, rule.kind))
+        # Those that cross a join, and every match that overlaps one of them
+        # (a URL's credentials that end a row, read as an email across it):
+        # replacing part of a match would leave the rest without what
+        # identifies it.
+        chosen = {i for i, (start, end, *_) in enumerate(matches) if any(start < join < end for join in joins)}
+        grew = bool(chosen)
+        while grew:
+            grew = False
+            for i, (start, end, *_) in enumerate(matches):
+                if i not in chosen and any(start < matches[j][1] and matches[j][0] < end for j in chosen):
+                    chosen.add(i)
+                    grew = True
+        found: dict[int, RedactionKind] = {}
+        for i in sorted(chosen):
+            _, _, first, last, kind = matches[i]
+            for position in range(first, last):
+                found.setdefault(position, kind)
         for position, kind in found.items():
             piece = bisect.bisect_right(starts, position) - 1
             row = run[piece][0]
