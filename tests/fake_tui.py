@@ -2,10 +2,14 @@
 """A small fake provider TUI for real-PTY tests. It imitates Claude Code's trust dialog.
 
 Behaviour is chosen with environment variables:
-  FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | exit | silent
+  FAKE_MODE        trust (default) | theme | unknown | unknown-dialog | secrets | env | exit | silent
                    (unknown-dialog: a trust-like question no rule knows, drawn once)
   FAKE_LAYOUT      no-first (default, like 2.1.248+) | yes-first (like 2.1.197)
   FAKE_DELAY_MS    delay before the dialog is drawn (late dialog)
+  FAKE_WAIT_FILE   draw nothing until this file exists (at most 60 s): a test changes the
+                   folder meanwhile, while the CLI is known to be running
+  FAKE_TRUST_GIT_ROOT 1: trust is recorded for the git repository root above the working
+                   folder, where there is one (as Claude Code does)
   FAKE_DROP        comma-separated indexes of keys to ignore (dropped keys)
   FAKE_SNAP_BACK   1: redraw once with the cursor back on the first option, FAKE_SNAP_BACK_MS
                    (default 5) after the first move: before the engine can confirm the move
@@ -26,6 +30,9 @@ Behaviour is chosen with environment variables:
   FAKE_ENV_BOX     with FAKE_MODE=env: the width of a box the environment is drawn in
                    (values wrapped inside `│ … │` borders); 0 or unset: plain lines
   FAKE_ENV_NAMES   with FAKE_MODE=env: comma-separated names to draw (default: all)
+  FAKE_SECRETS_FILE with FAKE_MODE=secrets: a file whose lines are printed as they
+                   are (no clearing; a line wider than the screen wraps), before an
+                   unknown trust-like dialog is drawn below them
 FAKE_MODE=env draws the program's own environment as NAME=value lines (a CLI that
 echoes its environment, redaction tests) and then waits.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
@@ -140,13 +147,28 @@ def persist(read_at_start: dict[str, object] | None = None) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
+def trusted_folder() -> str:
+    """The working folder, or with FAKE_TRUST_GIT_ROOT=1 the git root above it."""
+    here = os.getcwd()
+    if os.environ.get("FAKE_TRUST_GIT_ROOT") == "1":
+        current = here
+        while True:
+            if os.path.exists(os.path.join(current, ".git")):
+                return current
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+    return here
+
+
 def _persist_locked(path: str) -> None:
     try:
         with open(path, encoding="utf-8") as handle:
             doc = json.load(handle)
     except (OSError, ValueError):
         doc = {}
-    doc.setdefault("projects", {})[os.getcwd()] = {"hasTrustDialogAccepted": True}
+    doc.setdefault("projects", {})[trusted_folder()] = {"hasTrustDialogAccepted": True}
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
         json.dump(doc, handle)
@@ -236,6 +258,10 @@ def main() -> int:
             time.sleep(600)
             return 0
         time.sleep(int(os.environ.get("FAKE_DELAY_MS", "0")) / 1000)
+        wait_file = os.environ.get("FAKE_WAIT_FILE")
+        waited_until = time.monotonic() + 60
+        while wait_file and not os.path.exists(wait_file) and time.monotonic() < waited_until:
+            time.sleep(0.01)
         if mode == "theme":
             draw(
                 [
@@ -255,6 +281,14 @@ def main() -> int:
                     os.environ.get("FAKE_SECRET", ""),
                 ]
             )
+        elif mode == "secrets":
+            # What a CLI prints that it read from its own files (not from its
+            # environment), then a dialog no rule knows.
+            with open(os.environ["FAKE_SECRETS_FILE"], encoding="utf-8") as handle:
+                printed = handle.read().splitlines()
+            write("\x1b[H\x1b[2J" + "".join(line + "\r\n" for line in printed))
+            write("\r\n".join(["Allow this tool to work in the workspace below?", f"  {os.getcwd()}"]))
+            write("\r\n❯ 1. Allow and remember\r\n  2. Deny")
         elif mode == "env":
             draw(env_screen(int(os.environ.get("FAKE_ENV_BOX", "0") or 0)))
         elif mode == "unknown":

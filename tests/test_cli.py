@@ -218,6 +218,26 @@ def test_record_writes_a_fixture_that_replays_to_the_same_decisions(sandbox: str
     assert any(f["rule"] == "claude.workspace_trust" for f in frames)
 
 
+def test_record_warns_when_a_screen_shows_a_secret(sandbox: str) -> None:
+    """A fixture keeps the CLI's output unredacted: the recorder says when a
+    screen showed something secret-looking (here a key the terminal wrapped)."""
+    home, ws = seeded(sandbox)
+    printed = os.path.join(sandbox, "printed.txt")
+    with open(printed, "w", encoding="utf-8") as handle:
+        handle.write("x" * 150 + " token ghp_4mQx7ZrT2bKcW9nVyL3dPfH8sJ6gA1eU0oXi\n")
+    out = os.path.join(sandbox, "fixture.json")
+    args = ["record", "--provider", "claude", "--cli-version", "fake-1", "--scenario", "secrets", "--observe"]
+    args += ["--out", out, "--cwd", ws, "--duration", "2", "--", sys.executable, FAKE]
+    proc = cli(args, home, FAKE_MODE="secrets", FAKE_SECRETS_FILE=printed)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert "screen(s) of the recording show text that looks secret" in proc.stderr
+    assert "ghp_4mQx" not in proc.stderr + proc.stdout
+    # The ordinary recording above gets no such warning.
+    proc = cli([*args[:-3], "--out", out + ".2.json", "--", sys.executable, FAKE], home, FAKE_MODE="unknown-dialog")
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert "looks secret" not in proc.stderr
+
+
 def test_record_infers_provider_version_and_scenario_from_the_command(sandbox: str) -> None:
     home, ws = seeded(sandbox)
     bin_dir = os.path.join(sandbox, "bin")

@@ -391,3 +391,40 @@ def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str,
         with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
             assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] == json.loads(raw)
     assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("swap", ["link-above-home", "git-init-home"])
+def test_a_folder_swapped_while_claude_starts_gets_no_enter(sandbox: str, swap: str) -> None:
+    """Real 2.1.330 takes over a second to draw its trust dialog. The folder
+    is changed as soon as the preflight says Claude was spawned: swapped for a
+    link to the folder that holds HOME, or HOME made a git repository (Claude
+    then keys trust by HOME). Right before Enter the folder no longer resolves
+    as guarded: no Enter, no trust entry, ``workspace_changed``."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    ws = realcli.folder(home, "proj")
+    argv = [sys.executable, "-m", "workspace_trust", *realcli.preflight_argv("claude", binary, ws)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        seen = ""
+        while "spawned" not in seen:
+            line = proc.stderr.readline()
+            assert line, f"the preflight ended before Claude was spawned: {seen[-2000:]}"
+            seen += line
+        if swap == "link-above-home":
+            os.rename(ws, ws + ".old")
+            os.symlink(os.path.dirname(home), ws)
+        else:
+            realcli.git_init(home)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    (result,) = json.loads(out)["results"]
+    assert (result["status"], result["code"]) == ("blocked", "workspace_changed"), (realcli.brief(json.loads(out)), err)
+    # The cursor was brought onto the trust option; Enter was never sent.
+    assert result["keys"] and "enter" not in result["keys"]
+    assert projects(home) == {}
+    assert_nothing_left(sandbox)

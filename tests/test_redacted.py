@@ -51,10 +51,15 @@ def test_a_result_holds_no_plain_text_tail() -> None:
 
 
 def test_redact_tail_redacts_then_keeps_the_last_bytes() -> None:
-    key = "sk-ant-api03-" + "A1" * 60
-    tail = redact_tail(key + " " + "x" * 9000, home=None)
+    # The key starts before the point where the last 8192 bytes begin and ends
+    # after it: cutting first would leave its last 7 characters, which no rule
+    # recognises without the "sk-ant-" prefix.
+    key = "sk-ant-api03-" + "Zk3Q9mR" * 10
+    text = "h" * 200 + " " + key + " " + "x" * (8192 - len("Zk3Q9mR") - 1)
+    assert text.encode()[-8192:].startswith(b"Zk3Q9mR ")
+    tail = redact_tail(text, home=None)
     # Redacted before the cut: the key's end is not left without its prefix.
-    assert "A1A1" not in tail.text
+    assert "Zk3Q9mR" not in tail.text and "3Q9m" not in tail.text
     assert tail.utf8_size() <= 8192
     assert tail.text.endswith("x")
     whole = redact_tail("a\x1b[1mb /home/ana/p", home="/home/ana", limit=None)

@@ -1206,7 +1206,7 @@ def _record(args: argparse.Namespace) -> int:
     from workspace_trust.adapters.filesystem import LocalFileSystemFacts
     from workspace_trust.adapters.help import read_version
     from workspace_trust.domain.paths import build_workspace
-    from workspace_trust.fixtures import save_fixture
+    from workspace_trust.fixtures import save_fixture, secret_screens
     from workspace_trust.recorder import record_session
     from workspace_trust.registry import default_registry
 
@@ -1248,6 +1248,14 @@ def _record(args: argparse.Namespace) -> int:
     )
     save_fixture(out, recording.fixture)
     _say(f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}")
+    secret = secret_screens(recording.fixture)
+    if secret:
+        # The fixture is the CLI's output as it was, unredacted, by design.
+        _warn(
+            f"warning: {len(secret)} screen(s) of the recording show text that looks secret (a key, token, "
+            f"email or password; first after event {secret[0]}); the fixture keeps the CLI's output exactly: "
+            f"review {out} before sharing it"
+        )
     for checkpoint in recording.fixture.checkpoints:
         _say(f"  event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
     return ExitCode.OK

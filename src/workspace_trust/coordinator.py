@@ -265,6 +265,7 @@ class WorkspaceTrustCoordinator:
             state_files=state_files or LocalStateFiles(),
             binary_locator=binary_locator or LocalBinaryLocator(),
             scratch=scratch or LocalScratchSpace(),
+            filesystem=self._fs,
         )
         self._registry = registry or default_registry()
         self._planner = Planner(self._registry, self._fs)

@@ -46,6 +46,7 @@ from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import KillHold, KillReport, PtySession, RenderStats
 from workspace_trust.providers import all_specs
+from workspace_trust.redaction import redact_screen
 from workspace_trust.runner import run_session
 from workspace_trust.session import SessionFrame, SessionOutcome
 from workspace_trust.testing import FakeClock
@@ -247,6 +248,24 @@ def render_screens(fixture: Fixture) -> str:
         out.append(f"{SCREEN_HEADER}{index} t={event.t} faults={renderer.faults} dropped={renderer.dropped_sequences}")
         out.extend(f"|{row}" for row in rows)
     return "\n".join(out) + "\n"
+
+
+def secret_screens(fixture: Fixture) -> tuple[int, ...]:
+    """The output events after which the screen shows something the redactor
+    would hide (a key, token, email or password, wrapped or not). A fixture
+    keeps the CLI's output exactly as it was, so ``record`` warns about these
+    before anyone shares the recording."""
+    renderer = ScreenRenderer(columns=fixture.columns, lines=fixture.rows)
+    found: list[int] = []
+    for index, event in enumerate(fixture.events):
+        if event.out is None:
+            continue
+        renderer.feed(fixture.chunk(event))
+        renderer.take_replies()
+        snapshot = renderer.snapshot(index, event.t)
+        if redact_screen(snapshot) != snapshot.text:
+            found.append(index)
+    return tuple(found)
 
 
 def screens_path(fixture_path: str) -> str:

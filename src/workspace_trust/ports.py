@@ -304,10 +304,29 @@ class ScratchSpace(abc.ABC):
         """Remove a folder from ``make`` and all it holds. Never raises."""
 
 
+@attrs.frozen(slots=True)
+class FolderIdentity:
+    """Which folder a path or a process's working folder is, to the system:
+    the same device and inode are the same folder, whatever its path is now."""
+
+    device: int
+    inode: int
+
+
 class FileSystemFacts(abc.ABC):
     @property
     @abc.abstractmethod
     def host(self) -> HostOs: ...
+
+    def folder_identity(self, path: str) -> FolderIdentity | None:
+        """The folder ``path`` names now (links followed); None when there is
+        none, or when this port cannot tell."""
+        return None
+
+    def working_folder(self, pid: int) -> FolderIdentity | None:
+        """The working folder of process ``pid`` now; None where the system
+        does not say (or the process is gone)."""
+        return None
 
     @abc.abstractmethod
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
@@ -324,6 +343,7 @@ __all__ = [
     "BinaryLocator",
     "Clock",
     "FileSystemFacts",
+    "FolderIdentity",
     "HelpReader",
     "IsCancelled",
     "KillHold",
@@ -381,3 +401,7 @@ class ExecutionPorts:
     binary_locator: BinaryLocator
     #: Private folders for a session's own files.
     scratch: ScratchSpace
+    #: Path facts, read again right before Enter: the folder must still be the
+    #: one that was guarded (``workspace_trust.folder_check``). None only for
+    #: ports put together by hand; the coordinator always passes its own.
+    filesystem: FileSystemFacts | None = None

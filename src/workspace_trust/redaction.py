@@ -58,17 +58,37 @@ Properties the tests hold us to:
 
 Redaction happens *before* any truncation: cutting first could leave a key's
 tail without its prefix, which no rule recognises.
+
+A rendered screen (:func:`redact_screen`) gets one more pass first. Its rows
+are the terminal's, not the CLI's lines: a JWT wider than the screen goes on
+in the next row, and rows that scrolled off the top are gone from it. The
+renderer says which rows go on in the next (``TerminalSnapshot.continued``)
+and keeps the scrolled rows that lead into the top row
+(``TerminalSnapshot.scrolled``); those rows are read joined, every rule is
+matched on the joined line, and a match that crosses a join has its secret
+part replaced in each row it reaches. The rows keep their places, so the
+passes above then run on the screen as it was drawn.
+
+Where screen text goes: a failed session's ``raw_tail`` (debug only; the one
+place a screen leaves the library, also printed by the CLI's ``--debug`` and
+copied into the diagnostics manifest). Replay traces and debug logs hold rule
+ids, keys and codes, never screen text. ``workspace-trust record`` stores the
+CLI's raw output on purpose, as a fixture, and warns when one of its screens
+shows something :func:`redact_screen` would hide
+(``fixtures.secret_screens``): review such a recording before sharing it.
 """
 
 from __future__ import annotations
 
+import bisect
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
 from workspace_trust.domain.text import RAW_TAIL_LIMIT, Redacted
+from workspace_trust.engine.snapshot import TerminalSnapshot
 
 __all__ = [
     "NO_SECRETS",
@@ -81,6 +101,9 @@ __all__ = [
     "looks_random",
     "marker",
     "redact",
+    "redact_screen",
+    "redact_screen_tail",
+    "redact_tail",
     "strip_terminal_controls",
 ]
 
@@ -593,6 +616,128 @@ def redact(text: str, *, home: str | None = None, secrets: EnvironmentSecrets | 
         if pattern is not None:
             out = pattern.sub("~", out)
     return out
+
+
+# --- a rendered screen ----------------------------------------------------------
+
+
+def _kept_ends(found: str, replacement: str) -> tuple[int, int]:
+    """How much of a match its replacement keeps at the start and at the end
+    (a variable's name and ``=``, a URL's scheme and ``@``)."""
+    lead = 0
+    while lead < min(len(found), len(replacement)) and found[lead] == replacement[lead]:
+        lead += 1
+    trail = 0
+    limit = min(len(found), len(replacement)) - lead
+    while trail < limit and found[-1 - trail] == replacement[-1 - trail]:
+        trail += 1
+    return lead, trail
+
+
+def _wrapped_secrets(rows: list[str], continued: Sequence[int | None], scrolled: Sequence[str]) -> list[str]:
+    """``rows`` with every secret that a wrap cut across rows replaced, each
+    row's piece by a marker of its own.
+
+    Rows that run on to the last column are read together with the next row
+    (and the first row together with the rows that scrolled off above it), and
+    every rule is matched on that joined line. A match that crosses a join,
+    where no rule could have seen it whole on one row, has its secret part
+    (what the rule's replacement does not keep) replaced in each row it
+    reaches. Matches within one row are left to :func:`redact`, which reads
+    them there with its own rules for lines a TUI broke itself.
+    """
+    # Runs of joined rows: (row index or -1 for a scrolled row, its text,
+    # with the blank cells at its end that go before the next row's text).
+    runs: list[list[tuple[int, str]]] = [[(-1, text) for text in scrolled]]
+    for index, text in enumerate(rows):
+        blanks = continued[index] if index < len(continued) else None
+        runs[-1].append((index, text if blanks is None else text + " " * blanks))
+        if blanks is None:
+            runs.append([])
+    kinds: dict[int, dict[int, RedactionKind]] = {}
+    for run in runs:
+        if len(run) < 2:
+            continue
+        joined = "".join(text for _, text in run)
+        starts: list[int] = []
+        offset = 0
+        for _, text in run:
+            starts.append(offset)
+            offset += len(text)
+        joins = starts[1:]
+        # Every match that hides something: (start, end, secret start, secret end, kind).
+        matches: list[tuple[int, int, int, int, RedactionKind]] = []
+        for rule in REDACTION_RULES:
+            for m in rule.pattern.finditer(joined):
+                replacement = rule.replace(m)
+                if replacement != m[0]:
+                    lead, trail = _kept_ends(m[0], replacement)
+                    matches.append((m.start(), m.end(), m.start() + lead, m.end() - trail, rule.kind))
+        # Those that cross a join, and every match that overlaps one of them
+        # (a URL's credentials that end a row, read as an email across it):
+        # replacing part of a match would leave the rest without what
+        # identifies it.
+        chosen = {i for i, (start, end, *_) in enumerate(matches) if any(start < join < end for join in joins)}
+        grew = bool(chosen)
+        while grew:
+            grew = False
+            for i, (start, end, *_) in enumerate(matches):
+                if i not in chosen and any(start < matches[j][1] and matches[j][0] < end for j in chosen):
+                    chosen.add(i)
+                    grew = True
+        found: dict[int, RedactionKind] = {}
+        for i in sorted(chosen):
+            _, _, first, last, kind = matches[i]
+            for position in range(first, last):
+                found.setdefault(position, kind)
+        for position, kind in found.items():
+            piece = bisect.bisect_right(starts, position) - 1
+            row = run[piece][0]
+            column = position - starts[piece]
+            # The blanks added at a row's end are not in the row.
+            if row >= 0 and column < len(rows[row]):
+                kinds.setdefault(row, {})[column] = kind
+    out = list(rows)
+    for row, marked in kinds.items():
+        pieces: list[str] = []
+        column = 0
+        while column < len(rows[row]):
+            here = marked.get(column)
+            if here is None:
+                pieces.append(rows[row][column])
+                column += 1
+                continue
+            while marked.get(column) is here:
+                column += 1
+            pieces.append(marker(here))
+        out[row] = "".join(pieces)
+    return out
+
+
+def redact_screen(
+    snapshot: TerminalSnapshot, *, home: str | None = None, secrets: EnvironmentSecrets | None = None
+) -> str:
+    """A rendered screen's text, redacted as :func:`redact` does, and with
+    every secret the terminal wrapped across rows found whole: rows that run
+    on to the last column (``snapshot.continued``) are read together with the
+    next, and the top row with the rows that scrolled off above it
+    (``snapshot.scrolled``, never shown). The rows keep their places; a
+    wrapped secret leaves a marker in each row it reached."""
+    rows = _wrapped_secrets(list(snapshot.lines), snapshot.continued, snapshot.scrolled)
+    return redact("\n".join(rows).rstrip("\n"), home=home, secrets=secrets)
+
+
+def redact_screen_tail(
+    snapshot: TerminalSnapshot,
+    *,
+    home: str | None = None,
+    secrets: EnvironmentSecrets | None = None,
+    limit: int | None = RAW_TAIL_LIMIT,
+) -> Redacted:
+    """:func:`redact_screen`, then cut to its last ``limit`` UTF-8 bytes, as
+    :func:`redact_tail` cuts: the tail of a failed session's last screen."""
+    clean = Redacted(redact_screen(snapshot, home=home, secrets=secrets))
+    return clean if limit is None else clean.tail(limit)[0]
 
 
 def redact_tail(

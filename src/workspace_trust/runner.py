@@ -29,6 +29,8 @@ _FINISH_TO_END = {
 
 
 SuccessCheck = Callable[[], ProbeResult]
+#: Asked right before Enter is sent: may it be?
+BeforeEnter = Callable[[], bool]
 
 
 def run_session(
@@ -40,6 +42,7 @@ def run_session(
     is_cancelled: IsCancelled,
     timing: EngineTiming = DEFAULT_TIMING,
     on_frame: Callable[[SessionFrame], None] | None = None,
+    before_enter: BeforeEnter | None = None,
 ) -> SessionOutcome:
     """Run until trust is persisted, the engine finishes, or the budget runs out.
 
@@ -47,6 +50,9 @@ def run_session(
     this function never kills it, so the caller's ``finally`` is the one place.
     ``on_frame`` sees every frame the engine decided on, once the runner has
     acted on the decision (fixture replay traces the run with it).
+    ``before_enter`` is asked right before every Enter; False: the Enter is
+    not sent and the run ends with ``SessionEnd.ENTER_REFUSED`` (the folder
+    check of ``workspace_trust.folder_check``).
     """
     started = clock.monotonic_ms()
     deadline = started + timing.total_budget_ms
@@ -65,6 +71,9 @@ def run_session(
     def send(key: Key) -> None:
         session.send_key(key)
         sent.append(key)
+
+    def refused(key: Key) -> bool:
+        return key is Key.ENTER and before_enter is not None and not before_enter()
 
     def outcome(end: SessionEnd, exit_status: int | None = None) -> SessionOutcome:
         return SessionOutcome(
@@ -123,6 +132,8 @@ def run_session(
             assert decision.key is not None
             if is_cancelled():
                 return outcome(SessionEnd.CANCELLED)
+            if refused(decision.key):
+                return outcome(SessionEnd.ENTER_REFUSED)
             send(decision.key)
             if on_frame is not None:
                 on_frame(SessionFrame(snapshot, decision, decision.key))
@@ -138,6 +149,8 @@ def run_session(
             assert decision.finish_reason is not None
             finishing_key = None
             if decision.key is not None and not is_cancelled() and session.exit_status() is None:
+                if refused(decision.key):
+                    return outcome(SessionEnd.ENTER_REFUSED)
                 send(decision.key)
                 finishing_key = decision.key
             if on_frame is not None:

@@ -37,6 +37,8 @@ class SessionEnd(enum.Enum):
     UNKNOWN_DIALOG = "unknown_dialog"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
+    #: The runner's ``before_enter`` said no: Enter was not sent.
+    ENTER_REFUSED = "enter_refused"
 
 
 @attrs.frozen(slots=True)

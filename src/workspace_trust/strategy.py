@@ -41,6 +41,7 @@ from workspace_trust.ports import (
     BinaryLocator,
     Clock,
     ExecutionPorts,
+    FileSystemFacts,
     HelpReader,
     IsCancelled,
     LockPort,
@@ -190,8 +191,12 @@ class ExecutionContext:
 
     def key_judge(self, host: HostOs) -> KeyJudge:
         """The :data:`KeyJudge` of this execution on ``host``: the request's
-        homes, and no file access (``ports`` has no file-system facts)."""
+        homes; it reads no file."""
         return key_judge(self.env, host, self.homes)
+
+    @property
+    def filesystem(self) -> FileSystemFacts | None:
+        return self.ports.filesystem
 
     def progress(self, event: ProgressEvent) -> None:
         if self.on_progress is not None:

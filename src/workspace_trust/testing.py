@@ -30,6 +30,7 @@ from workspace_trust.ports import (
     BinaryLocator,
     Clock,
     FileSystemFacts,
+    FolderIdentity,
     HelpReader,
     IsCancelled,
     KillHold,
@@ -496,10 +497,22 @@ class FakeFileSystemFacts(FileSystemFacts):
         facts: Mapping[str, PathFacts] | None = None,
         host: HostOs = HostOs.LINUX,
         account_homes: tuple[str, ...] = (),
+        identities: Mapping[str, FolderIdentity] | None = None,
+        working: Mapping[int, FolderIdentity] | None = None,
     ) -> None:
         self.facts = dict(facts or {})
         self._host = host
         self._account_homes = account_homes
+        #: Which folder each path names (device, inode); a path not here: unknown.
+        self.identities = dict(identities or {})
+        #: The working folder of each process id; a pid not here: unknown.
+        self.working = dict(working or {})
+
+    def folder_identity(self, path: str) -> FolderIdentity | None:
+        return self.identities.get(path)
+
+    def working_folder(self, pid: int) -> FolderIdentity | None:
+        return self.working.get(pid)
 
     @property
     def host(self) -> HostOs:

@@ -12,7 +12,7 @@ if sys.platform != "win32":
 
 from workspace_trust.adapters.statefile import StateFileError, open_state_file
 from workspace_trust.domain.paths import HostOs, NotPersistableReason, PathFacts, env_home, expand_home
-from workspace_trust.ports import FileSystemFacts
+from workspace_trust.ports import FileSystemFacts, FolderIdentity
 
 #: Git roots are searched at most this many levels up.
 MAX_GIT_DEPTH = 64
@@ -30,6 +30,27 @@ class LocalFileSystemFacts(FileSystemFacts):
 
     def account_homes(self) -> tuple[str, ...]:
         return self._account_homes
+
+    def folder_identity(self, path: str) -> FolderIdentity | None:
+        try:
+            found = os.stat(path)
+        except (OSError, ValueError):
+            return None
+        if not stat.S_ISDIR(found.st_mode):
+            return None
+        return FolderIdentity(found.st_dev, found.st_ino)
+
+    def working_folder(self, pid: int) -> FolderIdentity | None:
+        """Linux: ``/proc/<pid>/cwd``. macOS: the kernel's own record of the
+        process's working folder (``proc_pidinfo``, ``PROC_PIDVNODEPATHINFO``).
+        Elsewhere, or when the system does not say: None."""
+        if sys.platform == "darwin":
+            return _darwin_working_folder(pid)
+        try:
+            found = os.stat(f"/proc/{pid}/cwd")
+        except (OSError, ValueError):
+            return None
+        return FolderIdentity(found.st_dev, found.st_ino)
 
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
         """Facts about ``path``. Raises ValueError for a path that names no folder
@@ -264,3 +285,37 @@ def _worktree_main_root(root: str, marker: str) -> str | None:
     if len(parts) >= 3 and parts[-2] == "worktrees" and parts[-3] == ".git":
         return os.path.dirname(os.path.dirname(os.path.dirname(gitdir)))
     return None
+
+
+# -- a process's working folder on macOS ------------------------------------------
+
+#: ``<sys/proc_info.h>``: the flavor that returns a process's current and
+#: root folders, and the sizes of its answer (``struct proc_vnodepathinfo``:
+#: two ``struct vnode_info_path`` of 152 + MAXPATHLEN bytes each, whose
+#: ``vinfo_stat`` starts with ``uint32_t vst_dev`` and has ``uint64_t
+#: vst_ino`` at offset 8).
+_PROC_PIDVNODEPATHINFO = 9
+_VNODE_INFO_PATH_SIZE = 152 + 1024
+_VNODEPATHINFO_SIZE = 2 * _VNODE_INFO_PATH_SIZE
+
+
+def _darwin_working_folder(pid: int) -> FolderIdentity | None:
+    """The device and inode of ``pid``'s working folder, from libproc."""
+    try:
+        import ctypes  # noqa: PLC0415 (macOS only; no cost elsewhere)
+        import ctypes.util  # noqa: PLC0415
+
+        name = ctypes.util.find_library("proc") or "/usr/lib/libproc.dylib"
+        libproc = ctypes.CDLL(name, use_errno=True)
+        answer = ctypes.create_string_buffer(_VNODEPATHINFO_SIZE)
+        size = libproc.proc_pidinfo(
+            ctypes.c_int(pid), ctypes.c_int(_PROC_PIDVNODEPATHINFO), ctypes.c_uint64(0), answer, _VNODEPATHINFO_SIZE
+        )
+        if size != _VNODEPATHINFO_SIZE:
+            return None
+        device = int.from_bytes(answer.raw[0:4], "little")
+        inode = int.from_bytes(answer.raw[8:16], "little")
+    except (OSError, AttributeError, ValueError):
+        return None
+    # st_dev is a signed 32-bit dev_t there; vst_dev the same bits unsigned.
+    return FolderIdentity(device - (1 << 32) if device >= 1 << 31 else device, inode)

@@ -214,11 +214,7 @@ class PtyProcessSession(PtySession):
             self._answer_queries()
             wait_ms = COALESCE_MS
         self._frame += 1
-        return TerminalSnapshot(
-            lines=self.renderer.lines(),
-            frame=self._frame,
-            elapsed_ms=self._clock.monotonic_ms() - self._started_ms,
-        )
+        return self.renderer.snapshot(self._frame, self._clock.monotonic_ms() - self._started_ms)
 
     def _read_available(self) -> bytes:
         try:

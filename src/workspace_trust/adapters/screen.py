@@ -17,6 +17,12 @@ for. Each gap below is closed here, at the adapter edge, and has a test in
   screen writes a reply back; replies are collected for the PTY adapter.
 * ``Screen.display`` raised ``IndexError`` when the first half of a wide
   character had been overwritten, leaving its empty second-half cell behind.
+* A line longer than the screen is wide wraps onto the next row, and lines
+  that scroll off the top are gone: a secret printed there is cut into pieces
+  no redaction rule recognises alone. Each snapshot says which rows run on to
+  the last column (:meth:`ScreenRenderer.continued`), and keeps the rows that
+  scrolled off and ran on into the top row (:meth:`ScreenRenderer.scrolled`),
+  so the redactor can read a wrapped line whole.
 
 The renderer never raises out of :meth:`ScreenRenderer.feed`. Anything that
 still fails inside pyte is counted in :attr:`ScreenRenderer.faults` and the
@@ -30,11 +36,14 @@ import copy
 import logging
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import pyte
 from pyte import screens as _pyte_screens
+
+from workspace_trust.engine.snapshot import TerminalSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +57,9 @@ MAX_SEQUENCE_CHARS = 4096
 #: DECCKM (private mode 1), stored shifted the way pyte stores private modes.
 _DECCKM = 1 << 5
 _PLAIN = re.compile(r"[\x20-\x7e]*")
+#: At most this many characters of rows that scrolled off the top are kept
+#: (only rows that ran on to the last column, each into the next).
+MAX_SCROLLED_CHARS = 4096
 
 
 class _HardenedScreen(pyte.Screen):
@@ -55,11 +67,108 @@ class _HardenedScreen(pyte.Screen):
 
     def __init__(self, columns: int, lines: int, reply: Callable[[str], None]) -> None:
         self._reply = reply
-        self._saved_main: tuple[Any, Any] | None = None
+        self._saved_main: tuple[Any, Any, set[int]] | None = None
+        #: Rows that scrolled off the top, oldest first, each of which ran on
+        #: to the last column: the start of the line the top row goes on with.
+        self.scrolled: deque[str] = deque()
+        self._scrolled_chars = 0
+        #: Rows the terminal wrapped (auto-wrap at the last column) into the next row.
+        self.wrapped: set[int] = set()
+        self._drawing = False
         super().__init__(columns, lines)
+
+    # -- wrapped lines --------------------------------------------------------
+    def row_text(self, y: int) -> str:
+        """One row as :attr:`display` renders it."""
+        line = self.buffer[y]
+        out: list[str] = []
+        skip = False
+        for x in range(self.columns):
+            if skip:
+                skip = False
+                continue
+            data = line[x].data
+            if not data:
+                out.append(" ")
+                continue
+            out.append(data)
+            skip = _wcwidth(data[0]) == 2 and line[x + 1].data == ""
+        return "".join(out)
+
+    def runs_on(self, y: int) -> bool:
+        """Whether row ``y``'s line may go on in the next row: the terminal
+        wrapped it there, or it is drawn up to its last column."""
+        return y in self.wrapped or self.buffer[y][self.columns - 1].data not in ("", " ")
+
+    def forget_scrolled(self) -> None:
+        self.scrolled.clear()
+        self._scrolled_chars = 0
+
+    def linefeed(self) -> None:
+        if self._drawing:
+            # Only ``draw`` moves to the next line by itself: at the last
+            # column, with auto-wrap on. A line feed the program sent is not a wrap.
+            self.wrapped.add(self.cursor.y)
+        super().linefeed()
+
+    def insert_lines(self, count: int | None = None) -> None:
+        self.wrapped.clear()
+        super().insert_lines(count)
+
+    def delete_lines(self, count: int | None = None) -> None:
+        self.wrapped.clear()
+        super().delete_lines(count)
+
+    def _shift_wrapped(self, top: int, bottom: int, by: int) -> None:
+        """Row flags follow their rows when the region ``top..bottom`` scrolls by ``by``."""
+        kept = {y for y in self.wrapped if y < top or y > bottom}
+        kept.update(y + by for y in self.wrapped if top <= y <= bottom and top <= y + by <= bottom)
+        self.wrapped = kept
+
+    def index(self) -> None:
+        top, bottom = self.margins or (0, self.lines - 1)
+        if self.cursor.y == bottom:
+            if top == 0 and self.runs_on(0):
+                row = self.row_text(0)
+                self.scrolled.append(row)
+                self._scrolled_chars += len(row)
+                while self._scrolled_chars > MAX_SCROLLED_CHARS:
+                    self._scrolled_chars -= len(self.scrolled.popleft())
+            else:
+                # The top row did not run on (or a region scrolled): what
+                # scrolled before no longer leads into the top row.
+                self.forget_scrolled()
+            self._shift_wrapped(top, bottom, -1)
+        super().index()
+
+    def reverse_index(self) -> None:
+        top, bottom = self.margins or (0, self.lines - 1)
+        if self.cursor.y == top:
+            self.forget_scrolled()
+            self._shift_wrapped(top, bottom, 1)
+        super().reverse_index()
+
+    def erase_in_display(self, how: int = 0, *args: Any, **kwargs: Any) -> None:
+        if how in (1, 2, 3):
+            self.forget_scrolled()
+        if how in (2, 3):
+            self.wrapped.clear()
+        super().erase_in_display(how, *args, **kwargs)
+
+    def reset(self) -> None:
+        self.forget_scrolled()
+        self.wrapped = set()
+        super().reset()
 
     # -- zero-width characters --------------------------------------------
     def draw(self, data: str) -> None:
+        self._drawing = True
+        try:
+            self._draw(data)
+        finally:
+            self._drawing = False
+
+    def _draw(self, data: str) -> None:
         if _PLAIN.fullmatch(data):
             super().draw(data)
             return
@@ -94,23 +203,7 @@ class _HardenedScreen(pyte.Screen):
         before it (the orphaned second half of an overwritten wide character)
         is a space, where pyte raises ``IndexError``; and a wide character whose
         second half was overwritten keeps the character that overwrote it."""
-        rows = []
-        for y in range(self.lines):
-            line = self.buffer[y]
-            out: list[str] = []
-            skip = False
-            for x in range(self.columns):
-                if skip:
-                    skip = False
-                    continue
-                data = line[x].data
-                if not data:
-                    out.append(" ")
-                    continue
-                out.append(data)
-                skip = _wcwidth(data[0]) == 2 and line[x + 1].data == ""
-            rows.append("".join(out))
-        return rows
+        return [self.row_text(y) for y in range(self.lines)]
 
     # -- private-mode-aware handlers --------------------------------------
     def select_graphic_rendition(self, *attrs: int, private: bool = False) -> None:
@@ -135,14 +228,17 @@ class _HardenedScreen(pyte.Screen):
     def enter_alternate(self) -> None:
         if self._saved_main is not None:
             return
-        self._saved_main = (copy.deepcopy(self.buffer), copy.copy(self.cursor))
+        self._saved_main = (copy.deepcopy(self.buffer), copy.copy(self.cursor), set(self.wrapped))
+        self.forget_scrolled()
         self.erase_in_display(2)
 
     def leave_alternate(self) -> None:
         if self._saved_main is None:
             return
-        buffer, cursor = self._saved_main
+        buffer, cursor, wrapped = self._saved_main
         self._saved_main = None
+        self.forget_scrolled()
+        self.wrapped = wrapped
         self.buffer = buffer
         self.cursor = cursor
         self.dirty.update(range(self.lines))
@@ -202,6 +298,32 @@ class ScreenRenderer:
 
     def cursor(self) -> tuple[int, int]:
         return int(self._screen.cursor.y), int(self._screen.cursor.x)
+
+    def continued(self) -> tuple[int | None, ...]:
+        """For each row: None when its line ends there; else the line goes on
+        in the next row (the terminal wrapped it, or it is drawn up to the
+        last column) after this many blank cells that :meth:`lines` strips."""
+        screen = self._screen
+        out: list[int | None] = []
+        for y in range(screen.lines):
+            if not screen.runs_on(y):
+                out.append(None)
+                continue
+            row = screen.row_text(y)
+            out.append(len(row) - len(row.rstrip()))
+        return tuple(out)
+
+    def scrolled(self) -> tuple[str, ...]:
+        """Rows that scrolled off the top, oldest first, whole, each going on
+        in the next: the start of the line the top row goes on with (bounded
+        by :data:`MAX_SCROLLED_CHARS`)."""
+        return tuple(self._screen.scrolled)
+
+    def snapshot(self, frame: int, elapsed_ms: int) -> TerminalSnapshot:
+        """The screen now, as the engine and the redactor read it."""
+        return TerminalSnapshot(
+            lines=self.lines(), frame=frame, elapsed_ms=elapsed_ms, continued=self.continued(), scrolled=self.scrolled()
+        )
 
     # -- tokenising ---------------------------------------------------------
     def _consume(self, text: str) -> None:

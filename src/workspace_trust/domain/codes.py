@@ -233,6 +233,7 @@ class Code(OpenValue):
     NOT_PERSISTABLE_WORLD_WRITABLE: ClassVar[Code]
     NOT_PERSISTABLE_PSEUDO_FILESYSTEM: ClassVar[Code]
     WORKSPACE_PATH_UNRESOLVED: ClassVar[Code]
+    WORKSPACE_CHANGED: ClassVar[Code]
     PROVIDER_BINARY_MISSING: ClassVar[Code]
     PROVIDER_SETUP_REQUIRED: ClassVar[Code]
     PROVIDER_AUTH_REQUIRED: ClassVar[Code]
@@ -291,6 +292,10 @@ Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM = Code.define(
 #: ``plan_args_only`` (no file access): a path whose meaning a symlink could
 #: change (a ``..`` component) gets no patch; ``plan_full`` resolves it.
 Code.WORKSPACE_PATH_UNRESOLVED = Code.define("workspace_path_unresolved", "WORKSPACE_PATH_UNRESOLVED")
+#: The folder changed during the session (its path now resolves elsewhere,
+#: its git repository root moved, or the CLI works in another folder): no
+#: Enter was sent, the session was ended (workspace_trust.folder_check).
+Code.WORKSPACE_CHANGED = Code.define("workspace_changed", "WORKSPACE_CHANGED")
 Code.PROVIDER_BINARY_MISSING = Code.define("provider_binary_missing", "PROVIDER_BINARY_MISSING")
 Code.PROVIDER_SETUP_REQUIRED = Code.define("provider_setup_required", "PROVIDER_SETUP_REQUIRED")
 Code.PROVIDER_AUTH_REQUIRED = Code.define("provider_auth_required", "PROVIDER_AUTH_REQUIRED")

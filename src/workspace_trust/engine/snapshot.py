@@ -46,6 +46,16 @@ class TerminalSnapshot:
     lines: tuple[str, ...]
     frame: int
     elapsed_ms: int
+    #: For each row (when the renderer knows): None when its line ends in
+    #: it; else its line goes on in the next row (the terminal wrapped it, or
+    #: it is drawn up to the last column) after this many blank cells at the
+    #: row's end, which ``lines`` leaves out. The rules ignore it; the
+    #: redactor reads a wrapped line whole with it.
+    continued: tuple[int | None, ...] = ()
+    #: Rows that scrolled off the top, oldest first, whole (blank cells
+    #: included), each going on in the next: the start of the line the top
+    #: row goes on with. Only ever read by the redactor, never shown.
+    scrolled: tuple[str, ...] = attrs.field(default=(), repr=False)
 
     @property
     def text(self) -> str:

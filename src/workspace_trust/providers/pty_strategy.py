@@ -26,6 +26,7 @@ from workspace_trust.errors import (
     PreflightCancelled,
     PtyUnavailableError,
 )
+from workspace_trust.folder_check import FolderCheck
 from workspace_trust.ports import (
     BinaryLocator,
     KillHold,
@@ -230,7 +231,19 @@ _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
     ),
     SessionEnd.TIMEOUT: (WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, "the preflight time budget ran out"),
     SessionEnd.CANCELLED: (WorkspaceStatus.CANCELLED, Code.CANCELLED, ""),
+    SessionEnd.ENTER_REFUSED: (
+        WorkspaceStatus.BLOCKED,
+        Code.WORKSPACE_CHANGED,
+        "the folder is no longer the one that was guarded, so Enter was not pressed and the CLI was stopped",
+    ),
 }
+
+_NOT_STARTED = "the folder is no longer the one that was guarded, so the CLI was not started"
+
+
+def _enter_allowed(check: FolderCheck, pid: int) -> Callable[[], bool]:
+    """The runner's ``before_enter``: the folder check, for the session's process."""
+    return lambda: check.before_enter(pid) is None
 
 
 class PtyTrustStrategy(TrustStrategy):
@@ -417,6 +430,14 @@ class PtyTrustStrategy(TrustStrategy):
             # trusts: the user's own, which the session may not be blamed for.
             guarded = guarded_folders(env, workspace.host, ctx.homes)
             trusted_before = trusted_guarded(probe, guarded, workspace.host)
+            # The folder must still be the one the guards passed, now and
+            # right before Enter (workspace_trust.folder_check).
+            check = None if ctx.filesystem is None else FolderCheck(workspace, ctx.filesystem, ctx.env)
+            changed = None if check is None else check.before_spawn()
+            if changed is not None:
+                return base_result(
+                    p, workspace, WorkspaceStatus.BLOCKED, Code.WORKSPACE_CHANGED, f"{changed.message}; {_NOT_STARTED}"
+                )
             try:
                 session = ctx.spawner.spawn(SpawnSpec(argv=command.argv, cwd=workspace.real_path, env=env))
             except BinaryMissingError as exc:
@@ -437,6 +458,7 @@ class PtyTrustStrategy(TrustStrategy):
                 # What discovery left of the budget (at least nothing).
                 timing=attrs.evolve(ctx.timing, total_budget_ms=max(0, deadline - ctx.clock.monotonic_ms())),
                 on_frame=_progress_of(p, workspace, ctx),
+                before_enter=None if check is None else _enter_allowed(check, session.pid),
             )
             report = session.kill(hold=self._kill_hold(lock_paths, before, ctx), term_grace_ms=self.spec.term_grace_ms)
             session = None
@@ -454,7 +476,9 @@ class PtyTrustStrategy(TrustStrategy):
                 for pids, text in left
                 if pids
             )
-            result = self._map_outcome(workspace, outcome, ctx, env)
+            result = self._map_outcome(
+                workspace, outcome, ctx, env, detail=check.change.message if check and check.change else ""
+            )
             if result.status is WorkspaceStatus.ACCEPTED:
                 # Success is what the state file says when the run ends, not
                 # what it said while the CLI was still running.
@@ -578,10 +602,18 @@ class PtyTrustStrategy(TrustStrategy):
         return out
 
     def _map_outcome(
-        self, workspace: Workspace, outcome: SessionOutcome, ctx: ExecutionContext, child_env: Mapping[str, str]
+        self,
+        workspace: Workspace,
+        outcome: SessionOutcome,
+        ctx: ExecutionContext,
+        child_env: Mapping[str, str],
+        *,
+        detail: str = "",
     ) -> WorkspaceResult:
         status, code, message = _END_TO_STATUS[outcome.end]
         message = self.spec.messages().get(outcome.end, message)
+        if detail and outcome.end is SessionEnd.ENTER_REFUSED:
+            message = f"{detail}; {message}"
         if outcome.end is SessionEnd.TIMEOUT:
             message = f"{message} {_waiting_for(outcome)}"
         raw_tail = None
@@ -592,10 +624,11 @@ class PtyTrustStrategy(TrustStrategy):
             # as Claude Code's custom API key screen does): the secret-looking
             # values of the child's and the host's environment are looked for
             # too, piece by piece. They are used here and kept nowhere.
-            from workspace_trust.redaction import environment_secrets, redact_tail
+            # A line the terminal wrapped is read whole (redact_screen_tail).
+            from workspace_trust.redaction import environment_secrets, redact_screen_tail
 
             secrets = environment_secrets(child_env, ctx.env)
-            raw_tail = redact_tail(outcome.last_snapshot.text, home=ctx.env.get("HOME"), secrets=secrets)
+            raw_tail = redact_screen_tail(outcome.last_snapshot, home=ctx.env.get("HOME"), secrets=secrets)
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         diagnostics = probe.diagnostics if probe else ()
