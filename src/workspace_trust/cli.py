@@ -202,7 +202,7 @@ def _providers(values: Sequence[str] | None) -> tuple[Provider, ...]:
 
 def _unknown_provider(name: str) -> str:
     """The usage error for a provider name no spec has, with the nearest
-    registered name when one is close (``cloude``: did you mean claude?)."""
+    registered name when one is close (a misspelt name gets "did you mean ...?")."""
     import difflib
 
     known = [spec.id.value for spec in all_specs()]
