@@ -476,7 +476,9 @@ class WorkspaceTrustCoordinator:
     def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, object], ...]:
         """Read-only, one entry per task: the strategy's :class:`ProbeResult`, or
         ``WorkspaceStatus.NOT_REQUIRED`` where the provider gates no folder at
-        all under the request's environment (then nothing is probed)."""
+        all under the request's environment (then nothing is probed), or a
+        ``folder_not_gated_by_cli`` :class:`Diagnostic` where the installed
+        CLI does not gate that folder (``TrustStrategy.not_gated``)."""
         out: list[tuple[PlannedTask, object]] = []
         required: dict[tuple[Provider, str], bool] = {}
         for task in plan.tasks:
@@ -502,8 +504,24 @@ class WorkspaceTrustCoordinator:
                         ),
                     ),
                 )
+            if isinstance(probe, ProbeResult) and probe.state is TrustState.UNTRUSTED:
+                ungated = self._not_gated(strategy, task, probe, plan)
+                if ungated is not None:
+                    out.append((task, ungated))
+                    continue
             out.append((task, probe))
         return tuple(out)
+
+    def _not_gated(
+        self, strategy: TrustStrategy, task: PlannedTask, probe: ProbeResult, plan: FullPlan
+    ) -> Diagnostic | None:
+        """``strategy.not_gated`` for a status row; a hook that fails counts as gated."""
+        try:
+            ctx = ExecutionContext.for_request(plan.request, self._ports)
+            return strategy.not_gated(task.workspace, probe, ctx)
+        except Exception:  # a read-only hook must never crash its host
+            log.exception("not_gated failed unexpectedly")
+            return None
 
 
 def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:

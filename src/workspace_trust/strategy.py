@@ -240,6 +240,15 @@ class TrustStrategy(abc.ABC):
         whenever it cannot be told (the probe then says why)."""
         return True
 
+    def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
+        """Read-only: a ``folder_not_gated_by_cli`` diagnostic where the CLI
+        as installed (its version: from its npm package, else its
+        ``--version``, run once per binary ever) shows no trust dialog for ``workspace`` whose state file
+        says ``probe``; the workspace is then ``not_required``. None wherever
+        it does, or may (an unknown version gates: the strictest reading).
+        Most providers gate every folder."""
+        return None
+
     @abc.abstractmethod
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         """Read-only: what the provider's state file says now (read through

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
+from workspace_trust.errors import BinaryMissingError
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.codex import (
@@ -18,6 +20,7 @@ from workspace_trust.providers.codex import (
     RUNTIME_SETTINGS,
     USUAL_LOCATIONS,
 )
+from workspace_trust.providers.codex.gating import PROJECT_CONFIG_DIR, not_gated
 from workspace_trust.providers.codex.overrides import (
     UNREPRESENTABLE,
     build_trust_override,
@@ -36,6 +39,9 @@ from workspace_trust.strategy import (
     guard_result,
     reported,
 )
+
+#: How long reading ``codex --version`` may take, where no npm package tells it.
+VERSION_TIMEOUT_MS = 10_000
 
 KEEP_ENV = (
     *COMMON_ENV,
@@ -97,6 +103,27 @@ def codex_patch_plan(workspaces: tuple[Workspace, ...], launch_args: Sequence[st
     )
 
 
+def has_project_config(workspace: Workspace) -> bool:
+    """Whether the folder holds a ``.codex`` entry (Codex's project config;
+    outside git it brings the trust dialog back). Unreadable counts as yes."""
+    try:
+        return os.path.lexists(os.path.join(workspace.real_path, PROJECT_CONFIG_DIR))
+    except (OSError, ValueError):
+        return True
+
+
+def installed_version(ctx: ExecutionContext) -> str | None:
+    """The installed Codex's version, or None (no binary, no answer)."""
+    env = codex_env(ctx.env, ctx.strip_env)
+    try:
+        binary = resolve_cli_binary(
+            "codex", ctx.binaries.get(CODEX), {**ctx.env, **env}, BIN_ENV, USUAL_LOCATIONS, locator=ctx.binary_locator
+        )
+    except BinaryMissingError:
+        return None
+    return ctx.help_reader.read_version(binary, env, VERSION_TIMEOUT_MS, is_cancelled=ctx.is_cancelled)
+
+
 class CodexArgsStrategy(TrustStrategy):
     """Default: trust through a per-launch ``-c projects={...}`` override; no process."""
 
@@ -109,6 +136,10 @@ class CodexArgsStrategy(TrustStrategy):
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         return codex_patch_plan(workspaces, launch_args)
+
+    def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
+        version = installed_version(ctx)
+        return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
@@ -154,6 +185,9 @@ class CodexPty(PtyProvider):
 
     def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
         return resolve_cli_binary("codex", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
+
+    def not_gated(self, workspace: Workspace, version: str | None, probe: ProbeResult) -> Diagnostic | None:
+        return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
