@@ -264,8 +264,9 @@ def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
 
 # -- folders outside git (providers/codex/gating.py) ------------------------------------
 
-#: Every pinned version, with the gating data's verdict checked on each.
-ALL_PINNED = ["0.125.0", "0.166.0", "0.169.0"]
+#: Every pinned version, and the two releases at the edge of the gating
+#: change (floor-clis.txt), with the data's verdict checked on each.
+ALL_PINNED = ["0.125.0", "0.158.0", "0.162.0", "0.166.0", "0.169.0"]
 
 
 def _asks_within(argv: list[str], cwd: str, env: dict[str, str], *, reads: int) -> bool:

@@ -273,8 +273,7 @@ class PtyTrustStrategy(TrustStrategy):
             binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
         except BinaryMissingError:
             return None
-        version = ctx.help_reader.read_version(binary, env, HELP_TIMEOUT_MS, is_cancelled=ctx.is_cancelled)
-        return self.spec.not_gated(workspace, version, probe)
+        return self.spec.not_gated(workspace, ctx.help_reader.known_version(binary), probe)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)

@@ -9,7 +9,6 @@ from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
-from workspace_trust.errors import BinaryMissingError
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.codex import (
@@ -20,7 +19,8 @@ from workspace_trust.providers.codex import (
     RUNTIME_SETTINGS,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.codex.gating import PROJECT_CONFIG_DIR, not_gated
+from workspace_trust.providers.codex.floors import OVERRIDE_FLOOR
+from workspace_trust.providers.codex.gating import PROJECT_CONFIG_DIR, embedded_mode, not_gated
 from workspace_trust.providers.codex.overrides import (
     UNREPRESENTABLE,
     build_trust_override,
@@ -29,6 +29,7 @@ from workspace_trust.providers.codex.overrides import (
 )
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
+from workspace_trust.providers.override_floors import known_cli_version
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import (
@@ -39,9 +40,6 @@ from workspace_trust.strategy import (
     guard_result,
     reported,
 )
-
-#: How long reading ``codex --version`` may take, where no npm package tells it.
-VERSION_TIMEOUT_MS = 10_000
 
 KEEP_ENV = (
     *COMMON_ENV,
@@ -113,15 +111,18 @@ def has_project_config(workspace: Workspace) -> bool:
 
 
 def installed_version(ctx: ExecutionContext) -> str | None:
-    """The installed Codex's version, or None (no binary, no answer)."""
+    """The installed Codex's version where it is known without starting
+    anything (``HelpReader.known_version``), or None."""
     env = codex_env(ctx.env, ctx.strip_env)
-    try:
-        binary = resolve_cli_binary(
-            "codex", ctx.binaries.get(CODEX), {**ctx.env, **env}, BIN_ENV, USUAL_LOCATIONS, locator=ctx.binary_locator
-        )
-    except BinaryMissingError:
-        return None
-    return ctx.help_reader.read_version(binary, env, VERSION_TIMEOUT_MS, is_cancelled=ctx.is_cancelled)
+    return known_cli_version(
+        "codex",
+        ctx.binaries.get(CODEX),
+        {**ctx.env, **env},
+        BIN_ENV,
+        USUAL_LOCATIONS,
+        locator=ctx.binary_locator,
+        help_reader=ctx.help_reader,
+    )
 
 
 class CodexArgsStrategy(TrustStrategy):
@@ -130,6 +131,14 @@ class CodexArgsStrategy(TrustStrategy):
     provider = CODEX
     mode = "args"
     flag = "codex_args"
+    override_floor = OVERRIDE_FLOOR
+
+    def installed_version(self, ctx: ExecutionContext) -> str | None:
+        return installed_version(ctx)
+
+    def launch_notes(self, version: str | None) -> tuple[Diagnostic, ...]:
+        found = embedded_mode(version)
+        return () if found is None else (found,)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         return CodexStateProbe(codex_config_path(codex_env(env)), files=files).read_trust(workspace)
