@@ -366,3 +366,66 @@ def test_a_pty_preflight_never_installs_or_starts_the_packaged_daemon(sandbox: s
     assert not os.path.exists(os.path.join(env["CODEX_HOME"], "app-server-daemon"))
     assert pids_with_path_prefix(os.path.realpath(env["CODEX_HOME"])) == ()
     assert_nothing_left(sandbox)
+
+
+_DAEMON_HOST = r"""
+import json, os, sys, time
+from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.ports import SpawnSpec
+binary, cwd, env_json, codex_home = sys.argv[1:5]
+session = PtyProcessSpawner().spawn(SpawnSpec(argv=(binary,), cwd=cwd, env=json.loads(env_json)))
+for _ in range(400):  # a bound on reads
+    session.read_snapshot(100)
+    mine = set(pids_with_path_prefix(codex_home))
+    daemons = sorted(p.pid for p in list_processes() if p.pid in mine and p.sid != session.pid)
+    packaged = os.path.isdir(os.path.join(codex_home, "packages", "app-server-daemon", "releases"))
+    if daemons and packaged:
+        print(json.dumps(daemons), flush=True)
+        break
+time.sleep(300)
+"""
+
+
+def test_a_dead_preflight_still_takes_the_packaged_daemon_down(sandbox: str) -> None:
+    """0.169.0 started bare (as a host's launch might be) installs its
+    app-server daemon under $CODEX_HOME/packages and starts it in a session
+    of its own. The process that started it is SIGKILLed (no kill of its own
+    runs): the watchdog still ends the daemon, by the session's marker it
+    inherited (or its cgroup)."""
+    import json
+    import sys
+
+    from workspace_trust.adapters.processes import start_time
+
+    binary = require_cli("codex", "0.169.0")
+    env, _ = setup(sandbox)
+    codex_home = os.path.realpath(env["CODEX_HOME"])
+    cwd = git_folder(sandbox, "dead host")
+    host = subprocess.Popen(
+        [sys.executable, "-c", _DAEMON_HOST, binary, cwd, json.dumps(env), codex_home],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    daemons: list[int] = []
+    try:
+        assert host.stdout is not None
+        daemons = json.loads(host.stdout.readline() or "[]")
+        assert daemons, "the premise: 0.169.0 without --no-daemon starts a daemon in its own session"
+        assert os.path.isdir(os.path.join(codex_home, "packages", "app-server-daemon"))
+        host.kill()
+        host.wait(60)
+        for _ in range(600):  # a bound on polls, not a timing assertion
+            if all(start_time(pid) is None for pid in daemons) and pids_with_path_prefix(codex_home) == ():
+                break
+            time.sleep(0.1)
+        assert [pid for pid in daemons if start_time(pid) is not None] == []
+        assert pids_with_path_prefix(codex_home) == ()
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.wait()
+        for pid in daemons:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert_nothing_left(sandbox)
