@@ -211,7 +211,8 @@ class CodexPty(PtyProvider):
         return {
             SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand",
             SessionEnd.TRUST_NOT_PERSISTED: (
-                "Codex opened without asking for trust (0.169.0 asks only inside a git repository); "
+                "Codex opened without asking for trust (0.162.0 to 0.171.0 ask outside a git repository only "
+                "where the folder holds .codex; providers/codex/gating.py); "
                 "use the args strategy (-c projects=...) for this folder"
             ),
         }
