@@ -185,6 +185,8 @@ def last_screen(fixture: Fixture) -> str:
 
 #: Session ends where the rules did not carry the session anywhere: never "known".
 _STUCK = frozenset({"timeout", "selection_failed", "unknown_screen", "unknown_dialog", "provider_exited"})
+#: Ends of a session that met no dialog at all: the CLI's own main screen.
+_NO_DIALOG_ENDS = frozenset({"timeout", "unknown_screen", "trust_not_persisted"})
 #: Session ends that come before the CLI's trust decision.
 _BEFORE_TRUST = frozenset({"auth_required", "setup_required"})
 
@@ -219,6 +221,10 @@ def judge(scenario: Scenario, root: str) -> Line:
             said = f"CLI {'showed' if shown else 'did not show'} its trust dialog; {expected[0].why}"
             return Line(*_who(scenario), "mismatch", f"{said}; {detail}", last_screen(fixture))
         detail = f"{detail} dialog={'yes' if shown else 'no'} ({expected[0].why})"
+        if not shown and end in _NO_DIALOG_ENDS:
+            # No dialog, as the probe said: the CLI's main screen, which not
+            # every provider has a rule for.
+            return Line(*_who(scenario), "recognised", detail)
     if end in _STUCK:
         # A rule may have recognised the screen (Claude 2.1.337's repository
         # dialog: its Yes label is new), yet the session got nowhere.

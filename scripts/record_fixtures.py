@@ -95,9 +95,7 @@ LAYOUTS = {
 
 def layout_scenarios(provider: str, version: str) -> list[Scenario]:
     """The :data:`LAYOUTS` scenarios of one CLI, seeded as its trust-accept is."""
-    return [
-        Scenario(provider, version, name, layout=name, duration_ms=20000, notes=what) for name, what in LAYOUTS.items()
-    ]
+    return [Scenario(provider, version, name, layout=name, notes=what) for name, what in LAYOUTS.items()]
 
 
 def seed_parent_trust(provider: str, home: str, env: dict[str, str], parent: str) -> None:

@@ -238,3 +238,48 @@ def test_a_recognised_dialog_the_session_got_stuck_on_is_unknown(monkeypatch: py
     line = drift_script.judge(scenario, "/nonexistent")
     assert (line.verdict, line.scenario) == ("unknown", "trust-accept"), line
     assert f"end={end}" in line.detail and "Do you trust the files in this folder?" in line.screen
+
+
+def test_no_dialog_where_the_probe_says_trusted_is_known_even_on_an_unruled_main_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gemini 0.61.0 under a trusted parent: no dialog, as the probe says, and
+    its main screen has no rule (the session ends unknown_screen): known."""
+    import attrs
+
+    from workspace_trust.fixtures import load_fixture
+    from workspace_trust.recorder import Recording
+    from workspace_trust.session import SessionEnd, SessionOutcome
+
+    drift_script = _drift_module()
+    root = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots")
+    fixture = load_fixture(os.path.join(root, "gemini", "0.61.0", "trust-accept.json"))
+    first_key = next(i for i, e in enumerate(fixture.events) if e.key is not None)
+    no_keys = attrs.evolve(fixture, events=fixture.events[:1], checkpoints=())
+    assert first_key >= 1
+    outcome = SessionOutcome(
+        end=SessionEnd.UNKNOWN_SCREEN,
+        probe=None,
+        matched_rule_ids=(),
+        keys=(),
+        last_rule_id=None,
+        last_wait_reason=None,
+        frames=10,
+        exit_status=None,
+        last_snapshot=None,
+    )
+
+    def fake_record(scenario, root, on_ready=None):  # type: ignore[no-untyped-def]
+        assert on_ready is not None
+        on_ready("/nowhere", {})
+        return Recording(no_keys, outcome)
+
+    monkeypatch.setattr(drift_script, "record", fake_record)
+    monkeypatch.setattr(drift_script, "replay_session", lambda fixture, table: attrs.make_class("R", ["problems"])([]))
+    scenario = attrs.evolve(
+        next(s for s in drift_script.SCENARIOS if s.provider == "gemini" and s.version == "0.61.0"),
+        name="trusted-parent",
+    )
+    for dialog, verdict in ((False, "recognised"), (True, "mismatch")):
+        monkeypatch.setattr(drift_script, "expectation", lambda *_, d=dialog: drift_script.Expected(d, "probe"))
+        assert drift_script.judge(scenario, "/nonexistent").verdict == verdict
