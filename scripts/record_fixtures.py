@@ -38,6 +38,7 @@ from workspace_trust.providers.qwen import SAFE_MODE
 from workspace_trust.providers.qwen.probe import QwenStateProbe
 from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.recorder import Recording, record_session
+from workspace_trust.registry import default_registry
 from workspace_trust.testing import base_env, cli_dir, installed_cli, seed_home
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
@@ -75,6 +76,88 @@ class Scenario:
     #: Codex: seed its update-check cache with this newer version, so the
     #: "Update available" prompt comes first (offline).
     codex_update_offered: str | None = None
+    #: A folder layout of :data:`LAYOUTS` (the drift report's lookup
+    #: scenarios); "" keeps the scenario's own (``git``, ``git-subfolder``).
+    layout: str = ""
+
+
+#: Where a CLI decides trust by its own lookup (git root, parents): each one is
+#: a drift scenario for every CLI (scripts/drift.py), so that a release that
+#: changes its lookup or its dialog there shows up the day it ships.
+#: Name -> what it is, in the report's words.
+LAYOUTS = {
+    "git-root": "started in REPO, a fresh git repository",
+    "git-subfolder": "started in REPO/sub/deeper, REPO a fresh git repository",
+    "trusted-parent": "started in P/child, P trusted in the CLI's own state",
+    "trusted-parent-git": "started in P/repo, a git repository, P trusted in the CLI's own state",
+}
+
+
+def layout_scenarios(provider: str, version: str) -> list[Scenario]:
+    """The :data:`LAYOUTS` scenarios of one CLI, seeded as its trust-accept is."""
+    return [Scenario(provider, version, name, layout=name, notes=what) for name, what in LAYOUTS.items()]
+
+
+def seed_parent_trust(provider: str, home: str, env: dict[str, str], parent: str) -> None:
+    """Trust ``parent`` in the CLI's own state file, as accepting its dialog there would."""
+    if provider == "claude":
+        path = os.path.join(home, ".claude.json")
+        doc = _read_commented_json(path)
+        projects = doc.get("projects")
+        doc["projects"] = {**(projects if isinstance(projects, dict) else {}), parent: {"hasTrustDialogAccepted": True}}
+        _write_json(path, doc)
+    elif provider == "codex":
+        with open(os.path.join(env["CODEX_HOME"], "config.toml"), "a", encoding="utf-8") as handle:
+            handle.write(f'\n[projects.{json.dumps(parent)}]\ntrust_level = "trusted"\n')
+    elif provider in ("gemini", "qwen"):
+        _write_json(os.path.join(home, f".{provider}", "trustedFolders.json"), {parent: "TRUST_FOLDER"})
+    elif provider == "copilot":
+        folder = env.get("COPILOT_HOME") or os.path.join(home, ".copilot")
+        path = os.path.join(folder, "config.json")
+        doc = _read_commented_json(path)
+        doc["trustedFolders"] = [parent]
+        _write_json(path, doc)
+    else:
+        raise ValueError(f"no parent-trust seed for {provider}")
+
+
+def _write_json(path: str, doc: object) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(doc, handle)
+
+
+def _read_commented_json(path: str) -> dict[str, object]:
+    """A JSON file that may start with ``//`` comment lines (Copilot's config)."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        text = "".join(line for line in handle if not line.lstrip().startswith("//"))
+    found = json.loads(text) if text.strip() else {}
+    return found if isinstance(found, dict) else {}
+
+
+def prepare_layout(scenario: Scenario, workspace: str, home: str, env: dict[str, str]) -> str:
+    """Make ``scenario.layout`` under ``workspace``; returns the folder to start in."""
+    layout = scenario.layout
+    if layout == "git-root":
+        subprocess.run(["git", "init", "-q", workspace], check=True)
+        return workspace
+    if layout == "git-subfolder":
+        subprocess.run(["git", "init", "-q", workspace], check=True)
+        cwd = os.path.join(workspace, "sub", "deeper")
+    elif layout == "trusted-parent":
+        cwd = os.path.join(workspace, "child")
+    elif layout == "trusted-parent-git":
+        cwd = os.path.join(workspace, "repo")
+        os.makedirs(cwd)
+        subprocess.run(["git", "init", "-q", cwd], check=True)
+    else:
+        raise ValueError(f"no such layout: {layout}")
+    os.makedirs(cwd, exist_ok=True)
+    if layout.startswith("trusted-parent"):
+        seed_parent_trust(scenario.provider, home, env, workspace)
+    return cwd
 
 
 SCENARIOS = [
@@ -182,9 +265,13 @@ def gemini_trusted(trusted_file: str, path: str) -> Callable[[], ProbeResult]:
     return check
 
 
-def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
+def record(
+    scenario: Scenario, root: str = ROOT, on_ready: Callable[[str, dict[str, str]], None] | None = None
+) -> Recording | None:
     """Record one scenario into ``root``/<provider>/<version>/<scenario>.*; None
-    when the CLI is not installed (under ``$WORKSPACE_TRUST_CLI_DIR``)."""
+    when the CLI is not installed (under ``$WORKSPACE_TRUST_CLI_DIR``).
+    ``on_ready(cwd, env)`` is called once the folders and the HOME are made,
+    before the CLI starts (the drift report reads the probe's verdict there)."""
     binary = installed_cli(scenario.provider, scenario.version)
     if binary is None:
         print(f"SKIP {scenario.provider} {scenario.version}: not installed (./dev clis)")
@@ -214,6 +301,8 @@ def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
             extra = seed_home(scenario.provider, home)
         env = base_env(home, extra)
         env.update(dict(scenario.env))
+        if scenario.layout:
+            cwd = prepare_layout(scenario, workspace, home, env)
         # The pinned CLI goes first on the child's PATH and the command names it
         # bare, so the stored command is not tied to this machine's cache folder.
         env["PATH"] = os.path.dirname(binary) + os.pathsep + env["PATH"]
@@ -222,7 +311,7 @@ def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
             env.update(PREFLIGHT_ENV)
             help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
             command = claude_command(name, sandbox, help_text)
-            if scenario.name == "git-subfolder":
+            if scenario.name == "git-subfolder" and not scenario.layout:
                 cwd = os.path.join(workspace, "sub", "deeper")
                 os.makedirs(cwd)
             facts = LocalFileSystemFacts()
@@ -238,7 +327,7 @@ def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
             protected = build_protected_command(name, help_text, allow_unprotected=True)
             assert protected is not None
             command = protected.argv
-            if scenario.name == "git-subfolder":
+            if scenario.name == "git-subfolder" and not scenario.layout:
                 cwd = os.path.join(workspace, "sub", "deeper")
                 os.makedirs(cwd)
             facts = LocalFileSystemFacts()
@@ -263,6 +352,11 @@ def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
         else:
             command = (name,)
             success = gemini_trusted(os.path.join(home, ".gemini", "trustedFolders.json"), workspace)
+        if scenario.layout:
+            # The CLI's own lookup decides where trust lands: the probe reads it.
+            success = probe_success(scenario.provider, cwd, env)
+        if on_ready is not None:
+            on_ready(cwd, env)
         recording = record_session(
             command=command,
             cwd=cwd,
@@ -297,6 +391,20 @@ def record(scenario: Scenario, root: str = ROOT) -> Recording | None:
         shutil.rmtree(sandbox, ignore_errors=True)
         if os.path.exists(sandbox):
             print(f"    WARNING: could not remove {sandbox}")
+
+
+def probe_success(provider: str, cwd: str, env: dict[str, str]) -> Callable[[], ProbeResult]:
+    """Success read by the provider's own probe (any strategy's: they read one
+    state file), for the folder the CLI was started in."""
+    registry = default_registry()
+    strategy = registry.create(Provider(provider), registry.default_mode(Provider(provider)))
+    facts = LocalFileSystemFacts()
+    ws = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
+
+    def check() -> ProbeResult:
+        return strategy.probe(ws, env)
+
+    return check
 
 
 def leftover_processes(sandbox: str) -> list[tuple[int, str]]:

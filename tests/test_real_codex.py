@@ -281,4 +281,172 @@ def test_a_hosts_own_trust_of_a_shared_folder_is_not_passed_on(sandbox: str) -> 
     for folder, asks in ((project, False), (kept, False), (shared, True)):
         seen, text = launch_sees_trust_dialog(binary, env, folder, value)
         assert seen is asks, f"{folder}: {text}"
+
+
+# -- folders outside git (providers/codex/gating.py) ------------------------------------
+
+#: Every pinned version, and the two releases at the edge of the gating
+#: change (floor-clis.txt), with the data's verdict checked on each.
+ALL_PINNED = ["0.125.0", "0.158.0", "0.162.0", "0.166.0", "0.169.0"]
+
+
+def _asks_within(argv: list[str], cwd: str, env: dict[str, str], *, reads: int) -> bool:
+    """Whether Codex shows its trust dialog within ``reads`` screen reads
+    (of up to 100 ms each). Its prompt is no sign that no dialog follows:
+    0.166.0 draws "Ask Codex to do anything" first and, where it gates the
+    folder, the dialog over it about a second later; so every read is
+    watched, and no early "past it" ends the watch."""
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=tuple(argv), cwd=cwd, env=env))
+    try:
+        for _ in range(reads):
+            snapshot = session.read_snapshot(100)
+            if any(match_rule(rule, snapshot) for rule in TRUST_RULES):
+                return True
+            assert session.exit_status() is None, snapshot.text
+        assert "Ask Codex to do anything" in snapshot.text, snapshot.text
+        return False
+    finally:
+        session.kill()
+
+
+def _layout(sandbox: str, name: str) -> str:
+    """One folder of the matrix, with no trust entry for it anywhere."""
+    base = os.path.join(sandbox, "ws", name)
+    if name == "plain":
+        return realcli.folder(base)
+    if name == "plain-with-dot-codex":
+        os.makedirs(os.path.join(base, ".codex"))
+        return base
+    if name == "git-root":
+        return git_folder(sandbox, name)
+    if name == "git-subfolder":
+        realcli.git_init(base)
+        return realcli.folder(base, "sub")
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("version", ALL_PINNED)
+@pytest.mark.parametrize("layout", ["plain", "plain-with-dot-codex", "git-root", "git-subfolder"])
+def test_the_gating_data_says_where_the_real_cli_asks(sandbox: str, version: str, layout: str) -> None:
+    """The data's verdict (gated or not) equals whether the real Codex shows
+    its trust dialog there, and status answers accordingly."""
+    from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+    from workspace_trust.domain.codes import TrustState
+    from workspace_trust.domain.paths import build_workspace
+    from workspace_trust.domain.results import ProbeResult
+    from workspace_trust.providers.codex.gating import gates_folder
+    from workspace_trust.providers.codex.strategy import has_project_config
+
+    binary = require_cli("codex", version)
+    env, _ = setup(sandbox)
+    path = _layout(sandbox, layout)
+    facts = LocalFileSystemFacts()
+    workspace = build_workspace(path, facts.gather(path, env=env), facts.host)
+    expected = gates_folder(
+        version, workspace, has_project_config=has_project_config(workspace), probe=ProbeResult(TrustState.UNTRUSTED)
+    )
+    help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
+    argv = [binary, *(["--no-daemon"] if "--no-daemon" in help_text else [])]
+    asked = _asks_within(argv, path, env, reads=80)
+    assert asked is expected, f"Codex {version} in {layout}: asked={asked}, data says gated={expected}"
+    answer = realcli.status({**env, "WORKSPACE_TRUST_CODEX_BIN": binary}, path, name="codex")
+    assert answer == ("untrusted" if expected else "not_required")
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["0.166.0", "0.169.0"])
+def test_a_pty_preflight_outside_git_is_not_required_at_once(sandbox: str, version: str) -> None:
+    """Where this Codex shows no dialog, the PTY preflight says so and starts
+    nothing (it used to wait for a dialog and end trust_not_persisted)."""
+    binary = require_cli("codex", version)
+    env, config = setup(sandbox)
+    path = realcli.folder(sandbox, "ws", "plain folder")
+    code, doc = pty_preflight(binary, env, path)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["code"], result["pty_spawned"], result["cli_version"]) == (
+        0,
+        "not_required",
+        "folder_not_gated_by_cli",
+        False,
+        version,
+    ), realcli.brief(doc)
+    assert not os.path.exists(config) or read_trust_levels(config) == {}
+    assert_nothing_left(sandbox)
+
+
+def test_a_pty_preflight_never_installs_or_starts_the_packaged_daemon(sandbox: str) -> None:
+    """0.169.0 started bare installs an app-server daemon under
+    $CODEX_HOME/packages and starts it in a session of its own; the preflight
+    passes --no-daemon, so neither happens, and nothing is left running."""
+    binary = require_cli("codex", "0.169.0")
+    env, _ = setup(sandbox)
+    path = git_folder(sandbox, "daemon check")
+    code, doc = pty_preflight(binary, env, path)
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert not os.path.exists(os.path.join(env["CODEX_HOME"], "packages"))
+    assert not os.path.exists(os.path.join(env["CODEX_HOME"], "app-server-daemon"))
+    assert pids_with_path_prefix(os.path.realpath(env["CODEX_HOME"])) == ()
+    assert_nothing_left(sandbox)
+
+
+_DAEMON_HOST = r"""
+import json, os, sys, time
+from workspace_trust.adapters.processes import list_processes, pids_with_path_prefix
+from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.ports import SpawnSpec
+binary, cwd, env_json, codex_home = sys.argv[1:5]
+session = PtyProcessSpawner().spawn(SpawnSpec(argv=(binary,), cwd=cwd, env=json.loads(env_json)))
+for _ in range(400):  # a bound on reads
+    session.read_snapshot(100)
+    mine = set(pids_with_path_prefix(codex_home))
+    daemons = sorted(p.pid for p in list_processes() if p.pid in mine and p.sid != session.pid)
+    packaged = os.path.isdir(os.path.join(codex_home, "packages", "app-server-daemon", "releases"))
+    if daemons and packaged:
+        print(json.dumps(daemons), flush=True)
+        break
+time.sleep(300)
+"""
+
+
+def test_a_dead_preflight_still_takes_the_packaged_daemon_down(sandbox: str) -> None:
+    """0.169.0 started bare (as a host's launch might be) installs its
+    app-server daemon under $CODEX_HOME/packages and starts it in a session
+    of its own. The process that started it is SIGKILLed (no kill of its own
+    runs): the watchdog still ends the daemon, by the session's marker it
+    inherited (or its cgroup)."""
+    import json
+    import sys
+
+    from workspace_trust.adapters.processes import start_time
+
+    binary = require_cli("codex", "0.169.0")
+    env, _ = setup(sandbox)
+    codex_home = os.path.realpath(env["CODEX_HOME"])
+    cwd = git_folder(sandbox, "dead host")
+    host = subprocess.Popen(
+        [sys.executable, "-c", _DAEMON_HOST, binary, cwd, json.dumps(env), codex_home],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    daemons: list[int] = []
+    try:
+        assert host.stdout is not None
+        daemons = json.loads(host.stdout.readline() or "[]")
+        assert daemons, "the premise: 0.169.0 without --no-daemon starts a daemon in its own session"
+        assert os.path.isdir(os.path.join(codex_home, "packages", "app-server-daemon"))
+        host.kill()
+        host.wait(60)
+        for _ in range(600):  # a bound on polls, not a timing assertion
+            if all(start_time(pid) is None for pid in daemons) and pids_with_path_prefix(codex_home) == ():
+                break
+            time.sleep(0.1)
+        assert [pid for pid in daemons if start_time(pid) is not None] == []
+        assert pids_with_path_prefix(codex_home) == ()
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.wait()
+        for pid in daemons:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert_nothing_left(sandbox)

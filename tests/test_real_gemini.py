@@ -71,3 +71,49 @@ def test_the_pty_preflight_never_lets_gemini_update_itself(sandbox: str, version
     assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
     assert realcli.npm_changes(calls) == []
     assert_nothing_left(sandbox)
+
+
+# -- the override's version floor (providers/gemini/floors.py) -------------------------
+
+
+@pytest.mark.parametrize(("version", "asks"), [("0.39.0", True), ("0.39.1", False), ("0.61.0", False)])
+def test_the_session_variable_is_honoured_from_its_floor(sandbox: str, version: str, asks: bool) -> None:
+    """GEMINI_CLI_TRUST_WORKSPACE=true: the release below the floor
+    (floor-clis.txt) still shows the dialog, the floor and later go to the
+    prompt; the plan offers the variable only from the floor on."""
+    from workspace_trust.adapters.pty_process import PtyProcessSpawner
+    from workspace_trust.engine.rules import match_rule
+    from workspace_trust.ports import SpawnSpec
+    from workspace_trust.providers.gemini.floors import OVERRIDE_FLOOR
+    from workspace_trust.providers.gemini.rules import GEMINI_RULES
+    from workspace_trust.providers.versions import at_least
+
+    binary = require_cli("gemini", version)
+    assert at_least(version, OVERRIDE_FLOOR.since) is (not asks)
+    _, env = realcli.setup_home(sandbox, "gemini")
+    path = realcli.folder(sandbox, "project")
+    trust = [rule for rule in GEMINI_RULES.rules if rule.id == "gemini.workspace_trust"]
+    session = PtyProcessSpawner().spawn(
+        SpawnSpec(argv=(binary,), cwd=path, env={**env, "GEMINI_CLI_TRUST_WORKSPACE": "true"})
+    )
+    asked = False
+    try:
+        for _ in range(150):  # a bound on reads, not a timing assertion
+            snapshot = session.read_snapshot(100)
+            if any(match_rule(rule, snapshot) for rule in trust):
+                asked = True
+                break
+    finally:
+        session.kill()
+    assert asked is asks, snapshot.text
+    if not asks:
+        assert "Type your message" in snapshot.text, snapshot.text
+    _, doc = realcli.run_json(
+        {**env, "WORKSPACE_TRUST_GEMINI_BIN": binary}, "plan", path, "--provider", "gemini", "--json", timeout=60
+    )
+    if asks:
+        assert doc["gemini_env"] == {} and doc["env_patches"] == [], doc
+        assert [r["code"] for r in doc["results"]] == ["override_unsupported_by_cli_version"], doc
+    else:
+        assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}, doc
+    assert_nothing_left(sandbox)

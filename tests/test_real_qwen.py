@@ -207,3 +207,38 @@ def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tup
         with open(user_file, "rb") as handle:
             assert handle.read() == before
     assert_nothing_left(sandbox)
+
+
+# -- the override's version floor (providers/qwen/floors.py) ---------------------------
+
+#: Installed by ``./dev clis`` from floor-clis.txt: the release just below the
+#: floor and the floor itself.
+FLOOR_VERSIONS = {"0.10.1": True, "0.12.0": False}
+
+
+@pytest.mark.parametrize(("version", "asks"), sorted(FLOOR_VERSIONS.items()))
+def test_the_env_override_is_honoured_from_its_floor(sandbox: str, version: str, asks: bool) -> None:
+    """The same private trusted-folders file, trusting the folder: the release
+    below the floor still asks (it reads another variable), the floor does not.
+    The plan offers the patch only from the floor on, and says why below it."""
+    from workspace_trust.providers.qwen.floors import OVERRIDE_FLOOR
+    from workspace_trust.providers.versions import at_least
+
+    binary = require_cli("qwen", version)
+    assert at_least(version, OVERRIDE_FLOOR.since) is (not asks)
+    _, env = setup_home(sandbox)
+    ws = realcli.folder(sandbox, "project")
+    private = os.path.join(sandbox, "private-trusted.json")
+    with open(private, "w", encoding="utf-8") as handle:
+        json.dump({ws: "TRUST_FOLDER"}, handle)
+    seen = watch(binary, {**env, "QWEN_CODE_TRUSTED_FOLDERS_PATH": private}, ws)
+    assert ("qwen.workspace_trust" in seen) is asks, seen
+    host_env = {**env, "WORKSPACE_TRUST_QWEN_BIN": binary, "WORKSPACE_TRUST_QWEN_ENV": "1"}
+    _, doc = realcli.run_json(host_env, "plan", ws, "--provider", "qwen", "--qwen-mode", "env", "--json")
+    if asks:
+        assert doc["env_patches"] == [], doc
+        assert [r["code"] for r in doc["results"]] == ["override_unsupported_by_cli_version"], doc
+    else:
+        assert [p["id"] for p in doc["env_patches"]] == ["qwen.trusted_folders_file"], doc
+        assert doc["results"] == [], doc
+    assert_nothing_left(sandbox)

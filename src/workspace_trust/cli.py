@@ -972,6 +972,20 @@ def _status(args: argparse.Namespace) -> int:
                 )
             )
             continue
+        if isinstance(probe, Diagnostic):
+            # The installed CLI shows no dialog for this folder: as above, with why.
+            diagnostics.append(probe)
+            rows.append(
+                _status_row(
+                    provider=task.provider,
+                    workspace_id=task.workspace.id,
+                    workspace=task.workspace.absolute_path,
+                    real_path=task.workspace.real_path,
+                    state=WorkspaceStatus.NOT_REQUIRED,
+                    code=probe.code,
+                )
+            )
+            continue
         assert isinstance(probe, ProbeResult)
         if probe.state is not TrustState.TRUSTED:
             all_trusted = False

@@ -56,6 +56,7 @@ from workspace_trust.ports import (
     SpawnSpec,
     StateFiles,
 )
+from workspace_trust.providers.override_floors import below_floor
 from workspace_trust.registry import StrategyRegistry, default_registry
 
 # The request, plan and result types live in ``requests``; they are re-exported
@@ -177,6 +178,9 @@ class _DefaultHelpReader(HelpReader):
     ) -> str | None:
         return self._reader().read_version(binary, env, timeout_ms, is_cancelled=is_cancelled)
 
+    def known_version(self, binary: str) -> str | None:
+        return self._reader().known_version(binary)
+
 
 class _TrackingSpawner(PtySpawner):
     """Remembers the sessions it started so ``dispose`` can kill exactly those."""
@@ -278,7 +282,45 @@ class WorkspaceTrustCoordinator:
 
     def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
         """Read-only: canonical paths, guards, the work to do. Starts nothing, writes nothing."""
-        return self._planner.plan_full(request)
+        return self._versioned(self._planner.plan_full(request))
+
+    def _versioned(self, plan: FullPlan) -> FullPlan:
+        """``plan`` as the installed CLIs take it (their versions as known
+        without starting anything): a provider's patches are left out where
+        its CLI is older than the first version that honours its override,
+        each folder then saying why; and the notes each strategy has about
+        its override on that version are added."""
+        patches = plan.patches
+        notes: list[Diagnostic] = []
+        ctx = ExecutionContext.for_request(plan.request, self._ports)
+        for provider in dict.fromkeys(task.provider for task in plan.tasks):
+            task = next(t for t in plan.tasks if t.provider is provider)
+            strategy = self._registry.create(provider, task.mode)
+            if not any(p.target_provider == provider for p in patches.arg_patches) and not any(
+                p.target_provider == provider for p in patches.env_patches
+            ):
+                continue
+            try:
+                version = strategy.installed_version(ctx)
+                floor = strategy.override_floor
+                name = _display_name(provider)
+                if floor is not None and below_floor(floor, version, provider, name) is not None:
+                    # One reason per folder, so that each row says it.
+                    ids = [t.workspace.id for t in plan.tasks if t.provider is provider]
+                    found = [below_floor(floor, version, provider, name, workspace_id) for workspace_id in ids]
+                    patches = _without(patches, provider, strategy, plan)
+                    patches = attrs.evolve(patches, diagnostics=(*patches.diagnostics, *(d for d in found if d)))
+                    continue
+                notes.extend(strategy.launch_notes(version))
+            except Exception:  # a read-only hook must never crash its host
+                log.exception("the installed version could not be checked")
+        if patches is plan.patches and not notes:
+            return plan
+        return attrs.evolve(
+            plan,
+            patches=attrs.evolve(patches, diagnostics=(*patches.diagnostics, *notes)),
+            diagnostics=(*plan.diagnostics, *patches.diagnostics[len(plan.patches.diagnostics) :], *notes),
+        )
 
     # -- stage 3 -------------------------------------------------------------
     def execute(
@@ -480,7 +522,9 @@ class WorkspaceTrustCoordinator:
     def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, object], ...]:
         """Read-only, one entry per task: the strategy's :class:`ProbeResult`, or
         ``WorkspaceStatus.NOT_REQUIRED`` where the provider gates no folder at
-        all under the request's environment (then nothing is probed)."""
+        all under the request's environment (then nothing is probed), or a
+        ``folder_not_gated_by_cli`` :class:`Diagnostic` where the installed
+        CLI does not gate that folder (``TrustStrategy.not_gated``)."""
         out: list[tuple[PlannedTask, object]] = []
         required: dict[tuple[Provider, str], bool] = {}
         for task in plan.tasks:
@@ -506,8 +550,24 @@ class WorkspaceTrustCoordinator:
                         ),
                     ),
                 )
+            if isinstance(probe, ProbeResult) and probe.state is TrustState.UNTRUSTED:
+                ungated = self._not_gated(strategy, task, probe, plan)
+                if ungated is not None:
+                    out.append((task, ungated))
+                    continue
             out.append((task, probe))
         return tuple(out)
+
+    def _not_gated(
+        self, strategy: TrustStrategy, task: PlannedTask, probe: ProbeResult, plan: FullPlan
+    ) -> Diagnostic | None:
+        """``strategy.not_gated`` for a status row; a hook that fails counts as gated."""
+        try:
+            ctx = ExecutionContext.for_request(plan.request, self._ports)
+            return strategy.not_gated(task.workspace, probe, ctx)
+        except Exception:  # a read-only hook must never crash its host
+            log.exception("not_gated failed unexpectedly")
+            return None
 
 
 def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
@@ -534,6 +594,30 @@ def _both_runs(first: WorkspaceResult, retry: WorkspaceResult, row: WorkspaceRes
         cli_version=retry.cli_version or first.cli_version,
         session=retry.session or first.session,
     )
+
+
+def _without(patches: PatchPlan, provider: Provider, strategy: TrustStrategy, plan: FullPlan) -> PatchPlan:
+    """``patches`` with none of ``provider``'s: its launch values are the
+    host's own, as the strategy plans them for no folder."""
+    bare = strategy.plan_patches((), tuple(plan.request.launch_args.get(provider, ())))
+    values = {k: v for k, v in patches.launch_values.items() if k != provider}
+    if provider in bare.launch_values:
+        values[provider] = bare.launch_values[provider]
+    return attrs.evolve(
+        patches,
+        arg_patches=tuple(p for p in patches.arg_patches if p.target_provider != provider),
+        env_patches=tuple(p for p in patches.env_patches if p.target_provider != provider),
+        launch_values=values,
+    )
+
+
+def _display_name(provider: Provider) -> str:
+    from workspace_trust.providers import spec_for
+
+    try:
+        return spec_for(provider).display_name
+    except ValueError:
+        return provider.value
 
 
 def _carried(result: WorkspaceResult, patches: PatchPlan) -> WorkspaceResult:

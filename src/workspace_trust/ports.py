@@ -385,6 +385,12 @@ class HelpReader(abc.ABC):
         know versions returns None (the default)."""
         return None
 
+    def known_version(self, binary: str) -> str | None:
+        """The CLI's version where it can be told without starting anything
+        (its npm package, or a ``--version`` answer kept from an earlier
+        run); None otherwise. For the read-only stages (``status``, ``plan``)."""
+        return None
+
 
 @attrs.frozen(slots=True)
 class ExecutionPorts:

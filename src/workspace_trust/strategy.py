@@ -53,6 +53,7 @@ from workspace_trust.ports import (
 )
 
 if TYPE_CHECKING:
+    from workspace_trust.providers.override_floors import OverrideFloor
     from workspace_trust.requests import WorkspaceTrustRequest
 
 #: How long a workspace waits for the lock on its provider's state file. Every
@@ -270,6 +271,30 @@ class TrustStrategy(abc.ABC):
         probed or started. True for every provider that always gates, and
         whenever it cannot be told (the probe then says why)."""
         return True
+
+    #: The per-launch override this strategy's patches use and the first CLI
+    #: version that honours it (``providers/override_floors.py``); None: no
+    #: patch, or every supported version honours it.
+    override_floor: OverrideFloor | None = None
+
+    def installed_version(self, ctx: ExecutionContext) -> str | None:
+        """The installed CLI's version where it is known without starting
+        anything (``HelpReader.known_version``); None by default."""
+        return None
+
+    def launch_notes(self, version: str | None) -> tuple[Diagnostic, ...]:
+        """Pure: what a host's launch with this strategy's patches should know
+        about CLI ``version`` (a side effect of the override); none by default."""
+        return ()
+
+    def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
+        """Read-only, nothing started: a ``folder_not_gated_by_cli`` diagnostic
+        where the CLI as installed (its version as ``HelpReader.known_version``
+        tells it) shows no trust dialog for ``workspace`` whose state file
+        says ``probe``; the workspace is then ``not_required``. None wherever
+        it does, or may (an unknown version gates: the strictest reading).
+        Most providers gate every folder."""
+        return None
 
     @abc.abstractmethod
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:

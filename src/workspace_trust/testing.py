@@ -707,3 +707,7 @@ class FakeHelpReader(HelpReader):
         if is_cancelled():
             raise PreflightCancelled("cancelled while reading the version")
         return self.version
+
+    def known_version(self, binary: str) -> str | None:
+        self.version_calls.append(binary)
+        return self.version

@@ -242,6 +242,8 @@ class Code(OpenValue):
     PREFLIGHT_UNPROTECTED: ClassVar[Code]
     CLI_VERSION_UNVERIFIED: ClassVar[Code]
     CLI_VERSION_UNSUPPORTED: ClassVar[Code]
+    OVERRIDE_VERSION_UNSUPPORTED: ClassVar[Code]
+    FOLDER_NOT_GATED: ClassVar[Code]
     PTY_UNAVAILABLE: ClassVar[Code]
     UNKNOWN_SCREEN: ClassVar[Code]
     UNKNOWN_TRUST_DIALOG: ClassVar[Code]
@@ -311,6 +313,12 @@ Code.PREFLIGHT_UNPROTECTED = Code.define("preflight_unavailable_or_unprotected",
 Code.CLI_VERSION_UNVERIFIED = Code.define("cli_version_unverified", "CLI_VERSION_UNVERIFIED")
 #: The CLI is older than the oldest version this package supports; nothing was started.
 Code.CLI_VERSION_UNSUPPORTED = Code.define("cli_version_unsupported", "CLI_VERSION_UNSUPPORTED")
+#: The CLI is older than the first version that honours a per-launch override
+#: (each provider's ``OVERRIDE_FLOORS``): the patch is not offered for it.
+Code.OVERRIDE_VERSION_UNSUPPORTED = Code.define("override_unsupported_by_cli_version", "OVERRIDE_VERSION_UNSUPPORTED")
+#: (``not_required``) The installed CLI shows no trust dialog for this folder
+#: (a provider's own data says for which versions and folders): nothing is started.
+Code.FOLDER_NOT_GATED = Code.define("folder_not_gated_by_cli", "FOLDER_NOT_GATED")
 Code.PTY_UNAVAILABLE = Code.define("pty_unavailable", "PTY_UNAVAILABLE")
 Code.UNKNOWN_SCREEN = Code.define("unknown_screen", "UNKNOWN_SCREEN")
 #: A still screen no rule recognises that looks like a trust question (a

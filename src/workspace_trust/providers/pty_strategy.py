@@ -185,6 +185,13 @@ class PtyProvider(abc.ABC):
         """See ``TrustStrategy.trust_required``; ``env`` is the child's environment."""
         return True
 
+    def not_gated(self, workspace: Workspace, version: str | None, probe: ProbeResult) -> Diagnostic | None:
+        """Pure but for a look at the folder itself: the ``folder_not_gated_by_cli``
+        diagnostic where this CLI at ``version`` shows no trust dialog for
+        ``workspace``, whose state file says ``probe`` (see
+        ``TrustStrategy.not_gated``); None where it does or may."""
+        return None
+
 
 _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
     SessionEnd.TRUST_PERSISTED: (WorkspaceStatus.ACCEPTED, None, ""),
@@ -272,6 +279,14 @@ class PtyTrustStrategy(TrustStrategy):
     def trust_required(self, env: Mapping[str, str]) -> bool:
         # Decided under the environment the CLI would get, as the probe is.
         return self.spec.trust_required(self.spec.child_env(env, ()))
+
+    def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
+        env = self.spec.child_env(ctx.env, ctx.strip_env)
+        try:
+            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
+        except BinaryMissingError:
+            return None
+        return self.spec.not_gated(workspace, ctx.help_reader.known_version(binary), probe)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
@@ -386,8 +401,20 @@ class PtyTrustStrategy(TrustStrategy):
                 diagnostics=(verdict.diagnostic,),
                 cli_version=version,
             )
-        result = self._run_binary(workspace, ctx, env, probe, state_file, binary=binary, deadline=deadline)
         noted = () if verdict.diagnostic is None else (verdict.diagnostic,)
+        ungated = self.spec.not_gated(workspace, version, probe.read_trust(workspace))
+        if ungated is not None:
+            # This version shows no dialog here: there is nothing to accept,
+            # and a session would only wait for one (then trust_not_persisted).
+            return base_result(
+                p,
+                workspace,
+                WorkspaceStatus.NOT_REQUIRED,
+                ungated.code,
+                diagnostics=(*noted, ungated),
+                cli_version=version,
+            )
+        result = self._run_binary(workspace, ctx, env, probe, state_file, binary=binary, deadline=deadline)
         return attrs.evolve(result, cli_version=version, diagnostics=(*noted, *result.diagnostics))
 
     def _run_binary(

@@ -17,7 +17,7 @@ from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.spec import ProviderSpec
 
-__all__ = ["VersionVerdict", "judge_version", "parse_version"]
+__all__ = ["VersionVerdict", "at_least", "judge_version", "parse_version", "within"]
 
 _VERSION = re.compile(r"(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:[-+][0-9A-Za-z.+-]{1,48})?")
 
@@ -69,3 +69,24 @@ def judge_version(spec: ProviderSpec, version: str | None, workspace_id: str | N
             )
         )
     return VersionVerdict()
+
+
+# -- version floors and ranges of a provider's own facts ------------------------------
+
+
+def at_least(version: str | None, floor: str) -> bool | None:
+    """Whether ``version`` is ``floor`` or newer; None when ``version`` is
+    unknown or does not parse (the caller then assumes the strictest case)."""
+    parsed, first = parse_version(version), parse_version(floor)
+    if parsed is None or first is None:
+        return None
+    return parsed >= first
+
+
+def within(version: str | None, first: str, last: str) -> bool:
+    """Whether ``version`` lies in ``[first, last]``, both seen on the real
+    CLI. An unknown version, or one outside the range seen, is not within it:
+    a fact recorded for some versions is never assumed for others."""
+    parsed = parse_version(version)
+    low, high = parse_version(first), parse_version(last)
+    return parsed is not None and low is not None and high is not None and low <= parsed <= high

@@ -16,6 +16,9 @@ OVERRIDE_INVALID = Code.define("codex_existing_override_invalid", "CODEX_OVERRID
 OVERRIDE_TOO_LONG = Code.define("codex_override_too_long", "CODEX_OVERRIDE_TOO_LONG")
 #: ``config.toml`` changed while the override was built.
 CONFIG_CHANGED = Code.define("codex_config_changed_during_trust_override", "CODEX_CONFIG_CHANGED")
+#: (diagnostic) This Codex runs without its shared background server whenever
+#: ``-c`` is given (0.171.0): the launch the override goes into is embedded.
+OVERRIDE_EMBEDDED_MODE = Code.define("codex_override_requires_embedded_mode", "CODEX_OVERRIDE_EMBEDDED_MODE")
 
 #: Values for a runtime's Codex ``configOverrides`` list; it adds ``-c`` itself.
 NATIVE_CONFIG_OVERRIDE = ArgDialect.define("codex_native_config_override", "CODEX_NATIVE_CONFIG_OVERRIDE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.codes import WorkspaceStatus
@@ -18,6 +19,8 @@ from workspace_trust.providers.codex import (
     RUNTIME_SETTINGS,
     USUAL_LOCATIONS,
 )
+from workspace_trust.providers.codex.floors import OVERRIDE_FLOOR
+from workspace_trust.providers.codex.gating import PROJECT_CONFIG_DIR, embedded_mode, not_gated
 from workspace_trust.providers.codex.overrides import (
     UNREPRESENTABLE,
     KeyJudge,
@@ -27,6 +30,7 @@ from workspace_trust.providers.codex.overrides import (
 )
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
+from workspace_trust.providers.override_floors import known_cli_version
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import (
@@ -105,12 +109,44 @@ def codex_patch_plan(
     )
 
 
+def has_project_config(workspace: Workspace) -> bool:
+    """Whether the folder holds a ``.codex`` entry (Codex's project config;
+    outside git it brings the trust dialog back). Unreadable counts as yes."""
+    try:
+        return os.path.lexists(os.path.join(workspace.real_path, PROJECT_CONFIG_DIR))
+    except (OSError, ValueError):
+        return True
+
+
+def installed_version(ctx: ExecutionContext) -> str | None:
+    """The installed Codex's version where it is known without starting
+    anything (``HelpReader.known_version``), or None."""
+    env = codex_env(ctx.env, ctx.strip_env)
+    return known_cli_version(
+        "codex",
+        ctx.binaries.get(CODEX),
+        {**ctx.env, **env},
+        BIN_ENV,
+        USUAL_LOCATIONS,
+        locator=ctx.binary_locator,
+        help_reader=ctx.help_reader,
+    )
+
+
 class CodexArgsStrategy(TrustStrategy):
     """Default: trust through a per-launch ``-c projects={...}`` override; no process."""
 
     provider = CODEX
     mode = "args"
     flag = "codex_args"
+    override_floor = OVERRIDE_FLOOR
+
+    def installed_version(self, ctx: ExecutionContext) -> str | None:
+        return installed_version(ctx)
+
+    def launch_notes(self, version: str | None) -> tuple[Diagnostic, ...]:
+        found = embedded_mode(version)
+        return () if found is None else (found,)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         return CodexStateProbe(codex_config_path(codex_env(env)), files=files).read_trust(workspace)
@@ -122,6 +158,10 @@ class CodexArgsStrategy(TrustStrategy):
         self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str], judge: KeyJudge
     ) -> PatchPlan:
         return codex_patch_plan(workspaces, launch_args, judge)
+
+    def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
+        version = installed_version(ctx)
+        return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
@@ -168,6 +208,9 @@ class CodexPty(PtyProvider):
     def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
         return resolve_cli_binary("codex", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
+    def not_gated(self, workspace: Workspace, version: str | None, probe: ProbeResult) -> Diagnostic | None:
+        return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)
+
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
     ) -> PtyCommand | CommandRefused:
@@ -181,7 +224,8 @@ class CodexPty(PtyProvider):
         return {
             SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand",
             SessionEnd.TRUST_NOT_PERSISTED: (
-                "Codex opened without asking for trust (0.169.0 asks only inside a git repository); "
+                "Codex opened without asking for trust (0.162.0 to 0.171.0 ask outside a git repository only "
+                "where the folder holds .codex; providers/codex/gating.py); "
                 "use the args strategy (-c projects=...) for this folder"
             ),
         }

@@ -10,12 +10,14 @@ from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
+from workspace_trust.providers.gemini.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
     GeminiStateProbe,
     gemini_env_patch,
     trusted_folders_path,
 )
+from workspace_trust.providers.override_floors import known_cli_version
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.strategy import (
     ExecutionContext,
@@ -48,6 +50,18 @@ class GeminiEnvStrategy(TrustStrategy):
     provider = GEMINI
     mode = "env"
     flag = "gemini"
+    override_floor = OVERRIDE_FLOOR
+
+    def installed_version(self, ctx: ExecutionContext) -> str | None:
+        return known_cli_version(
+            "gemini",
+            ctx.binaries.get(GEMINI),
+            {**ctx.env, **gemini_env(ctx.env, ctx.strip_env)},
+            BIN_ENV,
+            USUAL_LOCATIONS,
+            locator=ctx.binary_locator,
+            help_reader=ctx.help_reader,
+        )
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         return GeminiStateProbe(trusted_folders_path(env), files=files).read_trust(workspace)

@@ -12,6 +12,7 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.override_floors import known_cli_version
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.providers.qwen import (
     BIN_ENV,
@@ -21,6 +22,7 @@ from workspace_trust.providers.qwen import (
     SETTINGS_UNREADABLE,
     USUAL_LOCATIONS,
 )
+from workspace_trust.providers.qwen.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.qwen.keys import qwen_config_key
 from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe, qwen_state_file
 from workspace_trust.providers.qwen.settings import (
@@ -127,6 +129,18 @@ class QwenEnvStrategy(TrustStrategy):
     provider = QWEN
     mode = "env"
     flag = "qwen_env"
+    override_floor = OVERRIDE_FLOOR
+
+    def installed_version(self, ctx: ExecutionContext) -> str | None:
+        return known_cli_version(
+            "qwen",
+            ctx.binaries.get(QWEN),
+            {**ctx.env, **qwen_env(ctx.env, ctx.strip_env)},
+            BIN_ENV,
+            USUAL_LOCATIONS,
+            locator=ctx.binary_locator,
+            help_reader=ctx.help_reader,
+        )
 
     def trust_required(self, env: Mapping[str, str]) -> bool:
         # The host launches Qwen with its own environment, not the preflight's.
