@@ -132,8 +132,11 @@ def test_gemini_status_reads_the_trust_file_under_gemini_cli_home(sandbox: str) 
         assert getattr(probe, "trusted", None) is True, mode
 
 
-def test_qwen_home_is_not_honoured_below_the_version_that_reads_it(sandbox: str) -> None:
-    """Qwen Code 0.15.6 keeps trust in ~/.qwen whatever QWEN_HOME says; 0.24.4 reads QWEN_HOME."""
+@pytest.mark.parametrize("named_by", ["variable", "request"])
+def test_qwen_home_is_not_honoured_below_the_version_that_reads_it(sandbox: str, named_by: str) -> None:
+    """Qwen Code 0.15.6 keeps trust in ~/.qwen whatever QWEN_HOME says; 0.24.4
+    reads QWEN_HOME. The binary is named by its variable, or by the request
+    (``binaries``, the command line's --qwen-bin)."""
     home, moved, ws = (os.path.join(sandbox, name) for name in ("home", "moved", "ws"))
     for path in (os.path.join(home, ".qwen"), moved, ws):
         os.makedirs(path, exist_ok=True)
@@ -148,11 +151,14 @@ def test_qwen_home_is_not_honoured_below_the_version_that_reads_it(sandbox: str)
         binary = os.path.join(cli_dir(), f"qwen-{version}", "node_modules", ".bin", "qwen")
         assert os.access(binary, os.X_OK), f"Qwen Code {version} is not installed (./dev setup)"
         coord = never_spawned()
+        env = {"HOME": home, "QWEN_HOME": moved, "PATH": os.environ["PATH"]}
+        by_variable = named_by == "variable"
         request = WorkspaceTrustRequest(
             workspaces=(WorkspaceSpec(ws),),
             providers=(Provider.QWEN,),
             strategy_modes={Provider.QWEN: "pty"},
-            env={"HOME": home, "QWEN_HOME": moved, "PATH": os.environ["PATH"], "WORKSPACE_TRUST_QWEN_BIN": binary},
+            env={**env, "WORKSPACE_TRUST_QWEN_BIN": binary} if by_variable else env,
+            binaries={} if by_variable else {Provider.QWEN: binary},
         )
         ((_, probe),) = coord.status(coord.plan_full(request))
         seen[version] = getattr(probe, "trusted", None)

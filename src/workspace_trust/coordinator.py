@@ -55,6 +55,7 @@ from workspace_trust.ports import (
     SpawnSpec,
     StateFiles,
 )
+from workspace_trust.providers import spec_for
 from workspace_trust.registry import StrategyRegistry, default_registry
 
 # The request, plan and result types live in ``requests``; they are re-exported
@@ -397,7 +398,7 @@ class WorkspaceTrustCoordinator:
         if result.code is Code.TRUST_LOST:
             lost = result
         elif result.status in _PROVEN:
-            now = strategy.probe(task.workspace, request.env, files)
+            now = strategy.probe(task.workspace, probe_env(request, task.provider), files)
             if now.trusted:
                 return result
             lost = trust_lost_result(result, now, "when the run ended")
@@ -406,7 +407,7 @@ class WorkspaceTrustCoordinator:
         log.warning("trust recorded in this run vanished from the state file; retrying once")
         retried = run(task)
         if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
-            again = strategy.probe(task.workspace, request.env, files)
+            again = strategy.probe(task.workspace, probe_env(request, task.provider), files)
             if again.trusted:
                 proven = attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
                 return _both_runs(result, retried, proven)
@@ -488,7 +489,8 @@ class WorkspaceTrustCoordinator:
                 out.append((task, WorkspaceStatus.NOT_REQUIRED))
                 continue
             try:
-                probe: object = strategy.probe(task.workspace, plan.request.env, self._ports.state_files)
+                env = probe_env(plan.request, task.provider)
+                probe: object = strategy.probe(task.workspace, env, self._ports.state_files)
             except Exception as exc:  # a probe must never crash its host either
                 log.exception("state probe failed unexpectedly")
                 probe = ProbeResult(
@@ -504,6 +506,18 @@ class WorkspaceTrustCoordinator:
                 )
             out.append((task, probe))
         return tuple(out)
+
+
+def probe_env(request: WorkspaceTrustRequest, provider: Provider) -> Mapping[str, str]:
+    """The request's environment for a probe of ``provider``: with the binary the
+    request names for it (``binaries``) in the variable that names its binary,
+    so that a probe that needs the CLI's version (a state variable only later
+    versions read) asks the very binary a preflight would start."""
+    binary = request.binaries.get(provider)
+    if not binary:
+        return request.env
+
+    return {**request.env, spec_for(provider).binary_env: binary}
 
 
 def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
