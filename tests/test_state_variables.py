@@ -270,3 +270,32 @@ def test_a_home_of_another_account_is_refused(sandbox: str) -> None:
     result = run(Provider.CLAUDE, ws, {"HOME": home})
     assert (result.status, result.code, result.pty_spawned) == (WorkspaceStatus.BLOCKED, Code.HOME_NOT_OWNED, False)
     assert listing(sandbox) == before
+
+
+@pytest.mark.parametrize(("version", "status"), [("0.10.1", "soft_failed"), ("0.12.0", "patched")])
+def test_the_qwen_override_is_not_counted_on_below_the_version_that_reads_it(
+    sandbox: str, version: str, status: str
+) -> None:
+    """Qwen Code 0.10.1 has no QWEN_CODE_TRUSTED_FOLDERS_PATH in its code: the
+    per-launch file would do nothing. 0.12.0 reads it. (Not pinned: installed
+    by hand into the CLI folder, as docs/providers.md says.)"""
+    binary = os.path.join(cli_dir(), f"qwen-{version}", "node_modules", ".bin", "qwen")
+    assert os.access(binary, os.X_OK), f"Qwen Code {version} is not installed in {cli_dir()}"
+    home, ws = os.path.join(sandbox, "home"), os.path.join(sandbox, "ws")
+    os.makedirs(ws)
+    seed_home("qwen", home)
+    coord = never_spawned()
+    plan = coord.plan_full(
+        WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec(ws),),
+            providers=(Provider.QWEN,),
+            strategy_modes={Provider.QWEN: "env"},
+            env={"HOME": home, "PATH": os.environ["PATH"]},
+            binaries={Provider.QWEN: binary},
+            flags=FeatureFlags(qwen_env=True),
+        )
+    )
+    (result,) = coord.execute(plan).results
+    assert (result.status.value, result.cli_version) == (status, version)
+    if status == "soft_failed":
+        assert result.code is not None and result.code.value == "qwen_override_unsupported"

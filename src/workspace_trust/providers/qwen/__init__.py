@@ -19,6 +19,12 @@ SETTINGS_UNREADABLE = Code.define("qwen_settings_unreadable", "QWEN_SETTINGS_UNR
 #: preflight never overrides the user's own choice; nothing is started.
 FOLDER_DISTRUSTED = Code.define("qwen_folder_distrusted", "QWEN_FOLDER_DISTRUSTED")
 
+#: The per-launch override (``env`` mode) names a private trusted-folders file
+#: in ``QWEN_CODE_TRUSTED_FOLDERS_PATH``, which Qwen Code reads from 0.12.0 on;
+#: 0.10.1 ignores it (its code has no such variable), so the patch would do
+#: nothing. The row is a soft failure and no patch is counted on.
+OVERRIDE_UNSUPPORTED = Code.define("qwen_override_unsupported", "QWEN_OVERRIDE_UNSUPPORTED")
+
 BIN_ENV = "WORKSPACE_TRUST_QWEN_BIN"
 
 USUAL_LOCATIONS = (

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from workspace_trust.providers.qwen import (
     BIN_ENV,
     FOLDER_DISTRUSTED,
+    OVERRIDE_UNSUPPORTED,
     QWEN,
     SAFE_MODE,
     SETTINGS_UNREADABLE,
@@ -99,7 +100,7 @@ SPEC = ProviderSpec(
     ),
     usual_locations=USUAL_LOCATIONS,
     rules=rules,
-    codes=(SETTINGS_UNREADABLE, FOLDER_DISTRUSTED),
+    codes=(SETTINGS_UNREADABLE, FOLDER_DISTRUSTED, OVERRIDE_UNSUPPORTED),
     seed_test_home=seed_test_home,
     recorder_scenarios=("trust-accept",),
     protected_help=SAFE_MODE,

@@ -10,15 +10,30 @@ from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch, PatchFile
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
+from workspace_trust.errors import BinaryMissingError, PreflightCancelled
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.providers.binaries import (
+    COMMON_ENV,
+    NO_SELF_UPDATE_ENV,
+    installed_version,
+    keep_env,
+    resolve_cli_binary,
+)
+from workspace_trust.providers.pty_strategy import (
+    HELP_TIMEOUT_MS,
+    CommandRefused,
+    PtyCommand,
+    PtyProvider,
+    PtyTrustStrategy,
+)
 from workspace_trust.providers.qwen import (
     BIN_ENV,
     FOLDER_DISTRUSTED,
+    OVERRIDE_UNSUPPORTED,
     QWEN,
     SAFE_MODE,
     SETTINGS_UNREADABLE,
+    STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.qwen.keys import qwen_config_key
@@ -32,6 +47,7 @@ from workspace_trust.providers.qwen.settings import (
     FolderTrust,
     folder_trust,
 )
+from workspace_trust.providers.state_vars import floored, honoured_env
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
@@ -133,7 +149,9 @@ class QwenEnvStrategy(TrustStrategy):
         return qwen_trust_required(env)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        return QwenStateProbe(env, files).read_trust(workspace)
+        # As the launched version reads the environment (QWEN_HOME from 0.15.10).
+        state_env = honoured_env(env, STATE_VARIABLES, _installed(env)) if floored(env, STATE_VARIABLES) else env
+        return QwenStateProbe(state_env, files).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
@@ -156,6 +174,40 @@ class QwenEnvStrategy(TrustStrategy):
                 # The patch would still trust the folder for the launch; the
                 # host is told so here, and its policy decides.
                 return base_result(self.provider, workspace, status, code, diagnostics=probe.diagnostics)
+        version = _session_version(ctx)
+        if version is not None and not honoured_env({TRUSTED_FOLDERS_ENV: "x"}, STATE_VARIABLES, version):
+            return base_result(
+                self.provider,
+                workspace,
+                WorkspaceStatus.SOFT_FAILED,
+                OVERRIDE_UNSUPPORTED,
+                f"Qwen Code {version} does not read {TRUSTED_FOLDERS_ENV} (read from 0.12.0 on): the per-launch "
+                "override would do nothing; update Qwen Code or use the pty mode",
+                cli_version=version,
+            )
         # The user's own file does not matter to a patched launch (Qwen reads
         # the private one instead), even when it cannot be read.
-        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED)
+        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED, cli_version=version)
+
+
+def _installed(env: Mapping[str, str]) -> str | None:
+    """The version of the Qwen binary ``env`` names, told without starting it."""
+    try:
+        return installed_version(resolve_cli_binary("qwen", None, env, BIN_ENV, USUAL_LOCATIONS))
+    except BinaryMissingError:
+        return None
+
+
+def _session_version(ctx: ExecutionContext) -> str | None:
+    """The version of the Qwen binary the host launches (``--version`` once per
+    binary ever when its package does not say); None when it cannot be found."""
+    try:
+        binary = resolve_cli_binary(
+            "qwen", ctx.binaries.get(QWEN), ctx.env, BIN_ENV, USUAL_LOCATIONS, locator=ctx.binary_locator
+        )
+        timeout_ms = min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms)
+        return installed_version(binary) or ctx.help_reader.read_version(
+            binary, qwen_env(ctx.env), timeout_ms, is_cancelled=ctx.is_cancelled
+        )
+    except (BinaryMissingError, PreflightCancelled):
+        return None
