@@ -33,7 +33,7 @@ from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.errors import WorkspaceTrustError
-from workspace_trust.domain.paths import env_home
+from workspace_trust.domain.paths import env_home, root_reason
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.planning import Planner
@@ -299,7 +299,12 @@ class WorkspaceTrustCoordinator:
             scratch=self._scratch or LocalScratchSpace(request.temp_dir),
         )
         ctx = ExecutionContext.for_request(
-            request, ports, is_cancelled=cancelled, on_progress=on_progress, homes=self._homes(request)
+            request,
+            ports,
+            is_cancelled=cancelled,
+            on_progress=on_progress,
+            homes=self._homes(request),
+            home_refusal=self._home_refusal(request),
         )
         strategies: dict[tuple[Provider, str], TrustStrategy] = {}
         for task in plan.tasks:
@@ -365,6 +370,29 @@ class WorkspaceTrustCoordinator:
             debug=flags.debug,
             attempt=request.attempt,
         )
+
+    def _home_refusal(self, request: WorkspaceTrustRequest) -> tuple[Code, str] | None:
+        """Why the request's home folder may not be a CLI's home: a filesystem
+        root, not an existing folder, or another account's. A CLI writes its
+        own files into its home on every start, so a PTY preflight starts
+        nothing there (read through the file-system port)."""
+        home = env_home(request.env)
+        if not home:
+            return None  # no home: the state file's location tells (state_file_missing)
+        try:
+            facts = self._fs.gather(home, env=request.env)
+        except ValueError:
+            return None  # relative: the state file's location tells
+        except Exception:  # a host's own port
+            log.debug("the request's home could not be looked at", exc_info=True)
+            return None
+        if not facts.exists or not facts.is_dir:
+            return Code.HOME_NOT_A_FOLDER, _HOME_NOT_A_FOLDER
+        if root_reason(facts.real, self._fs.host) is not None:
+            return Code.HOME_IS_ROOT, _HOME_IS_ROOT
+        if self._fs.owned_by_this_account(facts.real) is False:
+            return Code.HOME_NOT_OWNED, _HOME_NOT_OWNED
+        return None
 
     def _homes(self, request: WorkspaceTrustRequest) -> tuple[str, ...]:
         """The request's home resolved, and the account's own, as the planner's
@@ -506,6 +534,16 @@ class WorkspaceTrustCoordinator:
                 )
             out.append((task, probe))
         return tuple(out)
+
+
+_HOME_NOT_A_FOLDER = (
+    "the home folder of the request's environment does not exist or is not a folder; nothing was started"
+)
+_HOME_IS_ROOT = (
+    "the home folder of the request's environment is a filesystem root: a CLI would write its files there; "
+    "nothing was started"
+)
+_HOME_NOT_OWNED = "the home folder of the request's environment belongs to another account; nothing was started"
 
 
 def probe_env(request: WorkspaceTrustRequest, provider: Provider) -> Mapping[str, str]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import abc
 import logging
 import os
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.paths import Workspace, env_home
+from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
 from workspace_trust.errors import (
     BinaryMissingError,
@@ -85,33 +84,6 @@ def _stripped_message(names: Sequence[str]) -> str:
         f"{', '.join(names)} moves where the CLI keeps its state; stripped from the preflight, the CLI would "
         "write trust where a launch with the request's environment does not read it. Keep it (nothing was started)"
     )
-
-
-def _home_refusal(env: Mapping[str, str]) -> tuple[Code, str] | None:
-    """Why the home folder ``env`` names may not be used by a CLI run: a
-    root, not an existing folder, or another account's. A CLI writes its own
-    files into its home on every start, so nothing may start there."""
-    home = env_home(env)
-    if home is None or not os.path.isabs(home):
-        return None  # told apart by the state file's location
-    try:
-        info = os.stat(home)
-    except OSError:
-        return Code.HOME_NOT_A_FOLDER, "the home folder of the environment does not exist; nothing was started"
-    if not stat.S_ISDIR(info.st_mode):
-        return Code.HOME_NOT_A_FOLDER, "the home folder of the environment is not a folder; nothing was started"
-    real = os.path.realpath(home)
-    if os.path.dirname(real) == real:
-        return Code.HOME_IS_ROOT, (
-            "the home folder of the environment is a filesystem root: the CLI would write its files there; "
-            "nothing was started"
-        )
-    getuid = getattr(os, "getuid", None)
-    if getuid is not None and info.st_uid != getuid():
-        return Code.HOME_NOT_OWNED, (
-            "the home folder of the environment belongs to another account; nothing was started"
-        )
-    return None
 
 
 @attrs.frozen(slots=True)
@@ -361,9 +333,9 @@ class PtyTrustStrategy(TrustStrategy):
         if not self.spec.trust_required(env):
             # The CLI gates no folder here: nothing to prepare, nothing started.
             return base_result(p, workspace, WorkspaceStatus.NOT_REQUIRED)
-        home = _home_refusal(env)
-        if home is not None:
-            return base_result(p, workspace, WorkspaceStatus.BLOCKED, *home)
+        if ctx.home_refusal is not None:
+            # A CLI writes its own files into its home on every start.
+            return base_result(p, workspace, WorkspaceStatus.BLOCKED, *ctx.home_refusal)
         state_env = self._state_env(env, lambda: self._session_version(ctx, env))
         state_file = self.spec.state_file(state_env)
         if state_file is None or not os.path.isabs(state_file):
