@@ -247,3 +247,24 @@ def test_gemini_trusted_folders_path_is_where_the_pty_preflight_trusts(sandbox: 
     assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
     assert realcli.status(env, path, name="gemini") == "trusted"
     assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["2.1.197", "2.1.330"])
+def test_claude_legacy_config_json_is_read_as_claude_reads_it(sandbox: str, version: str) -> None:
+    """Trust recorded only in a non-empty ~/.claude/.config.json: the real CLI
+    shows no dialog, and status and preflight say trusted (nothing started)."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path = realcli.folder(sandbox, "project")
+    os.makedirs(os.path.join(home, ".claude"), exist_ok=True)
+    with open(os.path.join(home, ".claude", ".config.json"), "w", encoding="utf-8") as handle:
+        json.dump(
+            {"hasCompletedOnboarding": True, "theme": "dark", "projects": {path: {"hasTrustDialogAccepted": True}}},
+            handle,
+        )
+    assert claude_asks(binary, path, env) is False
+    assert realcli.status(env, path, name="claude") == "trusted"
+    code, doc = realcli.preflight("claude", binary, env, path)
+    (row,) = doc["results"]
+    assert (code, row["status"], row["pty_spawned"]) == (0, "already_trusted", False), realcli.brief(doc)
+    assert_nothing_left(sandbox)

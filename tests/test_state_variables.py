@@ -299,3 +299,31 @@ def test_the_qwen_override_is_not_counted_on_below_the_version_that_reads_it(
     assert (result.status.value, result.cli_version) == (status, version)
     if status == "soft_failed":
         assert result.code is not None and result.code.value == "qwen_override_unsupported"
+
+
+@pytest.mark.parametrize("config_dir", [False, True])
+def test_claude_legacy_config_json_is_the_state_file_where_it_is_in_use(sandbox: str, config_dir: bool) -> None:
+    """Claude Code (2.1.197 and 2.1.337 seen) reads a non-empty
+    ``<config folder>/.config.json`` instead of ``.claude.json``: the probe
+    reads it too; an empty one is not used."""
+    home, ws = os.path.join(sandbox, "home"), os.path.join(sandbox, "ws")
+    os.makedirs(ws)
+    seed_home("claude", home)
+    folder = os.path.join(sandbox, "config") if config_dir else os.path.join(home, ".claude")
+    os.makedirs(folder)
+    env = {"HOME": home, "PATH": os.environ["PATH"], **({"CLAUDE_CONFIG_DIR": folder} if config_dir else {})}
+    if config_dir:
+        seed_home("claude", folder)
+    legacy = os.path.join(folder, ".config.json")
+    coord = never_spawned()
+    request = WorkspaceTrustRequest(workspaces=(WorkspaceSpec(ws),), providers=(Provider.CLAUDE,), env=env)
+    with open(legacy, "w", encoding="utf-8"):
+        pass  # empty: not in use
+    ((_, probe),) = coord.status(coord.plan_full(request))
+    assert getattr(probe, "trusted", None) is False
+    with open(legacy, "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "projects": {ws: {"hasTrustDialogAccepted": True}}}, handle)
+    ((_, probe),) = coord.status(coord.plan_full(request))
+    assert getattr(probe, "trusted", None) is True
+    result = run(Provider.CLAUDE, ws, env)
+    assert (result.status, result.pty_spawned) == (WorkspaceStatus.ALREADY_TRUSTED, False)
