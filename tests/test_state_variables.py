@@ -327,3 +327,35 @@ def test_claude_legacy_config_json_is_the_state_file_where_it_is_in_use(sandbox:
     assert getattr(probe, "trusted", None) is True
     result = run(Provider.CLAUDE, ws, env)
     assert (result.status, result.pty_spawned) == (WorkspaceStatus.ALREADY_TRUSTED, False)
+
+
+@pytest.mark.parametrize("mode", ["pty", "env"])
+def test_qwen_home_env_files_are_read_only_by_the_versions_that_read_them(sandbox: str, mode: str) -> None:
+    """``QWEN_HOME`` in ``~/.qwen/.env``: 0.24.4 (and 0.15.10 on) keeps trust
+    there; 0.15.6 has no home .env files and keeps it in ``~/.qwen``."""
+    home, moved, ws = (os.path.join(sandbox, name) for name in ("home", "moved", "ws"))
+    for path in (os.path.join(home, ".qwen"), moved, ws):
+        os.makedirs(path, exist_ok=True)
+    enabled = {"security": {"folderTrust": {"enabled": True}}}
+    for folder, trusted in ((os.path.join(home, ".qwen"), True), (moved, False)):
+        with open(os.path.join(folder, "settings.json"), "w", encoding="utf-8") as handle:
+            json.dump(enabled, handle)
+        with open(os.path.join(folder, "trustedFolders.json"), "w", encoding="utf-8") as handle:
+            json.dump({ws: "TRUST_FOLDER"} if trusted else {}, handle)
+    with open(os.path.join(home, ".qwen", ".env"), "w", encoding="utf-8") as handle:
+        handle.write(f"QWEN_HOME={moved}\n")
+    seen = {}
+    for version in ("0.15.6", "0.24.4"):
+        binary = os.path.join(cli_dir(), f"qwen-{version}", "node_modules", ".bin", "qwen")
+        assert os.access(binary, os.X_OK), f"Qwen Code {version} is not installed (./dev setup)"
+        coord = never_spawned()
+        request = WorkspaceTrustRequest(
+            workspaces=(WorkspaceSpec(ws),),
+            providers=(Provider.QWEN,),
+            strategy_modes={Provider.QWEN: mode},
+            env={"HOME": home, "PATH": os.environ["PATH"]},
+            binaries={Provider.QWEN: binary},
+        )
+        ((_, probe),) = coord.status(coord.plan_full(request))
+        seen[version] = getattr(probe, "trusted", None)
+    assert seen == {"0.15.6": True, "0.24.4": False}

@@ -170,6 +170,17 @@ class PtyProvider(abc.ABC):
     @abc.abstractmethod
     def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe: ...
 
+    #: Where the CLI keeps its state depends on its version even when the
+    #: environment sets no variable of its table (files it reads from some
+    #: version on): the version is then always looked up for the probe.
+    version_locates_state: bool = False
+
+    def versioned_state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> StateProbe:
+        """The probe as the CLI's ``version`` reads its files (None: unknown)."""
+        return self.state_probe(env, files)
+
     @abc.abstractmethod
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]: ...
 
@@ -256,13 +267,13 @@ class PtyTrustStrategy(TrustStrategy):
         self.spec = spec
         self.provider = spec.provider
         self.flag = spec.flag
-        self._probes: dict[tuple[tuple[tuple[str, str], ...], int], StateProbe] = {}
+        self._probes: dict[tuple[tuple[tuple[str, str], ...], int, str | None], StateProbe] = {}
 
-    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None) -> StateProbe:
-        key = (tuple(sorted(env.items())), id(files))
+    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None, version: str | None = None) -> StateProbe:
+        key = (tuple(sorted(env.items())), id(files), version)
         probe = self._probes.get(key)
         if probe is None:
-            probe = self.spec.state_probe(env, files)
+            probe = self.spec.versioned_state_probe(env, files, version)
             self._probes[key] = probe
         return probe
 
@@ -272,14 +283,18 @@ class PtyTrustStrategy(TrustStrategy):
 
         return spec_for(self.provider).state_variables
 
-    def _state_env(self, env: Mapping[str, str], version: Callable[[], str | None]) -> dict[str, str]:
-        """``env`` as the CLI's version reads it: without the variables that
-        move its state only from a later version on. ``version`` is asked only
-        when ``env`` sets such a variable."""
+    def _state_env(
+        self, env: Mapping[str, str], version: Callable[[], str | None]
+    ) -> tuple[dict[str, str], str | None]:
+        """``env`` as the CLI's version reads it (without the variables that
+        move its state only from a later version on), and that version.
+        ``version`` is asked only when ``env`` sets such a variable, or where
+        the version alone moves the state (``version_locates_state``)."""
         table = self.state_variables
-        if not floored(env, table):
-            return dict(env)
-        return honoured_env(env, table, version())
+        if not floored(env, table) and not self.spec.version_locates_state:
+            return dict(env), None
+        found = version()
+        return honoured_env(env, table, found), found
 
     def _installed_version(self, env: Mapping[str, str], explicit: str | None = None) -> str | None:
         """The CLI's version without starting it (``installed_version``)."""
@@ -304,8 +319,8 @@ class PtyTrustStrategy(TrustStrategy):
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         child = self.spec.child_env(env, ())
-        state_env = self._state_env(child, lambda: self._installed_version({**env, **child}))
-        return self._probe_for(state_env, files).read_trust(workspace)
+        state_env, version = self._state_env(child, lambda: self._installed_version({**env, **child}))
+        return self._probe_for(state_env, files, version).read_trust(workspace)
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return self.spec.ignores_persisted_trust(env, launch_args)
@@ -336,14 +351,14 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.home_refusal is not None:
             # A CLI writes its own files into its home on every start.
             return base_result(p, workspace, WorkspaceStatus.BLOCKED, *ctx.home_refusal)
-        state_env = self._state_env(env, lambda: self._session_version(ctx, env))
+        state_env, version = self._state_env(env, lambda: self._session_version(ctx, env))
         state_file = self.spec.state_file(state_env)
         if state_file is None or not os.path.isabs(state_file):
             # No HOME, or a relative one: the CLI would write trust where this
             # run cannot check it (the account's own home, or inside the
             # folder, which is its working directory). Nothing is started.
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.STATE_FILE_MISSING, _NO_STATE_FILE)
-        probe = self._probe_for(state_env, ctx.state_files)
+        probe = self._probe_for(state_env, ctx.state_files, version)
         before = probe.read_trust(workspace)
         if before.trusted:
             return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)

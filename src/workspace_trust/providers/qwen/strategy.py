@@ -47,7 +47,7 @@ from workspace_trust.providers.qwen.settings import (
     FolderTrust,
     folder_trust,
 )
-from workspace_trust.providers.state_vars import floored, honoured_env
+from workspace_trust.providers.state_vars import honoured_env
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
@@ -88,6 +88,14 @@ class QwenPty(PtyProvider):
 
     def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
         return QwenStateProbe(env, files)
+
+    #: Its home .env files are read from 0.15.10 on (settings.DOTENV_SINCE).
+    version_locates_state = True
+
+    def versioned_state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> StateProbe:
+        return QwenStateProbe(env, files, version)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return {**qwen_env(host_env, strip), **NO_SELF_UPDATE_ENV}
@@ -149,9 +157,10 @@ class QwenEnvStrategy(TrustStrategy):
         return qwen_trust_required(env)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        # As the launched version reads the environment (QWEN_HOME from 0.15.10).
-        state_env = honoured_env(env, STATE_VARIABLES, _installed(env)) if floored(env, STATE_VARIABLES) else env
-        return QwenStateProbe(state_env, files).read_trust(workspace)
+        # As the launched version reads the environment and its home .env
+        # files (QWEN_HOME, and those files, from 0.15.10).
+        version = _installed(env)
+        return QwenStateProbe(honoured_env(env, STATE_VARIABLES, version), files, version).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
