@@ -272,15 +272,28 @@ def test_a_home_of_another_account_is_refused(sandbox: str) -> None:
     assert listing(sandbox) == before
 
 
+def fake_package(sandbox: str, name: str, version: str) -> str:
+    """An npm package of ``name`` at ``version`` whose ``bin`` is an executable
+    that only exits: the version is read from its package.json, as from a
+    real install, and it is never started here."""
+    folder = os.path.join(sandbox, "node_modules", "@fake", name)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "package.json"), "w", encoding="utf-8") as handle:
+        json.dump({"name": name, "version": version, "bin": {name: "cli.js"}}, handle)
+    binary = os.path.join(folder, "cli.js")
+    with open(binary, "w", encoding="utf-8") as handle:
+        handle.write("#!/bin/sh\nexit 1\n")
+    os.chmod(binary, 0o755)
+    return binary
+
+
 @pytest.mark.parametrize(("version", "status"), [("0.10.1", "soft_failed"), ("0.12.0", "patched")])
 def test_the_qwen_override_is_not_counted_on_below_the_version_that_reads_it(
     sandbox: str, version: str, status: str
 ) -> None:
     """Qwen Code 0.10.1 has no QWEN_CODE_TRUSTED_FOLDERS_PATH in its code: the
-    per-launch file would do nothing. 0.12.0 reads it. (Not pinned: installed
-    by hand into the CLI folder, as docs/providers.md says.)"""
-    binary = os.path.join(cli_dir(), f"qwen-{version}", "node_modules", ".bin", "qwen")
-    assert os.access(binary, os.X_OK), f"Qwen Code {version} is not installed in {cli_dir()}"
+    per-launch file would do nothing. 0.12.0 reads it."""
+    binary = fake_package(sandbox, "qwen", version)
     home, ws = os.path.join(sandbox, "home"), os.path.join(sandbox, "ws")
     os.makedirs(ws)
     seed_home("qwen", home)
