@@ -166,7 +166,7 @@ def test_claude_never_set_up_starts_nothing_and_writes_nothing(sandbox: str) -> 
 
 
 def test_codex_without_credentials_starts_nothing_and_writes_nothing(sandbox: str) -> None:
-    binary = require_cli("codex", "0.171.0")
+    binary = require_cli("codex", "0.169.0")
     _home, env = realcli.setup_home(sandbox, "codex", codex_auth=False)
     env = {**env, "OPENAI_API_KEY": "sk-test-not-a-real-key"}
     wrapper, mark = realcli.marking_wrapper(sandbox, binary)
