@@ -42,7 +42,15 @@ from workspace_trust.providers.codex import DIRECT_CLI_CONFIG
 from workspace_trust.providers.codex.overrides import build_trust_override
 from workspace_trust.requests import overall_status
 from workspace_trust.strategy import PatchPlan
-from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
+from workspace_trust.testing import (
+    FakeClock,
+    FakeHelpReader,
+    FakeLocks,
+    FakePtySpawner,
+    FakeScreen,
+    FakeTui,
+    seed_home,
+)
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 
@@ -326,11 +334,19 @@ def _flag_run(
         providers=(Provider.CLAUDE, Provider.CODEX, Provider.GEMINI),
         strategy_modes=modes or {},
         binaries={Provider.CLAUDE: FAKE, Provider.CODEX: FAKE},
-        env={"HOME": os.path.join(sandbox, "nohome"), "PATH": os.environ["PATH"]},
+        env={"HOME": _set_up_home(sandbox), "PATH": os.environ["PATH"]},
         flags=flags,
         **(request_options or {}),
     )
     return coordinator.execute(coordinator.plan_full(req)), spawner
+
+
+def _set_up_home(sandbox: str) -> str:
+    """A HOME where Claude and Codex were set up (else a preflight starts nothing)."""
+    home = os.path.join(sandbox, "home")
+    seed_home("claude", home)
+    seed_home("codex", home)
+    return home
 
 
 class TrustFileForFlags:
@@ -475,7 +491,7 @@ def test_processes_the_kill_reports_become_process_left_running_diagnostics(sand
             workspaces=(WorkspaceSpec(project),),
             providers=(Provider.CLAUDE,),
             binaries={Provider.CLAUDE: FAKE},
-            env={"HOME": os.path.join(sandbox, "nohome"), "PATH": os.environ["PATH"]},
+            env={"HOME": _set_up_home(sandbox), "PATH": os.environ["PATH"]},
         )
         (result,) = coordinator.execute(coordinator.plan_full(req)).results
         return [d.message for d in result.diagnostics if d.code is Code.PROCESS_LEFT_RUNNING]

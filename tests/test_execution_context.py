@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import ExecutionPorts
@@ -23,7 +23,7 @@ from workspace_trust.testing import (
 
 #: Context fields that do not come from a request field of the same name
 #: (``homes`` is read through the coordinator's file-system port).
-NOT_FROM_REQUEST = {"ports", "is_cancelled", "on_progress", "flags", "homes"}
+NOT_FROM_REQUEST = {"ports", "is_cancelled", "on_progress", "flags", "homes", "home_refusal"}
 
 
 def _ports() -> ExecutionPorts:
@@ -66,6 +66,10 @@ def test_every_setting_of_the_context_comes_from_the_request() -> None:
     assert ctx.env is not request.env  # a copy: the host may change its own mapping
     assert ctx.homes == ()
     assert ExecutionContext.for_request(request, ports, homes=("/data/ana",)).homes == ("/data/ana",)
+    # Read by the coordinator through its file-system port, never from the request.
+    assert ctx.home_refusal is None
+    refusal = (Code.HOME_IS_ROOT, "a root")
+    assert ExecutionContext.for_request(request, ports, home_refusal=refusal).home_refusal == refusal
 
 
 def test_the_request_debug_counts_as_the_flag() -> None:

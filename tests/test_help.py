@@ -21,7 +21,15 @@ from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import CancelledError
-from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
+from workspace_trust.testing import (
+    FakeClock,
+    FakeHelpReader,
+    FakeLocks,
+    FakePtySpawner,
+    FakeScreen,
+    FakeTui,
+    seed_home,
+)
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 #: How long any one wait in these tests may take before it counts as a hang.
@@ -190,13 +198,15 @@ def test_the_help_reader_gets_only_what_is_left_of_the_budget(sandbox: str) -> N
     def tui(spec: object) -> FakeTui:
         return FakeTui(screens={"s": FakeScreen(lines=("Something else",))}, current="s")
 
+    seeded_home = os.path.join(sandbox, "home")
+    seed_home("claude", seeded_home)
     for takes_ms, code, spawned in ((30_000, Code.TIMEOUT, False), (4_000, Code.UNKNOWN_SCREEN, True)):
         spawner = FakePtySpawner(tui, clock)
         reader = FakeHelpReader(clock=clock, takes_ms=takes_ms)
         coordinator = WorkspaceTrustCoordinator(spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=reader)
         req = WorkspaceTrustRequest(
             workspaces=(WorkspaceSpec(project),),
-            env={"HOME": os.path.join(sandbox, "nohome"), "PATH": os.environ["PATH"]},
+            env={"HOME": seeded_home, "PATH": os.environ["PATH"]},
             binaries={Provider.CLAUDE: FAKE},
             timing=attrs.evolve(DEFAULT_TIMING, total_budget_ms=10_000),
         )

@@ -74,8 +74,13 @@ def setup_home(sandbox: str, seeded: bool = True) -> tuple[str, dict[str, str]]:
 
 
 def test_empty_profile_is_setup_required_with_no_keys(claude: tuple[str, str], sandbox: str) -> None:
+    """A .claude.json without hasCompletedOnboarding: Claude starts with its
+    theme picker, which ends the session with no key. (With no .claude.json
+    at all nothing is started: tests/test_real_state_variables.py.)"""
     _, binary = claude
-    _home, env = setup_home(sandbox, seeded=False)
+    home, env = setup_home(sandbox, seeded=False)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        handle.write("{}")
     ws = realcli.folder(sandbox, "project")
     code, doc = preflight(binary, env, ws)
     (result,) = doc["results"]

@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from workspace_trust.cli import ExitCode
+from workspace_trust.testing import seed_home
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 #: Shapes of real keys (random, made for this test), and values with no key shape.
@@ -47,6 +48,7 @@ def test_no_piece_of_an_environment_secret_reaches_the_output(sandbox: str, box:
     os.makedirs(ws)
     with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
         json.dump({"hasCompletedOnboarding": True}, handle)
+    seed_home("codex", home)  # its credentials: else Codex is never started
     with open(os.path.join(home, "fake_tui.env"), "w", encoding="utf-8") as handle:
         # The secrets and one ordinary variable, so a narrow box still fits the screen.
         handle.write(f"FAKE_MODE=env\nFAKE_ENV_BOX={box}\nFAKE_ENV_NAMES={','.join([*SECRETS, 'TERM'])}\n")

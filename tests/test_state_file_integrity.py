@@ -153,7 +153,7 @@ def test_the_lock_key_is_the_state_files_real_path(sandbox: str) -> None:
     )
     request = WorkspaceTrustRequest(
         workspaces=(WorkspaceSpec(ws),),
-        env={"HOME": os.path.join(sandbox, "unused"), "CLAUDE_CONFIG_DIR": link, "PATH": os.environ["PATH"]},
+        env={"HOME": folder(sandbox, "unused"), "CLAUDE_CONFIG_DIR": link, "PATH": os.environ["PATH"]},
         binaries={Provider.CLAUDE: FAKE},
     )
     coordinator.execute(coordinator.plan_full(request))

@@ -33,7 +33,7 @@ from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.errors import WorkspaceTrustError
-from workspace_trust.domain.paths import env_home
+from workspace_trust.domain.paths import env_home, root_reason
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.planning import Planner
@@ -56,6 +56,7 @@ from workspace_trust.ports import (
     SpawnSpec,
     StateFiles,
 )
+from workspace_trust.providers import spec_for
 from workspace_trust.providers.override_floors import below_floor
 from workspace_trust.registry import StrategyRegistry, default_registry
 
@@ -343,7 +344,12 @@ class WorkspaceTrustCoordinator:
             scratch=self._scratch or LocalScratchSpace(request.temp_dir),
         )
         ctx = ExecutionContext.for_request(
-            request, ports, is_cancelled=cancelled, on_progress=on_progress, homes=self._homes(request)
+            request,
+            ports,
+            is_cancelled=cancelled,
+            on_progress=on_progress,
+            homes=self._homes(request),
+            home_refusal=self._home_refusal(request),
         )
         strategies: dict[tuple[Provider, str], TrustStrategy] = {}
         for task in plan.tasks:
@@ -411,6 +417,29 @@ class WorkspaceTrustCoordinator:
             attempt=request.attempt,
         )
 
+    def _home_refusal(self, request: WorkspaceTrustRequest) -> tuple[Code, str] | None:
+        """Why the request's home folder may not be a CLI's home: a filesystem
+        root, not an existing folder, or another account's. A CLI writes its
+        own files into its home on every start, so a PTY preflight starts
+        nothing there (read through the file-system port)."""
+        home = env_home(request.env)
+        if not home:
+            return None  # no home: the state file's location tells (state_file_missing)
+        try:
+            facts = self._fs.gather(home, env=request.env)
+        except ValueError:
+            return None  # relative: the state file's location tells
+        except Exception:  # a host's own port
+            log.debug("the request's home could not be looked at", exc_info=True)
+            return None
+        if not facts.exists or not facts.is_dir:
+            return Code.HOME_NOT_A_FOLDER, _HOME_NOT_A_FOLDER
+        if root_reason(facts.real, self._fs.host) is not None:
+            return Code.HOME_IS_ROOT, _HOME_IS_ROOT
+        if self._fs.owned_by_this_account(facts.real) is False:
+            return Code.HOME_NOT_OWNED, _HOME_NOT_OWNED
+        return None
+
     def _homes(self, request: WorkspaceTrustRequest) -> tuple[str, ...]:
         """The request's home resolved, and the account's own, as the planner's
         guards know them (through the file-system port)."""
@@ -443,7 +472,7 @@ class WorkspaceTrustCoordinator:
         if result.code is Code.TRUST_LOST:
             lost = result
         elif result.status in _PROVEN:
-            now = strategy.probe(task.workspace, request.env, files)
+            now = strategy.probe(task.workspace, probe_env(request, task.provider), files)
             if now.trusted:
                 return result
             lost = trust_lost_result(result, now, "when the run ended")
@@ -452,7 +481,7 @@ class WorkspaceTrustCoordinator:
         log.warning("trust recorded in this run vanished from the state file; retrying once")
         retried = run(task)
         if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
-            again = strategy.probe(task.workspace, request.env, files)
+            again = strategy.probe(task.workspace, probe_env(request, task.provider), files)
             if again.trusted:
                 proven = attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
                 return _both_runs(result, retried, proven)
@@ -536,7 +565,8 @@ class WorkspaceTrustCoordinator:
                 out.append((task, WorkspaceStatus.NOT_REQUIRED))
                 continue
             try:
-                probe: object = strategy.probe(task.workspace, plan.request.env, self._ports.state_files)
+                env = probe_env(plan.request, task.provider)
+                probe: object = strategy.probe(task.workspace, env, self._ports.state_files)
             except Exception as exc:  # a probe must never crash its host either
                 log.exception("state probe failed unexpectedly")
                 probe = ProbeResult(
@@ -568,6 +598,28 @@ class WorkspaceTrustCoordinator:
         except Exception:  # a read-only hook must never crash its host
             log.exception("not_gated failed unexpectedly")
             return None
+
+
+_HOME_NOT_A_FOLDER = (
+    "the home folder of the request's environment does not exist or is not a folder; nothing was started"
+)
+_HOME_IS_ROOT = (
+    "the home folder of the request's environment is a filesystem root: a CLI would write its files there; "
+    "nothing was started"
+)
+_HOME_NOT_OWNED = "the home folder of the request's environment belongs to another account; nothing was started"
+
+
+def probe_env(request: WorkspaceTrustRequest, provider: Provider) -> Mapping[str, str]:
+    """The request's environment for a probe of ``provider``: with the binary the
+    request names for it (``binaries``) in the variable that names its binary,
+    so that a probe that needs the CLI's version (a state variable only later
+    versions read) asks the very binary a preflight would start."""
+    binary = request.binaries.get(provider)
+    if not binary:
+        return request.env
+
+    return {**request.env, spec_for(provider).binary_env: binary}
 
 
 def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:

@@ -332,6 +332,11 @@ class FileSystemFacts(abc.ABC):
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
         """Facts about ``path``. Never raises for a missing or odd path."""
 
+    def owned_by_this_account(self, path: str) -> bool | None:
+        """Whether this account owns the folder ``path``; None where that cannot
+        be told (no such notion, or the folder cannot be looked at)."""
+        return None
+
     def account_homes(self) -> tuple[str, ...]:
         """The account's own home folder, as the system names it and resolved,
         known without reading anything now (the pure plan stage guards it too);

@@ -126,6 +126,10 @@ class ExecutionContext:
     #: account's own from the password database (read through the
     #: coordinator's file-system port). No CLI may be left trusting them.
     homes: tuple[str, ...] = ()
+    #: Why no CLI may be started with the request's home folder (a root, not
+    #: a folder, another account's), read through the coordinator's
+    #: file-system port: (code, message), or None.
+    home_refusal: tuple[Code, str] | None = None
 
     @classmethod
     def for_request(
@@ -136,6 +140,7 @@ class ExecutionContext:
         is_cancelled: IsCancelled = _never,
         on_progress: Callable[[ProgressEvent], None] | None = None,
         homes: tuple[str, ...] = (),
+        home_refusal: tuple[Code, str] | None = None,
     ) -> ExecutionContext:
         """The context of one ``execute`` of ``request``: the one place where a
         request's settings become what strategies see."""
@@ -152,6 +157,7 @@ class ExecutionContext:
             temp_dir=request.temp_dir,
             launch_args=dict(request.launch_args),
             homes=homes,
+            home_refusal=home_refusal,
         )
 
     @property

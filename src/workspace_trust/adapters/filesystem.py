@@ -52,6 +52,17 @@ class LocalFileSystemFacts(FileSystemFacts):
             return None
         return FolderIdentity(found.st_dev, found.st_ino)
 
+    def owned_by_this_account(self, path: str) -> bool | None:
+        getuid = getattr(os, "getuid", None)
+        if getuid is None:
+            return None
+        try:
+            owner: int = os.stat(path).st_uid
+            mine: int = getuid()
+        except (OSError, ValueError):
+            return None
+        return owner == mine
+
     def gather(self, path: str, *, env: Mapping[str, str] | None = None) -> PathFacts:
         """Facts about ``path``. Raises ValueError for a path that names no folder
         by itself: empty, relative (it would silently mean this process's current

@@ -271,6 +271,10 @@ class Code(OpenValue):
     WORKSPACE_TRUST_REQUIRED: ClassVar[Code]
     PATCH_DIALECT_UNKNOWN: ClassVar[Code]
     PREFLIGHT_REQUIRED: ClassVar[Code]
+    STATE_VARIABLE_STRIPPED: ClassVar[Code]
+    HOME_IS_ROOT: ClassVar[Code]
+    HOME_NOT_A_FOLDER: ClassVar[Code]
+    HOME_NOT_OWNED: ClassVar[Code]
 
 
 Code.WORKSPACE_MISSING = Code.define("workspace_missing", "WORKSPACE_MISSING")
@@ -359,3 +363,16 @@ Code.PATCH_DIALECT_UNKNOWN = Code.define("patch_dialect_unknown", "PATCH_DIALECT
 #: (plan) The provider offers no per-launch trust override for this launch: a
 #: preflight prepares the folder (and starts nothing where it is already trusted).
 Code.PREFLIGHT_REQUIRED = Code.define("preflight_required", "PREFLIGHT_REQUIRED")
+#: The request strips a variable that moves the CLI's state file from the
+#: preflight child while the host's launch keeps it: the child would write
+#: trust where the launch does not read it. Nothing was started.
+Code.STATE_VARIABLE_STRIPPED = Code.define("state_variable_stripped", "STATE_VARIABLE_STRIPPED")
+#: The home folder of the request's environment is a filesystem root: a CLI
+#: would write its files there. Nothing was started or written.
+Code.HOME_IS_ROOT = Code.define("home_is_root", "HOME_IS_ROOT")
+#: The home folder of the request's environment does not exist or is not a
+#: folder. Nothing was started or written.
+Code.HOME_NOT_A_FOLDER = Code.define("home_not_a_folder", "HOME_NOT_A_FOLDER")
+#: The home folder of the request's environment belongs to another account.
+#: Nothing was started or written.
+Code.HOME_NOT_OWNED = Code.define("home_not_owned", "HOME_NOT_OWNED")

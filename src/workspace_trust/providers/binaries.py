@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from workspace_trust.adapters.binaries import LocalBinaryLocator
+from workspace_trust.adapters.cli_facts import BinaryStamp, CliFactsCache, package_version
 from workspace_trust.domain.paths import env_home
 from workspace_trust.errors import BinaryMissingError
 from workspace_trust.ports import BinaryLocator
@@ -97,3 +98,18 @@ COMMON_ENV = (
     "no_proxy",
     "NODE_EXTRA_CA_CERTS",
 )
+
+
+def installed_version(binary: str) -> str | None:
+    """The version of ``binary`` as far as it can be told without starting
+    anything or writing anywhere: its npm ``package.json``, else the version
+    an earlier ``--version`` left in the CLI facts cache. None when neither
+    tells (a read-only command then takes the CLI to be a new one)."""
+    stamp = BinaryStamp.of(binary)
+    if stamp is None:
+        return None
+    version = package_version(stamp)
+    if version is None:
+        stored = CliFactsCache().load(stamp).get("version")
+        version = stored if isinstance(stored, str) else None
+    return version

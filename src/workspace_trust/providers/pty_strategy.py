@@ -37,6 +37,7 @@ from workspace_trust.ports import (
     StateFiles,
     StateProbe,
 )
+from workspace_trust.providers.state_vars import floored, honoured_env, stripped_state_variables
 from workspace_trust.providers.versions import VersionVerdict, judge_version
 from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 from workspace_trust.strategy import (
@@ -58,6 +59,7 @@ from workspace_trust.strategy import (
 
 if TYPE_CHECKING:
     from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.providers.state_vars import StateVariable
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,13 @@ _NO_STATE_FILE = (
 _NO_RULES = "{} names no dialog rules, so no screen of it could be recognised; it was not started"
 
 _UNREADABLE_STATE = (Code.STATE_FILE_CORRUPT, Code.STATE_FILE_TOO_LARGE, Code.STATE_FILE_UNREADABLE)
+
+
+def _stripped_message(names: Sequence[str]) -> str:
+    return (
+        f"{', '.join(names)} moves where the CLI keeps its state; stripped from the preflight, the CLI would "
+        "write trust where a launch with the request's environment does not read it. Keep it (nothing was started)"
+    )
 
 
 @attrs.frozen(slots=True)
@@ -162,6 +171,17 @@ class PtyProvider(abc.ABC):
     @abc.abstractmethod
     def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe: ...
 
+    #: Where the CLI keeps its state depends on its version even when the
+    #: environment sets no variable of its table (files it reads from some
+    #: version on): the version is then always looked up for the probe.
+    version_locates_state: bool = False
+
+    def versioned_state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> StateProbe:
+        """The probe as the CLI's ``version`` reads its files (None: unknown)."""
+        return self.state_probe(env, files)
+
     @abc.abstractmethod
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]: ...
 
@@ -176,6 +196,13 @@ class PtyProvider(abc.ABC):
 
     def messages(self) -> Mapping[SessionEnd, str]:
         return {}
+
+    def never_set_up(self, env: Mapping[str, str], state_file: str, files: StateFiles) -> tuple[Code, str] | None:
+        """Why the CLI, started under ``env``, would first show its first-run
+        setup or a login rather than its trust dialog (a HOME where it was
+        never set up); None when nothing says so. Nothing is started then,
+        and nothing is written in the home folder."""
+        return None
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         """See ``TrustStrategy.ignores_persisted_trust``."""
@@ -260,18 +287,60 @@ class PtyTrustStrategy(TrustStrategy):
         self.spec = spec
         self.provider = spec.provider
         self.flag = spec.flag
-        self._probes: dict[tuple[tuple[tuple[str, str], ...], int], StateProbe] = {}
+        self._probes: dict[tuple[tuple[tuple[str, str], ...], int, str | None], StateProbe] = {}
 
-    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None) -> StateProbe:
-        key = (tuple(sorted(env.items())), id(files))
+    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None, version: str | None = None) -> StateProbe:
+        key = (tuple(sorted(env.items())), id(files), version)
         probe = self._probes.get(key)
         if probe is None:
-            probe = self.spec.state_probe(env, files)
+            probe = self.spec.versioned_state_probe(env, files, version)
             self._probes[key] = probe
         return probe
 
+    @property
+    def state_variables(self) -> tuple[StateVariable, ...]:
+        from workspace_trust.providers import spec_for
+
+        return spec_for(self.provider).state_variables
+
+    def _state_env(
+        self, env: Mapping[str, str], version: Callable[[], str | None]
+    ) -> tuple[dict[str, str], str | None]:
+        """``env`` as the CLI's version reads it (without the variables that
+        move its state only from a later version on), and that version.
+        ``version`` is asked only when ``env`` sets such a variable, or where
+        the version alone moves the state (``version_locates_state``)."""
+        table = self.state_variables
+        if not floored(env, table) and not self.spec.version_locates_state:
+            return dict(env), None
+        found = version()
+        return honoured_env(env, table, found), found
+
+    def _installed_version(self, env: Mapping[str, str], explicit: str | None = None) -> str | None:
+        """The CLI's version without starting it (``installed_version``)."""
+        from workspace_trust.providers.binaries import installed_version
+
+        try:
+            binary = self.spec.resolve_binary(explicit, env)
+        except BinaryMissingError:
+            return None
+        return installed_version(binary)
+
+    def _session_version(self, ctx: ExecutionContext, env: Mapping[str, str]) -> str | None:
+        """The CLI's version as the session reads it (``--version`` run once
+        per binary ever when its package does not say); None when the binary
+        is missing or does not tell."""
+        try:
+            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
+            timeout_ms = min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms)
+            return ctx.help_reader.read_version(binary, env, timeout_ms, is_cancelled=ctx.is_cancelled)
+        except (BinaryMissingError, PreflightCancelled):
+            return None
+
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        return self._probe_for(self.spec.child_env(env, ()), files).read_trust(workspace)
+        child = self.spec.child_env(env, ())
+        state_env, version = self._state_env(child, lambda: self._installed_version({**env, **child}))
+        return self._probe_for(state_env, files, version).read_trust(workspace)
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return self.spec.ignores_persisted_trust(env, launch_args)
@@ -296,17 +365,28 @@ class PtyTrustStrategy(TrustStrategy):
         blocked = guard_result(p, workspace)
         if blocked is not None:
             return blocked
+        stripped = stripped_state_variables(ctx.env, ctx.strip_env, self.state_variables)
+        if stripped:
+            # The child would keep its state (and write trust) elsewhere than
+            # the host's launch, which keeps the variable, reads it.
+            return base_result(
+                p, workspace, WorkspaceStatus.BLOCKED, Code.STATE_VARIABLE_STRIPPED, _stripped_message(stripped)
+            )
         env = self.spec.child_env(ctx.env, ctx.strip_env)
         if not self.spec.trust_required(env):
             # The CLI gates no folder here: nothing to prepare, nothing started.
             return base_result(p, workspace, WorkspaceStatus.NOT_REQUIRED)
-        state_file = self.spec.state_file(env)
+        if ctx.home_refusal is not None:
+            # A CLI writes its own files into its home on every start.
+            return base_result(p, workspace, WorkspaceStatus.BLOCKED, *ctx.home_refusal)
+        state_env, version = self._state_env(env, lambda: self._session_version(ctx, env))
+        state_file = self.spec.state_file(state_env)
         if state_file is None or not os.path.isabs(state_file):
             # No HOME, or a relative one: the CLI would write trust where this
             # run cannot check it (the account's own home, or inside the
             # folder, which is its working directory). Nothing is started.
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.STATE_FILE_MISSING, _NO_STATE_FILE)
-        probe = self._probe_for(env, ctx.state_files)
+        probe = self._probe_for(state_env, ctx.state_files, version)
         before = probe.read_trust(workspace)
         if before.trusted:
             return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
@@ -320,6 +400,11 @@ class PtyTrustStrategy(TrustStrategy):
             # this folder at all: do not start a process.
             code = refused[0].code
             return base_result(p, workspace, refusing[code], code, diagnostics=before.diagnostics)
+        first_run = self.spec.never_set_up(state_env, state_file, ctx.state_files)
+        if first_run is not None:
+            # Its first-run setup or login would come first, and writes the
+            # home folder: the user runs the CLI once by hand.
+            return base_result(p, workspace, WorkspaceStatus.BLOCKED, *first_run)
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.failure_patterns import TrustFailurePattern
     from workspace_trust.providers.state_probe import StateParser
+    from workspace_trust.providers.state_vars import StateVariable
     from workspace_trust.strategy import PatchPlan, TrustStrategy
 
 
@@ -133,6 +134,11 @@ class ProviderSpec:
     verified_versions: tuple[str, ...] = ()
     #: Older than this is refused (``cli_version_unsupported``); None: no floor.
     oldest_supported: str | None = None
+    #: The environment variables that move this CLI's home, state file or
+    #: trust file, with the first version that reads each (docs/providers.md).
+    #: The probe honours each one the CLI's version reads, and a request that
+    #: strips one of them from the preflight child is refused.
+    state_variables: tuple[StateVariable, ...] = ()
     #: Extra fields of the ``plan`` JSON document, from the plan's patches.
     plan_fields: Callable[[PatchPlan], Mapping[str, Any]] | None = None
     #: Lines of the ``plan`` text output, from the plan's patches.

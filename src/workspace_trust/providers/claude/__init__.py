@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workspace_trust.domain.codes import Provider
+from workspace_trust.providers.state_vars import StateVariable
 
 CLAUDE = Provider.define("claude", "CLAUDE")
 
@@ -23,4 +24,14 @@ REQUIRED_FLAGS = (
     "--setting-sources",
     "--settings",
     "--tools",
+)
+
+#: What moves Claude Code's state (docs/providers.md), read from its code
+#: (2.0.77 to 2.1.337) and checked on 2.1.330 and 2.1.337: ``.claude.json`` is
+#: ``$CLAUDE_CONFIG_DIR/.claude.json`` when that is set and not empty, else
+#: ``$HOME/.claude.json`` (Node's ``homedir()``). ``XDG_CONFIG_HOME`` moves
+#: nothing of its trust (it is read for git, gh and systemd files only).
+STATE_VARIABLES = (
+    StateVariable("HOME", "home", note="$HOME/.claude.json unless CLAUDE_CONFIG_DIR is set"),
+    StateVariable("CLAUDE_CONFIG_DIR", "state file", note="$CLAUDE_CONFIG_DIR/.claude.json (an empty value is unset)"),
 )

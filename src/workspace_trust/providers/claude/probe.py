@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import stat
 from collections.abc import Collection, Mapping
 
 import attrs
@@ -49,13 +50,35 @@ PARSE_RETRY_MS = 20
 WHAT = ".claude.json"
 
 
+#: The legacy name of the state file, in the config folder (``$CLAUDE_CONFIG_DIR``,
+#: else ``~/.claude``): where it is a regular file that is not empty, Claude
+#: Code reads and writes it instead of ``.claude.json`` (2.0.77 to 2.1.197 whenever
+#: it exists; 2.1.330 and 2.1.337 too, barring corner cases of an empty file).
+#: Seen on 2.1.197 and 2.1.337: trust recorded only there, and no dialog.
+LEGACY_STATE_FILE = ".config.json"
+
+
 def claude_state_path(env: Mapping[str, str], home: str | None) -> str | None:
     config_dir = env.get("CLAUDE_CONFIG_DIR")
+    legacy_dir = config_dir if config_dir else (os.path.join(home, ".claude") if home else None)
+    if legacy_dir and os.path.isabs(legacy_dir):
+        legacy = os.path.join(legacy_dir, LEGACY_STATE_FILE)
+        if _in_use(legacy):
+            return legacy
     if config_dir:
         return os.path.join(config_dir, ".claude.json")
     if home:
         return os.path.join(home, ".claude.json")
     return None
+
+
+def _in_use(path: str) -> bool:
+    """A regular file (links followed) that is not empty."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size > 0
 
 
 @attrs.frozen(slots=True)

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 
 from workspace_trust.domain.paths import env_home
 from workspace_trust.failure_patterns import TrustFailurePattern, words
-from workspace_trust.providers.claude import BIN_ENV, CLAUDE, REQUIRED_FLAGS, USUAL_LOCATIONS
+from workspace_trust.providers.claude import (
+    BIN_ENV,
+    CLAUDE,
+    REQUIRED_FLAGS,
+    STATE_VARIABLES,
+    USUAL_LOCATIONS,
+)
 from workspace_trust.providers.claude.probe import claude_state_path, parse_claude_state
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
@@ -54,6 +60,7 @@ SPEC = ProviderSpec(
     modes=(StrategyMode("pty", pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=state_file,
+    state_variables=STATE_VARIABLES,
     parse_state=parse_claude_state,
     flags=(
         FlagSpec("claude_pty", True, "Accept Claude Code's trust dialog in a pseudo-terminal."),

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from workspace_trust.domain.codes import Code
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
@@ -202,6 +203,20 @@ class ClaudePty(PtyProvider):
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return ignores_persisted_trust(env, launch_args)
+
+    def never_set_up(self, env: Mapping[str, str], state_file: str, files: StateFiles) -> tuple[Code, str] | None:
+        # Without .claude.json, Claude Code (2.0.77 to 2.1.337) starts with its
+        # onboarding (the theme picker) and writes .claude.json and ~/.claude/.
+        try:
+            missing = files.stat(state_file, ".claude.json") is None
+        except StateFileError:
+            return None  # the probe's own code says what is wrong with it
+        if not missing:
+            return None
+        return Code.PROVIDER_SETUP_REQUIRED, (
+            "Claude Code was never set up under this environment (no .claude.json in its home or "
+            "CLAUDE_CONFIG_DIR); run `claude` once by hand. Nothing was started"
+        )
 
     def messages(self) -> Mapping[SessionEnd, str]:
         return {

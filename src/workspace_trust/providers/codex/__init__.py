@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workspace_trust.domain.codes import ArgDialect, Code, Provider
+from workspace_trust.providers.state_vars import StateVariable
 
 CODEX = Provider.define("codex", "CODEX")
 
@@ -34,4 +35,12 @@ USUAL_LOCATIONS = (
     ".local/bin/codex",
     "/usr/local/bin/codex",
     "/opt/homebrew/bin/codex",
+)
+
+#: What moves Codex's state (docs/providers.md), read from its code (0.125.0 to
+#: 0.171.0) and checked on the real binary: ``$CODEX_HOME/config.toml``, else
+#: ``$HOME/.codex/config.toml``; credentials (``auth.json``) live beside it.
+STATE_VARIABLES = (
+    StateVariable("HOME", "home", note="$HOME/.codex unless CODEX_HOME is set"),
+    StateVariable("CODEX_HOME", "home", note="$CODEX_HOME/config.toml and $CODEX_HOME/auth.json"),
 )

@@ -14,6 +14,7 @@ from workspace_trust.providers.codex import (
     CONFIG_CHANGED,
     OVERRIDE_INVALID,
     PATH_UNREPRESENTABLE,
+    STATE_VARIABLES,
     SURFACE_UNKNOWN,
     USUAL_LOCATIONS,
 )
@@ -90,6 +91,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="args",
     state_file=codex_config_path,
+    state_variables=STATE_VARIABLES,
     parse_state=parse_codex_state,
     flags=(
         FlagSpec("codex_args", True, "Return Codex per-launch trust overrides (-c projects={...})."),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from workspace_trust.domain.codes import WorkspaceStatus
+from workspace_trust.domain.codes import Code, WorkspaceStatus
+from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
@@ -219,6 +220,22 @@ class CodexPty(PtyProvider):
         if help_text is not None and "--no-daemon" in help_text:
             return PtyCommand(argv=(binary, "--no-daemon"))
         return PtyCommand(argv=(binary,))
+
+    def never_set_up(self, env: Mapping[str, str], state_file: str, files: StateFiles) -> tuple[Code, str] | None:
+        # Without auth.json beside config.toml, Codex (0.125.0 to 0.171.0) starts
+        # with its sign-in picker, OPENAI_API_KEY set or not (seen on 0.171.0),
+        # and writes its folder in the home first.
+        auth = os.path.join(os.path.dirname(state_file), "auth.json")
+        try:
+            missing = files.stat(auth, "auth.json") is None
+        except StateFileError:
+            missing = False  # there is something; its sign-in screen, if any, is recognised
+        if not missing:
+            return None
+        return Code.PROVIDER_AUTH_REQUIRED, (
+            "Codex has no credentials under this environment (no auth.json in CODEX_HOME or ~/.codex); "
+            "run `codex` once by hand. Nothing was started"
+        )
 
     def messages(self) -> Mapping[SessionEnd, str]:
         return {

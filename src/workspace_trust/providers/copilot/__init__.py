@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workspace_trust.domain.codes import Provider
+from workspace_trust.providers.state_vars import StateVariable
 
 COPILOT = Provider.define("copilot", "COPILOT")
 
@@ -31,4 +32,15 @@ REQUIRED_FLAGS: tuple[tuple[str, str], ...] = (
     ("--no-custom-instructions", "no AGENTS.md or other instructions of the folder are loaded"),
     ("--available-tools", "the model is offered no tool"),
     ("--disable-client-telemetry", "no client telemetry is sent"),
+)
+
+#: What moves Copilot CLI's state (docs/providers.md), read from its code
+#: (1.0.102; the loader of 1.0.80 and 1.0.89 reads the same variable) and
+#: checked on the real binary: ``$COPILOT_HOME/config.json``, else
+#: ``$HOME/.copilot/config.json``. ``XDG_CONFIG_HOME`` and ``XDG_STATE_HOME``
+#: move nothing: 1.0.102 moves a ``.copilot`` folder found there into
+#: ``~/.copilot`` when ``COPILOT_HOME`` is not set.
+STATE_VARIABLES = (
+    StateVariable("HOME", "home", note="$HOME/.copilot unless COPILOT_HOME is set"),
+    StateVariable("COPILOT_HOME", "home", note="$COPILOT_HOME/config.json"),
 )

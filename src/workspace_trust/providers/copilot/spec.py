@@ -6,7 +6,13 @@ import os
 from typing import TYPE_CHECKING
 
 from workspace_trust.failure_patterns import TrustFailurePattern, words
-from workspace_trust.providers.copilot import BIN_ENV, COPILOT, REQUIRED_FLAGS, USUAL_LOCATIONS
+from workspace_trust.providers.copilot import (
+    BIN_ENV,
+    COPILOT,
+    REQUIRED_FLAGS,
+    STATE_VARIABLES,
+    USUAL_LOCATIONS,
+)
 from workspace_trust.providers.copilot.probe import copilot_config_path, parse_copilot_state
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
@@ -49,6 +55,7 @@ SPEC = ProviderSpec(
     modes=(StrategyMode("pty", pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),),
     default_mode="pty",
     state_file=copilot_config_path,
+    state_variables=STATE_VARIABLES,
     parse_state=parse_copilot_state,
     flags=(
         FlagSpec("copilot_pty", True, "Accept GitHub Copilot CLI's trust dialog in a pseudo-terminal."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workspace_trust.domain.codes import Provider
+from workspace_trust.providers.state_vars import StateVariable
 
 GEMINI = Provider.define("gemini", "GEMINI")
 
@@ -13,4 +14,23 @@ USUAL_LOCATIONS = (
     ".local/bin/gemini",
     "/usr/local/bin/gemini",
     "/opt/homebrew/bin/gemini",
+)
+
+#: What moves Gemini CLI's state (docs/providers.md), read from its code (0.45.2
+#: and 0.61.0) and checked on the real binary: the trust file is
+#: ``$GEMINI_CLI_TRUSTED_FOLDERS_PATH`` when set, else
+#: ``<home>/.gemini/trustedFolders.json``, where ``<home>`` is
+#: ``$GEMINI_CLI_HOME`` when set, else ``$HOME``; from 0.61.0, with
+#: ``SANDBOX=sandbox-exec`` (macOS Seatbelt), ``<home>/.cache/.gemini/trustedFolders.json``.
+STATE_VARIABLES = (
+    StateVariable("HOME", "home", note="$HOME/.gemini unless GEMINI_CLI_HOME is set"),
+    StateVariable("GEMINI_CLI_HOME", "home", note="its homedir(): $GEMINI_CLI_HOME/.gemini"),
+    StateVariable("GEMINI_CLI_TRUSTED_FOLDERS_PATH", "trust file", note="the trust file itself"),
+    StateVariable(
+        "SANDBOX",
+        "trust file",
+        since="0.61.0",
+        ignored_by="0.45.2",
+        note="sandbox-exec: <home>/.cache/.gemini/trustedFolders.json",
+    ),
 )

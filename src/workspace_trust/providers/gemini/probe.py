@@ -26,10 +26,19 @@ TRUST_ENV = "GEMINI_CLI_TRUST_WORKSPACE"
 
 
 def trusted_folders_path(env: Mapping[str, str]) -> str | None:
+    """Where Gemini CLI reads and writes trust under ``env`` (``Storage.
+    getTrustedFoldersPath``, 0.45.2 and 0.61.0): the variables of
+    ``STATE_VARIABLES`` the CLI's version reads (the caller drops the others)."""
     if env.get("GEMINI_CLI_TRUSTED_FOLDERS_PATH"):
         return env["GEMINI_CLI_TRUSTED_FOLDERS_PATH"]
-    home = env_home(env)
-    return os.path.join(home, ".gemini", "trustedFolders.json") if home else None
+    # homedir(): $GEMINI_CLI_HOME when set, else the account's home.
+    home = env.get("GEMINI_CLI_HOME") or env_home(env)
+    if not home:
+        return None
+    if env.get("SANDBOX") == "sandbox-exec":
+        # getGlobalRuntimeDir (0.61.0): inside macOS Seatbelt, under ~/.cache.
+        return os.path.join(home, ".cache", ".gemini", "trustedFolders.json")
+    return os.path.join(home, ".gemini", "trustedFolders.json")
 
 
 class GeminiStateProbe(FileStateProbe):

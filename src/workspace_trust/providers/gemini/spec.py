@@ -7,7 +7,12 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from workspace_trust.failure_patterns import TrustFailurePattern
-from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
+from workspace_trust.providers.gemini import (
+    BIN_ENV,
+    GEMINI,
+    STATE_VARIABLES,
+    USUAL_LOCATIONS,
+)
 from workspace_trust.providers.gemini.probe import parse_gemini_state, trusted_folders_path
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
@@ -71,6 +76,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="env",
     state_file=trusted_folders_path,
+    state_variables=STATE_VARIABLES,
     parse_state=parse_gemini_state,
     flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
     usual_locations=USUAL_LOCATIONS,

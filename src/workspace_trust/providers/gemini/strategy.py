@@ -9,7 +9,7 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.gemini import BIN_ENV, GEMINI, USUAL_LOCATIONS
+from workspace_trust.providers.gemini import BIN_ENV, GEMINI, STATE_VARIABLES, USUAL_LOCATIONS
 from workspace_trust.providers.gemini.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
@@ -36,8 +36,10 @@ KEEP_ENV = (
     "GOOGLE_CLOUD_PROJECT",
     "GOOGLE_CLOUD_LOCATION",
     "GOOGLE_GENAI_USE_VERTEXAI",
-    "GEMINI_CLI_TRUSTED_FOLDERS_PATH",
     "GEMINI_CLI_SYSTEM_SETTINGS_PATH",
+    # Every variable that moves its home or trust file, so that the child
+    # writes trust where the host's launch reads it.
+    *(variable.name for variable in STATE_VARIABLES),
 )
 
 

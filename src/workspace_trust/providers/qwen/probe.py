@@ -64,8 +64,10 @@ class QwenStateProbe(StateProbe):
     #: Rule paths whose real path is remembered, at most (see ``_realpath``).
     REALPATH_CACHE = 100_000
 
-    def __init__(self, env: Mapping[str, str], files: StateFiles | None = None) -> None:
+    def __init__(self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None) -> None:
         self.env = dict(env)
+        #: The CLI's version: its home ``.env`` files are read as it reads them.
+        self.version = version
         self._files = files or LocalStateFiles()
         self._real: dict[str, str | None] = {}
 
@@ -84,10 +86,10 @@ class QwenStateProbe(StateProbe):
             return ProbeResult(TrustState.UNKNOWN, diagnostics=(Diagnostic(code, message, QWEN, workspace.id),))
 
         style = _style(workspace.host)
-        settings = folder_trust(self.env, workspace.real_path, style, files=self._files)
+        settings = folder_trust(self.env, workspace.real_path, style, files=self._files, version=self.version)
         if settings.trust is FolderTrust.UNREADABLE:
             return unknown(SETTINGS_UNREADABLE, f"Qwen Code cannot start with its settings: {settings.problem}")
-        path = trusted_folders_path(self.env, workspace.real_path, style, files=self._files)
+        path = trusted_folders_path(self.env, workspace.real_path, style, files=self._files, version=self.version)
         if path is None:
             return unknown(Code.STATE_FILE_MISSING, "no HOME to find trustedFolders.json")
         try:

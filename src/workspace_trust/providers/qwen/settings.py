@@ -46,6 +46,7 @@ from workspace_trust.adapters.statefile import LocalStateFiles, StateFileError
 from workspace_trust.domain import jsonc
 from workspace_trust.domain.paths import env_home
 from workspace_trust.ports import StateFiles
+from workspace_trust.providers.versions import parse_version
 
 QWEN_HOME_ENV = "QWEN_HOME"
 TRUSTED_FOLDERS_ENV = "QWEN_CODE_TRUSTED_FOLDERS_PATH"
@@ -55,6 +56,13 @@ SYSTEM_DEFAULTS_ENV = "QWEN_CODE_SYSTEM_DEFAULTS_PATH"
 BOOTSTRAP_KEYS = (QWEN_HOME_ENV, "QWEN_RUNTIME_DIR", "QWEN_CODE_MCP_APPROVALS_PATH", TRUSTED_FOLDERS_ENV)
 #: Of those, the ones that move a file read here.
 _USED_KEYS = (QWEN_HOME_ENV, TRUSTED_FOLDERS_ENV)
+#: The home ``.env`` files are read from 0.15.10 on (0.15.6 and older have no
+#: ``preResolveHomeEnvOverrides``); up to 0.21.2 only for ``QWEN_HOME``, and
+#: skipped when ``QWEN_HOME`` and ``QWEN_RUNTIME_DIR`` are both set (0.15.10's
+#: code). From 0.21.2 on, as described above.
+DOTENV_SINCE = (0, 15, 10)
+DOTENV_TRUST_FILE_SINCE = (0, 21, 2)
+_EARLY_BOOTSTRAP_KEYS = (QWEN_HOME_ENV, "QWEN_RUNTIME_DIR")
 
 QWEN_DIR = ".qwen"
 TRUSTED_FOLDERS_FILE = "trustedFolders.json"
@@ -164,13 +172,20 @@ def effective_env(
     style: PathStyle | None = None,
     *,
     files: StateFiles | None = None,
+    version: str | None = None,
 ) -> dict[str, str]:
     """``env`` with what Qwen takes from its home ``.env`` files added
     (``preResolveHomeEnvOverrides``): a name the environment holds, even
-    empty, is never replaced. The files are read through ``files``."""
+    empty, is never replaced. The files are read through ``files``, as
+    ``version`` reads them (None: as the newest versions do)."""
     out = dict(env)
     reader = files or LocalStateFiles()
-    if all(out.get(key) for key in BOOTSTRAP_KEYS):
+    parsed = parse_version(version)
+    if parsed is not None and parsed < DOTENV_SINCE:
+        return out
+    early = parsed is not None and parsed < DOTENV_TRUST_FILE_SINCE
+    used = (QWEN_HOME_ENV,) if early else _USED_KEYS
+    if all(out.get(key) for key in (_EARLY_BOOTSTRAP_KEYS if early else BOOTSTRAP_KEYS)):
         return out
     style = style or PathStyle.local()
     initial_home = out.get(QWEN_HOME_ENV)
@@ -183,7 +198,7 @@ def effective_env(
 
     def take(path: str) -> None:
         found = _read_dotenv(path, reader)
-        for key in _USED_KEYS:
+        for key in used:
             if found.get(key) and key not in out:
                 out[key] = found[key]
 
@@ -203,11 +218,13 @@ def trusted_folders_path(
     style: PathStyle | None = None,
     *,
     files: StateFiles | None = None,
+    version: str | None = None,
 ) -> str | None:
     """The trusted-folders file Qwen reads and writes under ``env`` (its home
-    ``.env`` files included), or None when it cannot be told."""
+    ``.env`` files included, as ``version`` reads them), or None when it
+    cannot be told."""
     style = style or PathStyle.local()
-    full = effective_env(env, cwd, style, files=files)
+    full = effective_env(env, cwd, style, files=files, version=version)
     if full.get(TRUSTED_FOLDERS_ENV):
         return _resolve(full[TRUSTED_FOLDERS_ENV], cwd, style)
     folder = qwen_dir(full, cwd, style)
@@ -302,12 +319,13 @@ def folder_trust(
     style: PathStyle | None = None,
     *,
     files: StateFiles | None = None,
+    version: str | None = None,
 ) -> SettingsState:
     """Whether Qwen's folder trust is on under ``env``; the settings (and
-    ``.env`` files) are read through ``files``."""
+    ``.env`` files, as ``version`` reads them) are read through ``files``."""
     style = style or PathStyle.local()
     reader = files or LocalStateFiles()
-    full = effective_env(env, cwd, style, files=reader)
+    full = effective_env(env, cwd, style, files=reader, version=version)
     scopes: list[Mapping[str, Any]] = []
     for role, path in _settings_files(full, cwd, style):
         if path is None:

@@ -12,6 +12,7 @@ from workspace_trust.providers.qwen import (
     QWEN,
     SAFE_MODE,
     SETTINGS_UNREADABLE,
+    STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.qwen.probe import parse_qwen_state, qwen_state_file
@@ -86,6 +87,7 @@ SPEC = ProviderSpec(
     ),
     default_mode="pty",
     state_file=qwen_state_file,
+    state_variables=STATE_VARIABLES,
     parse_state=parse_qwen_state,
     flags=(
         FlagSpec("qwen", True, "Prepare Qwen Code workspaces (only where its folder trust is on)."),

@@ -10,16 +10,30 @@ from workspace_trust.domain.codes import WorkspaceStatus
 from workspace_trust.domain.patches import EnvPatch, PatchFile
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
+from workspace_trust.errors import BinaryMissingError, PreflightCancelled
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
+from workspace_trust.providers.binaries import (
+    COMMON_ENV,
+    NO_SELF_UPDATE_ENV,
+    installed_version,
+    keep_env,
+    resolve_cli_binary,
+)
 from workspace_trust.providers.override_floors import known_cli_version
-from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
+from workspace_trust.providers.pty_strategy import (
+    HELP_TIMEOUT_MS,
+    CommandRefused,
+    PtyCommand,
+    PtyProvider,
+    PtyTrustStrategy,
+)
 from workspace_trust.providers.qwen import (
     BIN_ENV,
     FOLDER_DISTRUSTED,
     QWEN,
     SAFE_MODE,
     SETTINGS_UNREADABLE,
+    STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.qwen.floors import OVERRIDE_FLOOR
@@ -34,6 +48,7 @@ from workspace_trust.providers.qwen.settings import (
     FolderTrust,
     folder_trust,
 )
+from workspace_trust.providers.state_vars import honoured_env
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
@@ -74,6 +89,14 @@ class QwenPty(PtyProvider):
 
     def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
         return QwenStateProbe(env, files)
+
+    #: Its home .env files are read from 0.15.10 on (settings.DOTENV_SINCE).
+    version_locates_state = True
+
+    def versioned_state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> StateProbe:
+        return QwenStateProbe(env, files, version)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return {**qwen_env(host_env, strip), **NO_SELF_UPDATE_ENV}
@@ -147,7 +170,10 @@ class QwenEnvStrategy(TrustStrategy):
         return qwen_trust_required(env)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        return QwenStateProbe(env, files).read_trust(workspace)
+        # As the launched version reads the environment and its home .env
+        # files (QWEN_HOME, and those files, from 0.15.10).
+        version = _installed(env)
+        return QwenStateProbe(honoured_env(env, STATE_VARIABLES, version), files, version).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
@@ -170,6 +196,32 @@ class QwenEnvStrategy(TrustStrategy):
                 # The patch would still trust the folder for the launch; the
                 # host is told so here, and its policy decides.
                 return base_result(self.provider, workspace, status, code, diagnostics=probe.diagnostics)
+        version = _session_version(ctx)
+        # Below the override's floor the plan carries no patch for the folder,
+        # and the coordinator reports it (override_unsupported_by_cli_version).
         # The user's own file does not matter to a patched launch (Qwen reads
         # the private one instead), even when it cannot be read.
-        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED)
+        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED, cli_version=version)
+
+
+def _installed(env: Mapping[str, str]) -> str | None:
+    """The version of the Qwen binary ``env`` names, told without starting it."""
+    try:
+        return installed_version(resolve_cli_binary("qwen", None, env, BIN_ENV, USUAL_LOCATIONS))
+    except BinaryMissingError:
+        return None
+
+
+def _session_version(ctx: ExecutionContext) -> str | None:
+    """The version of the Qwen binary the host launches (``--version`` once per
+    binary ever when its package does not say); None when it cannot be found."""
+    try:
+        binary = resolve_cli_binary(
+            "qwen", ctx.binaries.get(QWEN), ctx.env, BIN_ENV, USUAL_LOCATIONS, locator=ctx.binary_locator
+        )
+        timeout_ms = min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms)
+        return installed_version(binary) or ctx.help_reader.read_version(
+            binary, qwen_env(ctx.env), timeout_ms, is_cancelled=ctx.is_cancelled
+        )
+    except (BinaryMissingError, PreflightCancelled):
+        return None
