@@ -256,6 +256,9 @@ def test_home_and_what_contains_it_are_refused_before_the_cli_starts(
     home, env = cli.setup(sandbox)
     wrapper, mark = realcli.marking_wrapper(sandbox, binary)
     os.makedirs(os.path.join(home, "proj"))
+    # ``x`` must exist for ``x/../..`` to name a folder at all: the system
+    # refuses ``missing/..`` (ENOENT), and so does the library.
+    os.makedirs(os.path.join(home, "x"))
     if where == "git-root-above-home":
         realcli.git_init(sandbox)
     target = {

@@ -18,16 +18,14 @@ from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
 from workspace_trust.domain.paths import (
-    PSEUDO_FOLDERS,
-    SHARED_FOLDERS,
     HostOs,
     NotPersistableReason,
     PathFacts,
-    PathFlavor,
     Workspace,
     build_workspace,
     env_home,
     has_parent_step,
+    named_folders,
     named_kind,
     normalize,
     not_persistable,
@@ -505,10 +503,11 @@ def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] =
         for folder in (home, *parents(home, host)):
             if folder not in out:
                 out.append(folder)
-    if out and host.flavor is PathFlavor.POSIX:
+    if out:
         # The folders that are no project folders by name: a folder swapped
-        # for a link to one of them leads the CLI there.
-        out.extend(folder for folder in (*SHARED_FOLDERS, *PSEUDO_FOLDERS) if folder not in out)
+        # for a link to one of them leads the CLI there. (Each is one more
+        # probe read: only those the host has.)
+        out.extend(folder for folder in named_folders(host) if folder not in out)
     return tuple(out)
 
 

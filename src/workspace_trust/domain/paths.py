@@ -189,6 +189,18 @@ SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/private/tmp", "/private/var/
 PSEUDO_FOLDERS = ("/proc", "/sys", "/dev")
 
 
+def named_folders(host: HostOs) -> tuple[str, ...]:
+    """The folders of ``SHARED_FOLDERS`` and ``PSEUDO_FOLDERS`` that ``host``
+    has (none on Windows; ``/private`` ones on macOS only, ``/dev/shm``,
+    ``/proc`` and ``/sys`` on Linux only)."""
+    if host is HostOs.WINDOWS:
+        return ()
+    mac_only = ("/private/tmp", "/private/var/tmp")
+    linux_only = ("/dev/shm", "/proc", "/sys")
+    skip = linux_only if host is HostOs.MACOS else mac_only
+    return tuple(f for f in (*SHARED_FOLDERS, *PSEUDO_FOLDERS) if f not in skip)
+
+
 def named_kind(path: str, host: HostOs) -> NotPersistableReason | None:
     """Whether a normalised path is, by its name alone, a shared temporary
     folder (``WORLD_WRITABLE``: the folder itself, not the folders inside)

@@ -164,6 +164,12 @@ def build_trust_override(
     does when the value would be longer than one argument can be on
     ``host_os`` (``ARGUMENT_LIMIT``; this machine's system by default): the
     host's launch would fail.
+
+    A host entry that trusts a folder ``judge`` refuses is left out, named in
+    ``refused`` with a diagnostic carrying the judge's code; the others are
+    kept. Without a judge, :func:`basic_judge` refuses roots and the folders
+    that are no project folders by name; the plan stages pass one that also
+    knows the request's homes (and, in ``plan_full``, the file system).
     """
     host_os = host_os or HostOs.this_machine()
     judge = judge or basic_judge(host_os)
