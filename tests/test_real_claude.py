@@ -403,3 +403,21 @@ def test_337_a_linked_worktree_trusts_its_main_checkout(sandbox: str) -> None:
     quiet = {**env, "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
     assert not asks_for_trust(binary, worktree, quiet)
     assert_nothing_left(sandbox)
+
+
+def test_330_a_git_subfolder_trusted_by_its_root_says_the_whole_repository_was_trusted(sandbox: str) -> None:
+    """2.1.330's plain dialog does not say so, but its Yes in REPO/sub writes
+    REPO's key: the result says the whole repository was trusted all the same."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    repo = realcli.folder(sandbox, "repo")
+    realcli.git_init(repo)
+    sub = realcli.folder(repo, "sub")
+    code, doc = preflight(binary, env, sub)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", repo), realcli.brief(doc)
+    assert result["dialogs"] == ["claude.workspace_trust"], realcli.brief(doc)
+    assert trusted_projects(home) == {repo: True}
+    (message,) = _scope_diagnostics(doc)
+    assert repo in message
+    assert_nothing_left(sandbox)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.errors import PathError
+from workspace_trust.domain.paths import Workspace, comparison_key, normalize
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
 from workspace_trust.errors import (
     BinaryMissingError,
@@ -609,7 +610,7 @@ class PtyTrustStrategy(TrustStrategy):
         diagnostics = probe.diagnostics if probe else ()
         if status is WorkspaceStatus.ACCEPTED and trusted_key is not None:
             scopes = {rule.trust_scope for rule in map(self._rule, outcome.matched_rule_ids) if rule is not None}
-            if "repository" in scopes:
+            if "repository" in scopes or _is_repository_root_of(trusted_key, workspace):
                 diagnostics = (
                     *diagnostics,
                     Diagnostic(
@@ -654,6 +655,20 @@ class PtyTrustStrategy(TrustStrategy):
                 exit_status=outcome.exit_status,
             ),
         )
+
+
+def _is_repository_root_of(key: str, workspace: Workspace) -> bool:
+    """The state file proves trust by the root of the folder's git repository
+    (or a linked worktree's main checkout), not by the folder itself: what the
+    dialog accepted covers that whole repository, whether or not it said so
+    (Claude Code before 2.1.337 did not)."""
+    host = workspace.host
+    try:
+        found = comparison_key(normalize(key, host.flavor), host)
+    except PathError:
+        return False
+    roots = {comparison_key(root, host) for root in (workspace.git_root, workspace.worktree_main_root) if root}
+    return found in roots and found != workspace.comparison_key
 
 
 #: Codes of dialogs recognised and never answered whose cause a retry cannot fix.
