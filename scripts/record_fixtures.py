@@ -78,7 +78,12 @@ class Scenario:
     codex_update_offered: str | None = None
     #: A folder layout of :data:`LAYOUTS` (the drift report's lookup
     #: scenarios); "" keeps the scenario's own (``git``, ``git-subfolder``).
-    layout: str = ""
+    lookup: str = ""
+    #: Claude: where the CLI starts (``CLAUDE_LAYOUTS``); the screen's size; extra arguments.
+    layout: str | None = None
+    rows: int = 50
+    columns: int = 160
+    extra_args: tuple[str, ...] = ()
 
 
 #: Where a CLI decides trust by its own lookup (git root, parents): each one is
@@ -95,7 +100,7 @@ LAYOUTS = {
 
 def layout_scenarios(provider: str, version: str) -> list[Scenario]:
     """The :data:`LAYOUTS` scenarios of one CLI, seeded as its trust-accept is."""
-    return [Scenario(provider, version, name, layout=name, notes=what) for name, what in LAYOUTS.items()]
+    return [Scenario(provider, version, name, lookup=name, notes=what) for name, what in LAYOUTS.items()]
 
 
 def seed_parent_trust(provider: str, home: str, env: dict[str, str], parent: str) -> None:
@@ -138,8 +143,8 @@ def _read_commented_json(path: str) -> dict[str, object]:
 
 
 def prepare_layout(scenario: Scenario, workspace: str, home: str, env: dict[str, str]) -> str:
-    """Make ``scenario.layout`` under ``workspace``; returns the folder to start in."""
-    layout = scenario.layout
+    """Make ``scenario.lookup`` under ``workspace``; returns the folder to start in."""
+    layout = scenario.lookup
     if layout == "git-root":
         subprocess.run(["git", "init", "-q", workspace], check=True)
         return workspace
@@ -175,6 +180,60 @@ SCENARIOS = [
         "git-subfolder",
         git=True,
         notes="started in REPO/sub/deeper; trust lands on REPO",
+    ),
+    *(
+        Scenario("claude", "2.1.337", name, layout=layout, rows=rows, columns=columns, notes=notes)
+        for name, layout, rows, columns, notes in (
+            ("trust-accept", "plain", 50, 160, "seeded profile, fresh folder"),
+            ("git-root", "git-root", 50, 160, "started at the root of a new git repository"),
+            (
+                "git-subfolder",
+                "git-subfolder",
+                50,
+                160,
+                "started in REPO/sub/deeper: the repository variant, its root printed; trust lands on REPO",
+            ),
+            (
+                "linked-worktree",
+                "linked-worktree",
+                50,
+                160,
+                "started in a linked worktree of an untrusted REPO: the repository variant names REPO "
+                "(the main checkout); trust lands on REPO",
+            ),
+            (
+                "git-subfolder-narrow",
+                "git-subfolder",
+                50,
+                46,
+                "46 columns: plain 'Yes, I trust this folder' while the body names the repository",
+            ),
+            ("git-subfolder-short", "git-subfolder", 14, 160, "14 rows: 'Trust the whole repository:'"),
+            (
+                "home-repo-subfolder",
+                "home-repo-subfolder",
+                50,
+                160,
+                "HOME is a git repository, started in HOME/proj: 'This repository holds your home folder'; no key",
+            ),
+            (
+                "home-repo-subfolder-short",
+                "home-repo-subfolder",
+                12,
+                160,
+                "as home-repo-subfolder, 12 rows: 'Trust repo and home folder:'; no key",
+            ),
+            ("home-folder", "home", 50, 160, "started in HOME: 'Yes lasts for this session only'; no key"),
+        )
+    ),
+    Scenario(
+        "claude",
+        "2.1.337",
+        "add-dir",
+        layout="trusted-folder",
+        extra_args=("--add-dir", "OTHER"),
+        duration_ms=8000,
+        notes="a trusted folder, started with --add-dir OTHER (untrusted): 'Adding a new directory:'; no key",
     ),
     *(
         Scenario("codex", v, "trust-accept", git=True, notes="auth.json with an API key, git repository")
@@ -240,6 +299,58 @@ def claude_command(binary: str, sandbox: str, help_text: str) -> tuple[str, ...]
     return (binary, *bare, "--strict-mcp-config", "--mcp-config", mcp, *PROTECTED)
 
 
+def claude_layout(layout: str, sandbox: str, home: str, workspace: str) -> str:
+    """Lay out the sandbox for a Claude scenario; the folder to start in."""
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], check=True, capture_output=True)
+
+    if layout == "plain":
+        return workspace
+    if layout == "git-root":
+        git("init", "-q", workspace)
+        return workspace
+    if layout == "git-subfolder":
+        git("init", "-q", workspace)
+        cwd = os.path.join(workspace, "sub", "deeper")
+        os.makedirs(cwd)
+        return cwd
+    if layout == "linked-worktree":
+        git("init", "-q", workspace)
+        git(
+            "-C",
+            workspace,
+            "-c",
+            "user.email=rec@example.invalid",
+            "-c",
+            "user.name=rec",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "start",
+        )
+        worktree = os.path.join(sandbox, "worktree")
+        git("-C", workspace, "worktree", "add", "-q", worktree)
+        return worktree
+    if layout == "home-repo-subfolder":
+        git("init", "-q", home)
+        cwd = os.path.join(home, "proj")
+        os.makedirs(cwd)
+        return cwd
+    if layout == "home":
+        return home
+    if layout == "trusted-folder":
+        state = os.path.join(home, ".claude.json")
+        with open(state, encoding="utf-8") as handle:
+            doc = json.load(handle)
+        doc["projects"] = {workspace: {"hasTrustDialogAccepted": True}}
+        with open(state, "w", encoding="utf-8") as handle:
+            json.dump(doc, handle)
+        return workspace
+    raise ValueError(f"unknown layout {layout}")
+
+
 def codex_trusted(config: str, path: str) -> Callable[[], ProbeResult]:
     def check() -> ProbeResult:
         try:
@@ -278,7 +389,8 @@ def record(
         return None
     sandbox = tempfile.mkdtemp(prefix="wt-rec-", dir="/var/tmp" if os.path.isdir("/var/tmp") else None)
     try:
-        home = os.path.join(sandbox, "home")
+        # Not "home": a recorded screen that shows HOME must not look like a private path.
+        home = os.path.join(sandbox, "user-home" if scenario.layout or scenario.lookup else "home")
         os.makedirs(home)
         workspace = os.path.join(sandbox, "project")
         os.makedirs(workspace)
@@ -286,6 +398,7 @@ def record(
         if scenario.git:
             subprocess.run(["git", "init", "-q", workspace], check=True)
         extra: dict[str, str] = {}
+        approved: tuple[str, ...] = ()
         if scenario.provider == "copilot":
             # One unpacked package for every HOME (else 235 MB under each).
             extra = seed_home("copilot", home, copilot_package_cache=os.path.join(cli_dir(), COPILOT_CACHE))
@@ -301,7 +414,7 @@ def record(
             extra = seed_home(scenario.provider, home)
         env = base_env(home, extra)
         env.update(dict(scenario.env))
-        if scenario.layout:
+        if scenario.lookup:
             cwd = prepare_layout(scenario, workspace, home, env)
         # The pinned CLI goes first on the child's PATH and the command names it
         # bare, so the stored command is not tied to this machine's cache folder.
@@ -311,11 +424,18 @@ def record(
             env.update(PREFLIGHT_ENV)
             help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
             command = claude_command(name, sandbox, help_text)
-            if scenario.name == "git-subfolder" and not scenario.layout:
+            other = os.path.join(sandbox, "other")
+            os.makedirs(other)
+            command += tuple(other if arg == "OTHER" else arg for arg in scenario.extra_args)
+            if scenario.layout is not None:
+                cwd = claude_layout(scenario.layout, sandbox, home, workspace)
+            elif scenario.name == "git-subfolder" and not scenario.lookup:
                 cwd = os.path.join(workspace, "sub", "deeper")
                 os.makedirs(cwd)
             facts = LocalFileSystemFacts()
             ws = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
+            if ws.repository_root_reason is None:
+                approved = tuple(root for root in (ws.git_root, ws.worktree_main_root) if root is not None)
             probe = ClaudeStateProbe(os.path.join(home, ".claude.json"))
 
             def success() -> ProbeResult:
@@ -327,7 +447,7 @@ def record(
             protected = build_protected_command(name, help_text, allow_unprotected=True)
             assert protected is not None
             command = protected.argv
-            if scenario.name == "git-subfolder" and not scenario.layout:
+            if scenario.name == "git-subfolder" and not scenario.lookup:
                 cwd = os.path.join(workspace, "sub", "deeper")
                 os.makedirs(cwd)
             facts = LocalFileSystemFacts()
@@ -352,12 +472,15 @@ def record(
         else:
             command = (name,)
             success = gemini_trusted(os.path.join(home, ".gemini", "trustedFolders.json"), workspace)
-        if scenario.layout:
+        if scenario.lookup:
             # The CLI's own lookup decides where trust lands: the probe reads it.
             success = probe_success(scenario.provider, cwd, env)
         if on_ready is not None:
             on_ready(cwd, env)
         recording = record_session(
+            approved_scopes=approved,
+            rows=scenario.rows,
+            columns=scenario.columns,
             command=command,
             cwd=cwd,
             env=env,

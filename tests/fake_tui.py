@@ -33,6 +33,9 @@ Behaviour is chosen with environment variables:
   FAKE_SECRETS_FILE with FAKE_MODE=secrets: a file whose lines are printed as they
                    are (no clearing; a line wider than the screen wraps), before an
                    unknown trust-like dialog is drawn below them
+  FAKE_BODY        lines drawn under the trust question, separated by `|`; `{parent}` is
+                   the folder above the working directory (Claude Code 2.1.337's bodies)
+  FAKE_YES         the Yes option's label (default `Yes, I trust this folder`)
 FAKE_MODE=env draws the program's own environment as NAME=value lines (a CLI that
 echoes its environment, redaction tests) and then waits.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
@@ -83,6 +86,10 @@ def trust_screen(options: list[str], cursor: int) -> list[str]:
         f"│ {os.getcwd()}",
         "│ Quick safety check: Is this a project you created or one you trust?",
     ]
+    body = os.environ.get("FAKE_BODY", "")
+    if body:
+        parent = os.path.dirname(os.getcwd())
+        rows.extend(f"│ {line.replace('{parent}', parent)}" for line in body.split("|"))
     for index, label in enumerate(options):
         lead = "❯" if index == cursor else " "
         rows.append(f"│ {lead} {label}")
@@ -294,7 +301,8 @@ def main() -> int:
         elif mode == "unknown":
             draw(["Something entirely new", "❯ 1. Do the thing", "  2. Do not", os.environ.get("FAKE_SECRET", "")])
         yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"
-        options = ["Yes, I trust this folder", "No, exit"] if yes_first else ["No, exit", "Yes, I trust this folder"]
+        yes = os.environ.get("FAKE_YES", "Yes, I trust this folder")
+        options = [yes, "No, exit"] if yes_first else ["No, exit", yes]
         cursor = 0
         if mode == "trust":
             draw(trust_screen(options, cursor))

@@ -156,8 +156,26 @@ def _key_times(
     return drive(tui, state, table, on_frame=seen), sent
 
 
-CLAUDE_RULE = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+CLAUDE_RULE_AS_PINNED = next(r for r in CLAUDE_RULES.rules if r.id == "claude.workspace_trust")
+#: The settle probe's own behaviour, as 2.1.248-2.1.330 need it: the same rule
+#: without 2.1.337's refusal window (``refuse_input_ms``), so that the probe goes
+#: at the first painted frame.
+CLAUDE_RULE = attrs.evolve(CLAUDE_RULE_AS_PINNED, refuse_input_ms=0)
+PROBE_RULES = RuleTable("claude", tuple(CLAUDE_RULE if r.id == CLAUDE_RULE.id else r for r in CLAUDE_RULES.rules))
 CLAUDE_SETTLE_MS = CLAUDE_RULE.settle_ms or 0
+
+
+def test_no_key_is_sent_inside_the_refusal_window() -> None:
+    """Claude 2.1.337 refuses every key for 150 ms after its trust dialog paints
+    (and restarts that window on each refused key): the pinned rule sends its
+    first key, the settle probe included, only after ``refuse_input_ms``."""
+    assert CLAUDE_RULE_AS_PINNED.refuse_input_ms >= 150
+    state = TrustFile()
+    tui = claude_tui(state, new_layout=True, reset_after_paint_ms=140)
+    outcome, sent = _key_times(tui, state)
+    assert outcome.end is SessionEnd.TRUST_PERSISTED and state.trusted
+    assert [k for _, k in sent] == [Key.DOWN, Key.ENTER]
+    assert sent[0][0] >= CLAUDE_RULE_AS_PINNED.refuse_input_ms
 
 
 def test_a_visible_undo_ends_the_settle_early() -> None:
@@ -166,7 +184,7 @@ def test_a_visible_undo_ends_the_settle_early() -> None:
     and Enter comes well before the settle's full time."""
     state = TrustFile()
     tui = claude_tui(state, new_layout=True, reset_after_paint_ms=140)
-    outcome, sent = _key_times(tui, state)
+    outcome, sent = _key_times(tui, state, PROBE_RULES)
     assert outcome.end is SessionEnd.TRUST_PERSISTED and state.trusted
     assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
     (probe_at, _), (again_at, _), (enter_at, _) = sent
@@ -180,7 +198,7 @@ def test_without_an_undo_the_settle_runs_its_full_time() -> None:
     """A build with no reset keeps the first move: Enter waits out the settle."""
     state = TrustFile()
     tui = claude_tui(state, new_layout=True)
-    outcome, sent = _key_times(tui, state)
+    outcome, sent = _key_times(tui, state, PROBE_RULES)
     assert outcome.end is SessionEnd.TRUST_PERSISTED
     assert [k for _, k in sent] == [Key.DOWN, Key.ENTER]
     assert sent[0][0] < 20 and sent[1][0] >= CLAUDE_SETTLE_MS
@@ -191,7 +209,7 @@ def test_an_undo_after_the_settle_is_caught_before_enter() -> None:
     confirmation window: the cursor is moved back and confirmed again."""
     state = TrustFile()
     tui = claude_tui(state, new_layout=True, reset_after_paint_ms=CLAUDE_SETTLE_MS + 10)
-    outcome, sent = _key_times(tui, state)
+    outcome, sent = _key_times(tui, state, PROBE_RULES)
     assert outcome.end is SessionEnd.TRUST_PERSISTED and tui.exit_code is None
     assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
 
@@ -202,7 +220,7 @@ def test_a_dropped_probe_is_sent_again_after_its_echo_timeout() -> None:
     (it may still be in the CLI's queue when the settle ends)."""
     state = TrustFile()
     tui = claude_tui(state, new_layout=True, drop_keys=frozenset({0}))
-    outcome, sent = _key_times(tui, state)
+    outcome, sent = _key_times(tui, state, PROBE_RULES)
     assert outcome.end is SessionEnd.TRUST_PERSISTED
     assert [k for _, k in sent] == [Key.DOWN, Key.DOWN, Key.ENTER]
     assert sent[1][0] - sent[0][0] >= TIMING.key_echo_timeout_ms
@@ -768,6 +786,7 @@ def test_finish_reason_values_are_stable() -> None:
         "auth_required",
         "aborted",
         "selection_failed",
+        "scope_refused",
         "unknown_dialog",
         "unknown_screen",
     }

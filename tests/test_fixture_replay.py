@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from workspace_trust.adapters.screen import ScreenRenderer
 from workspace_trust.domain.codes import Key, Provider
 from workspace_trust.engine.dialog import Action, Decision, DialogEngine
-from workspace_trust.engine.rules import match_rule, option_body
+from workspace_trust.engine.rules import Outcome, match_rule, option_body
 from workspace_trust.engine.snapshot import TerminalSnapshot, cursor_glyph_of
 from workspace_trust.fixtures import (
     SCREEN_HEADER,
@@ -103,6 +103,14 @@ def test_the_engine_sends_the_recorded_keys(fixture: Fixture) -> None:
 def test_a_session_the_engine_finishes_ends_as_its_rule_says(fixture: Fixture) -> None:
     replay = _replay(fixture)
     finishes = {"claude.theme_onboarding": SessionEnd.SETUP_REQUIRED, "codex.auth_picker": SessionEnd.AUTH_REQUIRED}
+    # A dialog a rule recognises and never answers ends the session there.
+    finishes.update(
+        {
+            rule.id: SessionEnd.ABORTED
+            for rule in rule_table(Provider(fixture.provider)).rules
+            if rule.outcome is Outcome.ABORT
+        }
+    )
     last_rule = fixture.checkpoints[-1].rule
     if last_rule in finishes:
         assert replay.outcome.end is finishes[last_rule]
@@ -267,7 +275,7 @@ def test_the_verdict_is_the_first_key_the_engine_sends_on_that_screen(fixture: F
         renderer.feed(fixture.chunk(event))
         renderer.take_replies()
         screen = renderer.lines()
-        engine = DialogEngine(table)
+        engine = DialogEngine(table, scope_check=fixture.scope_check)
         first = None
         for frame in range(1, 20):
             decision = engine.observe(TerminalSnapshot(lines=screen, frame=frame, elapsed_ms=frame * 100))
@@ -351,7 +359,9 @@ def test_golden_screens_hold_no_secrets_or_private_paths() -> None:
 
 def _enter_screens() -> list[tuple[str, tuple[str, ...]]]:
     """Every recorded screen on which the rules want Enter (a trust dialog with the
-    cursor on the trust option), with its fixture's provider."""
+    cursor on the trust option), with its fixture's provider. Screens whose
+    option trusts a scope read off the screen (a repository root) are left out:
+    the engine confirms them only with the recording's scope check."""
     out: list[tuple[str, tuple[str, ...]]] = []
     for path in FIXTURES:
         fixture = load_fixture(path)
@@ -363,7 +373,9 @@ def _enter_screens() -> list[tuple[str, tuple[str, ...]]]:
             renderer.feed(fixture.chunk(event))
             renderer.take_replies()
             lines = renderer.lines()
-            if screen_verdict(table, lines).want == "enter":
+            verdict = screen_verdict(table, lines)
+            scoped = any(rule.id == verdict.rule and rule.scope_after is not None for rule in table.rules)
+            if verdict.want == "enter" and not scoped:
                 out.append((fixture.provider, lines))
                 break
     return out

@@ -27,14 +27,18 @@ from workspace_trust.testing import base_env
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 
-VERSIONS = ["2.1.119", "2.1.197", "2.1.330"]
+VERSIONS = ["2.1.119", "2.1.197", "2.1.330", "2.1.337"]
 #: 2.1.248+ preselects "No, exit": one Down is needed before Enter.
 RULE = {
     "2.1.119": "claude.workspace_trust.numbered",
     "2.1.197": "claude.workspace_trust.numbered",
     "2.1.330": "claude.workspace_trust",
+    "2.1.337": "claude.workspace_trust",
 }
-KEYS = {"2.1.119": ["enter"], "2.1.197": ["enter"], "2.1.330": ["down", "enter"]}
+KEYS = {"2.1.119": ["enter"], "2.1.197": ["enter"], "2.1.330": ["down", "enter"], "2.1.337": ["down", "enter"]}
+#: 2.1.337's dialog in a folder inside a git repository whose root is another
+#: folder (a subfolder, a linked worktree): its Yes trusts the whole repository.
+REPOSITORY_RULE = "claude.workspace_trust.repository"
 #: The 2.0 dialog, `Do you trust the files in this folder?` / `❯ 1. Yes, proceed`,
 #: on 2.0.77 (the one 2.0.x release whose --help offers every protection flag to
 #: an interactive session: --tools only works with --print before it) and on
@@ -314,7 +318,7 @@ def asks_for_trust(binary: str, ws: str, env: dict[str, str], args: tuple[str, .
         ws,
         env,
         rules=CLAUDE_RULES,
-        trust_rules={rule for rule, _ in ACCEPT.values()},
+        trust_rules={rule for rule, _ in ACCEPT.values()} | {REPOSITORY_RULE},
         past_it=("shift+tab to cycle", "? for shortcuts"),
     )
 
@@ -360,6 +364,7 @@ def _observed_rules(binary: str, version: str, env: dict[str, str], cwd: str, ou
 
 
 TRUST_VALUES = {
+    "2.1.337": ['"true"', '"false"', "0", '""'],
     "2.1.330": ['"true"', '"false"', "0", '""'],
     "2.1.197": ['"true"', '""'],
     "2.1.119": ['"true"', '""'],
@@ -432,4 +437,105 @@ def test_a_folder_swapped_while_claude_starts_gets_no_enter(sandbox: str, swap: 
     # The cursor was brought onto the trust option; Enter was never sent.
     assert result["keys"] and "enter" not in result["keys"]
     assert projects(home) == {}
+
+
+# -- 2.1.337: plain folder, git root, git subfolder, linked worktree ------------------
+
+
+def _scope_diagnostics(doc: Doc) -> list[str]:
+    return [d["message"] for d in doc["diagnostics"] if d["code"] == "trust_scope_repository"]
+
+
+@pytest.mark.parametrize("layout", ["plain", "git-root"])
+def test_337_a_plain_folder_and_a_git_root_are_trusted_as_themselves(layout: str, sandbox: str) -> None:
+    """2.1.337 draws the plain dialog there: the folder's own key, no repository scope."""
+    binary = require_cli("claude", "2.1.337")
+    home, env = setup_home(sandbox)
+    ws = realcli.folder(sandbox, "project")
+    if layout == "git-root":
+        realcli.git_init(ws)
+    code, doc = preflight(binary, env, ws)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", ws), realcli.brief(doc)
+    assert (result["dialogs"], result["keys"]) == (["claude.workspace_trust"], ["down", "enter"]), realcli.brief(doc)
+    assert result["cli_version"] == "2.1.337"
+    assert trusted_projects(home) == {ws: True}
+    assert _scope_diagnostics(doc) == []
+    assert_nothing_left(sandbox)
+
+
+def test_337_a_git_subfolder_trusts_the_repository_root_and_says_so(sandbox: str) -> None:
+    """2.1.337 in REPO/sub/deeper shows the repository variant naming REPO; the
+    preflight checks that root and accepts it by its full label: trusted_key is
+    REPO and a diagnostic says the whole repository was trusted."""
+    binary = require_cli("claude", "2.1.337")
+    home, env = setup_home(sandbox)
+    repo = realcli.folder(sandbox, "repo")
+    realcli.git_init(repo)
+    deeper = realcli.folder(repo, "sub", "deeper")
+    code, doc = preflight(binary, env, deeper)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", repo), realcli.brief(doc)
+    assert (result["dialogs"], result["keys"]) == ([REPOSITORY_RULE], ["down", "enter"]), realcli.brief(doc)
+    assert trusted_projects(home) == {repo: True}
+    (message,) = _scope_diagnostics(doc)
+    assert repo in message
+    assert_nothing_left(sandbox)
+
+
+def test_337_a_linked_worktree_trusts_its_main_checkout(sandbox: str) -> None:
+    """2.1.337 in a linked worktree of an untrusted repository names the main
+    checkout as the repository; the preflight approves it (the guard checked
+    it before the start) and Claude writes the main checkout's key, through
+    which the worktree is trusted, as Claude reads it."""
+    binary = require_cli("claude", "2.1.337")
+    home, env = setup_home(sandbox)
+    repo = realcli.folder(sandbox, "repo")
+    realcli.git_init(repo)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            repo,
+            "-c",
+            "user.email=t@example.invalid",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    worktree = os.path.join(sandbox, "worktree")
+    subprocess.run(["git", "-C", repo, "worktree", "add", "-q", worktree], check=True, capture_output=True)
+    code, doc = preflight(binary, env, worktree)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", repo), realcli.brief(doc)
+    assert result["dialogs"] == [REPOSITORY_RULE], realcli.brief(doc)
+    assert trusted_projects(home) == {repo: True}
+    assert _scope_diagnostics(doc)
+    quiet = {**env, "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    assert not asks_for_trust(binary, worktree, quiet)
+    assert_nothing_left(sandbox)
+
+
+def test_330_a_git_subfolder_trusted_by_its_root_says_the_whole_repository_was_trusted(sandbox: str) -> None:
+    """2.1.330's plain dialog does not say so, but its Yes in REPO/sub writes
+    REPO's key: the result says the whole repository was trusted all the same."""
+    binary = require_cli("claude", "2.1.330")
+    home, env = setup_home(sandbox)
+    repo = realcli.folder(sandbox, "repo")
+    realcli.git_init(repo)
+    sub = realcli.folder(repo, "sub")
+    code, doc = preflight(binary, env, sub)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", repo), realcli.brief(doc)
+    assert result["dialogs"] == ["claude.workspace_trust"], realcli.brief(doc)
+    assert trusted_projects(home) == {repo: True}
+    (message,) = _scope_diagnostics(doc)
+    assert repo in message
     assert_nothing_left(sandbox)

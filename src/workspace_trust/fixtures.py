@@ -82,6 +82,14 @@ class Fixture:
     events: tuple[Event, ...]
     checkpoints: tuple[Checkpoint, ...]
     notes: str = ""
+    #: The folders the recording's scope check approved (the repository roots
+    #: approved before the start), which a replay approves too
+    #: (``DialogRule.scope_after``). Empty: none.
+    approved_scopes: tuple[str, ...] = ()
+
+    def scope_check(self, shown: str) -> bool:
+        """The recording's scope check, replayed: exactly the approved folders."""
+        return shown in self.approved_scopes
 
     def chunk(self, event: Event) -> bytes:
         assert event.out is not None
@@ -133,6 +141,7 @@ def _fixture_from(meta: dict[str, Any], data: bytes) -> Fixture:
         events=events,
         checkpoints=checkpoints,
         notes=meta.get("notes", ""),
+        approved_scopes=tuple(str(scope) for scope in meta.get("approved_scopes", ())),
     )
 
 
@@ -154,6 +163,8 @@ def save_fixture(path: str, fixture: Fixture) -> None:
         ],
         "checkpoints": [{"event": c.event, "rule": c.rule, "want": c.want} for c in fixture.checkpoints],
     }
+    if fixture.approved_scopes:
+        meta["approved_scopes"] = list(fixture.approved_scopes)
     with open(base + ".input", "wb") as handle:
         handle.write(fixture.data)
     with open(base + ".json", "w", encoding="utf-8") as handle:
@@ -572,7 +583,7 @@ def replay_session(
     session = ReplaySession(fixture, table, clock, splits=splits, coalesce=coalesce)
     outcome = run_session(
         session,
-        engine if engine is not None else DialogEngine(table, timing),
+        engine if engine is not None else DialogEngine(table, timing, scope_check=fixture.scope_check),
         clock,
         success=lambda: ProbeResult(TrustState.UNKNOWN),
         is_cancelled=lambda: session.stopped,

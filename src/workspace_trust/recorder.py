@@ -49,6 +49,7 @@ def record_session(
     rows: int = 50,
     columns: int = 160,
     notes: str = "",
+    approved_scopes: tuple[str, ...] = (),
 ) -> Recording:
     clock = SystemClock()
     spawner = PtyProcessSpawner(clock)
@@ -79,7 +80,7 @@ def record_session(
             timing = EngineTiming(total_budget_ms=duration_ms)
             outcome = run_session(
                 session,
-                DialogEngine(table, timing),
+                DialogEngine(table, timing, scope_check=lambda shown: shown in approved_scopes),
                 clock,
                 success=success or (lambda: ProbeResult(TrustState.UNKNOWN)),
                 is_cancelled=lambda: False,
@@ -107,6 +108,7 @@ def record_session(
         events=tuple(events),
         checkpoints=(),
         notes=notes,
+        approved_scopes=approved_scopes,
     )
     return Recording(fixture=attrs.evolve(draft, checkpoints=derive_checkpoints(draft, table)), outcome=outcome)
 

@@ -25,6 +25,7 @@ _FINISH_TO_END = {
     FinishReason.SELECTION_FAILED: SessionEnd.SELECTION_FAILED,
     FinishReason.UNKNOWN_DIALOG: SessionEnd.UNKNOWN_DIALOG,
     FinishReason.UNKNOWN_SCREEN: SessionEnd.UNKNOWN_SCREEN,
+    FinishReason.SCOPE_REFUSED: SessionEnd.SCOPE_REFUSED,
 }
 
 

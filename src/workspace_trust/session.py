@@ -35,6 +35,8 @@ class SessionEnd(enum.Enum):
     TRUST_NOT_PERSISTED = "trust_not_persisted"
     UNKNOWN_SCREEN = "unknown_screen"
     UNKNOWN_DIALOG = "unknown_dialog"
+    #: The dialog's option trusts a folder the scope check refused (no key).
+    SCOPE_REFUSED = "scope_refused"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
     #: The runner's ``before_enter`` said no: Enter was not sent.

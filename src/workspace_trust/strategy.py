@@ -23,6 +23,7 @@ from workspace_trust.domain.paths import (
     PathFacts,
     Workspace,
     build_workspace,
+    comparison_key,
     env_home,
     has_parent_step,
     named_folders,
@@ -402,6 +403,28 @@ def repository_root_guard(workspace: Workspace, provider: Provider) -> tuple[Cod
         f"the folder is inside a git repository whose root is {_spoken(reason)}; "
         f"{provider.value} would trust that root, so it is not run here",
     )
+
+
+def repository_scope_check(workspace: Workspace) -> Callable[[str], bool]:
+    """Approves the folder a trust dialog says its option trusts (a repository
+    root, read off the screen) when it is the folder's git repository root, or
+    a linked worktree's main checkout, and the guard approved those roots
+    (none is the home folder, contains it, or is a root). Anything else,
+    including a path that does not normalise, is refused."""
+    host = workspace.host
+    approved = {
+        comparison_key(root, host) for root in (workspace.git_root, workspace.worktree_main_root) if root is not None
+    }
+
+    def check(shown: str) -> bool:
+        if workspace.repository_root_reason is not None:
+            return False
+        try:
+            return comparison_key(normalize(shown, host.flavor), host) in approved
+        except PathError:
+            return False
+
+    return check
 
 
 _CODES = {

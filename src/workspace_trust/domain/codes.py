@@ -275,6 +275,13 @@ class Code(OpenValue):
     HOME_IS_ROOT: ClassVar[Code]
     HOME_NOT_A_FOLDER: ClassVar[Code]
     HOME_NOT_OWNED: ClassVar[Code]
+    TRUST_SCOPE_REFUSED: ClassVar[Code]
+    TRUST_SCOPE_REPOSITORY: ClassVar[Code]
+    TRUST_SCOPE_HOME: ClassVar[Code]
+    TRUST_SESSION_ONLY: ClassVar[Code]
+    TRUST_GRANTS_DIALOG: ClassVar[Code]
+    DIALOG_WINDOW_TOO_SMALL: ClassVar[Code]
+    DIRECTORY_TRUST_DIALOG: ClassVar[Code]
 
 
 Code.WORKSPACE_MISSING = Code.define("workspace_missing", "WORKSPACE_MISSING")
@@ -376,3 +383,24 @@ Code.HOME_NOT_A_FOLDER = Code.define("home_not_a_folder", "HOME_NOT_A_FOLDER")
 #: The home folder of the request's environment belongs to another account.
 #: Nothing was started or written.
 Code.HOME_NOT_OWNED = Code.define("home_not_owned", "HOME_NOT_OWNED")
+# -- what a trust dialog's option would trust, and dialogs never answered ----------
+#: (soft) The dialog's trust option covers a folder (a repository root) that is
+#: not the one approved before the start, or that could not be read: no key.
+Code.TRUST_SCOPE_REFUSED = Code.define("trust_scope_refused", "TRUST_SCOPE_REFUSED")
+#: (diagnostic) The option accepted trusts the whole repository the folder is
+#: in; ``trusted_key`` is that repository's root.
+Code.TRUST_SCOPE_REPOSITORY = Code.define("trust_scope_repository", "TRUST_SCOPE_REPOSITORY")
+#: (blocked) The dialog's trust option would trust a repository that holds the
+#: home folder: never answered.
+Code.TRUST_SCOPE_HOME = Code.define("trust_scope_covers_home", "TRUST_SCOPE_HOME")
+#: (soft) The dialog's Yes lasts for that session only (nothing would persist):
+#: never answered.
+Code.TRUST_SESSION_ONLY = Code.define("trust_session_only", "TRUST_SESSION_ONLY")
+#: (soft) The folder is trusted, and the CLI asks whether to apply the grants
+#: its settings declare (permissions, helpers): never ours to answer.
+Code.TRUST_GRANTS_DIALOG = Code.define("trust_grants_dialog", "TRUST_GRANTS_DIALOG")
+#: (soft) The CLI asks for a taller window before it can offer trust: no key.
+Code.DIALOG_WINDOW_TOO_SMALL = Code.define("dialog_window_too_small", "DIALOG_WINDOW_TOO_SMALL")
+#: (soft) The CLI asks whether to trust another directory (added with a launch
+#: option or a setting, or moved to): never answered.
+Code.DIRECTORY_TRUST_DIALOG = Code.define("directory_trust_dialog", "DIRECTORY_TRUST_DIALOG")

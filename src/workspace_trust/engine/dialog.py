@@ -36,7 +36,7 @@ Safety rules, each enforced in exactly one place below:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -51,6 +51,7 @@ from workspace_trust.engine.rules import (
     RuleTable,
     compact_with_rows,
     match_rule,
+    read_scope,
 )
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
@@ -71,6 +72,9 @@ class FinishReason(enum.Enum):
     UNKNOWN_DIALOG = "unknown_dialog"
     #: Any other still, non-blank frame no rule recognises, past the start-up bound.
     UNKNOWN_SCREEN = "unknown_screen"
+    #: The dialog's option trusts a folder (a repository root) the session's
+    #: scope check does not approve, or that could not be read: no key.
+    SCOPE_REFUSED = "scope_refused"
 
 
 @attrs.frozen(slots=True)
@@ -113,9 +117,17 @@ class _Active:
 class DialogEngine:
     """Decides, frame by frame, which allowlisted key (if any) to press."""
 
-    def __init__(self, table: RuleTable, timing: EngineTiming = DEFAULT_TIMING) -> None:
+    def __init__(
+        self,
+        table: RuleTable,
+        timing: EngineTiming = DEFAULT_TIMING,
+        scope_check: Callable[[str], bool] | None = None,
+    ) -> None:
         self._table = table
         self._timing = timing
+        #: Approves the folder a scoped dialog says its option trusts
+        #: (``DialogRule.scope_after``). None approves none.
+        self._scope_check = scope_check
         self._phase_floor = 0
         self._active: _Active | None = None
         self._confirms: dict[str, int] = {}
@@ -203,6 +215,12 @@ class DialogEngine:
             self._awaiting_success = True
             self._active = None
             return self._wait(snapshot, WaitReason.OBSERVING, rule)
+        if rule.scope_after is not None and not isinstance(aim_at_target(match), WaitReason):
+            # Judged on every complete frame (its options drawn), so the frame
+            # an Enter is decided on is judged too.
+            scope = read_scope(match, snapshot)
+            if scope is None or self._scope_check is None or not self._scope_check(scope):
+                return self._finish(snapshot, rule, FinishReason.SCOPE_REFUSED)
         return self._select(snapshot, match)
 
     def _unrecognised(self, snapshot: TerminalSnapshot) -> Decision:
@@ -256,6 +274,9 @@ class DialogEngine:
             return self._wait(snapshot, WaitReason.CONFIRMED, rule)
         if confirms > 0 and now - self._last_confirm_ms[rule.id] < timing.enter_retry_ms:
             return self._wait(snapshot, WaitReason.CONFIRMED, rule)
+        if now - active.first_seen_ms < rule.refuse_input_ms:
+            # The CLI would refuse any key now, and restart its refusal window.
+            return self._wait(snapshot, WaitReason.SETTLING, rule, due_ms=active.first_seen_ms + rule.refuse_input_ms)
         settle = timing.first_paint_settle_ms if rule.settle_ms is None else rule.settle_ms
         if not active.settled and now - active.first_seen_ms < settle:
             if not rule.settle_ends_on_undo:

@@ -13,7 +13,7 @@ import re
 
 import attrs
 
-from workspace_trust.domain.codes import Key
+from workspace_trust.domain.codes import Code, Key
 from workspace_trust.engine.snapshot import (
     TerminalSnapshot,
     compact,
@@ -95,6 +95,10 @@ def _validate_rule(instance: DialogRule, _attribute: object, _value: object) -> 
         instance.outcome is not Outcome.ABORT or instance.abort_key is not Key.ESCAPE
     ):
         raise ValueError(f"rule {instance.id}: only ABORT rules may send Escape")
+    if instance.scope_after is not None and instance.select is None:
+        raise ValueError(f"rule {instance.id}: a scope is only read on a dialog with an option to select")
+    if instance.refuse_input_ms < 0:
+        raise ValueError(f"rule {instance.id}: refuse_input_ms cannot be negative")
 
 
 @attrs.frozen(slots=True)
@@ -119,6 +123,31 @@ class DialogRule:
     #: Without that sign, the settle runs its full time as before. Only for a
     #: CLI measured to do this (``DialogEngine._probe_settle``).
     settle_ends_on_undo: bool = False
+    #: Texts that, drawn in the dialog's region, mean this rule does NOT match
+    #: (a screen that says more than the rule was written for: another scope,
+    #: another option). Matched like ``required``, wraps tolerated.
+    excluded: tuple[str, ...] = ()
+    #: The CLI refuses every key sent this soon after the dialog is first drawn
+    #: (and restarts that window on each refused key): no key at all, not even
+    #: a settle probe, is sent before it has passed since the engine first saw
+    #: the dialog.
+    refuse_input_ms: int = 0
+    #: The dialog prints the folder its option trusts on the lines after this
+    #: text (a repository root, not the folder itself). The engine reads it on
+    #: every frame and sends no key unless the session's scope check approves
+    #: it (``DialogEngine(scope_check=...)``); a scope it cannot read or that is
+    #: not approved ends the session with no key. The scope ends at a line
+    #: holding one of ``scope_until``, an option row, or a blank line.
+    scope_after: str | None = None
+    scope_until: tuple[str, ...] = ()
+    #: What trusting through this dialog covers, as the result reports it:
+    #: ``"repository"`` when the option trusts the whole repository.
+    trust_scope: str | None = None
+    #: The result's code when the session ends on this rule without trust
+    #: (an ABORT rule: a dialog recognised and never answered), and what it
+    #: tells the host. None: the outcome's own code.
+    code: Code | None = None
+    message: str = ""
     #: CLI versions whose recorded screens this rule was written against.
     seen_on: tuple[str, ...] = ()
     note: str = ""
@@ -199,6 +228,8 @@ def match_rule(
     region = text[start:]
     if any(compact(needle) not in region for needle in rule.required[1:]):
         return None
+    if any(compact(needle) in region for needle in rule.excluded):
+        return None
     anchor_row = rows[start]
     option_rows: list[OptionRow] = []
     for index in range(anchor_row, len(snapshot.lines)):
@@ -211,3 +242,47 @@ def match_rule(
                 option_rows.append(OptionRow(row=index, label=label, has_cursor=has_cursor, forbidden=forbidden))
                 break
     return RuleMatch(rule=rule, anchor_row=anchor_row, option_rows=tuple(option_rows))
+
+
+def read_scope(match: RuleMatch, snapshot: TerminalSnapshot) -> str | None:
+    """The folder a scoped dialog says its option trusts (``DialogRule.scope_after``),
+    as drawn: the rest of the marker's line and the lines after it, each
+    without the frame, joined without separators (a long path wraps). None
+    when the marker is not drawn on one line of the dialog's region, or
+    nothing follows it."""
+    rule = match.rule
+    if rule.scope_after is None:
+        return None
+    marker = compact(rule.scope_after)
+    until = tuple(compact(text) for text in rule.scope_until)
+    option_rows = {row.row for row in match.option_rows}
+    lines = snapshot.lines
+    found: int | None = None
+    for index in range(match.anchor_row, len(lines)):
+        if marker in compact(lines[index]):
+            found = index
+    if found is None:
+        return None
+    # Whatever follows the marker on its own line (nothing, on Claude 2.1.337).
+    rest = _after_marker(strip_frame(lines[found]), rule.scope_after)
+    pieces = [rest] if rest else []
+    for index in range(found + 1, len(lines)):
+        line = lines[index]
+        piece = strip_frame(line)
+        squeezed = compact(line)
+        if not piece or index in option_rows or cursor_glyph_of(line) is not None:
+            break
+        if any(stop in squeezed for stop in until):
+            break
+        pieces.append(piece)
+    scope = "".join(pieces)
+    return scope or None
+
+
+def _after_marker(line: str, marker: str) -> str:
+    """What follows ``marker`` on ``line`` (spacing as drawn), or "" when the
+    line does not hold the marker as written."""
+    at = line.find(marker)
+    if at < 0:
+        return ""
+    return line[at + len(marker) :].strip()

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.paths import Workspace
+from workspace_trust.domain.errors import PathError
+from workspace_trust.domain.paths import Workspace, comparison_key, normalize
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
 from workspace_trust.errors import (
     BinaryMissingError,
@@ -52,13 +53,14 @@ from workspace_trust.strategy import (
     home_folders,
     reported,
     repository_root_guard,
+    repository_scope_check,
     trust_lost_result,
     trusted_guarded,
     widened_result,
 )
 
 if TYPE_CHECKING:
-    from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.engine.rules import DialogRule, RuleTable
     from workspace_trust.providers.state_vars import StateVariable
 
 log = logging.getLogger(__name__)
@@ -264,6 +266,12 @@ _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
         "Record it with `workspace-trust record` and report it",
     ),
     SessionEnd.TIMEOUT: (WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, "the preflight time budget ran out"),
+    SessionEnd.SCOPE_REFUSED: (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.TRUST_SCOPE_REFUSED,
+        "the trust dialog's option trusts a folder other than the repository root approved before the start "
+        "(or one that could not be read off the screen); no key was sent",
+    ),
     SessionEnd.CANCELLED: (WorkspaceStatus.CANCELLED, Code.CANCELLED, ""),
     SessionEnd.ENTER_REFUSED: (
         WorkspaceStatus.BLOCKED,
@@ -563,7 +571,7 @@ class PtyTrustStrategy(TrustStrategy):
 
             outcome = run_session(
                 session,
-                DialogEngine(self.spec.rules, ctx.timing),
+                DialogEngine(self.spec.rules, ctx.timing, scope_check=repository_scope_check(workspace)),
                 ctx.clock,
                 success=lambda: probe.read_trust(workspace),
                 is_cancelled=ctx.is_cancelled,
@@ -713,6 +721,12 @@ class PtyTrustStrategy(TrustStrategy):
                 )
         return out
 
+    def _rule(self, rule_id: str | None) -> DialogRule | None:
+        """This provider's rule of that id, if any."""
+        if rule_id is None:
+            return None
+        return next((rule for rule in self.spec.rules.rules if rule.id == rule_id), None)
+
     def _map_outcome(
         self,
         workspace: Workspace,
@@ -726,6 +740,11 @@ class PtyTrustStrategy(TrustStrategy):
         message = self.spec.messages().get(outcome.end, message)
         if detail and outcome.end is SessionEnd.ENTER_REFUSED:
             message = f"{detail}; {message}"
+        ended_on = self._rule(outcome.last_rule_id)
+        if outcome.end is SessionEnd.ABORTED and ended_on is not None and ended_on.code is not None:
+            # A dialog its rule names: its own code, and what it means.
+            code, message = ended_on.code, ended_on.message or message
+            status = _BLOCKING_CODES.get(code, status)
         if outcome.end is SessionEnd.TIMEOUT:
             message = f"{message} {_waiting_for(outcome)}"
         raw_tail = None
@@ -744,6 +763,19 @@ class PtyTrustStrategy(TrustStrategy):
         probe = outcome.probe
         trusted_key = probe.trusted_key if probe and probe.state is TrustState.TRUSTED else None
         diagnostics = probe.diagnostics if probe else ()
+        if status is WorkspaceStatus.ACCEPTED and trusted_key is not None:
+            scopes = {rule.trust_scope for rule in map(self._rule, outcome.matched_rule_ids) if rule is not None}
+            if "repository" in scopes or _is_repository_root_of(trusted_key, workspace):
+                diagnostics = (
+                    *diagnostics,
+                    Diagnostic(
+                        Code.TRUST_SCOPE_REPOSITORY,
+                        f"the option accepted trusts the whole repository at {trusted_key}: every folder in it, "
+                        "anything added there later, and its settings",
+                        self.provider,
+                        workspace.id,
+                    ),
+                )
         faults = outcome.render.faults
         if faults:
             diagnostics = (
@@ -778,6 +810,24 @@ class PtyTrustStrategy(TrustStrategy):
                 exit_status=outcome.exit_status,
             ),
         )
+
+
+def _is_repository_root_of(key: str, workspace: Workspace) -> bool:
+    """The state file proves trust by the root of the folder's git repository
+    (or a linked worktree's main checkout), not by the folder itself: what the
+    dialog accepted covers that whole repository, whether or not it said so
+    (Claude Code before 2.1.337 did not)."""
+    host = workspace.host
+    try:
+        found = comparison_key(normalize(key, host.flavor), host)
+    except PathError:
+        return False
+    roots = {comparison_key(root, host) for root in (workspace.git_root, workspace.worktree_main_root) if root}
+    return found in roots and found != workspace.comparison_key
+
+
+#: Codes of dialogs recognised and never answered whose cause a retry cannot fix.
+_BLOCKING_CODES = {Code.TRUST_SCOPE_HOME: WorkspaceStatus.BLOCKED}
 
 
 def _waiting_for(outcome: SessionOutcome) -> str:

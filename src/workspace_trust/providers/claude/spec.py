@@ -54,7 +54,7 @@ SPEC = ProviderSpec(
     binary_names=("claude",),
     binary_env=BIN_ENV,
     npm_package="@anthropic-ai/claude-code",
-    verified_versions=("2.0.77", "2.1.19", "2.1.119", "2.1.197", "2.1.330"),
+    verified_versions=("2.0.77", "2.1.19", "2.1.119", "2.1.197", "2.1.330", "2.1.337"),
     # 1.0.x lacks the protection flags and draws another dialog (real-cli-findings).
     oldest_supported="2.0.0",
     modes=(StrategyMode("pty", pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
