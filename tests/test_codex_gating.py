@@ -122,6 +122,9 @@ def _folders(sandbox: str) -> tuple[str, str]:
     home = os.path.join(sandbox, "home")
     plain = os.path.join(sandbox, "plain")
     os.makedirs(os.path.join(home, ".codex"))
+    # Set up once, as a preflight needs (no auth.json: provider_auth_required).
+    with open(os.path.join(home, ".codex", "auth.json"), "w", encoding="utf-8") as handle:
+        handle.write('{"OPENAI_API_KEY": "sk-test", "auth_mode": "apikey"}')
     os.makedirs(plain)
     return home, plain
 
