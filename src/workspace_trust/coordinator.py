@@ -175,6 +175,9 @@ class _DefaultHelpReader(HelpReader):
     ) -> str | None:
         return self._reader().read_version(binary, env, timeout_ms, is_cancelled=is_cancelled)
 
+    def known_version(self, binary: str) -> str | None:
+        return self._reader().known_version(binary)
+
 
 class _TrackingSpawner(PtySpawner):
     """Remembers the sessions it started so ``dispose`` can kill exactly those."""
@@ -397,7 +400,7 @@ class WorkspaceTrustCoordinator:
         if result.code is Code.TRUST_LOST:
             lost = result
         elif result.status in _PROVEN:
-            now = strategy.probe(task.workspace, request.env, files)
+            now = strategy.probe_version(task.workspace, request.env, files, result.cli_version)
             if now.trusted:
                 return result
             lost = trust_lost_result(result, now, "when the run ended")
@@ -406,7 +409,7 @@ class WorkspaceTrustCoordinator:
         log.warning("trust recorded in this run vanished from the state file; retrying once")
         retried = run(task)
         if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
-            again = strategy.probe(task.workspace, request.env, files)
+            again = strategy.probe_version(task.workspace, request.env, files, retried.cli_version)
             if again.trusted:
                 proven = attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
                 return _both_runs(result, retried, proven)
@@ -479,6 +482,8 @@ class WorkspaceTrustCoordinator:
         all under the request's environment (then nothing is probed)."""
         out: list[tuple[PlannedTask, object]] = []
         required: dict[tuple[Provider, str], bool] = {}
+        versions: dict[tuple[Provider, str], str | None] = {}
+        ctx = ExecutionContext.for_request(plan.request, self._ports)
         for task in plan.tasks:
             strategy = self._registry.create(task.provider, task.mode)
             key = (task.provider, task.mode)
@@ -488,7 +493,12 @@ class WorkspaceTrustCoordinator:
                 out.append((task, WorkspaceStatus.NOT_REQUIRED))
                 continue
             try:
-                probe: object = strategy.probe(task.workspace, plan.request.env, self._ports.state_files)
+                if key not in versions:
+                    # Trust is looked up as the CLI that would run looks it up.
+                    versions[key] = strategy.cli_version(ctx)
+                probe: object = strategy.probe_version(
+                    task.workspace, plan.request.env, self._ports.state_files, versions[key]
+                )
             except Exception as exc:  # a probe must never crash its host either
                 log.exception("state probe failed unexpectedly")
                 probe = ProbeResult(

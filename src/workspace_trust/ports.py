@@ -345,6 +345,12 @@ class HelpReader(abc.ABC):
         know versions returns None (the default)."""
         return None
 
+    def known_version(self, binary: str) -> str | None:
+        """The CLI's version when it is known without starting anything (from
+        the npm ``package.json`` beside the binary, or from an earlier
+        ``read_version`` kept on disk); None otherwise (the default)."""
+        return None
+
 
 @attrs.frozen(slots=True)
 class ExecutionPorts:

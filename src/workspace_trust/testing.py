@@ -691,3 +691,6 @@ class FakeHelpReader(HelpReader):
         if is_cancelled():
             raise PreflightCancelled("cancelled while reading the version")
         return self.version
+
+    def known_version(self, binary: str) -> str | None:
+        return self.version

@@ -159,7 +159,12 @@ class PtyProvider(abc.ABC):
         the environment names none (no HOME)."""
 
     @abc.abstractmethod
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe: ...
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
+        """The probe of this provider's state file under ``env``, looking trust
+        up as CLI ``version`` does (None: a version not known, the strictest
+        lookup the provider's folder records)."""
 
     @abc.abstractmethod
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]: ...
@@ -240,18 +245,31 @@ class PtyTrustStrategy(TrustStrategy):
         self.spec = spec
         self.provider = spec.provider
         self.flag = spec.flag
-        self._probes: dict[tuple[tuple[tuple[str, str], ...], int], StateProbe] = {}
+        self._probes: dict[tuple[tuple[tuple[str, str], ...], int, str | None], StateProbe] = {}
 
-    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None) -> StateProbe:
-        key = (tuple(sorted(env.items())), id(files))
+    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
+        key = (tuple(sorted(env.items())), id(files), version)
         probe = self._probes.get(key)
         if probe is None:
-            probe = self.spec.state_probe(env, files)
+            probe = self.spec.state_probe(env, files, version)
             self._probes[key] = probe
         return probe
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        return self._probe_for(self.spec.child_env(env, ()), files).read_trust(workspace)
+        return self.probe_version(workspace, env, files, None)
+
+    def probe_version(
+        self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> ProbeResult:
+        return self._probe_for(self.spec.child_env(env, ()), files, version).read_trust(workspace)
+
+    def cli_version(self, ctx: ExecutionContext) -> str | None:
+        env = self.spec.child_env(ctx.env, ctx.strip_env)
+        try:
+            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
+        except BinaryMissingError:
+            return None
+        return ctx.help_reader.known_version(binary)
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return self.spec.ignores_persisted_trust(env, launch_args)
@@ -278,10 +296,15 @@ class PtyTrustStrategy(TrustStrategy):
             # run cannot check it (the account's own home, or inside the
             # folder, which is its working directory). Nothing is started.
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.STATE_FILE_MISSING, _NO_STATE_FILE)
-        probe = self._probe_for(env, ctx.state_files)
+        # Trust is looked up as the CLI that would run looks it up: its version
+        # decides how far above the folder a trusted key counts.
+        version = self.cli_version(ctx)
+        probe = self._probe_for(env, ctx.state_files, version)
         before = probe.read_trust(workspace)
         if before.trusted:
-            return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
+            return base_result(
+                p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key, cli_version=version
+            )
         repository = repository_root_guard(workspace, p) if self.spec.trusts_repository_root else None
         if repository is not None:
             return base_result(p, workspace, WorkspaceStatus.BLOCKED, *repository)
@@ -314,10 +337,11 @@ class PtyTrustStrategy(TrustStrategy):
                         WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT,
                         trusted_key=after.trusted_key,
                         lock_wait_ms=held.waited_ms,
+                        cli_version=version,
                     )
                 if ctx.is_cancelled():
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-                result = self._run_pty(workspace, ctx, env, probe, state_file)
+                result = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=version)
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
@@ -331,7 +355,10 @@ class PtyTrustStrategy(TrustStrategy):
         env: dict[str, str],
         probe: StateProbe,
         state_file: str | None,
+        *,
+        looked_up: str | None,
     ) -> WorkspaceResult:
+        """``looked_up``: the version ``probe`` looks trust up as (None: not known)."""
         p = self.provider
         if not self.spec.names_rules:
             # No rule could recognise a screen, so no key could ever be sent.
@@ -363,6 +390,15 @@ class PtyTrustStrategy(TrustStrategy):
                 diagnostics=(verdict.diagnostic,),
                 cli_version=version,
             )
+        if version != looked_up:
+            # Known only now (``--version`` was run): trust is looked up again
+            # as this version looks it up, before anything is started.
+            probe = self._probe_for(env, ctx.state_files, version)
+            found = probe.read_trust(workspace)
+            if found.trusted:
+                return base_result(
+                    p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=found.trusted_key, cli_version=version
+                )
         result = self._run_binary(workspace, ctx, env, probe, state_file, binary=binary, deadline=deadline)
         noted = () if verdict.diagnostic is None else (verdict.diagnostic,)
         return attrs.evolve(result, cli_version=version, diagnostics=(*noted, *result.diagnostics))

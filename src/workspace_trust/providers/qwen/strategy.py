@@ -70,7 +70,9 @@ class QwenPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return qwen_state_file(env)
 
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
         return QwenStateProbe(env, files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
