@@ -18,6 +18,7 @@ from workspace_trust.domain.patches import EnvPatch
 from workspace_trust.domain.paths import PathError, Workspace, env_home, normalize, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.ports import StateFiles
+from workspace_trust.providers.gemini import FOLDER_DISTRUSTED
 from workspace_trust.providers.gemini.keys import gemini_config_key
 from workspace_trust.providers.state_probe import FileStateProbe
 
@@ -90,7 +91,19 @@ def decide(workspace: Workspace, rules: Iterable[tuple[str, str]]) -> ProbeResul
         return ProbeResult(TrustState.UNTRUSTED)
     _, raw, level = best
     if level == "DO_NOT_TRUST":
-        return ProbeResult(TrustState.UNTRUSTED, source="rule")
+        return ProbeResult(
+            TrustState.UNTRUSTED,
+            source="rule",
+            diagnostics=(
+                Diagnostic(
+                    FOLDER_DISTRUSTED,
+                    "Gemini CLI's trustedFolders.json says DO_NOT_TRUST for this folder or a folder above it: "
+                    "Gemini opens it restricted without asking, and the user's own choice is never overridden",
+                    Provider.GEMINI,
+                    workspace.id,
+                ),
+            ),
+        )
     return ProbeResult(TrustState.TRUSTED, trusted_key=raw, source="rule")
 
 
