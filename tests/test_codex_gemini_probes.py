@@ -228,3 +228,21 @@ def test_gemini_a_refused_folder_is_neither_patched_nor_started(tmp_path: Path, 
         "gemini_folder_distrusted",
     )
     assert not result.pty_spawned and spawner.spawned == []
+
+
+def test_gemini_a_rule_naming_a_link_covers_the_folder_it_leads_to(tmp_path: Path) -> None:
+    """Gemini CLI 0.45.2 and 0.61.0 resolve a rule's folder (``realpathSync``
+    when it exists) before comparing: a trusted link to the folder, or to a
+    folder above it, covers it; a refused one refuses it
+    (tests/test_real_lookup.py watches the real CLIs)."""
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    folder = str(real / "sub")
+    assert gemini(tmp_path, f'{{"{link}": "TRUST_FOLDER"}}').read_trust(ws(folder)).state is TrustState.TRUSTED
+    assert gemini(tmp_path, f'{{"{link}/sub": "TRUST_FOLDER"}}').read_trust(ws(folder)).state is TrustState.TRUSTED
+    refused = gemini(tmp_path, f'{{"{real}": "TRUST_FOLDER", "{link}/sub": "DO_NOT_TRUST"}}').read_trust(ws(folder))
+    assert [d.code.value for d in refused.diagnostics] == ["gemini_folder_distrusted"]
+    # A rule that names nothing on disk is compared as written.
+    assert gemini(tmp_path, '{"/nowhere": "TRUST_FOLDER"}').read_trust(ws("/nowhere/x")).trusted
