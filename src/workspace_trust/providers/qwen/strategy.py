@@ -73,7 +73,7 @@ class QwenPty(PtyProvider):
     def state_probe(
         self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
     ) -> StateProbe:
-        return QwenStateProbe(env, files)
+        return QwenStateProbe(env, files, version=version)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return {**qwen_env(host_env, strip), **NO_SELF_UPDATE_ENV}
