@@ -152,32 +152,41 @@ def decide_as(
 ) -> ProbeResult:
     """The decision of the Qwen version ``lookup`` is for."""
     if not lookup.deepest_rule_wins:
-        return decide_any_trust(workspace, rules)
+        return decide_any_trust(workspace, rules, (realpath or real_path_of) if lookup.resolves_links else None)
     found = decide(workspace, rules, realpath)
     if lookup.every_known and found.trusted:
-        older = decide_any_trust(workspace, rules)
+        older = decide_any_trust(workspace, rules, None)
         if not older.trusted:
             return older
     return found
 
 
-def decide_any_trust(workspace: Workspace, rules: Iterable[tuple[str, Any]]) -> ProbeResult:
-    """Qwen Code 0.15.x's ``isPathTrusted`` for the folder it runs in (its real
-    path): TRUSTED when a TRUST_FOLDER (or TRUST_PARENT's parent) rule covers
-    it, as written; else UNTRUSTED with ``source="rule"`` when a DO_NOT_TRUST
-    rule names exactly that folder; else plain UNTRUSTED (Qwen asks)."""
+def decide_any_trust(
+    workspace: Workspace, rules: Iterable[tuple[str, Any]], realpath: RealPath | None = None
+) -> ProbeResult:
+    """Qwen Code 0.15.x's and 0.21.2's ``isPathTrusted`` for the folder it runs
+    in (its real path): TRUSTED when a TRUST_FOLDER (or TRUST_PARENT's parent)
+    rule covers it; else UNTRUSTED with ``source="rule"`` when a DO_NOT_TRUST
+    rule names exactly that folder; else plain UNTRUSTED (Qwen asks). With
+    ``realpath`` (0.21.2) a rule counts by its real path too; without it
+    (0.15.x) as written only."""
     host = workspace.host
     location = qwen_config_key(workspace.real_path, host)
+
+    def variants(rule_path: str) -> tuple[str, ...]:
+        if realpath is None:
+            return (node_resolve(rule_path, location, host),)
+        return comparison_variants(rule_path, location, host, realpath)
+
     refused = False
     for raw, level in rules:
         if level in (TRUST_FOLDER, TRUST_PARENT):
             rule_path = node_dirname(raw, host) if level == TRUST_PARENT else raw
-            if within(location, node_resolve(rule_path, location, host), host):
+            if any(within(location, variant, host) for variant in variants(rule_path)):
                 return ProbeResult(TrustState.TRUSTED, trusted_key=raw, source="rule")
-        elif level == DO_NOT_TRUST and _is_absolute(raw, host):
-            refused = refused or qwen_compare_form(node_resolve(raw, location, host), host) == qwen_compare_form(
-                location, host
-            )
+        elif level == DO_NOT_TRUST and (realpath is not None or _is_absolute(raw, host)):
+            here = qwen_compare_form(location, host)
+            refused = refused or any(qwen_compare_form(v, host) == here for v in variants(raw))
     return ProbeResult(TrustState.UNTRUSTED, source="rule") if refused else ProbeResult(TrustState.UNTRUSTED)
 
 
