@@ -135,7 +135,16 @@ class QwenEnvStrategy(TrustStrategy):
         return qwen_trust_required(env)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        return QwenStateProbe(env, files).read_trust(workspace)
+        return self.probe_version(workspace, env, files, None)
+
+    def probe_version(
+        self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> ProbeResult:
+        return QwenStateProbe(env, files, version=version).read_trust(workspace)
+
+    def cli_version(self, ctx: ExecutionContext) -> str | None:
+        # The CLI the host launches: found as the PTY strategy finds it.
+        return qwen_pty_strategy().cli_version(ctx)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
@@ -150,7 +159,7 @@ class QwenEnvStrategy(TrustStrategy):
             return blocked
         if not self.trust_required(ctx.env):
             return base_result(self.provider, workspace, WorkspaceStatus.NOT_REQUIRED)
-        probe = self.probe(workspace, ctx.env, ctx.state_files)
+        probe = self.probe_version(workspace, ctx.env, ctx.state_files, self.cli_version(ctx))
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
         for code, status in QwenPty.refusing_codes:
