@@ -16,6 +16,7 @@ from workspace_trust.providers.claude.probe import (
     WHOLE_DECODE_BYTES,
     ClaudeStateProbe,
     claude_state_path,
+    parse_claude_state,
 )
 
 
@@ -24,8 +25,16 @@ def write(path: str, projects: dict[str, dict[str, object]]) -> None:
         json.dump({"oauthAccount": {"emailAddress": "secret@example.com"}, "projects": projects}, handle)
 
 
-def workspace(path: str, git_root: str | None = None, real: str | None = None) -> Workspace:
-    facts = PathFacts(absolute=path, real=real or path, home="/home/u", exists=True, is_dir=True, git_root=git_root)
+def workspace(path: str, git_root: str | None = None, real: str | None = None, main: str | None = None) -> Workspace:
+    facts = PathFacts(
+        absolute=path,
+        real=real or path,
+        home="/home/u",
+        exists=True,
+        is_dir=True,
+        git_root=git_root,
+        worktree_main_root=main,
+    )
     return build_workspace(path, facts, HostOs.LINUX)
 
 
@@ -124,8 +133,11 @@ def test_git_worktree_main_root_is_a_candidate(tmp_path: Path) -> None:
     state = tmp_path / ".claude.json"
     write(str(state), {str(main): {"hasTrustDialogAccepted": True}})
     w = build_workspace(str(wt), facts, HostOs.LINUX)
-    result = ClaudeStateProbe(str(state)).read_trust(w)
+    result = ClaudeStateProbe(str(state), version="2.1.330").read_trust(w)
     assert result.state is TrustState.TRUSTED and result.source == "worktree_main_root"
+    # 2.1.62 and older ask there, and so does a version not known (the strictest lookup).
+    for version in ("2.1.62", None):
+        assert ClaudeStateProbe(str(state), version=version).read_trust(w).state is TrustState.UNTRUSTED
 
 
 def test_a_trusted_a_slash_b_does_not_make_a_backslash_b_trusted(tmp_path: Path) -> None:
@@ -151,3 +163,54 @@ def test_odd_trust_values_are_read_as_claude_reads_them(tmp_path: Path, value: o
     path = tmp_path / ".claude.json"
     write(str(path), {"/w/p": {"hasTrustDialogAccepted": value}})
     assert ClaudeStateProbe(str(path)).read_trust(workspace("/w/p")).state is state
+
+
+#: (trusted key, workspace, its git root, its worktree's main checkout, its real
+#: path) -> whether each version's lookup finds trust there, as the real CLIs
+#: do (measured on 2.0.77, 2.1.19, 2.1.62, 2.1.63, 2.1.119, 2.1.197, 2.1.231,
+#: 2.1.232, 2.1.330, 2.1.332 and 2.1.337; tests/test_real_lookup.py checks the
+#: pinned ones). None: a version not known.
+LOOKUP_CASES = {
+    "under a trusted folder": ("/p", "/p/ws", None, None, None),
+    "git root under a trusted folder": ("/p", "/p/repo", "/p/repo", None, None),
+    "git subfolder under a trusted folder": ("/p", "/p/repo/sub", "/p/repo", None, None),
+    "nested repository under a trusted one": ("/outer", "/outer/inner", "/outer/inner", None, None),
+    "git subfolder of a trusted root": ("/repo", "/repo/a/b", "/repo", None, None),
+    "git subfolder under a trusted subfolder": ("/repo/a", "/repo/a/b", "/repo", None, None),
+    "worktree of a trusted main checkout": ("/main", "/wt/sub", "/wt", "/main", None),
+    "trusted key names a link to the folder": ("/link", "/link", None, None, "/real"),
+    "trusted key names a link above the folder": ("/link", "/link/ws", None, None, "/real/ws"),
+}
+WALKS_ALL = {"under a trusted folder", "git root under a trusted folder", "git subfolder under a trusted folder"}
+EVERYWHERE = {"under a trusted folder", "git subfolder of a trusted root", "git subfolder under a trusted subfolder"}
+TRUSTED_BY_VERSION: dict[str | None, set[str]] = {
+    "2.0.77": WALKS_ALL | EVERYWHERE | {"nested repository under a trusted one"},
+    "2.1.62": WALKS_ALL | EVERYWHERE | {"nested repository under a trusted one"},
+    "2.1.63": WALKS_ALL | EVERYWHERE | {"nested repository under a trusted one", "worktree of a trusted main checkout"},
+    "2.1.231": WALKS_ALL
+    | EVERYWHERE
+    | {"nested repository under a trusted one", "worktree of a trusted main checkout"},
+    "2.1.232": EVERYWHERE | {"worktree of a trusted main checkout"},
+    "2.1.330": EVERYWHERE | {"worktree of a trusted main checkout"},
+    # Not known: newer than every verified version, or not readable at all.
+    "999.0.0": EVERYWHERE,
+    "not-a-version": EVERYWHERE,
+    None: EVERYWHERE,
+}
+
+
+@pytest.mark.parametrize("version", list(TRUSTED_BY_VERSION))
+@pytest.mark.parametrize("case", list(LOOKUP_CASES))
+def test_each_version_looks_trust_up_as_that_version_of_claude_does(
+    tmp_path: Path, case: str, version: str | None
+) -> None:
+    key, path, git_root, main, real = LOOKUP_CASES[case]
+    state = tmp_path / ".claude.json"
+    write(str(state), {key: {"hasTrustDialogAccepted": True}})
+    ws = workspace(path, git_root=git_root, real=real, main=main)
+    result = ClaudeStateProbe(str(state), version=version).read_trust(ws)
+    assert result.trusted is (case in TRUSTED_BY_VERSION[version]), result
+    if result.trusted:
+        assert result.trusted_key == key
+    data = state.read_bytes()
+    assert parse_claude_state(data, ws, version).trusted is result.trusted

@@ -17,12 +17,13 @@ import pytest
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
+from workspace_trust.domain.results import ProbeResult
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.strategy import build_protected_command, preflight_env
 from workspace_trust.strategy import ProgressEvent, ProgressStage
-from workspace_trust.testing import FakeLocks
+from workspace_trust.testing import FakeHelpReader, FakeLocks
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 
@@ -484,3 +485,34 @@ def test_the_docs_table_of_first_versions_is_the_one_the_refusal_quotes() -> Non
     with open(docs, encoding="utf-8") as handle:
         rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| (\d+\.\d+\.\d+)", handle.read(), re.MULTILINE))
     assert rows == FIRST_VERSION_WITH
+
+
+@pytest.mark.parametrize(("version", "trusted"), [("2.1.197", True), ("2.1.330", False), (None, False)])
+def test_trust_from_above_a_repository_counts_only_for_the_versions_that_walk_past_it(
+    sandbox: str, version: str | None, trusted: bool
+) -> None:
+    """P is trusted and P/repo a git repository: Claude Code 2.1.197 does not
+    ask in P/repo, 2.1.232 and later stop their walk at the repository root
+    and ask. status and preflight follow the version the help reader names
+    (None: a version not known, looked up the strictest way)."""
+    home = seeded_home(sandbox)
+    parent = project(sandbox, "P")
+    repo = os.path.join(parent, "repo")
+    subprocess.run(["git", "init", "-q", repo], check=True)
+    with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
+        json.dump({"hasCompletedOnboarding": True, "projects": {parent: {"hasTrustDialogAccepted": True}}}, handle)
+    coordinator = WorkspaceTrustCoordinator(use_file_locks=False, help_reader=FakeHelpReader(version=version))
+    req = request(home, [repo])
+    ((_, probed),) = coordinator.status(coordinator.plan_full(req))
+    assert isinstance(probed, ProbeResult)
+    assert (probed.trusted, probed.trusted_key) == ((True, parent) if trusted else (False, None))
+    (r,) = run(req, coordinator).results
+    if trusted:
+        assert (r.status, r.trusted_key, r.pty_spawned, r.cli_version) == (
+            WorkspaceStatus.ALREADY_TRUSTED,
+            parent,
+            False,
+            version,
+        )
+    else:
+        assert (r.status, r.pty_spawned) == (WorkspaceStatus.ACCEPTED, True), r

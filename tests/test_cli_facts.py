@@ -270,3 +270,18 @@ def test_a_cli_that_prints_no_version_is_asked_once(tmp_path: object) -> None:
     for _ in range(2):
         assert SubprocessHelpReader(CliFactsCache(cache)).read_version(binary, {}, 10000, is_cancelled=_never) is None
     assert runs(counter) == ["--version"]
+
+
+def test_a_known_version_never_starts_the_cli(tmp_path: object) -> None:
+    """``known_version`` (what ``status`` and a preflight's first probe look a
+    folder's trust up with) reads the facts kept on disk and nothing else: a
+    CLI never asked before is not started, one asked once is known."""
+    folder = str(tmp_path)
+    binary, counter = fake_cli(folder)
+    cache = os.path.join(folder, "cache")
+    assert SubprocessHelpReader(CliFactsCache(cache)).known_version(binary) is None
+    assert runs(counter) == []
+    SubprocessHelpReader(CliFactsCache(cache)).read_version(binary, {}, 10000, is_cancelled=_never)
+    assert runs(counter) == ["--version"]
+    assert SubprocessHelpReader(CliFactsCache(cache)).known_version(binary) == "3.4.5"
+    assert runs(counter) == ["--version"]

@@ -165,3 +165,84 @@ def test_codex_keeps_a_backslash_on_posix(tmp_path: Path) -> None:
     assert probe.read_trust(ws("/w/a\\b")).state is TrustState.UNTRUSTED
     probe = codex(tmp_path, "[projects.'/w/a\\b']\ntrust_level = \"trusted\"\n")
     assert probe.read_trust(ws("/w/a\\b")).trusted_key == "/w/a\\b"
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "verdict"),
+    [
+        ('{"/w/p": "DO_NOT_TRUST"}', "/w/p", "distrusted"),
+        ('{"/w": "DO_NOT_TRUST"}', "/w/p", "distrusted"),
+        ('{"/w": "TRUST_FOLDER", "/w/p": "DO_NOT_TRUST"}', "/w/p/a", "distrusted"),
+        ('{"/w": "DO_NOT_TRUST", "/w/p": "TRUST_FOLDER"}', "/w/p/a", "trusted"),
+        ('{"/w/q": "DO_NOT_TRUST"}', "/w/p", "untrusted"),
+        ("{}", "/w/p", "untrusted"),
+    ],
+)
+def test_gemini_a_folder_the_user_refused_is_reported_as_such(
+    tmp_path: Path, text: str, path: str, verdict: str
+) -> None:
+    """Gemini CLI 0.61.0 shows no dialog where a DO_NOT_TRUST rule wins (it opens
+    the folder restricted): the probe says so with its own code, which the
+    strategies refuse with, instead of a plain "untrusted" a preflight would
+    wait on for a dialog that never comes."""
+    result = gemini(tmp_path, text).read_trust(ws(path))
+    assert result.trusted is (verdict == "trusted")
+    codes = [d.code.value for d in result.diagnostics]
+    assert codes == (["gemini_folder_distrusted"] if verdict == "distrusted" else [])
+
+
+@pytest.mark.parametrize("mode", ["env", "pty"])
+def test_gemini_a_refused_folder_is_neither_patched_nor_started(tmp_path: Path, mode: str) -> None:
+    from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+    from workspace_trust.domain.codes import Provider, WorkspaceStatus
+    from workspace_trust.ports import PtySession, PtySpawner, SpawnSpec
+    from workspace_trust.testing import FakeHelpReader, FakeLocks
+
+    class NoSpawner(PtySpawner):
+        def __init__(self) -> None:
+            self.spawned: list[SpawnSpec] = []
+
+        def spawn(self, spec: SpawnSpec) -> PtySession:
+            self.spawned.append(spec)
+            raise AssertionError("nothing may be started for a folder the user refused")
+
+    home = tmp_path / "home"
+    (home / ".gemini").mkdir(parents=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    (home / ".gemini" / "trustedFolders.json").write_text(f'{{"{project}": "DO_NOT_TRUST"}}')
+    spawner = NoSpawner()
+    coordinator = WorkspaceTrustCoordinator(
+        spawner=spawner, locks=FakeLocks(), help_reader=FakeHelpReader(), use_file_locks=False
+    )
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(str(project)),),
+        env={"HOME": str(home), "PATH": os.environ["PATH"]},
+        providers=(Provider.GEMINI,),
+        strategy_modes={Provider.GEMINI: mode},
+        binaries={Provider.GEMINI: "/bin/true"},
+    )
+    (result,) = coordinator.execute(coordinator.plan_full(request)).results
+    assert (result.status, result.code and result.code.value) == (
+        WorkspaceStatus.SOFT_FAILED,
+        "gemini_folder_distrusted",
+    )
+    assert not result.pty_spawned and spawner.spawned == []
+
+
+def test_gemini_a_rule_naming_a_link_covers_the_folder_it_leads_to(tmp_path: Path) -> None:
+    """Gemini CLI 0.45.2 and 0.61.0 resolve a rule's folder (``realpathSync``
+    when it exists) before comparing: a trusted link to the folder, or to a
+    folder above it, covers it; a refused one refuses it
+    (tests/test_real_lookup.py watches the real CLIs)."""
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    folder = str(real / "sub")
+    assert gemini(tmp_path, f'{{"{link}": "TRUST_FOLDER"}}').read_trust(ws(folder)).state is TrustState.TRUSTED
+    assert gemini(tmp_path, f'{{"{link}/sub": "TRUST_FOLDER"}}').read_trust(ws(folder)).state is TrustState.TRUSTED
+    refused = gemini(tmp_path, f'{{"{real}": "TRUST_FOLDER", "{link}/sub": "DO_NOT_TRUST"}}').read_trust(ws(folder))
+    assert [d.code.value for d in refused.diagnostics] == ["gemini_folder_distrusted"]
+    # A rule that names nothing on disk is compared as written.
+    assert gemini(tmp_path, '{"/nowhere": "TRUST_FOLDER"}').read_trust(ws("/nowhere/x")).trusted

@@ -581,3 +581,27 @@ def test_an_enter_the_cli_lost_is_sent_once_more_on_the_remembering_option() -> 
         if decision.key is not None:
             keys.append(decision.key)
     assert keys == [Key.DOWN, Key.ENTER, Key.ENTER]
+
+
+@pytest.mark.parametrize(
+    ("entries", "path", "main", "source"),
+    [
+        # Asked on 1.0.80, 1.0.89 and 1.0.102 in each layout: a linked worktree (or
+        # a folder in it) of a listed repository, or of one below a listed folder,
+        # starts without asking; of a repository that is not listed, it asks.
+        (["/r/main"], "/r/wt", "/r/main", "worktree_main_root"),
+        (["/r/main"], "/r/wt/sub", "/r/main", "worktree_main_root"),
+        (["/r"], "/x/wt", "/r/main", "worktree_main_root"),
+        (["/r/wt"], "/r/wt/sub", "/r/main", "parent"),
+        (["/r/other"], "/r/wt", "/r/main", None),
+        (["/r/main/sub"], "/r/wt", "/r/main", None),
+        # A listed worktree does not make its main checkout trusted.
+        (["/r/wt"], "/r/main", None, None),
+    ],
+)
+def test_a_linked_worktree_takes_its_main_checkouts_trust(
+    entries: list[str], path: str, main: str | None, source: str | None
+) -> None:
+    facts = PathFacts(absolute=path, real=path, home="/home/u", exists=True, is_dir=True, worktree_main_root=main)
+    found = decide(build_workspace(path, facts, HostOs.LINUX), entries, same)
+    assert (found.trusted, found.source) == (source is not None, source)

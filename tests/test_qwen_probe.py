@@ -303,3 +303,46 @@ def test_the_probe_reads_its_settings_and_rules_through_the_port_alone() -> None
     broken = FakeStateFiles({**files.files, f"{home}/.qwen/settings.json": b"{"})
     result = QwenStateProbe({"HOME": home}, broken).read_trust(ws("/w/p"))
     assert [d.code for d in result.diagnostics] == [SETTINGS_UNREADABLE]
+
+
+#: rules, the folder -> what 0.15.6, 0.21.2 and 0.24.4 do there (seen by starting
+#: each in such a layout, tests/test_real_lookup.py) and what a version not known
+#: gets: "trusted", "asks" or "refused" (DO_NOT_TRUST decides: no dialog, nothing
+#: started).
+BY_VERSION = {
+    "a link to the folder is trusted": ({"{link}": "TRUST_FOLDER"}, "{real}", "asks", "trusted", "trusted", "asks"),
+    "a folder above is refused": ({"{real}": "DO_NOT_TRUST"}, "{real}/sub", "asks", "asks", "refused", "refused"),
+    "refused below a trusted folder": (
+        {"{base}": "TRUST_FOLDER", "{real}": "DO_NOT_TRUST"},
+        "{real}/sub",
+        "trusted",
+        "trusted",
+        "refused",
+        "refused",
+    ),
+    "the folder is refused": ({"{real}": "DO_NOT_TRUST"}, "{real}", "refused", "refused", "refused", "refused"),
+    "a link to the folder is refused": ({"{link}": "DO_NOT_TRUST"}, "{real}", "asks", "refused", "refused", "refused"),
+    "a folder above is trusted": ({"{base}": "TRUST_FOLDER"}, "{real}/sub", "trusted", "trusted", "trusted", "trusted"),
+}
+
+
+@pytest.mark.parametrize("case", list(BY_VERSION))
+@pytest.mark.parametrize(
+    ("version", "column"),
+    [("0.15.6", 2), ("0.15.10", 2), ("0.21.2", 3), ("0.21.10", 4), ("0.24.4", 4), (None, 5), ("9.0.0", 5)],
+)
+def test_each_version_decides_from_the_rules_as_that_version_of_qwen_does(
+    tmp_path: Path, case: str, version: str | None, column: int
+) -> None:
+    base = tmp_path / "base"
+    real = base / "real"
+    (real / "sub").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    names = {"base": str(base), "real": str(real), "link": str(link)}
+    rules, folder = BY_VERSION[case][0], BY_VERSION[case][1]
+    env = home_with(tmp_path, json.dumps({k.format(**names): v for k, v in rules.items()}))
+    result = QwenStateProbe(env, version=version).read_trust(ws(folder.format(**names)))
+    refused = [d.code for d in result.diagnostics] == [FOLDER_DISTRUSTED]
+    found = "trusted" if result.trusted else "refused" if refused else "asks"
+    assert found == BY_VERSION[case][column]

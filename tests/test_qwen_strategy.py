@@ -88,19 +88,26 @@ class Sandbox:
         return FakeTui(screens=screens, current="glimpse" if glimpse else "trust")
 
     def run(
-        self, factory: Callable[[SpawnSpec], FakeTui], help_text: str | object | None = ..., **env: str
+        self,
+        factory: Callable[[SpawnSpec], FakeTui],
+        help_text: str | object | None = ...,
+        *,
+        version: str | None = None,
+        mode: str = "pty",
+        **env: str,
     ) -> tuple[tuple[ExecutionResult, WorkspaceResult], FakePtySpawner]:
         clock = FakeClock()
         spawner = FakePtySpawner(factory, clock)
         coordinator = WorkspaceTrustCoordinator(
-            spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader(help_text)
+            spawner=spawner, clock=clock, locks=FakeLocks(), help_reader=FakeHelpReader(help_text, version=version)
         )
         request = WorkspaceTrustRequest(
             workspaces=(WorkspaceSpec(str(self.project)),),
             providers=(Provider.QWEN,),
             env={"HOME": str(self.home), "PATH": "/usr/bin:/bin", "OPENAI_API_KEY": "sk-not-for-qwen", **env},
             binaries={Provider.QWEN: str(self.binary)},
-            flags=FeatureFlags(),
+            flags=FeatureFlags(provider_flags={"qwen_env": mode == "env"}),
+            strategy_modes={Provider.QWEN: mode},
         )
         result = coordinator.execute(coordinator.plan_full(request))
         (row,) = result.results
@@ -192,6 +199,24 @@ def test_a_folder_the_user_refused_is_never_overridden(tmp_path: Path) -> None:
         WorkspaceStatus.SOFT_FAILED,
         Code.QWEN_FOLDER_DISTRUSTED,
     )
+
+
+@pytest.mark.parametrize(
+    ("version", "status"),
+    [("0.15.6", WorkspaceStatus.PATCHED), ("0.24.4", WorkspaceStatus.SOFT_FAILED), (None, WorkspaceStatus.SOFT_FAILED)],
+)
+def test_below_a_refused_folder_the_env_mode_follows_the_version(
+    tmp_path: Path, version: str | None, status: WorkspaceStatus
+) -> None:
+    """Below a DO_NOT_TRUST folder Qwen 0.15.6 asks (its rule counts only on that
+    folder) and 0.24.4 refuses without a dialog: the per-launch patch is planned
+    for the one and refused (``qwen_folder_distrusted``) for the other, and for
+    a version not known."""
+    box = Sandbox(tmp_path)
+    box.trusted.write_text(json.dumps({str(box.project.parent): "DO_NOT_TRUST"}))
+    (_, row), spawner = box.run(never, version=version, mode="env")
+    assert row.status is status
+    assert spawner.sessions == []
 
 
 def test_trusted_by_a_folder_above_is_already_trusted(tmp_path: Path) -> None:

@@ -336,8 +336,8 @@ def test_trust_lost_after_all_sessions_ended_is_caught_by_the_final_proof(
     real_run = pty_strategy.PtyTrustStrategy._run_pty
     runs: list[str] = []
 
-    def run_then_clobber_a(self: Any, workspace: Any, *args: Any) -> Any:
-        result = real_run(self, workspace, *args)
+    def run_then_clobber_a(self: Any, workspace: Any, *args: Any, **kwargs: Any) -> Any:
+        result = real_run(self, workspace, *args, **kwargs)
         runs.append(workspace.absolute_path)
         if workspace.absolute_path == b and runs.count(b) == 1:
             home.forget(a)  # a stale writer, after a's session ended

@@ -1257,7 +1257,7 @@ def _record(args: argparse.Namespace) -> int:
         cli_version=version,
         scenario=args.scenario,
         drive=not args.observe,
-        success=lambda: strategy.probe(workspace, env),
+        success=lambda: strategy.probe_version(workspace, env, None, version),
         duration_ms=int(args.duration * 1000),
     )
     save_fixture(out, recording.fixture)

@@ -472,7 +472,7 @@ class WorkspaceTrustCoordinator:
         if result.code is Code.TRUST_LOST:
             lost = result
         elif result.status in _PROVEN:
-            now = strategy.probe(task.workspace, probe_env(request, task.provider), files)
+            now = strategy.probe_version(task.workspace, probe_env(request, task.provider), files, result.cli_version)
             if now.trusted:
                 return result
             lost = trust_lost_result(result, now, "when the run ended")
@@ -481,7 +481,9 @@ class WorkspaceTrustCoordinator:
         log.warning("trust recorded in this run vanished from the state file; retrying once")
         retried = run(task)
         if retried.status in _PROVEN or retried.status is WorkspaceStatus.ALREADY_TRUSTED:
-            again = strategy.probe(task.workspace, probe_env(request, task.provider), files)
+            again = strategy.probe_version(
+                task.workspace, probe_env(request, task.provider), files, retried.cli_version
+            )
             if again.trusted:
                 proven = attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
                 return _both_runs(result, retried, proven)
@@ -556,6 +558,8 @@ class WorkspaceTrustCoordinator:
         CLI does not gate that folder (``TrustStrategy.not_gated``)."""
         out: list[tuple[PlannedTask, object]] = []
         required: dict[tuple[Provider, str], bool] = {}
+        versions: dict[tuple[Provider, str], str | None] = {}
+        ctx = ExecutionContext.for_request(plan.request, self._ports)
         for task in plan.tasks:
             strategy = self._registry.create(task.provider, task.mode)
             key = (task.provider, task.mode)
@@ -565,8 +569,12 @@ class WorkspaceTrustCoordinator:
                 out.append((task, WorkspaceStatus.NOT_REQUIRED))
                 continue
             try:
-                env = probe_env(plan.request, task.provider)
-                probe: object = strategy.probe(task.workspace, env, self._ports.state_files)
+                if key not in versions:
+                    # Trust is looked up as the CLI that would run looks it up.
+                    versions[key] = strategy.cli_version(ctx)
+                probe: object = strategy.probe_version(
+                    task.workspace, probe_env(plan.request, task.provider), self._ports.state_files, versions[key]
+                )
             except Exception as exc:  # a probe must never crash its host either
                 log.exception("state probe failed unexpectedly")
                 probe = ProbeResult(

@@ -306,6 +306,20 @@ class TrustStrategy(abc.ABC):
         """Read-only: what the provider's state file says now (read through
         ``files``; None: this machine's file system)."""
 
+    def cli_version(self, ctx: ExecutionContext) -> str | None:
+        """The version of the CLI this strategy would run under ``ctx`` (its
+        binary found as a preflight finds it), when it is known without
+        starting anything; None when it is not, or does not matter."""
+        return None
+
+    def probe_version(
+        self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> ProbeResult:
+        """:meth:`probe`, with trust looked up as CLI ``version`` looks it up
+        (None: a version not known, looked up the strictest way). A provider
+        whose lookup never changed across versions reads it as :meth:`probe`."""
+        return self.probe(workspace, env, files)
+
     @abc.abstractmethod
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         """Prepare one workspace. Never raises for a trust problem."""

@@ -95,6 +95,21 @@ class SubprocessHelpReader(HelpReader):
                 self._facts.update(key, help=captured.text)
         return captured.text
 
+    def known_version(self, binary: str) -> str | None:
+        """From the npm ``package.json`` the binary belongs to, or from an
+        earlier ``--version`` kept on disk; nothing is started."""
+        key = BinaryStamp.of(binary)
+        if key is None:
+            return None
+        with self._lock:
+            if key in self._versions:
+                return self._versions[key]
+        version = package_version(key)
+        if version is None:
+            stored = self._facts.load(key).get("version")
+            version = stored if isinstance(stored, str) and _VERSION.fullmatch(stored) else None
+        return version
+
     def read_version(
         self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
     ) -> str | None:
@@ -127,22 +142,6 @@ class SubprocessHelpReader(HelpReader):
         with self._lock:
             self._versions[key] = version
         return version
-
-    def known_version(self, binary: str) -> str | None:
-        """The version from the binary's npm package, or a ``--version``
-        answer kept on disk from an earlier run; never runs anything."""
-        key = BinaryStamp.of(binary)
-        if key is None:
-            return None
-        with self._lock:
-            if key in self._versions:
-                return self._versions[key]
-        version = package_version(key)
-        if version is None:
-            stored = self._facts.load(key).get("version")
-            version = stored if isinstance(stored, str) and _VERSION.fullmatch(stored) else None
-        return version
-
 
 _VERSION = re.compile(r"\b(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b")
 

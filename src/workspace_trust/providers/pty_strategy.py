@@ -171,18 +171,17 @@ class PtyProvider(abc.ABC):
         the environment names none (no HOME)."""
 
     @abc.abstractmethod
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe: ...
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
+        """The probe of this provider's state file under ``env``, looking trust
+        up as CLI ``version`` does (None: a version not known, the strictest
+        lookup the provider's folder records)."""
 
     #: Where the CLI keeps its state depends on its version even when the
     #: environment sets no variable of its table (files it reads from some
     #: version on): the version is then always looked up for the probe.
     version_locates_state: bool = False
-
-    def versioned_state_probe(
-        self, env: Mapping[str, str], files: StateFiles | None, version: str | None
-    ) -> StateProbe:
-        """The probe as the CLI's ``version`` reads its files (None: unknown)."""
-        return self.state_probe(env, files)
 
     @abc.abstractmethod
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]: ...
@@ -297,11 +296,11 @@ class PtyTrustStrategy(TrustStrategy):
         self.flag = spec.flag
         self._probes: dict[tuple[tuple[tuple[str, str], ...], int, str | None], StateProbe] = {}
 
-    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None, version: str | None = None) -> StateProbe:
+    def _probe_for(self, env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
         key = (tuple(sorted(env.items())), id(files), version)
         probe = self._probes.get(key)
         if probe is None:
-            probe = self.spec.versioned_state_probe(env, files, version)
+            probe = self.spec.state_probe(env, files, version)
             self._probes[key] = probe
         return probe
 
@@ -346,9 +345,26 @@ class PtyTrustStrategy(TrustStrategy):
             return None
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
+        return self.probe_version(workspace, env, files, None)
+
+    def probe_version(
+        self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> ProbeResult:
+        # The files the CLI reads, and how it looks trust up in them, as its
+        # version does (None: asked of the installed package where it matters).
         child = self.spec.child_env(env, ())
-        state_env, version = self._state_env(child, lambda: self._installed_version({**env, **child}))
-        return self._probe_for(state_env, files, version).read_trust(workspace)
+        state_env, seen = self._state_env(
+            child, lambda: version if version is not None else self._installed_version({**env, **child})
+        )
+        return self._probe_for(state_env, files, version if version is not None else seen).read_trust(workspace)
+
+    def cli_version(self, ctx: ExecutionContext) -> str | None:
+        env = self.spec.child_env(ctx.env, ctx.strip_env)
+        try:
+            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
+        except BinaryMissingError:
+            return None
+        return ctx.help_reader.known_version(binary)
 
     def ignores_persisted_trust(self, env: Mapping[str, str], launch_args: Sequence[str]) -> str | None:
         return self.spec.ignores_persisted_trust(env, launch_args)
@@ -399,10 +415,16 @@ class PtyTrustStrategy(TrustStrategy):
             # run cannot check it (the account's own home, or inside the
             # folder, which is its working directory). Nothing is started.
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.STATE_FILE_MISSING, _NO_STATE_FILE)
+        # Trust is looked up as the CLI that would run looks it up: its version
+        # decides how far above the folder a trusted key counts.
+        if version is None:
+            version = self.cli_version(ctx)
         probe = self._probe_for(state_env, ctx.state_files, version)
         before = probe.read_trust(workspace)
         if before.trusted:
-            return base_result(p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key)
+            return base_result(
+                p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=before.trusted_key, cli_version=version
+            )
         repository = repository_root_guard(workspace, p) if self.spec.trusts_repository_root else None
         if repository is not None:
             return base_result(p, workspace, WorkspaceStatus.BLOCKED, *repository)
@@ -462,10 +484,11 @@ class PtyTrustStrategy(TrustStrategy):
                         WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT,
                         trusted_key=after.trusted_key,
                         lock_wait_ms=held.waited_ms,
+                        cli_version=version,
                     )
                 if ctx.is_cancelled():
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
-                result = self._run_pty(workspace, ctx, env, probe, state_file)
+                result = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=version)
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
@@ -479,7 +502,10 @@ class PtyTrustStrategy(TrustStrategy):
         env: dict[str, str],
         probe: StateProbe,
         state_file: str | None,
+        *,
+        looked_up: str | None,
     ) -> WorkspaceResult:
+        """``looked_up``: the version ``probe`` looks trust up as (None: not known)."""
         p = self.provider
         if not self.spec.names_rules:
             # No rule could recognise a screen, so no key could ever be sent.
@@ -511,6 +537,15 @@ class PtyTrustStrategy(TrustStrategy):
                 diagnostics=(verdict.diagnostic,),
                 cli_version=version,
             )
+        if version != looked_up:
+            # Known only now (``--version`` was run): trust is looked up again
+            # as this version looks it up, before anything is started.
+            probe = self._probe_for(self._state_env(env, lambda: version)[0], ctx.state_files, version)
+            found = probe.read_trust(workspace)
+            if found.trusted:
+                return base_result(
+                    p, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=found.trusted_key, cli_version=version
+                )
         noted = () if verdict.diagnostic is None else (verdict.diagnostic,)
         ungated = self.spec.not_gated(workspace, version, probe.read_trust(workspace))
         if ungated is not None:

@@ -10,6 +10,8 @@ The versions come from each provider's spec (``verified_versions``,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 import attrs
 
@@ -17,7 +19,15 @@ from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.spec import ProviderSpec
 
-__all__ = ["VersionVerdict", "at_least", "judge_version", "parse_version", "within"]
+__all__ = [
+    "VersionRange",
+    "VersionVerdict",
+    "at_least",
+    "by_version",
+    "judge_version",
+    "parse_version",
+    "within",
+]
 
 _VERSION = re.compile(r"(\d{1,9})\.(\d{1,9})\.(\d{1,9})(?:[-+][0-9A-Za-z.+-]{1,48})?")
 
@@ -28,6 +38,44 @@ def parse_version(text: str | None) -> tuple[int, int, int] | None:
     if found is None:
         return None
     return (int(found.group(1)), int(found.group(2)), int(found.group(3)))
+
+
+T = TypeVar("T")
+
+
+@attrs.frozen(slots=True)
+class VersionRange(Generic[T]):
+    """What a provider does in the versions ``first`` to ``last`` (both
+    included; None: no bound), as data in the provider's folder: for example
+    how its trust lookup walks the folders above the one it runs in."""
+
+    first: str | None
+    last: str | None
+    value: T
+
+    def covers(self, version: tuple[int, int, int]) -> bool:
+        low = parse_version(self.first) if self.first is not None else None
+        high = parse_version(self.last) if self.last is not None else None
+        return (low is None or version >= low) and (high is None or version <= high)
+
+
+def by_version(
+    ranges: Sequence[VersionRange[T]], version: str | None, *, known_up_to: Sequence[str], strictest: T
+) -> T:
+    """The value of the range that covers ``version``. A version this package
+    does not know gets ``strictest``: one it cannot read, one newer than every
+    version in ``known_up_to`` (the verified versions: a new release may have
+    changed what it does), or one no range covers. Never the most generous."""
+    parsed = parse_version(version)
+    if parsed is None:
+        return strictest
+    known = [v for v in (parse_version(text) for text in known_up_to) if v is not None]
+    if not known or parsed > max(known):
+        return strictest
+    for candidate in ranges:
+        if candidate.covers(parsed):
+            return candidate.value
+    return strictest
 
 
 @attrs.frozen(slots=True)

@@ -102,7 +102,9 @@ class ToyPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return state_file(env)
 
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
         return ToyProbe(state_file(env), files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:

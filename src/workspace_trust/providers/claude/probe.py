@@ -3,8 +3,9 @@
 Claude Code keeps ``projects["<key>"].hasTrustDialogAccepted`` in
 ``$CLAUDE_CONFIG_DIR/.claude.json`` when that variable is set, else in
 ``$HOME/.claude.json``. Its runtime treats a folder as trusted when the key of
-the folder or of any ancestor is accepted; started inside a git repository it
-writes the key of the repository root (2.1.330, see docs/providers.md).
+the folder's real path or of a folder above it is accepted, up to a bound that
+depends on the version (``claude/lookup.py``); started inside a git repository
+it writes the key of the repository root (2.1.330, see docs/providers.md).
 
 The file also holds account data and API-key state, so this module keeps only
 the map of project keys to the trust boolean and never logs or returns
@@ -29,6 +30,7 @@ from workspace_trust.domain.paths import PathError, Workspace, parents
 from workspace_trust.domain.results import Diagnostic, ProbeResult, TrustSource
 from workspace_trust.ports import Clock, StateFileInfo, StateFiles, StateProbe
 from workspace_trust.providers.claude.keys import claude_config_key
+from workspace_trust.providers.claude.lookup import ClaudeLookup, claude_lookup
 from workspace_trust.providers.claude.state_scan import scan_trust_map, trust_map
 
 log = logging.getLogger(__name__)
@@ -101,8 +103,17 @@ class ClaudeStateProbe(StateProbe):
     ``adapters/statefile.py``.
     """
 
-    def __init__(self, path: str | None, clock: Clock | None = None, files: StateFiles | None = None) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        clock: Clock | None = None,
+        files: StateFiles | None = None,
+        *,
+        version: str | None = None,
+    ) -> None:
         self.path = path
+        #: How the CLI's version looks a folder's trust up (None: a version not known).
+        self.lookup = claude_lookup(version)
         self._files = files or LocalStateFiles()
         # Claude Code truncates and rewrites .claude.json in place (not an
         # atomic rename; anthropics/claude-code#2593, #29158), so a read can
@@ -111,7 +122,7 @@ class ClaudeStateProbe(StateProbe):
         self._cache: _Loaded | None = None
 
     def read_trust(self, workspace: Workspace) -> ProbeResult:
-        candidates = _candidates(workspace)
+        candidates = _candidates(workspace, self.lookup)
         loaded = self._load(workspace, frozenset(key for key, _ in candidates))
         if isinstance(loaded, Diagnostic):
             return ProbeResult(state=TrustState.UNKNOWN, diagnostics=(loaded,))
@@ -184,9 +195,10 @@ def _decide(accepted: Mapping[str, bool], candidates: list[tuple[str, str]]) -> 
     return ProbeResult(state=TrustState.UNTRUSTED)
 
 
-def parse_claude_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+def parse_claude_state(data: bytes | None, workspace: Workspace, version: str | None = None) -> ProbeResult:
     """The pure probe: what ``.claude.json`` (its bytes; None when it does not
-    exist) says about ``workspace``. :class:`ClaudeStateProbe` reads the file
+    exist) says about ``workspace`` to Claude Code ``version`` (None: a version
+    not known, looked up the strictest way). :class:`ClaudeStateProbe` reads the file
     through the ``StateFiles`` port (retrying a torn read, scanning a large file
     in bounded memory) and decides the same way."""
 
@@ -197,7 +209,7 @@ def parse_claude_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
         return unknown(Code.STATE_FILE_MISSING, "Claude state file does not exist yet")
     if len(data) > MAX_STATE_BYTES:
         return unknown(Code.STATE_FILE_TOO_LARGE, f"state file is over {MAX_STATE_BYTES} bytes")
-    candidates = _candidates(workspace)
+    candidates = _candidates(workspace, claude_lookup(version))
     try:
         if len(data) <= WHOLE_DECODE_BYTES:
             accepted = trust_map(data)
@@ -219,8 +231,10 @@ def _describe(exc: ValueError) -> str:
     return str(exc) if type(exc) is ValueError else type(exc).__name__
 
 
-def _candidates(workspace: Workspace) -> list[tuple[str, str]]:
-    """Every key Claude's runtime may accept for this workspace, most specific first."""
+def _candidates(workspace: Workspace, lookup: ClaudeLookup) -> list[tuple[str, str]]:
+    """Every key Claude's runtime (of the version ``lookup`` is for) accepts for
+    this workspace, most specific first. Claude runs in the folder's real path:
+    a key naming a symbolic link on the way counts for nothing."""
     host = workspace.host
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -236,11 +250,15 @@ def _candidates(workspace: Workspace) -> list[tuple[str, str]]:
             seen.add(key)
             out.append((key, source))
 
-    add(workspace.absolute_path, TrustSource.EXACT)
-    add(workspace.real_path, TrustSource.REAL)
+    real = workspace.real_path
+    add(real, TrustSource.EXACT if real == workspace.absolute_path else TrustSource.REAL)
     add(workspace.git_root, TrustSource.GIT_ROOT)
-    add(workspace.worktree_main_root, TrustSource.WORKTREE_MAIN_ROOT)
-    for base in (workspace.absolute_path, workspace.real_path):
-        for parent in parents(base, host):
+    if lookup.worktree_main_checkout:
+        add(workspace.worktree_main_root, TrustSource.WORKTREE_MAIN_ROOT)
+    stop = workspace.git_root if lookup.stops_at_git_root else None
+    if stop is None or real != stop:
+        for parent in parents(real, host):
             add(parent, TrustSource.PARENT)
+            if parent == stop:
+                break
     return out

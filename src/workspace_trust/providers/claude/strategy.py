@@ -172,8 +172,10 @@ class ClaudePty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return claude_state_path(env, env_home(env))
 
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
-        return ClaudeStateProbe(self.state_file(env), files=files)
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
+        return ClaudeStateProbe(self.state_file(env), files=files, version=version)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return preflight_env(host_env, strip)

@@ -193,16 +193,25 @@ class CopilotStateProbe(FileStateProbe):
         )
 
 
-_RANK = {TrustSource.EXACT: 0, TrustSource.REAL: 1, TrustSource.PARENT: 2}
+_RANK = {TrustSource.EXACT: 0, TrustSource.REAL: 1, TrustSource.PARENT: 2, TrustSource.WORKTREE_MAIN_ROOT: 3}
 
 
 def decide(workspace: Workspace, entries: Iterable[str], resolve: Resolver | None = None) -> ProbeResult:
     """Whether one of ``entries`` covers the workspace as Copilot CLI decides:
-    the real path of an entry is the folder's real path or one of its parents."""
+    the real path of an entry is the folder's real path or one of its parents,
+    or, in a linked git worktree, its main checkout or one of that one's
+    parents (1.0.80, 1.0.89 and 1.0.102 start without asking in a worktree of
+    a trusted repository, and ask in one of a repository that is not)."""
     resolve = resolve or native_realpath(LocalStateFiles())
     host = workspace.host
     target = copilot_compare_key(workspace.real_path, host)
     given = copilot_compare_key(workspace.absolute_path, host)
+    main: str | None = None
+    if workspace.worktree_main_root:
+        try:
+            main = copilot_compare_key(workspace.worktree_main_root, host)
+        except (PathError, ValueError):
+            main = None
     best: tuple[int, str, str] | None = None
     for raw in entries:
         try:
@@ -214,6 +223,8 @@ def decide(workspace: Workspace, entries: Iterable[str], resolve: Resolver | Non
             source = TrustSource.EXACT if written == given else TrustSource.REAL
         elif _covers(scope, target, host):
             source = TrustSource.PARENT
+        elif main is not None and (scope == main or _covers(scope, main, host)):
+            source = TrustSource.WORKTREE_MAIN_ROOT
         else:
             continue
         if best is None or _RANK[source] < best[0]:

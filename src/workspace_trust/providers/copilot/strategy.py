@@ -130,7 +130,9 @@ class CopilotPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return copilot_config_path(env)
 
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
         return CopilotStateProbe(self.state_file(env), files=files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:

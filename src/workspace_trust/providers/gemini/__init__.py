@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.providers.state_vars import StateVariable
 
 GEMINI = Provider.define("gemini", "GEMINI")
+
+#: The rule of trustedFolders.json that decides this folder is DO_NOT_TRUST (on
+#: the folder, or on a folder above it that no deeper rule overrides). Gemini
+#: CLI 0.61.0 shows no dialog there and opens the folder restricted; a
+#: preflight never overrides the user's own choice, and nothing is started.
+FOLDER_DISTRUSTED = Code.define("gemini_folder_distrusted", "GEMINI_FOLDER_DISTRUSTED")
 
 BIN_ENV = "WORKSPACE_TRUST_GEMINI_BIN"
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from workspace_trust.failure_patterns import TrustFailurePattern
 from workspace_trust.providers.gemini import (
     BIN_ENV,
+    FOLDER_DISTRUSTED,
     GEMINI,
     STATE_VARIABLES,
     USUAL_LOCATIONS,
@@ -81,6 +82,7 @@ SPEC = ProviderSpec(
     flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
     usual_locations=USUAL_LOCATIONS,
     rules=rules,
+    codes=(FOLDER_DISTRUSTED,),
     failure_patterns=(
         # Gemini CLI 0.61.0 (from its source): headless runs in an untrusted
         # folder exit with code 55; the code alone names no CLI.

@@ -9,7 +9,7 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers.binaries import COMMON_ENV, NO_SELF_UPDATE_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.gemini import BIN_ENV, GEMINI, STATE_VARIABLES, USUAL_LOCATIONS
+from workspace_trust.providers.gemini import BIN_ENV, FOLDER_DISTRUSTED, GEMINI, STATE_VARIABLES, USUAL_LOCATIONS
 from workspace_trust.providers.gemini.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.gemini.probe import (
     TRUST_ENV,
@@ -82,6 +82,11 @@ class GeminiEnvStrategy(TrustStrategy):
         probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
+        for code, status in GeminiPty.refusing_codes:
+            if any(d.code is code for d in probe.diagnostics):
+                # The patch would still trust the folder for the launch; the
+                # host is told so here, and its policy decides.
+                return base_result(self.provider, workspace, status, code, diagnostics=probe.diagnostics)
         return base_result(self.provider, workspace, WorkspaceStatus.PATCHED)
 
 
@@ -90,11 +95,16 @@ class GeminiPty(PtyProvider):
     flag = "gemini"
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.61.0), stale after 10 s.
     state_lock_suffixes = (".lock",)
+    #: The user refused the folder: Gemini opens it restricted, with no dialog
+    #: to answer (0.61.0); nothing is started.
+    refusing_codes = ((FOLDER_DISTRUSTED, WorkspaceStatus.SOFT_FAILED),)
 
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return trusted_folders_path(env)
 
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
         return GeminiStateProbe(self.state_file(env), files=files)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:

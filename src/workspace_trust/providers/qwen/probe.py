@@ -22,7 +22,7 @@ import ntpath
 import os
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from workspace_trust.adapters.statefile import LocalStateFiles, StateFileError
@@ -32,6 +32,7 @@ from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.ports import StateFiles, StateProbe
 from workspace_trust.providers.qwen import FOLDER_DISTRUSTED, QWEN, SETTINGS_UNREADABLE
 from workspace_trust.providers.qwen.keys import qwen_compare_form, qwen_config_key
+from workspace_trust.providers.qwen.lookup import QwenLookup, qwen_lookup
 from workspace_trust.providers.qwen.settings import (
     FolderTrust,
     PathStyle,
@@ -68,6 +69,8 @@ class QwenStateProbe(StateProbe):
         self.env = dict(env)
         #: The CLI's version: its home ``.env`` files are read as it reads them.
         self.version = version
+        #: How the CLI's version decides from the rules (None: a version not known).
+        self.lookup = qwen_lookup(version)
         self._files = files or LocalStateFiles()
         self._real: dict[str, str | None] = {}
 
@@ -96,18 +99,21 @@ class QwenStateProbe(StateProbe):
             data = self._files.read(path, "trustedFolders.json", MAX_FILE_BYTES)
         except StateFileError as exc:
             return unknown(exc.code, str(exc))
-        return parse_qwen_state(data, workspace, self._realpath)
+        return parse_qwen_state(data, workspace, self._realpath, self.lookup)
 
 
 def _no_links(path: str) -> str | None:
     return None
 
 
-def parse_qwen_state(data: bytes | None, workspace: Workspace, realpath: RealPath = _no_links) -> ProbeResult:
+def parse_qwen_state(
+    data: bytes | None, workspace: Workspace, realpath: RealPath = _no_links, lookup: QwenLookup | None = None
+) -> ProbeResult:
     """The pure probe: what ``trustedFolders.json`` (its bytes; None when it
     does not exist) says about ``workspace``. ``realpath`` gives a rule path's
     real path as Qwen's ``fs.realpathSync`` would (the probe passes one that
-    looks; the default resolves no link and touches nothing)."""
+    looks; the default resolves no link and touches nothing). ``lookup``: how
+    the CLI's version decides (``qwen/lookup.py``; None: 0.21.2 and later)."""
     if data is None:
         return ProbeResult(TrustState.UNTRUSTED)
     # No byte order mark is stripped and an empty file does not parse:
@@ -122,7 +128,7 @@ def parse_qwen_state(data: bytes | None, workspace: Workspace, realpath: RealPat
                 ),
             ),
         )
-    result = decide(workspace, doc.items(), realpath)
+    result = decide_as(lookup or NEWER, workspace, list(doc.items()), realpath)
     if result.state is TrustState.UNTRUSTED and result.source == "rule":
         return ProbeResult(
             TrustState.UNTRUSTED,
@@ -138,6 +144,59 @@ def parse_qwen_state(data: bytes | None, workspace: Workspace, realpath: RealPat
             ),
         )
     return result
+
+
+NEWER = QwenLookup(deepest_rule_wins=True)
+
+
+def decide_as(
+    lookup: QwenLookup, workspace: Workspace, rules: Sequence[tuple[str, Any]], realpath: RealPath | None = None
+) -> ProbeResult:
+    """The decision of the Qwen version ``lookup`` is for."""
+    if not lookup.deepest_rule_wins:
+        return decide_any_trust(workspace, rules, (realpath or real_path_of) if lookup.resolves_links else None)
+    found = decide(workspace, rules, realpath)
+    if lookup.every_known and found.trusted:
+        older = decide_any_trust(workspace, rules, None)
+        if not older.trusted:
+            return older
+    return found
+
+
+def decide_any_trust(
+    workspace: Workspace, rules: Iterable[tuple[str, Any]], realpath: RealPath | None = None
+) -> ProbeResult:
+    """Qwen Code 0.15.x's and 0.21.2's ``isPathTrusted`` for the folder it runs
+    in (its real path): TRUSTED when a TRUST_FOLDER (or TRUST_PARENT's parent)
+    rule covers it; else UNTRUSTED with ``source="rule"`` when a DO_NOT_TRUST
+    rule names exactly that folder; else plain UNTRUSTED (Qwen asks). With
+    ``realpath`` (0.21.2) a rule counts by its real path too; without it
+    (0.15.x) as written only."""
+    host = workspace.host
+    location = qwen_config_key(workspace.real_path, host)
+
+    def variants(rule_path: str) -> tuple[str, ...]:
+        if realpath is None:
+            return (node_resolve(rule_path, location, host),)
+        return comparison_variants(rule_path, location, host, realpath)
+
+    refused = False
+    for raw, level in rules:
+        if level in (TRUST_FOLDER, TRUST_PARENT):
+            rule_path = node_dirname(raw, host) if level == TRUST_PARENT else raw
+            if any(within(location, variant, host) for variant in variants(rule_path)):
+                return ProbeResult(TrustState.TRUSTED, trusted_key=raw, source="rule")
+        elif level == DO_NOT_TRUST and (realpath is not None or _is_absolute(raw, host)):
+            here = qwen_compare_form(location, host)
+            refused = refused or any(qwen_compare_form(v, host) == here for v in variants(raw))
+    return ProbeResult(TrustState.UNTRUSTED, source="rule") if refused else ProbeResult(TrustState.UNTRUSTED)
+
+
+def _is_absolute(path: str, host: HostOs) -> bool:
+    if host.flavor is PathFlavor.POSIX:
+        return path.startswith("/")
+    drive, rest = _win_drive(path)
+    return bool(drive) and rest[:1] in ("\\", "/")
 
 
 def decide(workspace: Workspace, rules: Iterable[tuple[str, Any]], realpath: RealPath | None = None) -> ProbeResult:

@@ -87,16 +87,13 @@ class QwenPty(PtyProvider):
     def state_file(self, env: Mapping[str, str]) -> str | None:
         return qwen_state_file(env)
 
-    def state_probe(self, env: Mapping[str, str], files: StateFiles | None = None) -> StateProbe:
-        return QwenStateProbe(env, files)
+    def state_probe(
+        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
+    ) -> StateProbe:
+        return QwenStateProbe(env, files, version=version)
 
     #: Its home .env files are read from 0.15.10 on (settings.DOTENV_SINCE).
     version_locates_state = True
-
-    def versioned_state_probe(
-        self, env: Mapping[str, str], files: StateFiles | None, version: str | None
-    ) -> StateProbe:
-        return QwenStateProbe(env, files, version)
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return {**qwen_env(host_env, strip), **NO_SELF_UPDATE_ENV}
@@ -170,10 +167,19 @@ class QwenEnvStrategy(TrustStrategy):
         return qwen_trust_required(env)
 
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        # As the launched version reads the environment and its home .env
-        # files (QWEN_HOME, and those files, from 0.15.10).
-        version = _installed(env)
-        return QwenStateProbe(honoured_env(env, STATE_VARIABLES, version), files, version).read_trust(workspace)
+        return self.probe_version(workspace, env, files, None)
+
+    def probe_version(
+        self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None, version: str | None
+    ) -> ProbeResult:
+        # As the launched version reads the environment, its home .env files
+        # (QWEN_HOME, and those files, from 0.15.10) and its trust rules.
+        found = version if version is not None else _installed(env)
+        return QwenStateProbe(honoured_env(env, STATE_VARIABLES, found), files, found).read_trust(workspace)
+
+    def cli_version(self, ctx: ExecutionContext) -> str | None:
+        # The CLI the host launches: found as the PTY strategy finds it.
+        return qwen_pty_strategy().cli_version(ctx)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         persistable = tuple(w for w in workspaces if w.persistable)
@@ -188,7 +194,7 @@ class QwenEnvStrategy(TrustStrategy):
             return blocked
         if not self.trust_required(ctx.env):
             return base_result(self.provider, workspace, WorkspaceStatus.NOT_REQUIRED)
-        probe = self.probe(workspace, ctx.env, ctx.state_files)
+        probe = self.probe_version(workspace, ctx.env, ctx.state_files, self.cli_version(ctx))
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
         for code, status in QwenPty.refusing_codes:
