@@ -257,4 +257,4 @@ def test_a_progress_line_stays_one_line_whatever_the_folder_is_named() -> None:
     printer = ProgressPrinter(mode="text", folders={("claude", folder): folder}, stream=lambda: out)
     printer(ProgressEvent(Provider.CLAUDE, folder, ProgressStage.SPAWNED))
     (line,) = out.getvalue().splitlines()
-    assert "\x1b" not in line and line.startswith("workspace-trust: [1/1] claude /w/x\\x0aworkspace-trust")
+    assert "\x1b" not in line and line.startswith("workspace-trust: [0/1] claude /w/x\\x0aworkspace-trust")

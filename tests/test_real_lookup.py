@@ -302,10 +302,20 @@ def _claude_asks(binary: str, ws: str, env: dict[str, str]) -> bool:
         ws,
         env,
         rules=CLAUDE_RULES,
+        # Every form in which Claude asks to trust the folder (2.1.337 adds
+        # the repository variants: a dialog all the same).
         trust_rules=(
             "claude.workspace_trust",
             "claude.workspace_trust.numbered",
             "claude.workspace_trust.proceed",
+            "claude.workspace_trust.repository",
+            "claude.workspace_trust.repository.narrow",
+            "claude.workspace_trust.repository.short",
+            "claude.workspace_trust.repository.short_narrow",
+            "claude.workspace_trust.repository_holds_home",
+            "claude.workspace_trust.repository_holds_home.short",
+            "claude.workspace_trust.session_only",
+            "claude.workspace_trust.asked_again",
         ),
         past_text=("shift+tab to cycle", "? for shortcuts"),
     )

@@ -333,17 +333,6 @@ class PtyTrustStrategy(TrustStrategy):
             return None
         return installed_version(binary)
 
-    def _session_version(self, ctx: ExecutionContext, env: Mapping[str, str]) -> str | None:
-        """The CLI's version as the session reads it (``--version`` run once
-        per binary ever when its package does not say); None when the binary
-        is missing or does not tell."""
-        try:
-            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
-            timeout_ms = min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms)
-            return ctx.help_reader.read_version(binary, env, timeout_ms, is_cancelled=ctx.is_cancelled)
-        except (BinaryMissingError, PreflightCancelled):
-            return None
-
     def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
         return self.probe_version(workspace, env, files, None)
 
@@ -408,7 +397,10 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.home_refusal is not None:
             # A CLI writes its own files into its home on every start.
             return base_result(p, workspace, WorkspaceStatus.BLOCKED, *ctx.home_refusal)
-        state_env, version = self._state_env(env, lambda: self._session_version(ctx, env))
+        # The version as known without starting anything: a folder already
+        # trusted starts nothing, not even ``--version``. A session reads the
+        # version and looks trust up again where it differs (``_run_pty``).
+        state_env, version = self._state_env(env, lambda: self.cli_version(ctx))
         state_file = self.spec.state_file(state_env)
         if state_file is None or not os.path.isabs(state_file):
             # No HOME, or a relative one: the CLI would write trust where this
