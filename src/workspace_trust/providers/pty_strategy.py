@@ -48,6 +48,7 @@ from workspace_trust.strategy import (
     ProgressStage,
     TrustStrategy,
     base_result,
+    both_runs,
     guard_result,
     guarded_folders,
     home_folders,
@@ -265,6 +266,17 @@ _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
         "Record it with `workspace-trust record` and report it",
     ),
     SessionEnd.TIMEOUT: (WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, "the preflight time budget ran out"),
+    SessionEnd.UNKNOWN_OPTION: (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.UNKNOWN_TRUST_OPTION,
+        "the CLI shows a trust dialog whose options no rule accepts (a new label, or the trust option "
+        "missing); Enter was not pressed. Record it with `workspace-trust record` and report it",
+    ),
+    SessionEnd.TRUST_DECLINED: (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.TRUST_DECLINED,
+        "the CLI exited saying the folder is not trusted: its decline option was taken; nothing was trusted",
+    ),
     SessionEnd.SCOPE_REFUSED: (
         WorkspaceStatus.SOFT_FAILED,
         Code.TRUST_SCOPE_REFUSED,
@@ -489,11 +501,47 @@ class PtyTrustStrategy(TrustStrategy):
                 if ctx.is_cancelled():
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
                 result = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=version)
+                if result.code is Code.TRUST_DECLINED and not ctx.is_cancelled():
+                    result = self._run_again(workspace, ctx, env, probe, state_file, declined=result, looked_up=version)
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
         except PreflightCancelled:
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+
+    def _run_again(
+        self,
+        workspace: Workspace,
+        ctx: ExecutionContext,
+        env: dict[str, str],
+        probe: StateProbe,
+        state_file: str | None,
+        *,
+        declined: WorkspaceResult,
+        looked_up: str | None,
+    ) -> WorkspaceResult:
+        """The CLI took its decline option (our Enter landed there after the
+        CLI moved the cursor back) and exited. Nothing was trusted, so the
+        session is run once more, still under the lock; the row reports both."""
+        now = probe.read_trust(workspace)
+        if now.trusted:
+            # Not ours to explain: the state file decides, as after any run.
+            found = base_result(
+                self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT, trusted_key=now.trusted_key
+            )
+            return both_runs(declined, found, found)
+        log.warning("the CLI exited declining trust; running the session once more")
+        retried = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=looked_up)
+        first = Diagnostic(
+            Code.TRUST_DECLINED,
+            "the first session ended with the CLI declining trust (keys: {}); it was run once more".format(
+                ", ".join(key.value for key in declined.keys) or "none"
+            ),
+            self.provider,
+            workspace.id,
+        )
+        row = attrs.evolve(retried, diagnostics=(first, *retried.diagnostics))
+        return both_runs(declined, retried, row)
 
     def _run_pty(
         self,
