@@ -386,17 +386,7 @@ class PtyTrustStrategy(TrustStrategy):
         return self.spec.trust_required(self.spec.child_env(env, ()))
 
     def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
-        return self.spec.not_gated(workspace, self._known_version(ctx), probe)
-
-    def _known_version(self, ctx: ExecutionContext) -> str | None:
-        """The version of the binary a session would run, where it is known
-        without starting anything (its npm package, the facts cache)."""
-        env = self.spec.child_env(ctx.env, ctx.strip_env)
-        try:
-            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
-        except BinaryMissingError:
-            return None
-        return ctx.help_reader.known_version(binary)
+        return self.spec.not_gated(workspace, self.cli_version(ctx), probe)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
@@ -457,7 +447,7 @@ class PtyTrustStrategy(TrustStrategy):
                 WorkspaceStatus.NOT_REQUIRED,
                 ungated.code,
                 diagnostics=(ungated,),
-                cli_version=self._known_version(ctx),
+                cli_version=self.cli_version(ctx),
             )
         first_run = self.spec.never_set_up(state_env, state_file, ctx.state_files)
         if first_run is not None:
