@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import logging
 import os
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -457,12 +458,16 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
+        lock_key = (
+            state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}"
+        )
+        log.info("%s %s: state file %s; taking the lock for %s", p.value, workspace.absolute_path, state_file, lock_key)
         try:
             # One session at a time per state file, across processes: two CLIs
             # that write one file lose each other's writes (Claude Code 2.1.197
             # rewrites .claude.json from what it read at start).
             with ctx.locks.hold(
-                state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}",
+                lock_key,
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
                 # Said only when another session holds it, then as a heartbeat.
@@ -565,6 +570,7 @@ class PtyTrustStrategy(TrustStrategy):
             )
         except PreflightCancelled:
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+        log.info("%s %s: binary %s, version %s", p.value, workspace.absolute_path, binary, version or "unknown")
         verdict = _version_verdict(p, version, workspace.id)
         if verdict.refused and verdict.diagnostic is not None:
             return base_result(
@@ -632,6 +638,10 @@ class PtyTrustStrategy(TrustStrategy):
                 if ctx.clock.monotonic_ms() >= deadline:
                     return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, _HELP_TIMED_OUT)
             command = self.spec.build_command(binary, help_text, scratch, ctx)
+            if not isinstance(command, CommandRefused):
+                from workspace_trust.redaction import redact
+
+                log.info("%s %s: command line %s", p.value, workspace.absolute_path, redact(shlex.join(command.argv)))
             if isinstance(command, CommandRefused):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
             if ctx.is_cancelled():
@@ -688,6 +698,14 @@ class PtyTrustStrategy(TrustStrategy):
             )
             result = self._map_outcome(
                 workspace, outcome, ctx, env, detail=check.change.message if check and check.change else ""
+            )
+            log.info(
+                "%s %s: session ended %s (%s; keys %s)",
+                p.value,
+                workspace.absolute_path,
+                outcome.end.value,
+                result.code.value if result.code else result.status.value,
+                ", ".join(k.value for k in outcome.keys) or "none",
             )
             if result.status is WorkspaceStatus.ACCEPTED:
                 # Success is what the state file says when the run ends, not
