@@ -333,3 +333,19 @@ def test_a_failed_output_write_exits_non_zero_with_one_line(sandbox: str, args: 
     failures = [line for line in proc.stderr.splitlines() if "could not write to standard output" in line]
     assert failures == ["workspace-trust: could not write to standard output: No space left on device"]
     assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+
+
+def test_verbose_says_what_happens(sandbox: str) -> None:
+    """-v logs at INFO: which binary and version, the state file and its lock,
+    the command line (redacted), and why the session ended."""
+    home, ws = seeded(sandbox)
+    proc = cli(["preflight", ws, "--claude-bin", FAKE, "-v"], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    info = [line for line in proc.stderr.splitlines() if " INFO " in line]
+    text = "\n".join(info)
+    assert f"state file {os.path.join(home, '.claude.json')}; taking the lock for " in text
+    assert f"binary {FAKE}, version " in text
+    assert "command line " in text and "--strict-mcp-config" in text
+    assert "session ended trust_persisted (accepted; keys " in text
+    quiet = cli(["preflight", ws, "--claude-bin", FAKE], home)
+    assert " INFO " not in quiet.stderr

@@ -789,6 +789,8 @@ def test_finish_reason_values_are_stable() -> None:
         "scope_refused",
         "unknown_dialog",
         "unknown_screen",
+        "unknown_option",
+        "declined",
     }
 
 

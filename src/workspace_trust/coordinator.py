@@ -81,6 +81,7 @@ from workspace_trust.strategy import (
     ProgressEvent,
     TrustStrategy,
     base_result,
+    both_runs,
     trust_lost_result,
 )
 
@@ -486,11 +487,11 @@ class WorkspaceTrustCoordinator:
             )
             if again.trusted:
                 proven = attrs.evolve(retried, diagnostics=(*lost.diagnostics[-1:], *retried.diagnostics))
-                return _both_runs(result, retried, proven)
+                return both_runs(result, retried, proven)
             retried = trust_lost_result(retried, again, "when the retry ended")
         if retried.code is Code.TRUST_LOST:
-            return _both_runs(result, retried, retried)
-        return _both_runs(result, retried, attrs.evolve(lost, diagnostics=(*lost.diagnostics, *retried.diagnostics)))
+            return both_runs(result, retried, retried)
+        return both_runs(result, retried, attrs.evolve(lost, diagnostics=(*lost.diagnostics, *retried.diagnostics)))
 
     # -- asyncio face -----------------------------------------------------------
     async def aplan_args_only(self, request: WorkspaceTrustRequest) -> ArgsOnlyPlan:
@@ -638,22 +639,6 @@ def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
     except Exception:  # a read-only hook must never crash its host
         log.exception("trust_required failed unexpectedly")
         return True
-
-
-def _both_runs(first: WorkspaceResult, retry: WorkspaceResult, row: WorkspaceResult) -> WorkspaceResult:
-    """``row``, the outcome of a folder whose trust vanished and that was run
-    again, reporting what both runs did: a retry that found the folder trusted
-    and started nothing does not hide the first run's CLI, dialogs and keys."""
-    return attrs.evolve(
-        row,
-        pty_spawned=first.pty_spawned or retry.pty_spawned,
-        dialogs=(*first.dialogs, *retry.dialogs),
-        keys=(*first.keys, *retry.keys),
-        elapsed_ms=first.elapsed_ms + retry.elapsed_ms,
-        lock_wait_ms=first.lock_wait_ms + retry.lock_wait_ms,
-        cli_version=retry.cli_version or first.cli_version,
-        session=retry.session or first.session,
-    )
 
 
 def _without(patches: PatchPlan, provider: Provider, strategy: TrustStrategy, plan: FullPlan) -> PatchPlan:

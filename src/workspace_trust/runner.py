@@ -25,6 +25,8 @@ _FINISH_TO_END = {
     FinishReason.SELECTION_FAILED: SessionEnd.SELECTION_FAILED,
     FinishReason.UNKNOWN_DIALOG: SessionEnd.UNKNOWN_DIALOG,
     FinishReason.UNKNOWN_SCREEN: SessionEnd.UNKNOWN_SCREEN,
+    FinishReason.UNKNOWN_OPTION: SessionEnd.UNKNOWN_OPTION,
+    FinishReason.DECLINED: SessionEnd.TRUST_DECLINED,
     FinishReason.SCOPE_REFUSED: SessionEnd.SCOPE_REFUSED,
 }
 
@@ -156,6 +158,11 @@ def run_session(
                 finishing_key = decision.key
             if on_frame is not None:
                 on_frame(SessionFrame(snapshot, decision, finishing_key))
+            if decision.finish_reason is FinishReason.DECLINED and engine.awaiting_success:
+                # The state file has the final word, even over the CLI's own words.
+                last_probe = success()
+                if last_probe.trusted:
+                    return outcome(SessionEnd.TRUST_PERSISTED)
             return outcome(_FINISH_TO_END[decision.finish_reason])
         if on_frame is not None:
             on_frame(SessionFrame(snapshot, decision))
@@ -172,6 +179,9 @@ def run_session(
                 last_probe = success()
                 if last_probe.trusted:
                     return outcome(SessionEnd.TRUST_PERSISTED, status)
+            if drained.finish_reason is FinishReason.DECLINED:
+                # Its last words say why: the decline option was taken.
+                return outcome(SessionEnd.TRUST_DECLINED, status)
             return outcome(SessionEnd.PROVIDER_EXITED, status)
 
 

@@ -35,6 +35,8 @@ class SessionEnd(enum.Enum):
     TRUST_NOT_PERSISTED = "trust_not_persisted"
     UNKNOWN_SCREEN = "unknown_screen"
     UNKNOWN_DIALOG = "unknown_dialog"
+    UNKNOWN_OPTION = "unknown_option"
+    TRUST_DECLINED = "trust_declined"
     #: The dialog's option trusts a folder the scope check refused (no key).
     SCOPE_REFUSED = "scope_refused"
     TIMEOUT = "timeout"

@@ -622,3 +622,19 @@ def trust_lost_result(result: WorkspaceResult, probe: ProbeResult, when: str) ->
             Diagnostic(Code.TRUST_LOST, evidence, result.provider, result.workspace_id),
         ),
     )
+
+
+def both_runs(first: WorkspaceResult, retry: WorkspaceResult, row: WorkspaceResult) -> WorkspaceResult:
+    """``row``, the outcome of a folder that was run once more, reporting what
+    both runs did: a retry that found the folder trusted and started nothing
+    does not hide the first run's CLI, dialogs and keys."""
+    return attrs.evolve(
+        row,
+        pty_spawned=first.pty_spawned or retry.pty_spawned,
+        dialogs=(*first.dialogs, *retry.dialogs),
+        keys=(*first.keys, *retry.keys),
+        elapsed_ms=first.elapsed_ms + retry.elapsed_ms,
+        lock_wait_ms=first.lock_wait_ms + retry.lock_wait_ms,
+        cli_version=retry.cli_version or first.cli_version,
+        session=retry.session or first.session,
+    )

@@ -143,6 +143,7 @@ class SubprocessHelpReader(HelpReader):
             self._versions[key] = version
         return version
 
+
 _VERSION = re.compile(r"\b(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b")
 
 

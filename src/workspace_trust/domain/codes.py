@@ -271,6 +271,8 @@ class Code(OpenValue):
     WORKSPACE_TRUST_REQUIRED: ClassVar[Code]
     PATCH_DIALECT_UNKNOWN: ClassVar[Code]
     PREFLIGHT_REQUIRED: ClassVar[Code]
+    UNKNOWN_TRUST_OPTION: ClassVar[Code]
+    TRUST_DECLINED: ClassVar[Code]
     STATE_VARIABLE_STRIPPED: ClassVar[Code]
     HOME_IS_ROOT: ClassVar[Code]
     HOME_NOT_A_FOLDER: ClassVar[Code]
@@ -404,3 +406,11 @@ Code.DIALOG_WINDOW_TOO_SMALL = Code.define("dialog_window_too_small", "DIALOG_WI
 #: (soft) The CLI asks whether to trust another directory (added with a launch
 #: option or a setting, or moved to): never answered.
 Code.DIRECTORY_TRUST_DIALOG = Code.define("directory_trust_dialog", "DIRECTORY_TRUST_DIALOG")
+#: (soft) A trust dialog a rule recognises, still, with no option a rule
+#: accepts (a label with a new suffix, or the option missing): ended early,
+#: with no Enter.
+Code.UNKNOWN_TRUST_OPTION = Code.define("unknown_trust_option", "UNKNOWN_TRUST_OPTION")
+#: (soft) The CLI printed that it did not start because the folder is not
+#: trusted: it took its decline option. Nothing was trusted; the folder's
+#: session was run once more.
+Code.TRUST_DECLINED = Code.define("trust_declined", "TRUST_DECLINED")

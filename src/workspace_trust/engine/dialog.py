@@ -28,6 +28,9 @@ Safety rules, each enforced in exactly one place below:
    unchanged long enough: soon (``unknown_dialog_settle_ms``) when it looks
    like a trust question (``engine/candidate.py``), later
    (``unknown_screen_after_ms`` from the spawn) otherwise. (``_unrecognised``)
+   A recognised dialog on which no option is one its rule accepts (a label
+   with a new suffix, the option missing) ends the same way, with no key, once
+   it has stayed unchanged ``unknown_option_settle_ms``. (``_select``)
 6. After a confirmation the phase advances; rules of earlier phases are ignored
    from then on, and a confirmed rule is not confirmed again unless its retry
    policy allows it. Stale text cannot re-trigger an action. (``_candidates``)
@@ -72,6 +75,10 @@ class FinishReason(enum.Enum):
     UNKNOWN_DIALOG = "unknown_dialog"
     #: Any other still, non-blank frame no rule recognises, past the start-up bound.
     UNKNOWN_SCREEN = "unknown_screen"
+    #: A still frame a selecting rule recognises, with no option it accepts.
+    UNKNOWN_OPTION = "unknown_option"
+    #: The CLI says it exits because the folder is not trusted (a DECLINED rule).
+    DECLINED = "declined"
     #: The dialog's option trusts a folder (a repository root) the session's
     #: scope check does not approve, or that could not be read: no key.
     SCOPE_REFUSED = "scope_refused"
@@ -210,6 +217,8 @@ class DialogEngine:
             return self._finish(snapshot, rule, FinishReason.AUTH_REQUIRED)
         if rule.outcome is Outcome.ABORT:
             return self._finish(snapshot, rule, FinishReason.ABORTED, key=rule.abort_key)
+        if rule.outcome is Outcome.DECLINED:
+            return self._finish(snapshot, rule, FinishReason.DECLINED)
         if rule.select is None:
             # Observe-only: the state file decides (follow-up notices, ready screen).
             self._awaiting_success = True
@@ -297,6 +306,14 @@ class DialogEngine:
         if isinstance(aim, WaitReason):
             if aim is WaitReason.CURSOR_NOT_FOUND:
                 active.on_target_frame = None
+            elif not self._awaiting_success:
+                # No option the rule accepts (missing, or drawn twice): once the
+                # screen has stayed still, nothing will change without a key.
+                ends_ms = self._screen_since_ms + timing.unknown_option_settle_ms
+                if now >= ends_ms:
+                    self._last_wait = aim
+                    return self._finish(snapshot, rule, FinishReason.UNKNOWN_OPTION)
+                return self._wait(snapshot, aim, rule, due_ms=ends_ms)
             return self._wait(snapshot, aim, rule)
         cursor, target = aim
 

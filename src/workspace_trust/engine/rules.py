@@ -54,6 +54,9 @@ class Outcome(enum.Enum):
     #: A screen we recognise and must not continue through. At most the rule's
     #: ``abort_key`` (Escape) is sent.
     ABORT = "abort"
+    #: The CLI says it is exiting because the folder was not trusted: its
+    #: decline option was taken. No key; the session ends, nothing trusted.
+    DECLINED = "declined"
 
 
 class RetryPolicy(enum.Enum):
@@ -89,6 +92,8 @@ def _validate_rule(instance: DialogRule, _attribute: object, _value: object) -> 
             raise ValueError(f"rule {instance.id}: selected option must be one of its options")
         if instance.select in instance.never_select:
             raise ValueError(f"rule {instance.id}: selects an option it forbids")
+    if instance.select is not None and instance.outcome is Outcome.DECLINED:
+        raise ValueError(f"rule {instance.id}: a DECLINED screen selects nothing")
     if instance.select is None and instance.outcome is Outcome.CONTINUE:
         raise ValueError(f"rule {instance.id}: CONTINUE needs an option to select")
     if instance.abort_key is not None and (

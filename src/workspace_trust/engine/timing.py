@@ -89,6 +89,16 @@ class EngineTiming:
     #: within 1 s of the spawn is reported within about 3 s.
     unknown_dialog_settle_ms: int = 1500
 
+    #: A dialog a selecting rule recognises, but on which no option is one the
+    #: rule accepts (the target option missing or drawn twice: a Yes label with
+    #: a suffix no rule knows), ends the session with no key once it has stayed
+    #: unchanged this long (``unknown_trust_option``). Over every recorded
+    #: fixture a recognised frame without its option stayed still at most 80 ms
+    #: before the options were drawn (a partial paint, Claude 2.1.197; 9 ms Qwen
+    #: 0.24.4, 2 ms Codex 0.169.0): the same 1500 ms as an unknown dialog is a
+    #: margin of over 18 times.
+    unknown_option_settle_ms: int = 1500
+
     #: Any other unrecognised, non-blank frame ends the session (``unknown_screen``,
     #: no key) once this long has passed since the spawn and it has stayed
     #: unchanged for ``unknown_screen_stable_ms``. Must cover a CLI's slowest

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import logging
 import os
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ from workspace_trust.strategy import (
     ProgressStage,
     TrustStrategy,
     base_result,
+    both_runs,
     guard_result,
     guarded_folders,
     home_folders,
@@ -265,6 +267,17 @@ _END_TO_STATUS: dict[SessionEnd, tuple[WorkspaceStatus, Code | None, str]] = {
         "Record it with `workspace-trust record` and report it",
     ),
     SessionEnd.TIMEOUT: (WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, "the preflight time budget ran out"),
+    SessionEnd.UNKNOWN_OPTION: (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.UNKNOWN_TRUST_OPTION,
+        "the CLI shows a trust dialog whose options no rule accepts (a new label, or the trust option "
+        "missing); Enter was not pressed. Record it with `workspace-trust record` and report it",
+    ),
+    SessionEnd.TRUST_DECLINED: (
+        WorkspaceStatus.SOFT_FAILED,
+        Code.TRUST_DECLINED,
+        "the CLI exited saying the folder is not trusted: its decline option was taken; nothing was trusted",
+    ),
     SessionEnd.SCOPE_REFUSED: (
         WorkspaceStatus.SOFT_FAILED,
         Code.TRUST_SCOPE_REFUSED,
@@ -363,17 +376,7 @@ class PtyTrustStrategy(TrustStrategy):
         return self.spec.trust_required(self.spec.child_env(env, ()))
 
     def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
-        return self.spec.not_gated(workspace, self._known_version(ctx), probe)
-
-    def _known_version(self, ctx: ExecutionContext) -> str | None:
-        """The version of the binary a session would run, where it is known
-        without starting anything (its npm package, the facts cache)."""
-        env = self.spec.child_env(ctx.env, ctx.strip_env)
-        try:
-            binary = self.spec.resolve_binary(ctx.binaries.get(self.provider), {**ctx.env, **env}, ctx.binary_locator)
-        except BinaryMissingError:
-            return None
-        return ctx.help_reader.known_version(binary)
+        return self.spec.not_gated(workspace, self.cli_version(ctx), probe)
 
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         return reported(self, workspace, ctx, self._execute)
@@ -437,7 +440,7 @@ class PtyTrustStrategy(TrustStrategy):
                 WorkspaceStatus.NOT_REQUIRED,
                 ungated.code,
                 diagnostics=(ungated,),
-                cli_version=self._known_version(ctx),
+                cli_version=self.cli_version(ctx),
             )
         first_run = self.spec.never_set_up(state_env, state_file, ctx.state_files)
         if first_run is not None:
@@ -447,12 +450,16 @@ class PtyTrustStrategy(TrustStrategy):
         if ctx.is_cancelled():
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
 
+        lock_key = (
+            state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}"
+        )
+        log.info("%s %s: state file %s; taking the lock for %s", p.value, workspace.absolute_path, state_file, lock_key)
         try:
             # One session at a time per state file, across processes: two CLIs
             # that write one file lose each other's writes (Claude Code 2.1.197
             # rewrites .claude.json from what it read at start).
             with ctx.locks.hold(
-                state_lock_key(state_file, ctx.state_files) if state_file else f"{p.value}:{workspace.comparison_key}",
+                lock_key,
                 timeout_ms=ctx.lock_timeout_ms,
                 is_cancelled=ctx.is_cancelled,
                 # Said only when another session holds it, then as a heartbeat.
@@ -481,11 +488,47 @@ class PtyTrustStrategy(TrustStrategy):
                 if ctx.is_cancelled():
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
                 result = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=version)
+                if result.code is Code.TRUST_DECLINED and not ctx.is_cancelled():
+                    result = self._run_again(workspace, ctx, env, probe, state_file, declined=result, looked_up=version)
                 return attrs.evolve(result, lock_wait_ms=held.waited_ms)
         except LockTimeoutError as exc:
             return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.LOCK_TIMEOUT, str(exc))
         except PreflightCancelled:
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+
+    def _run_again(
+        self,
+        workspace: Workspace,
+        ctx: ExecutionContext,
+        env: dict[str, str],
+        probe: StateProbe,
+        state_file: str | None,
+        *,
+        declined: WorkspaceResult,
+        looked_up: str | None,
+    ) -> WorkspaceResult:
+        """The CLI took its decline option (our Enter landed there after the
+        CLI moved the cursor back) and exited. Nothing was trusted, so the
+        session is run once more, still under the lock; the row reports both."""
+        now = probe.read_trust(workspace)
+        if now.trusted:
+            # Not ours to explain: the state file decides, as after any run.
+            found = base_result(
+                self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED_AFTER_WAIT, trusted_key=now.trusted_key
+            )
+            return both_runs(declined, found, found)
+        log.warning("the CLI exited declining trust; running the session once more")
+        retried = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=looked_up)
+        first = Diagnostic(
+            Code.TRUST_DECLINED,
+            "the first session ended with the CLI declining trust (keys: {}); it was run once more".format(
+                ", ".join(key.value for key in declined.keys) or "none"
+            ),
+            self.provider,
+            workspace.id,
+        )
+        row = attrs.evolve(retried, diagnostics=(first, *retried.diagnostics))
+        return both_runs(declined, retried, row)
 
     def _run_pty(
         self,
@@ -519,6 +562,7 @@ class PtyTrustStrategy(TrustStrategy):
             )
         except PreflightCancelled:
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
+        log.info("%s %s: binary %s, version %s", p.value, workspace.absolute_path, binary, version or "unknown")
         verdict = _version_verdict(p, version, workspace.id)
         if verdict.refused and verdict.diagnostic is not None:
             return base_result(
@@ -586,6 +630,10 @@ class PtyTrustStrategy(TrustStrategy):
                 if ctx.clock.monotonic_ms() >= deadline:
                     return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, Code.TIMEOUT, _HELP_TIMED_OUT)
             command = self.spec.build_command(binary, help_text, scratch, ctx)
+            if not isinstance(command, CommandRefused):
+                from workspace_trust.redaction import redact
+
+                log.info("%s %s: command line %s", p.value, workspace.absolute_path, redact(shlex.join(command.argv)))
             if isinstance(command, CommandRefused):
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
             if ctx.is_cancelled():
@@ -642,6 +690,14 @@ class PtyTrustStrategy(TrustStrategy):
             )
             result = self._map_outcome(
                 workspace, outcome, ctx, env, detail=check.change.message if check and check.change else ""
+            )
+            log.info(
+                "%s %s: session ended %s (%s; keys %s)",
+                p.value,
+                workspace.absolute_path,
+                outcome.end.value,
+                result.code.value if result.code else result.status.value,
+                ", ".join(k.value for k in outcome.keys) or "none",
             )
             if result.status is WorkspaceStatus.ACCEPTED:
                 # Success is what the state file says when the run ends, not

@@ -370,6 +370,19 @@ CLAUDE_RULES = RuleTable(
             outcome=Outcome.CHECK_SUCCESS,
             seen_on=(),
         ),
+        # -- the decline's last words ----------------------------------------
+        DialogRule(
+            id="claude.trust_declined",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Claude Code didn't start because this folder isn't trusted",),
+            outcome=Outcome.DECLINED,
+            # Above the dialog, which stays drawn above these words.
+            priority=5,
+            note="Printed below the dialog when its No option is taken, then the CLI exits 1 and "
+            "writes nothing (seen on 2.1.330, 2.1.332 and 2.1.337). A preflight's Enter lands there "
+            "only when the CLI moved the cursor back after it was confirmed; the folder's session "
+            "is run once more.",
+        ),
         DialogRule(
             id="claude.ready",
             phase=Phase.READY,
