@@ -91,4 +91,5 @@ def test_a_second_folder_in_one_home_waits_for_the_first_and_says_so(sandbox: st
     assert all("held by this run's " in line for line in waits), waits
     first = waits[0]
     waiter, holder = (other, ws) if f"claude {other}:" in first else (ws, other)
-    assert first.endswith(f"held by this run's {holder}") and f"claude {waiter}:" in first
+    # The first report comes as the wait starts (its time, if any, is a few ms).
+    assert f"held by this run's {holder}" in first and f"claude {waiter}:" in first
