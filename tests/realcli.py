@@ -203,14 +203,18 @@ def npm_changes(calls: str) -> list[str]:
     return changing
 
 
+def sandbox_cli_pids(sandbox: str) -> list[int]:
+    """The real CLI processes of this test: run from a shared install and in,
+    naming, or with their HOME in ``sandbox``."""
+    return [pid for root in _cli_roots() for pid in pids_with_path_prefix(root) if in_a_sandbox(pid, [sandbox])]
+
+
 def assert_nothing_left(sandbox: str) -> None:
     """No process of this test is left: no real CLI running in, naming, or
     with its HOME in the sandbox (other suites may run the shared installs
     meanwhile), nothing started from the sandbox, and no scratch folder of a
     preflight left in the sandbox's TMPDIR (see :func:`setup_home`)."""
-    for root in _cli_roots():
-        mine = [pid for pid in pids_with_path_prefix(root) if in_a_sandbox(pid, [sandbox])]
-        assert mine == [], f"a CLI process is still running from {root}"
+    assert sandbox_cli_pids(sandbox) == [], f"a CLI process is still running from {_cli_roots()}"
     assert pids_with_path_prefix(sandbox) == (), "a process started from the sandbox is still running"
     assert not glob.glob(os.path.join(sandbox, "tmp", "workspace-trust-scratch-*"))
 

@@ -437,7 +437,8 @@ def test_a_dead_preflight_still_takes_the_packaged_daemon_down(sandbox: str) -> 
         host.kill()
         host.wait(60)
         for _ in range(600):  # a bound on polls, not a timing assertion
-            if all(start_time(pid) is None for pid in daemons) and pids_with_path_prefix(codex_home) == ():
+            gone = all(start_time(pid) is None for pid in daemons) and pids_with_path_prefix(codex_home) == ()
+            if gone and realcli.sandbox_cli_pids(sandbox) == []:  # the session's own CLI is ended too
                 break
             time.sleep(0.1)
         assert [pid for pid in daemons if start_time(pid) is not None] == []
