@@ -36,6 +36,7 @@ Behaviour is chosen with environment variables:
   FAKE_BODY        lines drawn under the trust question, separated by `|`; `{parent}` is
                    the folder above the working directory (Claude Code 2.1.337's bodies)
   FAKE_YES         the Yes option's label (default `Yes, I trust this folder`)
+  FAKE_OPTIONS     every option's label, separated by `|` (overrides FAKE_LAYOUT and FAKE_YES)
 FAKE_MODE=env draws the program's own environment as NAME=value lines (a CLI that
 echoes its environment, redaction tests) and then waits.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
@@ -303,6 +304,8 @@ def main() -> int:
         yes_first = os.environ.get("FAKE_LAYOUT") == "yes-first"
         yes = os.environ.get("FAKE_YES", "Yes, I trust this folder")
         options = [yes, "No, exit"] if yes_first else ["No, exit", yes]
+        if os.environ.get("FAKE_OPTIONS"):
+            options = os.environ["FAKE_OPTIONS"].split("|")
         cursor = 0
         if mode == "trust":
             draw(trust_screen(options, cursor))

@@ -148,3 +148,22 @@ def test_a_declined_session_is_run_once_more_and_the_row_reports_both(declines: 
     else:
         assert (row.status, row.code) == (WorkspaceStatus.SOFT_FAILED, Code.TRUST_DECLINED)
         assert "projects" not in json.loads(files.files[STATE])
+
+
+def test_the_command_reports_an_unaccepted_option_with_its_screen_and_no_key(sandbox: str) -> None:
+    """The whole command on the fake TUI in a real PTY: the trust option drawn
+    twice ends soft_failed ``unknown_trust_option`` (exit 1), no key sent,
+    nothing trusted, and the row and the manifest carry the redacted screen
+    without --debug, since that screen is what to record and report."""
+    from tests.test_cli import FAKE, cli, seeded
+
+    home, ws = seeded(sandbox, "FAKE_OPTIONS=No, exit|Yes, I trust this folder|Yes, I trust this folder\n")
+    proc = cli(["preflight", ws, "--json", "--claude-bin", FAKE], home)
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    (row,) = doc["results"]
+    assert (row["status"], row["code"], row["keys"]) == ("soft_failed", "unknown_trust_option", [])
+    assert row["raw_tail"].count("Yes, I trust this folder") == 2
+    assert doc["manifest"]["strategy_results"][0]["raw_tail"] == row["raw_tail"]
+    with open(f"{home}/.claude.json", encoding="utf-8") as handle:
+        assert "projects" not in json.load(handle)

@@ -24,7 +24,7 @@ import attrs
 
 from workspace_trust import __version__, wire
 from workspace_trust.cli_output import PROGRESS_MODES, ProgressPrinter, configure_logging, help_epilog
-from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
+from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json, shows_screen_tail
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.engine.timing import DEFAULT_TIMING
@@ -776,7 +776,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "lock_wait_ms": result.lock_wait_ms,
         "cli_version": result.cli_version,
     }
-    if debug and result.raw_tail is not None:
+    if result.raw_tail is not None and shows_screen_tail(result, debug=debug):
         out["raw_tail"] = result.raw_tail.text
     return out
 
@@ -901,14 +901,14 @@ def _emit_execution(
     folders = {r.workspace_id: r.workspace for r in result.results}
     for d in diagnostics:
         _warn(f"  {_diagnostic_line(d, folders)}")
-    if args.debug:
-        # The redacted, bounded tail of the last screen of each failed session.
-        for r in result.results:
-            if r.raw_tail:
-                _warn(f"--- {r.provider.value} {r.workspace}: the last screen (redacted) ---")
-                for tail_line in r.raw_tail.text.rstrip("\n").split("\n"):
-                    _warn(tail_line)
-                _warn("---")
+    # The redacted, bounded tail of the last screen of each failed session
+    # (under --debug; without it, of a trust dialog to record).
+    for r in result.results:
+        if r.raw_tail and shows_screen_tail(r, debug=args.debug):
+            _warn(f"--- {r.provider.value} {r.workspace}: the last screen (redacted) ---")
+            for tail_line in r.raw_tail.text.rstrip("\n").split("\n"):
+                _warn(tail_line)
+            _warn("---")
     _say(f"overall: {result.status.value}")
 
 

@@ -76,6 +76,19 @@ def _redact_tail(
 
 #: Statuses for which a raw tail may be kept (debug only).
 FAILED_STATUSES = frozenset({WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED})
+#: Failures whose last screen is what to record and report: a trust dialog no
+#: rule recognises, or one whose options no rule accepts. Their redacted,
+#: bounded screen tail is kept without ``--debug``.
+SCREEN_TAIL_CODES = frozenset({Code.UNKNOWN_TRUST_DIALOG, Code.UNKNOWN_TRUST_OPTION})
+
+
+def shows_screen_tail(result: WorkspaceResult, *, debug: bool) -> bool:
+    """Whether ``result``'s redacted screen tail goes into what is shown: on a
+    failure, under ``--debug``, or for a dialog to record (SCREEN_TAIL_CODES)."""
+    if result.raw_tail is None or result.status not in FAILED_STATUSES:
+        return False
+    return debug or result.code in SCREEN_TAIL_CODES
+
 
 _ELLIPSIS = "…"
 
@@ -292,7 +305,7 @@ def build_strategy_diagnostic(
         for item in diagnostic.evidence
     )
     raw_tail = None
-    if debug and result.status in FAILED_STATUSES and result.raw_tail is not None:
+    if result.raw_tail is not None and shows_screen_tail(result, debug=debug):
         raw_tail = _redact_tail(
             _clean_text(result.raw_tail.text, paths=paths, policy=path_policy, home=home), limit=None
         )

@@ -849,8 +849,11 @@ class PtyTrustStrategy(TrustStrategy):
             message = f"{message} {_waiting_for(outcome)}"
         raw_tail = None
         failed = status in (WorkspaceStatus.SOFT_FAILED, WorkspaceStatus.BLOCKED)
-        if ctx.debug and failed and outcome.last_snapshot is not None:
-            # Only under debug, only on failure, only redacted, at most 8 KiB.
+        shown = ctx.debug or outcome.end in _SCREEN_SHOWING_ENDS
+        if shown and failed and outcome.last_snapshot is not None:
+            # Only under debug (or for a dialog to record: a trust dialog no
+            # rule knows, or one whose options no rule accepts), only on
+            # failure, only redacted, at most 8 KiB.
             # The CLI may print its own environment (or part of a key from it,
             # as Claude Code's custom API key screen does): the secret-looking
             # values of the child's and the host's environment are looked for
@@ -928,6 +931,9 @@ def _is_repository_root_of(key: str, workspace: Workspace) -> bool:
 
 #: Codes of dialogs recognised and never answered whose cause a retry cannot fix.
 _BLOCKING_CODES = {Code.TRUST_SCOPE_HOME: WorkspaceStatus.BLOCKED}
+#: Ends whose last screen is the thing to record and report, so the row
+#: carries it (redacted, bounded) without --debug.
+_SCREEN_SHOWING_ENDS = frozenset({SessionEnd.UNKNOWN_DIALOG, SessionEnd.UNKNOWN_OPTION})
 
 
 def _waiting_for(outcome: SessionOutcome) -> str:
