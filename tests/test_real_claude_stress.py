@@ -3,7 +3,7 @@ Claude Code, with a big ``.claude.json``: nothing is lost.
 
 The fast variant runs in ``./dev test``; ``./dev stress`` runs the long one
 (``WORKSPACE_TRUST_STRESS=long``: eight processes, eight folders each, three
-rounds).
+rounds; and a team of 80 started 8 at a time, each in its own HOME).
 """
 
 from __future__ import annotations
@@ -122,3 +122,52 @@ def test_a_lock_left_by_someone_elses_killed_claude_is_waited_out(version: str, 
     with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
         assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] is True
     assert_nothing_left(sandbox)
+
+
+#: (preflights, run at once): a host starting a team, each member in its own
+#: fresh HOME (``./dev stress``: 80 of them, 8 at a time).
+TEAM = (80, 8) if LONG else (8, 8)
+
+
+@pytest.mark.parametrize("version", ["2.1.330", "2.1.337"])
+def test_a_team_started_at_once_is_trusted_every_time(version: str, sandbox: str) -> None:
+    """Preflights started together, each in its own fresh HOME, load the
+    machine the way a host starting a team does (a late selection reset of the
+    CLI once sent an Enter onto "No, exit" under such load). Counted, not
+    timed: every folder ends accepted and trusted in its own HOME; a session
+    the CLI declined is recognised by its words (``trust_declined``) and run
+    once more (how often is counted and shown with a failure)."""
+    binary = require_cli("claude", version)
+    total, at_once = TEAM
+    members = []
+    for i in range(total):
+        member = os.path.join(sandbox, f"member-{i}")
+        home, env = setup_home(member, "claude")
+        members.append((home, env, realcli.folder(member, "project")))
+    rows: list[dict[str, Any]] = []
+    declined = 0
+    for start in range(0, total, at_once):
+        batch = members[start : start + at_once]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "workspace_trust", *realcli.preflight_argv("claude", binary, ws, select=False)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _, env, ws in batch
+        ]
+        for (home, _, ws), proc in zip(batch, procs, strict=True):
+            out, err = proc.communicate(timeout=900)
+            doc = json.loads(out)
+            (row,) = doc["results"]
+            rows.append(row)
+            declined += "trust_declined" in [d["code"] for d in doc["diagnostics"]]
+            assert (proc.returncode, row["status"]) == (0, "accepted"), (declined, realcli.brief(doc), err[-2000:])
+            with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+                assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] is True
+    assert len(rows) == total, f"{declined} of {total} sessions were declined by the CLI and run again"
+    assert all(row["pty_spawned"] and "claude.workspace_trust" in row["dialogs"] for row in rows)
+    for i in range(total):
+        assert_nothing_left(os.path.join(sandbox, f"member-{i}"))
