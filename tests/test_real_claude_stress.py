@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -136,7 +137,7 @@ def test_a_team_started_at_once_is_trusted_every_time(version: str, sandbox: str
     CLI once sent an Enter onto "No, exit" under such load). Counted, not
     timed: every folder ends accepted and trusted in its own HOME; a session
     the CLI declined is recognised by its words (``trust_declined``) and run
-    once more (how often is counted and shown with a failure)."""
+    once more (how often is counted, and shown as a warning)."""
     binary = require_cli("claude", version)
     total, at_once = TEAM
     members = []
@@ -167,7 +168,9 @@ def test_a_team_started_at_once_is_trusted_every_time(version: str, sandbox: str
             assert (proc.returncode, row["status"]) == (0, "accepted"), (declined, realcli.brief(doc), err[-2000:])
             with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
                 assert json.load(handle)["projects"][ws]["hasTrustDialogAccepted"] is True
-    assert len(rows) == total, f"{declined} of {total} sessions were declined by the CLI and run again"
+    assert len(rows) == total
+    if declined:  # recovered, so not a failure; counted where the run's summary shows it
+        warnings.warn(f"{declined} of {total} sessions were declined by Claude {version} and run again", stacklevel=1)
     assert all(row["pty_spawned"] and "claude.workspace_trust" in row["dialogs"] for row in rows)
     for i in range(total):
         assert_nothing_left(os.path.join(sandbox, f"member-{i}"))
