@@ -23,7 +23,16 @@ class EngineTiming:
     #: 170/200/230/250 ms in none of 15/15/15/12. Public reports for
     #: 2.1.278-2.1.281 describe the same plus a re-render 100-200 ms after
     #: paint. 220 ms keeps a margin for slower machines; the closed loop still
-    #: catches a drop or a snap-back that comes later. A rule may name its own
+    #: catches a drop or a snap-back that comes later. Claude Code 2.1.332's
+    #: bundle shows where the reset comes from: the trust dialog's option list
+    #: is keyed by a timer state that turns "settled" 150 ms after the dialog
+    #: mounts (and again 150 ms after any key it refuses as too early), and the
+    #: new key remounts the list with the cursor on "No, exit". The remount
+    #: draws nothing when the cursor is already there, so from outside it is
+    #: seen only as the undo of a move made before it; on a loaded machine
+    #: its timer fires late, after the settle. Hence the probe move below,
+    #: whose undo ends the settle, and a session the CLI ends declining trust
+    #: is recognised by its words and run once more. A rule may name its own
     #: (``DialogRule.settle_ms``), and end it on the drawn undo of an early move
     #: (``DialogRule.settle_ends_on_undo``).
     first_paint_settle_ms: int = 220
