@@ -529,3 +529,15 @@ def test_plan_says_what_to_do_for_a_provider_without_a_launch_override(sandbox: 
         ("claude", "skipped", "preflight_required")
     ]
     assert doc["codex_config_overrides"]  # codex is carried by its patch: no row
+
+
+def test_an_accepted_session_waits_for_nothing(sandbox: str) -> None:
+    """Trust proven is a finish: the session's ``wait_reason`` is null, even
+    when the CLI took a while to save after Enter and the engine was waiting
+    for the state file (it used to say ``confirmed_waiting`` or ``observing``)."""
+    home, ws = seeded(sandbox, "FAKE_PERSIST_MS=400\n")
+    proc = cli(["preflight", ws, "--json", "--claude-bin", FAKE], home)
+    doc = json.loads(proc.stdout)
+    assert (proc.returncode, doc["results"][0]["status"]) == (0, "accepted"), proc.stderr
+    session = doc["manifest"]["strategy_results"][0]["session"]
+    assert session["frames"] > 0 and session["wait_reason"] is None

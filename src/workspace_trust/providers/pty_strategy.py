@@ -907,7 +907,9 @@ class PtyTrustStrategy(TrustStrategy):
                 frames=outcome.frames,
                 first_dialog_ms=outcome.first_dialog_ms,
                 last_rule_id=outcome.last_rule_id,
-                wait_reason=outcome.last_wait_reason,
+                # Trust proven ends the wait: what the engine last waited for
+                # (the screen after Enter) is no longer a reason.
+                wait_reason=None if status is WorkspaceStatus.ACCEPTED else outcome.last_wait_reason,
                 render_faults=faults,
                 dropped_sequences=outcome.render.dropped_sequences,
                 exit_status=outcome.exit_status,
