@@ -349,3 +349,36 @@ def test_verbose_says_what_happens(sandbox: str) -> None:
     assert "session ended trust_persisted (accepted; keys " in text
     quiet = cli(["preflight", ws, "--claude-bin", FAKE], home)
     assert " INFO " not in quiet.stderr
+
+
+def test_a_cli_that_cannot_start_is_reported_as_such(sandbox: str) -> None:
+    """A CLI whose ``--help`` fails (node aborting under a memory limit, say)
+    was reported as one without the protected flags, to be updated. It is a
+    CLI that did not start: the row says so, with the exit status and the
+    redacted tail of what it printed, and the CLI itself is never started
+    (only its ``--version`` and ``--help``, which fail the same way)."""
+    home, ws = seeded(sandbox)
+    broken = os.path.join(sandbox, "claude")
+    mark = os.path.join(sandbox, "started-without-help")
+    secret = "sk-ant-api03-" + "Q" * 40
+    with open(broken, "w", encoding="utf-8") as handle:
+        handle.write(
+            "#!/bin/sh\n"
+            'case "$1" in --help|--version)\n'
+            f'  echo "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory {secret}" >&2\n'
+            "  exit 134 ;;\n"
+            "esac\n"
+            f'touch "{mark}"\n'
+        )
+    os.chmod(broken, 0o755)
+    proc = cli(["preflight", ws, "--json", "--claude-bin", broken], home)
+    assert proc.returncode == ExitCode.SOFT_FAILED, proc.stderr
+    doc = json.loads(proc.stdout)
+    (row,) = doc["results"]
+    assert (row["status"], row["code"], row["pty_spawned"]) == ("soft_failed", "provider_start_failed", False)
+    (diagnostic,) = [d for d in doc["diagnostics"] if d["code"] == "provider_start_failed"]
+    message = diagnostic["message"]
+    assert "did not start" in message and "exit status 134" in message and "heap out of memory" in message
+    assert secret not in proc.stdout and secret not in proc.stderr
+    assert "update" not in message
+    assert not os.path.exists(mark)

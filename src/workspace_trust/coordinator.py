@@ -183,6 +183,9 @@ class _DefaultHelpReader(HelpReader):
     def known_version(self, binary: str) -> str | None:
         return self._reader().known_version(binary)
 
+    def help_failure(self, binary: str) -> str | None:
+        return self._reader().help_failure(binary)
+
 
 class _TrackingSpawner(PtySpawner):
     """Remembers the sessions it started so ``dispose`` can kill exactly those."""

@@ -396,6 +396,14 @@ class HelpReader(abc.ABC):
         run); None otherwise. For the read-only stages (``status``, ``plan``)."""
         return None
 
+    def help_failure(self, binary: str) -> str | None:
+        """Why this reader's last ``--help`` of ``binary`` gave no text, where
+        the command could not start or ended in failure: its exit status and
+        the tail of what it printed (unredacted: the caller redacts). None when
+        it answered, was cut short by its deadline, or was never read (the
+        default, for a reader that does not keep it)."""
+        return None
+
 
 @attrs.frozen(slots=True)
 class ExecutionPorts:

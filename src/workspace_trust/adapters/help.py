@@ -55,6 +55,18 @@ class Captured:
     #: The command came to an end of its own, or printed up to the cap: a
     #: definite answer, worth caching. False when the deadline cut it short.
     finished: bool
+    #: Where it could not start or ended in failure: how, and the tail of
+    #: what it printed (``FAILURE_TAIL_CHARS``), unredacted.
+    failure: str | None = None
+
+
+#: The most of a failed command's output kept to say why it failed.
+FAILURE_TAIL_CHARS = 600
+
+
+def _failure(how: str, text: str) -> str:
+    tail = text.strip()[-FAILURE_TAIL_CHARS:]
+    return f"{how}; its output ends: {tail}" if tail else f"{how}, printing nothing"
 
 
 class SubprocessHelpReader(HelpReader):
@@ -66,6 +78,7 @@ class SubprocessHelpReader(HelpReader):
     def __init__(self, facts: CliFactsCache | None = None) -> None:
         self._cache: dict[BinaryStamp, str | None] = {}
         self._versions: dict[BinaryStamp, str | None] = {}
+        self._failures: dict[str, str | None] = {}
         self._facts = facts if facts is not None else CliFactsCache()
         self._lock = threading.Lock()
 
@@ -84,6 +97,8 @@ class SubprocessHelpReader(HelpReader):
                 self._cache[key] = stored
             return stored
         captured = capture([binary, "--help"], env, timeout_ms, is_cancelled=is_cancelled)
+        with self._lock:
+            self._failures[binary] = captured.failure
         if captured.finished:
             # A read the deadline cut short says nothing about the binary: the
             # next workspace, with its own budget, reads again.
@@ -94,6 +109,10 @@ class SubprocessHelpReader(HelpReader):
                 # environment's (a missing interpreter on PATH), not the binary's.
                 self._facts.update(key, help=captured.text)
         return captured.text
+
+    def help_failure(self, binary: str) -> str | None:
+        with self._lock:
+            return self._failures.get(binary)
 
     def known_version(self, binary: str) -> str | None:
         """From the npm ``package.json`` the binary belongs to, or from an
@@ -187,7 +206,7 @@ def capture(
     except OSError as exc:
         containment.release()
         log.debug("cannot run %s: %s", " ".join(argv[:2]), exc.strerror)
-        return Captured(None, finished=True)
+        return Captured(None, finished=True, failure=f"it could not be started ({exc.strerror})")
     containment.attach(proc.pid)
     assert proc.stdout is not None
     try:
@@ -208,7 +227,14 @@ def capture(
     if capped:
         log.debug("%s printed more than %d bytes; the rest was not read", " ".join(argv[:2]), max_bytes)
         return Captured(text, finished=True)
-    return Captured(text if proc.returncode == 0 else None, finished=True)
+    if proc.returncode != 0:
+        how = (
+            f"it ended with exit status {proc.returncode}"
+            if proc.returncode > 0
+            else f"it was ended by signal {-proc.returncode}"
+        )
+        return Captured(None, finished=True, failure=_failure(how, text))
+    return Captured(text, finished=True)
 
 
 def _read_capped(fd: int, deadline: float, is_cancelled: IsCancelled, max_bytes: int) -> tuple[bytes | None, bool]:

@@ -238,6 +238,7 @@ class Code(OpenValue):
     PROVIDER_SETUP_REQUIRED: ClassVar[Code]
     PROVIDER_AUTH_REQUIRED: ClassVar[Code]
     PROVIDER_EXITED: ClassVar[Code]
+    PROVIDER_START_FAILED: ClassVar[Code]
     PROVIDER_IGNORES_PERSISTED_TRUST: ClassVar[Code]
     PREFLIGHT_UNPROTECTED: ClassVar[Code]
     CLI_VERSION_UNVERIFIED: ClassVar[Code]
@@ -315,6 +316,7 @@ Code.PROVIDER_BINARY_MISSING = Code.define("provider_binary_missing", "PROVIDER_
 Code.PROVIDER_SETUP_REQUIRED = Code.define("provider_setup_required", "PROVIDER_SETUP_REQUIRED")
 Code.PROVIDER_AUTH_REQUIRED = Code.define("provider_auth_required", "PROVIDER_AUTH_REQUIRED")
 Code.PROVIDER_EXITED = Code.define("provider_exited", "PROVIDER_EXITED")
+Code.PROVIDER_START_FAILED = Code.define("provider_start_failed", "PROVIDER_START_FAILED")
 #: The launch's environment or arguments make the CLI ignore every persisted
 #: trust record: it will ask again whatever a preflight does.
 Code.PROVIDER_IGNORES_PERSISTED_TRUST = Code.define(

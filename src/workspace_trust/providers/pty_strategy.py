@@ -635,6 +635,10 @@ class PtyTrustStrategy(TrustStrategy):
 
                 log.info("%s %s: command line %s", p.value, workspace.absolute_path, redact(shlex.join(command.argv)))
             if isinstance(command, CommandRefused):
+                failed = ctx.help_reader.help_failure(binary) if help_text is None and self.spec.reads_help else None
+                if failed is not None:
+                    # Not a CLI without the flags: one that does not start here.
+                    return _start_failed(p, workspace, binary, failed, ctx)
                 return base_result(p, workspace, WorkspaceStatus.SOFT_FAILED, command.code, command.message)
             if ctx.is_cancelled():
                 return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
@@ -915,6 +919,19 @@ class PtyTrustStrategy(TrustStrategy):
                 exit_status=outcome.exit_status,
             ),
         )
+
+
+def _start_failed(
+    provider: Provider, workspace: Workspace, binary: str, failure: str, ctx: ExecutionContext
+) -> WorkspaceResult:
+    """The CLI's ``--help`` could not start or failed (a broken install, an
+    interpreter that cannot start under the host's limits): say so, with the
+    tail of what it printed, redacted and bounded."""
+    from workspace_trust.redaction import environment_secrets, redact
+
+    said = redact(failure, home=ctx.env.get("HOME"), secrets=environment_secrets(ctx.env))
+    message = f"the CLI did not start: `{os.path.basename(binary)} --help` failed: {said}"
+    return base_result(provider, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_START_FAILED, message)
 
 
 def _is_repository_root_of(key: str, workspace: Workspace) -> bool:
