@@ -382,3 +382,21 @@ def test_a_cli_that_cannot_start_is_reported_as_such(sandbox: str) -> None:
     assert secret not in proc.stdout and secret not in proc.stderr
     assert "update" not in message
     assert not os.path.exists(mark)
+
+
+def test_reading_the_cli_beats_and_closing_is_said(sandbox: str) -> None:
+    """A slow ``--help`` (a cold start of the CLI) is no silence: a ``waiting``
+    event names it (``the_cli_help``) about every 2 s; the end of the session
+    is said (``closing``) before the row finishes."""
+    home, ws = seeded(sandbox)
+    slow = os.path.join(sandbox, "claude")
+    with open(slow, "w", encoding="utf-8") as handle:
+        handle.write(f'#!/bin/sh\n[ "$1" = --help ] && sleep 2.3\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    os.chmod(slow, 0o755)
+    proc = cli(["preflight", ws, "--json", "--progress", "json", "--claude-bin", slow], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    events = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith('{"event": "progress"')]
+    stages = [event["stage"] for event in events]
+    reads = [event for event in events if event["stage"] == "waiting" and event["detail"] == "the_cli_help"]
+    assert len(reads) == 1 and reads[0]["elapsed_ms"] >= 2000, events
+    assert stages.index("waiting") < stages.index("spawned") < stages.index("closing") < stages.index("finished")

@@ -178,6 +178,7 @@ def test_the_pty_path_reports_dialogs_and_keys_as_progress(sandbox: str) -> None
         (ProgressStage.DIALOG, "claude.workspace_trust"),
         (ProgressStage.KEY, "down"),
         (ProgressStage.KEY, "enter"),
+        (ProgressStage.CLOSING, ""),
         (ProgressStage.FINISHED, ""),
     ], stages
     assert events[-1].status is WorkspaceStatus.ACCEPTED

@@ -35,6 +35,8 @@ LIVE_MAX_FOLDERS = 20
 #: How a heartbeat's ``detail`` reads in text.
 _AWAITED = {
     "the_dialog": "the trust dialog",
+    "the_cli_version": "the CLI's --version",
+    "the_cli_help": "the CLI's --help",
     "the_screen": "the screen to change",
     "unrecognised_screen": "a screen a rule recognises",
     "dialog_settling": "the dialog to settle",

@@ -71,9 +71,14 @@ class ProgressStage(enum.Enum):
     DIALOG = "dialog"
     KEY = "key"
     #: A heartbeat while a session waits (about every ``HEARTBEAT_MS``): the
-    #: detail says what is awaited (a ``WaitReason`` value, or ``the_dialog``
-    #: before any screen was recognised), ``elapsed_ms`` since the spawn.
+    #: detail says what is awaited (a ``WaitReason`` value, ``the_dialog``
+    #: before any screen was recognised, or ``the_cli_version`` /
+    #: ``the_cli_help`` while the CLI's ``--version`` or ``--help`` is read
+    #: before the spawn), ``elapsed_ms`` since the spawn (or the read began).
     WAITING = "waiting"
+    #: The session is being ended: its process group killed, the CLI's own
+    #: lock released, trust checked once more.
+    CLOSING = "closing"
     FINISHED = "finished"
 
 

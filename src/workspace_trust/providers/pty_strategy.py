@@ -558,7 +558,10 @@ class PtyTrustStrategy(TrustStrategy):
             # From the npm package.json beside the binary, or --version run once
             # per binary ever (kept on disk by the help reader).
             version = ctx.help_reader.read_version(
-                binary, env, min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms), is_cancelled=ctx.is_cancelled
+                binary,
+                env,
+                min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms),
+                is_cancelled=_beating(ctx, p, workspace, "the_cli_version"),
             )
         except PreflightCancelled:
             return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
@@ -622,7 +625,9 @@ class PtyTrustStrategy(TrustStrategy):
             if self.spec.reads_help:
                 help_ms = min(HELP_TIMEOUT_MS, deadline - ctx.clock.monotonic_ms())
                 try:
-                    help_text = ctx.help_reader.read_help(binary, env, help_ms, is_cancelled=ctx.is_cancelled)
+                    help_text = ctx.help_reader.read_help(
+                        binary, env, help_ms, is_cancelled=_beating(ctx, p, workspace, "the_cli_help")
+                    )
                 except PreflightCancelled:
                     return base_result(p, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
                 if ctx.is_cancelled():
@@ -676,6 +681,7 @@ class PtyTrustStrategy(TrustStrategy):
                 on_frame=_progress_of(p, workspace, ctx),
                 before_enter=None if check is None else _enter_allowed(check, session.pid),
             )
+            ctx.progress(ProgressEvent(p, workspace.id, ProgressStage.CLOSING))
             report = session.kill(hold=self._kill_hold(lock_paths, before, ctx), term_grace_ms=self.spec.term_grace_ms)
             session = None
             extra = [*command.diagnostics, *lock_diagnostics]
@@ -1010,6 +1016,26 @@ def _progress_of(provider: Provider, workspace: Workspace, ctx: ExecutionContext
             )
 
     return on_frame
+
+
+def _beating(ctx: ExecutionContext, provider: Provider, workspace: Workspace, awaited: str) -> Callable[[], bool]:
+    """``ctx.is_cancelled`` for a read of the CLI before the spawn (its
+    ``--version``, its ``--help``), which the reader polls while it waits:
+    about every ``HEARTBEAT_MS`` it also says, as a ``waiting`` event, what is
+    being read and for how long, as a session's own heartbeat does."""
+    started = ctx.clock.monotonic_ms()
+    beat = [started]
+
+    def is_cancelled() -> bool:
+        now = ctx.clock.monotonic_ms()
+        if now - beat[0] >= HEARTBEAT_MS:
+            beat[0] = now
+            ctx.progress(
+                ProgressEvent(provider, workspace.id, ProgressStage.WAITING, detail=awaited, elapsed_ms=now - started)
+            )
+        return ctx.is_cancelled()
+
+    return is_cancelled
 
 
 def _version_verdict(provider: Provider, version: str | None, workspace_id: str) -> VersionVerdict:
