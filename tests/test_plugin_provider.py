@@ -1,8 +1,13 @@
 """A third party's CLI, added through the ``workspace_trust.providers`` entry
-point alone (``tests/plugins/toytrust``), works end to end through the real
-command line: ``preflight`` drives its dialog in a PTY and reads its state file,
-``status`` reads it, ``plan`` returns its environment patch, and the guards and
-the generated options apply to it like to any built-in."""
+point alone (the example plug-in ``examples/toy-plugin``), works end to end
+through the real command line: ``preflight`` drives its dialog in a PTY and
+reads its state file, ``status`` reads it, ``plan`` returns its environment
+patch, and the guards and the generated options apply to it like to any
+built-in. A plug-in that cannot be loaded is said, not dropped.
+
+Most tests put the example's source on ``PYTHONPATH`` beside a distribution
+that declares its entry point, as pip leaves them (fast);
+``test_the_example_installs_and_works_in_a_fresh_venv`` installs it for real."""
 
 from __future__ import annotations
 
@@ -16,25 +21,54 @@ import pytest
 
 from tests import realcli
 
-PLUGINS = os.path.join(os.path.dirname(__file__), "plugins")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE = os.path.join(ROOT, "examples", "toy-plugin")
+PLUGINS = os.path.join(EXAMPLE, "src")
 TOY_CLI = os.path.join(PLUGINS, "toytrust", "toy_cli.py")
+DISTRIBUTION = "toytrust-example"
+
+#: A plug-in that forgot its dialog rules: the example's toy, with neither its
+#: PTY provider nor its spec naming a table (the base class's ``rules`` reads
+#: the spec's). Written next to the example, as another package would be.
+RULELESS = """
+import attrs
+
+from toytrust.spec import SPEC
+from toytrust.strategies import ToyPty
+from workspace_trust.plugin import PtyProvider, PtyTrustStrategy, StrategyMode
+
+
+class RulelessToyPty(ToyPty):
+    rules = PtyProvider.rules
+
+
+SPEC_WITHOUT_RULES = attrs.evolve(
+    SPEC,
+    modes=(StrategyMode("pty", lambda: PtyTrustStrategy(RulelessToyPty()), flag="toy_pty", help="no rules"),),
+    rules=None,
+)
+"""
 
 
 @pytest.fixture
 def toy_env(sandbox: str) -> dict[str, str]:
     """An environment in which the toy plug-in is installed: its package on the
     path and a distribution that declares the entry point, as pip leaves them."""
-    return install_toy(sandbox, "SPEC")
+    return install_toy(sandbox)
 
 
-def install_toy(sandbox: str, spec: str) -> dict[str, str]:
+def install_toy(sandbox: str, *entries: str) -> dict[str, str]:
+    """``entries``: the group's lines, ``toy = toytrust.spec:SPEC`` by default."""
     site = os.path.join(sandbox, "site")
-    dist = os.path.join(site, "toytrust_example-0.1.dist-info")
+    dist = os.path.join(site, "toytrust_example-0.1.0.dist-info")
     os.makedirs(dist)
     with open(os.path.join(dist, "METADATA"), "w", encoding="utf-8") as handle:
-        handle.write("Metadata-Version: 2.1\nName: toytrust-example\nVersion: 0.1\n")
+        handle.write(f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: 0.1.0\n")
     with open(os.path.join(dist, "entry_points.txt"), "w", encoding="utf-8") as handle:
-        handle.write(f"[workspace_trust.providers]\ntoy = toytrust.spec:{spec}\n")
+        lines = entries or ("toy = toytrust.spec:SPEC",)
+        handle.write("[workspace_trust.providers]\n" + "".join(f"{line}\n" for line in lines))
+    with open(os.path.join(site, "toyvariants.py"), "w", encoding="utf-8") as handle:
+        handle.write(RULELESS)
     home = os.path.join(sandbox, "home")
     os.makedirs(home)
     return {
@@ -193,7 +227,7 @@ def test_a_pty_plugin_without_dialog_rules_is_refused_before_anything_starts(san
     screen: the preflight says the preflight is unavailable, and neither the
     CLI's ``--help`` nor the CLI itself is ever started (the binary is a script
     that leaves a mark when run)."""
-    env = install_toy(sandbox, "SPEC_WITHOUT_RULES")
+    env = install_toy(sandbox, "toy = toyvariants:SPEC_WITHOUT_RULES")
     ws = os.path.join(sandbox, "project")
     os.makedirs(ws)
     toy, mark = realcli.marking_wrapper(sandbox, TOY_CLI)
