@@ -23,6 +23,7 @@ from importlib import metadata
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
 from tests import realcli
 
@@ -404,7 +405,8 @@ def test_the_example_imports_only_the_public_modules() -> None:
 
 
 def _requirements(name: str) -> set[str]:
-    """``name`` and what it requires to run (not its extras), by distribution name."""
+    """``name`` and what it requires to run here (not its extras, not what
+    another Python needs), by distribution name."""
     wanted, todo = set(), [name]
     while todo:
         current = todo.pop()
@@ -412,9 +414,10 @@ def _requirements(name: str) -> set[str]:
         if key in wanted:
             continue
         wanted.add(key)
-        for requirement in metadata.requires(current) or ():
-            if "extra ==" not in requirement:
-                todo.append(re.split(r"[\s<>=!~;\[(]", requirement, maxsplit=1)[0])
+        for line in metadata.requires(current) or ():
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
     return wanted
 
 
@@ -442,9 +445,10 @@ def test_the_example_installs_and_works_in_a_fresh_venv(sandbox: str) -> None:
     """``examples/toy-plugin`` installed by pip in a fresh venv, beside this
     worktree's workspace-trust (editable), and the ``workspace-trust`` command
     of that venv prepares, reads and plans the toy through it, the ``toy``
-    command being the one the example installs. Offline: the venv sees this
-    interpreter's copies of workspace-trust's dependencies, pip and the build
-    backend (the ``test`` extra), through a ``.pth`` file naming a folder of
+    command being the one the example installs; the example's own tests pass
+    there. Offline: the venv sees this
+    interpreter's copies of workspace-trust's dependencies, pip, pytest and the
+    build backend (the ``test`` extra), through a ``.pth`` file naming a folder of
     links to exactly those, not its site-packages and not the repository.
     Nothing here is skipped: a venv that cannot be built fails the test."""
     venv = os.path.join(sandbox, "venv")
@@ -452,7 +456,8 @@ def test_the_example_installs_and_works_in_a_fresh_venv(sandbox: str) -> None:
     python = os.path.join(venv, "bin", "python")
     purelib = _run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"]).stdout.strip()
     libraries = os.path.join(sandbox, "libraries")
-    _library_folder(libraries, _requirements("workspace-trust") - {"workspace-trust"} | {"pip", "setuptools"})
+    wanted = _requirements("workspace-trust") | _requirements("pytest") | {"pip", "setuptools"}
+    _library_folder(libraries, wanted - {"workspace-trust"})
     with open(os.path.join(purelib, "_libraries.pth"), "w", encoding="utf-8") as handle:
         handle.write(libraries + "\n")
     assert sysconfig.get_path("purelib") not in libraries
@@ -490,6 +495,10 @@ def test_the_example_installs_and_works_in_a_fresh_venv(sandbox: str) -> None:
         )
         assert proc.stdout.count("\n") == 1, proc.stderr[-2000:]
         return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+    # The plug-in's own tests, on workspace_trust.testing's fakes.
+    tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], env=env, cwd=example)
+    assert "3 passed" in tests.stdout.splitlines()[-1], tests.stdout
 
     code, doc, stderr = command("preflight", ws, "--provider", "toy")
     (result,) = doc["results"]
