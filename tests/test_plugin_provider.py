@@ -22,10 +22,12 @@ import sysconfig
 from importlib import metadata
 from typing import Any
 
+import jsonschema
 import pytest
 from packaging.requirements import Requirement
 
 from tests import realcli
+from workspace_trust.cli import load_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "toy-plugin")
@@ -320,6 +322,7 @@ def test_a_plugin_that_fails_to_load_is_said_on_stderr_and_in_the_document(sandb
     )
     assert len(lines) == 3
     doc = json.loads(proc.stdout)
+    jsonschema.Draft202012Validator(load_schema("status")).validate(doc)
     failed = [d for d in doc["diagnostics"] if d["code"] == "provider_plugin_failed"]
     assert [d["message"] for d in failed] == [line.removeprefix("workspace-trust: ") for line in lines]
     assert doc["results"][0]["status"] == "untrusted"
