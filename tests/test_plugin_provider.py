@@ -279,7 +279,7 @@ def test_status_text_of_a_probe_that_names_no_source(toy_env: dict[str, str], sa
 #: A plug-in whose module fails as it is imported, with a secret-looking value
 #: and a long tail in its message.
 EXPLODING = """
-raise RuntimeError("cannot reach the license server with token=ghp_" + "A1b2C3d4" * 5 + " " + "x" * 2000)
+raise RuntimeError("cannot reach the license server\\n  with token=ghp_" + "A1b2C3d4" * 5 + " " + "x" * 2000)
 """
 
 

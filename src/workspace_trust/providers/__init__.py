@@ -132,9 +132,10 @@ def _load_entry(entry: metadata.EntryPoint) -> None:
     except Exception as exc:  # a broken plug-in must not break the built-ins
         from workspace_trust.redaction import redact
 
-        # The type's name is an identifier (the redaction would take a long
-        # one for a token); the message may quote a key or a whole file.
-        error = f"{type(exc).__name__}: {redact(str(exc).replace(chr(10), ' '))}"
+        # One line. Only the message is redacted: it may quote a key or a
+        # whole file, while the type's name is an identifier that the
+        # redaction, when long, would take for a token.
+        error = f"{type(exc).__name__}: {redact(' '.join(str(exc).split()))}"
         if len(error) > ERROR_LIMIT:
             error = error[: ERROR_LIMIT - 3] + "..."
         failure = PluginFailure(entry.name, entry.value, distribution, error)
