@@ -11,7 +11,7 @@ Usage: .venv/bin/python scripts/check_dist.py [--repo DIR] [--keep DIR] [--no-sd
   ``pyproject.toml`` declares; its metadata the license expression, the
   classifiers, the project URLs and the one version.
 * The sdist must carry the license, the changelog, the tests with their
-  helpers (``conftest.py``, ``fake_tui.py``, ``leaks.py``, the plug-in example)
+  helpers (``conftest.py``, ``fake_tui.py``, ``leaks.py``), the plug-in example
   and the recorded fixtures, and (unless ``--no-sdist-tests``) run a part of its
   own suite against the installed wheel in the fresh venv.
 
@@ -43,7 +43,7 @@ SDIST_MUST_HOLD = (
     "tests/fake_tui.py",
     "tests/leaks.py",
     "tests/__init__.py",
-    "tests/plugins/toytrust",
+    "examples/toy-plugin",
     "fixtures/snapshots",
 )
 #: The part of its own suite the sdist runs against the installed wheel: the

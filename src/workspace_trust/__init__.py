@@ -2,7 +2,9 @@
 
 The public surface is what this module exports (``__all__``); everything else is
 internal and may change. ``workspace_trust.testing`` is public too: fakes for
-every port, for hosts testing their own integration.
+every port, for hosts testing their own integration; and so is
+``workspace_trust.plugin``: what a third party's provider plug-in is written
+against.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ if TYPE_CHECKING:
     from workspace_trust.patching import apply_env_patches as apply_env_patches
     from workspace_trust.patching import apply_patches as apply_patches
     from workspace_trust.ports import ExecutionPorts as ExecutionPorts
+    from workspace_trust.providers import PluginFailure as PluginFailure
+    from workspace_trust.providers import plugin_failures as plugin_failures
     from workspace_trust.providers.codex.overrides import build_trust_override as build_trust_override
     from workspace_trust.providers.codex.patching import merge_config_overrides as merge_config_overrides
     from workspace_trust.providers.codex.probe import CodexConfigSentinel as CodexConfigSentinel
@@ -143,6 +147,8 @@ _EXPORTS: dict[str, str] = {
     "apply_env_patches": "workspace_trust.patching",
     "apply_patches": "workspace_trust.patching",
     "ExecutionPorts": "workspace_trust.ports",
+    "PluginFailure": "workspace_trust.providers",
+    "plugin_failures": "workspace_trust.providers",
     "build_trust_override": "workspace_trust.providers.codex.overrides",
     "merge_config_overrides": "workspace_trust.providers.codex.patching",
     "CodexConfigSentinel": "workspace_trust.providers.codex.probe",
@@ -200,6 +206,7 @@ __all__ = [
     "PatchPlan",
     "PathPolicy",
     "PlannedTask",
+    "PluginFailure",
     "ProbeResult",
     "ProgressEvent",
     "ProgressStage",
@@ -233,6 +240,7 @@ __all__ = [
     "manifest_to_json",
     "merge_config_overrides",
     "parse_flags",
+    "plugin_failures",
     "redact",
     "redact_tail",
     "replay_engine",

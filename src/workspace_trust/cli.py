@@ -30,7 +30,7 @@ from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.exitcodes import ExitCode as ExitCode  # noqa: PLC0414 - re-exported: hosts import it from here too
 from workspace_trust.flags import FeatureFlags, flag_variable, parse_flags
-from workspace_trust.providers import CliOption, ProviderSpec, all_specs, default_providers
+from workspace_trust.providers import CliOption, ProviderSpec, all_specs, default_providers, plugin_failures
 from workspace_trust.requests import DEFAULT_PARALLELISM, WorkspaceSpec, WorkspaceTrustRequest, overall_status
 
 if TYPE_CHECKING:
@@ -438,6 +438,7 @@ def _main(argv: Sequence[str] | None) -> int:
     tokens = _json_after_command(list(sys.argv[1:] if argv is None else argv))
     as_json = _json_requested(tokens)
     parser = build_parser()
+    _report_broken_plugins()
     try:
         args = parser.parse_args(tokens)
     except _UsageError as exc:
@@ -630,7 +631,27 @@ def _request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Dia
         parallelism=parallel,
         flags=flags,
         attempt=attempt,
-    ), parsed.diagnostics
+    ), (*parsed.diagnostics, *_plugin_diagnostics(args))
+
+
+# -- provider plug-ins that could not be loaded --------------------------------
+
+
+def _report_broken_plugins() -> None:
+    """One stderr line per provider plug-in that could not be loaded. They
+    were skipped while the options were built, before any log handler
+    existed; unsaid, the plug-in's CLI would only show up as an unknown
+    provider."""
+    for failure in plugin_failures():
+        _warn(f"workspace-trust: {failure.message}")
+
+
+def _plugin_diagnostics(args: argparse.Namespace) -> tuple[Diagnostic, ...]:
+    """The same, as ``provider_plugin_failed`` diagnostics of a ``--json``
+    document (in text, the line said at the start is enough)."""
+    if not getattr(args, "json", False):
+        return ()
+    return tuple(failure.diagnostic() for failure in plugin_failures())
 
 
 #: Signals that cancel a preflight: it kills what it started and reports ``cancelled`` (130).

@@ -285,6 +285,7 @@ class Code(OpenValue):
     TRUST_GRANTS_DIALOG: ClassVar[Code]
     DIALOG_WINDOW_TOO_SMALL: ClassVar[Code]
     DIRECTORY_TRUST_DIALOG: ClassVar[Code]
+    PROVIDER_PLUGIN_FAILED: ClassVar[Code]
 
 
 Code.WORKSPACE_MISSING = Code.define("workspace_missing", "WORKSPACE_MISSING")
@@ -416,3 +417,7 @@ Code.UNKNOWN_TRUST_OPTION = Code.define("unknown_trust_option", "UNKNOWN_TRUST_O
 #: trusted: it took its decline option. Nothing was trusted; the folder's
 #: session was run once more.
 Code.TRUST_DECLINED = Code.define("trust_declined", "TRUST_DECLINED")
+#: (diagnostic) A ``workspace_trust.providers`` entry point could not be
+#: loaded (its module failed to import, it named no ``ProviderSpec``, or its
+#: id was taken): its CLI is unknown to this run; every other provider works.
+Code.PROVIDER_PLUGIN_FAILED = Code.define("provider_plugin_failed", "PROVIDER_PLUGIN_FAILED")

@@ -4,6 +4,12 @@ Adding a CLI is a new folder and one line in :data:`BUILTIN`. A host adds its
 own CLI from another installed package through the ``workspace_trust.providers``
 entry-point group: each entry point names a :class:`ProviderSpec` (or a callable
 that returns one). Specs load on first use, built-ins first, in order.
+
+A plug-in that cannot be loaded (its module fails to import, it names no
+spec, its id is taken) never stops the others: it is kept in
+:func:`plugin_failures`, which the command line reports on stderr and as a
+``provider_plugin_failed`` diagnostic, since a CLI that silently vanished
+would otherwise only show up as "unknown provider".
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from workspace_trust.domain.codes import Provider, set_member_loader
+import attrs
+
+from workspace_trust.domain.codes import Code, Provider, set_member_loader
+from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
@@ -26,10 +35,13 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "CliOption",
     "FlagSpec",
+    "PluginFailure",
     "ProviderSpec",
     "StrategyMode",
     "all_specs",
     "default_providers",
+    "plugin_distribution",
+    "plugin_failures",
     "register_spec",
     "spec_for",
 ]
@@ -47,9 +59,42 @@ BUILTIN: tuple[str, ...] = (
 
 ENTRY_POINT_GROUP = "workspace_trust.providers"
 
+#: The longest error text a failure keeps (an exception's message can quote
+#: a whole file or a command line).
+ERROR_LIMIT = 300
+
 _lock = threading.RLock()
 _specs: dict[Provider, ProviderSpec] = {}
 _loaded: list[bool] = []
+_failures: list[PluginFailure] = []
+#: The distribution each plug-in's provider came from, by provider.
+_distributions: dict[Provider, str] = {}
+
+
+@attrs.frozen(slots=True)
+class PluginFailure:
+    """One ``workspace_trust.providers`` entry point that could not be loaded."""
+
+    #: The entry point's name (``toy`` in ``toy = "toytrust.spec:SPEC"``).
+    name: str
+    #: What it names (``toytrust.spec:SPEC``).
+    target: str
+    #: The installed distribution that declares it, when it can be told.
+    distribution: str | None
+    #: Why: the exception's type and message, redacted and at most
+    #: :data:`ERROR_LIMIT` characters.
+    error: str
+
+    @property
+    def message(self) -> str:
+        origin = f" of {self.distribution}" if self.distribution else ""
+        return (
+            f"provider plug-in {self.name!r}{origin} ({self.target}) could not be loaded: {self.error}; "
+            "its CLI is unknown to this run"
+        )
+
+    def diagnostic(self) -> Diagnostic:
+        return Diagnostic(Code.PROVIDER_PLUGIN_FAILED, self.message)
 
 
 def register_spec(spec: ProviderSpec) -> ProviderSpec:
@@ -70,13 +115,38 @@ def _load() -> None:
         for module in BUILTIN:
             register_spec(importlib.import_module(module).SPEC)
         for entry in _entry_points():
-            try:
-                found = entry.load()
-                register_spec(found() if callable(found) and not isinstance(found, ProviderSpec) else found)
-            except Exception as exc:  # a broken plug-in must not break the built-ins
-                log.warning("provider plug-in %s could not be loaded: %s", entry.name, type(exc).__name__)
+            _load_entry(entry)
         # ``for provider in Provider`` lists them in this order too.
         Provider.put_first(list(_specs))
+
+
+def _load_entry(entry: metadata.EntryPoint) -> None:
+    distribution = entry.dist.name if entry.dist is not None else None
+    try:
+        found = entry.load()
+        spec = found() if callable(found) and not isinstance(found, ProviderSpec) else found
+        kept = register_spec(spec)
+        if kept is not spec:
+            owner = _distributions.get(kept.id, "a built-in provider")
+            raise ValueError(f"the provider id {spec.id.value!r} is taken by {owner}")
+    except Exception as exc:  # a broken plug-in must not break the built-ins
+        from workspace_trust.redaction import redact
+
+        # One line. Only the message is redacted: it may quote a key or a
+        # whole file, while the type's name is an identifier that the
+        # redaction, when long, would take for a token.
+        error = f"{type(exc).__name__}: {redact(' '.join(str(exc).split()))}"
+        if len(error) > ERROR_LIMIT:
+            error = error[: ERROR_LIMIT - 3] + "..."
+        failure = PluginFailure(entry.name, entry.value, distribution, error)
+        _failures.append(failure)
+        # Often before any handler is set up: the command line reports
+        # plugin_failures() itself once its own output is ready.
+        log.warning("%s", failure.message)
+        log.debug("provider plug-in %s", entry.name, exc_info=True)
+        return
+    if distribution is not None:
+        _distributions[kept.id] = distribution
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
@@ -124,6 +194,22 @@ def all_specs() -> tuple[ProviderSpec, ...]:
     _load()
     with _lock:
         return tuple(_specs.values())
+
+
+def plugin_failures() -> tuple[PluginFailure, ...]:
+    """The entry points of the ``workspace_trust.providers`` group that could
+    not be loaded, in the order they were tried (loading them first)."""
+    _load()
+    with _lock:
+        return tuple(_failures)
+
+
+def plugin_distribution(provider: Provider) -> str | None:
+    """The installed distribution whose entry point added ``provider``; None
+    for a built-in or a spec registered by hand."""
+    _load()
+    with _lock:
+        return _distributions.get(provider)
 
 
 def default_providers() -> tuple[Provider, ...]:

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""A toy coding CLI with a folder-trust gate, for the plug-in example.
+"""A toy coding CLI with a folder-trust gate, for the plug-in example (the
+``toy`` command once the package is installed; also runnable as a script).
 
-It asks "Allow this workspace?" with the options "Allow once", "Always allow
+It asks "Allow this workspace?" (or ``$TOY_QUESTION``, so that a test can show
+a dialog the plug-in's rules do not know) with the options "Allow once", "Always allow
 this workspace" and "Leave", the first preselected (a session-only yes, like
 some real CLIs). "Always allow" appends the folder to ``$TOY_HOME/trusted.json``
 (default ``$HOME/.toy``) and shows a prompt; "Allow once" shows the prompt and
@@ -55,7 +57,7 @@ def main() -> int:
         else:
             cursor = 0
             while True:
-                rows = ["Allow this workspace?", cwd, ""]
+                rows = [os.environ.get("TOY_QUESTION") or "Allow this workspace?", cwd, ""]
                 rows += [("> " if i == cursor else "  ") + label for i, label in enumerate(OPTIONS)]
                 draw(rows)
                 ready, _, _ = select.select([0], [], [], 60)
