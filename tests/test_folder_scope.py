@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.flags import FeatureFlags
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 
 HOME_CODE = Code.NOT_PERSISTABLE_HOME.value
 NOT_DIRECTORY = Code.WORKSPACE_NOT_DIRECTORY.value

@@ -247,9 +247,9 @@ def test_a_missing_binary_from_the_environment_stays_a_soft_failure(sandbox: str
 
 
 def test_a_skipped_row_makes_the_overall_status_a_soft_failure_in_the_library_too() -> None:
-    from workspace_trust.coordinator import overall_status
     from workspace_trust.domain.codes import ExecutionStatus, Provider, WorkspaceStatus
     from workspace_trust.domain.results import WorkspaceResult
+    from workspace_trust.requests import overall_status
 
     def row(status: WorkspaceStatus) -> WorkspaceResult:
         return WorkspaceResult(Provider.CLAUDE, "/w", "/w", "/w", status)

@@ -25,10 +25,10 @@ import pytest
 from workspace_trust import cli as cli_module
 from workspace_trust import wire
 from workspace_trust.cli import SCHEMA_KINDS, ExitCode, execution_document, load_schema
-from workspace_trust.coordinator import ExecutionResult, overall_status
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, TrustState, WaitReason, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.redaction import redact_tail
+from workspace_trust.requests import ExecutionResult, overall_status
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "tests", "fake_tui.py")

@@ -25,8 +25,8 @@ import attrs
 from workspace_trust import __version__, wire
 from workspace_trust.cli_output import PROGRESS_MODES, ProgressPrinter, configure_logging, help_epilog
 from workspace_trust.diagnostics import diagnostic_to_json, manifest_to_json
-from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.results import Diagnostic, ProbeResult
+from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
+from workspace_trust.domain.results import Diagnostic
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.exitcodes import ExitCode as ExitCode  # noqa: PLC0414 - re-exported: hosts import it from here too
 from workspace_trust.flags import FeatureFlags, flag_variable, parse_flags
@@ -34,10 +34,11 @@ from workspace_trust.providers import CliOption, ProviderSpec, all_specs, defaul
 from workspace_trust.requests import DEFAULT_PARALLELISM, WorkspaceSpec, WorkspaceTrustRequest, overall_status
 
 if TYPE_CHECKING:
-    from workspace_trust.coordinator import ExecutionResult, FullPlan
     from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
     from workspace_trust.domain.results import WorkspaceResult
     from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.requests import ExecutionResult, FullPlan
+    from workspace_trust.status_report import StatusRow
     from workspace_trust.strategy import PatchPlan
 
 # Commands import what they use when they run: ``--version``, ``status`` and
@@ -921,29 +922,17 @@ def _diagnostic_line(d: Diagnostic, folders: Mapping[str, str]) -> str:
     return f"{d.code.value}: {where}{d.message}"
 
 
-def _status_row(
-    *,
-    provider: Provider,
-    workspace_id: str,
-    workspace: str,
-    real_path: str,
-    state: TrustState | WorkspaceStatus,
-    code: Code | None,
-    trusted_key: str | None = None,
-    trusted_by: str | None = None,
-) -> dict[str, Any]:
-    """One ``status`` result; every row has these keys (docs/cli.md). The row's
-    status is a ``TrustState``, or ``not_required`` where the provider gates
-    no folder at all."""
+def _status_row(row: StatusRow) -> dict[str, Any]:
+    """One ``status`` result; every row has these keys (docs/cli.md)."""
     return {
-        "provider": provider.value,
-        "workspace_id": workspace_id,
-        "workspace": workspace,
-        "real_path": real_path,
-        "status": state.value,
-        "code": None if code is None else code.value,
-        "trusted_key": trusted_key,
-        "trusted_by": trusted_by,
+        "provider": row.provider.value,
+        "workspace_id": row.workspace_id,
+        "workspace": row.workspace,
+        "real_path": row.real_path,
+        "status": row.status.value,
+        "code": None if row.code is None else row.code.value,
+        "trusted_key": row.trusted_key,
+        "trusted_by": row.trusted_by,
         "pty_spawned": False,
     }
 
@@ -954,78 +943,16 @@ def _status(args: argparse.Namespace) -> int:
     request, flag_diagnostics = _request(args)
     coordinator = WorkspaceTrustCoordinator()
     plan = coordinator.plan_full(request)
-    rows: list[dict[str, Any]] = []
-    all_trusted = not plan.settled and not plan.soft_settled
-    diagnostics: list[Diagnostic] = [*flag_diagnostics, *plan.diagnostics]
-    for task, probe in coordinator.status(plan):
-        if probe is WorkspaceStatus.NOT_REQUIRED:
-            # Nothing gates the folder: as good as trusted for the overall
-            # status and the exit code.
-            rows.append(
-                _status_row(
-                    provider=task.provider,
-                    workspace_id=task.workspace.id,
-                    workspace=task.workspace.absolute_path,
-                    real_path=task.workspace.real_path,
-                    state=WorkspaceStatus.NOT_REQUIRED,
-                    code=None,
-                )
-            )
-            continue
-        if isinstance(probe, Diagnostic):
-            # The installed CLI shows no dialog for this folder: as above, with why.
-            diagnostics.append(probe)
-            rows.append(
-                _status_row(
-                    provider=task.provider,
-                    workspace_id=task.workspace.id,
-                    workspace=task.workspace.absolute_path,
-                    real_path=task.workspace.real_path,
-                    state=WorkspaceStatus.NOT_REQUIRED,
-                    code=probe.code,
-                )
-            )
-            continue
-        assert isinstance(probe, ProbeResult)
-        if probe.state is not TrustState.TRUSTED:
-            all_trusted = False
-        diagnostics.extend(probe.diagnostics)
-        code = probe.diagnostics[0].code if probe.diagnostics else None
-        rows.append(
-            _status_row(
-                provider=task.provider,
-                workspace_id=task.workspace.id,
-                workspace=task.workspace.absolute_path,
-                real_path=task.workspace.real_path,
-                state=probe.state,
-                code=code,
-                trusted_key=probe.trusted_key,
-                trusted_by=probe.source,
-            )
-        )
-    for settled in (*plan.settled, *plan.soft_settled):
-        # A folder no provider may trust is never probed, nor one whose launch
-        # ignores persisted trust: unknown, and its code says why.
-        rows.append(
-            _status_row(
-                provider=settled.provider,
-                workspace_id=settled.workspace_id,
-                workspace=settled.workspace,
-                real_path=settled.real_path,
-                state=TrustState.UNKNOWN,
-                code=settled.code,
-            )
-        )
-        diagnostics.extend(d for d in settled.diagnostics if d not in diagnostics)
-    exit_code = ExitCode.OK if all_trusted else ExitCode.SOFT_FAILED
-    rows = in_input_order(_inputs(args, plan), request.providers, rows)
+    report = coordinator.status_report(plan, diagnostics=flag_diagnostics)
+    exit_code = ExitCode.OK if report.all_trusted else ExitCode.SOFT_FAILED
+    rows = in_input_order(_inputs(args, plan), request.providers, [_status_row(row) for row in report.rows])
     if args.json:
         doc = {
             **_document_head(),
             "command": "status",
-            "status": "trusted" if all_trusted else "not_trusted",
+            "status": "trusted" if report.all_trusted else "not_trusted",
             "results": rows,
-            "diagnostics": [_diagnostic_json(d) for d in diagnostics],
+            "diagnostics": [_diagnostic_json(d) for d in report.diagnostics],
         }
         _emit_json(doc)
     else:
@@ -1034,7 +961,7 @@ def _status(args: argparse.Namespace) -> int:
             shown = f" [{row['code']}]" if row.get("code") else ""
             _say(f"{row['provider']:7} {row['status']:12} {row['workspace']}{shown}{by}")
         folders = {row["workspace_id"]: row["workspace"] for row in rows}
-        for d in diagnostics:
+        for d in report.diagnostics:
             _warn(f"  {_diagnostic_line(d, folders)}")
     return exit_code
 
