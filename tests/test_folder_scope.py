@@ -94,7 +94,7 @@ def test_the_codex_value_is_built_for_the_folder_the_system_means(sandbox: str) 
     os.symlink(os.path.join(sandbox, "real", "sub"), os.path.join(sandbox, "ws", "lnk"))
     env = {"HOME": home, "PATH": os.environ["PATH"]}
     _, doc = run_cli("plan", "lnk/../b", "--provider", "codex", env=env, cwd=os.path.join(sandbox, "ws"))
-    (value,) = doc["codex_config_overrides"]
+    (value,) = doc["provider_fields"]["codex"]["config_overrides"]
     assert json.dumps(meant) in value and "ws/b" not in value
     assert doc["workspaces"][0]["workspace"] == meant
 
@@ -292,7 +292,7 @@ def test_the_command_line_refuses_folders_that_are_no_project_folders(
     if code is None:
         assert all(r["code"] not in (WORLD.value, PSEUDO.value) for r in doc["results"]), doc
         if command == "plan":
-            (value,) = doc["codex_config_overrides"]
+            (value,) = doc["provider_fields"]["codex"]["config_overrides"]
             assert json.dumps(path) in value
         return
     assert {r["code"] for r in doc["results"]} == {code.value}, doc
@@ -300,7 +300,9 @@ def test_the_command_line_refuses_folders_that_are_no_project_folders(
     assert rc == (1 if command == "status" else 3)
     assert not os.path.exists(os.path.join(sandbox, "started"))
     if command != "status":
-        assert doc["codex_config_overrides"] == [] and doc["gemini_env"] == {}
+        assert (
+            doc["provider_fields"]["codex"]["config_overrides"] == [] and doc["provider_fields"]["gemini"]["env"] == {}
+        )
 
 
 def test_the_pure_plan_refuses_the_named_ones() -> None:
@@ -443,7 +445,7 @@ def test_the_command_line_plan_never_passes_the_hosts_trust_of_home_on(sandbox: 
     _, doc = run_cli(
         "plan", project, "--provider", "codex", "--existing-codex-override", host_table(home, sandbox), env=env
     )
-    (value,) = doc["codex_config_overrides"]
+    (value,) = doc["provider_fields"]["codex"]["config_overrides"]
     assert set(table_of(value)) == {
         project,
         os.path.join(sandbox, "kept"),

@@ -15,8 +15,8 @@ import attrs
 import pytest
 from ptyprocess import PtyProcess
 
+from workspace_trust import ExitCode
 from workspace_trust.adapters.help import MAX_HELP_BYTES, SubprocessHelpReader
-from workspace_trust.cli import ExitCode
 from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.engine.timing import DEFAULT_TIMING

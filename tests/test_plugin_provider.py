@@ -86,7 +86,8 @@ def test_plan_returns_the_toy_environment_patch(toy_env: dict[str, str], sandbox
     os.makedirs(ws)
     code, doc = cli(toy_env, "plan", ws, "--provider", "toy", "--toy-mode", "env")
     assert code == 0, doc
-    assert doc["toy_env"] == {"TOY_TRUST_WORKSPACES": ws}
+    assert doc["provider_fields"]["toy"]["env"] == {"TOY_TRUST_WORKSPACES": ws}
+    assert doc["toy_env"] == {"TOY_TRUST_WORKSPACES": ws}  # deprecated: <provider>_<field>
     (patch,) = doc["env_patches"]
     assert patch["target_provider"] == "toy"
 

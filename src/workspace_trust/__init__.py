@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from workspace_trust.diagnostics import DiagnosticsBudget as DiagnosticsBudget
     from workspace_trust.diagnostics import DiagnosticsManifest as DiagnosticsManifest
     from workspace_trust.diagnostics import PathPolicy as PathPolicy
-    from workspace_trust.diagnostics import manifest_to_json as manifest_to_json
+    from workspace_trust.documents import manifest_to_json as manifest_to_json
     from workspace_trust.domain.codes import Code as Code
     from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
     from workspace_trust.domain.codes import Key as Key
@@ -109,7 +109,7 @@ _EXPORTS: dict[str, str] = {
     "DiagnosticsBudget": "workspace_trust.diagnostics",
     "DiagnosticsManifest": "workspace_trust.diagnostics",
     "PathPolicy": "workspace_trust.diagnostics",
-    "manifest_to_json": "workspace_trust.diagnostics",
+    "manifest_to_json": "workspace_trust.documents",
     "Code": "workspace_trust.domain.codes",
     "ExecutionStatus": "workspace_trust.domain.codes",
     "Key": "workspace_trust.domain.codes",

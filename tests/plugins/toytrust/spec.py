@@ -191,9 +191,7 @@ SPEC = ProviderSpec(
     failure_patterns=(TrustFailurePattern("toy_not_allowed", TOY, text=words("workspace", "not", "allowed")),),
     seed_test_home=seed_test_home,
     protected_help="--no-plugins",
-    plan_fields=lambda plan: {
-        "toy_env": {k: v for p in plan.env_patches if p.target_provider is TOY for k, v in p.values}
-    },
+    plan_fields=lambda plan: {"env": {k: v for p in plan.env_patches if p.target_provider is TOY for k, v in p.values}},
 )
 
 #: The interpreter the toy CLI runs under (a host would ship a real binary).
