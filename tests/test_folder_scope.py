@@ -16,7 +16,7 @@ import pytest
 
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.coordinator import WorkspaceTrustCoordinator
-from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 
@@ -493,5 +493,12 @@ def test_the_library_blocks_a_dot_dot_that_reaches_home_and_reports_the_folder_m
     }
     assert Provider.CODEX not in plan.patches.launch_values
     assert [task for task, _ in coordinator.status(plan)] == []
+    # The status report still has a row for each: unknown, with the guard's code.
+    report = coordinator.status_report(plan)
+    assert {(r.provider, r.status, r.code) for r in report.rows} == {
+        (Provider.CLAUDE, TrustState.UNKNOWN, Code.NOT_PERSISTABLE_HOME),
+        (Provider.CODEX, TrustState.UNKNOWN, Code.NOT_PERSISTABLE_HOME),
+    }
+    assert not report.all_trusted and report.diagnostics
     early = coordinator.plan_args_only(request)
     assert early.patches.launch_values == {} and early.patches.arg_patches == ()
