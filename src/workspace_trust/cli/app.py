@@ -14,8 +14,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
-from typing import NoReturn, Protocol
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from workspace_trust.cli.output import OutputFailed, configure_logging, emit_json, settle_output, warn, write
 from workspace_trust.cli.parser import (
@@ -32,16 +32,11 @@ from workspace_trust.exitcodes import ExitCode
 log = logging.getLogger("workspace_trust")
 
 
-class _Command(Protocol):
-    @staticmethod
-    def run(args: argparse.Namespace) -> int: ...
-
-
-def _command(name: str) -> _Command:
-    """The subcommand's module (``cli/commands/<name>.py``), imported now: each
-    command loads only what it needs."""
-    module: _Command = importlib.import_module(f"workspace_trust.cli.commands.{name}")  # type: ignore[assignment]
-    return module
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    """The subcommand's ``run`` (``cli/commands/<name>.py``), its module
+    imported now: each command loads only what it needs."""
+    run: Callable[[argparse.Namespace], int] = importlib.import_module(f"workspace_trust.cli.commands.{name}").run
+    return run
 
 
 def _usage_error(message: str, *, as_json: bool, command: str | None, prog: str | None = None) -> int:
@@ -106,7 +101,7 @@ def _main(argv: Sequence[str] | None) -> int:
         getattr(args, "verbose", 0), debug=getattr(args, "debug", False), quiet=getattr(args, "quiet", False)
     )
     try:
-        return _command(args.command).run(args)
+        return _command(args.command)(args)
     except UsageError as exc:
         sub = subparser(parser, args.command)
         return _usage_error(str(exc), as_json=as_json, command=args.command, prog=sub.prog if sub is not None else None)

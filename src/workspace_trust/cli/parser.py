@@ -27,6 +27,9 @@ PROGRESS_MODES = ("text", "json", "none")
 
 
 class UsageError(Exception):
+    """A bad command line: two lines on stderr, exit 2, nothing done (with
+    ``--json``, an error document)."""
+
     def __init__(self, message: str, parser: argparse.ArgumentParser | None = None) -> None:
         super().__init__(message)
         #: The (sub)command whose usage line goes with the message.
