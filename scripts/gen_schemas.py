@@ -31,7 +31,15 @@ from typing import Any
 
 from workspace_trust.classifier import RetryRule
 from workspace_trust.diagnostics import Omission
-from workspace_trust.documents import COMMANDS, ERROR_INTERNAL, ERROR_USAGE, JSON_VERSION, PROVIDER_FIELDS, SCHEMA_KINDS
+from workspace_trust.documents import (
+    COMMANDS,
+    ERROR_INTERNAL,
+    ERROR_USAGE,
+    JSON_VERSION,
+    PROVIDER_FIELDS,
+    SCHEMA_KINDS,
+    STATUS_OVERALL,
+)
 from workspace_trust.domain.codes import (
     ArgDialect,
     Code,
@@ -385,7 +393,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "workspace-trust status --json",
         {
             "command": {"const": "status"},
-            "status": {"enum": ["trusted", "not_trusted"]},
+            "status": {"enum": list(STATUS_OVERALL)},
             "results": {"type": "array", "items": ref("status_row")},
             "diagnostics": {"type": "array", "items": ref("diagnostic")},
         },

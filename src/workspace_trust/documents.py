@@ -45,6 +45,7 @@ __all__ = [
     "JSON_VERSION",
     "PROVIDER_FIELDS",
     "SCHEMA_KINDS",
+    "STATUS_OVERALL",
     "Input",
     "diagnostic_to_json",
     "document_head",
@@ -75,6 +76,8 @@ COMMANDS = ("preflight", "status", "plan", "replay", "record", "schema")
 #: failure of the command itself that is not any workspace's (exit 1).
 ERROR_USAGE = "usage"
 ERROR_INTERNAL = "internal_error"
+#: ``status``'s overall ``status``: every row trusted (or not required), or not.
+STATUS_OVERALL = ("trusted", "not_trusted")
 #: The field of ``plan`` and ``preflight`` that holds each provider's own
 #: per-launch values, keyed by provider id (``ProviderSpec.plan_fields``).
 PROVIDER_FIELDS = "provider_fields"
@@ -283,7 +286,7 @@ def status_document(report: StatusReport, inputs: Sequence[Input], providers: Se
     return {
         **document_head(),
         "command": "status",
-        "status": "trusted" if report.all_trusted else "not_trusted",
+        "status": STATUS_OVERALL[0] if report.all_trusted else STATUS_OVERALL[1],
         "results": in_input_order(inputs, providers, [status_row_to_json(row) for row in report.rows]),
         "diagnostics": [diagnostic_to_json(d, evidence=False) for d in report.diagnostics],
     }
