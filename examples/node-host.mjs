@@ -72,10 +72,11 @@ function launchFor(doc, row) {
   if (row.workspace_bytes) launch.cwd_bytes = row.workspace_bytes;
   if (row.status !== "patched") return launch;
   // docs/cli.md, "plan --json": the provider's own fields are ready to use.
+  const own = doc.provider_fields?.[row.provider] ?? {};
   if (row.provider === "codex") {
-    for (const value of doc.codex_config_overrides ?? []) launch.args.push("-c", value);
+    for (const value of own.config_overrides ?? []) launch.args.push("-c", value);
   }
-  if (row.provider === "gemini") Object.assign(launch.env, doc.gemini_env ?? {});
+  if (row.provider === "gemini") Object.assign(launch.env, own.env ?? {});
   // Any provider (a plug-in too): the generic patches that name this row.
   for (const patch of doc.env_patches ?? []) {
     if (patch.target_provider !== row.provider) continue;

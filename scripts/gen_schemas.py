@@ -26,11 +26,20 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from workspace_trust.classifier import RetryRule
-from workspace_trust.cli import ERROR_INTERNAL, ERROR_USAGE, JSON_VERSION, SCHEMA_KINDS
 from workspace_trust.diagnostics import Omission
+from workspace_trust.documents import (
+    COMMANDS,
+    ERROR_INTERNAL,
+    ERROR_USAGE,
+    JSON_VERSION,
+    PROVIDER_FIELDS,
+    SCHEMA_KINDS,
+    STATUS_OVERALL,
+)
 from workspace_trust.domain.codes import (
     ArgDialect,
     Code,
@@ -43,13 +52,13 @@ from workspace_trust.domain.codes import (
 )
 from workspace_trust.domain.patches import PatchOwner, TargetSurface
 from workspace_trust.domain.results import TrustSource
+from workspace_trust.providers import all_specs
+from workspace_trust.strategy import PatchPlan
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "src", "workspace_trust", "schemas")
 BASE_URI = "https://workspace-trust.invalid/schemas/v1/"
 
-#: The commands an error document may name (argparse's subcommands).
-COMMANDS = ("preflight", "status", "plan", "replay", "record", "schema")
 #: Where a provider's state file said a folder is trusted (``status`` rows).
 TRUST_SOURCES = (
     TrustSource.EXACT,
@@ -227,24 +236,35 @@ def patch_defs() -> dict[str, Any]:
 
 
 def patch_fields() -> dict[str, Any]:
+    """The patch lists, and each provider's own per-launch values as its spec
+    describes them (``ProviderSpec.plan_field_schemas``): under
+    ``provider_fields.<id>``, and at the top level as ``<id>_<field>``
+    (deprecated, kept for one release)."""
+    own: dict[str, Mapping[str, Any]] = {}
+    for spec in all_specs():
+        if spec.plan_fields is not None:
+            fields = spec.plan_field_schemas
+            assert set(fields) == set(spec.plan_fields(PatchPlan())), f"{spec.id.value}: plan_field_schemas differ"
+            own[spec.id.value] = fields
     return {
         "patches": {"type": "array", "items": ref("patch")},
         "env_patches": {"type": "array", "items": ref("env_patch")},
-        # The built-in providers' own per-launch values (their specs' plan_fields).
-        "codex_config_overrides": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Codex: the exact strings to pass after -c, in order",
-        },
-        "gemini_env": {
+        PROVIDER_FIELDS: {
             "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "Gemini: variables to set for the launch",
+            "description": "each provider's own per-launch values, keyed by provider id (its spec's plan_fields)",
+            "properties": {provider: obj(dict(fields)) for provider, fields in own.items()},
+            "required": list(own),
+            "additionalProperties": {"type": "object"},
         },
-        "qwen_env_files": {
-            "type": "array",
-            "items": ref("env_file"),
-            "description": "Qwen (--qwen-mode env): files to make for the launch",
+        **{
+            f"{provider}_{name}": {
+                **field,
+                "description": f"deprecated (kept for one release): {PROVIDER_FIELDS}.{provider}.{name}; "
+                + str(field.get("description", "")),
+                "deprecated": True,
+            }
+            for provider, fields in own.items()
+            for name, field in fields.items()
         },
     }
 
@@ -373,7 +393,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "workspace-trust status --json",
         {
             "command": {"const": "status"},
-            "status": {"enum": ["trusted", "not_trusted"]},
+            "status": {"enum": list(STATUS_OVERALL)},
             "results": {"type": "array", "items": ref("status_row")},
             "diagnostics": {"type": "array", "items": ref("diagnostic")},
         },

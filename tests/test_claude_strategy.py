@@ -15,13 +15,14 @@ import attrs
 import pytest
 
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, WorkspaceStatus
 from workspace_trust.domain.results import ProbeResult
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.strategy import build_protected_command, preflight_env
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.strategy import ProgressEvent, ProgressStage
 from workspace_trust.testing import FakeHelpReader, FakeLocks
 

@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from tests import realcli
-from workspace_trust.cli import ExitCode, main
+from workspace_trust import ExitCode
+from workspace_trust.cli import main
 from workspace_trust.domain.codes import Code, Key, WorkspaceStatus
 from workspace_trust.fixtures import load_fixture
 
@@ -445,7 +446,7 @@ def test_a_host_codex_override_that_cannot_be_merged_leaves_the_row_not_patched(
     (row,) = doc["results"]
     assert (proc.returncode, row["status"], row["code"]) == (1, "soft_failed", "codex_existing_override_invalid")
     # The host's own value is given back as it came: nothing replaces it.
-    assert doc["codex_config_overrides"] == ["projects={"] and doc["patches"] == []
+    assert doc["provider_fields"]["codex"]["config_overrides"] == ["projects={"] and doc["patches"] == []
 
 
 def test_the_plan_names_a_host_codex_override_it_cannot_merge(sandbox: str) -> None:
@@ -459,7 +460,7 @@ def test_the_plan_names_a_host_codex_override_it_cannot_merge(sandbox: str) -> N
     assert (proc.returncode, doc["status"]) == (1, "soft_failed")
     assert (row["provider"], row["status"], row["code"]) == ("codex", "soft_failed", "codex_existing_override_invalid")
     # The host's own values come back as they came, its model setting included.
-    assert doc["codex_config_overrides"] == ['model="o3"', "projects={"] and doc["patches"] == []
+    assert doc["provider_fields"]["codex"]["config_overrides"] == ['model="o3"', "projects={"] and doc["patches"] == []
 
 
 def test_folders_whose_codex_override_outgrows_an_argument_are_not_reported_patched(sandbox: str) -> None:
@@ -482,7 +483,7 @@ def test_folders_whose_codex_override_outgrows_an_argument_are_not_reported_patc
         assert codes.pop(unspellable) == ("soft_failed", "codex_trust_path_unrepresentable")
         assert len(codes) == len(folders)
         assert set(codes.values()) == {("soft_failed", "codex_override_too_long")}
-        assert doc["codex_config_overrides"] == [] and doc["patches"] == []
+        assert doc["provider_fields"]["codex"]["config_overrides"] == [] and doc["patches"] == []
         messages = [d["message"] for d in doc["diagnostics"] if d["code"] == "codex_override_too_long"]
         assert messages and "more than one argument can carry on linux (131071)" in messages[0]
     # Fewer folders fit in one argument and are patched as before.
@@ -490,7 +491,7 @@ def test_folders_whose_codex_override_outgrows_an_argument_are_not_reported_patc
     doc = json.loads(proc.stdout)
     assert (proc.returncode, doc["status"]) == (0, "ok")
     assert {r["status"] for r in doc["results"]} == {"patched"}
-    assert len(doc["codex_config_overrides"]) == 1
+    assert len(doc["provider_fields"]["codex"]["config_overrides"]) == 1
 
 
 def test_a_folder_codex_cannot_spell_is_named_in_the_plan_beside_one_it_patches(sandbox: str) -> None:
@@ -528,7 +529,7 @@ def test_plan_says_what_to_do_for_a_provider_without_a_launch_override(sandbox: 
     assert [(r["provider"], r["status"], r["code"]) for r in doc["results"]] == [
         ("claude", "skipped", "preflight_required")
     ]
-    assert doc["codex_config_overrides"]  # codex is carried by its patch: no row
+    assert doc["provider_fields"]["codex"]["config_overrides"]  # codex is carried by its patch: no row
 
 
 def test_an_accepted_session_waits_for_nothing(sandbox: str) -> None:

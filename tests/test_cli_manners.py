@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import FAKE, cli, seeded
+from workspace_trust import ExitCode
 from workspace_trust.adapters.locks import default_lock_dir
-from workspace_trust.cli import ExitCode
-from workspace_trust.cli_output import configure_logging
+from workspace_trust.cli.output import configure_logging
 from workspace_trust.flags import FeatureFlags, flag_variable
 from workspace_trust.providers import all_specs
 
@@ -214,7 +214,7 @@ def test_plan_text_can_be_pasted_into_a_shell(sandbox: str) -> None:
     text = cli(["plan", odd, "--provider", "codex"], sandbox)
     doc = json.loads(cli(["plan", odd, "--provider", "codex", "--json"], sandbox).stdout)
     (line,) = [x for x in text.stdout.splitlines() if x.startswith("codex -c")]
-    assert shlex.split(line) == ["codex", "-c", *doc["codex_config_overrides"]]
+    assert shlex.split(line) == ["codex", "-c", *doc["provider_fields"]["codex"]["config_overrides"]]
 
 
 def test_logging_levels() -> None:
@@ -253,7 +253,7 @@ def test_the_library_only_adds_a_null_handler() -> None:
 
 def _run_with(script: str, tmp: str) -> subprocess.CompletedProcess[str]:
     """``cli.run`` in a fresh interpreter, after ``script`` (which may replace ``cli.main``)."""
-    code = f"import sys, atexit, threading, time\nfrom workspace_trust import cli\n{script}\ncli.run()\n"
+    code = f"import sys, atexit, threading, time\nfrom workspace_trust.cli import app as cli\n{script}\ncli.run()\n"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=tmp, capture_output=True, text=True, timeout=60, check=False
     )

@@ -166,3 +166,30 @@ def test_status_says_not_required_only_where_the_installed_version_does_not_gate
     else:
         assert isinstance(answer, ProbeResult) and answer.state is TrustState.UNTRUSTED
     assert spawned == []
+
+
+@pytest.mark.parametrize(("version", "trusted"), [("0.171.0", True), ("0.125.0", False)])
+def test_the_status_report_renders_a_folder_not_gated_as_not_required_with_why(
+    sandbox: str, version: str, trusted: bool
+) -> None:
+    """``status_report``: the typed rows the command line prints. A folder the
+    installed CLI does not gate is ``not_required`` with the code saying why,
+    and counts as trusted; an untrusted one keeps the run from being trusted."""
+    from workspace_trust.status_report import StatusRow
+
+    home, plain = _folders(sandbox)
+    coordinator, spawned = _coordinator(version)
+    with coordinator:
+        plan = coordinator.plan_full(_request(plain, home, "args"))
+        report = coordinator.status_report(plan)
+    (row,) = report.rows
+    assert isinstance(row, StatusRow) and row.provider is Provider.CODEX
+    if trusted:
+        assert (row.status, row.code) == (WorkspaceStatus.NOT_REQUIRED, Code.FOLDER_NOT_GATED)
+        # The plan's own notes first, then what the probe found.
+        assert report.diagnostics[: len(plan.diagnostics)] == plan.diagnostics
+        assert [d.code for d in report.diagnostics[len(plan.diagnostics) :]] == [Code.FOLDER_NOT_GATED]
+    else:
+        assert (row.status, row.trusted_key) == (TrustState.UNTRUSTED, None)
+    assert report.all_trusted is trusted
+    assert spawned == []

@@ -193,9 +193,10 @@ def test_gemini_a_folder_the_user_refused_is_reported_as_such(
 
 @pytest.mark.parametrize("mode", ["env", "pty"])
 def test_gemini_a_refused_folder_is_neither_patched_nor_started(tmp_path: Path, mode: str) -> None:
-    from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+    from workspace_trust.coordinator import WorkspaceTrustCoordinator
     from workspace_trust.domain.codes import Provider, WorkspaceStatus
     from workspace_trust.ports import PtySession, PtySpawner, SpawnSpec
+    from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
     from workspace_trust.testing import FakeHelpReader, FakeLocks
 
     class NoSpawner(PtySpawner):

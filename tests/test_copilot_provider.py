@@ -15,7 +15,7 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
 from workspace_trust.domain.results import WorkspaceResult
@@ -34,6 +34,7 @@ from workspace_trust.providers.copilot.probe import (
 )
 from workspace_trust.providers.copilot.rules import COPILOT_RULES, NO, YES_REMEMBER, YES_SESSION
 from workspace_trust.providers.copilot.strategy import NO_TOOL, build_protected_command, preflight_env
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 HEADER = "// User settings belong in settings.json.\n// This file is managed automatically.\n"

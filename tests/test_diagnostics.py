@@ -17,12 +17,12 @@ from workspace_trust.diagnostics import (
     StrategyDiagnostic,
     apply_budget,
     build_strategy_diagnostic,
-    manifest_to_json,
 )
+from workspace_trust.documents import flags_to_json, manifest_to_json
 from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.domain.text import Redacted
-from workspace_trust.flags import FeatureFlags, flags_to_json
+from workspace_trust.flags import FeatureFlags
 
 HOME = "/home/ana"
 WORKSPACE = "/home/ana/projects/shop"

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workspace_trust.documents import flags_to_json
 from workspace_trust.domain.codes import Code
 from workspace_trust.flags import (
     DEFAULT_PREFIX,
     FeatureFlags,
     flag_variable,
-    flags_to_json,
     parse_flags,
 )
 

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 import pytest
 
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
-from workspace_trust.domain.codes import Code, Provider
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
+from workspace_trust.domain.codes import Code, Provider, TrustState
 from workspace_trust.flags import FeatureFlags
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 
 HOME_CODE = Code.NOT_PERSISTABLE_HOME.value
 NOT_DIRECTORY = Code.WORKSPACE_NOT_DIRECTORY.value
@@ -93,7 +94,7 @@ def test_the_codex_value_is_built_for_the_folder_the_system_means(sandbox: str) 
     os.symlink(os.path.join(sandbox, "real", "sub"), os.path.join(sandbox, "ws", "lnk"))
     env = {"HOME": home, "PATH": os.environ["PATH"]}
     _, doc = run_cli("plan", "lnk/../b", "--provider", "codex", env=env, cwd=os.path.join(sandbox, "ws"))
-    (value,) = doc["codex_config_overrides"]
+    (value,) = doc["provider_fields"]["codex"]["config_overrides"]
     assert json.dumps(meant) in value and "ws/b" not in value
     assert doc["workspaces"][0]["workspace"] == meant
 
@@ -291,7 +292,7 @@ def test_the_command_line_refuses_folders_that_are_no_project_folders(
     if code is None:
         assert all(r["code"] not in (WORLD.value, PSEUDO.value) for r in doc["results"]), doc
         if command == "plan":
-            (value,) = doc["codex_config_overrides"]
+            (value,) = doc["provider_fields"]["codex"]["config_overrides"]
             assert json.dumps(path) in value
         return
     assert {r["code"] for r in doc["results"]} == {code.value}, doc
@@ -299,7 +300,9 @@ def test_the_command_line_refuses_folders_that_are_no_project_folders(
     assert rc == (1 if command == "status" else 3)
     assert not os.path.exists(os.path.join(sandbox, "started"))
     if command != "status":
-        assert doc["codex_config_overrides"] == [] and doc["gemini_env"] == {}
+        assert (
+            doc["provider_fields"]["codex"]["config_overrides"] == [] and doc["provider_fields"]["gemini"]["env"] == {}
+        )
 
 
 def test_the_pure_plan_refuses_the_named_ones() -> None:
@@ -442,7 +445,7 @@ def test_the_command_line_plan_never_passes_the_hosts_trust_of_home_on(sandbox: 
     _, doc = run_cli(
         "plan", project, "--provider", "codex", "--existing-codex-override", host_table(home, sandbox), env=env
     )
-    (value,) = doc["codex_config_overrides"]
+    (value,) = doc["provider_fields"]["codex"]["config_overrides"]
     assert set(table_of(value)) == {
         project,
         os.path.join(sandbox, "kept"),
@@ -490,5 +493,12 @@ def test_the_library_blocks_a_dot_dot_that_reaches_home_and_reports_the_folder_m
     }
     assert Provider.CODEX not in plan.patches.launch_values
     assert [task for task, _ in coordinator.status(plan)] == []
+    # The status report still has a row for each: unknown, with the guard's code.
+    report = coordinator.status_report(plan)
+    assert {(r.provider, r.status, r.code) for r in report.rows} == {
+        (Provider.CLAUDE, TrustState.UNKNOWN, Code.NOT_PERSISTABLE_HOME),
+        (Provider.CODEX, TrustState.UNKNOWN, Code.NOT_PERSISTABLE_HOME),
+    }
+    assert not report.all_trusted and report.diagnostics
     early = coordinator.plan_args_only(request)
     assert early.patches.launch_values == {} and early.patches.arg_patches == ()

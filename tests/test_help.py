@@ -15,12 +15,13 @@ import attrs
 import pytest
 from ptyprocess import PtyProcess
 
+from workspace_trust import ExitCode
 from workspace_trust.adapters.help import MAX_HELP_BYTES, SubprocessHelpReader
-from workspace_trust.cli import ExitCode
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.engine.timing import DEFAULT_TIMING
-from workspace_trust.errors import CancelledError
+from workspace_trust.errors import PreflightCancelled
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.testing import (
     FakeClock,
     FakeHelpReader,
@@ -110,7 +111,7 @@ def test_cancellation_stops_a_hanging_help_and_is_not_cached(sandbox: str) -> No
     timer = threading.Timer(0.3, cancel.set)
     timer.start()
     try:
-        with pytest.raises(CancelledError):
+        with pytest.raises(PreflightCancelled):
             reader.read_help(binary, {"PATH": os.environ["PATH"]}, HANG_GUARD_S * 1000, is_cancelled=cancel.is_set)
     finally:
         timer.cancel()

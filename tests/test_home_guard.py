@@ -20,10 +20,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs
 from workspace_trust.flags import FeatureFlags
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeTui
 
 ANCESTOR = Code.NOT_PERSISTABLE_HOME_ANCESTOR

@@ -18,6 +18,7 @@ import pytest
 from workspace_trust import (
     Code,
     ExecutionStatus,
+    ExitCode,
     FeatureFlags,
     Provider,
     WorkspaceSpec,
@@ -25,7 +26,6 @@ from workspace_trust import (
     WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
 )
-from workspace_trust.cli import ExitCode
 from workspace_trust.providers.claude.launch import IGNORE_TRUST_ENV, IGNORE_TRUST_FLAG, ignores_persisted_trust
 from workspace_trust.registry import default_registry
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeTui
@@ -221,7 +221,7 @@ def test_plan_and_status_say_so_too(sandbox: str) -> None:
     doc = json.loads(proc.stdout)
     assert doc["status"] == "soft_failed"
     assert [(r["provider"], r["code"]) for r in doc["results"]] == [("claude", "provider_ignores_persisted_trust")]
-    assert doc["codex_config_overrides"]  # Codex still gets its patch
+    assert doc["provider_fields"]["codex"]["config_overrides"]  # Codex still gets its patch
     text = cli(["plan", ws, f"--launch-arg=claude={IGNORE_TRUST_FLAG}"], home)
     assert f"soft_failed {ws} [provider_ignores_persisted_trust]" in text.stdout
     status = cli(["status", ws, "--json"], home, **{IGNORE_TRUST_ENV: "1"})

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
-from workspace_trust import __version__
-from workspace_trust import cli as cli_module
-from workspace_trust.cli import ExitCode, main
+from workspace_trust import ExitCode, __version__
+from workspace_trust.cli import app as cli_app
+from workspace_trust.cli import main
+from workspace_trust.cli import output as cli_output
+from workspace_trust.cli.commands import status as status_command
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 
@@ -136,7 +138,7 @@ def test_an_unexpected_failure_is_an_internal_error_document_not_a_traceback(
     def broken(_args: object) -> int:
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(cli_module, "_status", broken)
+    monkeypatch.setattr(status_command, "run", broken)
     assert main(["status", sandbox, "--json"]) == ExitCode.SOFT_FAILED
     out, err = capsys.readouterr()
     doc = json.loads(out)
@@ -204,12 +206,26 @@ def test_preflight_includes_the_patches_of_its_patched_rows_as_plan_does(sandbox
     assert code == ExitCode.OK
     assert {r["status"] for r in doc["results"]} == {"patched"}
     code, plan, _ = run(["plan", ws, *providers, "--json"], home)
-    fields = ("patches", "env_patches", "codex_config_overrides", "gemini_env", "qwen_env_files")
+    fields = ("patches", "env_patches", "provider_fields", "codex_config_overrides", "gemini_env", "qwen_env_files")
     assert {f: doc[f] for f in fields} == {f: plan[f] for f in fields}
-    assert doc["codex_config_overrides"] == [f'projects={{"{ws}" = {{trust_level = "trusted"}}}}']
-    assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
+    assert doc["provider_fields"]["codex"]["config_overrides"] == [f'projects={{"{ws}" = {{trust_level = "trusted"}}}}']
+    assert doc["provider_fields"]["gemini"]["env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
     # Each patch names the rows it serves.
     assert {w for p in doc["patches"] for w in p["source_workspace_ids"]} == {doc["results"][0]["workspace_id"]}
+
+
+def test_the_deprecated_top_level_provider_fields_repeat_the_nested_ones(sandbox: str) -> None:
+    """``<provider>_<field>`` at the top level is kept for one release
+    (docs/cli.md): the same value as ``provider_fields.<provider>.<field>``,
+    for every provider's every field, in both documents that carry patches."""
+    home, ws = seeded(sandbox)
+    for command in ("plan", "preflight"):
+        _, doc, _ = run([command, ws, "--provider", "codex,gemini", "--json"], home)
+        nested = doc["provider_fields"]
+        assert {"codex", "gemini", "qwen"} <= set(nested)
+        flat = {f"{provider}_{name}": value for provider, fields in nested.items() for name, value in fields.items()}
+        assert flat == {name: doc[name] for name in flat}
+        assert doc["codex_config_overrides"] == [f'projects={{"{ws}" = {{trust_level = "trusted"}}}}']
 
 
 # --- one vocabulary ---------------------------------------------------------------------
@@ -247,9 +263,9 @@ def test_a_missing_binary_from_the_environment_stays_a_soft_failure(sandbox: str
 
 
 def test_a_skipped_row_makes_the_overall_status_a_soft_failure_in_the_library_too() -> None:
-    from workspace_trust.coordinator import overall_status
     from workspace_trust.domain.codes import ExecutionStatus, Provider, WorkspaceStatus
     from workspace_trust.domain.results import WorkspaceResult
+    from workspace_trust.requests import overall_status
 
     def row(status: WorkspaceStatus) -> WorkspaceResult:
         return WorkspaceResult(Provider.CLAUDE, "/w", "/w", "/w", status)
@@ -261,7 +277,7 @@ def test_a_skipped_row_makes_the_overall_status_a_soft_failure_in_the_library_to
 
 
 def test_a_row_no_argument_accounts_for_is_kept_last_with_a_null_input() -> None:
-    from workspace_trust.cli import in_input_order
+    from workspace_trust.documents import in_input_order
     from workspace_trust.domain.codes import Provider
 
     rows = [
@@ -285,9 +301,9 @@ def test_an_internal_error_whose_output_fails_too_still_ends_without_a_traceback
     def no_output(_stream: object, _text: str) -> None:
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr(cli_module, "_status", broken)
-    monkeypatch.setattr(cli_module, "_write", no_output)
-    monkeypatch.setattr(cli_module, "_settle_output", lambda: None)
+    monkeypatch.setattr(status_command, "run", broken)
+    monkeypatch.setattr(cli_output, "write", no_output)
+    monkeypatch.setattr(cli_app, "settle_output", lambda: None)
     assert main(["status", sandbox, "--json"]) == ExitCode.SOFT_FAILED
 
 

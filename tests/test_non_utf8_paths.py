@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from workspace_trust import wire
-from workspace_trust.cli import ExitCode
-from workspace_trust.diagnostics import DiagnosticsManifest, StrategyDiagnostic, manifest_to_json
+from workspace_trust import ExitCode, wire
+from workspace_trust.diagnostics import DiagnosticsManifest, StrategyDiagnostic
+from workspace_trust.documents import manifest_to_json
 from workspace_trust.domain.codes import Provider, WorkspaceStatus
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
@@ -248,7 +248,7 @@ def test_display_keeps_a_folders_control_characters_from_the_terminal() -> None:
 def test_a_progress_line_stays_one_line_whatever_the_folder_is_named() -> None:
     import io
 
-    from workspace_trust.cli_output import ProgressPrinter
+    from workspace_trust.cli.progress import ProgressPrinter
     from workspace_trust.domain.codes import Provider
     from workspace_trust.strategy import ProgressEvent, ProgressStage
 

@@ -27,7 +27,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests import realcli
-from workspace_trust.cli import load_schema
+from workspace_trust.documents import load_schema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "toy-plugin")
@@ -131,7 +131,8 @@ def test_plan_returns_the_toy_environment_patch(toy_env: dict[str, str], sandbox
     os.makedirs(ws)
     code, doc = cli(toy_env, "plan", ws, "--provider", "toy", "--toy-mode", "env")
     assert code == 0, doc
-    assert doc["toy_env"] == {"TOY_TRUST_WORKSPACES": ws}
+    assert doc["provider_fields"]["toy"]["env"] == {"TOY_TRUST_WORKSPACES": ws}
+    assert doc["toy_env"] == {"TOY_TRUST_WORKSPACES": ws}  # deprecated: <provider>_<field>
     (patch,) = doc["env_patches"]
     assert patch["target_provider"] == "toy"
 

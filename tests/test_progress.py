@@ -9,7 +9,7 @@ import json
 import os
 
 from tests.test_cli import FAKE, cli, seeded
-from workspace_trust.cli_output import ProgressPrinter
+from workspace_trust.cli.progress import ProgressPrinter
 from workspace_trust.domain.codes import Provider, WorkspaceStatus
 from workspace_trust.ports import LOCK_HELD_BY_ANOTHER_PROCESS, LOCK_HELD_BY_THIS_RUN
 from workspace_trust.strategy import ProgressEvent, ProgressStage

@@ -71,3 +71,10 @@ def test_the_scan_finds_a_provider_name_where_there_is_one(tmp_path: object) -> 
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(f'"""About {first}."""\nX = "{first}-thing"\n{first}_flag = 1\n')
     assert len(provider_names_in(path, _names_pattern())) == 3
+
+
+def test_the_schema_generator_names_no_provider() -> None:
+    """The shipped schemas describe each provider's own plan fields from its
+    spec (``ProviderSpec.plan_field_schemas``), never from a list of CLIs."""
+    script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "gen_schemas.py")
+    assert provider_names_in(script, _names_pattern()) == []

@@ -158,7 +158,7 @@ def test_plan_json_carries_the_file_for_hosts_in_other_languages(tmp_path: Path)
     )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    (files,) = doc["qwen_env_files"]
+    (files,) = doc["provider_fields"]["qwen"]["env_files"]
     assert (files["variable"], files["name"]) == (VARIABLE, "trustedFolders.json")
     assert json.loads(files["content"]) == {str(box.project): "TRUST_FOLDER"}
     assert doc["env_patches"][0]["files"] == [files]

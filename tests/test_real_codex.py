@@ -51,7 +51,7 @@ def git_folder(sandbox: str, name: str) -> str:
 
 def plan_override(env: dict[str, str], dirs: list[str]) -> str:
     _, doc = realcli.run_json(env, "plan", *dirs, "--provider", "codex", "--json", timeout=60)
-    (value,) = doc["codex_config_overrides"]
+    (value,) = doc["provider_fields"]["codex"]["config_overrides"]
     return str(value)
 
 
@@ -276,7 +276,7 @@ def test_a_hosts_own_trust_of_a_shared_folder_is_not_passed_on(sandbox: str) -> 
     _, doc = realcli.run_json(
         env, "plan", project, "--provider", "codex", "--existing-codex-override", host, "--json", timeout=60
     )
-    (value,) = doc["codex_config_overrides"]
+    (value,) = doc["provider_fields"]["codex"]["config_overrides"]
     assert "workspace_trust_not_persistable_world_writable" in {d["code"] for d in doc["diagnostics"]}
     for folder, asks in ((project, False), (kept, False), (shared, True)):
         seen, text = launch_sees_trust_dialog(binary, env, folder, value)

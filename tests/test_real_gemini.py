@@ -40,7 +40,7 @@ def test_env_mode_returns_the_session_only_variable(sandbox: str) -> None:
     home, env = realcli.setup_home(sandbox, "gemini")
     path = realcli.folder(sandbox, "project")
     _, doc = realcli.run_json(env, "plan", path, "--provider", "gemini", "--json", timeout=60)
-    assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
+    assert doc["provider_fields"]["gemini"]["env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}
     assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
 
 
@@ -112,8 +112,8 @@ def test_the_session_variable_is_honoured_from_its_floor(sandbox: str, version: 
         {**env, "WORKSPACE_TRUST_GEMINI_BIN": binary}, "plan", path, "--provider", "gemini", "--json", timeout=60
     )
     if asks:
-        assert doc["gemini_env"] == {} and doc["env_patches"] == [], doc
+        assert doc["provider_fields"]["gemini"]["env"] == {} and doc["env_patches"] == [], doc
         assert [r["code"] for r in doc["results"]] == ["override_unsupported_by_cli_version"], doc
     else:
-        assert doc["gemini_env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}, doc
+        assert doc["provider_fields"]["gemini"]["env"] == {"GEMINI_CLI_TRUST_WORKSPACE": "true"}, doc
     assert_nothing_left(sandbox)

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from workspace_trust.cli import ExitCode
+from workspace_trust import ExitCode
 from workspace_trust.testing import seed_home
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")

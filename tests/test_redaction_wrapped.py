@@ -20,7 +20,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from workspace_trust.adapters.screen import ScreenRenderer
-from workspace_trust.diagnostics import DiagnosticsManifest, apply_budget, build_strategy_diagnostic, manifest_to_json
+from workspace_trust.diagnostics import DiagnosticsManifest, apply_budget, build_strategy_diagnostic
+from workspace_trust.documents import manifest_to_json
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot

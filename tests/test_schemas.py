@@ -22,13 +22,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from workspace_trust import cli as cli_module
-from workspace_trust import wire
-from workspace_trust.cli import SCHEMA_KINDS, ExitCode, execution_document, load_schema
-from workspace_trust.coordinator import ExecutionResult, overall_status
+from workspace_trust import ExitCode, wire
+from workspace_trust.cli import main
+from workspace_trust.cli.commands import plan as plan_command
+from workspace_trust.documents import SCHEMA_KINDS, execution_document, load_schema
 from workspace_trust.domain.codes import Code, ExecutionStatus, Key, Provider, TrustState, WaitReason, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.redaction import redact_tail
+from workspace_trust.requests import ExecutionResult, overall_status
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAKE = os.path.join(ROOT, "tests", "fake_tui.py")
@@ -253,8 +254,8 @@ def test_an_internal_error_document_validates(
     def broken(_args: object) -> int:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli_module, "_plan", broken)
-    assert cli_module.main(["plan", "/x", "--json"]) == ExitCode.SOFT_FAILED
+    monkeypatch.setattr(plan_command, "run", broken)
+    assert main(["plan", "/x", "--json"]) == ExitCode.SOFT_FAILED
     doc = json.loads(capsys.readouterr().out)
     validate("error", doc)
     assert doc["error"]["code"] == "internal_error"

@@ -15,7 +15,7 @@ import pytest
 from workspace_trust import manifest_to_json
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.statefile import LocalStateFiles
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.diagnostics import DiagnosticsBudget, DiagnosticsManifest, apply_budget, build_strategy_diagnostic
 from workspace_trust.domain.codes import Code, Key, Provider, WaitReason, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace, build_workspace
@@ -25,6 +25,7 @@ from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import ExecutionPorts, RenderStats, SpawnSpec
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.registry import default_registry
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.runner import run_session
 from workspace_trust.strategy import ExecutionContext, ProgressEvent, ProgressStage
 from workspace_trust.testing import (

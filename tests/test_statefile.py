@@ -20,7 +20,7 @@ import pytest
 from workspace_trust.adapters import statefile
 from workspace_trust.adapters.filesystem import find_git_roots
 from workspace_trust.adapters.statefile import StateFileError, open_state_file, read_state_file
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
 from workspace_trust.flags import FeatureFlags
@@ -28,6 +28,7 @@ from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.codex.overrides import build_trust_override, parse_projects_override
 from workspace_trust.providers.codex.probe import CodexConfigSentinel, CodexStateProbe, read_trust_levels
 from workspace_trust.providers.gemini.probe import GeminiStateProbe
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeTui
 
 #: How long a read that should fail at once may take before the test calls it a hang.

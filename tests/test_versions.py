@@ -22,11 +22,11 @@ from workspace_trust import (
     manifest_to_json,
 )
 from workspace_trust.adapters.cli_facts import BinaryStamp, package_version
-from workspace_trust.cli import result_to_json
-from workspace_trust.coordinator import ExecutionResult
+from workspace_trust.documents import result_to_json
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers import all_specs, spec_for
 from workspace_trust.providers.versions import judge_version, parse_version
+from workspace_trust.requests import ExecutionResult
 from workspace_trust.testing import (
     FakeBinaryLocator,
     FakeClock,

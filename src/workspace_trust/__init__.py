@@ -28,20 +28,11 @@ if TYPE_CHECKING:
     from workspace_trust.classifier import RetryRule as RetryRule
     from workspace_trust.classifier import classify_failure as classify_failure
     from workspace_trust.classifier import retry_allowed as retry_allowed
-    from workspace_trust.coordinator import ArgsOnlyPlan as ArgsOnlyPlan
-    from workspace_trust.coordinator import ExecutionResult as ExecutionResult
-    from workspace_trust.coordinator import FailureAction as FailureAction
-    from workspace_trust.coordinator import FullPlan as FullPlan
-    from workspace_trust.coordinator import PlannedTask as PlannedTask
-    from workspace_trust.coordinator import RequestMode as RequestMode
-    from workspace_trust.coordinator import TrustPolicy as TrustPolicy
-    from workspace_trust.coordinator import WorkspaceSpec as WorkspaceSpec
     from workspace_trust.coordinator import WorkspaceTrustCoordinator as WorkspaceTrustCoordinator
-    from workspace_trust.coordinator import WorkspaceTrustRequest as WorkspaceTrustRequest
     from workspace_trust.diagnostics import DiagnosticsBudget as DiagnosticsBudget
     from workspace_trust.diagnostics import DiagnosticsManifest as DiagnosticsManifest
     from workspace_trust.diagnostics import PathPolicy as PathPolicy
-    from workspace_trust.diagnostics import manifest_to_json as manifest_to_json
+    from workspace_trust.documents import manifest_to_json as manifest_to_json
     from workspace_trust.domain.codes import Code as Code
     from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
     from workspace_trust.domain.codes import Key as Key
@@ -84,6 +75,15 @@ if TYPE_CHECKING:
     from workspace_trust.redaction import redact_tail as redact_tail
     from workspace_trust.registry import StrategyRegistry as StrategyRegistry
     from workspace_trust.registry import default_registry as default_registry
+    from workspace_trust.requests import ArgsOnlyPlan as ArgsOnlyPlan
+    from workspace_trust.requests import ExecutionResult as ExecutionResult
+    from workspace_trust.requests import FailureAction as FailureAction
+    from workspace_trust.requests import FullPlan as FullPlan
+    from workspace_trust.requests import PlannedTask as PlannedTask
+    from workspace_trust.requests import RequestMode as RequestMode
+    from workspace_trust.requests import TrustPolicy as TrustPolicy
+    from workspace_trust.requests import WorkspaceSpec as WorkspaceSpec
+    from workspace_trust.requests import WorkspaceTrustRequest as WorkspaceTrustRequest
     from workspace_trust.strategy import ExecutionContext as ExecutionContext
     from workspace_trust.strategy import PatchPlan as PatchPlan
     from workspace_trust.strategy import ProgressEvent as ProgressEvent
@@ -100,20 +100,20 @@ _EXPORTS: dict[str, str] = {
     "RetryRule": "workspace_trust.classifier",
     "classify_failure": "workspace_trust.classifier",
     "retry_allowed": "workspace_trust.classifier",
-    "ArgsOnlyPlan": "workspace_trust.coordinator",
-    "ExecutionResult": "workspace_trust.coordinator",
-    "FailureAction": "workspace_trust.coordinator",
-    "FullPlan": "workspace_trust.coordinator",
-    "PlannedTask": "workspace_trust.coordinator",
-    "RequestMode": "workspace_trust.coordinator",
-    "TrustPolicy": "workspace_trust.coordinator",
-    "WorkspaceSpec": "workspace_trust.coordinator",
+    "ArgsOnlyPlan": "workspace_trust.requests",
+    "ExecutionResult": "workspace_trust.requests",
+    "FailureAction": "workspace_trust.requests",
+    "FullPlan": "workspace_trust.requests",
+    "PlannedTask": "workspace_trust.requests",
+    "RequestMode": "workspace_trust.requests",
+    "TrustPolicy": "workspace_trust.requests",
+    "WorkspaceSpec": "workspace_trust.requests",
     "WorkspaceTrustCoordinator": "workspace_trust.coordinator",
-    "WorkspaceTrustRequest": "workspace_trust.coordinator",
+    "WorkspaceTrustRequest": "workspace_trust.requests",
     "DiagnosticsBudget": "workspace_trust.diagnostics",
     "DiagnosticsManifest": "workspace_trust.diagnostics",
     "PathPolicy": "workspace_trust.diagnostics",
-    "manifest_to_json": "workspace_trust.diagnostics",
+    "manifest_to_json": "workspace_trust.documents",
     "Code": "workspace_trust.domain.codes",
     "ExecutionStatus": "workspace_trust.domain.codes",
     "Key": "workspace_trust.domain.codes",

@@ -19,23 +19,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.adapters.clock import SystemClock
+from workspace_trust.adapters.deferred import DeferredHelpReader, DeferredLocks, DeferredSpawner
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
 from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
-from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
+from workspace_trust.adapters.tracking import TrackingSpawner
+from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.errors import WorkspaceTrustError
 from workspace_trust.domain.paths import env_home, root_reason
-from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
-from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.planning import Planner
 from workspace_trust.ports import (
     BinaryLocator,
@@ -44,37 +44,24 @@ from workspace_trust.ports import (
     FileSystemFacts,
     HelpReader,
     IsCancelled,
-    KillHold,
-    KillReport,
     LockPort,
-    LockWait,
     ProviderLockFiles,
-    PtySession,
     PtySpawner,
-    RenderStats,
     ScratchSpace,
-    SpawnSpec,
     StateFiles,
 )
 from workspace_trust.providers import spec_for
 from workspace_trust.providers.override_floors import below_floor
 from workspace_trust.registry import StrategyRegistry, default_registry
-
-# The request, plan and result types live in ``requests``; they are re-exported
-# here, where hosts have always imported them from.
 from workspace_trust.requests import (
-    DEFAULT_PARALLELISM,
     ArgsOnlyPlan,
     ExecutionResult,
-    FailureAction,
     FullPlan,
     PlannedTask,
-    RequestMode,
-    TrustPolicy,
-    WorkspaceSpec,
     WorkspaceTrustRequest,
     overall_status,
 )
+from workspace_trust.status_report import StatusReport, TaskProbe, build_status_report, probe_env, probe_tasks
 from workspace_trust.strategy import (
     ExecutionContext,
     PatchPlan,
@@ -85,161 +72,9 @@ from workspace_trust.strategy import (
     trust_lost_result,
 )
 
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from workspace_trust.ports import LockHold
-
-__all__ = [
-    "DEFAULT_PARALLELISM",
-    "ArgsOnlyPlan",
-    "ExecutionResult",
-    "FailureAction",
-    "FullPlan",
-    "PlannedTask",
-    "RequestMode",
-    "TrustPolicy",
-    "WorkspaceSpec",
-    "WorkspaceTrustCoordinator",
-    "WorkspaceTrustRequest",
-    "overall_status",
-]
+__all__ = ["WorkspaceTrustCoordinator"]
 
 log = logging.getLogger(__name__)
-
-
-class _DefaultSpawner(PtySpawner):
-    """The ptyprocess spawner, imported on the first spawn: ``status``, ``plan``
-    and a host that only plans never load ptyprocess or pyte (nor need the PTY
-    modules that Windows lacks)."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._inner: PtySpawner | None = None
-
-    def spawn(self, spec: SpawnSpec) -> PtySession:
-        with self._lock:
-            if self._inner is None:
-                from workspace_trust.adapters.pty_process import PtyProcessSpawner
-
-                self._inner = PtyProcessSpawner(self._clock)
-            inner = self._inner
-        return inner.spawn(spec)
-
-
-class _DefaultLocks(LockPort):
-    """``WorkspaceLocks`` (lock files), made on the first ``hold``."""
-
-    def __init__(self, clock: Clock, *, use_files: bool) -> None:
-        self._clock = clock
-        self._use_files = use_files
-        self._lock = threading.Lock()
-        self._inner: LockPort | None = None
-
-    def hold(
-        self,
-        key: str,
-        *,
-        timeout_ms: int,
-        is_cancelled: IsCancelled,
-        on_wait: Callable[[LockWait], None] | None = None,
-        owner: str = "",
-    ) -> AbstractContextManager[LockHold]:
-        with self._lock:
-            if self._inner is None:
-                from workspace_trust.adapters.locks import WorkspaceLocks
-
-                self._inner = WorkspaceLocks(self._clock, use_files=self._use_files)
-            inner = self._inner
-        return inner.hold(key, timeout_ms=timeout_ms, is_cancelled=is_cancelled, on_wait=on_wait, owner=owner)
-
-
-class _DefaultHelpReader(HelpReader):
-    """``SubprocessHelpReader``, made on the first read."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inner: HelpReader | None = None
-
-    def _reader(self) -> HelpReader:
-        with self._lock:
-            if self._inner is None:
-                from workspace_trust.adapters.help import SubprocessHelpReader
-
-                self._inner = SubprocessHelpReader()
-            return self._inner
-
-    def read_help(
-        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
-    ) -> str | None:
-        return self._reader().read_help(binary, env, timeout_ms, is_cancelled=is_cancelled)
-
-    def read_version(
-        self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
-    ) -> str | None:
-        return self._reader().read_version(binary, env, timeout_ms, is_cancelled=is_cancelled)
-
-    def known_version(self, binary: str) -> str | None:
-        return self._reader().known_version(binary)
-
-    def help_failure(self, binary: str) -> str | None:
-        return self._reader().help_failure(binary)
-
-
-class _TrackingSpawner(PtySpawner):
-    """Remembers the sessions it started so ``dispose`` can kill exactly those."""
-
-    def __init__(self, inner: PtySpawner) -> None:
-        self._inner = inner
-        self._lock = threading.Lock()
-        self._live: list[PtySession] = []
-
-    def spawn(self, spec: SpawnSpec) -> PtySession:
-        session = self._inner.spawn(spec)
-        tracked = _TrackedSession(session, self)
-        with self._lock:
-            self._live.append(tracked)
-        return tracked
-
-    def forget(self, session: PtySession) -> None:
-        with self._lock:
-            if session in self._live:
-                self._live.remove(session)
-
-    def kill_all(self) -> int:
-        with self._lock:
-            live = list(self._live)
-        for session in live:
-            session.kill()
-        return len(live)
-
-
-class _TrackedSession(PtySession):
-    def __init__(self, inner: PtySession, owner: _TrackingSpawner) -> None:
-        self._inner = inner
-        self._owner = owner
-
-    @property
-    def pid(self) -> int:
-        return self._inner.pid
-
-    def read_snapshot(self, timeout_ms: int) -> TerminalSnapshot:
-        return self._inner.read_snapshot(timeout_ms)
-
-    def send_key(self, key: Key) -> None:
-        self._inner.send_key(key)
-
-    def exit_status(self) -> int | None:
-        return self._inner.exit_status()
-
-    def render_stats(self) -> RenderStats:
-        return self._inner.render_stats()
-
-    def kill(self, *, hold: KillHold | None = None, term_grace_ms: int | None = None) -> KillReport:
-        report = self._inner.kill(hold=hold, term_grace_ms=term_grace_ms)
-        self._owner.forget(self)
-        return report
 
 
 class WorkspaceTrustCoordinator:
@@ -259,17 +94,17 @@ class WorkspaceTrustCoordinator:
         use_file_locks: bool = True,
     ) -> None:
         self._clock = clock or SystemClock()
-        self._spawner = _TrackingSpawner(spawner or _DefaultSpawner(self._clock))
+        self._spawner = TrackingSpawner(spawner or DeferredSpawner(self._clock))
         #: Used when the ``file_lock`` flag is off: in-process locks only.
-        self._local_locks = locks or _DefaultLocks(self._clock, use_files=False)
+        self._local_locks = locks or DeferredLocks(self._clock, use_files=False)
         self._fs = filesystem or LocalFileSystemFacts()
         #: None: a private folder under each request's ``temp_dir``.
         self._scratch = scratch
         self._ports = ExecutionPorts(
             spawner=self._spawner,
             clock=self._clock,
-            locks=locks or _DefaultLocks(self._clock, use_files=use_file_locks),
-            help_reader=help_reader or _DefaultHelpReader(),
+            locks=locks or DeferredLocks(self._clock, use_files=use_file_locks),
+            help_reader=help_reader or DeferredHelpReader(),
             provider_locks=provider_locks or LocalProviderLockFiles(),
             state_files=state_files or LocalStateFiles(),
             binary_locator=binary_locator or LocalBinaryLocator(),
@@ -554,62 +389,16 @@ class WorkspaceTrustCoordinator:
         return self._spawner.kill_all()
 
     # -- probes ----------------------------------------------------------------
-    def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, object], ...]:
-        """Read-only, one entry per task: the strategy's :class:`ProbeResult`, or
-        ``WorkspaceStatus.NOT_REQUIRED`` where the provider gates no folder at
-        all under the request's environment (then nothing is probed), or a
-        ``folder_not_gated_by_cli`` :class:`Diagnostic` where the installed
-        CLI does not gate that folder (``TrustStrategy.not_gated``)."""
-        out: list[tuple[PlannedTask, object]] = []
-        required: dict[tuple[Provider, str], bool] = {}
-        versions: dict[tuple[Provider, str], str | None] = {}
-        ctx = ExecutionContext.for_request(plan.request, self._ports)
-        for task in plan.tasks:
-            strategy = self._registry.create(task.provider, task.mode)
-            key = (task.provider, task.mode)
-            if key not in required:
-                required[key] = _trust_required(strategy, plan.request.env)
-            if not required[key]:
-                out.append((task, WorkspaceStatus.NOT_REQUIRED))
-                continue
-            try:
-                if key not in versions:
-                    # Trust is looked up as the CLI that would run looks it up.
-                    versions[key] = strategy.cli_version(ctx)
-                probe: object = strategy.probe_version(
-                    task.workspace, probe_env(plan.request, task.provider), self._ports.state_files, versions[key]
-                )
-            except Exception as exc:  # a probe must never crash its host either
-                log.exception("state probe failed unexpectedly")
-                probe = ProbeResult(
-                    TrustState.UNKNOWN,
-                    diagnostics=(
-                        Diagnostic(
-                            Code.INTERNAL_ERROR,
-                            f"internal error: {type(exc).__name__}",
-                            task.provider,
-                            task.workspace.id,
-                        ),
-                    ),
-                )
-            if isinstance(probe, ProbeResult) and probe.state is TrustState.UNTRUSTED:
-                ungated = self._not_gated(strategy, task, probe, plan)
-                if ungated is not None:
-                    out.append((task, ungated))
-                    continue
-            out.append((task, probe))
-        return tuple(out)
+    def status(self, plan: FullPlan) -> tuple[tuple[PlannedTask, TaskProbe], ...]:
+        """Read-only, one entry per task: what its provider's state file says
+        (:data:`~workspace_trust.status_report.TaskProbe`). Starts nothing."""
+        return probe_tasks(plan, self._registry, self._ports)
 
-    def _not_gated(
-        self, strategy: TrustStrategy, task: PlannedTask, probe: ProbeResult, plan: FullPlan
-    ) -> Diagnostic | None:
-        """``strategy.not_gated`` for a status row; a hook that fails counts as gated."""
-        try:
-            ctx = ExecutionContext.for_request(plan.request, self._ports)
-            return strategy.not_gated(task.workspace, probe, ctx)
-        except Exception:  # a read-only hook must never crash its host
-            log.exception("not_gated failed unexpectedly")
-            return None
+    def status_report(self, plan: FullPlan, *, diagnostics: tuple[Diagnostic, ...] = ()) -> StatusReport:
+        """:meth:`status` as one typed report: a row per provider and folder
+        (the settled folders too), every diagnostic, and whether all is
+        trusted. ``diagnostics`` (the caller's own) come first."""
+        return build_status_report(plan, self.status(plan), diagnostics=diagnostics)
 
 
 _HOME_NOT_A_FOLDER = (
@@ -620,28 +409,6 @@ _HOME_IS_ROOT = (
     "nothing was started"
 )
 _HOME_NOT_OWNED = "the home folder of the request's environment belongs to another account; nothing was started"
-
-
-def probe_env(request: WorkspaceTrustRequest, provider: Provider) -> Mapping[str, str]:
-    """The request's environment for a probe of ``provider``: with the binary the
-    request names for it (``binaries``) in the variable that names its binary,
-    so that a probe that needs the CLI's version (a state variable only later
-    versions read) asks the very binary a preflight would start."""
-    binary = request.binaries.get(provider)
-    if not binary:
-        return request.env
-
-    return {**request.env, spec_for(provider).binary_env: binary}
-
-
-def _trust_required(strategy: TrustStrategy, env: Mapping[str, str]) -> bool:
-    """``strategy.trust_required``; a hook that fails counts as "required", so
-    the probe runs and reports what it finds."""
-    try:
-        return strategy.trust_required(env)
-    except Exception:  # a read-only hook must never crash its host
-        log.exception("trust_required failed unexpectedly")
-        return True
 
 
 def _without(patches: PatchPlan, provider: Provider, strategy: TrustStrategy, plan: FullPlan) -> PatchPlan:
@@ -660,7 +427,6 @@ def _without(patches: PatchPlan, provider: Provider, strategy: TrustStrategy, pl
 
 
 def _display_name(provider: Provider) -> str:
-    from workspace_trust.providers import spec_for
 
     try:
         return spec_for(provider).display_name

@@ -28,14 +28,13 @@ import ntpath
 import re
 import types
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.domain.text import RAW_TAIL_LIMIT, Redacted
-from workspace_trust.wire import add_path_bytes
 
 if TYPE_CHECKING:
     from workspace_trust.redaction import EnvironmentSecrets
@@ -53,7 +52,6 @@ __all__ = [
     "build_strategy_diagnostic",
     "diagnostic_for_policy",
     "id_for_policy",
-    "manifest_to_json",
 ]
 
 
@@ -473,81 +471,6 @@ def apply_budget(manifest: DiagnosticsManifest, budget: DiagnosticsBudget = DEFA
     )
 
 
-# --- JSON ----------------------------------------------------------------------
-
-
-def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:
-    code = None if item.error_code is None else item.error_code.value
-    return {
-        "provider": item.provider.value,
-        "workspace_ids": list(item.workspace_ids),
-        "workspace_paths": list(item.workspace_paths),
-        "status": item.status.value,
-        # The row vocabulary of the command line's documents (docs/cli.md,
-        # "One vocabulary"); the older names below stay as aliases.
-        "code": code,
-        "dialogs": list(item.matched_rule_ids),
-        "keys": list(item.keys_sent),
-        "matched_rule_ids": list(item.matched_rule_ids),
-        "keys_sent": list(item.keys_sent),
-        "elapsed_ms": item.elapsed_ms,
-        "lock_wait_ms": item.lock_wait_ms,
-        "error_code": code,
-        "evidence": list(item.evidence),
-        "raw_tail_included": item.raw_tail is not None,
-        "raw_tail": None if item.raw_tail is None else item.raw_tail.text,
-        "session": None if item.session is None else _session_to_json(item.session),
-        "cli_version": item.cli_version,
-    }
-
-
-def _session_to_json(item: SessionReport) -> dict[str, Any]:
-    return {
-        "frames": item.frames,
-        "first_dialog_ms": item.first_dialog_ms,
-        "last_rule_id": item.last_rule_id,
-        "wait_reason": None if item.wait_reason is None else item.wait_reason.value,
-        "render_faults": item.render_faults,
-        "dropped_sequences": item.dropped_sequences,
-        "exit_status": item.exit_status,
-    }
-
-
-def diagnostic_to_json(item: Diagnostic, *, evidence: bool = True) -> dict[str, Any]:
-    """One diagnostic as JSON: the one encoding the CLI and the manifest share
-    (the CLI's documents leave the evidence out; the manifest keeps it)."""
-    out: dict[str, Any] = {
-        "code": item.code.value,
-        "message": item.message,
-        "provider": None if item.provider is None else item.provider.value,
-        "workspace_id": item.workspace_id,
-    }
-    if evidence:
-        out["evidence"] = list(item.evidence)
-    return out
-
-
 def unique_diagnostics(*groups: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
     """Every diagnostic of ``groups`` once, in the order first seen."""
     return tuple(dict.fromkeys(item for group in groups for item in group))
-
-
-def manifest_to_json(manifest: DiagnosticsManifest) -> dict[str, Any]:
-    """Plain JSON types only (enums as their string values). Does not apply
-    the budget: call :func:`apply_budget` first. A workspace id or path that
-    is not valid Unicode (a POSIX folder name that is not UTF-8) gets its
-    exact bytes next to it (``workspace_ids_bytes``, ``workspace_paths_bytes``,
-    ``workspace_id_bytes``; see :mod:`workspace_trust.wire`); write the result
-    with :func:`workspace_trust.wire.dumps` (or ``json.dumps`` with its default
-    ``ensure_ascii=True``) so the text is valid UTF-8."""
-    doc = {
-        "attempt": manifest.attempt,
-        "feature_flags": {str(name): bool(value) for name, value in manifest.feature_flags.items()},
-        "strategy_results": [_strategy_to_json(item) for item in manifest.strategy_results],
-        "diagnostics": [diagnostic_to_json(item) for item in manifest.diagnostics],
-        "omitted_counts": {
-            what.value: manifest.omitted_counts[what] for what in Omission if what in manifest.omitted_counts
-        },
-    }
-    result: dict[str, Any] = add_path_bytes(doc)
-    return result

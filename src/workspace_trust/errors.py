@@ -1,8 +1,4 @@
-"""The library's one small error family (defined in ``domain.errors``, pure).
-
-``CancelledError`` is the old name of :class:`PreflightCancelled`, kept so
-existing ``except`` clauses still work; new code uses ``PreflightCancelled``.
-"""
+"""The library's one small error family (defined in ``domain.errors``, pure)."""
 
 from __future__ import annotations
 
@@ -16,11 +12,8 @@ from workspace_trust.domain.errors import (
     WorkspaceTrustError,
 )
 
-CancelledError = PreflightCancelled
-
 __all__ = [
     "BinaryMissingError",
-    "CancelledError",
     "LockTimeoutError",
     "PathError",
     "PreflightCancelled",

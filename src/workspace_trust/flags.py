@@ -32,7 +32,6 @@ __all__ = [
     "FeatureFlags",
     "ParsedFlags",
     "flag_variable",
-    "flags_to_json",
     "parse_flags",
 ]
 
@@ -157,8 +156,3 @@ def parse_flags(env: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -> ParsedF
                 )
             )
     return ParsedFlags(defaults.replace(**values), tuple(diagnostics))
-
-
-def flags_to_json(flags: FeatureFlags) -> dict[str, bool]:
-    """The effective flags by name, for ``feature_flags`` in the diagnostics manifest."""
-    return {name: flags.value(name) for name in _field_names()}

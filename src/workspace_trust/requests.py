@@ -18,11 +18,12 @@ from workspace_trust.diagnostics import (
     diagnostic_for_policy,
     unique_diagnostics,
 )
+from workspace_trust.documents import flags_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import Workspace, WorkspaceSource
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
-from workspace_trust.flags import FeatureFlags, flags_to_json
+from workspace_trust.flags import FeatureFlags
 from workspace_trust.providers import default_providers
 from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan, base_result
 

@@ -139,8 +139,15 @@ class ProviderSpec:
     #: The probe honours each one the CLI's version reads, and a request that
     #: strips one of them from the preflight child is refused.
     state_variables: tuple[StateVariable, ...] = ()
-    #: Extra fields of the ``plan`` JSON document, from the plan's patches.
+    #: This provider's own per-launch values, from the plan's patches, as
+    #: ``{field: JSON value}``: the ``plan`` and ``preflight`` documents print
+    #: them under ``provider_fields.<id>`` (and, deprecated, at the top level
+    #: as ``<id>_<field>``). Field names carry no provider prefix.
     plan_fields: Callable[[PatchPlan], Mapping[str, Any]] | None = None
+    #: The JSON Schema of each ``plan_fields`` field, with a ``description``
+    #: (scripts/gen_schemas.py writes them into the shipped schemas; one may
+    #: refer to the documents' ``#/$defs/env_file``).
+    plan_field_schemas: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, eq=False)
     #: Lines of the ``plan`` text output, from the plan's patches.
     plan_lines: Callable[[PatchPlan], tuple[str, ...]] | None = None
 

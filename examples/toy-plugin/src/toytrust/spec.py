@@ -103,8 +103,9 @@ def seed_test_home(home: str) -> dict[str, str]:
 
 
 def plan_fields(plan: PatchPlan) -> Mapping[str, Any]:
-    """``toy_env`` in the ``plan`` document: the variables the launch sets."""
-    return {"toy_env": {k: v for p in plan.env_patches if p.target_provider is TOY for k, v in p.values}}
+    """``provider_fields.toy.env`` in the ``plan`` document: the variables the
+    launch sets (the package prefixes nothing; names are the provider's own)."""
+    return {"env": {k: v for p in plan.env_patches if p.target_provider is TOY for k, v in p.values}}
 
 
 SPEC = ProviderSpec(

@@ -69,7 +69,7 @@ def rules() -> RuleTable:
 
 
 def plan_fields(plan: PatchPlan) -> dict[str, Any]:
-    return {"codex_config_overrides": list(plan.launch_values.get(CODEX, ()))}
+    return {"config_overrides": list(plan.launch_values.get(CODEX, ()))}
 
 
 def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
@@ -134,6 +134,13 @@ SPEC = ProviderSpec(
         ),
     ),
     plan_fields=plan_fields,
+    plan_field_schemas={
+        "config_overrides": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Codex: the exact strings to pass after -c, in order",
+        }
+    },
     plan_lines=plan_lines,
     arg_dialects=DIALECTS,
     value_flags=CODEX_VALUE_FLAGS,

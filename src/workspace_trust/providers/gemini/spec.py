@@ -55,11 +55,11 @@ def plan_fields(plan: PatchPlan) -> dict[str, Any]:
     for patch in plan.env_patches:
         if patch.target_provider is GEMINI:
             env.update(dict(patch.values))
-    return {"gemini_env": env}
+    return {"env": env}
 
 
 def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
-    return tuple(f"gemini env {name}={value}" for name, value in plan_fields(plan)["gemini_env"].items())
+    return tuple(f"gemini env {name}={value}" for name, value in plan_fields(plan)["env"].items())
 
 
 SPEC = ProviderSpec(
@@ -91,5 +91,12 @@ SPEC = ProviderSpec(
     seed_test_home=seed_test_home,
     recorder_scenarios=("trust-accept",),
     plan_fields=plan_fields,
+    plan_field_schemas={
+        "env": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Gemini: variables to set for the launch",
+        }
+    },
     plan_lines=plan_lines,
 )

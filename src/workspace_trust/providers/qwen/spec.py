@@ -53,14 +53,14 @@ def seed_test_home(home: str, *, folder_trust: bool = True) -> dict[str, str]:
 
 
 def plan_fields(plan: PatchPlan) -> dict[str, Any]:
-    """``qwen_env_files``: the files the host makes for the launch (env mode)."""
+    """``env_files``: the files the host makes for the launch (env mode)."""
     files = [
         {"variable": item.variable, "name": item.name, "content": item.content}
         for patch in plan.env_patches
         if patch.target_provider is QWEN
         for item in patch.files
     ]
-    return {"qwen_env_files": files}
+    return {"env_files": files}
 
 
 def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
@@ -104,5 +104,12 @@ SPEC = ProviderSpec(
     recorder_scenarios=("trust-accept",),
     protected_help=SAFE_MODE,
     plan_fields=plan_fields,
+    plan_field_schemas={
+        "env_files": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/env_file"},
+            "description": "Qwen (--qwen-mode env): files to make for the launch",
+        }
+    },
     plan_lines=plan_lines,
 )

@@ -1,33 +1,23 @@
-"""The command line's manners on stderr: progress (text or JSON lines),
-logging levels, and the help epilog. Nothing here writes to stdout.
-
-* **Progress** (``preflight``): one line per event, each with its ``[i/N]``
-  counter and the folder; ``--progress json`` writes one JSON object per line
-  instead (for hosts that show their own progress), ``--quiet`` nothing.
-* **Logging**: the library only has its ``NullHandler``; the command line
-  adds one stderr handler. ``workspace_trust`` logs at WARNING, ``-v`` INFO,
-  ``-vv`` or ``--debug`` DEBUG. Other libraries' loggers (filelock's lock
-  chatter) stay at WARNING unless ``-vv``.
-* **Help**: the epilog (exit codes, environment variables, lock files) is
-  generated from :class:`ExitCode`, the provider specs and the feature flags,
-  so a new provider or flag shows up without editing this file.
+"""Progress on stderr (``preflight``): one line per event, each with its
+``[i/N]`` counter and the folder; ``--progress json`` writes one JSON object
+per line instead (for hosts that show their own progress; the object is
+built in :mod:`workspace_trust.documents`), ``--quiet`` nothing. Nothing here
+writes to stdout.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from workspace_trust import wire
-from workspace_trust.exitcodes import ExitCode
+from workspace_trust.documents import progress_event
 from workspace_trust.ports import LOCK_HELD_BY_THIS_RUN
 from workspace_trust.strategy import ProgressEvent, ProgressStage
 
-PROGRESS_MODES = ("text", "json", "none")
 #: More folders than this are reported line by line even on a terminal (the
 #: block would not fit a screen).
 LIVE_MAX_FOLDERS = 20
@@ -112,22 +102,17 @@ class ProgressPrinter:
                 given, position = self._inputs.get(event.workspace_id, (None, None))
                 own = event.elapsed_ms
                 line = wire.dumps(
-                    {
-                        "event": "progress",
-                        "index": index,
-                        "done": done,
-                        "total": total,
-                        "provider": event.provider.value,
-                        "workspace_id": event.workspace_id,
-                        "workspace": folder,
-                        "input": given,
-                        "arg_index": position,
-                        "stage": event.stage.value,
-                        "status": event.status.value if event.status else None,
-                        "detail": event.detail or None,
-                        "holder": self._folders.get((key[0], event.holder), event.holder) if event.holder else None,
-                        "elapsed_ms": own if own is not None else int((now - started) * 1000),
-                    }
+                    progress_event(
+                        event,
+                        index=index,
+                        done=done,
+                        total=total,
+                        workspace=folder,
+                        given=given,
+                        position=position,
+                        holder=self._folders.get((key[0], event.holder), event.holder) if event.holder else None,
+                        elapsed_ms=own if own is not None else int((now - started) * 1000),
+                    )
                 )
                 self._write(self._stream(), line + "\n")
                 return
@@ -179,71 +164,3 @@ def _describe(event: ProgressEvent) -> str:
 def _plain_write(stream: TextIO, text: str) -> None:
     stream.write(text)
     stream.flush()
-
-
-#: Loggers of other libraries quietened below ``-vv`` (they log every lock try).
-THIRD_PARTY_LOGGERS = ("filelock",)
-
-
-def configure_logging(verbosity: int, *, debug: bool, quiet: bool, stream: TextIO | None = None) -> None:
-    """One stderr handler on the root logger (replacing one this function
-    added before); levels as the module docstring says."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_workspace_trust_cli", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler._workspace_trust_cli = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("workspace-trust: %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    everything = verbosity >= 2
-    ours = logging.DEBUG if (everything or debug) else logging.INFO if verbosity == 1 else logging.WARNING
-    if quiet and not (verbosity or debug):
-        ours = logging.ERROR
-    root.setLevel(logging.DEBUG if everything else logging.WARNING)
-    logging.getLogger("workspace_trust").setLevel(ours)
-    for name in THIRD_PARTY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if everything else logging.WARNING)
-
-
-#: Where the command's documentation lives (the wheel does not ship docs/).
-DOCS_URL = "https://github.com/workspace-trust/workspace-trust/blob/main/docs/cli.md"
-
-
-def help_epilog(
-    *,
-    binary_variables: Iterable[tuple[str, str]],
-    flag_variables: Iterable[tuple[str, bool, str]],
-    lock_dir: str,
-    full: bool = True,
-) -> str:
-    """The text after a command's options: exit codes, then (``full``) the
-    environment variables (from the provider specs and the feature flags) and
-    lock files, or (not ``full``) where to find them."""
-    lines = ["exit codes:"]
-    meaning = {
-        ExitCode.OK: "every folder trusted, patched, or not required",
-        ExitCode.SOFT_FAILED: "trust not prepared (the launch may still work), a strategy switched off, "
-        "or output not written",
-        ExitCode.USAGE: "usage error; nothing was done",
-        ExitCode.BLOCKED: "a problem a retry cannot fix (home or root folder, login, setup)",
-        ExitCode.CANCELLED: "cancelled by a signal; everything started was stopped",
-    }
-    lines += [f"  {int(code):<4} {code.name.lower():<12} {meaning[code]}" for code in ExitCode]
-    if not full:
-        lines += ["", "environment variables and lock files: workspace-trust --help", f"docs: {DOCS_URL}"]
-        return "\n".join(lines)
-    lines += ["", "environment:"]
-    lines += [f"  {variable:<42} {name} binary (as --{name}-bin)" for name, variable in binary_variables]
-    for variable, default, text in flag_variables:
-        lines.append(f"  {variable:<42} {text.rstrip('.')} (default {'on' if default else 'off'})")
-    lines += [
-        "  feature flags take 1/true/on or 0/false/off",
-        "",
-        f"lock files: {lock_dir}",
-        "  (one per provider state file, removed when done; /run/user/<uid>, else /tmp (never from the environment),",
-        "  else ~/.cache/workspace-trust/locks when that folder is not this account's own)",
-        "",
-        f"docs: {DOCS_URL} (the JSON contract, every code)",
-    ]
-    return "\n".join(lines)

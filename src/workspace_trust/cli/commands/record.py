@@ -1,0 +1,99 @@
+"""``workspace-trust record``: a CLI's startup screens into a fixture."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from workspace_trust.cli.output import say, warn
+from workspace_trust.cli.parser import UsageError
+from workspace_trust.cli.request import absolute
+from workspace_trust.domain.codes import Provider
+from workspace_trust.exitcodes import ExitCode
+from workspace_trust.providers import all_specs
+
+if TYPE_CHECKING:
+    from workspace_trust.engine.rules import RuleTable
+
+
+def _provider_of(cmd: Sequence[str], env: dict[str, str]) -> str | None:
+    """The provider a command runs, from its name or the script it resolves to
+    (an npm ``.bin`` link points into the provider's package)."""
+    found = shutil.which(cmd[0], path=env.get("PATH")) or cmd[0]
+    names = [os.path.basename(found), os.path.realpath(found)]
+    for spec in all_specs():
+        if any(binary in name.lower() for binary in spec.binary_names for name in names):
+            return spec.id.value
+    return None
+
+
+def _table_for(provider: str) -> RuleTable:
+    from workspace_trust.providers.tables import rule_table
+
+    return rule_table(Provider(provider))
+
+
+#: How long ``COMMAND --version`` may take when ``record`` infers the version.
+VERSION_TIMEOUT_MS = 15000
+
+
+def run(args: argparse.Namespace) -> int:
+    from workspace_trust.adapters.filesystem import LocalFileSystemFacts
+    from workspace_trust.adapters.help import read_version
+    from workspace_trust.domain.paths import build_workspace
+    from workspace_trust.fixtures import save_fixture, secret_screens
+    from workspace_trust.recorder import record_session
+    from workspace_trust.registry import default_registry
+
+    cmd = list(args.cmd)
+    if cmd[:1] == ["--"]:
+        cmd = cmd[1:]
+    if not cmd:
+        raise UsageError("record needs a command after --")
+    env = dict(os.environ)
+    provider = args.provider or _provider_of(cmd, env)
+    if provider is None:
+        raise UsageError("cannot tell the provider from the command; pass --provider")
+    version = args.cli_version or read_version(cmd[:1], env, VERSION_TIMEOUT_MS)
+    if version is None:
+        raise UsageError(f"{cmd[0]} --version printed no version; pass --cli-version")
+    from workspace_trust.domain.paths import expand_home
+
+    try:
+        cwd = expand_home(absolute(args.cwd), env)
+    except ValueError as exc:
+        raise UsageError(f"--cwd {args.cwd!r}: {exc}") from None
+    out = args.out or os.path.join("fixtures", "snapshots", provider, version, f"{args.scenario}.json")
+    # Success is read from the provider's own state file, read-only, exactly as
+    # a preflight reads it; the recording stops soon after trust is persisted.
+    strategy = default_registry().create(Provider(provider))
+    facts = LocalFileSystemFacts()
+    workspace = build_workspace(cwd, facts.gather(cwd, env=env), facts.host)
+    recording = record_session(
+        command=tuple(cmd),
+        cwd=cwd,
+        env=env,
+        table=_table_for(provider),
+        provider=provider,
+        cli_version=version,
+        scenario=args.scenario,
+        drive=not args.observe,
+        success=lambda: strategy.probe_version(workspace, env, None, version),
+        duration_ms=int(args.duration * 1000),
+    )
+    save_fixture(out, recording.fixture)
+    say(f"recorded {len(recording.fixture.data)} bytes, {len(recording.fixture.events)} events -> {out}")
+    secret = secret_screens(recording.fixture)
+    if secret:
+        # The fixture is the CLI's output as it was, unredacted, by design.
+        warn(
+            f"warning: {len(secret)} screen(s) of the recording show text that looks secret (a key, token, "
+            f"email or password; first after event {secret[0]}); the fixture keeps the CLI's output exactly: "
+            f"review {out} before sharing it"
+        )
+    for checkpoint in recording.fixture.checkpoints:
+        say(f"  event {checkpoint.event:>4}: {checkpoint.rule or '-':34} want {checkpoint.want}")
+    return ExitCode.OK

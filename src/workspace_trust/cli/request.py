@@ -1,0 +1,148 @@
+"""The command line as the library's request: ``args`` -> :class:`WorkspaceTrustRequest`.
+
+Every check a value needs before anything runs is here, each a usage error
+(exit 2): a ``--NAME-bin`` that names no executable, a ``--timeout`` or
+``--parallel`` out of range, a malformed ``--launch-arg``, an empty folder
+argument. The environment's feature flags are read here too; an explicit
+``--NAME-mode`` or provider switch turns its flag on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+import attrs
+
+from workspace_trust.cli.parser import (
+    UsageError,
+    bin_dest,
+    flag_dest,
+    mode_dest,
+    option_dest,
+    providers_named,
+)
+from workspace_trust.documents import Input
+from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.results import Diagnostic
+from workspace_trust.engine.timing import DEFAULT_TIMING
+from workspace_trust.flags import flag_variable, parse_flags
+from workspace_trust.providers import all_specs
+from workspace_trust.requests import DEFAULT_PARALLELISM, FullPlan, WorkspaceSpec, WorkspaceTrustRequest
+
+
+def absolute(path: str) -> str:
+    """A command-line folder, relative to the current folder as a shell user means it.
+
+    A relative path is joined to the current folder and nothing more: no ``..``
+    or ``.`` is removed as text. After a symlink, ``..`` is the parent of the
+    link's target to the system (``lnk/../b`` is the ``b`` beside the target),
+    and only the library, which resolves paths the way the system does
+    (``adapters.filesystem``), may decide which folder that is."""
+    if not path:
+        raise UsageError("an empty folder argument names no folder")
+    if path == "~" or path.startswith("~/") or os.path.isabs(path):
+        return path  # the library expands ``~`` with the request's HOME
+    try:
+        here = os.getcwd()
+    except OSError:
+        raise UsageError(f"{path!r} is relative and the current folder is gone; give an absolute path") from None
+    return os.path.join(here, path)
+
+
+def build_request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tuple[Diagnostic, ...]]:
+    binaries: dict[Provider, str] = {}
+    modes: dict[Provider, str] = {}
+    launch_args: dict[Provider, tuple[str, ...]] = {}
+    for spec in all_specs():
+        explicit = getattr(args, bin_dest(spec), None)
+        if explicit:
+            # A path the caller gave on the command line that names no
+            # executable is the caller's mistake, whatever would run: a usage
+            # error (docs/cli.md, "Exit codes"). One from the environment
+            # stays the soft failure provider_binary_missing.
+            from workspace_trust.adapters.binaries import LocalBinaryLocator
+
+            if not LocalBinaryLocator().is_executable(explicit):
+                raise UsageError(f"--{spec.id.value}-bin {explicit!r} is not an executable file")
+            binaries[spec.id] = explicit
+        if getattr(args, mode_dest(spec), None):
+            modes[spec.id] = getattr(args, mode_dest(spec))
+        for option in spec.cli_options:
+            for value in getattr(args, option_dest(option), ()):
+                launch_args[spec.id] = (*launch_args.get(spec.id, ()), *option.to_launch_args(value))
+    timeout = getattr(args, "timeout", None)
+    timing = DEFAULT_TIMING
+    if timeout is not None:
+        if not math.isfinite(timeout) or not 0 < timeout <= MAX_SECONDS:
+            raise UsageError(f"--timeout must be a positive number of seconds, at most {MAX_SECONDS}")
+        timing = attrs.evolve(DEFAULT_TIMING, total_budget_ms=int(timeout * 1000))
+    parsed = parse_flags(os.environ)
+    flags = parsed.flags
+    switched: dict[str, bool] = {}
+    for spec in all_specs():
+        # An explicit --NAME-mode on the command line is the opt-in to a mode
+        # that is off by default, unless the environment switches it off.
+        if spec.id in modes:
+            mode_flag = spec.mode(modes[spec.id]).flag
+            if not flags.value(mode_flag) and flag_variable(mode_flag) not in os.environ:
+                switched[mode_flag] = True
+        for flag in spec.flags:
+            if flag.cli_switch and getattr(args, flag_dest(flag.name), False):
+                switched[flag.name] = True
+    if switched:
+        flags = flags.replace(**switched)
+    parallel = getattr(args, "parallel", DEFAULT_PARALLELISM)
+    if parallel < 1:
+        raise UsageError("--parallel must be at least 1")
+    attempt = getattr(args, "attempt", 1)
+    if attempt < 1:
+        raise UsageError("--attempt counts from 1")
+    for item in getattr(args, "launch_arg", ()):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--launch-arg takes PROVIDER=ARG, not {item!r}")
+        if not name.strip() or "," in name:
+            raise UsageError("--launch-arg needs one provider name before '='")
+        (provider,) = providers_named([name])
+        launch_args[provider] = (*launch_args.get(provider, ()), value)
+    return WorkspaceTrustRequest(
+        workspaces=tuple(WorkspaceSpec(path=absolute(d)) for d in args.dirs),
+        providers=providers_named(args.provider),
+        env=dict(os.environ),
+        binaries=binaries,
+        strategy_modes=modes,
+        launch_args=launch_args,
+        strip_env=tuple(getattr(args, "strip_env", ())),
+        timing=timing,
+        debug=args.debug,
+        parallelism=parallel,
+        flags=flags,
+        attempt=attempt,
+    ), (*parsed.diagnostics, *_plugin_diagnostics(args))
+
+
+#: The longest --timeout or --deadline: a week (a timer cannot take an
+#: unbounded one, and no preflight needs more).
+MAX_SECONDS = 7 * 24 * 3600
+
+
+def inputs(args: argparse.Namespace, plan: FullPlan) -> list[Input]:
+    """Each DIR as given, in order, with the id of the workspace it became
+    (a later spelling of an earlier folder gets the earlier one's id)."""
+    return [
+        (given, workspace_id if workspace_id is not None else (spec.id or spec.path))
+        for given, spec, workspace_id in zip(args.dirs, plan.request.workspaces, plan.spec_workspace_ids, strict=True)
+    ]
+
+
+def _plugin_diagnostics(args: argparse.Namespace) -> tuple[Diagnostic, ...]:
+    """Each provider plug-in that could not be loaded, as a
+    ``provider_plugin_failed`` diagnostic of a ``--json`` document (in text,
+    the line said at the start is enough)."""
+    if not getattr(args, "json", False):
+        return ()
+    from workspace_trust.providers import plugin_failures
+
+    return tuple(failure.diagnostic() for failure in plugin_failures())
