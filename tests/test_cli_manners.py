@@ -400,3 +400,19 @@ def test_reading_the_cli_beats_and_closing_is_said(sandbox: str) -> None:
     reads = [event for event in events if event["stage"] == "waiting" and event["detail"] == "the_cli_help"]
     assert len(reads) == 1 and reads[0]["elapsed_ms"] >= 2000, events
     assert stages.index("waiting") < stages.index("spawned") < stages.index("closing") < stages.index("finished")
+
+
+@pytest.mark.parametrize("command", ["status", "plan"])
+def test_a_read_only_commands_help_promises_no_sessions(command: str) -> None:
+    """status and plan start nothing: their help promises no progress lines,
+    engine decisions or screen tails (preflight's help does)."""
+    helps = {
+        name: subprocess.run(
+            [sys.executable, "-m", "workspace_trust", name, "--help"], capture_output=True, text=True, check=True
+        ).stdout
+        for name in (command, "preflight")
+    }
+    flat = {name: " ".join(text.split()) for name, text in helps.items()}
+    for promise in ("no progress lines", "the engine's decisions", "redacted screen tail"):
+        assert promise in flat["preflight"]
+        assert promise not in flat[command], promise

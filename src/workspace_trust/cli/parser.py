@@ -189,14 +189,18 @@ def build_parser() -> argparse.ArgumentParser:
         p = _add_parser(
             name, epilog_on_help=True, full_epilog=name == "preflight", formatter_class=HelpFormatter, **kwargs
         )
-        manners(p)
+        manners(p, runs_sessions=name == "preflight")
         return p
 
-    def manners(p: argparse.ArgumentParser) -> None:
+    def manners(p: argparse.ArgumentParser, *, runs_sessions: bool) -> None:
+        # Each command's help says only what the option does there: status
+        # and plan start nothing, so they have no progress lines and no
+        # sessions whose decisions or screens could be shown.
         p.add_argument("-v", "--verbose", action="count", default=0, help="more logs: -v info, -vv everything")
-        p.add_argument("-q", "--quiet", action="store_true", help="no progress lines; logs only at ERROR")
+        quiet = "no progress lines; logs only at ERROR" if runs_sessions else "logs only at ERROR"
+        p.add_argument("-q", "--quiet", action="store_true", help=quiet)
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, *, runs_sessions: bool = False) -> None:
         p.add_argument("dirs", nargs="+", metavar="DIR", help="workspace folders")
         p.add_argument(
             "--provider",
@@ -205,9 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{provider_list()}; repeatable or comma-separated",
         )
         p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-        p.add_argument(
-            "--debug", action="store_true", help="debug logs, the engine's decisions; redacted screen tail on failure"
-        )
+        debug = "debug logs, the engine's decisions; redacted screen tail on failure" if runs_sessions else "debug logs"
+        p.add_argument("--debug", action="store_true", help=debug)
 
     def provider_options(p: argparse.ArgumentParser) -> None:
         # Generated from the provider specs: --NAME-bin for each, --NAME-mode
@@ -241,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     pre = add_parser("preflight", help="accept workspace trust where needed")
-    common(pre)
+    common(pre, runs_sessions=True)
     provider_options(pre)
     pre.add_argument(
         "--timeout",
