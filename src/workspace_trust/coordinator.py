@@ -33,6 +33,8 @@ from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.errors import WorkspaceTrustError
+from workspace_trust.domain.outcomes import base_result, both_runs, trust_lost_result
+from workspace_trust.domain.patches import PatchPlan
 from workspace_trust.domain.paths import env_home, root_reason
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.snapshot import TerminalSnapshot
@@ -75,15 +77,7 @@ from workspace_trust.requests import (
     WorkspaceTrustRequest,
     overall_status,
 )
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    ProgressEvent,
-    TrustStrategy,
-    base_result,
-    both_runs,
-    trust_lost_result,
-)
+from workspace_trust.strategy import ExecutionContext, ProgressEvent, TrustStrategy
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager

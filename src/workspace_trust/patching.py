@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
-from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, TargetSurface
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers import all_specs, spec_for
-from workspace_trust.strategy import PatchPlan
 
 #: Default namespace for app-owned settings inside ``--settings`` JSON.
 DEFAULT_SETTINGS_NAMESPACE = "workspace_trust"

@@ -19,12 +19,14 @@ from workspace_trust.diagnostics import (
     unique_diagnostics,
 )
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import PatchPlan
 from workspace_trust.domain.paths import Workspace, WorkspaceSource
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags, flags_to_json
 from workspace_trust.providers import default_providers
-from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan, base_result
+from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS
 
 #: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
 #: be CPU bound (13.5 s seen), so more workspaces at once than cores only

@@ -20,7 +20,15 @@ import attrs
 
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.errors import PathError
-from workspace_trust.domain.paths import Workspace, comparison_key, normalize
+from workspace_trust.domain.outcomes import base_result, both_runs, trust_lost_result, widened_result
+from workspace_trust.domain.paths import HostOs, Workspace, comparison_key, normalize
+from workspace_trust.domain.policy import (
+    folder_workspace,
+    guarded_folders,
+    home_folders,
+    repository_root_guard,
+    repository_scope_check,
+)
 from workspace_trust.domain.results import Diagnostic, ProbeResult, SessionReport, WorkspaceResult
 from workspace_trust.errors import (
     BinaryMissingError,
@@ -42,24 +50,7 @@ from workspace_trust.ports import (
 from workspace_trust.providers.state_vars import floored, honoured_env, stripped_state_variables
 from workspace_trust.providers.versions import VersionVerdict, judge_version
 from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
-from workspace_trust.strategy import (
-    HEARTBEAT_MS,
-    ExecutionContext,
-    ProgressEvent,
-    ProgressStage,
-    TrustStrategy,
-    base_result,
-    both_runs,
-    guard_result,
-    guarded_folders,
-    home_folders,
-    reported,
-    repository_root_guard,
-    repository_scope_check,
-    trust_lost_result,
-    trusted_guarded,
-    widened_result,
-)
+from workspace_trust.strategy import HEARTBEAT_MS, ExecutionContext, ProgressEvent, ProgressStage, TrustStrategy
 
 if TYPE_CHECKING:
     from workspace_trust.engine.rules import DialogRule, RuleTable
@@ -108,6 +99,20 @@ class CommandRefused:
 def state_lock_key(state_file: str, files: StateFiles) -> str:
     """The lock key of one provider state file, the same for every spelling of its path."""
     return "state:" + files.real_path(state_file)
+
+
+def trusted_guarded(probe: StateProbe, folders: tuple[str, ...], host: HostOs) -> dict[str, str]:
+    """Which of ``folders`` the provider's state says are trusted now, each
+    with the key that says so (a folder above it may be that key)."""
+    out: dict[str, str] = {}
+    for folder in folders:
+        workspace = folder_workspace(folder, host)
+        if workspace is None:
+            continue
+        found = probe.read_trust(workspace)
+        if found.trusted:
+            out[folder] = found.trusted_key or folder
+    return out
 
 
 def _made_since(before: LockFileStamp | None, now: LockFileStamp | None) -> bool:
@@ -378,14 +383,8 @@ class PtyTrustStrategy(TrustStrategy):
     def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
         return self.spec.not_gated(workspace, self.cli_version(ctx), probe)
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        return reported(self, workspace, ctx, self._execute)
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         p = self.provider
-        blocked = guard_result(p, workspace)
-        if blocked is not None:
-            return blocked
         stripped = stripped_state_variables(ctx.env, ctx.strip_env, self.state_variables)
         if stripped:
             # The child would keep its state (and write trust) elsewhere than

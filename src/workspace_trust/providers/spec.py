@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from workspace_trust.domain.codes import ArgDialect, Code, Provider
+from workspace_trust.flags import set_flag_source
 
 if TYPE_CHECKING:
-    from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+    from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
     from workspace_trust.domain.results import Diagnostic
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.failure_patterns import TrustFailurePattern
     from workspace_trust.providers.state_probe import StateParser
     from workspace_trust.providers.state_vars import StateVariable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.strategy import TrustStrategy
 
 
 @attrs.frozen(slots=True)
@@ -159,3 +160,14 @@ class ProviderSpec:
     @property
     def mode_names(self) -> tuple[str, ...]:
         return tuple(mode.name for mode in self.modes)
+
+
+def _flag_defaults() -> tuple[tuple[str, bool], ...]:
+    """Every registered provider's flags (``ProviderSpec.flags``), for
+    ``workspace_trust.flags``, which imports no provider."""
+    from workspace_trust.providers import all_specs  # noqa: PLC0415 (the package imports this module)
+
+    return tuple((flag.name, flag.default) for spec in all_specs() for flag in spec.flags)
+
+
+set_flag_source(_flag_defaults)

@@ -13,7 +13,8 @@ import attrs
 
 from workspace_trust.classifier import TrustFailurePattern, words
 from workspace_trust.domain.codes import Code, Provider, TrustState, WorkspaceStatus
-from workspace_trust.domain.patches import EnvPatch
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import EnvPatch, PatchPlan
 from workspace_trust.domain.paths import Workspace, env_home
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.rules import DialogRule, OptionLabel, Outcome, Phase, RuleTable
@@ -22,7 +23,7 @@ from workspace_trust.providers import FlagSpec, ProviderSpec, StrategyMode
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.providers.state_probe import FileStateProbe
-from workspace_trust.strategy import ExecutionContext, PatchPlan, TrustStrategy, base_result, guard_result
+from workspace_trust.strategy import ExecutionContext, TrustStrategy
 
 TOY = Provider.define("toy", "TOY")
 #: The plug-in's own code: a trust file that is not a JSON object.
@@ -152,10 +153,7 @@ class ToyEnvStrategy(TrustStrategy):
         )
         return PatchPlan(env_patches=(patch,))
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(TOY, workspace)
-        if blocked is not None:
-            return blocked
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         if not self.trust_required(ctx.env):
             return base_result(TOY, workspace, WorkspaceStatus.NOT_REQUIRED)
         probe = self.probe(workspace, ctx.env, ctx.state_files)

@@ -68,7 +68,7 @@ def basic_judge(host: HostOs) -> KeyJudge:
         reason = root_reason(norm, host) or named_kind(norm, host)
         if reason is None:
             return None
-        from workspace_trust.strategy import not_persistable_code
+        from workspace_trust.domain.policy import not_persistable_code
 
         return not_persistable_code(reason)
 

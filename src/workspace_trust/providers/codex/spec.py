@@ -23,8 +23,9 @@ from workspace_trust.providers.codex.probe import codex_config_path, parse_codex
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.strategy import TrustStrategy
 
 _EXEC_REMEDY = "run codex exec inside a git repository, or pass --skip-git-repo-check"
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.codes import Code, WorkspaceStatus
 from workspace_trust.domain.errors import StateFileError
-from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
@@ -34,14 +35,7 @@ from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_
 from workspace_trust.providers.override_floors import known_cli_version
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    TrustStrategy,
-    base_result,
-    guard_result,
-    reported,
-)
+from workspace_trust.strategy import ExecutionContext, TrustStrategy
 
 KEEP_ENV = (
     *COMMON_ENV,
@@ -164,13 +158,7 @@ class CodexArgsStrategy(TrustStrategy):
         version = installed_version(ctx)
         return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        return reported(self, workspace, ctx, self._execute)
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(self.provider, workspace)
-        if blocked is not None:
-            return blocked
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)

@@ -18,8 +18,9 @@ from workspace_trust.providers.gemini.probe import parse_gemini_state, trusted_f
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.strategy import TrustStrategy
 
 
 def env_strategy() -> TrustStrategy:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.codes import WorkspaceStatus
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import PatchPlan
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
@@ -19,14 +21,7 @@ from workspace_trust.providers.gemini.probe import (
 )
 from workspace_trust.providers.override_floors import known_cli_version
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    TrustStrategy,
-    base_result,
-    guard_result,
-    reported,
-)
+from workspace_trust.strategy import ExecutionContext, TrustStrategy
 
 KEEP_ENV = (
     *COMMON_ENV,
@@ -72,13 +67,7 @@ class GeminiEnvStrategy(TrustStrategy):
         persistable = tuple(w for w in workspaces if w.persistable)
         return PatchPlan(env_patches=(gemini_env_patch(persistable),)) if persistable else PatchPlan()
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        return reported(self, workspace, ctx, self._execute)
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(self.provider, workspace)
-        if blocked is not None:
-            return blocked
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         probe = self.probe(workspace, ctx.env, ctx.state_files)
         if probe.trusted:
             return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)

@@ -19,8 +19,9 @@ from workspace_trust.providers.qwen.probe import parse_qwen_state, qwen_state_fi
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.strategy import TrustStrategy
 
 
 def env_strategy() -> TrustStrategy:

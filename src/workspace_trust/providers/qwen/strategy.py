@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from workspace_trust.domain.codes import WorkspaceStatus
-from workspace_trust.domain.patches import EnvPatch, PatchFile
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import EnvPatch, PatchFile, PatchPlan
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.errors import BinaryMissingError, PreflightCancelled
@@ -49,14 +50,7 @@ from workspace_trust.providers.qwen.settings import (
     folder_trust,
 )
 from workspace_trust.providers.state_vars import honoured_env
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    TrustStrategy,
-    base_result,
-    guard_result,
-    reported,
-)
+from workspace_trust.strategy import ExecutionContext, TrustStrategy
 
 #: The dialog comes before any login: no credentials are passed. The
 #: variables that move Qwen's files are, so that the CLI and the probe read
@@ -185,13 +179,7 @@ class QwenEnvStrategy(TrustStrategy):
         persistable = tuple(w for w in workspaces if w.persistable)
         return PatchPlan(env_patches=(qwen_env_patch(persistable),)) if persistable else PatchPlan()
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        return reported(self, workspace, ctx, self._execute)
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(self.provider, workspace)
-        if blocked is not None:
-            return blocked
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         if not self.trust_required(ctx.env):
             return base_result(self.provider, workspace, WorkspaceStatus.NOT_REQUIRED)
         probe = self.probe_version(workspace, ctx.env, ctx.state_files, self.cli_version(ctx))
