@@ -54,10 +54,14 @@ from workspace_trust.strategy import HEARTBEAT_MS, ExecutionContext, ProgressEve
 
 if TYPE_CHECKING:
     from workspace_trust.engine.rules import DialogRule, RuleTable
+    from workspace_trust.providers.spec import ProviderSpec
     from workspace_trust.providers.state_vars import StateVariable
 
 log = logging.getLogger(__name__)
 
+
+#: The name of the mode a :class:`PtyTrustStrategy` implements.
+PTY_MODE = "pty"
 
 #: How often a provider lock found before spawning is looked at again.
 PROVIDER_LOCK_POLL_MS = 50
@@ -121,11 +125,27 @@ def _made_since(before: LockFileStamp | None, now: LockFileStamp | None) -> bool
 
 
 class PtyProvider(abc.ABC):
-    """What one provider contributes to the PTY strategy: data and a few hooks."""
+    """What one provider contributes to the PTY strategy: data and a few hooks.
+
+    What the provider's spec already says (the state file, its probe, the
+    binary's lookup, the mode's feature flag) is read from the spec; a
+    subclass names only what is its own: the child's environment, the
+    protected command, and the hooks below. A provider with no registered
+    spec (a host's own) overrides those too."""
 
     provider: Provider
-    #: The ``FeatureFlags`` field that switches this provider's PTY preflight off.
-    flag: str
+
+    @property
+    def provider_spec(self) -> ProviderSpec:
+        from workspace_trust.providers import spec_for
+
+        return spec_for(self.provider)
+
+    @property
+    def flag(self) -> str:
+        """The ``FeatureFlags`` field that switches this provider's PTY preflight off."""
+        return self.provider_spec.mode(PTY_MODE).flag
+
     #: Read ``--help`` before spawning, for flag discovery.
     reads_help: bool = False
     #: Accepting trust in a git repository's subfolder trusts the repository
@@ -154,9 +174,7 @@ class PtyProvider(abc.ABC):
     def rules(self) -> RuleTable:
         """The dialog rules: the provider spec's, loaded when a session first
         needs them (a subclass may name its own table instead)."""
-        from workspace_trust.providers import spec_for
-
-        table = spec_for(self.provider).rules
+        table = self.provider_spec.rules
         if table is None:
             raise ValueError(f"no dialog rules for {self.provider.value}")
         return table
@@ -168,22 +186,23 @@ class PtyProvider(abc.ABC):
         plug-in that forgot them), so the CLI is never started for nothing."""
         if type(self).rules is not PtyProvider.rules:
             return True
-        from workspace_trust.providers import spec_for
+        return self.provider_spec.rule_source is not None
 
-        return spec_for(self.provider).rule_source is not None
-
-    @abc.abstractmethod
     def state_file(self, env: Mapping[str, str]) -> str | None:
         """The state file this CLI writes trust to, under ``env``; None when
-        the environment names none (no HOME)."""
+        the environment names none (no HOME). The spec's."""
+        return self.provider_spec.state_file(env)
 
-    @abc.abstractmethod
     def state_probe(
         self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
     ) -> StateProbe:
         """The probe of this provider's state file under ``env``, looking trust
         up as CLI ``version`` does (None: a version not known, the strictest
-        lookup the provider's folder records)."""
+        lookup the provider's folder records). The spec's."""
+        factory = self.provider_spec.state_probe
+        if factory is None:
+            raise NotImplementedError(f"{self.provider.value}: the spec names no state probe")
+        return factory(env, files, version)
 
     #: Where the CLI keeps its state depends on its version even when the
     #: environment sets no variable of its table (files it reads from some
@@ -193,9 +212,9 @@ class PtyProvider(abc.ABC):
     @abc.abstractmethod
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]: ...
 
-    @abc.abstractmethod
     def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
-        """Raises ``BinaryMissingError``."""
+        """The spec's lookup (``ProviderSpec.resolve_binary``); raises ``BinaryMissingError``."""
+        return self.provider_spec.resolve_binary(explicit, env, locator)
 
     @abc.abstractmethod
     def build_command(
@@ -306,7 +325,7 @@ def _enter_allowed(check: FolderCheck, pid: int) -> Callable[[], bool]:
 
 
 class PtyTrustStrategy(TrustStrategy):
-    mode = "pty"
+    mode = PTY_MODE
 
     def __init__(self, spec: PtyProvider) -> None:
         self.spec = spec
@@ -324,9 +343,7 @@ class PtyTrustStrategy(TrustStrategy):
 
     @property
     def state_variables(self) -> tuple[StateVariable, ...]:
-        from workspace_trust.providers import spec_for
-
-        return spec_for(self.provider).state_variables
+        return self.spec.provider_spec.state_variables
 
     def _state_env(
         self, env: Mapping[str, str], version: Callable[[], str | None]
