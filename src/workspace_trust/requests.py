@@ -31,7 +31,7 @@ from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS
 #: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
 #: be CPU bound (13.5 s seen), so more workspaces at once than cores only
 #: queue; and sessions that write one state file run one at a time anyway
-#: (``pty_strategy.state_lock_key``), so beyond 8 nothing is gained.
+#: (``provider_locks.state_lock_key``), so beyond 8 nothing is gained.
 MIN_PARALLELISM = 2
 MAX_PARALLELISM = 8
 
