@@ -76,7 +76,7 @@ def apply_patches(
                 )
             )
             continue
-        if (surface, argv_provider) not in rule.allowed:
+        if (surface, argv_provider.value) not in rule.allowed:
             diagnostics.append(rule.refuse(patch, argv_provider, surface))
             continue
         options, rest = _split_at_end_of_options(out, value_flags)
@@ -99,7 +99,7 @@ def _argv_provider(patches: Sequence[LaunchArgPatch], surface: TargetSurface) ->
     fits: set[Provider] | None = None
     for patch in mine:
         rule = rules.get(patch.dialect)
-        allowed = {provider for where, provider in rule.allowed if where is surface} if rule else set()
+        allowed = {Provider(value) for where, value in rule.allowed if where is surface} if rule else set()
         if allowed:  # a patch allowed nowhere here gets its refusal diagnostic wherever it is applied
             fits = allowed if fits is None else fits & allowed
     if fits is None:

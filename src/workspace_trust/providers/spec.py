@@ -83,8 +83,10 @@ class ArgDialectRule:
     applied, how, and the diagnostic when it may not."""
 
     dialect: ArgDialect
-    #: (surface, the CLI whose argv it is) pairs where the dialect reaches its CLI.
-    allowed: frozenset[tuple[TargetSurface, Provider]]
+    #: (surface, the id of the CLI whose argv it is) pairs where the dialect
+    #: reaches its CLI. By id (the wire format, never changed once shipped),
+    #: so that a provider names another CLI's argv without importing it.
+    allowed: frozenset[tuple[TargetSurface, str]]
     #: (host argv before ``--``, the patch, the settings namespace) -> new argv, or why not.
     apply: Callable[[list[str], LaunchArgPatch, str], list[str] | Diagnostic]
     refuse: Callable[[LaunchArgPatch, Provider, TargetSurface], Diagnostic]
