@@ -111,6 +111,7 @@ def not_persistable_code(reason: NotPersistableReason) -> Code:
 
 
 def spoken(reason: NotPersistableReason) -> str:
+    """``reason`` as it reads in a row's sentence ("the home directory")."""
     if reason is NotPersistableReason.HOME_ANCESTOR:
         return "a folder that contains a home folder"
     if reason is NotPersistableReason.WORLD_WRITABLE:

@@ -24,6 +24,7 @@ import attrs
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.paths import HostOs, Workspace, named_kind, normalize, root_reason
+from workspace_trust.domain.policy import not_persistable_code
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex.keys import codex_keys
 
@@ -68,8 +69,6 @@ def basic_judge(host: HostOs) -> KeyJudge:
         reason = root_reason(norm, host) or named_kind(norm, host)
         if reason is None:
             return None
-        from workspace_trust.domain.policy import not_persistable_code
-
         return not_persistable_code(reason)
 
     return judge
