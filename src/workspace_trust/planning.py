@@ -6,14 +6,15 @@
   them, applies the home/root guards, and lists the work ``execute`` will do.
 
 Both turn a spec that names no usable folder into the same
-``workspace_path_invalid`` diagnostic (``_UNUSABLE_PATH``), and neither ever
-raises for a trust problem.
+``workspace_path_invalid`` diagnostic (``_UNUSABLE_PATH``), both refuse a
+folder by the one guard (``domain.policy.guard_reason``: no patch, a blocked
+row, no task), and neither ever raises for a trust problem.
 """
 
 from __future__ import annotations
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
-from workspace_trust.domain.outcomes import base_result, guard_result
+from workspace_trust.domain.outcomes import base_result
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, PatchPlan
 from workspace_trust.domain.paths import (
     PathError,
@@ -181,10 +182,15 @@ class Planner:
         # a blocked result per provider, no task, no patch.
         usable = []
         for workspace in unique:
-            refused = [guard_result(provider, workspace) for provider in unique_providers(request.providers)]
-            settled.extend(r for r in refused if r is not None)
-            if not any(refused):
+            refused = guard_reason(workspace)
+            if refused is None:
                 usable.append(workspace)
+                continue
+            code, message = refused
+            settled.extend(
+                base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
+                for provider in unique_providers(request.providers)
+            )
         tasks: list[PlannedTask] = []
         # A provider whose launch ignores every persisted trust record will ask
         # again whatever a preflight persists: its workspaces are settled as a
