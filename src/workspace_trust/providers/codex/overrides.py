@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -24,7 +24,7 @@ import attrs
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.paths import HostOs, Workspace, named_kind, normalize, root_reason
-from workspace_trust.domain.policy import not_persistable_code
+from workspace_trust.domain.policy import KeyJudge, not_persistable_code
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex.keys import codex_keys
 
@@ -48,12 +48,6 @@ class OverrideBuild:
     #: trusting (a root, a home, a folder containing one, a world-writable or
     #: pseudo-filesystem folder): left out of ``value``.
     refused: tuple[str, ...] = ()
-
-
-#: Why a key of the host's own ``projects=`` table may not be passed on as
-#: trusted: a not-persistable code (or ``workspace_path_unresolved``), else None
-#: (``strategy.KeyJudge``; ``strategy.key_judge`` makes the plan stages' one).
-KeyJudge = Callable[[str], Code | None]
 
 
 def basic_judge(host: HostOs) -> KeyJudge:

@@ -17,6 +17,7 @@ from typing import Any
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import HostOs
+from workspace_trust.domain.policy import KeyJudge
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex import (
     CODEX,
@@ -28,7 +29,6 @@ from workspace_trust.providers.codex import (
 )
 from workspace_trust.providers.codex.overrides import (
     TRUSTED,
-    KeyJudge,
     basic_judge,
     build_trust_override,
     is_projects_override,

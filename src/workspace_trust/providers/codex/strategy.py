@@ -10,6 +10,7 @@ from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.outcomes import base_result
 from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
+from workspace_trust.domain.policy import KeyJudge
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.ports import StateFiles
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env
@@ -23,7 +24,6 @@ from workspace_trust.providers.codex.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.codex.gating import PROJECT_CONFIG_DIR, embedded_mode, not_gated
 from workspace_trust.providers.codex.overrides import (
     UNREPRESENTABLE,
-    KeyJudge,
     build_trust_override,
     representable,
     trust_paths_for,
