@@ -25,7 +25,6 @@ import attrs
 
 from workspace_trust.errors import BinaryMissingError
 from workspace_trust.providers import all_specs, default_providers
-from workspace_trust.providers.binaries import resolve_cli_binary
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -131,7 +130,7 @@ def choose_binaries(argv: Sequence[str], env: dict[str, str]) -> None:
             print(f"dev: {name}: the binary named by ${spec.binary_env}", file=sys.stderr)
             continue
         try:
-            found = resolve_cli_binary(spec.binary_names[0], None, env, spec.binary_env, spec.usual_locations)
+            found = spec.resolve_binary(None, env)
         except BinaryMissingError:
             found = None
         if found:

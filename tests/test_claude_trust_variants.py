@@ -20,13 +20,13 @@ import pytest
 from tests.test_claude_strategy import project, request, run, seeded_home
 from workspace_trust.domain.codes import Code, Key, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
+from workspace_trust.domain.policy import repository_scope_check
 from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, best_match
 from workspace_trust.engine.rules import read_scope
 from workspace_trust.engine.snapshot import TerminalSnapshot, snapshot_from_text
 from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.fixtures import load_fixture, replay_session
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.strategy import repository_scope_check
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots", "claude", "2.1.337")
 TIMING = EngineTiming()

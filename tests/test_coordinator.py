@@ -36,12 +36,11 @@ from workspace_trust import (
 )
 from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.coordinator import _carried
-from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex import DIRECT_CLI_CONFIG
 from workspace_trust.providers.codex.overrides import build_trust_override
 from workspace_trust.requests import overall_status
-from workspace_trust.strategy import PatchPlan
 from workspace_trust.testing import (
     FakeClock,
     FakeHelpReader,
@@ -539,7 +538,7 @@ def test_a_library_error_from_a_strategy_becomes_a_result_with_its_code(sandbox:
             return None
 
         def plan_patches(self, workspaces: Any, launch_args: Any) -> Any:
-            from workspace_trust.strategy import PatchPlan
+            from workspace_trust.domain.patches import PatchPlan
 
             return PatchPlan()
 

@@ -794,6 +794,18 @@ def test_finish_reason_values_are_stable() -> None:
     }
 
 
+def test_every_finish_reason_is_a_session_end_and_every_end_has_a_row() -> None:
+    """One vocabulary from the engine to the row: the runner passes each of
+    the engine's ends on by its value, and the one table turns every end into
+    a status and a code."""
+    from workspace_trust.providers.pty_outcome import END_TO_STATUS
+    from workspace_trust.session import SessionEnd
+
+    assert {SessionEnd.finished(r).value for r in FinishReason} == {r.value for r in FinishReason}
+    assert SessionEnd.finished(FinishReason.DECLINED) is SessionEnd.TRUST_DECLINED
+    assert set(END_TO_STATUS) == set(SessionEnd)
+
+
 def test_main_screen_glimpsed_before_the_dialog_does_not_end_the_session() -> None:
     """Codex 0.169.0 draws its main screen for a moment before the trust dialog."""
     state = TrustFile()

@@ -151,7 +151,7 @@ PLUGIN_HOMES = {
     "TrustSource": "workspace_trust.plugin",
     # Another strategy than the PTY one.
     "base_result": "workspace_trust.plugin",
-    "guard_result": "workspace_trust.plugin",
+    "PatchStrategy": "workspace_trust.plugin",
     # A host's names too.
     "Provider": "workspace_trust",
     "Code": "workspace_trust",

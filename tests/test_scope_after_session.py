@@ -100,9 +100,10 @@ def test_the_resolved_home_and_the_accounts_own_are_guarded_too(
 def test_a_key_is_compared_with_the_homes_as_a_folder_not_as_text() -> None:
     """Claude keys a Windows folder with '/' (``C:/Users/u``); it is the home
     ``C:\\Users\\u``, and ``c:/users/U`` is too (Windows paths ignore case)."""
+    from workspace_trust.domain.outcomes import widened_result
     from workspace_trust.domain.paths import HostOs
+    from workspace_trust.domain.policy import same_folder
     from workspace_trust.domain.results import WorkspaceResult
-    from workspace_trust.strategy import same_folder, widened_result
 
     home = "C:\\Users\\u"
     assert same_folder("C:/Users/u", home, HostOs.WINDOWS)

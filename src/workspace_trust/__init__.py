@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from workspace_trust.domain.patches import LaunchArgPatch as LaunchArgPatch
     from workspace_trust.domain.patches import PatchFile as PatchFile
     from workspace_trust.domain.patches import PatchOwner as PatchOwner
+    from workspace_trust.domain.patches import PatchPlan as PatchPlan
     from workspace_trust.domain.patches import TargetSurface as TargetSurface
     from workspace_trust.domain.paths import HostOs as HostOs
     from workspace_trust.domain.paths import Workspace as Workspace
@@ -85,7 +86,6 @@ if TYPE_CHECKING:
     from workspace_trust.requests import WorkspaceSpec as WorkspaceSpec
     from workspace_trust.requests import WorkspaceTrustRequest as WorkspaceTrustRequest
     from workspace_trust.strategy import ExecutionContext as ExecutionContext
-    from workspace_trust.strategy import PatchPlan as PatchPlan
     from workspace_trust.strategy import ProgressEvent as ProgressEvent
     from workspace_trust.strategy import ProgressStage as ProgressStage
     from workspace_trust.strategy import TrustStrategy as TrustStrategy
@@ -157,7 +157,7 @@ _EXPORTS: dict[str, str] = {
     "StrategyRegistry": "workspace_trust.registry",
     "default_registry": "workspace_trust.registry",
     "ExecutionContext": "workspace_trust.strategy",
-    "PatchPlan": "workspace_trust.strategy",
+    "PatchPlan": "workspace_trust.domain.patches",
     "ProgressEvent": "workspace_trust.strategy",
     "ProgressStage": "workspace_trust.strategy",
     "TrustStrategy": "workspace_trust.strategy",

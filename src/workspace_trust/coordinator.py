@@ -34,6 +34,8 @@ from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.adapters.tracking import TrackingSpawner
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.errors import WorkspaceTrustError
+from workspace_trust.domain.outcomes import base_result, both_runs, trust_lost_result
+from workspace_trust.domain.patches import PatchPlan
 from workspace_trust.domain.paths import env_home, root_reason
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.planning import Planner
@@ -62,15 +64,7 @@ from workspace_trust.requests import (
     overall_status,
 )
 from workspace_trust.status_report import StatusReport, TaskProbe, build_status_report, probe_env, probe_tasks
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    ProgressEvent,
-    TrustStrategy,
-    base_result,
-    both_runs,
-    trust_lost_result,
-)
+from workspace_trust.strategy import ExecutionContext, ProgressEvent, TrustStrategy
 
 __all__ = ["WorkspaceTrustCoordinator"]
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workspace_trust import __version__
+from workspace_trust._version import __version__
 from workspace_trust.diagnostics import DiagnosticsManifest, Omission, StrategyDiagnostic, shows_screen_tail
 from workspace_trust.domain.codes import Provider
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
@@ -382,7 +382,7 @@ def progress_event(
 
 def flags_to_json(flags: FeatureFlags) -> dict[str, bool]:
     """The effective flags by name, for ``feature_flags`` in the diagnostics manifest."""
-    return {name: flags.value(name) for name in flags.names()}
+    return flags.effective()
 
 
 def _strategy_to_json(item: StrategyDiagnostic) -> dict[str, Any]:

@@ -18,14 +18,14 @@ deciding what it implies for the others is the caller's business.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 
 import attrs
 
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.providers import all_specs
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -33,6 +33,7 @@ __all__ = [
     "ParsedFlags",
     "flag_variable",
     "parse_flags",
+    "set_flag_source",
 ]
 
 DEFAULT_PREFIX = "WORKSPACE_TRUST_"
@@ -46,8 +47,23 @@ _FALSE = frozenset({"0", "false", "off"})
 _GENERIC: dict[str, bool] = {"enabled": True, "retry": False, "file_lock": True, "debug": False}
 
 
+#: What names each provider's own flags and their defaults (set by
+#: ``workspace_trust.providers.spec``, which every import of the package
+#: loads): the flags know no provider themselves, so that the providers,
+#: which read the flags, sit above them.
+_sources: list[Callable[[], Iterable[tuple[str, bool]]]] = []
+_sources_lock = threading.Lock()
+
+
+def set_flag_source(source: Callable[[], Iterable[tuple[str, bool]]]) -> None:
+    """Register what lists the providers' flags as (name, default) pairs."""
+    with _sources_lock:
+        if source not in _sources:
+            _sources.append(source)
+
+
 def _provider_defaults() -> dict[str, bool]:
-    return {flag.name: flag.default for spec in all_specs() for flag in spec.flags}
+    return {name: default for source in list(_sources) for name, default in source()}
 
 
 @attrs.frozen(slots=True, init=False)
@@ -94,6 +110,10 @@ class FeatureFlags:
             except KeyError:
                 pass
         raise AttributeError(name)
+
+    def effective(self) -> dict[str, bool]:
+        """Every flag's effective value, by name (the manifest's ``feature_flags``)."""
+        return {name: self.value(name) for name in self.names()}
 
     @staticmethod
     def names() -> tuple[str, ...]:

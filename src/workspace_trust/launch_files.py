@@ -34,8 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from workspace_trust.adapters.scratch import make_scratch_dir
 from workspace_trust.domain.codes import Provider
-from workspace_trust.domain.patches import EnvPatch
-from workspace_trust.strategy import PatchPlan
+from workspace_trust.domain.patches import EnvPatch, PatchPlan
 
 __all__ = ["launch_env"]
 

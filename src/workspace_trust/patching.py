@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
-from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, TargetSurface
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers import all_specs, spec_for
-from workspace_trust.strategy import PatchPlan
 
 #: Default namespace for app-owned settings inside ``--settings`` JSON.
 DEFAULT_SETTINGS_NAMESPACE = "workspace_trust"
@@ -77,7 +76,7 @@ def apply_patches(
                 )
             )
             continue
-        if (surface, argv_provider) not in rule.allowed:
+        if (surface, argv_provider.value) not in rule.allowed:
             diagnostics.append(rule.refuse(patch, argv_provider, surface))
             continue
         options, rest = _split_at_end_of_options(out, value_flags)
@@ -100,7 +99,7 @@ def _argv_provider(patches: Sequence[LaunchArgPatch], surface: TargetSurface) ->
     fits: set[Provider] | None = None
     for patch in mine:
         rule = rules.get(patch.dialect)
-        allowed = {provider for where, provider in rule.allowed if where is surface} if rule else set()
+        allowed = {Provider(value) for where, value in rule.allowed if where is surface} if rule else set()
         if allowed:  # a patch allowed nowhere here gets its refusal diagnostic wherever it is applied
             fits = allowed if fits is None else fits & allowed
     if fits is None:

@@ -6,14 +6,16 @@
   them, applies the home/root guards, and lists the work ``execute`` will do.
 
 Both turn a spec that names no usable folder into the same
-``workspace_path_invalid`` diagnostic (``_UNUSABLE_PATH``), and neither ever
-raises for a trust problem.
+``workspace_path_invalid`` diagnostic (``_UNUSABLE_PATH``), both refuse a
+folder by the one guard (``domain.policy.guard_reason``: no patch, a blocked
+row, no task), and neither ever raises for a trust problem.
 """
 
 from __future__ import annotations
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
-from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, PatchPlan
 from workspace_trust.domain.paths import (
     PathError,
     PathFacts,
@@ -24,20 +26,13 @@ from workspace_trust.domain.paths import (
     expand_home,
     has_parent_step,
 )
+from workspace_trust.domain.policy import KeyJudge, guard_reason, key_judge
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import FileSystemFacts
 from workspace_trust.registry import StrategyRegistry
 from workspace_trust.requests import ArgsOnlyPlan, FullPlan, PlannedTask, WorkspaceSpec, WorkspaceTrustRequest
-from workspace_trust.strategy import (
-    KeyJudge,
-    PatchPlan,
-    TrustStrategy,
-    base_result,
-    guard_reason,
-    guard_result,
-    key_judge,
-)
+from workspace_trust.strategy import TrustStrategy
 
 
 class Planner:
@@ -104,13 +99,18 @@ class Planner:
         ]
         return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics, *ignored))
 
+    def _strategy(self, request: WorkspaceTrustRequest, provider: Provider) -> tuple[str, TrustStrategy]:
+        """The mode the request names for ``provider`` (else the provider's
+        default) and its strategy: the one place a plan resolves a mode."""
+        mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
+        return mode, self._registry.create(provider, mode)
+
     def _ignoring_providers(self, request: WorkspaceTrustRequest) -> dict[Provider, str]:
         """Pure: the request's providers whose launch ignores every persisted
         trust record (the request's env and launch args say so), with why."""
         out: dict[Provider, str] = {}
         for provider in unique_providers(request.providers):
-            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            strategy = self._registry.create(provider, mode)
+            _, strategy = self._strategy(request, provider)
             if not allowed(request.flags, strategy):
                 continue
             reason = strategy.ignores_persisted_trust(request.env, tuple(request.launch_args.get(provider, ())))
@@ -126,8 +126,7 @@ class Planner:
         values: dict[Provider, tuple[str, ...]] = {}
         diagnostics: list[Diagnostic] = []
         for provider in unique_providers(request.providers):
-            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            strategy = self._registry.create(provider, mode)
+            _, strategy = self._strategy(request, provider)
             if not allowed(request.flags, strategy):
                 continue
             launch_args = tuple(request.launch_args.get(provider, ()))
@@ -183,10 +182,15 @@ class Planner:
         # a blocked result per provider, no task, no patch.
         usable = []
         for workspace in unique:
-            refused = [guard_result(provider, workspace) for provider in unique_providers(request.providers)]
-            settled.extend(r for r in refused if r is not None)
-            if not any(refused):
+            refused = guard_reason(workspace)
+            if refused is None:
                 usable.append(workspace)
+                continue
+            code, message = refused
+            settled.extend(
+                base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
+                for provider in unique_providers(request.providers)
+            )
         tasks: list[PlannedTask] = []
         # A provider whose launch ignores every persisted trust record will ask
         # again whatever a preflight persists: its workspaces are settled as a
@@ -194,8 +198,8 @@ class Planner:
         ignoring = self._ignoring_providers(request)
         soft_settled: list[WorkspaceResult] = []
         for provider in unique_providers(request.providers):
-            mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-            enabled = allowed(request.flags, self._registry.create(provider, mode))
+            mode, strategy = self._strategy(request, provider)
+            enabled = allowed(request.flags, strategy)
             for workspace in usable:
                 if provider in ignoring:
                     soft_settled.append(

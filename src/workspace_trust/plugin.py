@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from workspace_trust.domain.codes import Provider as Provider
     from workspace_trust.domain.codes import TrustState as TrustState
     from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
+    from workspace_trust.domain.outcomes import base_result as base_result
     from workspace_trust.domain.patches import EnvPatch as EnvPatch
     from workspace_trust.domain.patches import LaunchArgPatch as LaunchArgPatch
     from workspace_trust.domain.patches import PatchFile as PatchFile
+    from workspace_trust.domain.patches import PatchPlan as PatchPlan
     from workspace_trust.domain.patches import TargetSurface as TargetSurface
     from workspace_trust.domain.paths import Workspace as Workspace
     from workspace_trust.domain.paths import env_home as env_home
@@ -52,9 +54,10 @@ if TYPE_CHECKING:
     from workspace_trust.providers.binaries import NO_SELF_UPDATE_ENV as NO_SELF_UPDATE_ENV
     from workspace_trust.providers.binaries import keep_env as keep_env
     from workspace_trust.providers.binaries import resolve_cli_binary as resolve_cli_binary
+    from workspace_trust.providers.patch_strategy import PatchStrategy as PatchStrategy
     from workspace_trust.providers.plugin_pty import PtyProvider as PtyProvider
-    from workspace_trust.providers.pty_strategy import CommandRefused as CommandRefused
-    from workspace_trust.providers.pty_strategy import PtyCommand as PtyCommand
+    from workspace_trust.providers.pty_provider import CommandRefused as CommandRefused
+    from workspace_trust.providers.pty_provider import PtyCommand as PtyCommand
     from workspace_trust.providers.pty_strategy import PtyTrustStrategy as PtyTrustStrategy
     from workspace_trust.providers.spec import ArgDialectRule as ArgDialectRule
     from workspace_trust.providers.spec import CliOption as CliOption
@@ -65,10 +68,7 @@ if TYPE_CHECKING:
     from workspace_trust.providers.state_vars import StateVariable as StateVariable
     from workspace_trust.session import SessionEnd as SessionEnd
     from workspace_trust.strategy import ExecutionContext as ExecutionContext
-    from workspace_trust.strategy import PatchPlan as PatchPlan
     from workspace_trust.strategy import TrustStrategy as TrustStrategy
-    from workspace_trust.strategy import base_result as base_result
-    from workspace_trust.strategy import guard_result as guard_result
 
 #: Where each export lives (loaded on first use).
 _EXPORTS: dict[str, str] = {
@@ -78,6 +78,8 @@ _EXPORTS: dict[str, str] = {
     "Provider": "workspace_trust.domain.codes",
     "TrustState": "workspace_trust.domain.codes",
     "WorkspaceStatus": "workspace_trust.domain.codes",
+    "base_result": "workspace_trust.domain.outcomes",
+    "PatchPlan": "workspace_trust.domain.patches",
     "EnvPatch": "workspace_trust.domain.patches",
     "LaunchArgPatch": "workspace_trust.domain.patches",
     "PatchFile": "workspace_trust.domain.patches",
@@ -105,8 +107,9 @@ _EXPORTS: dict[str, str] = {
     "keep_env": "workspace_trust.providers.binaries",
     "resolve_cli_binary": "workspace_trust.providers.binaries",
     "PtyProvider": "workspace_trust.providers.plugin_pty",
-    "CommandRefused": "workspace_trust.providers.pty_strategy",
-    "PtyCommand": "workspace_trust.providers.pty_strategy",
+    "PatchStrategy": "workspace_trust.providers.patch_strategy",
+    "CommandRefused": "workspace_trust.providers.pty_provider",
+    "PtyCommand": "workspace_trust.providers.pty_provider",
     "PtyTrustStrategy": "workspace_trust.providers.pty_strategy",
     "ArgDialectRule": "workspace_trust.providers.spec",
     "CliOption": "workspace_trust.providers.spec",
@@ -117,10 +120,7 @@ _EXPORTS: dict[str, str] = {
     "StateVariable": "workspace_trust.providers.state_vars",
     "SessionEnd": "workspace_trust.session",
     "ExecutionContext": "workspace_trust.strategy",
-    "PatchPlan": "workspace_trust.strategy",
     "TrustStrategy": "workspace_trust.strategy",
-    "base_result": "workspace_trust.strategy",
-    "guard_result": "workspace_trust.strategy",
 }
 
 
@@ -159,6 +159,7 @@ __all__ = [
     "Outcome",
     "PatchFile",
     "PatchPlan",
+    "PatchStrategy",
     "Phase",
     "ProbeResult",
     "Provider",
@@ -183,7 +184,6 @@ __all__ = [
     "WorkspaceStatus",
     "base_result",
     "env_home",
-    "guard_result",
     "keep_env",
     "resolve_cli_binary",
     "words",

@@ -18,19 +18,20 @@ from workspace_trust.diagnostics import (
     diagnostic_for_policy,
     unique_diagnostics,
 )
-from workspace_trust.documents import flags_to_json
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import PatchPlan
 from workspace_trust.domain.paths import Workspace, WorkspaceSource
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.providers import default_providers
-from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS, PatchPlan, base_result
+from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS
 
 #: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
 #: be CPU bound (13.5 s seen), so more workspaces at once than cores only
 #: queue; and sessions that write one state file run one at a time anyway
-#: (``pty_strategy.state_lock_key``), so beyond 8 nothing is gained.
+#: (``provider_locks.state_lock_key``), so beyond 8 nothing is gained.
 MIN_PARALLELISM = 2
 MAX_PARALLELISM = 8
 
@@ -244,7 +245,7 @@ class ExecutionResult:
         paths = {p for r in self.results for p in (r.workspace, r.real_path)}
         manifest = DiagnosticsManifest(
             attempt=self.attempt,
-            feature_flags=flags_to_json(self.flags),
+            feature_flags=self.flags.effective(),
             strategy_results=tuple(
                 build_strategy_diagnostic(r, debug=self.debug, path_policy=path_policy, home=home) for r in self.results
             ),

@@ -18,19 +18,6 @@ from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import Clock, IsCancelled, PtySession
 from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 
-_FINISH_TO_END = {
-    FinishReason.SETUP_REQUIRED: SessionEnd.SETUP_REQUIRED,
-    FinishReason.AUTH_REQUIRED: SessionEnd.AUTH_REQUIRED,
-    FinishReason.ABORTED: SessionEnd.ABORTED,
-    FinishReason.SELECTION_FAILED: SessionEnd.SELECTION_FAILED,
-    FinishReason.UNKNOWN_DIALOG: SessionEnd.UNKNOWN_DIALOG,
-    FinishReason.UNKNOWN_SCREEN: SessionEnd.UNKNOWN_SCREEN,
-    FinishReason.UNKNOWN_OPTION: SessionEnd.UNKNOWN_OPTION,
-    FinishReason.DECLINED: SessionEnd.TRUST_DECLINED,
-    FinishReason.SCOPE_REFUSED: SessionEnd.SCOPE_REFUSED,
-}
-
-
 SuccessCheck = Callable[[], ProbeResult]
 #: Asked right before Enter is sent: may it be?
 BeforeEnter = Callable[[], bool]
@@ -163,7 +150,8 @@ def run_session(
                 last_probe = success()
                 if last_probe.trusted:
                     return outcome(SessionEnd.TRUST_PERSISTED)
-            return outcome(_FINISH_TO_END[decision.finish_reason])
+            # The engine's finish reasons are session ends by the same value.
+            return outcome(SessionEnd.finished(decision.finish_reason))
         if on_frame is not None:
             on_frame(SessionFrame(snapshot, decision))
 

@@ -19,13 +19,22 @@ from workspace_trust.ports import RenderStats
 if TYPE_CHECKING:
     from workspace_trust.domain.codes import Key, WaitReason
     from workspace_trust.domain.results import ProbeResult
-    from workspace_trust.engine.dialog import Decision
+    from workspace_trust.engine.dialog import Decision, FinishReason
     from workspace_trust.engine.snapshot import TerminalSnapshot
 
 __all__ = ["SessionEnd", "SessionFrame", "SessionOutcome"]
 
 
 class SessionEnd(enum.Enum):
+    """How a session ended: one vocabulary from the dialog engine to the row.
+
+    The engine's own ends (``engine.dialog.FinishReason``) are members here by
+    the same value, so that the runner passes them on untranslated
+    (:meth:`finished`); the runner adds the ends only it can see (the state
+    file proved trust, the CLI exited, time or the folder check ran out).
+    ``providers.pty_outcome.END_TO_STATUS`` is the one table from an end to
+    a row's status and code."""
+
     TRUST_PERSISTED = "trust_persisted"
     SETUP_REQUIRED = "setup_required"
     AUTH_REQUIRED = "auth_required"
@@ -36,13 +45,19 @@ class SessionEnd(enum.Enum):
     UNKNOWN_SCREEN = "unknown_screen"
     UNKNOWN_DIALOG = "unknown_dialog"
     UNKNOWN_OPTION = "unknown_option"
-    TRUST_DECLINED = "trust_declined"
+    #: The CLI says it exits because the folder is not trusted (its decline option).
+    TRUST_DECLINED = "declined"
     #: The dialog's option trusts a folder the scope check refused (no key).
     SCOPE_REFUSED = "scope_refused"
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
     #: The runner's ``before_enter`` said no: Enter was not sent.
     ENTER_REFUSED = "enter_refused"
+
+    @classmethod
+    def finished(cls, reason: FinishReason) -> SessionEnd:
+        """The end the engine's ``reason`` names (the same value)."""
+        return cls(reason.value)
 
 
 @attrs.frozen(slots=True)

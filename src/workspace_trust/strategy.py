@@ -9,30 +9,16 @@ from __future__ import annotations
 import abc
 import contextlib
 import enum
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
-from workspace_trust.domain.errors import PathError
-from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
-from workspace_trust.domain.paths import (
-    HostOs,
-    NotPersistableReason,
-    PathFacts,
-    Workspace,
-    build_workspace,
-    comparison_key,
-    env_home,
-    has_parent_step,
-    named_folders,
-    named_kind,
-    normalize,
-    not_persistable,
-    parents,
-    root_reason,
-)
+from workspace_trust.domain.outcomes import guard_result
+from workspace_trust.domain.patches import PatchPlan
+from workspace_trust.domain.paths import HostOs, Workspace
+from workspace_trust.domain.policy import KeyJudge, key_judge
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags
@@ -48,12 +34,23 @@ from workspace_trust.ports import (
     PtySpawner,
     ScratchSpace,
     StateFiles,
-    StateProbe,
 )
 
 if TYPE_CHECKING:
     from workspace_trust.providers.override_floors import OverrideFloor
     from workspace_trust.requests import WorkspaceTrustRequest
+
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT_MS",
+    "HEARTBEAT_MS",
+    "ExecutionContext",
+    # What a strategy's plan returns: part of this interface (domain.patches).
+    "PatchPlan",
+    "ProgressEvent",
+    "ProgressStage",
+    "TrustStrategy",
+    "reported",
+]
 
 #: How long a workspace waits for the lock on its provider's state file. Every
 #: session that can write one state file runs alone (they would lose each
@@ -216,31 +213,6 @@ class ExecutionContext:
                 self.on_progress(event)
 
 
-@attrs.frozen(slots=True)
-class PatchPlan:
-    """Launch patches a strategy returns instead of (or before) touching state."""
-
-    arg_patches: tuple[LaunchArgPatch, ...] = ()
-    env_patches: tuple[EnvPatch, ...] = ()
-    #: Per provider, the exact values its own per-launch config option takes
-    #: (the host's values merged in); see each provider's ``plan_fields``.
-    launch_values: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
-    diagnostics: tuple[Diagnostic, ...] = ()
-
-    def carries(self, provider: Provider, workspace_id: str) -> bool:
-        """Whether a patch of ``provider`` is made for the folder."""
-        patches: tuple[LaunchArgPatch | EnvPatch, ...] = (*self.arg_patches, *self.env_patches)
-        return any(p.target_provider == provider and workspace_id in p.source_workspace_ids for p in patches)
-
-    def trouble(self, provider: Provider, workspace_id: str | None = None) -> Diagnostic | None:
-        """The reason the plan gives for ``provider`` and the folder: the
-        folder's own (it was left out), else one that names no folder (a patch
-        that could not be built); never another folder's."""
-        mine = [d for d in self.diagnostics if d.provider == provider]
-        own = next((d for d in mine if d.workspace_id is not None and d.workspace_id == workspace_id), None)
-        return own or next((d for d in mine if d.workspace_id is None), None)
-
-
 class TrustStrategy(abc.ABC):
     """Prepares one provider's trust for workspaces."""
 
@@ -325,9 +297,24 @@ class TrustStrategy(abc.ABC):
         whose lookup never changed across versions reads it as :meth:`probe`."""
         return self.probe(workspace, env, files)
 
-    @abc.abstractmethod
     def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        """Prepare one workspace. Never raises for a trust problem."""
+        """Prepare one workspace. Never raises for a trust problem.
+
+        The one place the folder guard runs at execution (a missing folder, a
+        home folder or one above it, a root: ``domain.policy.guard_reason``),
+        before anything of the provider's, between the STARTED and FINISHED
+        progress events (:func:`reported`). A strategy implements
+        :meth:`prepare`; overriding this instead takes the guard over too."""
+        return reported(self, workspace, ctx, self._guarded)
+
+    def _guarded(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        blocked = guard_result(self.provider, workspace)
+        return blocked if blocked is not None else self.prepare(workspace, ctx)
+
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        """Prepare one workspace the guard let through (see
+        :meth:`execute_workspace`). Never raises for a trust problem."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither prepare nor execute_workspace")
 
 
 def reported(
@@ -353,293 +340,3 @@ def reported(
         )
     )
     return result
-
-
-def base_result(
-    provider: Provider,
-    workspace: Workspace,
-    status: WorkspaceStatus,
-    code: Code | None = None,
-    message: str = "",
-    **fields: object,
-) -> WorkspaceResult:
-    diagnostics: tuple[Diagnostic, ...] = tuple(fields.pop("diagnostics", ()))  # type: ignore[arg-type]
-    if code is not None and message:
-        diagnostics = (*diagnostics, Diagnostic(code, message, provider, workspace.id))
-    return WorkspaceResult(
-        provider=provider,
-        workspace_id=workspace.id,
-        workspace=workspace.absolute_path,
-        real_path=workspace.real_path,
-        status=status,
-        code=code,
-        diagnostics=diagnostics,
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def guard_reason(workspace: Workspace) -> tuple[Code, str] | None:
-    """Why no provider may trust ``workspace`` (a code and a sentence), else None."""
-    if not workspace.exists:
-        return Code.WORKSPACE_MISSING, "the workspace folder does not exist"
-    if not workspace.is_dir:
-        return Code.WORKSPACE_NOT_DIRECTORY, "the workspace path is not a folder"
-    reason = workspace.not_persistable_reason
-    if reason is NotPersistableReason.HOME_DIRECTORY:
-        return Code.NOT_PERSISTABLE_HOME, "the home folder is never trusted on the user's behalf; pick a project folder"
-    if reason is NotPersistableReason.HOME_ANCESTOR:
-        return (
-            Code.NOT_PERSISTABLE_HOME_ANCESTOR,
-            "a folder that contains a home folder is never trusted on the user's behalf: its trust would "
-            "cover every folder below it, the home folder included; pick a project folder",
-        )
-    if reason is NotPersistableReason.WORLD_WRITABLE:
-        return (
-            Code.NOT_PERSISTABLE_WORLD_WRITABLE,
-            "a folder every user can write to, or that another user can replace (it is in a folder every user "
-            "can write to), is not a project folder and is never trusted on the user's behalf: its trust would "
-            "cover whatever anyone puts there; pick a project folder of your own",
-        )
-    if reason is NotPersistableReason.PSEUDO_FILESYSTEM:
-        return (
-            Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM,
-            "a folder on a pseudo file system (such as /proc, /sys or /dev) is not a project folder and is never "
-            "trusted on the user's behalf",
-        )
-    if reason is not None:
-        return not_persistable_code(reason), f"{_spoken(reason)} is never trusted on the user's behalf"
-    return None
-
-
-def repository_root_guard(workspace: Workspace, provider: Provider) -> tuple[Code, str] | None:
-    """Why a CLI that trusts the git repository root must not run in ``workspace``
-    (that root is the home folder, contains it, or is a root), else None."""
-    reason = workspace.repository_root_reason
-    if reason is None:
-        return None
-    return (
-        not_persistable_code(reason),
-        f"the folder is inside a git repository whose root is {_spoken(reason)}; "
-        f"{provider.value} would trust that root, so it is not run here",
-    )
-
-
-def repository_scope_check(workspace: Workspace) -> Callable[[str], bool]:
-    """Approves the folder a trust dialog says its option trusts (a repository
-    root, read off the screen) when it is the folder's git repository root, or
-    a linked worktree's main checkout, and the guard approved those roots
-    (none is the home folder, contains it, or is a root). Anything else,
-    including a path that does not normalise, is refused."""
-    host = workspace.host
-    approved = {
-        comparison_key(root, host) for root in (workspace.git_root, workspace.worktree_main_root) if root is not None
-    }
-
-    def check(shown: str) -> bool:
-        if workspace.repository_root_reason is not None:
-            return False
-        try:
-            return comparison_key(normalize(shown, host.flavor), host) in approved
-        except PathError:
-            return False
-
-    return check
-
-
-_CODES = {
-    NotPersistableReason.HOME_DIRECTORY: Code.NOT_PERSISTABLE_HOME,
-    NotPersistableReason.HOME_ANCESTOR: Code.NOT_PERSISTABLE_HOME_ANCESTOR,
-    NotPersistableReason.WORLD_WRITABLE: Code.NOT_PERSISTABLE_WORLD_WRITABLE,
-    NotPersistableReason.PSEUDO_FILESYSTEM: Code.NOT_PERSISTABLE_PSEUDO_FILESYSTEM,
-}
-
-
-def not_persistable_code(reason: NotPersistableReason) -> Code:
-    return _CODES.get(reason, Code.NOT_PERSISTABLE_ROOT)
-
-
-def _spoken(reason: NotPersistableReason) -> str:
-    if reason is NotPersistableReason.HOME_ANCESTOR:
-        return "a folder that contains a home folder"
-    if reason is NotPersistableReason.WORLD_WRITABLE:
-        return "a folder every user can write to (or that another user can replace)"
-    if reason is NotPersistableReason.PSEUDO_FILESYSTEM:
-        return "a folder on a pseudo file system"
-    return "the " + str(reason.value).replace("_", " ")
-
-
-def guard_result(provider: Provider, workspace: Workspace) -> WorkspaceResult | None:
-    """The blocked result for a workspace no provider may trust, else None."""
-    found = guard_reason(workspace)
-    if found is None:
-        return None
-    code, message = found
-    return base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
-
-
-def home_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
-    """The home folder ``env`` names and the other ``homes`` (it resolved, the
-    account's own), normalized, each once; unusable ones left out."""
-    out: list[str] = []
-    for home in (env_home(env), *homes):
-        if not home:
-            continue
-        try:
-            norm = normalize(home, host.flavor)
-        except PathError:
-            continue
-        if norm not in out:
-            out.append(norm)
-    return tuple(out)
-
-
-#: Why a folder named in a host's own value (a key of a per-launch table of trusted
-#: folders) may not be passed on as trusted: a code, else None.
-KeyJudge = Callable[[str], Code | None]
-
-
-def key_judge(
-    env: Mapping[str, str],
-    host: HostOs,
-    homes: Sequence[str] = (),
-    gather: Callable[[str], PathFacts] | None = None,
-) -> KeyJudge:
-    """A :data:`KeyJudge` that refuses what the guards refuse for a workspace:
-    a root, a home of ``home_folders(env, host, homes)`` or a folder containing
-    one, a folder that is no project folder by name, and, with ``gather`` (the
-    file-system port), the same for the folder resolved and what the file
-    system says of it. Without ``gather`` (no file access) a key with a ``..``
-    component is refused as ``workspace_path_unresolved``: after a symlink it
-    may mean another folder."""
-    known = home_folders(env, host, homes)
-
-    def judge(key: str) -> Code | None:
-        try:
-            spelt = normalize(key, host.flavor)
-        except PathError:
-            return None
-        paths = [spelt]
-        facts = None
-        if gather is not None:
-            try:
-                facts = gather(key)
-                paths.append(normalize(facts.real, host.flavor))
-                paths.append(normalize(facts.absolute, host.flavor))
-            except (PathError, OSError, ValueError):
-                facts = None
-        elif has_parent_step(key, host.flavor):
-            return Code.WORKSPACE_PATH_UNRESOLVED
-        reason = not_persistable(paths, known, host) or (facts.folder_reason if facts is not None else None)
-        return not_persistable_code(reason) if reason is not None else None
-
-    return judge
-
-
-def guarded_folders(env: Mapping[str, str], host: HostOs, homes: Sequence[str] = ()) -> tuple[str, ...]:
-    """Every home of ``home_folders`` and every folder above each: what no CLI
-    may be left trusting after a session (a folder that changed while the CLI
-    started can lead it to one: a git repository made above the folder, or the
-    folder's path swapped for a link). () when no usable home is named."""
-    out: list[str] = []
-    for home in home_folders(env, host, homes):
-        for folder in (home, *parents(home, host)):
-            if folder not in out:
-                out.append(folder)
-    if out:
-        # The folders that are no project folders by name: a folder swapped
-        # for a link to one of them leads the CLI there. (Each is one more
-        # probe read: only those the host has.)
-        out.extend(folder for folder in named_folders(host) if folder not in out)
-    return tuple(out)
-
-
-def folder_workspace(path: str, host: HostOs) -> Workspace | None:
-    """A workspace for an absolute folder, to ask a probe about it (no
-    file-system facts: the path as it is written). None for an unusable path."""
-    try:
-        return build_workspace(path, PathFacts(absolute=path, real=path, home=None, exists=True, is_dir=True), host)
-    except PathError:
-        return None
-
-
-def trusted_guarded(probe: StateProbe, folders: tuple[str, ...], host: HostOs) -> dict[str, str]:
-    """Which of ``folders`` the provider's state says are trusted now, each
-    with the key that says so (a folder above it may be that key)."""
-    out: dict[str, str] = {}
-    for folder in folders:
-        workspace = folder_workspace(folder, host)
-        if workspace is None:
-            continue
-        found = probe.read_trust(workspace)
-        if found.trusted:
-            out[folder] = found.trusted_key or folder
-    return out
-
-
-def same_folder(a: str, b: str, host: HostOs) -> bool:
-    """Two spellings of one folder on ``host``: a provider's key (one may write
-    ``C:/Users/u`` on Windows) and a normalized path; case-folded where the
-    host's paths are case-insensitive."""
-    try:
-        a, b = normalize(a, host.flavor), normalize(b, host.flavor)
-    except PathError:
-        return a == b
-    return a.casefold() == b.casefold() if host.case_insensitive_paths else a == b
-
-
-def widened_result(
-    result: WorkspaceResult, widened: Sequence[str], homes: Collection[str], host: HostOs, state_file: str | None
-) -> WorkspaceResult:
-    """The CLI left trust of the home folder, a folder above it, or a root,
-    which the state did not hold before the session: never a success. The
-    library writes no provider file, so the entry stays and the host is told
-    where it is. ``widened``: the keys that grant it; the widest (shortest) is
-    named."""
-    folder = min(widened, key=len)
-    if any(same_folder(folder, home, host) for home in homes):
-        reason = NotPersistableReason.HOME_DIRECTORY
-    else:
-        reason = root_reason(folder, host) or named_kind(folder, host) or NotPersistableReason.HOME_ANCESTOR
-    code = not_persistable_code(reason)
-    where = f" in {state_file}" if state_file else ""
-    message = (
-        f"the CLI recorded trust for {folder!r}{where}, which is {_spoken(reason)}; the folder changed "
-        "while the CLI started (a git repository made above it, or its path led elsewhere): remove that entry by hand"
-    )
-    return attrs.evolve(
-        result,
-        status=WorkspaceStatus.BLOCKED,
-        code=code,
-        diagnostics=(*result.diagnostics, Diagnostic(code, message, result.provider, result.workspace_id)),
-    )
-
-
-def trust_lost_result(result: WorkspaceResult, probe: ProbeResult, when: str) -> WorkspaceResult:
-    """``result`` had trust proven, and the state file no longer says so."""
-    evidence = f"{result.trusted_key!r} was recorded as trusted, and is not {when}"
-    return attrs.evolve(
-        result,
-        status=WorkspaceStatus.SOFT_FAILED,
-        code=Code.TRUST_LOST,
-        diagnostics=(
-            *result.diagnostics,
-            *probe.diagnostics,
-            Diagnostic(Code.TRUST_LOST, evidence, result.provider, result.workspace_id),
-        ),
-    )
-
-
-def both_runs(first: WorkspaceResult, retry: WorkspaceResult, row: WorkspaceResult) -> WorkspaceResult:
-    """``row``, the outcome of a folder that was run once more, reporting what
-    both runs did: a retry that found the folder trusted and started nothing
-    does not hide the first run's CLI, dialogs and keys."""
-    return attrs.evolve(
-        row,
-        pty_spawned=first.pty_spawned or retry.pty_spawned,
-        dialogs=(*first.dialogs, *retry.dialogs),
-        keys=(*first.keys, *retry.keys),
-        elapsed_ms=first.elapsed_ms + retry.elapsed_ms,
-        lock_wait_ms=first.lock_wait_ms + retry.lock_wait_ms,
-        cli_version=retry.cli_version or first.cli_version,
-        session=retry.session or first.session,
-    )

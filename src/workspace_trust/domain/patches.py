@@ -12,10 +12,12 @@ providers whose patches use them) and is re-exported here.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 
 import attrs
 
 from workspace_trust.domain.codes import ArgDialect, Provider
+from workspace_trust.domain.results import Diagnostic
 
 __all__ = ["ArgDialect", "EnvPatch", "LaunchArgPatch", "PatchFile", "PatchOwner", "TargetSurface"]
 
@@ -90,3 +92,28 @@ class EnvPatch:
     session_only: bool = True
     owner: PatchOwner = PatchOwner.WORKSPACE_TRUST
     files: tuple[PatchFile, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class PatchPlan:
+    """Launch patches a strategy returns instead of (or before) touching state."""
+
+    arg_patches: tuple[LaunchArgPatch, ...] = ()
+    env_patches: tuple[EnvPatch, ...] = ()
+    #: Per provider, the exact values its own per-launch config option takes
+    #: (the host's values merged in); see each provider's ``plan_fields``.
+    launch_values: Mapping[Provider, tuple[str, ...]] = attrs.field(factory=dict)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def carries(self, provider: Provider, workspace_id: str) -> bool:
+        """Whether a patch of ``provider`` is made for the folder."""
+        patches: tuple[LaunchArgPatch | EnvPatch, ...] = (*self.arg_patches, *self.env_patches)
+        return any(p.target_provider == provider and workspace_id in p.source_workspace_ids for p in patches)
+
+    def trouble(self, provider: Provider, workspace_id: str | None = None) -> Diagnostic | None:
+        """The reason the plan gives for ``provider`` and the folder: the
+        folder's own (it was left out), else one that names no folder (a patch
+        that could not be built); never another folder's."""
+        mine = [d for d in self.diagnostics if d.provider == provider]
+        own = next((d for d in mine if d.workspace_id is not None and d.workspace_id == workspace_id), None)
+        return own or next((d for d in mine if d.workspace_id is None), None)

@@ -11,18 +11,13 @@ patch is offered, as a launch of an unknown version is taken to be new.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import attrs
 
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.errors import BinaryMissingError
-from workspace_trust.ports import BinaryLocator, HelpReader
-from workspace_trust.providers.binaries import resolve_cli_binary
 from workspace_trust.providers.versions import at_least
 
-__all__ = ["OverrideFloor", "below_floor", "known_cli_version"]
+__all__ = ["OverrideFloor", "below_floor"]
 
 
 @attrs.frozen(slots=True)
@@ -54,23 +49,3 @@ def below_floor(
         provider,
         workspace_id,
     )
-
-
-def known_cli_version(
-    name: str,
-    explicit: str | None,
-    env: Mapping[str, str],
-    bin_env: str,
-    usual: Sequence[str],
-    *,
-    locator: BinaryLocator | None,
-    help_reader: HelpReader,
-) -> str | None:
-    """The version of the CLI ``name`` a host's launch would run (found as a
-    preflight finds it), where it is known without starting anything; None
-    when no binary is found or its version is not known."""
-    try:
-        binary = resolve_cli_binary(name, explicit, env, bin_env, usual, locator=locator)
-    except BinaryMissingError:
-        return None
-    return help_reader.known_version(binary)

@@ -25,16 +25,22 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from workspace_trust.domain.codes import ArgDialect, Code, Provider
+from workspace_trust.domain.codes import ArgDialect, Provider
+from workspace_trust.flags import set_flag_source
 
 if TYPE_CHECKING:
-    from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+    from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
     from workspace_trust.domain.results import Diagnostic
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.failure_patterns import TrustFailurePattern
+    from workspace_trust.ports import BinaryLocator, HelpReader, StateFiles, StateProbe
     from workspace_trust.providers.state_probe import StateParser
     from workspace_trust.providers.state_vars import StateVariable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.strategy import TrustStrategy
+
+
+#: (environment, files, CLI version) -> the probe of a CLI's state file.
+StateProbeFactory = Callable[["Mapping[str, str]", "StateFiles | None", "str | None"], "StateProbe"]
 
 
 @attrs.frozen(slots=True)
@@ -77,8 +83,10 @@ class ArgDialectRule:
     applied, how, and the diagnostic when it may not."""
 
     dialect: ArgDialect
-    #: (surface, the CLI whose argv it is) pairs where the dialect reaches its CLI.
-    allowed: frozenset[tuple[TargetSurface, Provider]]
+    #: (surface, the id of the CLI whose argv it is) pairs where the dialect
+    #: reaches its CLI. By id (the wire format, never changed once shipped),
+    #: so that a provider names another CLI's argv without importing it.
+    allowed: frozenset[tuple[TargetSurface, str]]
     #: (host argv before ``--``, the patch, the settings namespace) -> new argv, or why not.
     apply: Callable[[list[str], LaunchArgPatch, str], list[str] | Diagnostic]
     refuse: Callable[[LaunchArgPatch, Provider, TargetSurface], Diagnostic]
@@ -92,7 +100,7 @@ class ProviderSpec:
     display_name: str
     #: Executable names, tried on the child's PATH.
     binary_names: tuple[str, ...]
-    #: The environment variable that names the binary.
+    #: The environment variable that names the binary (tried before PATH).
     binary_env: str
     #: The npm package the CLI ships in (the recorder and ``./dev`` install it).
     npm_package: str
@@ -106,21 +114,24 @@ class ProviderSpec:
     #: through the ``StateFiles`` port and decide with it
     #: (``providers/state_probe.py``).
     parse_state: StateParser
+    #: The probe every strategy of this CLI reads its state file with:
+    #: (environment, files, CLI version) -> a ``StateProbe`` of the state file
+    #: under that environment (files None: this machine's), looking trust up
+    #: as that version does (None: not known, the strictest lookup). None for
+    #: a provider whose strategies build their own.
+    state_probe: StateProbeFactory | None = None
     flags: tuple[FlagSpec, ...] = ()
-    #: Install locations tried after PATH, relative to HOME unless absolute.
+    #: Install locations tried after PATH, relative to HOME unless absolute
+    #: (:meth:`resolve_binary`).
     usual_locations: tuple[str, ...] = ()
     #: The dialog rule table (replay, record), or a function that imports and
     #: returns it on first use; None for a CLI with no dialog. Read it as
     #: :attr:`rules`.
     rule_source: RuleTable | Callable[[], RuleTable] | None = attrs.field(default=None, alias="rules")
-    #: This provider's own diagnostic codes (documented in docs/cli.md).
-    codes: tuple[Code, ...] = ()
     failure_patterns: tuple[TrustFailurePattern, ...] = ()
     #: Seeds a fresh HOME so the CLI goes straight to its trust dialog (tests,
     #: the recorder); returns extra environment variables the CLI needs there.
     seed_test_home: Callable[..., Mapping[str, str]] | None = None
-    #: Scenarios the fixture recorder knows for this CLI.
-    recorder_scenarios: tuple[str, ...] = ()
     #: The flag text of ``--help`` a protected command needs (test fakes use it).
     protected_help: str = ""
     cli_options: tuple[CliOption, ...] = ()
@@ -157,6 +168,35 @@ class ProviderSpec:
         source = self.rule_source
         return source() if callable(source) else source
 
+    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
+        """The CLI's binary as every strategy finds it: ``explicit``, then
+        ``$binary_env``, then ``env``'s PATH, then :attr:`usual_locations`.
+        Raises ``BinaryMissingError`` naming what was tried."""
+        from workspace_trust.providers.binaries import resolve_cli_binary  # noqa: PLC0415 (status need not load it)
+
+        return resolve_cli_binary(
+            self.binary_names[0], explicit, env, self.binary_env, self.usual_locations, locator=locator
+        )
+
+    def known_version(
+        self,
+        explicit: str | None,
+        env: Mapping[str, str],
+        *,
+        locator: BinaryLocator | None,
+        help_reader: HelpReader,
+    ) -> str | None:
+        """The version of the binary :meth:`resolve_binary` finds, where it is
+        known without starting anything (``HelpReader.known_version``); None
+        when no binary is found or its version is not known."""
+        from workspace_trust.errors import BinaryMissingError  # noqa: PLC0415
+
+        try:
+            binary = self.resolve_binary(explicit, env, locator)
+        except BinaryMissingError:
+            return None
+        return help_reader.known_version(binary)
+
     def mode(self, name: str) -> StrategyMode:
         for mode in self.modes:
             if mode.name == name:
@@ -166,3 +206,14 @@ class ProviderSpec:
     @property
     def mode_names(self) -> tuple[str, ...]:
         return tuple(mode.name for mode in self.modes)
+
+
+def _flag_defaults() -> tuple[tuple[str, bool], ...]:
+    """Every registered provider's flags (``ProviderSpec.flags``), for
+    ``workspace_trust.flags``, which imports no provider."""
+    from workspace_trust.providers import all_specs  # noqa: PLC0415 (the package imports this module)
+
+    return tuple((flag.name, flag.default) for spec in all_specs() for flag in spec.flags)
+
+
+set_flag_source(_flag_defaults)

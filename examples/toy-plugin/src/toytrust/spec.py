@@ -126,7 +126,6 @@ SPEC = ProviderSpec(
         FlagSpec("toy_env", True, "Return the toy's per-launch environment patch."),
     ),
     rules=rules,
-    codes=(TOY_STATE_ODD,),
     failure_patterns=(TrustFailurePattern("toy_not_allowed", TOY, text=words("workspace", "not", "allowed")),),
     seed_test_home=seed_test_home,
     protected_help="--no-plugins",

@@ -27,7 +27,6 @@ from workspace_trust.plugin import (
     WorkspaceResult,
     WorkspaceStatus,
     base_result,
-    guard_result,
     keep_env,
     resolve_cli_binary,
 )
@@ -103,10 +102,9 @@ class ToyEnvStrategy(TrustStrategy):
         )
         return PatchPlan(env_patches=(patch,))
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(TOY, workspace)
-        if blocked is not None:
-            return blocked
+    def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
+        # The folder guard has run (execute_workspace): a folder no provider
+        # may trust never reaches here.
         if not self.trust_required(ctx.env):
             return base_result(TOY, workspace, WorkspaceStatus.NOT_REQUIRED)
         probe = self.probe(workspace, ctx.env, ctx.state_files)

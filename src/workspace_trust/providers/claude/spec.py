@@ -16,11 +16,12 @@ from workspace_trust.providers.claude import (
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.claude.probe import claude_state_path, parse_claude_state
+from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path, parse_claude_state
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
     from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
 
 
@@ -48,6 +49,11 @@ def state_file(env: Mapping[str, str]) -> str | None:
     return claude_state_path(env, env_home(env))
 
 
+def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
+    """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    return ClaudeStateProbe(state_file(env), files=files, version=version)
+
+
 SPEC = ProviderSpec(
     id=CLAUDE,
     display_name="Claude Code",
@@ -61,6 +67,7 @@ SPEC = ProviderSpec(
     default_mode="pty",
     state_file=state_file,
     state_variables=STATE_VARIABLES,
+    state_probe=state_probe,
     parse_state=parse_claude_state,
     flags=(
         FlagSpec("claude_pty", True, "Accept Claude Code's trust dialog in a pseudo-terminal."),
@@ -93,7 +100,6 @@ SPEC = ProviderSpec(
         ),
     ),
     seed_test_home=seed_test_home,
-    recorder_scenarios=("trust-accept", "theme-onboarding", "custom-api-key", "git-subfolder"),
     protected_help=" ".join(("--bare", *REQUIRED_FLAGS)),
     value_flags=frozenset({"--settings"}),
 )

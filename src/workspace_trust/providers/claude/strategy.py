@@ -13,13 +13,11 @@ import attrs
 
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.errors import StateFileError
-from workspace_trust.domain.paths import env_home
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.claude import BIN_ENV, CLAUDE, REQUIRED_FLAGS, USUAL_LOCATIONS
+from workspace_trust.ports import StateFiles
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env
+from workspace_trust.providers.claude import CLAUDE, REQUIRED_FLAGS
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
-from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
@@ -65,12 +63,6 @@ def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> d
     env = keep_env(host_env, KEEP_ENV, (*STRIP_ENV, *strip))
     env.update(PREFLIGHT_ENV)
     return env
-
-
-def resolve_claude_binary(explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
-    """Explicit path, then $WORKSPACE_TRUST_CLAUDE_BIN, then the child's PATH, then
-    the usual install locations. Raises ``BinaryMissingError``."""
-    return resolve_cli_binary("claude", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
 
 @attrs.frozen(slots=True)
@@ -163,25 +155,13 @@ class ClaudePty(PtyProvider):
     """Claude Code's part of the PTY strategy."""
 
     provider = CLAUDE
-    flag = "claude_pty"
     #: proper-lockfile's ``.claude.json.lock`` folder (2.1.330), stale after 10 s.
     state_lock_suffixes = (".lock",)
     reads_help = True
     trusts_repository_root = True
 
-    def state_file(self, env: Mapping[str, str]) -> str | None:
-        return claude_state_path(env, env_home(env))
-
-    def state_probe(
-        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
-    ) -> StateProbe:
-        return ClaudeStateProbe(self.state_file(env), files=files, version=version)
-
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return preflight_env(host_env, strip)
-
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
-        return resolve_claude_binary(explicit, env, locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext

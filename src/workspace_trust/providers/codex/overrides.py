@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -24,6 +24,7 @@ import attrs
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.errors import PathError
 from workspace_trust.domain.paths import HostOs, Workspace, named_kind, normalize, root_reason
+from workspace_trust.domain.policy import KeyJudge, not_persistable_code
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.codex.keys import codex_keys
 
@@ -49,12 +50,6 @@ class OverrideBuild:
     refused: tuple[str, ...] = ()
 
 
-#: Why a key of the host's own ``projects=`` table may not be passed on as
-#: trusted: a not-persistable code (or ``workspace_path_unresolved``), else None
-#: (``strategy.KeyJudge``; ``strategy.key_judge`` makes the plan stages' one).
-KeyJudge = Callable[[str], Code | None]
-
-
 def basic_judge(host: HostOs) -> KeyJudge:
     """What can be told of a key without a home or a file: a root, or a folder
     that is no project folder by its name (``/tmp``, ``/proc``, ...). The plan
@@ -68,8 +63,6 @@ def basic_judge(host: HostOs) -> KeyJudge:
         reason = root_reason(norm, host) or named_kind(norm, host)
         if reason is None:
             return None
-        from workspace_trust.strategy import not_persistable_code
-
         return not_persistable_code(reason)
 
     return judge

@@ -17,8 +17,8 @@ from typing import Any
 from workspace_trust.domain.codes import Code, Provider
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.paths import HostOs
+from workspace_trust.domain.policy import KeyJudge
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.providers.claude import CLAUDE
 from workspace_trust.providers.codex import (
     CODEX,
     DIRECT_CLI_CONFIG,
@@ -29,13 +29,16 @@ from workspace_trust.providers.codex import (
 )
 from workspace_trust.providers.codex.overrides import (
     TRUSTED,
-    KeyJudge,
     basic_judge,
     build_trust_override,
     is_projects_override,
     parse_projects_override,
 )
 from workspace_trust.providers.spec import ArgDialectRule
+
+#: The CLI whose argv carries a runtime's ``--settings`` inline JSON (Claude
+#: Code's), where ``-c`` means ``--continue``: named by its id, not imported.
+SETTINGS_ARGV = "claude"
 
 #: Codex's flags whose next argument is their value.
 CODEX_VALUE_FLAGS = frozenset({"-c", "--config"})
@@ -79,7 +82,7 @@ def _judge(patch: LaunchArgPatch) -> KeyJudge:
 
 
 def surface_unknown(patch: LaunchArgPatch, argv_provider: Provider, surface: TargetSurface) -> Diagnostic:
-    if argv_provider is CLAUDE and patch.dialect is DIRECT_CLI_CONFIG:
+    if argv_provider.value == SETTINGS_ARGV and patch.dialect is DIRECT_CLI_CONFIG:
         message = "refused to put a Codex -c into Claude arguments (-c is --continue there)"
     else:
         message = (
@@ -196,9 +199,9 @@ DIALECTS = (
         DIRECT_CLI_CONFIG,
         allowed=frozenset(
             {
-                (TargetSurface.PRIMARY_PROVIDER_ARGS, CODEX),
-                (TargetSurface.PROVIDER_FACTS_PROBE, CODEX),
-                (TargetSurface.DEFAULT_MODEL_PROBE, CODEX),
+                (TargetSurface.PRIMARY_PROVIDER_ARGS, CODEX.value),
+                (TargetSurface.PROVIDER_FACTS_PROBE, CODEX.value),
+                (TargetSurface.DEFAULT_MODEL_PROBE, CODEX.value),
             }
         ),
         apply=apply_codex_config,
@@ -208,10 +211,10 @@ DIALECTS = (
         RUNTIME_SETTINGS,
         allowed=frozenset(
             {
-                (TargetSurface.PRIMARY_PROVIDER_ARGS, CLAUDE),
-                (TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, CLAUDE),
-                (TargetSurface.PROVIDER_FACTS_PROBE, CLAUDE),
-                (TargetSurface.DEFAULT_MODEL_PROBE, CLAUDE),
+                (TargetSurface.PRIMARY_PROVIDER_ARGS, SETTINGS_ARGV),
+                (TargetSurface.CROSS_PROVIDER_MEMBER_ARGS, SETTINGS_ARGV),
+                (TargetSurface.PROVIDER_FACTS_PROBE, SETTINGS_ARGV),
+                (TargetSurface.DEFAULT_MODEL_PROBE, SETTINGS_ARGV),
             }
         ),
         apply=apply_runtime_settings,

@@ -5,26 +5,25 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from workspace_trust.failure_patterns import TrustFailurePattern, words
 from workspace_trust.providers.codex import (
     BIN_ENV,
     CODEX,
-    CONFIG_CHANGED,
-    OVERRIDE_INVALID,
-    PATH_UNREPRESENTABLE,
     STATE_VARIABLES,
-    SURFACE_UNKNOWN,
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.codex.patching import CODEX_VALUE_FLAGS, DIALECTS
-from workspace_trust.providers.codex.probe import codex_config_path, parse_codex_state
+from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path, parse_codex_state
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.ports import StateFiles, StateProbe
+    from workspace_trust.strategy import TrustStrategy
 
 _EXEC_REMEDY = "run codex exec inside a git repository, or pass --skip-git-repo-check"
 
@@ -76,6 +75,11 @@ def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
     return tuple(f"codex -c {shlex.quote(value)}" for value in plan.launch_values.get(CODEX, ()))
 
 
+def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
+    """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    return CodexStateProbe(codex_config_path(env), files=files)
+
+
 SPEC = ProviderSpec(
     id=CODEX,
     display_name="Codex CLI",
@@ -92,6 +96,7 @@ SPEC = ProviderSpec(
     default_mode="args",
     state_file=codex_config_path,
     state_variables=STATE_VARIABLES,
+    state_probe=state_probe,
     parse_state=parse_codex_state,
     flags=(
         FlagSpec("codex_args", True, "Return Codex per-launch trust overrides (-c projects={...})."),
@@ -99,7 +104,6 @@ SPEC = ProviderSpec(
     ),
     usual_locations=USUAL_LOCATIONS,
     rules=rules,
-    codes=(SURFACE_UNKNOWN, PATH_UNREPRESENTABLE, OVERRIDE_INVALID, CONFIG_CHANGED),
     failure_patterns=(
         # Codex exec (0.125.0 and 0.169.0): "Not inside a trusted directory and
         # --skip-git-repo-check was not specified." Despite the wording this is a
@@ -124,7 +128,6 @@ SPEC = ProviderSpec(
         ),
     ),
     seed_test_home=seed_test_home,
-    recorder_scenarios=("trust-accept", "update-then-trust", "auth-picker", "non-git-folder"),
     cli_options=(
         CliOption(
             "--existing-codex-override",

@@ -7,41 +7,32 @@ from collections.abc import Mapping, Sequence
 
 from workspace_trust.domain.codes import Code, WorkspaceStatus
 from workspace_trust.domain.errors import StateFileError
-from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.paths import HostOs, Workspace
+from workspace_trust.domain.policy import KeyJudge
 from workspace_trust.domain.results import Diagnostic, ProbeResult, WorkspaceResult
-from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
+from workspace_trust.ports import StateFiles
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env
 from workspace_trust.providers.codex import (
-    BIN_ENV,
     CODEX,
     DIRECT_CLI_CONFIG,
     PATH_UNREPRESENTABLE,
     RUNTIME_SETTINGS,
-    USUAL_LOCATIONS,
 )
 from workspace_trust.providers.codex.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.codex.gating import PROJECT_CONFIG_DIR, embedded_mode, not_gated
 from workspace_trust.providers.codex.overrides import (
     UNREPRESENTABLE,
-    KeyJudge,
     build_trust_override,
     representable,
     trust_paths_for,
 )
 from workspace_trust.providers.codex.patching import codex_config_values
-from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path
-from workspace_trust.providers.override_floors import known_cli_version
+from workspace_trust.providers.patch_strategy import PatchStrategy
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    TrustStrategy,
-    base_result,
-    guard_result,
-    reported,
-)
+from workspace_trust.strategy import ExecutionContext
 
 KEEP_ENV = (
     *COMMON_ENV,
@@ -119,38 +110,19 @@ def has_project_config(workspace: Workspace) -> bool:
         return True
 
 
-def installed_version(ctx: ExecutionContext) -> str | None:
-    """The installed Codex's version where it is known without starting
-    anything (``HelpReader.known_version``), or None."""
-    env = codex_env(ctx.env, ctx.strip_env)
-    return known_cli_version(
-        "codex",
-        ctx.binaries.get(CODEX),
-        {**ctx.env, **env},
-        BIN_ENV,
-        USUAL_LOCATIONS,
-        locator=ctx.binary_locator,
-        help_reader=ctx.help_reader,
-    )
-
-
-class CodexArgsStrategy(TrustStrategy):
+class CodexArgsStrategy(PatchStrategy):
     """Default: trust through a per-launch ``-c projects={...}`` override; no process."""
 
     provider = CODEX
     mode = "args"
-    flag = "codex_args"
     override_floor = OVERRIDE_FLOOR
 
-    def installed_version(self, ctx: ExecutionContext) -> str | None:
-        return installed_version(ctx)
+    def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
+        return codex_env(host_env, strip)
 
     def launch_notes(self, version: str | None) -> tuple[Diagnostic, ...]:
         found = embedded_mode(version)
         return () if found is None else (found,)
-
-    def probe(self, workspace: Workspace, env: Mapping[str, str], files: StateFiles | None = None) -> ProbeResult:
-        return CodexStateProbe(codex_config_path(codex_env(env)), files=files).read_trust(workspace)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         return codex_patch_plan(workspaces, launch_args)
@@ -161,19 +133,10 @@ class CodexArgsStrategy(TrustStrategy):
         return codex_patch_plan(workspaces, launch_args, judge)
 
     def not_gated(self, workspace: Workspace, probe: ProbeResult, ctx: ExecutionContext) -> Diagnostic | None:
-        version = installed_version(ctx)
+        version = self.installed_version(ctx)
         return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        return reported(self, workspace, ctx, self._execute)
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(self.provider, workspace)
-        if blocked is not None:
-            return blocked
-        probe = self.probe(workspace, ctx.env, ctx.state_files)
-        if probe.trusted:
-            return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
+    def patched(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         # Planned against the host's own -c values, as the document's patches
         # are: a host override that cannot be merged leaves nothing patched.
         plan = codex_patch_plan((workspace,), ctx.launch_args.get(self.provider, ()), ctx.key_judge(workspace.host))
@@ -193,23 +156,11 @@ class CodexPty(PtyProvider):
     """Opt-in: accept trust in Codex's own TUI, so Codex persists it."""
 
     provider = CODEX
-    flag = "codex_pty"
     reads_help = True
     trusts_repository_root = True
 
-    def state_file(self, env: Mapping[str, str]) -> str | None:
-        return codex_config_path(env)
-
-    def state_probe(
-        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
-    ) -> StateProbe:
-        return CodexStateProbe(self.state_file(env), files=files)
-
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return codex_env(host_env, strip)
-
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
-        return resolve_cli_binary("codex", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
     def not_gated(self, workspace: Workspace, version: str | None, probe: ProbeResult) -> Diagnostic | None:
         return not_gated(version, workspace, has_project_config=has_project_config(workspace), probe=probe)

@@ -1,15 +1,8 @@
-"""How this CLI spells a folder in ``trustedFolders``, and how it compares two. Pure."""
+"""How this CLI compares two folders of ``trustedFolders``. Pure."""
 
 from __future__ import annotations
 
 from workspace_trust.domain.paths import HostOs, normalize
-
-
-def copilot_config_key(path: str, host: HostOs) -> str:
-    """The entry Copilot CLI writes for a folder: the folder's real path, as
-    the process sees its working directory (1.0.80-1.0.102 write exactly that
-    folder, never its git root). Raises ``PathError`` for a relative path."""
-    return normalize(path, host.flavor)
 
 
 def copilot_compare_key(path: str, host: HostOs) -> str:

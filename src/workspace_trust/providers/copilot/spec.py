@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from workspace_trust.failure_patterns import TrustFailurePattern, words
@@ -13,11 +14,12 @@ from workspace_trust.providers.copilot import (
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.copilot.probe import copilot_config_path, parse_copilot_state
+from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path, parse_copilot_state
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
     from workspace_trust.engine.rules import RuleTable
+    from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
 
 
@@ -42,6 +44,11 @@ def seed_test_home(home: str, *, copilot_package_cache: str | None = None) -> di
     return {"XDG_CACHE_HOME": copilot_package_cache} if copilot_package_cache else {}
 
 
+def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
+    """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    return CopilotStateProbe(copilot_config_path(env), files=files)
+
+
 SPEC = ProviderSpec(
     id=COPILOT,
     display_name="Copilot CLI",
@@ -56,6 +63,7 @@ SPEC = ProviderSpec(
     default_mode="pty",
     state_file=copilot_config_path,
     state_variables=STATE_VARIABLES,
+    state_probe=state_probe,
     parse_state=parse_copilot_state,
     flags=(
         FlagSpec("copilot_pty", True, "Accept GitHub Copilot CLI's trust dialog in a pseudo-terminal."),
@@ -100,6 +108,5 @@ SPEC = ProviderSpec(
         ),
     ),
     seed_test_home=seed_test_home,
-    recorder_scenarios=("trust-accept", "git-subfolder"),
     protected_help=" ".join(flag for flag, _ in REQUIRED_FLAGS),
 )

@@ -14,10 +14,8 @@ import attrs
 
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
-from workspace_trust.providers.binaries import COMMON_ENV, keep_env, resolve_cli_binary
-from workspace_trust.providers.copilot import BIN_ENV, COPILOT, REQUIRED_FLAGS, USUAL_LOCATIONS
-from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path
+from workspace_trust.providers.binaries import COMMON_ENV, keep_env
+from workspace_trust.providers.copilot import COPILOT, REQUIRED_FLAGS
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
@@ -110,7 +108,6 @@ class CopilotPty(PtyProvider):
     """GitHub Copilot CLI's part of the PTY strategy."""
 
     provider = COPILOT
-    flag = "copilot_pty"
     reads_help = True
     #: Copilot writes the folder it was started in (REPO/sub/deeper stays
     #: REPO/sub/deeper, 1.0.102), never its git root.
@@ -127,19 +124,8 @@ class CopilotPty(PtyProvider):
     #: the next start sweeps.
     term_grace_ms = 0
 
-    def state_file(self, env: Mapping[str, str]) -> str | None:
-        return copilot_config_path(env)
-
-    def state_probe(
-        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
-    ) -> StateProbe:
-        return CopilotStateProbe(self.state_file(env), files=files)
-
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return preflight_env(host_env, strip)
-
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
-        return resolve_cli_binary("copilot", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from workspace_trust.failure_patterns import TrustFailurePattern
 from workspace_trust.providers.gemini import (
     BIN_ENV,
-    FOLDER_DISTRUSTED,
     GEMINI,
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.gemini.probe import parse_gemini_state, trusted_folders_path
+from workspace_trust.providers.gemini.probe import GeminiStateProbe, parse_gemini_state, trusted_folders_path
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.ports import StateFiles, StateProbe
+    from workspace_trust.strategy import TrustStrategy
 
 
 def env_strategy() -> TrustStrategy:
@@ -62,6 +64,11 @@ def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
     return tuple(f"gemini env {name}={value}" for name, value in plan_fields(plan)["env"].items())
 
 
+def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
+    """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    return GeminiStateProbe(trusted_folders_path(env), files=files)
+
+
 SPEC = ProviderSpec(
     id=GEMINI,
     display_name="Gemini CLI",
@@ -78,18 +85,17 @@ SPEC = ProviderSpec(
     default_mode="env",
     state_file=trusted_folders_path,
     state_variables=STATE_VARIABLES,
+    state_probe=state_probe,
     parse_state=parse_gemini_state,
     flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
     usual_locations=USUAL_LOCATIONS,
     rules=rules,
-    codes=(FOLDER_DISTRUSTED,),
     failure_patterns=(
         # Gemini CLI 0.61.0 (from its source): headless runs in an untrusted
         # folder exit with code 55; the code alone names no CLI.
         TrustFailurePattern("gemini_untrusted_exit_code", GEMINI, exit_code=55, needs_provider=True, priority=30),
     ),
     seed_test_home=seed_test_home,
-    recorder_scenarios=("trust-accept",),
     plan_fields=plan_fields,
     plan_field_schemas={
         "env": {

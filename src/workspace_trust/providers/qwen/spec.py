@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from workspace_trust.providers.qwen import (
     BIN_ENV,
-    FOLDER_DISTRUSTED,
     QWEN,
     SAFE_MODE,
-    SETTINGS_UNREADABLE,
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.qwen.probe import parse_qwen_state, qwen_state_file
+from workspace_trust.providers.qwen.probe import QwenStateProbe, parse_qwen_state, qwen_state_file
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
-    from workspace_trust.strategy import PatchPlan, TrustStrategy
+    from workspace_trust.ports import StateFiles, StateProbe
+    from workspace_trust.strategy import TrustStrategy
 
 
 def env_strategy() -> TrustStrategy:
@@ -73,6 +74,11 @@ def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
+    """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    return QwenStateProbe(env, files, version=version)
+
+
 SPEC = ProviderSpec(
     id=QWEN,
     display_name="Qwen Code",
@@ -88,6 +94,7 @@ SPEC = ProviderSpec(
     default_mode="pty",
     state_file=qwen_state_file,
     state_variables=STATE_VARIABLES,
+    state_probe=state_probe,
     parse_state=parse_qwen_state,
     flags=(
         FlagSpec("qwen", True, "Prepare Qwen Code workspaces (only where its folder trust is on)."),
@@ -99,9 +106,7 @@ SPEC = ProviderSpec(
     ),
     usual_locations=USUAL_LOCATIONS,
     rules=rules,
-    codes=(SETTINGS_UNREADABLE, FOLDER_DISTRUSTED),
     seed_test_home=seed_test_home,
-    recorder_scenarios=("trust-accept",),
     protected_help=SAFE_MODE,
     plan_fields=plan_fields,
     plan_field_schemas={

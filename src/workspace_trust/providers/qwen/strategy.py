@@ -7,19 +7,19 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from workspace_trust.domain.codes import WorkspaceStatus
-from workspace_trust.domain.patches import EnvPatch, PatchFile
+from workspace_trust.domain.outcomes import base_result
+from workspace_trust.domain.patches import EnvPatch, PatchFile, PatchPlan
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.errors import BinaryMissingError, PreflightCancelled
-from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
+from workspace_trust.ports import StateFiles
 from workspace_trust.providers.binaries import (
     COMMON_ENV,
     NO_SELF_UPDATE_ENV,
     installed_version,
     keep_env,
-    resolve_cli_binary,
 )
-from workspace_trust.providers.override_floors import known_cli_version
+from workspace_trust.providers.patch_strategy import PatchStrategy
 from workspace_trust.providers.pty_strategy import (
     HELP_TIMEOUT_MS,
     CommandRefused,
@@ -28,17 +28,15 @@ from workspace_trust.providers.pty_strategy import (
     PtyTrustStrategy,
 )
 from workspace_trust.providers.qwen import (
-    BIN_ENV,
     FOLDER_DISTRUSTED,
     QWEN,
     SAFE_MODE,
     SETTINGS_UNREADABLE,
     STATE_VARIABLES,
-    USUAL_LOCATIONS,
 )
 from workspace_trust.providers.qwen.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.qwen.keys import qwen_config_key
-from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe, qwen_state_file
+from workspace_trust.providers.qwen.probe import TRUST_FOLDER, QwenStateProbe
 from workspace_trust.providers.qwen.settings import (
     QWEN_HOME_ENV,
     SYSTEM_DEFAULTS_ENV,
@@ -48,15 +46,9 @@ from workspace_trust.providers.qwen.settings import (
     FolderTrust,
     folder_trust,
 )
+from workspace_trust.providers.qwen.spec import SPEC
 from workspace_trust.providers.state_vars import honoured_env
-from workspace_trust.strategy import (
-    ExecutionContext,
-    PatchPlan,
-    TrustStrategy,
-    base_result,
-    guard_result,
-    reported,
-)
+from workspace_trust.strategy import ExecutionContext
 
 #: The dialog comes before any login: no credentials are passed. The
 #: variables that move Qwen's files are, so that the CLI and the probe read
@@ -75,7 +67,6 @@ def qwen_trust_required(env: Mapping[str, str]) -> bool:
 
 class QwenPty(PtyProvider):
     provider = QWEN
-    flag = "qwen"
     reads_help = True
     #: proper-lockfile's ``trustedFolders.json.lock`` folder (0.21+), stale after 10 s.
     state_lock_suffixes = (".lock",)
@@ -83,14 +74,6 @@ class QwenPty(PtyProvider):
         (SETTINGS_UNREADABLE, WorkspaceStatus.BLOCKED),
         (FOLDER_DISTRUSTED, WorkspaceStatus.SOFT_FAILED),
     )
-
-    def state_file(self, env: Mapping[str, str]) -> str | None:
-        return qwen_state_file(env)
-
-    def state_probe(
-        self, env: Mapping[str, str], files: StateFiles | None = None, version: str | None = None
-    ) -> StateProbe:
-        return QwenStateProbe(env, files, version=version)
 
     #: Its home .env files are read from 0.15.10 on (settings.DOTENV_SINCE).
     version_locates_state = True
@@ -100,9 +83,6 @@ class QwenPty(PtyProvider):
 
     def trust_required(self, env: Mapping[str, str]) -> bool:
         return qwen_trust_required(env)
-
-    def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
-        return resolve_cli_binary("qwen", explicit, env, BIN_ENV, USUAL_LOCATIONS, locator=locator)
 
     def build_command(
         self, binary: str, help_text: str | None, scratch_dir: str, ctx: ExecutionContext
@@ -143,24 +123,16 @@ def qwen_env_patch(workspaces: Iterable[Workspace]) -> EnvPatch:
     )
 
 
-class QwenEnvStrategy(TrustStrategy):
+class QwenEnvStrategy(PatchStrategy):
     """Per launch: a private trusted-folders file (opt-in; see docs/providers.md)."""
 
     provider = QWEN
     mode = "env"
-    flag = "qwen_env"
     override_floor = OVERRIDE_FLOOR
+    refusing_codes = QwenPty.refusing_codes
 
-    def installed_version(self, ctx: ExecutionContext) -> str | None:
-        return known_cli_version(
-            "qwen",
-            ctx.binaries.get(QWEN),
-            {**ctx.env, **qwen_env(ctx.env, ctx.strip_env)},
-            BIN_ENV,
-            USUAL_LOCATIONS,
-            locator=ctx.binary_locator,
-            help_reader=ctx.help_reader,
-        )
+    def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
+        return qwen_env(host_env, strip)
 
     def trust_required(self, env: Mapping[str, str]) -> bool:
         # The host launches Qwen with its own environment, not the preflight's.
@@ -185,35 +157,18 @@ class QwenEnvStrategy(TrustStrategy):
         persistable = tuple(w for w in workspaces if w.persistable)
         return PatchPlan(env_patches=(qwen_env_patch(persistable),)) if persistable else PatchPlan()
 
-    def execute_workspace(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        return reported(self, workspace, ctx, self._execute)
-
-    def _execute(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
-        blocked = guard_result(self.provider, workspace)
-        if blocked is not None:
-            return blocked
-        if not self.trust_required(ctx.env):
-            return base_result(self.provider, workspace, WorkspaceStatus.NOT_REQUIRED)
-        probe = self.probe_version(workspace, ctx.env, ctx.state_files, self.cli_version(ctx))
-        if probe.trusted:
-            return base_result(self.provider, workspace, WorkspaceStatus.ALREADY_TRUSTED, trusted_key=probe.trusted_key)
-        for code, status in QwenPty.refusing_codes:
-            if any(d.code is code for d in probe.diagnostics):
-                # The patch would still trust the folder for the launch; the
-                # host is told so here, and its policy decides.
-                return base_result(self.provider, workspace, status, code, diagnostics=probe.diagnostics)
-        version = _session_version(ctx)
+    def patched(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
         # Below the override's floor the plan carries no patch for the folder,
         # and the coordinator reports it (override_unsupported_by_cli_version).
         # The user's own file does not matter to a patched launch (Qwen reads
         # the private one instead), even when it cannot be read.
-        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED, cli_version=version)
+        return base_result(self.provider, workspace, WorkspaceStatus.PATCHED, cli_version=_session_version(ctx))
 
 
 def _installed(env: Mapping[str, str]) -> str | None:
     """The version of the Qwen binary ``env`` names, told without starting it."""
     try:
-        return installed_version(resolve_cli_binary("qwen", None, env, BIN_ENV, USUAL_LOCATIONS))
+        return installed_version(SPEC.resolve_binary(None, env))
     except BinaryMissingError:
         return None
 
@@ -222,9 +177,7 @@ def _session_version(ctx: ExecutionContext) -> str | None:
     """The version of the Qwen binary the host launches (``--version`` once per
     binary ever when its package does not say); None when it cannot be found."""
     try:
-        binary = resolve_cli_binary(
-            "qwen", ctx.binaries.get(QWEN), ctx.env, BIN_ENV, USUAL_LOCATIONS, locator=ctx.binary_locator
-        )
+        binary = SPEC.resolve_binary(ctx.binaries.get(QWEN), ctx.env, ctx.binary_locator)
         timeout_ms = min(HELP_TIMEOUT_MS, ctx.timing.total_budget_ms)
         return installed_version(binary) or ctx.help_reader.read_version(
             binary, qwen_env(ctx.env), timeout_ms, is_cancelled=ctx.is_cancelled
