@@ -82,7 +82,9 @@ def test_a_recording_no_rule_knows_is_reported_unknown_with_its_screen(monkeypat
         exit_status=None,
         last_snapshot=None,
     )
-    without = RuleTable("claude", tuple(r for r in CLAUDE_RULES.rules if r.id != "claude.workspace_trust.proceed"))
+    without = RuleTable(
+        "claude", tuple(r for r in CLAUDE_RULES.rules if r.id != "claude.workspace_trust.proceed"), CLAUDE_RULES.phases
+    )
     monkeypatch.setattr(drift_script, "record", lambda scenario, root, on_ready=None: Recording(no_keys, outcome))
     monkeypatch.setattr(drift_script, "rule_table", lambda provider: without)
     scenario = next(s for s in drift_script.SCENARIOS if s.provider == "claude" and s.version == "2.0.77")

@@ -161,7 +161,9 @@ CLAUDE_RULE_AS_PINNED = next(r for r in CLAUDE_RULES.rules if r.id == "claude.wo
 #: without 2.1.337's refusal window (``refuse_input_ms``), so that the probe goes
 #: at the first painted frame.
 CLAUDE_RULE = attrs.evolve(CLAUDE_RULE_AS_PINNED, refuse_input_ms=0)
-PROBE_RULES = RuleTable("claude", tuple(CLAUDE_RULE if r.id == CLAUDE_RULE.id else r for r in CLAUDE_RULES.rules))
+PROBE_RULES = RuleTable(
+    "claude", tuple(CLAUDE_RULE if r.id == CLAUDE_RULE.id else r for r in CLAUDE_RULES.rules), CLAUDE_RULES.phases
+)
 CLAUDE_SETTLE_MS = CLAUDE_RULE.settle_ms or 0
 
 
@@ -596,21 +598,34 @@ def test_gemini_never_confirms_trust_parent_folder() -> None:
     assert tui.keys == [Key.UP, Key.ENTER]
 
 
-def test_overlapping_prefix_label_is_refused_as_forbidden() -> None:
-    """A rule author's too-broad prefix must not let Enter land on a forbidden row."""
-    broad = DialogRule(
-        id="t",
-        phase=Phase.WORKSPACE_TRUST,
-        required=("Do you trust",),
-        outcome=Outcome.CHECK_SUCCESS,
-        options=(OptionLabel("Trust", prefix=True), OptionLabel("Don't trust")),
-        select=OptionLabel("Trust", prefix=True),
-        never_select=(OptionLabel("Trust parent", prefix=True),),
-    )
-    engine = DialogEngine(RuleTable("t", (broad,)), attrs.evolve(TIMING, first_paint_settle_ms=0))
-    text = "Do you trust this?\n● Trust parent folder (x)\n  Don't trust"
-    keys = [engine.observe(snapshot_from_text(text, frame=i, elapsed_ms=i * 100)).key for i in range(1, 8)]
-    assert Key.ENTER not in keys
+def test_a_rule_may_not_select_by_a_prefix() -> None:
+    """A prefix takes any new suffix, which may widen what is trusted: a rule
+    that would select by one is refused where it is written."""
+    with pytest.raises(ValueError, match="prefix"):
+        DialogRule(
+            id="t",
+            phase=Phase.WORKSPACE_TRUST,
+            required=("Do you trust",),
+            outcome=Outcome.CHECK_SUCCESS,
+            options=(OptionLabel("Trust", prefix=True), OptionLabel("Don't trust")),
+            select=OptionLabel("Trust", prefix=True),
+        )
+
+
+@pytest.mark.parametrize(
+    ("label", "selected"),
+    [
+        ("Trust folder (project)", True),
+        ("Trust folder (project (copy))", True),
+        ("Trust folder (Trust parent folder (x))", True),
+        ("Trust folder ()", False),
+        ("Trust folder (project) and its parents", False),
+        ("Trust folder (project) and its parents (home)", False),
+        ("Trust folder (project", False),
+    ],
+)
+def test_a_filled_label_is_the_name_and_nothing_after_it(label: str, selected: bool) -> None:
+    assert OptionLabel("Trust folder (", filled=")").matches(label) is selected
 
 
 def test_cancellation_stops_before_any_key() -> None:

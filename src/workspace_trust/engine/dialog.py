@@ -46,7 +46,6 @@ import attrs
 from workspace_trust.domain.codes import Key, WaitReason
 from workspace_trust.engine.candidate import is_candidate_dialog
 from workspace_trust.engine.rules import (
-    PHASE_ORDER,
     DialogRule,
     OptionLabel,
     Outcome,
@@ -253,7 +252,8 @@ class DialogEngine:
         return decision
 
     def _candidates(self) -> list[DialogRule]:
-        return [rule for rule in self._table.rules if PHASE_ORDER.index(rule.phase) >= self._phase_floor]
+        table = self._table
+        return [rule for rule in table.rules if table.phase_index(rule.phase) >= self._phase_floor]
 
     def _dialog_gone(self, snapshot: TerminalSnapshot) -> None:
         active = self._active
@@ -389,7 +389,7 @@ class DialogEngine:
         rule = active.rule
         self._confirms[rule.id] = self._confirms.get(rule.id, 0) + 1
         self._last_confirm_ms[rule.id] = snapshot.elapsed_ms
-        self._phase_floor = max(self._phase_floor, PHASE_ORDER.index(rule.phase))
+        self._phase_floor = max(self._phase_floor, self._table.phase_index(rule.phase))
         if rule.outcome is Outcome.CHECK_SUCCESS:
             self._awaiting_success = True
         active.cursor_row_at_key = None

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import ClassVar
 
 import attrs
 
-from workspace_trust.domain.codes import Code, Key
+from workspace_trust.domain.codes import Code, Key, OpenValue
 from workspace_trust.engine.snapshot import (
     TerminalSnapshot,
     compact,
@@ -22,21 +23,27 @@ from workspace_trust.engine.snapshot import (
 )
 
 
-class Phase(enum.Enum):
-    """Startup phases, in the order a provider CLI can show them."""
+class Phase(OpenValue):
+    """A start-up phase a CLI can show a screen in. The phases every CLI has
+    are here; a provider names its own in its rules module
+    (``Phase.define("resume")``), and each rule table says in which order
+    its CLI shows them (:attr:`RuleTable.phases`)."""
 
-    ONBOARDING = "onboarding"
-    AUTH = "auth"
-    RESUME = "resume"
-    UPDATE = "update"
-    WORKSPACE_TRUST = "workspace_trust"
-    BYPASS_PERMISSIONS = "bypass_permissions"
-    CUSTOM_API_KEY = "custom_api_key"
-    NOTICE = "notice"
-    READY = "ready"
+    ONBOARDING: ClassVar[Phase]
+    AUTH: ClassVar[Phase]
+    WORKSPACE_TRUST: ClassVar[Phase]
+    NOTICE: ClassVar[Phase]
+    READY: ClassVar[Phase]
 
 
-PHASE_ORDER: tuple[Phase, ...] = tuple(Phase)
+Phase.ONBOARDING = Phase.define("onboarding", "ONBOARDING")
+Phase.AUTH = Phase.define("auth", "AUTH")
+Phase.WORKSPACE_TRUST = Phase.define("workspace_trust", "WORKSPACE_TRUST")
+Phase.NOTICE = Phase.define("notice", "NOTICE")
+Phase.READY = Phase.define("ready", "READY")
+
+#: The order of the phases every CLI has: a table's default.
+GENERIC_PHASES: tuple[Phase, ...] = (Phase.ONBOARDING, Phase.AUTH, Phase.WORKSPACE_TRUST, Phase.NOTICE, Phase.READY)
 
 
 class Outcome(enum.Enum):
@@ -73,15 +80,46 @@ class RetryPolicy(enum.Enum):
 
 @attrs.frozen(slots=True)
 class OptionLabel:
-    """An option's label; ``prefix`` labels end in text the CLI fills in."""
+    """An option's label, matched whole (case and spacing aside).
+
+    ``filled`` is for a label with a name the CLI fills in and then closes:
+    ``OptionLabel("Trust folder (", filled=")")`` is "Trust folder (NAME)" and
+    nothing more, NAME being any text whose brackets pair up ("project (copy)"
+    is a name), so a new suffix ("Trust folder (NAME) and its parents (P)") is
+    no match: a new variant, to record and judge. ``prefix`` matches whatever follows the text; it
+    recognises screens and names options never to select, and a rule may not
+    select by it (``DialogRule``'s checks)."""
 
     text: str
     prefix: bool = False
+    filled: str | None = None
 
     def matches(self, body: str) -> bool:
         want = compact(self.text)
         got = compact(body)
+        if self.filled is not None:
+            closing = compact(self.filled)
+            name = got[len(want) : len(got) - len(closing)]
+            return got.startswith(want) and got.endswith(closing) and bool(name) and _pairs_up(name)
         return got.startswith(want) if self.prefix else got == want
+
+
+_BRACKETS = {")": "(", "]": "[", "}": "{"}
+
+
+def _pairs_up(text: str) -> bool:
+    """Every closing bracket in ``text`` closes one opened before it, and all
+    are closed: the text could be a name, not a name, its closing mark and
+    more words."""
+    depth = dict.fromkeys(_BRACKETS, 0)
+    for char in text:
+        if char in _BRACKETS.values():
+            depth[next(c for c, o in _BRACKETS.items() if o == char)] += 1
+        elif char in _BRACKETS:
+            depth[char] -= 1
+            if depth[char] < 0:
+                return False
+    return not any(depth.values())
 
 
 def _validate_rule(instance: DialogRule, _attribute: object, _value: object) -> None:
@@ -92,6 +130,10 @@ def _validate_rule(instance: DialogRule, _attribute: object, _value: object) -> 
             raise ValueError(f"rule {instance.id}: selected option must be one of its options")
         if instance.select in instance.never_select:
             raise ValueError(f"rule {instance.id}: selects an option it forbids")
+        if instance.select.prefix:
+            # A prefix would take any new suffix, which may widen what is
+            # trusted: an option is selected by its whole label.
+            raise ValueError(f"rule {instance.id}: selects an option by a prefix of its label")
     if instance.select is not None and instance.outcome is Outcome.DECLINED:
         raise ValueError(f"rule {instance.id}: a DECLINED screen selects nothing")
     if instance.select is None and instance.outcome is Outcome.CONTINUE:
@@ -162,11 +204,24 @@ class DialogRule:
 class RuleTable:
     provider: str
     rules: tuple[DialogRule, ...]
+    #: The phases this CLI can show screens in, in the order it shows them:
+    #: once a rule of one phase has been confirmed, rules of earlier phases
+    #: are no longer looked at (the engine's safety rule 6).
+    phases: tuple[Phase, ...] = GENERIC_PHASES
 
     def __attrs_post_init__(self) -> None:
         ids = [rule.id for rule in self.rules]
         if len(ids) != len(set(ids)):
             raise ValueError(f"duplicate rule ids in table {self.provider}")
+        if len(set(self.phases)) != len(self.phases):
+            raise ValueError(f"a phase is listed twice in table {self.provider}")
+        unordered = sorted({rule.phase.value for rule in self.rules if rule.phase not in self.phases})
+        if unordered:
+            raise ValueError(f"table {self.provider} does not place phase(s) {', '.join(unordered)} in its order")
+
+    def phase_index(self, phase: Phase) -> int:
+        """Where ``phase`` comes in this CLI's start-up."""
+        return self.phases.index(phase)
 
 
 _NUMBERING_RE = re.compile(r"^\(?\d{1,2}[.)]\s*")

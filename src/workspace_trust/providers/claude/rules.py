@@ -81,8 +81,25 @@ DIRECTORY_DIALOGS: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 #: Where the repository root printed under the question ends.
 REPOSITORY_SCOPE_UNTIL = (REPOSITORY_SAYING_YES, HOME_REPOSITORY)
 
+#: Claude Code's own start-up phases: the conversation picker of
+#: ``--resume`` before the trust dialog; after it, the bypass-permissions
+#: warning and the custom API key question.
+RESUME = Phase.define("resume", "RESUME")
+BYPASS_PERMISSIONS = Phase.define("bypass_permissions", "BYPASS_PERMISSIONS")
+CUSTOM_API_KEY = Phase.define("custom_api_key", "CUSTOM_API_KEY")
+
 CLAUDE_RULES = RuleTable(
     provider="claude",
+    phases=(
+        Phase.ONBOARDING,
+        Phase.AUTH,
+        RESUME,
+        Phase.WORKSPACE_TRUST,
+        BYPASS_PERMISSIONS,
+        CUSTOM_API_KEY,
+        Phase.NOTICE,
+        Phase.READY,
+    ),
     rules=(
         DialogRule(
             id="claude.theme_onboarding",
@@ -101,7 +118,7 @@ CLAUDE_RULES = RuleTable(
         ),
         DialogRule(
             id="claude.resume_selector",
-            phase=Phase.RESUME,
+            phase=RESUME,
             required=("Resume Session",),
             outcome=Outcome.ABORT,
             abort_key=Key.ESCAPE,
@@ -350,14 +367,14 @@ CLAUDE_RULES = RuleTable(
         ),
         DialogRule(
             id="claude.bypass_permissions",
-            phase=Phase.BYPASS_PERMISSIONS,
+            phase=BYPASS_PERMISSIONS,
             required=("Bypass Permissions mode",),
             outcome=Outcome.CHECK_SUCCESS,
             note="Follow-up; accepting it is the user's decision, never ours.",
         ),
         DialogRule(
             id="claude.custom_api_key",
-            phase=Phase.CUSTOM_API_KEY,
+            phase=CUSTOM_API_KEY,
             required=("Detected a custom API key in your environment",),
             outcome=Outcome.CHECK_SUCCESS,
             seen_on=("2.1.330",),

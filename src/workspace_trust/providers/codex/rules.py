@@ -20,8 +20,12 @@ TRUST_AND_CONTINUE = OptionLabel("Trust and continue")
 BACK_TO_CENTER = OptionLabel("Back to Agent Command Center")
 QUIT = OptionLabel("Quit")
 
+#: Codex's own phase: its update prompt, before the trust dialog.
+UPDATE = Phase.define("update", "UPDATE")
+
 CODEX_RULES = RuleTable(
     provider="codex",
+    phases=(Phase.ONBOARDING, Phase.AUTH, UPDATE, Phase.WORKSPACE_TRUST, Phase.NOTICE, Phase.READY),
     rules=(
         DialogRule(
             id="codex.auth_picker",
@@ -33,7 +37,7 @@ CODEX_RULES = RuleTable(
         ),
         DialogRule(
             id="codex.update_prompt",
-            phase=Phase.UPDATE,
+            phase=UPDATE,
             # The modal, not the "Update available!" banner 0.125.0 keeps on its
             # main screen after the prompt is skipped.
             required=("Update available", "Skip until next version"),

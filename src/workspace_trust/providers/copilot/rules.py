@@ -30,9 +30,9 @@ from workspace_trust.engine.rules import (
     RuleTable,
 )
 
-#: The one option that persists trust. Matched as a prefix: the CLI may reword
-#: the tail ("for future sessions") without changing what it does.
-YES_REMEMBER = OptionLabel("Yes, and remember this folder", prefix=True)
+#: The one option that persists trust, by its whole label (1.0.80 to 1.0.102):
+#: a reworded tail is a new variant to record and judge before it is chosen.
+YES_REMEMBER = OptionLabel("Yes, and remember this folder for future sessions")
 #: This session only; persists nothing. Exactly "Yes", so that it never matches
 #: the remembering option.
 YES_SESSION = OptionLabel("Yes")

@@ -22,7 +22,8 @@ from workspace_trust.engine.rules import (
     RuleTable,
 )
 
-TRUST_FOLDER = OptionLabel("Trust folder (", prefix=True)
+#: "Trust folder (NAME)", NAME the folder's own name and nothing after it.
+TRUST_FOLDER = OptionLabel("Trust folder (", filled=")")
 TRUST_PARENT = OptionLabel("Trust parent folder", prefix=True)
 DONT_TRUST = OptionLabel("Don't trust", prefix=True)
 
