@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import NoReturn
 
 import pytest
 
@@ -23,14 +24,20 @@ os.environ["XDG_CACHE_HOME"] = _TEST_CACHE
 atexit.register(shutil.rmtree, _TEST_CACHE, True)
 
 
+def not_run(message: str) -> NoReturn:
+    """A test that cannot run here: a failure under ``./dev test``/CI (where
+    ``WORKSPACE_TRUST_REAL_CLIS=required`` says the machine has everything),
+    else a loud skip."""
+    if os.environ.get(REAL_CLIS_ENV) == "required":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_cli(name: str, version: str) -> str:
     """The pinned CLI's binary. Missing: a failure under ``./dev test``/CI, else a loud skip."""
     path = installed_cli(name, version)
     if path is None:
-        message = f"real CLI {name} {version} is not installed; run `./dev clis` (looked in $WORKSPACE_TRUST_CLI_DIR)"
-        if os.environ.get(REAL_CLIS_ENV) == "required":
-            pytest.fail(message)
-        pytest.skip(message)
+        not_run(f"real CLI {name} {version} is not installed; run `./dev clis` (looked in $WORKSPACE_TRUST_CLI_DIR)")
     return path
 
 
