@@ -105,23 +105,46 @@ def test_ctrl_c_cancels_cleanly(claude: tuple[str, str], sandbox: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Wait until the Claude process exists, then interrupt the preflight.
+    # Wait until the session's Claude exists (not the `--help` the preflight
+    # reads first), then interrupt the preflight.
     install = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(binary))))
     deadline = time.monotonic() + 60
+    started: set[int] = set()
     # Only this test's Claude: another suite may run the same install meanwhile.
-    while time.monotonic() < deadline and not {
-        pid for pid in pids_with_path_prefix(install) if pid != proc.pid and in_a_sandbox(pid, [sandbox])
-    }:
+    while time.monotonic() < deadline and not started:
+        started = {
+            pid
+            for pid in pids_with_path_prefix(install)
+            if pid != proc.pid and in_a_sandbox(pid, [sandbox]) and _session_cli(pid, install)
+        }
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
+    # An interrupt before Claude started would prove nothing about the session's end.
+    assert started, f"Claude's session never started within 60 s: {err[-3000:]}"
     assert out.count("\n") == 1, err[-3000:]
     doc = json.loads(out)
-    status = doc["results"][0]["status"]
-    print("ctrl-c outcome:", proc.returncode, status)
+    (result,) = doc["results"]
+    print("ctrl-c outcome:", proc.returncode, result["status"])
     # The interrupt can land after trust already persisted; both are clean ends.
-    assert (proc.returncode, status) in ((130, "cancelled"), (0, "accepted")), realcli.brief(doc)
+    assert (proc.returncode, result["status"]) in ((130, "cancelled"), (0, "accepted")), realcli.brief(doc)
+    assert result["pty_spawned"] is True, realcli.brief(doc)
     assert_nothing_left(sandbox)
+
+
+def _session_cli(pid: int, install: str) -> bool:
+    """The process runs Claude from ``install`` as the session does: its
+    program or script lies there (not a child the preflight forked that has not
+    yet started its own program, whose arguments name the binary too), and it
+    is not asked for its ``--help`` or ``--version`` (gone already: no)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = [part.decode("utf-8", "replace") for part in handle.read().split(b"\x00") if part]
+    except OSError:
+        return False
+    if "--help" in argv or "--version" in argv:
+        return False
+    return any(os.path.realpath(arg).startswith(install + os.sep) for arg in argv[:2])
 
 
 def test_record_names_the_real_cli_and_its_version(sandbox: str) -> None:
