@@ -141,6 +141,13 @@ def test_a_folder_the_user_refused_is_left_refused(qwen: tuple[str, str], sandbo
     assert_nothing_left(sandbox)
 
 
+def assert_drew_its_login_screen(seen: set[str]) -> None:
+    """No trust dialog means something only if Qwen drew the screen that comes
+    after it (its login picker): a CLI that drew nothing, or exited, shows no
+    dialog either."""
+    assert seen & set(PICKER.values()), f"Qwen drew neither its trust dialog nor its login screen: {sorted(seen)}"
+
+
 def watch(binary: str, env: dict[str, str], cwd: str, after_picker_ms: int = 5000) -> set[str]:
     """Run the real CLI in a PTY, send nothing, and return the Qwen rules that
     recognised a screen, until the login picker has been on for a while."""
@@ -203,6 +210,8 @@ def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tup
             assert oct(os.stat(private).st_mode & 0o777) == "0o600"
             seen = watch(binary, {**env, **extra}, folder)
         assert ("qwen.workspace_trust" in seen) is dialog, (folder, seen)
+        if not dialog:
+            assert_drew_its_login_screen(seen)
         assert not os.path.exists(os.path.dirname(private))
         with open(user_file, "rb") as handle:
             assert handle.read() == before
@@ -233,6 +242,8 @@ def test_the_env_override_is_honoured_from_its_floor(sandbox: str, version: str,
         json.dump({ws: "TRUST_FOLDER"}, handle)
     seen = watch(binary, {**env, "QWEN_CODE_TRUSTED_FOLDERS_PATH": private}, ws)
     assert ("qwen.workspace_trust" in seen) is asks, seen
+    if not asks:
+        assert_drew_its_login_screen(seen)
     host_env = {**env, "WORKSPACE_TRUST_QWEN_BIN": binary, "WORKSPACE_TRUST_QWEN_ENV": "1"}
     _, doc = realcli.run_json(host_env, "plan", ws, "--provider", "qwen", "--qwen-mode", "env", "--json")
     if asks:
