@@ -29,7 +29,7 @@ from workspace_trust.launch_files import launch_env
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.qwen.rules import QWEN_RULES
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 VERSIONS = ["0.15.6", "0.24.4"]
 #: The screen each version shows around the dialog (observed only).
@@ -80,6 +80,7 @@ def test_folder_trust_off_is_not_required_and_starts_nothing(
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_off_really_means_no_dialog(qwen: tuple[str, str], sandbox: str) -> None:
     """What not_required rests on: with the setting off, the real CLI in a
     fresh folder shows its login screen and never the trust dialog (recorded
@@ -173,6 +174,7 @@ def watch(binary: str, env: dict[str, str], cwd: str, after_picker_ms: int = 500
     return seen
 
 
+@pytest.mark.realcli
 def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tuple[str, str], sandbox: str) -> None:
     """The opt-in per-launch patch: QWEN_CODE_TRUSTED_FOLDERS_PATH names a private
     file (made by launch_env) that trusts exactly the planned folder. The real
@@ -225,6 +227,7 @@ def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tup
 FLOOR_VERSIONS = {"0.10.1": True, "0.12.0": False}
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("version", "asks"), sorted(FLOOR_VERSIONS.items()))
 def test_the_env_override_is_honoured_from_its_floor(sandbox: str, version: str, asks: bool) -> None:
     """The same private trusted-folders file, trusting the folder: the release
