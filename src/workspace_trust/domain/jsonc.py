@@ -5,8 +5,8 @@ Two dialects are met:
 * ``strip-json-comments`` (its defaults) and then ``JSON.parse``: ``//`` and
   ``/* */`` comments outside strings become spaces (line breaks kept), nothing
   else is forgiven. A block comment left open runs to the end of the text and
-  becomes spaces too (Gemini CLI 0.61.0 reads the trust list before it); an
-  unterminated string is left as it is, so the document does not parse.
+  becomes spaces too (what comes before it is read); an unterminated string
+  is left as it is, so the document does not parse.
 * The same plus trailing commas (``trailing_commas=True``): a comma followed,
   past white space and comments, by ``]`` or ``}`` is dropped, as
   ``jsonc-parser`` with ``allowTrailingComma`` reads it. A comma right after
