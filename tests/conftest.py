@@ -6,13 +6,15 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator, Iterator
+from typing import NoReturn
 
 import pytest
 
 from tests.leaks import TableSnapshot, daemon_sessions_since, take_snapshot
 from workspace_trust.adapters.processes import lineage, list_processes, under
-from workspace_trust.testing import installed_cli
+from workspace_trust.testing import cli_dir, installed_cli
 
 REAL_CLIS_ENV = "WORKSPACE_TRUST_REAL_CLIS"
 
@@ -23,14 +25,20 @@ os.environ["XDG_CACHE_HOME"] = _TEST_CACHE
 atexit.register(shutil.rmtree, _TEST_CACHE, True)
 
 
+def not_run(message: str) -> NoReturn:
+    """A test that cannot run here: a failure under ``./dev test``/CI (where
+    ``WORKSPACE_TRUST_REAL_CLIS=required`` says the machine has everything),
+    else a loud skip."""
+    if os.environ.get(REAL_CLIS_ENV) == "required":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def require_cli(name: str, version: str) -> str:
     """The pinned CLI's binary. Missing: a failure under ``./dev test``/CI, else a loud skip."""
     path = installed_cli(name, version)
     if path is None:
-        message = f"real CLI {name} {version} is not installed; run `./dev clis` (looked in $WORKSPACE_TRUST_CLI_DIR)"
-        if os.environ.get(REAL_CLIS_ENV) == "required":
-            pytest.fail(message)
-        pytest.skip(message)
+        not_run(f"real CLI {name} {version} is not installed; run `./dev clis` (looked in $WORKSPACE_TRUST_CLI_DIR)")
     return path
 
 
@@ -127,3 +135,126 @@ def no_process_left() -> Iterator[None]:
             except OSError:
                 pass
         pytest.fail(f"processes left running after the test: {sorted(left)}")
+
+
+# -- a realcli test starts a real CLI ------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    """The children of ``pid``, of every one of its threads."""
+    out: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as handle:
+                out.extend(int(word) for word in handle.read().split())
+        except OSError:
+            continue
+    return out
+
+
+def cli_roots() -> list[str]:
+    """The shared install folder of the pinned CLIs, as spelt and as resolved,
+    and every folder its entries resolve to: every place a real CLI runs from."""
+    base = cli_dir()
+    roots = {base, os.path.realpath(base)}
+    try:
+        entries = os.listdir(base)
+    except OSError:
+        entries = []
+    for entry in entries:
+        real = os.path.realpath(os.path.join(base, entry))
+        if not any(under(real, root) for root in roots):
+            roots.add(real)
+    return sorted(roots)
+
+
+def runs_a_real_cli(pid: int, roots: list[str]) -> bool:
+    """The process's program lies in a CLI install: its executable (a native
+    CLI), or its first or second argument (a script run by node). A child
+    forked by Python that has not yet started its own program does not count,
+    though its arguments may name a CLI."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = [part.decode("utf-8", "replace") for part in handle.read().split(b"\x00")[:2] if part]
+    except OSError:
+        return False
+    try:
+        argv.append(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        pass
+    return any(arg.startswith("/") and under(arg, root) for arg in argv for root in roots)
+
+
+class RealCliWatch:
+    """Watches, in a thread, the processes this test runner starts (children
+    and their descendants) until one of them runs a real CLI. Sampled every
+    few milliseconds: a CLI, node's start-up alone, lives far longer."""
+
+    def __init__(self) -> None:
+        self.roots = cli_roots()
+        self.seen: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="real-cli-watch", daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            stack, looked = [me], set()
+            while stack and self.seen is None:
+                pid = stack.pop()
+                for child in _children(pid):
+                    if child in looked:
+                        continue
+                    looked.add(child)
+                    if runs_a_real_cli(child, self.roots):
+                        try:
+                            with open(f"/proc/{child}/cmdline", "rb") as handle:
+                                self.seen = handle.read().replace(b"\x00", b" ").decode("utf-8", "replace")
+                        except OSError:
+                            self.seen = str(child)
+                    stack.append(child)
+            if self.seen is not None:
+                return
+            self._stop.wait(0.005)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> str | None:
+        self._stop.set()
+        self._thread.join()
+        return self.seen
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keeps whether the test's own call passed, for the fixture below."""
+    report = yield
+    if call.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
+    return report
+
+
+_CALL_PASSED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def realcli_started_a_real_cli(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked ``realcli`` is counted as a test of a real CLI: it must
+    start one (a pinned binary from the shared install, run by this test or
+    by anything it starts). One that passed without doing so fails here."""
+    if request.node.get_closest_marker("realcli") is None:
+        yield
+        return
+    watch = RealCliWatch()
+    watch.start()
+    yield
+    seen = watch.stop()
+    if seen is None and request.node.stash.get(_CALL_PASSED, False):
+        pytest.fail(f"marked realcli, but started no real CLI from {watch.roots}")

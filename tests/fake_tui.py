@@ -37,6 +37,9 @@ Behaviour is chosen with environment variables:
                    the folder above the working directory (Claude Code 2.1.337's bodies)
   FAKE_YES         the Yes option's label (default `Yes, I trust this folder`)
   FAKE_OPTIONS     every option's label, separated by `|` (overrides FAKE_LAYOUT and FAKE_YES)
+  FAKE_NO_SAVE     exit: Enter on Yes exits 0 at once, saving nothing; stay: Enter on Yes
+                   draws the main screen, saving nothing (a CLI whose save failed: only
+                   the state file can tell it from one that trusted the folder)
 FAKE_MODE=env draws the program's own environment as NAME=value lines (a CLI that
 echoes its environment, redaction tests) and then waits.
 Settings may also come from $HOME/fake_tui.env (NAME=value lines), because a
@@ -337,6 +340,13 @@ def main() -> int:
             elif key == b"\r":
                 if options[cursor] == "No, exit":
                     return 1
+                no_save = os.environ.get("FAKE_NO_SAVE")
+                if no_save == "exit":
+                    return 0
+                if no_save == "stay":
+                    draw(["> ", "  ? for shortcuts"])
+                    mode = "main"
+                    continue
                 time.sleep(int(os.environ.get("FAKE_PERSIST_MS", "0")) / 1000)
                 persist(read_at_start)
                 draw(["> ", "  ? for shortcuts"])

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import require_cli
 from workspace_trust.testing import cli_dir
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "drift.py")
 
@@ -25,6 +25,7 @@ def drift(*args: str) -> tuple[int, str, list[dict[str, str]]]:
     return proc.returncode, proc.stdout, json.loads(last)["drift"]
 
 
+@pytest.mark.realcli
 def test_drift_reports_a_known_release_as_accepted(sandbox: str) -> None:
     require_cli("claude", "2.0.77")
     recordings = os.path.join(sandbox, "recordings")
@@ -191,6 +192,7 @@ def test_ci_keeps_its_drift_step_quick_report_only_and_bounded() -> None:
     assert "--quick" in line and "--report-only" in line and "--budget" in line and line.startswith("timeout ")
 
 
+@pytest.mark.realcli
 def test_drift_compares_the_probe_on_real_lookup_layouts(sandbox: str) -> None:
     """Codex 0.169.0 on the layouts: every line known (the probe and the gating
     data agree with the CLI), and the report says so line by line."""

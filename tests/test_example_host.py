@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
@@ -166,6 +167,33 @@ def test_accepted_then_launched_with_patched_args_and_env(sandbox: str, lead: Pr
         assert child_env["GEMINI_CLI_TRUST_WORKSPACE"] == "true" and "-c" not in argv
 
 
+class CodexRun:
+    """Runs the agent command as the example does, its output captured;
+    ``breaks`` cuts the last character off the ``-c`` value first (an inline
+    table left open: what a broken override looks like to Codex)."""
+
+    def __init__(self, *, breaks: bool = False) -> None:
+        self.breaks = breaks
+        self.calls: list[tuple[list[str], int, str, str]] = []
+
+    def __call__(self, argv: Sequence[str], env: Mapping[str, str], cwd: str) -> tuple[int, str]:
+        words = list(argv)
+        if self.breaks:
+            index = words.index("-c") + 1
+            words[index] = words[index][:-1]
+        proc = subprocess.run(
+            words, env=dict(env), cwd=cwd, capture_output=True, text=True, errors="replace", timeout=120, check=False
+        )
+        self.calls.append((words, proc.returncode, proc.stdout, proc.stderr))
+        return proc.returncode, proc.stderr[-8192:]
+
+
+#: A Codex command that loads its configuration, ``-c`` overrides included,
+#: and fails on one it cannot parse (``--version`` parses none), with no login
+#: and no network.
+CODEX_READS_CONFIG = ("features", "list")
+
+
 @pytest.mark.realcli
 def test_real_claude_and_codex_through_the_example(sandbox: str) -> None:
     claude = require_cli("claude", "2.1.330")
@@ -174,14 +202,27 @@ def test_real_claude_and_codex_through_the_example(sandbox: str) -> None:
     seed_home("claude", home)
     env = base_env(home, seed_home("codex", home))
     folder = project(sandbox)
+    agent = [codex, *CODEX_READS_CONFIG]
+    run = CodexRun()
     out = launcher.launch(
-        folder, [Provider.CODEX], [codex, "--version"], env=env, binaries={Provider.CLAUDE: claude}, log=quiet
+        folder, [Provider.CODEX], agent, env=env, binaries={Provider.CLAUDE: claude}, log=quiet, run=run
     )
     # Claude's trust was accepted in its own TUI, the gate passed, and the real
-    # Codex binary accepted the patched arguments (-c projects={...}).
-    assert (out.exit_code, out.status, out.launched) == (0, "launched", True)
+    # Codex binary parsed the patched arguments (-c projects={...}).
+    assert (out.exit_code, out.status, out.launched) == (0, "launched", True), run.calls
     index = out.argv.index("-c")
     assert folder in out.argv[index + 1] and out.argv[index + 1].startswith("projects={")
+    ((argv, code, stdout, _),) = run.calls
+    assert argv == list(out.argv) and code == 0 and stdout.strip()
+
+    # The negative control: the same launch with the override broken fails,
+    # so the command above does read it.
+    broken = CodexRun(breaks=True)
+    out = launcher.launch(
+        folder, [Provider.CODEX], agent, env=env, binaries={Provider.CLAUDE: claude}, log=quiet, run=broken
+    )
+    assert (out.exit_code, out.status) == (1, "agent_failed"), broken.calls
+    assert broken.calls and all(code != 0 and "projects" in stderr for _, code, _, stderr in broken.calls)
 
 
 TRUST_FAILURE = (1, "Error: workspace trust is not accepted for this folder")

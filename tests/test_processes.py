@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.conftest import not_run
 from tests.leaks import TableSnapshot, daemon_sessions_since
 from workspace_trust.adapters.processes import (
     ProcessInfo,
@@ -139,7 +140,7 @@ def test_a_proc_of_another_pid_namespace_is_never_read() -> None:
 
     unshare = shutil.which("unshare")
     if unshare is None:
-        pytest.skip("NOT RUN: util-linux `unshare` is not installed")
+        not_run("NOT RUN: util-linux `unshare` is not installed")
     proc = subprocess.run(
         [unshare, "--pid", "--fork", sys.executable, "-c", _IN_A_NEW_PID_NAMESPACE],
         capture_output=True,
@@ -148,7 +149,7 @@ def test_a_proc_of_another_pid_namespace_is_never_read() -> None:
         check=False,
     )
     if proc.returncode != 0 and "Operation not permitted" in proc.stderr:
-        pytest.skip(f"NOT RUN: cannot make a pid namespace here: {proc.stderr.strip()}")
+        not_run(f"NOT RUN: cannot make a pid namespace here: {proc.stderr.strip()}")
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     assert seen["pid"] == 1 and seen["proc_self"] != "1"  # the premise: /proc is the parent's

@@ -221,7 +221,6 @@ def _qwen_chunk(version: str, marker: str) -> str:
     raise AssertionError(f"{marker} not found in qwen {version}")
 
 
-@pytest.mark.realcli
 def test_the_probe_agrees_with_qwens_own_code_on_random_rules(tmp_path: Path) -> None:
     precedence = _qwen_chunk("0.24.4", "packages/cli/src/config/trust-precedence.ts")
     comparison = _qwen_chunk("0.24.4", "packages/cli/src/config/path-comparison.ts")

@@ -25,7 +25,7 @@ from workspace_trust.providers.claude.launch import IGNORE_TRUST_ENV, IGNORE_TRU
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.testing import base_env
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 VERSIONS = ["2.1.119", "2.1.197", "2.1.330", "2.1.337"]
 #: 2.1.248+ preselects "No, exit": one Down is needed before Enter.
@@ -77,6 +77,7 @@ def setup_home(sandbox: str, seeded: bool = True) -> tuple[str, dict[str, str]]:
     return realcli.setup_home(sandbox, "claude", seed=seeded)
 
 
+@pytest.mark.realcli
 def test_empty_profile_is_setup_required_with_no_keys(claude: tuple[str, str], sandbox: str) -> None:
     """A .claude.json without hasCompletedOnboarding: Claude starts with its
     theme picker, which ends the session with no key. (With no .claude.json
@@ -94,6 +95,7 @@ def test_empty_profile_is_setup_required_with_no_keys(claude: tuple[str, str], s
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_ctrl_c_cancels_cleanly(claude: tuple[str, str], sandbox: str) -> None:
     _, binary = claude
     _home, env = setup_home(sandbox)
@@ -105,25 +107,49 @@ def test_ctrl_c_cancels_cleanly(claude: tuple[str, str], sandbox: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Wait until the Claude process exists, then interrupt the preflight.
+    # Wait until the session's Claude exists (not the `--help` the preflight
+    # reads first), then interrupt the preflight.
     install = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(binary))))
     deadline = time.monotonic() + 60
+    started: set[int] = set()
     # Only this test's Claude: another suite may run the same install meanwhile.
-    while time.monotonic() < deadline and not {
-        pid for pid in pids_with_path_prefix(install) if pid != proc.pid and in_a_sandbox(pid, [sandbox])
-    }:
+    while time.monotonic() < deadline and not started:
+        started = {
+            pid
+            for pid in pids_with_path_prefix(install)
+            if pid != proc.pid and in_a_sandbox(pid, [sandbox]) and _session_cli(pid, install)
+        }
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
+    # An interrupt before Claude started would prove nothing about the session's end.
+    assert started, f"Claude's session never started within 60 s: {err[-3000:]}"
     assert out.count("\n") == 1, err[-3000:]
     doc = json.loads(out)
-    status = doc["results"][0]["status"]
-    print("ctrl-c outcome:", proc.returncode, status)
+    (result,) = doc["results"]
+    print("ctrl-c outcome:", proc.returncode, result["status"])
     # The interrupt can land after trust already persisted; both are clean ends.
-    assert (proc.returncode, status) in ((130, "cancelled"), (0, "accepted")), realcli.brief(doc)
+    assert (proc.returncode, result["status"]) in ((130, "cancelled"), (0, "accepted")), realcli.brief(doc)
+    assert result["pty_spawned"] is True, realcli.brief(doc)
     assert_nothing_left(sandbox)
 
 
+def _session_cli(pid: int, install: str) -> bool:
+    """The process runs Claude from ``install`` as the session does: its
+    program or script lies there (not a child the preflight forked that has not
+    yet started its own program, whose arguments name the binary too), and it
+    is not asked for its ``--help`` or ``--version`` (gone already: no)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            argv = [part.decode("utf-8", "replace") for part in handle.read().split(b"\x00") if part]
+    except OSError:
+        return False
+    if "--help" in argv or "--version" in argv:
+        return False
+    return any(os.path.realpath(arg).startswith(install + os.sep) for arg in argv[:2])
+
+
+@pytest.mark.realcli
 def test_record_names_the_real_cli_and_its_version(sandbox: str) -> None:
     """`workspace-trust record -- claude` infers provider and version from the
     real binary, drives the dialog by its rules, and stops once trust is persisted."""
@@ -167,6 +193,7 @@ def test_home_as_a_git_repository_is_never_trusted_through_a_subfolder(sandbox: 
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_dot_dot_after_a_link_is_the_folder_the_system_means_for_real_claude(sandbox: str) -> None:
     """``ws/lnk/../b`` with ``lnk -> sub``: the system (and so Claude, started
     there) means the ``b`` beside ``sub``, not ``ws/b``. Given relative to the
@@ -208,6 +235,7 @@ def test_dot_dot_after_a_link_is_the_folder_the_system_means_for_real_claude(san
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_a_world_writable_folder_is_refused_and_a_project_of_ones_own_in_one_is_not(sandbox: str) -> None:
     """Claude's trust covers the folders below a trusted one: a folder every
     user can write to (sticky or not, as /tmp) is refused before Claude starts,
@@ -244,6 +272,7 @@ def test_a_world_writable_folder_is_refused_and_a_project_of_ones_own_in_one_is_
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_a_state_file_holding_bytes_that_are_not_utf8_is_read_as_claude_reads_it(sandbox: str) -> None:
     """Claude 2.1.330 reads such bytes as U+FFFD, starts, shows its dialog and
     writes U+FFFD back. The preflight reads the file the same way: the folder
@@ -271,6 +300,7 @@ def test_a_state_file_holding_bytes_that_are_not_utf8_is_read_as_claude_reads_it
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_a_folder_named_with_a_backslash_is_its_own_folder(sandbox: str) -> None:
     """On Linux `a\\b` is one folder whose name holds a backslash. Claude 2.1.330
     keys it `.../a\\b` and asks there even when `.../a/b` is trusted; the preflight
@@ -296,6 +326,7 @@ def test_a_folder_named_with_a_backslash_is_its_own_folder(sandbox: str) -> None
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("version", "end"), [("2.1.119", "timeout"), ("2.1.197", "provider_exited")])
 def test_older_claude_cannot_start_in_a_folder_named_with_a_backslash(sandbox: str, version: str, end: str) -> None:
     """2.1.197 exits at once ("Can't access working directory ... does not exist"),
@@ -323,6 +354,7 @@ def asks_for_trust(binary: str, ws: str, env: dict[str, str], args: tuple[str, .
     )
 
 
+@pytest.mark.realcli
 def test_ignore_persisted_trust_makes_claude_ask_again_and_the_preflight_says_so(sandbox: str) -> None:
     """The evidence for provider_ignores_persisted_trust: in a folder the real CLI
     itself trusted, a true CLAUDE_CODE_IGNORE_PERSISTED_TRUST (or the flag) brings
@@ -371,6 +403,7 @@ TRUST_VALUES = {
 }
 
 
+@pytest.mark.realcli
 def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str, str], sandbox: str) -> None:
     """Claude tests hasTrustDialogAccepted as a JavaScript condition: "true" and
     even "false" skip the dialog, 0 and "" show it. The probe's verdict must be
@@ -403,6 +436,7 @@ def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str,
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("swap", ["link-above-home", "git-init-home"])
 def test_a_folder_swapped_while_claude_starts_gets_no_enter(sandbox: str, swap: str) -> None:
     """Real 2.1.330 takes over a second to draw its trust dialog. The folder
@@ -446,6 +480,7 @@ def _scope_diagnostics(doc: Doc) -> list[str]:
     return [d["message"] for d in doc["diagnostics"] if d["code"] == "trust_scope_repository"]
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("layout", ["plain", "git-root"])
 def test_337_a_plain_folder_and_a_git_root_are_trusted_as_themselves(layout: str, sandbox: str) -> None:
     """2.1.337 draws the plain dialog there: the folder's own key, no repository scope."""
@@ -464,6 +499,7 @@ def test_337_a_plain_folder_and_a_git_root_are_trusted_as_themselves(layout: str
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_337_a_git_subfolder_trusts_the_repository_root_and_says_so(sandbox: str) -> None:
     """2.1.337 in REPO/sub/deeper shows the repository variant naming REPO; the
     preflight checks that root and accepts it by its full label: trusted_key is
@@ -483,6 +519,7 @@ def test_337_a_git_subfolder_trusts_the_repository_root_and_says_so(sandbox: str
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_337_a_linked_worktree_trusts_its_main_checkout(sandbox: str) -> None:
     """2.1.337 in a linked worktree of an untrusted repository names the main
     checkout as the repository; the preflight approves it (the guard checked
@@ -523,6 +560,7 @@ def test_337_a_linked_worktree_trusts_its_main_checkout(sandbox: str) -> None:
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_330_a_git_subfolder_trusted_by_its_root_says_the_whole_repository_was_trusted(sandbox: str) -> None:
     """2.1.330's plain dialog does not say so, but its Yes in REPO/sub writes
     REPO's key: the result says the whole repository was trusted all the same."""

@@ -23,7 +23,7 @@ from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.codex.probe import read_trust_levels
 from workspace_trust.providers.codex.rules import CODEX_RULES
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 VERSIONS = ["0.125.0", "0.169.0"]
 TRUST_RULES = [r for r in CODEX_RULES.rules if r.id.startswith("codex.workspace_trust")]
@@ -80,6 +80,7 @@ def launch_sees_trust_dialog(binary: str, env: dict[str, str], cwd: str, overrid
         session.kill()
 
 
+@pytest.mark.realcli
 def test_without_override_the_dialog_appears(codex: tuple[str, str], sandbox: str) -> None:
     """The control case: the tests below could fail."""
     _, binary = codex
@@ -88,6 +89,7 @@ def test_without_override_the_dialog_appears(codex: tuple[str, str], sandbox: st
     assert seen, text
 
 
+@pytest.mark.realcli
 def test_planned_override_skips_the_dialog_for_awkward_paths_and_persists_nothing(
     codex: tuple[str, str], sandbox: str
 ) -> None:
@@ -104,6 +106,7 @@ def test_planned_override_skips_the_dialog_for_awkward_paths_and_persists_nothin
     assert read_trust_levels(config) == before
 
 
+@pytest.mark.realcli
 def test_pty_strategy_persists_trust(codex: tuple[str, str], sandbox: str) -> None:
     _, binary = codex
     env, config = setup(sandbox)
@@ -117,6 +120,7 @@ def test_pty_strategy_persists_trust(codex: tuple[str, str], sandbox: str) -> No
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_update_prompt_is_skipped_without_a_write_then_trust_is_accepted(codex: tuple[str, str], sandbox: str) -> None:
     """Codex offers an update (its update-check cache names a newer version):
     the preflight picks "Skip" by label (Down, Enter), never "Update now" (npm
@@ -160,6 +164,7 @@ def test_args_mode_patches_without_a_process(sandbox: str) -> None:
     assert read_trust_levels(config) == {}
 
 
+@pytest.mark.realcli
 def test_exec_trust_message_is_a_git_check_that_no_preflight_clears(codex: tuple[str, str], sandbox: str) -> None:
     """``codex exec`` says "Not inside a trusted directory" outside a git repository
     even when the folder is trusted both ways a preflight can arrange: persisted in
@@ -223,6 +228,7 @@ def test_exec_trust_message_is_a_git_check_that_no_preflight_clears(codex: tuple
     assert classify_failure(output) is None
 
 
+@pytest.mark.realcli
 def test_without_no_daemon_the_app_server_daemon_still_dies_with_the_session(sandbox: str) -> None:
     """0.169.0 started without --no-daemon leaves an app-server in a session of
     its own, out of reach of the group kill. The session's marker, which it
@@ -245,6 +251,7 @@ def test_without_no_daemon_the_app_server_daemon_still_dies_with_the_session(san
     assert pids_with_path_prefix(codex_home) == ()
 
 
+@pytest.mark.realcli
 def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
     """0.156.0 to 0.166.0 (bisected): `Trust this folder?` with `2. Quit` as the
     second option; 0.166.0 is pinned as that family's newest release."""
@@ -262,6 +269,7 @@ def test_the_quit_layout_of_0_166_is_accepted(sandbox: str) -> None:
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_a_hosts_own_trust_of_a_shared_folder_is_not_passed_on(sandbox: str) -> None:
     """The host's own ``projects=`` override trusts a folder every user can
     write to; the value the plan returns keeps the host's other entries and
@@ -325,6 +333,7 @@ def _layout(sandbox: str, name: str) -> str:
     raise AssertionError(name)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("version", ALL_PINNED)
 @pytest.mark.parametrize("layout", ["plain", "plain-with-dot-codex", "git-root", "git-subfolder"])
 def test_the_gating_data_says_where_the_real_cli_asks(sandbox: str, version: str, layout: str) -> None:
@@ -374,6 +383,7 @@ def test_a_pty_preflight_outside_git_is_not_required_at_once(sandbox: str, versi
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_a_pty_preflight_never_installs_or_starts_the_packaged_daemon(sandbox: str) -> None:
     """0.169.0 started bare installs an app-server daemon under
     $CODEX_HOME/packages and starts it in a session of its own; the preflight
@@ -408,6 +418,7 @@ time.sleep(300)
 """
 
 
+@pytest.mark.realcli
 def test_a_dead_preflight_still_takes_the_packaged_daemon_down(sandbox: str) -> None:
     """0.169.0 started bare (as a host's launch might be) installs its
     app-server daemon under $CODEX_HOME/packages and starts it in a session

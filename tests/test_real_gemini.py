@@ -10,7 +10,7 @@ import pytest
 from tests import realcli
 from tests.realcli import Doc, assert_nothing_left, require_cli
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 def pty_preflight(path: str, binary: str, env: dict[str, str]) -> tuple[int, Doc]:
@@ -18,6 +18,7 @@ def pty_preflight(path: str, binary: str, env: dict[str, str]) -> tuple[int, Doc
     return realcli.preflight("gemini", binary, env, path, mode="pty", timeout=120)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
 def test_pty_strategy_writes_trust_folder_for_exactly_the_folder(sandbox: str, version: str) -> None:
     """0.45.2 (the oldest supported release line) and 0.61.0 draw the same dialog."""
@@ -44,6 +45,7 @@ def test_env_mode_returns_the_session_only_variable(sandbox: str) -> None:
     assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
 
 
+@pytest.mark.realcli
 def test_gemini_keys_a_backslash_folder_with_slashes_on_linux(sandbox: str) -> None:
     """Gemini 0.61.0 turns backslashes into slashes on every OS: accepting the
     folder `a\\b` writes the key `.../a/b`, and the probe finds it there."""
@@ -58,6 +60,7 @@ def test_gemini_keys_a_backslash_folder_with_slashes_on_linux(sandbox: str) -> N
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
 def test_the_pty_preflight_never_lets_gemini_update_itself(sandbox: str, version: str) -> None:
     """Gemini 0.45.2 started ``npm install -g @google/gemini-cli@0.61.0`` once
@@ -76,6 +79,7 @@ def test_the_pty_preflight_never_lets_gemini_update_itself(sandbox: str, version
 # -- the override's version floor (providers/gemini/floors.py) -------------------------
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("version", "asks"), [("0.39.0", True), ("0.39.1", False), ("0.61.0", False)])
 def test_the_session_variable_is_honoured_from_its_floor(sandbox: str, version: str, asks: bool) -> None:
     """GEMINI_CLI_TRUST_WORKSPACE=true: the release below the floor

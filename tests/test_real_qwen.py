@@ -29,7 +29,7 @@ from workspace_trust.launch_files import launch_env
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.qwen.rules import QWEN_RULES
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 VERSIONS = ["0.15.6", "0.24.4"]
 #: The screen each version shows around the dialog (observed only).
@@ -80,6 +80,7 @@ def test_folder_trust_off_is_not_required_and_starts_nothing(
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_off_really_means_no_dialog(qwen: tuple[str, str], sandbox: str) -> None:
     """What not_required rests on: with the setting off, the real CLI in a
     fresh folder shows its login screen and never the trust dialog (recorded
@@ -141,6 +142,13 @@ def test_a_folder_the_user_refused_is_left_refused(qwen: tuple[str, str], sandbo
     assert_nothing_left(sandbox)
 
 
+def assert_drew_its_login_screen(seen: set[str]) -> None:
+    """No trust dialog means something only if Qwen drew the screen that comes
+    after it (its login picker): a CLI that drew nothing, or exited, shows no
+    dialog either."""
+    assert seen & set(PICKER.values()), f"Qwen drew neither its trust dialog nor its login screen: {sorted(seen)}"
+
+
 def watch(binary: str, env: dict[str, str], cwd: str, after_picker_ms: int = 5000) -> set[str]:
     """Run the real CLI in a PTY, send nothing, and return the Qwen rules that
     recognised a screen, until the login picker has been on for a while."""
@@ -166,6 +174,7 @@ def watch(binary: str, env: dict[str, str], cwd: str, after_picker_ms: int = 500
     return seen
 
 
+@pytest.mark.realcli
 def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tuple[str, str], sandbox: str) -> None:
     """The opt-in per-launch patch: QWEN_CODE_TRUSTED_FOLDERS_PATH names a private
     file (made by launch_env) that trusts exactly the planned folder. The real
@@ -203,6 +212,8 @@ def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tup
             assert oct(os.stat(private).st_mode & 0o777) == "0o600"
             seen = watch(binary, {**env, **extra}, folder)
         assert ("qwen.workspace_trust" in seen) is dialog, (folder, seen)
+        if not dialog:
+            assert_drew_its_login_screen(seen)
         assert not os.path.exists(os.path.dirname(private))
         with open(user_file, "rb") as handle:
             assert handle.read() == before
@@ -216,6 +227,7 @@ def test_env_override_skips_the_dialog_and_writes_nothing_of_the_users(qwen: tup
 FLOOR_VERSIONS = {"0.10.1": True, "0.12.0": False}
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("version", "asks"), sorted(FLOOR_VERSIONS.items()))
 def test_the_env_override_is_honoured_from_its_floor(sandbox: str, version: str, asks: bool) -> None:
     """The same private trusted-folders file, trusting the folder: the release
@@ -233,6 +245,8 @@ def test_the_env_override_is_honoured_from_its_floor(sandbox: str, version: str,
         json.dump({ws: "TRUST_FOLDER"}, handle)
     seen = watch(binary, {**env, "QWEN_CODE_TRUSTED_FOLDERS_PATH": private}, ws)
     assert ("qwen.workspace_trust" in seen) is asks, seen
+    if not asks:
+        assert_drew_its_login_screen(seen)
     host_env = {**env, "WORKSPACE_TRUST_QWEN_BIN": binary, "WORKSPACE_TRUST_QWEN_ENV": "1"}
     _, doc = realcli.run_json(host_env, "plan", ws, "--provider", "qwen", "--qwen-mode", "env", "--json")
     if asks:

@@ -21,7 +21,7 @@ from tests.realcli import Doc, assert_nothing_left, require_cli
 from workspace_trust.domain.codes import Provider
 from workspace_trust.providers import spec_for
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 @attrs.frozen(slots=True)
@@ -152,15 +152,25 @@ CLIS = {
 }
 
 
-def each_version(*, having: Callable[[Cli], bool] = lambda cli: True) -> list[object]:
+def each_version(
+    *, having: Callable[[Cli], bool] = lambda cli: True, starts: Callable[[Cli], bool] | None = None
+) -> list[object]:
+    """Each pinned version of each CLI ``having``; with ``starts``, those of
+    a CLI the test starts (``starts``) are marked ``realcli``, the others not."""
     return [
-        pytest.param(name, version, id=f"{name}-{version}")
+        pytest.param(
+            name,
+            version,
+            id=f"{name}-{version}",
+            marks=[pytest.mark.realcli] if starts is not None and starts(cli) else [],
+        )
         for name, cli in CLIS.items()
         if having(cli)
         for version in cli.versions
     ]
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(
     ("name", "version"),
     [pytest.param(name, version, id=f"{name}-{version}") for name, cli in CLIS.items() for version in cli.accept],
@@ -286,6 +296,7 @@ def test_home_and_what_contains_it_are_refused_before_the_cli_starts(
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("name", "version"), each_version())
 def test_the_cli_never_updates_or_installs_itself_during_a_preflight(name: str, version: str, sandbox: str) -> None:
     """Once its dialog was answered, Qwen Code 0.15.6 started ``npm install -g``
@@ -304,6 +315,7 @@ def test_the_cli_never_updates_or_installs_itself_during_a_preflight(name: str, 
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("name", "version"), each_version())
 def test_racing_preflights_on_one_fresh_folder_start_one_cli(name: str, version: str, sandbox: str) -> None:
     cli = CLIS[name]
@@ -323,6 +335,7 @@ def test_racing_preflights_on_one_fresh_folder_start_one_cli(name: str, version:
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("name", "version"), each_version())
 def test_a_git_subfolder_is_trusted_where_the_cli_keys_it(name: str, version: str, sandbox: str) -> None:
     """Claude Code writes the repository root's key (the probe finds trust
@@ -358,6 +371,7 @@ def _symlink_cases() -> list[object]:
     ]
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("name", "version", "where"), _symlink_cases())
 def test_a_symlinked_path_is_trusted_as_its_real_folder(name: str, version: str, where: str, sandbox: str) -> None:
     """The CLI runs in the real folder and writes its real path (process.cwd()):
@@ -390,7 +404,11 @@ def test_a_symlinked_path_is_trusted_as_its_real_folder(name: str, version: str,
     assert_nothing_left(sandbox)
 
 
-@pytest.mark.parametrize(("name", "version"), each_version(having=lambda cli: cli.trust_folder is not None))
+@pytest.mark.parametrize(
+    ("name", "version"),
+    # The real CLI is started, to see that it does not ask, where the suite can watch it.
+    each_version(having=lambda cli: cli.trust_folder is not None, starts=lambda cli: cli.asks_for_trust is not None),
+)
 def test_a_folder_trusted_from_above_starts_nothing(name: str, version: str, sandbox: str) -> None:
     """A parent folder's trust entry covers the folder: the preflight says
     already_trusted without starting anything, not even ``--help`` (the binary

@@ -23,7 +23,7 @@ from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.qwen.rules import QWEN_RULES
 from workspace_trust.testing import seed_home
 
-pytestmark = [pytest.mark.realcli, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 
 
 def listing(root: str) -> list[tuple[str, int]]:
@@ -42,6 +42,7 @@ def read_json(path: str) -> object:
 # -- Gemini: GEMINI_CLI_HOME ------------------------------------------------------------------
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
 def test_gemini_cli_home_is_where_the_pty_preflight_trusts(sandbox: str, version: str) -> None:
     binary = require_cli("gemini", version)
@@ -81,6 +82,7 @@ def claude_asks(binary: str, ws: str, env: dict[str, str]) -> bool:
     )
 
 
+@pytest.mark.realcli
 def test_claude_config_dir_is_where_the_preflight_trusts_and_stripping_it_is_refused(sandbox: str) -> None:
     binary = require_cli("claude", "2.1.330")
     home, env = realcli.setup_home(sandbox, "claude", seed=False)
@@ -113,6 +115,7 @@ def test_claude_config_dir_is_where_the_preflight_trusts_and_stripping_it_is_ref
 # -- Qwen: QWEN_HOME, honoured from 0.15.10 ---------------------------------------------------
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize(("version", "reads_qwen_home"), [("0.15.6", False), ("0.24.4", True)])
 def test_qwen_home_is_honoured_only_by_the_versions_that_read_it(
     sandbox: str, version: str, reads_qwen_home: bool
@@ -211,6 +214,7 @@ def test_a_home_that_is_no_usable_folder_starts_and_writes_nothing(sandbox: str,
 # -- Copilot: COPILOT_HOME ----------------------------------------------------------------------
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("version", ["1.0.80", "1.0.102"])
 def test_copilot_home_is_where_the_preflight_trusts(sandbox: str, version: str) -> None:
     from tests.test_real_copilot import asks_for_trust
@@ -234,6 +238,7 @@ def test_copilot_home_is_where_the_preflight_trusts(sandbox: str, version: str) 
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 def test_gemini_trusted_folders_path_is_where_the_pty_preflight_trusts(sandbox: str) -> None:
     binary = require_cli("gemini", "0.61.0")
     home, env = realcli.setup_home(sandbox, "gemini")
@@ -249,6 +254,7 @@ def test_gemini_trusted_folders_path_is_where_the_pty_preflight_trusts(sandbox: 
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.realcli
 @pytest.mark.parametrize("version", ["2.1.197", "2.1.330"])
 def test_claude_legacy_config_json_is_read_as_claude_reads_it(sandbox: str, version: str) -> None:
     """Trust recorded only in a non-empty ~/.claude/.config.json: the real CLI

@@ -181,7 +181,6 @@ def test_an_unknown_version_is_no_verdict() -> None:
     assert (row.status, row.cli_version) == (WorkspaceStatus.ACCEPTED, None)
 
 
-@pytest.mark.realcli
 @pytest.mark.parametrize(
     ("name", "version"),
     sorted((name, version) for name, versions in pinned().items() for version in versions),

@@ -4,13 +4,14 @@ Two dialects are met:
 
 * ``strip-json-comments`` (its defaults) and then ``JSON.parse``: ``//`` and
   ``/* */`` comments outside strings become spaces (line breaks kept), nothing
-  else is forgiven. An unterminated block comment or string is left as it is,
-  so the document does not parse.
+  else is forgiven. A block comment left open runs to the end of the text and
+  becomes spaces too (what comes before it is read); an unterminated string
+  is left as it is, so the document does not parse.
 * The same plus trailing commas (``trailing_commas=True``): a comma followed,
   past white space and comments, by ``]`` or ``}`` is dropped, as
   ``jsonc-parser`` with ``allowTrailingComma`` reads it. A comma right after
   ``[``, ``{``, ``:`` or another comma stays, and the document does not parse,
-  as there.
+  as there; so does a block comment left open.
 
 Comments become white space rather than nothing, so ``1/**/2`` stays two
 numbers (and does not parse) as it does for the CLIs. ``NaN``, ``Infinity``
@@ -67,7 +68,9 @@ def strip_comments(text: str, *, trailing_commas: bool = False) -> str:
         elif text.startswith("/*", start):
             end = text.find("*/", start + 2)
             if end < 0:
-                break  # an unterminated comment stays, and does not parse
+                if not trailing_commas:
+                    blanks.append((start, length))  # strip-json-comments: to the end
+                break  # jsonc-parser: it stays, and does not parse
             blanks.append((start, end + 2))
             index = end + 2
         elif char == ",":
