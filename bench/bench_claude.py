@@ -41,12 +41,12 @@ from workspace_trust.domain.codes import Key, Provider, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, build_workspace
 from workspace_trust.engine.rules import Phase, match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.installed_clis import base_env, installed_cli, seed_home
 from workspace_trust.ports import ExecutionPorts, KillHold, KillReport, PtySession, PtySpawner, SpawnSpec
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.claude.strategy import claude_pty_strategy
 from workspace_trust.strategy import ExecutionContext
-from workspace_trust.testing import base_env, installed_cli, seed_home
 
 
 def watch_peak_kb(proc: subprocess.Popen[bytes]) -> int:

@@ -36,9 +36,9 @@ from collections.abc import Callable, Sequence
 
 import workspace_trust
 from workspace_trust.domain.codes import Key, Provider
+from workspace_trust.installed_clis import base_env, installed_cli, seed_home
 from workspace_trust.providers import spec_for
 from workspace_trust.providers.versions import parse_version
-from workspace_trust.testing import base_env, installed_cli, seed_home
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

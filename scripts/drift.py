@@ -52,10 +52,10 @@ from workspace_trust.domain.codes import Provider
 from workspace_trust.domain.paths import build_workspace
 from workspace_trust.engine.rules import Phase
 from workspace_trust.fixtures import Fixture, replay_session
+from workspace_trust.installed_clis import CLI_DIR_ENV
 from workspace_trust.providers.pty_strategy import PtyTrustStrategy
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.registry import default_registry
-from workspace_trust.testing import CLI_DIR_ENV
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: One npm install may take this long at most.

@@ -29,6 +29,7 @@ from workspace_trust.domain.codes import Provider, TrustState
 from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import ProbeResult
 from workspace_trust.fixtures import save_fixture
+from workspace_trust.installed_clis import base_env, cli_dir, installed_cli, seed_home
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
 from workspace_trust.providers.copilot.probe import CopilotStateProbe
@@ -39,7 +40,6 @@ from workspace_trust.providers.qwen.probe import QwenStateProbe
 from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.recorder import Recording, record_session
 from workspace_trust.registry import default_registry
-from workspace_trust.testing import base_env, cli_dir, installed_cli, seed_home
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
 #: The protected command's flags after ``--mcp-config FILE`` (docs/providers.md).

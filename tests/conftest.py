@@ -14,7 +14,7 @@ import pytest
 
 from tests.leaks import TableSnapshot, daemon_sessions_since, take_snapshot
 from workspace_trust.adapters.processes import lineage, list_processes, under
-from workspace_trust.testing import cli_dir, installed_cli
+from workspace_trust.installed_clis import cli_dir, installed_cli
 
 REAL_CLIS_ENV = "WORKSPACE_TRUST_REAL_CLIS"
 

@@ -20,11 +20,11 @@ from tests.conftest import in_a_sandbox, require_cli
 from workspace_trust.adapters.processes import pids_with_path_prefix, under
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.engine.rules import RuleTable, match_rule
+from workspace_trust.installed_clis import base_env, cli_dir, seed_home
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers.binaries import NO_SELF_UPDATE_ENV
 from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV as CLAUDE_PREFLIGHT_ENV
 from workspace_trust.providers.copilot.strategy import PREFLIGHT_ENV as COPILOT_PREFLIGHT_ENV
-from workspace_trust.testing import base_env, cli_dir, seed_home
 
 __all__ = [
     "Doc",

@@ -22,7 +22,7 @@ from workspace_trust.adapters.cli_facts import (
     package_version,
 )
 from workspace_trust.adapters.help import SubprocessHelpReader
-from workspace_trust.testing import base_env, seed_home
+from workspace_trust.installed_clis import base_env, seed_home
 
 
 def _never() -> bool:

@@ -38,18 +38,11 @@ from workspace_trust.adapters.locks import WorkspaceLocks
 from workspace_trust.coordinator import _carried
 from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurface
 from workspace_trust.domain.results import Diagnostic
+from workspace_trust.installed_clis import seed_home
 from workspace_trust.providers.codex import DIRECT_CLI_CONFIG
 from workspace_trust.providers.codex.overrides import build_trust_override
 from workspace_trust.requests import overall_status
-from workspace_trust.testing import (
-    FakeClock,
-    FakeHelpReader,
-    FakeLocks,
-    FakePtySpawner,
-    FakeScreen,
-    FakeTui,
-    seed_home,
-)
+from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_cli
-from workspace_trust.testing import cli_dir
+from workspace_trust.installed_clis import cli_dir
 
 pytestmark = [pytest.mark.slow]
 

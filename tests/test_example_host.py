@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import require_cli
 from workspace_trust import EngineTiming, Provider
 from workspace_trust.coordinator import WorkspaceTrustCoordinator
-from workspace_trust.testing import base_env, seed_home
+from workspace_trust.installed_clis import base_env, seed_home
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples", "launcher.py")

@@ -33,7 +33,6 @@ from workspace_trust.fixtures import (
     ReplayedKey,
     ReplaySession,
     SessionReplay,
-    _trace,
     load_fixture,
     render_checkpoints,
     render_screens,
@@ -43,6 +42,7 @@ from workspace_trust.fixtures import (
     screen_verdict,
     screens_path,
 )
+from workspace_trust.fixtures._replay import _trace  # the trace alone, on a hand-made session
 from workspace_trust.providers import all_specs
 from workspace_trust.providers.tables import rule_table
 from workspace_trust.redaction import redact

@@ -21,16 +21,9 @@ from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.errors import PreflightCancelled
+from workspace_trust.installed_clis import seed_home
 from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
-from workspace_trust.testing import (
-    FakeClock,
-    FakeHelpReader,
-    FakeLocks,
-    FakePtySpawner,
-    FakeScreen,
-    FakeTui,
-    seed_home,
-)
+from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 #: How long any one wait in these tests may take before it counts as a hang.

@@ -27,18 +27,11 @@ from workspace_trust.domain.codes import Key
 from workspace_trust.engine.dialog import Action, DialogEngine
 from workspace_trust.engine.rules import match_rule
 from workspace_trust.engine.snapshot import TerminalSnapshot
+from workspace_trust.installed_clis import seed_home
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers import spec_for
 from workspace_trust.providers.qwen.rules import QWEN_RULES, TRUST_PARENT
-from workspace_trust.testing import (
-    FakeClock,
-    FakeHelpReader,
-    FakeLocks,
-    FakePtySpawner,
-    FakeScreen,
-    FakeTui,
-    seed_home,
-)
+from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeScreen, FakeTui
 
 OPTIONS = ("Trust folder (project)", "Trust parent folder (work)", "Don't trust (esc)")
 

@@ -21,9 +21,9 @@ from tests.realcli import Doc, assert_nothing_left, require_cli
 from workspace_trust.adapters.processes import pids_with_path_prefix
 from workspace_trust.domain.codes import Key
 from workspace_trust.fixtures import load_fixture, replay_engine
+from workspace_trust.installed_clis import base_env
 from workspace_trust.providers.claude.launch import IGNORE_TRUST_ENV, IGNORE_TRUST_FLAG
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.testing import base_env
 
 pytestmark = [pytest.mark.slow]
 

@@ -16,9 +16,9 @@ import pytest
 from tests import realcli
 from tests.realcli import Doc, assert_nothing_left, require_cli
 from workspace_trust.adapters.help import SubprocessHelpReader
+from workspace_trust.installed_clis import cli_dir
 from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.copilot.strategy import NO_TOOL, build_protected_command, preflight_env
-from workspace_trust.testing import cli_dir
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 

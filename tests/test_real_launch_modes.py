@@ -30,8 +30,8 @@ import pytest
 from tests import realcli
 from tests.realcli import assert_nothing_left, require_cli
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.installed_clis import cli_dir
 from workspace_trust.ports import SpawnSpec
-from workspace_trust.testing import cli_dir
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
 

@@ -18,10 +18,10 @@ import pytest
 
 from tests import realcli
 from tests.realcli import assert_nothing_left, require_cli
+from workspace_trust.installed_clis import seed_home
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.providers.qwen.rules import QWEN_RULES
-from workspace_trust.testing import seed_home
 
 pytestmark = [pytest.mark.slow]
 

@@ -16,7 +16,7 @@ from workspace_trust.redaction import redact_tail
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "workspace_trust"
 #: The modules allowed to call ``Redacted(...)``: the type itself (for cutting)
 #: and the redactor.
-MAKERS = {PACKAGE / "domain" / "text.py", PACKAGE / "redaction.py"}
+MAKERS = {PACKAGE / "domain" / "text.py", PACKAGE / "redaction" / "__init__.py"}
 
 
 def _constructions(path: Path) -> list[int]:
@@ -40,7 +40,7 @@ def test_only_the_redactor_makes_a_redacted_value() -> None:
     }
     assert found == {}
     # The scan does see a construction where there is one.
-    assert _constructions(PACKAGE / "redaction.py")
+    assert _constructions(PACKAGE / "redaction" / "__init__.py")
 
 
 def test_a_result_holds_no_plain_text_tail() -> None:

@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 from workspace_trust.redaction import (
     REDACTION_RULES,
     RedactionKind,
-    _plain_path,  # the rule the secret generator must follow
     environment_secrets,
     looks_random,
     marker,
     redact,
     strip_terminal_controls,
 )
+from workspace_trust.redaction._environment import _plain_path  # the rule the secret generator must follow
 
 API_KEY = marker(RedactionKind.API_KEY)
 _MARKERS = re.compile(r"\[REDACTED_[A-Z_]+\]")

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from workspace_trust import ExitCode
-from workspace_trust.testing import seed_home
+from workspace_trust.installed_clis import seed_home
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 #: Shapes of real keys (random, made for this test), and values with no key shape.

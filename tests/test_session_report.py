@@ -22,6 +22,7 @@ from workspace_trust.domain.paths import Workspace, build_workspace
 from workspace_trust.domain.results import SessionReport, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
+from workspace_trust.installed_clis import seed_home
 from workspace_trust.ports import ExecutionPorts, RenderStats, SpawnSpec
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.registry import default_registry
@@ -39,7 +40,6 @@ from workspace_trust.testing import (
     FakeScratchSpace,
     FakeScreen,
     FakeTui,
-    seed_home,
 )
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")

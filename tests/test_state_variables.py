@@ -22,11 +22,12 @@ from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
 from workspace_trust.domain.results import WorkspaceResult
 from workspace_trust.flags import FeatureFlags
+from workspace_trust.installed_clis import cli_dir, seed_home
 from workspace_trust.providers import all_specs
 from workspace_trust.providers.gemini.probe import trusted_folders_path
 from workspace_trust.providers.state_vars import StateVariable, honoured_env, stripped_state_variables
 from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
-from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeTui, cli_dir, seed_home
+from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePtySpawner, FakeTui
 
 FLOORED = (StateVariable("A_HOME", "home"), StateVariable("B_PATH", "trust file", since="0.15.10"))
 

@@ -21,13 +21,14 @@ import pytest
 
 from workspace_trust.adapters.clock import SystemClock
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
-from workspace_trust.coordinator import WorkspaceSpec, WorkspaceTrustCoordinator, WorkspaceTrustRequest
+from workspace_trust.coordinator import WorkspaceTrustCoordinator
 from workspace_trust.domain.codes import Code, Key, Provider, TrustState, WorkspaceStatus
 from workspace_trust.domain.results import ProbeResult, WorkspaceResult
 from workspace_trust.engine.dialog import DialogEngine
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers import spec_for
+from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.session import SessionEnd, SessionOutcome
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
