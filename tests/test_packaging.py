@@ -73,6 +73,15 @@ def test_the_changelog_keeps_an_unreleased_section() -> None:
     assert re.search(r"^## \[Unreleased\]$", text, re.M)
 
 
+
+def test_the_version_has_its_changelog_section() -> None:
+    """The one version (``_version.py``) is a release the changelog describes."""
+    from workspace_trust._version import __version__
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## \[{re.escape(__version__)}\]( - \d{{4}}-\d{{2}}-\d{{2}})?$", text, re.M), __version__
+
+
 @pytest.mark.slow
 def test_sdist_and_wheel_from_a_clean_clone(tmp_path: Path) -> None:
     """Builds from the committed HEAD (a clone), installs the wheel in a fresh
