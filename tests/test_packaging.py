@@ -73,7 +73,6 @@ def test_the_changelog_keeps_an_unreleased_section() -> None:
     assert re.search(r"^## \[Unreleased\]$", text, re.M)
 
 
-
 def test_the_version_has_its_changelog_section() -> None:
     """The one version (``_version.py``) is a release the changelog describes."""
     from workspace_trust._version import __version__
