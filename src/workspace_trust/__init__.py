@@ -9,14 +9,14 @@ against.
 
 from __future__ import annotations
 
-import importlib
 import logging as _logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # The provider registry (not the providers themselves, which load on first
 # use): it lets ``Code(...)`` and ``Provider(...)`` find a provider's own
 # members, however the caller reached them.
 import workspace_trust.providers  # noqa: F401
+from workspace_trust._lazy import lazy_exports
 from workspace_trust._version import __version__ as __version__
 
 # A library configures no logging: hosts (and the command line) add handlers.
@@ -164,17 +164,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
 
 
 __all__ = [
