@@ -53,8 +53,8 @@ from workspace_trust.domain.paths import build_workspace
 from workspace_trust.engine.rules import Phase
 from workspace_trust.fixtures import Fixture, replay_session
 from workspace_trust.installed_clis import CLI_DIR_ENV
+from workspace_trust.providers import rule_table
 from workspace_trust.providers.pty_strategy import PtyTrustStrategy
-from workspace_trust.providers.tables import rule_table
 from workspace_trust.registry import default_registry
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -28,14 +28,14 @@ from workspace_trust.engine.candidate import is_candidate_dialog
 from workspace_trust.engine.dialog import best_match
 from workspace_trust.engine.snapshot import TerminalSnapshot
 from workspace_trust.fixtures import load_fixture
-from workspace_trust.providers.tables import RULE_TABLES
+from workspace_trust.providers import rule_tables
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "snapshots")
 
 
 def measure(path: str) -> dict[str, int | None]:
     fixture = load_fixture(path)
-    table = RULE_TABLES[Provider(fixture.provider)]
+    table = rule_tables()[Provider(fixture.provider)]
     renderer = ScreenRenderer(columns=fixture.columns, lines=fixture.rows)
     # (since_ms, lines, recognised, candidate)
     current: tuple[int, tuple[str, ...], bool, bool] | None = None

@@ -30,6 +30,7 @@ from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import ProbeResult
 from workspace_trust.fixtures import save_fixture
 from workspace_trust.installed_clis import base_env, cli_dir, installed_cli, seed_home
+from workspace_trust.providers import rule_tables
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
 from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
 from workspace_trust.providers.copilot.probe import CopilotStateProbe
@@ -37,7 +38,6 @@ from workspace_trust.providers.copilot.strategy import build_protected_command
 from workspace_trust.providers.copilot.strategy import preflight_env as copilot_env
 from workspace_trust.providers.qwen import SAFE_MODE
 from workspace_trust.providers.qwen.probe import QwenStateProbe
-from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.recorder import Recording, record_session
 from workspace_trust.registry import default_registry
 
@@ -484,7 +484,7 @@ def record(
             command=command,
             cwd=cwd,
             env=env,
-            table=RULE_TABLES[Provider(scenario.provider)],
+            table=rule_tables()[Provider(scenario.provider)],
             provider=scenario.provider,
             cli_version=scenario.version,
             scenario=scenario.name,

@@ -23,11 +23,11 @@ from workspace_trust.engine.rules import (
 from workspace_trust.engine.snapshot import TerminalSnapshot, snapshot_from_text
 from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.ports import SpawnSpec
+from workspace_trust.providers import rule_tables
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.copilot.rules import COPILOT_RULES
 from workspace_trust.providers.gemini.rules import GEMINI_RULES
-from workspace_trust.providers.tables import RULE_TABLES
 from workspace_trust.runner import run_session
 from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
@@ -750,11 +750,11 @@ _screen_text = st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs
 
 
 @settings(max_examples=300, deadline=None)
-@given(lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in RULE_TABLES.values())))
+@given(lines=_screen_text, table_name=st.sampled_from(sorted(t.provider for t in rule_tables().values())))
 def test_unrecognised_screens_never_get_a_key(lines: list[str], table_name: str) -> None:
     """Hypothesis screens: any frame no rule matches gets no key, over many
     frames: WAIT, or (once it has stayed still) FINISH with no key."""
-    table = next(t for t in RULE_TABLES.values() if t.provider == table_name)
+    table = next(t for t in rule_tables().values() if t.provider == table_name)
     engine = DialogEngine(table, TIMING)
     for n in range(1, 6):
         snap = TerminalSnapshot(lines=tuple(lines), frame=n, elapsed_ms=n * 400)

@@ -43,8 +43,7 @@ from workspace_trust.fixtures import (
     screens_path,
 )
 from workspace_trust.fixtures._replay import _trace  # the trace alone, on a hand-made session
-from workspace_trust.providers import all_specs
-from workspace_trust.providers.tables import rule_table
+from workspace_trust.providers import all_specs, rule_table
 from workspace_trust.redaction import redact
 from workspace_trust.session import SessionEnd, SessionFrame
 from workspace_trust.testing import FakeClock

@@ -17,13 +17,13 @@ from workspace_trust.engine.dialog import Action, DialogEngine, FinishReason, be
 from workspace_trust.engine.snapshot import CURSOR_GLYPHS, TerminalSnapshot, snapshot_from_text
 from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.ports import SpawnSpec
-from workspace_trust.providers.tables import RULE_TABLES
+from workspace_trust.providers import rule_tables
 from workspace_trust.runner import run_session
 from workspace_trust.session import SessionEnd
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
 
 TIMING = EngineTiming()
-TABLES = sorted(RULE_TABLES.values(), key=lambda table: table.provider)
+TABLES = sorted(rule_tables().values(), key=lambda table: table.provider)
 
 NEW_QUESTION = (
     "Allow this tool to work in the workspace below?",
@@ -81,7 +81,7 @@ def test_an_unknown_trust_dialog_ends_the_session_early_with_no_key() -> None:
 
 
 def test_a_candidate_that_keeps_changing_is_not_ended_early() -> None:
-    engine = DialogEngine(RULE_TABLES[next(iter(RULE_TABLES))], TIMING)
+    engine = DialogEngine(rule_tables()[next(iter(rule_tables()))], TIMING)
     decisions = []
     for n in range(1, 60):
         # A spinner on the question row: never still for the settle.
@@ -96,7 +96,7 @@ def test_a_candidate_replaced_by_a_known_dialog_within_the_settle_is_accepted() 
     tui.screens["ask"] = FakeScreen(lines=NEW_QUESTION, options=("Allow", "Deny"), numbered=True)
     tui.current = "ask"
     clock_steps = TIMING.unknown_dialog_settle_ms // tui.frame_ms - 5
-    engine = DialogEngine(RULE_TABLES[next(iter(RULE_TABLES))], TIMING)
+    engine = DialogEngine(rule_tables()[next(iter(rule_tables()))], TIMING)
     clock = FakeClock()
     session = FakePtySession(tui, clock, SpawnSpec(argv=("x",), cwd="/", env={}))
     for _ in range(clock_steps):
@@ -118,7 +118,7 @@ def test_another_still_unknown_screen_ends_after_the_start_up_bound() -> None:
 
 def test_a_slow_start_is_waited_for_up_to_the_bound() -> None:
     """A still, unknown splash (a slow first start) gets no early end before the bound."""
-    engine = DialogEngine(RULE_TABLES[next(iter(RULE_TABLES))], TIMING)
+    engine = DialogEngine(rule_tables()[next(iter(rule_tables()))], TIMING)
     for n in range(1, 200):
         t = n * (TIMING.unknown_screen_after_ms - 100) // 200
         d = engine.observe(snapshot_from_text("Starting up, please wait", frame=n, elapsed_ms=t))
@@ -126,7 +126,7 @@ def test_a_slow_start_is_waited_for_up_to_the_bound() -> None:
 
 
 def test_a_blank_screen_is_never_ended_early() -> None:
-    engine = DialogEngine(RULE_TABLES[next(iter(RULE_TABLES))], TIMING)
+    engine = DialogEngine(rule_tables()[next(iter(rule_tables()))], TIMING)
     for n in range(1, 100):
         d = engine.observe(TerminalSnapshot(lines=("", ""), frame=n, elapsed_ms=n * 1000))
         assert d.action is Action.WAIT

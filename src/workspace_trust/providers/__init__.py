@@ -30,6 +30,8 @@ from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, St
 if TYPE_CHECKING:
     from importlib import metadata
 
+    from workspace_trust.engine.rules import RuleTable
+
 __all__ = [
     "BUILTIN",
     "ENTRY_POINT_GROUP",
@@ -43,6 +45,8 @@ __all__ = [
     "plugin_distribution",
     "plugin_failures",
     "register_spec",
+    "rule_table",
+    "rule_tables",
     "spec_for",
 ]
 
@@ -228,3 +232,14 @@ def spec_for(provider: Provider) -> ProviderSpec:
 
 
 set_member_loader(_load)
+
+
+def rule_table(provider: Provider) -> RuleTable:
+    """The dialog rule table of ``provider``. Raises ValueError for an
+    unknown provider or one with no dialog rules."""
+    return spec_for(provider).dialog_rules()
+
+
+def rule_tables() -> dict[Provider, RuleTable]:
+    """Every registered provider's dialog rule table, for those that have one."""
+    return {spec.id: table for spec in all_specs() if (table := spec.rules) is not None}

@@ -92,10 +92,7 @@ class PtyProvider(abc.ABC):
     def rules(self) -> RuleTable:
         """The dialog rules: the provider spec's, loaded when a session first
         needs them (a subclass may name its own table instead)."""
-        table = self.provider_spec.rules
-        if table is None:
-            raise ValueError(f"no dialog rules for {self.provider.value}")
-        return table
+        return self.provider_spec.dialog_rules()
 
     @property
     def names_rules(self) -> bool:

@@ -168,6 +168,15 @@ class ProviderSpec:
         source = self.rule_source
         return source() if callable(source) else source
 
+    def dialog_rules(self) -> RuleTable:
+        """The dialog rule table, where one is needed (a session, a replay, a
+        recording). Raises ValueError for a CLI with none: the one place that
+        says so."""
+        table = self.rules
+        if table is None:
+            raise ValueError(f"{self.id.value} has no dialog rules")
+        return table
+
     def resolve_binary(self, explicit: str | None, env: Mapping[str, str], locator: BinaryLocator | None = None) -> str:
         """The CLI's binary as every strategy finds it: ``explicit``, then
         ``$binary_env``, then ``env``'s PATH, then :attr:`usual_locations`.

@@ -31,7 +31,7 @@ def _provider_of(cmd: Sequence[str], env: dict[str, str]) -> str | None:
 
 
 def _table_for(provider: str) -> RuleTable:
-    from workspace_trust.providers.tables import rule_table
+    from workspace_trust.providers import rule_table
 
     return rule_table(Provider(provider))
 
