@@ -1,7 +1,7 @@
 """A launch that will ignore every persisted trust record is reported, not prepared.
 
 Claude Code counts no trust record when CLAUDE_CODE_IGNORE_PERSISTED_TRUST is
-true or --ignore-persisted-trust is passed (tests/test_real_claude.py shows it
+true or --ignore-persisted-trust is passed (tests/providers/claude/test_real_claude.py shows it
 on the real CLI). A preflight for such a launch says so with
 ``provider_ignores_persisted_trust`` (soft failure) and starts nothing.
 """
@@ -32,7 +32,7 @@ from workspace_trust.testing import FakeClock, FakeHelpReader, FakeLocks, FakePt
 
 FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
 #: What Claude Code 2.1.330 did with each value, run by hand in a trusted folder
-#: (tests/test_real_claude.py checks "1", "0" and the flag on every run).
+#: (tests/providers/claude/test_real_claude.py checks "1", "0" and the flag on every run).
 ASKS_AGAIN = ["1", "true", "TRUE", "True", "yes", "Yes", "on", "ON", " 1", "1 "]
 TRUST_COUNTS = ["", "0", "false", "no", "off", "2", "y", "t"]
 

@@ -12,7 +12,7 @@ the code the pinned CLI bundles, over generated documents.
 
 Copilot CLI is a single native executable whose JavaScript is not stored as
 text: its parser cannot be taken out, and its dialect is pinned by the
-measurements in ``docs/providers.md`` and ``tests/test_copilot_provider.py``.
+measurements in ``docs/providers.md`` and ``tests/providers/copilot/test_copilot_provider.py``.
 
 The documents are trust lists with comments, white space and stray comment
 marks between every token, and strings that hold comment marks. No test here

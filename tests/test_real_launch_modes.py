@@ -332,7 +332,7 @@ def test_claude_prompt_mode_does_not_ask_about_add_dir(sandbox: str) -> None:
 
 # -- GitHub Copilot CLI ---------------------------------------------------------------------
 
-#: Where the CLI unpacks its package, shared with tests/test_real_copilot.py.
+#: Where the CLI unpacks its package, shared with tests/providers/copilot/test_real_copilot.py.
 COPILOT_PACKAGE_CACHE = "copilot-package-cache"
 
 

@@ -29,7 +29,9 @@ from typing import Any
 import attrs
 import pytest
 
-from tests import realcli, test_real_codex, test_real_copilot
+from tests import realcli
+from tests.providers.codex import test_real_codex
+from tests.providers.copilot import test_real_copilot
 from tests.realcli import assert_nothing_left, require_cli
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.help import SubprocessHelpReader

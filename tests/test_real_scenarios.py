@@ -16,7 +16,10 @@ from typing import Any
 import attrs
 import pytest
 
-from tests import realcli, test_real_claude, test_real_copilot, test_real_qwen
+from tests import realcli
+from tests.providers.claude import test_real_claude
+from tests.providers.copilot import test_real_copilot
+from tests.providers.qwen import test_real_qwen
 from tests.realcli import Doc, assert_nothing_left, require_cli
 from workspace_trust.domain.codes import Provider
 from workspace_trust.providers import spec_for

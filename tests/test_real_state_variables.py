@@ -217,8 +217,8 @@ def test_a_home_that_is_no_usable_folder_starts_and_writes_nothing(sandbox: str,
 @pytest.mark.realcli
 @pytest.mark.parametrize("version", ["1.0.80", "1.0.102"])
 def test_copilot_home_is_where_the_preflight_trusts(sandbox: str, version: str) -> None:
-    from tests.test_real_copilot import asks_for_trust
-    from tests.test_real_copilot import setup_home as copilot_home
+    from tests.providers.copilot.test_real_copilot import asks_for_trust
+    from tests.providers.copilot.test_real_copilot import setup_home as copilot_home
 
     binary = require_cli("copilot", version)
     home, env = copilot_home(sandbox)

@@ -9,7 +9,7 @@ import attrs
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tests.test_claude_strategy import project, request, run, seeded_home
+from tests.providers.claude.test_claude_strategy import project, request, run, seeded_home
 from tests.test_engine import TrustFile, claude_tui, drive
 from workspace_trust.domain.codes import Code, Key, WaitReason, WorkspaceStatus
 from workspace_trust.engine.candidate import is_candidate_dialog

@@ -7,7 +7,7 @@ flag sets the variable to ``1`` at start). A true value is what its own
 boolean parser accepts: ``1``, ``true``, ``yes`` or ``on``, in any case, with
 white space around it; ``0``, ``false``, ``no``, ``2``, ``y`` and the empty
 string do not count. Such a launch shows the trust dialog even in a folder
-whose ``hasTrustDialogAccepted`` is true (``tests/test_real_claude.py``).
+whose ``hasTrustDialogAccepted`` is true (``tests/providers/claude/test_real_claude.py``).
 Claude Code sets the variable itself for a self-hosted runner started with
 ``--trust-workspace false``, and its VS Code extension passes both for a
 folder the user has not trusted. The 2.1.119 and 2.1.197 binaries do not

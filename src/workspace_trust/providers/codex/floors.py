@@ -11,5 +11,8 @@ from workspace_trust.providers.override_floors import OverrideFloor
 OVERRIDE_FLOOR = OverrideFloor(
     "-c projects={...}",
     since="0.125.0",
-    note="honoured on 0.125.0, 0.166.0, 0.169.0 and 0.171.0 (tests/test_real_codex.py); older ones were not run",
+    note=(
+        "honoured on 0.125.0, 0.166.0, 0.169.0 and 0.171.0 (tests/providers/codex/test_real_codex.py); "
+        "older ones were not run"
+    ),
 )

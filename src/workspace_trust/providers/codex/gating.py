@@ -3,7 +3,7 @@ and pure functions (the one file-system question, whether the folder holds a
 ``.codex`` folder, is asked by the caller's port).
 
 Seen on the real CLI, each with a fresh ``CODEX_HOME`` holding only
-credentials, a folder with no trust entry (tests/test_real_codex.py):
+credentials, a folder with no trust entry (tests/providers/codex/test_real_codex.py):
 
 * **0.125.0, 0.140.0, 0.150.0, 0.158.0** ask in every folder, git or not.
 * **0.162.0, 0.166.0, 0.169.0, 0.171.0** ask only where a trust decision changes what

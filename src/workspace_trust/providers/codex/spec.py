@@ -109,7 +109,7 @@ SPEC = ProviderSpec(
         # --skip-git-repo-check was not specified." Despite the wording this is a
         # git check: exec refuses any folder outside a git repository, and neither
         # a persisted trust entry nor the ``-c projects=...`` override changes that
-        # (tests/test_real_codex.py shows it on both versions).
+        # (tests/providers/codex/test_real_codex.py shows it on both versions).
         TrustFailurePattern(
             "codex_not_inside_trusted_directory",
             CODEX,

@@ -8,7 +8,7 @@ from workspace_trust.providers.override_floors import OverrideFloor
 #: ``GEMINI_CLI_TRUST_WORKSPACE=true``: the folder is trusted for the session.
 #: The variable is in the npm bundle from 0.39.1 on, and not in 0.39.0's (nor
 #: 0.38.2's, 0.30.0's, 0.20.0's); the real 0.39.0 shows the dialog with it set
-#: and 0.39.1 does not (tests/test_real_gemini.py).
+#: and 0.39.1 does not (tests/providers/gemini/test_real_gemini.py).
 OVERRIDE_FLOOR = OverrideFloor(
     f"{TRUST_ENV}=true",
     since="0.39.1",

@@ -1,5 +1,5 @@
 """GitHub Copilot CLI: the ``config.json`` probe, the dialog rules and the protected
-command, without the real CLI (tests/test_real_copilot.py runs the real one).
+command, without the real CLI (tests/providers/copilot/test_real_copilot.py runs the real one).
 
 Every probe case below is one the real CLI was asked about (1.0.80, 1.0.89 and
 1.0.102 were started in the folder with that ``config.json``; "asks" means the

@@ -17,7 +17,7 @@ import subprocess
 import attrs
 import pytest
 
-from tests.test_claude_strategy import project, request, run, seeded_home
+from tests.providers.claude.test_claude_strategy import project, request, run, seeded_home
 from workspace_trust.domain.codes import Code, Key, WorkspaceStatus
 from workspace_trust.domain.paths import HostOs, PathFacts, Workspace, build_workspace
 from workspace_trust.domain.policy import repository_scope_check
@@ -28,7 +28,13 @@ from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.fixtures import load_fixture, replay_session
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
 
-FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "fixtures", "snapshots", "claude", "2.1.337")
+FIXTURES = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+    "fixtures",
+    "snapshots",
+    "claude",
+    "2.1.337",
+)
 TIMING = EngineTiming()
 ROOT = "/work/repo"
 QUESTION = (

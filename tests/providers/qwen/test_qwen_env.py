@@ -1,6 +1,6 @@
 """Qwen Code's opt-in per-launch override: a private trusted-folders file named
 by QWEN_CODE_TRUSTED_FOLDERS_PATH, planned as data and made by the host around
-the launch (``launch_env``). tests/test_real_qwen.py runs it on the real CLI."""
+the launch (``launch_env``). tests/providers/qwen/test_real_qwen.py runs it on the real CLI."""
 
 from __future__ import annotations
 

@@ -26,7 +26,9 @@ from workspace_trust.requests import WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.strategy import ProgressEvent, ProgressStage
 from workspace_trust.testing import FakeHelpReader, FakeLocks
 
-FAKE = os.path.join(os.path.dirname(__file__), "fake_tui.py")
+#: The repository root (this file is tests/providers/claude/...).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+FAKE = os.path.join(ROOT, "tests", "fake_tui.py")
 
 
 def seeded_home(sandbox: str) -> str:
@@ -482,7 +484,7 @@ def test_the_docs_table_of_first_versions_is_the_one_the_refusal_quotes() -> Non
 
     from workspace_trust.providers.claude.strategy import FIRST_VERSION_WITH
 
-    docs = os.path.join(os.path.dirname(os.path.dirname(__file__)), "docs", "providers.md")
+    docs = os.path.join(ROOT, "docs", "providers.md")
     with open(docs, encoding="utf-8") as handle:
         rows = dict(re.findall(r"^\| `(--[a-z-]+)` \| (\d+\.\d+\.\d+)", handle.read(), re.MULTILINE))
     assert rows == FIRST_VERSION_WITH
