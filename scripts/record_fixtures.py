@@ -30,9 +30,8 @@ from workspace_trust.domain.paths import build_workspace
 from workspace_trust.domain.results import ProbeResult
 from workspace_trust.fixtures import save_fixture
 from workspace_trust.installed_clis import base_env, cli_dir, installed_cli, seed_home
-from workspace_trust.providers import rule_tables
+from workspace_trust.providers import rule_tables, spec_for
 from workspace_trust.providers.claude.probe import ClaudeStateProbe
-from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV
 from workspace_trust.providers.copilot.probe import CopilotStateProbe
 from workspace_trust.providers.copilot.strategy import build_protected_command
 from workspace_trust.providers.copilot.strategy import preflight_env as copilot_env
@@ -421,7 +420,7 @@ def record(
         env["PATH"] = os.path.dirname(binary) + os.pathsep + env["PATH"]
         name = os.path.basename(binary)
         if scenario.provider == "claude":
-            env.update(PREFLIGHT_ENV)
+            env.update(spec_for(Provider.CLAUDE).preflight_env)
             help_text = subprocess.run([binary, "--help"], env=env, capture_output=True, text=True, check=False).stdout
             command = claude_command(name, sandbox, help_text)
             other = os.path.join(sandbox, "other")

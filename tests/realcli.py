@@ -1,4 +1,4 @@
-"""What the real-CLI tests (``tests/test_real_*.py``) share: the pinned binary,
+"""What the real-CLI tests (``tests/**/test_real_*.py``) share: the pinned binary,
 a seeded HOME in the test's sandbox, the ``workspace-trust`` command run as a
 host runs it, the leak check, and a watch of the real CLI's screen.
 
@@ -22,9 +22,8 @@ from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.engine.rules import RuleTable, match_rule
 from workspace_trust.installed_clis import base_env, cli_dir, seed_home
 from workspace_trust.ports import SpawnSpec
+from workspace_trust.providers import all_specs
 from workspace_trust.providers.binaries import NO_SELF_UPDATE_ENV
-from workspace_trust.providers.claude.strategy import PREFLIGHT_ENV as CLAUDE_PREFLIGHT_ENV
-from workspace_trust.providers.copilot.strategy import PREFLIGHT_ENV as COPILOT_PREFLIGHT_ENV
 
 __all__ = [
     "Doc",
@@ -143,7 +142,10 @@ def setup_home(sandbox: str, name: str, *, seed: bool = True, **options: Any) ->
 #: environment has its own): no CLI updates itself from the suite, which would
 #: change the machine's global install (each CLI's own switch, and an npm
 #: registry that refuses at once).
-NO_SELF_UPDATE = {**CLAUDE_PREFLIGHT_ENV, **COPILOT_PREFLIGHT_ENV, **NO_SELF_UPDATE_ENV}
+NO_SELF_UPDATE = {
+    **{name: value for spec in all_specs() for name, value in spec.preflight_env.items()},
+    **NO_SELF_UPDATE_ENV,
+}
 
 
 def _cli_roots() -> list[str]:

@@ -78,3 +78,11 @@ def test_the_schema_generator_names_no_provider() -> None:
     spec (``ProviderSpec.plan_field_schemas``), never from a list of CLIs."""
     script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "scripts", "gen_schemas.py")
     assert provider_names_in(script, _names_pattern()) == []
+
+
+def test_the_shared_real_cli_helpers_name_no_provider() -> None:
+    """``tests/realcli.py`` serves every CLI's real tests: per-CLI data comes
+    from the specs (``ProviderSpec.preflight_env``, ``seed_test_home``), never
+    from a CLI's own module."""
+    helpers = os.path.join(os.path.dirname(__file__), "realcli.py")
+    assert provider_names_in(helpers, _names_pattern()) == []

@@ -134,6 +134,10 @@ class ProviderSpec:
     seed_test_home: Callable[..., Mapping[str, str]] | None = None
     #: The flag text of ``--help`` a protected command needs (test fakes use it).
     protected_help: str = ""
+    #: Variables the preflight sets for this CLI (its own switches that keep it
+    #: from updating itself while its process group may be killed at any
+    #: moment); the recorder and the real-CLI tests set them too.
+    preflight_env: Mapping[str, str] = attrs.field(factory=dict)
     cli_options: tuple[CliOption, ...] = ()
     #: The launch-patch dialects this provider's patches use.
     arg_dialects: tuple[ArgDialectRule, ...] = ()

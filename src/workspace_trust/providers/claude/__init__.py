@@ -9,6 +9,15 @@ CLAUDE = Provider.define("claude", "CLAUDE")
 
 BIN_ENV = "WORKSPACE_TRUST_CLAUDE_BIN"
 
+#: Set for the preflight only. The auto-updater must not be running when the
+#: process group is killed a moment after trust persists (2.1.197 showed
+#: "Auto-updating..." right after trust), and non-essential traffic only slows
+#: the first start on a machine without network.
+PREFLIGHT_ENV = {
+    "DISABLE_AUTOUPDATER": "1",
+    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+}
+
 #: Install locations tried after PATH, relative to HOME unless absolute.
 USUAL_LOCATIONS = (
     ".claude/local/claude",

@@ -12,6 +12,7 @@ from workspace_trust.failure_patterns import TrustFailurePattern, words
 from workspace_trust.providers.claude import (
     BIN_ENV,
     CLAUDE,
+    PREFLIGHT_ENV,
     REQUIRED_FLAGS,
     STATE_VARIABLES,
     USUAL_LOCATIONS,
@@ -101,5 +102,6 @@ SPEC = ProviderSpec(
     ),
     seed_test_home=seed_test_home,
     protected_help=" ".join(("--bare", *REQUIRED_FLAGS)),
+    preflight_env=PREFLIGHT_ENV,
     value_flags=frozenset({"--settings"}),
 )

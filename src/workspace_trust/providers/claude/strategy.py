@@ -16,7 +16,7 @@ from workspace_trust.domain.errors import StateFileError
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.ports import StateFiles
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env
-from workspace_trust.providers.claude import CLAUDE, REQUIRED_FLAGS
+from workspace_trust.providers.claude import CLAUDE, PREFLIGHT_ENV, REQUIRED_FLAGS
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
@@ -47,15 +47,6 @@ STRIP_ENV = (
     "CLAUDE_ENABLE_DETERMINISTIC_TEAM_BOOTSTRAP",
     "CLAUDE_TEAM_CONTROL_URL",
 )
-
-#: Set for the preflight only. The auto-updater must not be running when the
-#: process group is killed a moment after trust persists (2.1.197 showed
-#: "Auto-updating..." right after trust), and non-essential traffic only slows
-#: the first start on a machine without network.
-PREFLIGHT_ENV = {
-    "DISABLE_AUTOUPDATER": "1",
-    "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-}
 
 
 def preflight_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:

@@ -9,6 +9,10 @@ COPILOT = Provider.define("copilot", "COPILOT")
 
 BIN_ENV = "WORKSPACE_TRUST_COPILOT_BIN"
 
+#: Set for the preflight only, beside ``--no-auto-update``: no update is
+#: downloaded while the process group may be killed a moment later.
+PREFLIGHT_ENV = {"COPILOT_AUTO_UPDATE": "false"}
+
 #: Install locations tried after PATH, relative to HOME unless absolute.
 USUAL_LOCATIONS = (
     ".npm-global/bin/copilot",

@@ -10,6 +10,7 @@ from workspace_trust.failure_patterns import TrustFailurePattern, words
 from workspace_trust.providers.copilot import (
     BIN_ENV,
     COPILOT,
+    PREFLIGHT_ENV,
     REQUIRED_FLAGS,
     STATE_VARIABLES,
     USUAL_LOCATIONS,
@@ -109,4 +110,5 @@ SPEC = ProviderSpec(
     ),
     seed_test_home=seed_test_home,
     protected_help=" ".join(flag for flag, _ in REQUIRED_FLAGS),
+    preflight_env=PREFLIGHT_ENV,
 )

@@ -15,7 +15,7 @@ import attrs
 from workspace_trust.domain.codes import Code
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env
-from workspace_trust.providers.copilot import COPILOT, REQUIRED_FLAGS
+from workspace_trust.providers.copilot import COPILOT, PREFLIGHT_ENV, REQUIRED_FLAGS
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
 from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
@@ -37,9 +37,6 @@ KEEP_ENV = (
 #: environment``, 1.0.102); the allowlist above leaves it out already.
 STRIP_ENV = ("COPILOT_ALLOW_ALL",)
 
-#: Set for the preflight only, beside ``--no-auto-update``: no update is
-#: downloaded while the process group may be killed a moment later.
-PREFLIGHT_ENV = {"COPILOT_AUTO_UPDATE": "false"}
 
 #: A tool name no tool has: ``--available-tools=NAME`` leaves the model no tool
 #: at all. An empty ``--available-tools`` (or ``--available-tools=``) filters
