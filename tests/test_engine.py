@@ -25,9 +25,7 @@ from workspace_trust.engine.timing import EngineTiming
 from workspace_trust.ports import SpawnSpec
 from workspace_trust.providers import rule_tables
 from workspace_trust.providers.claude.rules import CLAUDE_RULES
-from workspace_trust.providers.codex.rules import CODEX_RULES
 from workspace_trust.providers.copilot.rules import COPILOT_RULES
-from workspace_trust.providers.gemini.rules import GEMINI_RULES
 from workspace_trust.runner import run_session
 from workspace_trust.session import SessionEnd, SessionFrame, SessionOutcome
 from workspace_trust.testing import FakeClock, FakePtySession, FakeScreen, FakeTui
@@ -523,81 +521,6 @@ def test_theme_onboarding_gets_no_key() -> None:
     assert tui.keys == []
 
 
-def test_codex_auth_picker_gets_no_key() -> None:
-    state = TrustFile()
-    screens = {
-        "auth": FakeScreen(
-            lines=("Welcome to Codex, OpenAI's command-line coding agent", ""),
-            options=("Sign in with ChatGPT", "Sign in with Device Code", "Sign in another way"),
-            glyph="›",
-            numbered=True,
-        )
-    }
-    tui = FakeTui(screens=screens, current="auth")
-    outcome = drive(tui, state, CODEX_RULES)
-    assert outcome.end is SessionEnd.AUTH_REQUIRED
-    assert tui.keys == []
-
-
-def test_codex_update_then_trust_with_stale_update_text_above() -> None:
-    """After Skip, the update text stays on screen above the trust dialog."""
-    state = TrustFile()
-    update_lines = ("  ✨ Update available! 0.168.0 -> 0.169.0", "")
-    screens = {
-        "update": FakeScreen(
-            lines=update_lines,
-            options=("Update now", "Skip", "Skip until next version"),
-            glyph="›",
-            numbered=True,
-            on_enter={1: "trust", 0: "exit:0"},
-        ),
-        "trust": FakeScreen(
-            lines=(
-                *update_lines,
-                "   1. Update now",
-                "   2. Skip",
-                "",
-                "  Folder access",
-                "",
-                "  Trust this folder? Codex can read, edit, and run files here.",
-            ),
-            options=("Trust and continue", "Back to Agent Command Center"),
-            glyph="›",
-            numbered=True,
-            on_enter={0: "done"},
-            effects={0: state.accept},
-        ),
-        "done": FakeScreen(lines=("› Ask Codex to do anything",)),
-    }
-    tui = FakeTui(screens=screens, current="update")
-    outcome = drive(tui, state, CODEX_RULES)
-    assert outcome.end is SessionEnd.TRUST_PERSISTED
-    assert tui.keys == [Key.DOWN, Key.ENTER, Key.ENTER]
-    assert outcome.matched_rule_ids == ("codex.update_prompt", "codex.workspace_trust.v0169")
-
-
-def test_gemini_never_confirms_trust_parent_folder() -> None:
-    state = TrustFile()
-    parent_state = TrustFile()
-    screens = {
-        "trust": FakeScreen(
-            lines=("Do you trust the files in this folder?", ""),
-            options=("Trust folder (project)", "Trust parent folder (work)", "Don't trust"),
-            glyph="●",
-            numbered=True,
-            cursor=1,
-            on_enter={0: "done", 1: "done", 2: "exit:55"},
-            effects={0: state.accept, 1: parent_state.accept},
-        ),
-        "done": FakeScreen(lines=("Gemini CLI",)),
-    }
-    tui = FakeTui(screens=screens, current="trust")
-    outcome = drive(tui, state, GEMINI_RULES)
-    assert outcome.end is SessionEnd.TRUST_PERSISTED
-    assert state.trusted and not parent_state.trusted
-    assert tui.keys == [Key.UP, Key.ENTER]
-
-
 def test_a_rule_may_not_select_by_a_prefix() -> None:
     """A prefix takes any new suffix, which may widen what is trusted: a rule
     that would select by one is refused where it is written."""
@@ -819,57 +742,6 @@ def test_every_finish_reason_is_a_session_end_and_every_end_has_a_row() -> None:
     assert {SessionEnd.finished(r).value for r in FinishReason} == {r.value for r in FinishReason}
     assert SessionEnd.finished(FinishReason.DECLINED) is SessionEnd.TRUST_DECLINED
     assert set(END_TO_STATUS) == set(SessionEnd)
-
-
-def test_main_screen_glimpsed_before_the_dialog_does_not_end_the_session() -> None:
-    """Codex 0.169.0 draws its main screen for a moment before the trust dialog."""
-    state = TrustFile()
-    screens = {
-        "main": FakeScreen(lines=("› Ask Codex to do anything",)),
-        "trust": FakeScreen(
-            lines=("  Folder access", "  Trust this folder? Codex can read, edit, and run files here."),
-            options=("Trust and continue", "Back to Agent Command Center"),
-            glyph="›",
-            numbered=True,
-            on_enter={0: "main"},
-            effects={0: state.accept},
-        ),
-    }
-    tui = FakeTui(screens=screens, current="main")
-    clock = FakeClock()
-    session = FakePtySession(tui, clock, SpawnSpec(argv=("codex",), cwd="/", env={}))
-    engine = DialogEngine(CODEX_RULES, TIMING)
-    for _ in range(5):
-        engine.observe(session.read_snapshot(10))
-    assert engine.awaiting_success and engine.keys_sent == ()
-    tui.current = "trust"
-    outcome = run_session(session, engine, clock, success=state.probe, is_cancelled=lambda: False, timing=TIMING)
-    assert outcome.end is SessionEnd.TRUST_PERSISTED
-    assert tui.keys == [Key.ENTER]
-
-
-def test_codex_main_screen_without_a_dialog_is_trust_not_persisted() -> None:
-    state = TrustFile()
-    tui = FakeTui(screens={"main": FakeScreen(lines=("› Ask Codex to do anything",))}, current="main")
-    outcome = drive(tui, state, CODEX_RULES)
-    assert outcome.end is SessionEnd.TRUST_NOT_PERSISTED
-    assert outcome.matched_rule_ids == ("codex.ready",) and tui.keys == []
-
-
-def test_gemini_restarting_screen_over_the_answered_dialog_gets_no_key() -> None:
-    dialog = [
-        "Do you trust the files in this folder?",
-        "● 1. Trust folder (project)",
-        "  2. Trust parent folder (work)",
-        "  3. Don't trust",
-        " Gemini CLI is restarting to apply the trust changes...",
-    ]
-    engine = DialogEngine(GEMINI_RULES, TIMING)
-    decisions = [
-        engine.observe(snapshot_from_text("\n".join(dialog), frame=i, elapsed_ms=i * 200)) for i in range(1, 8)
-    ]
-    assert {d.rule_id for d in decisions} == {"gemini.trust_restarting"}
-    assert all(d.key is None for d in decisions)
 
 
 CLAUDE_2_0_PLAIN = """
