@@ -416,3 +416,23 @@ def test_a_read_only_commands_help_promises_no_sessions(command: str) -> None:
     for promise in ("no progress lines", "the engine's decisions", "redacted screen tail"):
         assert promise in flat["preflight"]
         assert promise not in flat[command], promise
+
+
+def test_a_failed_helps_output_is_redacted_before_it_is_cut(sandbox: str) -> None:
+    """The message keeps the end of what the failing ``--help`` printed. A
+    key printed just before that end must not leave its tail there: the whole
+    output is redacted first, then cut."""
+    home, ws = seeded(sandbox)
+    broken = os.path.join(sandbox, "claude")
+    key = "sk-ant-api03-" + "Kq7Zp2Lm9Xw4Rt8Vb3Nc6Hj1" * 2
+    with open(broken, "w", encoding="utf-8") as handle:
+        # The key, then enough text that a cut of the last 600 characters
+        # would start inside it.
+        handle.write(f'#!/bin/sh\necho "token {key} {"x" * 585}" >&2\nexit 3\n')
+    os.chmod(broken, 0o755)
+    proc = cli(["preflight", ws, "--json", "--claude-bin", broken], home)
+    doc = json.loads(proc.stdout)
+    (diagnostic,) = [d for d in doc["diagnostics"] if d["code"] == "provider_start_failed"]
+    assert "exit status 3" in diagnostic["message"]
+    for piece in (key, key[-12:], key[-20:-8]):
+        assert piece not in proc.stdout and piece not in proc.stderr, piece

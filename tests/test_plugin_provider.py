@@ -528,3 +528,45 @@ def test_the_example_installs_and_works_in_a_fresh_venv(sandbox: str) -> None:
     assert doc["toy_env"] == {"TOY_TRUST_WORKSPACES": ws}
     (patch,) = doc["env_patches"]
     assert (patch["target_provider"], patch["id"]) == ("toy", "toy.trust_env")
+
+
+def test_a_spec_may_not_take_another_providers_feature_flag() -> None:
+    """Last-registered-wins on a flag would let a plug-in change a built-in's
+    safety switch (``allow_unprotected_claude`` on by default): refused, and
+    nothing is registered."""
+    import attrs
+
+    from workspace_trust.domain.codes import Provider
+    from workspace_trust.flags import parse_flags
+    from workspace_trust.providers import FlagSpec, all_specs, register_spec, spec_for
+
+    before = all_specs()
+    clash = attrs.evolve(
+        spec_for(Provider.CLAUDE),
+        id=Provider.define("flag_clash_probe", "FLAG_CLASH_PROBE"),
+        flags=(FlagSpec("allow_unprotected_claude", True, "clash"),),
+        cli_options=(),
+    )
+    with pytest.raises(ValueError, match="allow_unprotected_claude"):
+        register_spec(clash)
+    assert all_specs() == before
+    assert parse_flags({}).flags.value("allow_unprotected_claude") is False
+
+
+def test_a_plugin_option_that_clashes_is_left_out_and_said() -> None:
+    """An option a plug-in names that the command already has (``--json``)
+    is left out of that command with one line, never a crash of the parser."""
+    import argparse
+
+    from workspace_trust.cli import parser as cli_parser
+    from workspace_trust.domain.codes import Provider
+    from workspace_trust.providers import spec_for
+
+    p = argparse.ArgumentParser(prog="workspace-trust status")
+    p.add_argument("--json", action="store_true")
+    cli_parser._add_provider_option(p, spec_for(Provider.CLAUDE), "--json", dest="x", help="clash")
+    try:
+        assert any("--json left out of status" in line for line in cli_parser.OPTION_CLASHES)
+        assert p.parse_args(["--json"]).json is True
+    finally:
+        cli_parser.OPTION_CLASHES.clear()

@@ -167,3 +167,52 @@ def test_the_command_reports_an_unaccepted_option_with_its_screen_and_no_key(san
     assert doc["manifest"]["strategy_results"][0]["raw_tail"] == row["raw_tail"]
     with open(f"{home}/.claude.json", encoding="utf-8") as handle:
         assert "projects" not in json.load(handle)
+
+
+def test_a_cancel_before_the_second_run_keeps_the_first_runs_record() -> None:
+    """Cancelled after the declined session, while the second run reads the
+    CLI's --help: nothing more starts, and the cancelled row still says a CLI
+    ran, with its keys, its dialogs and the decline."""
+    from workspace_trust.coordinator import WorkspaceTrustCoordinator
+    from workspace_trust.testing import (
+        FakeBinaryLocator,
+        FakeFileSystemFacts,
+        FakeHelpReader,
+        FakeLocks,
+        FakeProviderLockFiles,
+        FakeScratchSpace,
+    )
+
+    clock = FakeClock()
+    files = FakeStateFiles({STATE: json.dumps({"hasCompletedOnboarding": True}).encode()})
+    started: list[str] = []
+
+    def tui(spec: SpawnSpec) -> FakeTui:
+        started.append(spec.cwd)
+        return _dialog(files, spec.cwd, declines=True)
+
+    reader = FakeHelpReader()
+    coordinator = WorkspaceTrustCoordinator(
+        spawner=FakePtySpawner(tui, clock),
+        clock=clock,
+        locks=FakeLocks(),
+        filesystem=FakeFileSystemFacts(),
+        help_reader=reader,
+        provider_locks=FakeProviderLockFiles(clock),
+        state_files=files,
+        binary_locator=FakeBinaryLocator({"claude"}),
+        scratch=FakeScratchSpace(),
+    )
+    request = WorkspaceTrustRequest(
+        workspaces=(WorkspaceSpec(f"{HOME}/project"),),
+        providers=(Provider.CLAUDE,),
+        env={"HOME": HOME, "PATH": "/usr/bin"},
+    )
+    with coordinator:
+        # The user cancels once the second run has begun (its --help read).
+        result = coordinator.execute(coordinator.plan_full(request), is_cancelled=lambda: len(reader.calls) >= 2)
+    (row,) = result.results
+    assert started == [f"{HOME}/project"] and len(reader.calls) == 2
+    assert (row.status, row.code) == (WorkspaceStatus.CANCELLED, Code.CANCELLED)
+    assert row.pty_spawned and row.keys[-1] is Key.ENTER and "claude.trust_declined" in row.dialogs
+    assert Code.TRUST_DECLINED in {d.code for d in row.diagnostics}

@@ -45,6 +45,8 @@ _FALSE = frozenset({"0", "false", "off"})
 #: The generic switches and their defaults (v1 rollout defaults). Each
 #: provider adds its own in its spec (``ProviderSpec.flags``).
 _GENERIC: dict[str, bool] = {"enabled": True, "retry": False, "file_lock": True, "debug": False}
+#: The switches that are no provider's: a provider may not name a flag so.
+GENERIC_FLAG_NAMES: frozenset[str] = frozenset(_GENERIC)
 
 
 #: What names each provider's own flags and their defaults (set by

@@ -370,6 +370,16 @@ __all__ = [
 ]
 
 
+@attrs.frozen(slots=True)
+class HelpFailure:
+    """How a CLI's ``--help`` failed: ``how`` ("it ended with exit status 3")
+    and what it printed (bounded by the reader, unredacted: whoever shows it
+    redacts all of it first, and only then keeps its end)."""
+
+    how: str
+    output: str = ""
+
+
 class HelpReader(abc.ABC):
     """Reads a CLI's ``--help`` text, to discover which flags it supports."""
 
@@ -396,11 +406,10 @@ class HelpReader(abc.ABC):
         run); None otherwise. For the read-only stages (``status``, ``plan``)."""
         return None
 
-    def help_failure(self, binary: str) -> str | None:
+    def help_failure(self, binary: str) -> HelpFailure | None:
         """Why this reader's last ``--help`` of ``binary`` gave no text, where
-        the command could not start or ended in failure: its exit status and
-        the tail of what it printed (unredacted: the caller redacts). None when
-        it answered, was cut short by its deadline, or was never read (the
+        the command could not start or ended in failure. None when it
+        answered, was cut short by its deadline, or was never read (the
         default, for a reader that does not keep it)."""
         return None
 

@@ -14,7 +14,17 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from workspace_trust.ports import Clock, HelpReader, IsCancelled, LockPort, LockWait, PtySession, PtySpawner, SpawnSpec
+from workspace_trust.ports import (
+    Clock,
+    HelpFailure,
+    HelpReader,
+    IsCancelled,
+    LockPort,
+    LockWait,
+    PtySession,
+    PtySpawner,
+    SpawnSpec,
+)
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -110,5 +120,5 @@ class DeferredHelpReader(HelpReader):
     def known_version(self, binary: str) -> str | None:
         return self._inner.get().known_version(binary)
 
-    def help_failure(self, binary: str) -> str | None:
+    def help_failure(self, binary: str) -> HelpFailure | None:
         return self._inner.get().help_failure(binary)

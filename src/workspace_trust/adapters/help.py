@@ -29,7 +29,7 @@ from workspace_trust.adapters.cli_facts import BinaryStamp, CliFactsCache, packa
 from workspace_trust.adapters.containment import SESSION_ENV, Containment
 from workspace_trust.adapters.processes import lineage, list_processes, pids_with_environ_entry, signal_pids
 from workspace_trust.errors import PreflightCancelled
-from workspace_trust.ports import HelpReader, IsCancelled
+from workspace_trust.ports import HelpFailure, HelpReader, IsCancelled
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +55,9 @@ class Captured:
     #: The command came to an end of its own, or printed up to the cap: a
     #: definite answer, worth caching. False when the deadline cut it short.
     finished: bool
-    #: Where it could not start or ended in failure: how, and the tail of
-    #: what it printed (``FAILURE_TAIL_CHARS``), unredacted.
-    failure: str | None = None
-
-
-#: The most of a failed command's output kept to say why it failed.
-FAILURE_TAIL_CHARS = 600
-
-
-def _failure(how: str, text: str) -> str:
-    tail = text.strip()[-FAILURE_TAIL_CHARS:]
-    return f"{how}; its output ends: {tail}" if tail else f"{how}, printing nothing"
+    #: Where it could not start or ended in failure: how, and what it printed
+    #: (at most ``MAX_HELP_BYTES``, unredacted).
+    failure: HelpFailure | None = None
 
 
 class SubprocessHelpReader(HelpReader):
@@ -78,7 +69,7 @@ class SubprocessHelpReader(HelpReader):
     def __init__(self, facts: CliFactsCache | None = None) -> None:
         self._cache: dict[BinaryStamp, str | None] = {}
         self._versions: dict[BinaryStamp, str | None] = {}
-        self._failures: dict[str, str | None] = {}
+        self._failures: dict[str, HelpFailure | None] = {}
         self._facts = facts if facts is not None else CliFactsCache()
         self._lock = threading.Lock()
 
@@ -110,7 +101,7 @@ class SubprocessHelpReader(HelpReader):
                 self._facts.update(key, help=captured.text)
         return captured.text
 
-    def help_failure(self, binary: str) -> str | None:
+    def help_failure(self, binary: str) -> HelpFailure | None:
         with self._lock:
             return self._failures.get(binary)
 
@@ -206,7 +197,7 @@ def capture(
     except OSError as exc:
         containment.release()
         log.debug("cannot run %s: %s", " ".join(argv[:2]), exc.strerror)
-        return Captured(None, finished=True, failure=f"it could not be started ({exc.strerror})")
+        return Captured(None, finished=True, failure=HelpFailure(f"it could not be started ({exc.strerror})"))
     containment.attach(proc.pid)
     assert proc.stdout is not None
     try:
@@ -233,7 +224,7 @@ def capture(
             if proc.returncode > 0
             else f"it was ended by signal {-proc.returncode}"
         )
-        return Captured(None, finished=True, failure=_failure(how, text))
+        return Captured(None, finished=True, failure=HelpFailure(how, text.strip()))
     return Captured(text, finished=True)
 
 

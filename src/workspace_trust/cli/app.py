@@ -149,7 +149,10 @@ def _report_broken_plugins() -> None:
     were skipped while the options were built, before any log handler
     existed; unsaid, the plug-in's CLI would only show up as an unknown
     provider."""
+    from workspace_trust.cli.parser import OPTION_CLASHES
     from workspace_trust.providers import plugin_failures
 
     for failure in plugin_failures():
         warn(f"workspace-trust: {failure.message}")
+    for clash in OPTION_CLASHES:
+        warn(f"workspace-trust: {clash}")

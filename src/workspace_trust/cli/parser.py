@@ -10,6 +10,7 @@ when help is shown.
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -172,6 +173,21 @@ def _unknown_provider(name: str) -> str:
     return f"unknown provider {name!r} ({', '.join(known)}){hint}"
 
 
+#: Provider options the parser left out because another option has the name
+#: (a plug-in's clashing with the command's or another provider's): said once
+#: on stderr by the command (``cli.app``), never a crash.
+OPTION_CLASHES: list[str] = []
+
+
+def _add_provider_option(p: argparse.ArgumentParser, spec: ProviderSpec, *names: str, **kwargs: Any) -> None:
+    try:
+        p.add_argument(*names, **kwargs)
+    except argparse.ArgumentError as exc:
+        said = f"{spec.id.value}: option {'/'.join(names)} left out of {p.prog.split()[-1]}: {exc.message}"
+        if said not in OPTION_CLASHES:
+            OPTION_CLASHES.append(said)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="workspace-trust",
@@ -214,12 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     def provider_options(p: argparse.ArgumentParser) -> None:
         # Generated from the provider specs: --NAME-bin for each, --NAME-mode
-        # where there is a choice, and each provider's own options.
+        # where there is a choice, and each provider's own options. Added
+        # after the command's own options, each on its own: one that clashes
+        # with an option already there (a plug-in's) is left out and said,
+        # never a crash of the whole command.
         for spec in all_specs():
             name = spec.id.value
-            p.add_argument(f"--{name}-bin", dest=bin_dest(spec), metavar="PATH", help=f"{spec.display_name} binary")
+            add = functools.partial(_add_provider_option, p, spec)
+            add(f"--{name}-bin", dest=bin_dest(spec), metavar="PATH", help=f"{spec.display_name} binary")
             if len(spec.modes) > 1:
-                p.add_argument(
+                add(
                     f"--{name}-mode",
                     dest=mode_dest(spec),
                     choices=list(spec.mode_names),
@@ -227,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"{spec.display_name} strategy (default {spec.default_mode})",
                 )
             for option in spec.cli_options:
-                p.add_argument(
+                add(
                     option.flag,
                     dest=option_dest(option),
                     action="append",
@@ -235,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
                     metavar=option.metavar,
                     help=option.help,
                 )
+
+    def launch_arg(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--launch-arg",
             action="append",
@@ -245,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pre = add_parser("preflight", help="accept workspace trust where needed")
     common(pre, runs_sessions=True)
-    provider_options(pre)
+    launch_arg(pre)
     pre.add_argument(
         "--timeout",
         type=float,
@@ -253,10 +275,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time budget per workspace: reading --help and the session",
     )
-    for spec in all_specs():
-        for flag in spec.flags:
-            if flag.cli_switch:
-                pre.add_argument(flag.cli_switch, dest=flag_dest(flag.name), action="store_true", help=flag.help)
     pre.add_argument("--parallel", type=int, default=DEFAULT_PARALLELISM, metavar="N", help="workspaces at once")
     pre.add_argument(
         "--deadline",
@@ -286,13 +304,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="host runtime variable to keep out of the preflight (repeatable)",
     )
+    provider_options(pre)
+    for spec in all_specs():
+        for flag in spec.flags:
+            if flag.cli_switch:
+                _add_provider_option(
+                    pre, spec, flag.cli_switch, dest=flag_dest(flag.name), action="store_true", help=flag.help
+                )
 
     st = add_parser("status", help="read trust state only; never starts a process")
     common(st)
+    launch_arg(st)
     provider_options(st)
 
     pl = add_parser("plan", help="print the per-launch patches (arguments, environment)")
     common(pl)
+    launch_arg(pl)
     provider_options(pl)
 
     rep = add_parser("replay", help="replay a recorded fixture through the dialog engine")

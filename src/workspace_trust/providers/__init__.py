@@ -103,12 +103,38 @@ class PluginFailure:
 
 def register_spec(spec: ProviderSpec) -> ProviderSpec:
     """Add a provider (a built-in folder, an entry point, or a host's own spec).
-    Registering the same id twice keeps the first."""
+    Registering the same id twice keeps the first. A spec whose feature flags
+    or command-line switches another provider already has is refused
+    (ValueError): last-registered-wins would let one provider change
+    another's safety switches (``allow_unprotected_...``) or options."""
     with _lock:
         if not isinstance(spec, ProviderSpec):
             raise TypeError(f"not a ProviderSpec: {spec!r}")
+        if spec.id not in _specs:
+            _refuse_clashes(spec)
         _specs.setdefault(spec.id, spec)
         return _specs[spec.id]
+
+
+def _refuse_clashes(spec: ProviderSpec) -> None:
+    from workspace_trust.flags import GENERIC_FLAG_NAMES
+
+    flags = {*GENERIC_FLAG_NAMES, *(flag.name for other in _specs.values() for flag in other.flags)}
+    switches = {
+        switch
+        for other in _specs.values()
+        for switch in (
+            *(option.flag for option in other.cli_options),
+            *(flag.cli_switch for flag in other.flags if flag.cli_switch),
+        )
+    }
+    taken = sorted({flag.name for flag in spec.flags} & flags)
+    if taken:
+        raise ValueError(f"{spec.id.value}: feature flag(s) {', '.join(taken)} are another provider's")
+    own = {*(option.flag for option in spec.cli_options), *(flag.cli_switch for flag in spec.flags if flag.cli_switch)}
+    clashing = sorted(own & switches)
+    if clashing:
+        raise ValueError(f"{spec.id.value}: option(s) {', '.join(clashing)} are another provider's")
 
 
 def _load() -> None:
@@ -125,8 +151,9 @@ def _load() -> None:
 
 
 def _load_entry(entry: metadata.EntryPoint) -> None:
-    distribution = entry.dist.name if entry.dist is not None else None
+    distribution: str | None = None
     try:
+        distribution = entry.dist.name if entry.dist is not None else None
         found = entry.load()
         spec = found() if callable(found) and not isinstance(found, ProviderSpec) else found
         kept = register_spec(spec)
@@ -134,12 +161,16 @@ def _load_entry(entry: metadata.EntryPoint) -> None:
             owner = _distributions.get(kept.id, "a built-in provider")
             raise ValueError(f"the provider id {spec.id.value!r} is taken by {owner}")
     except Exception as exc:  # a broken plug-in must not break the built-ins
-        from workspace_trust.redaction import redact
+        from workspace_trust.redaction import environment_secrets, redact
 
-        # One line. Only the message is redacted: it may quote a key or a
-        # whole file, while the type's name is an identifier that the
-        # redaction, when long, would take for a token.
-        error = f"{type(exc).__name__}: {redact(' '.join(str(exc).split()))}"
+        # One line. Only the message is redacted (by the shapes of keys, the
+        # values of this environment's secret-looking variables, and HOME):
+        # it may quote a key or a whole file, while the type's name is an
+        # identifier that the redaction, when long, would take for a token.
+        said = " ".join(str(exc).split())
+        error = f"{type(exc).__name__}: " + redact(
+            said, home=os.environ.get("HOME"), secrets=environment_secrets(os.environ)
+        )
         if len(error) > ERROR_LIMIT:
             error = error[: ERROR_LIMIT - 3] + "..."
         failure = PluginFailure(entry.name, entry.value, distribution, error)

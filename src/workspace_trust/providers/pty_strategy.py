@@ -41,6 +41,7 @@ from workspace_trust.errors import (
 )
 from workspace_trust.folder_check import FolderCheck
 from workspace_trust.ports import (
+    HelpFailure,
     PtySession,
     SpawnSpec,
     StateFiles,
@@ -73,6 +74,9 @@ log = logging.getLogger(__name__)
 #: Help text is read once per binary (cached by the help reader), for at most
 #: this long and never past the workspace's budget.
 HELP_TIMEOUT_MS = 20000
+#: The most of a CLI's failed ``--help`` output a ``provider_start_failed``
+#: message carries (its end, redacted).
+START_FAILURE_BYTES = 600
 _HELP_TIMED_OUT = "the preflight time budget ran out while reading the CLI's --help"
 _NO_STATE_FILE = (
     "the environment names no absolute home folder (HOME unset, empty or relative), so the state file "
@@ -314,7 +318,12 @@ class PtyTrustStrategy(TrustStrategy):
             )
             return both_runs(declined, found, found)
         log.warning("the CLI exited declining trust; running the session once more")
-        retried = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=looked_up)
+        try:
+            retried = self._run_pty(workspace, ctx, env, probe, state_file, looked_up=looked_up)
+        except PreflightCancelled:
+            # Cancelled before the second CLI started: the row still says
+            # what the first session did (a CLI ran, and got keys).
+            retried = base_result(self.provider, workspace, WorkspaceStatus.CANCELLED, Code.CANCELLED)
         first = Diagnostic(
             Code.TRUST_DECLINED,
             "the first session ended with the CLI declining trust (keys: {}); it was run once more".format(
@@ -521,15 +530,22 @@ class PtyTrustStrategy(TrustStrategy):
 
 
 def _start_failed(
-    provider: Provider, workspace: Workspace, binary: str, failure: str, ctx: ExecutionContext
+    provider: Provider, workspace: Workspace, binary: str, failure: HelpFailure, ctx: ExecutionContext
 ) -> WorkspaceResult:
     """The CLI's ``--help`` could not start or failed (a broken install, an
     interpreter that cannot start under the host's limits): say so, with the
-    tail of what it printed, redacted and bounded."""
-    from workspace_trust.redaction import environment_secrets, redact
+    end of what it printed, redacted and bounded."""
+    from workspace_trust.redaction import environment_secrets, redact_tail
 
-    said = redact(failure, home=ctx.env.get("HOME"), secrets=environment_secrets(ctx.env))
-    message = f"the CLI did not start: `{os.path.basename(binary)} --help` failed: {said}"
+    said = "printing nothing"
+    if failure.output:
+        # Redacted whole, then cut to its end: a cut first could leave the
+        # tail of a secret whose name or prefix it removed.
+        tail = redact_tail(
+            failure.output, home=ctx.env.get("HOME"), secrets=environment_secrets(ctx.env), limit=START_FAILURE_BYTES
+        )
+        said = f"its output ends: {tail.text}"
+    message = f"the CLI did not start: `{os.path.basename(binary)} --help` failed: {failure.how}; {said}"
     return base_result(provider, workspace, WorkspaceStatus.SOFT_FAILED, Code.PROVIDER_START_FAILED, message)
 
 
