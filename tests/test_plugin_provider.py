@@ -570,3 +570,17 @@ def test_a_plugin_option_that_clashes_is_left_out_and_said() -> None:
         assert p.parse_args(["--json"]).json is True
     finally:
         cli_parser.OPTION_CLASHES.clear()
+
+
+def test_a_strategy_cannot_skip_the_folder_guard() -> None:
+    """``execute_workspace`` runs the guard (home, root, a folder above a
+    home, a non-project folder) before the strategy's ``prepare``: a subclass
+    that overrides it is refused when the class is made, so a plug-in's
+    strategy cannot trust a folder no provider may trust."""
+    from workspace_trust.plugin import TrustStrategy
+
+    with pytest.raises(TypeError, match="implement prepare"):
+
+        class Skipping(TrustStrategy):  # pragma: no cover - refused as it is made
+            def execute_workspace(self, workspace: object, ctx: object) -> object:  # type: ignore[override]
+                return None

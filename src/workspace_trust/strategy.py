@@ -216,6 +216,16 @@ class ExecutionContext:
 class TrustStrategy(abc.ABC):
     """Prepares one provider's trust for workspaces."""
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "execute_workspace" in cls.__dict__:
+            # The folder guard runs there, before anything of the strategy's:
+            # a subclass (a plug-in's) implements ``prepare`` and cannot skip it.
+            raise TypeError(
+                f"{cls.__qualname__} overrides execute_workspace; implement prepare() instead "
+                "(execute_workspace runs the folder guard first, for every strategy)"
+            )
+
     provider: Provider
     #: Name of the mode this strategy implements (``pty``, ``args``, ``env``).
     mode: str
@@ -304,7 +314,8 @@ class TrustStrategy(abc.ABC):
         home folder or one above it, a root: ``domain.policy.guard_reason``),
         before anything of the provider's, between the STARTED and FINISHED
         progress events (:func:`reported`). A strategy implements
-        :meth:`prepare`; overriding this instead takes the guard over too."""
+        :meth:`prepare`; a subclass may not override this (TypeError when the
+        class is made), so no strategy skips the guard."""
         return reported(self, workspace, ctx, self._guarded)
 
     def _guarded(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:
