@@ -319,3 +319,16 @@ def test_the_docs_status_lists_are_the_schemas_status_enums() -> None:
     error = load_schema("error")
     error_section = section(text, "## Errors: the `error` document", "## ")
     assert set(error["properties"]["error"]["properties"]["code"]["enum"]) <= backticked(error_section)
+
+
+def test_a_providers_deprecated_field_never_takes_a_document_key() -> None:
+    """``<provider>_<field>`` at the top level is dropped where it would be one
+    of the document's own keys (a provider ``env`` with a field ``patches``);
+    under ``provider_fields`` it is kept."""
+    from workspace_trust.documents import legacy_fields
+
+    own: dict[str, dict[str, Any]] = {
+        "env": {"patches": ["x"], "values": {"A": "1"}},
+        "workspace_trust": {"version": "9"},
+    }
+    assert legacy_fields(own) == {"env_values": {"A": "1"}}

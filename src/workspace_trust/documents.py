@@ -245,8 +245,36 @@ def patch_fields(patches: PatchPlan) -> dict[str, Any]:
         "patches": [patch_to_json(p) for p in patches.arg_patches],
         "env_patches": [env_patch_to_json(p) for p in patches.env_patches],
         PROVIDER_FIELDS: own,
-        **{f"{provider}_{name}": value for provider, fields in own.items() for name, value in fields.items()},
+        **legacy_fields(own),
     }
+
+
+#: Keys of the ``plan`` and ``preflight`` documents themselves: a provider's
+#: deprecated top-level ``<provider>_<field>`` never takes one of them (a
+#: plug-in ``env`` with a field ``patches`` would otherwise replace
+#: ``env_patches``).
+DOCUMENT_KEYS = frozenset(
+    {
+        "version",
+        "workspace_trust_version",
+        "command",
+        "status",
+        "results",
+        "patches",
+        "env_patches",
+        PROVIDER_FIELDS,
+        "diagnostics",
+        "manifest",
+        "error",
+    }
+)
+
+
+def legacy_fields(own: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each provider's fields once more at the top level, as ``<provider>_<field>``
+    (deprecated), except where that name is one of the document's own keys."""
+    flat = {f"{provider}_{name}": value for provider, fields in own.items() for name, value in fields.items()}
+    return {key: value for key, value in flat.items() if key not in DOCUMENT_KEYS}
 
 
 # --- the command line's documents ---------------------------------------------------
