@@ -532,23 +532,32 @@ def test_the_example_installs_and_works_in_a_fresh_venv(sandbox: str) -> None:
 
 def test_a_spec_may_not_take_another_providers_feature_flag() -> None:
     """Last-registered-wins on a flag would let a plug-in change a built-in's
-    safety switch (``allow_unprotected_claude`` on by default): refused, and
-    nothing is registered."""
+    safety switch (``allow_unprotected_claude`` on by default): the registry
+    refuses such a spec before it registers anything. (The id made for it is
+    taken out again: it would otherwise join every provider enumeration of
+    this test process, the schemas' included.)"""
     import attrs
 
     from workspace_trust.domain.codes import Provider
     from workspace_trust.flags import parse_flags
-    from workspace_trust.providers import FlagSpec, all_specs, register_spec, spec_for
+    from workspace_trust.providers import FlagSpec, _refuse_clashes, all_specs, register_spec, spec_for
 
     before = all_specs()
     clash = attrs.evolve(
-        spec_for(Provider.CLAUDE),
-        id=Provider.define("flag_clash_probe", "FLAG_CLASH_PROBE"),
+        spec_for(Provider.CODEX),
         flags=(FlagSpec("allow_unprotected_claude", True, "clash"),),
         cli_options=(),
     )
     with pytest.raises(ValueError, match="allow_unprotected_claude"):
-        register_spec(clash)
+        _refuse_clashes(clash)
+    # And through register_spec, under an id of its own, removed again after.
+    probe_id = Provider.define("flag_clash_probe", "FLAG_CLASH_PROBE")
+    try:
+        with pytest.raises(ValueError, match="allow_unprotected_claude"):
+            register_spec(attrs.evolve(clash, id=probe_id))
+    finally:
+        Provider._members.pop(probe_id.value, None)
+        Provider._by_name.pop(probe_id.name, None)
     assert all_specs() == before
     assert parse_flags({}).flags.value("allow_unprotected_claude") is False
 

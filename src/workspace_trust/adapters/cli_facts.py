@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -205,3 +206,19 @@ def _read_package_json(path: str) -> dict[str, Any] | None:
     finally:
         os.close(fd)
     return doc if isinstance(doc, dict) else None
+
+
+#: An ``X.Y.Z`` version (with a pre-release tail), as ``--version`` prints it.
+VERSION_RE = re.compile(r"\b(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b")
+
+
+def known_version(key: BinaryStamp, facts: CliFactsCache) -> str | None:
+    """The CLI's version without starting anything: from the npm
+    ``package.json`` the binary belongs to, or from an earlier ``--version``
+    kept in ``facts``. Light enough for ``status`` and ``plan``, which never
+    load the help reader's process machinery (tests/test_cold_start.py)."""
+    version = package_version(key)
+    if version is None:
+        stored = facts.load(key).get("version")
+        version = stored if isinstance(stored, str) and VERSION_RE.fullmatch(stored) else None
+    return version

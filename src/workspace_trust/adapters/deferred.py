@@ -52,6 +52,12 @@ class OnFirstUse(Generic[T]):
                 self._made = self._make()
             return self._made
 
+    @property
+    def made(self) -> bool:
+        """Whether ``make()`` has run."""
+        with self._lock:
+            return self._made is not None
+
 
 def _pty_spawner(clock: Clock) -> PtySpawner:
     from workspace_trust.adapters.pty_process import PtyProcessSpawner
@@ -118,6 +124,14 @@ class DeferredHelpReader(HelpReader):
         return self._inner.get().read_version(binary, env, timeout_ms, is_cancelled=is_cancelled)
 
     def known_version(self, binary: str) -> str | None:
+        # Nothing is started for this, so the reader (and its subprocess and
+        # process-table machinery) is not made for it: ``status`` and
+        # ``plan`` stay light with a CLI installed (tests/test_cold_start.py).
+        if not self._inner.made:
+            from workspace_trust.adapters.cli_facts import BinaryStamp, CliFactsCache, known_version
+
+            key = BinaryStamp.of(binary)
+            return None if key is None else known_version(key, CliFactsCache())
         return self._inner.get().known_version(binary)
 
     def help_failure(self, binary: str) -> HelpFailure | None:

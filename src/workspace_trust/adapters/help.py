@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import secrets
 import selectors
 import signal
@@ -25,7 +24,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from workspace_trust.adapters.cli_facts import BinaryStamp, CliFactsCache, package_version
+from workspace_trust.adapters.cli_facts import VERSION_RE, BinaryStamp, CliFactsCache, known_version
 from workspace_trust.adapters.containment import SESSION_ENV, Containment
 from workspace_trust.adapters.processes import lineage, list_processes, pids_with_environ_entry, signal_pids
 from workspace_trust.errors import PreflightCancelled
@@ -114,11 +113,7 @@ class SubprocessHelpReader(HelpReader):
         with self._lock:
             if key in self._versions:
                 return self._versions[key]
-        version = package_version(key)
-        if version is None:
-            stored = self._facts.load(key).get("version")
-            version = stored if isinstance(stored, str) and _VERSION.fullmatch(stored) else None
-        return version
+        return known_version(key, self._facts)
 
     def read_version(
         self, binary: str, env: Mapping[str, str], timeout_ms: int, *, is_cancelled: IsCancelled
@@ -131,13 +126,10 @@ class SubprocessHelpReader(HelpReader):
         with self._lock:
             if key in self._versions:
                 return self._versions[key]
-        version = package_version(key)
+        version = known_version(key, self._facts)
         if version is None:
             facts = self._facts.load(key)
-            stored = facts.get("version")
-            if isinstance(stored, str) and _VERSION.fullmatch(stored):
-                version = stored
-            elif "version" in facts and stored is None:
+            if "version" in facts and facts["version"] is None:
                 pass  # it ran before and printed no version: none to tell
             else:
                 captured = capture([binary, "--version"], env, timeout_ms, is_cancelled=is_cancelled)
@@ -154,7 +146,7 @@ class SubprocessHelpReader(HelpReader):
         return version
 
 
-_VERSION = re.compile(r"\b(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b")
+_VERSION = VERSION_RE
 
 
 def read_version(argv: Sequence[str], env: Mapping[str, str], timeout_ms: int) -> str | None:
