@@ -117,6 +117,8 @@ def fake_coordinator(
     clock: FakeClock,
     scratch: FakeScratchSpace | None = None,
     filesystem: FakeFileSystemFacts | None = None,
+    *,
+    help_reader: FakeHelpReader | None = None,
 ) -> WorkspaceTrustCoordinator:
     """A coordinator on ``workspace_trust.testing``'s fakes alone, with ``claude`` on PATH."""
     return WorkspaceTrustCoordinator(
@@ -124,7 +126,7 @@ def fake_coordinator(
         clock=clock,
         locks=FakeLocks(),
         filesystem=filesystem or FakeFileSystemFacts(),
-        help_reader=FakeHelpReader(),
+        help_reader=help_reader or FakeHelpReader(),
         provider_locks=FakeProviderLockFiles(clock),
         state_files=files,
         binary_locator=FakeBinaryLocator({"claude"}),

@@ -173,15 +173,7 @@ def test_a_cancel_before_the_second_run_keeps_the_first_runs_record() -> None:
     """Cancelled after the declined session, while the second run reads the
     CLI's --help: nothing more starts, and the cancelled row still says a CLI
     ran, with its keys, its dialogs and the decline."""
-    from workspace_trust.coordinator import WorkspaceTrustCoordinator
-    from workspace_trust.testing import (
-        FakeBinaryLocator,
-        FakeFileSystemFacts,
-        FakeHelpReader,
-        FakeLocks,
-        FakeProviderLockFiles,
-        FakeScratchSpace,
-    )
+    from workspace_trust.testing import FakeHelpReader
 
     clock = FakeClock()
     files = FakeStateFiles({STATE: json.dumps({"hasCompletedOnboarding": True}).encode()})
@@ -192,17 +184,7 @@ def test_a_cancel_before_the_second_run_keeps_the_first_runs_record() -> None:
         return _dialog(files, spec.cwd, declines=True)
 
     reader = FakeHelpReader()
-    coordinator = WorkspaceTrustCoordinator(
-        spawner=FakePtySpawner(tui, clock),
-        clock=clock,
-        locks=FakeLocks(),
-        filesystem=FakeFileSystemFacts(),
-        help_reader=reader,
-        provider_locks=FakeProviderLockFiles(clock),
-        state_files=files,
-        binary_locator=FakeBinaryLocator({"claude"}),
-        scratch=FakeScratchSpace(),
-    )
+    coordinator = fake_coordinator(files, FakePtySpawner(tui, clock), clock, help_reader=reader)
     request = WorkspaceTrustRequest(
         workspaces=(WorkspaceSpec(f"{HOME}/project"),),
         providers=(Provider.CLAUDE,),

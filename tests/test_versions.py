@@ -11,13 +11,12 @@ import os
 import pytest
 
 from tests.conftest import require_cli
-from tests.test_fake_execute import HOME, STATE, claude_dialog
+from tests.test_fake_execute import HOME, STATE, claude_dialog, fake_coordinator
 from workspace_trust import (
     Code,
     Provider,
     WorkspaceSpec,
     WorkspaceStatus,
-    WorkspaceTrustCoordinator,
     WorkspaceTrustRequest,
     manifest_to_json,
 )
@@ -28,14 +27,9 @@ from workspace_trust.providers import all_specs, spec_for
 from workspace_trust.providers.versions import judge_version, parse_version
 from workspace_trust.requests import ExecutionResult
 from workspace_trust.testing import (
-    FakeBinaryLocator,
     FakeClock,
-    FakeFileSystemFacts,
     FakeHelpReader,
-    FakeLocks,
-    FakeProviderLockFiles,
     FakePtySpawner,
-    FakeScratchSpace,
     FakeStateFiles,
     FakeTui,
 )
@@ -124,17 +118,7 @@ def _execute(version: str | None) -> tuple[ExecutionResult, FakePtySpawner]:
         return claude_dialog(files, spec.cwd)
 
     spawner = FakePtySpawner(tui, clock)
-    coordinator = WorkspaceTrustCoordinator(
-        spawner=spawner,
-        clock=clock,
-        locks=FakeLocks(),
-        filesystem=FakeFileSystemFacts(),
-        help_reader=FakeHelpReader(version=version),
-        provider_locks=FakeProviderLockFiles(clock),
-        state_files=files,
-        binary_locator=FakeBinaryLocator({"claude"}),
-        scratch=FakeScratchSpace(),
-    )
+    coordinator = fake_coordinator(files, spawner, clock, help_reader=FakeHelpReader(version=version))
     request = WorkspaceTrustRequest(
         workspaces=(WorkspaceSpec(f"{HOME}/project"),),
         providers=(Provider.CLAUDE,),
