@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Generator, Iterator
@@ -253,8 +255,43 @@ def realcli_started_a_real_cli(request: pytest.FixtureRequest) -> Iterator[None]
         yield
         return
     watch = RealCliWatch()
+    before = _global_packages_stamp()
     watch.start()
     yield
     seen = watch.stop()
     if seen is None and request.node.stash.get(_CALL_PASSED, False):
         pytest.fail(f"marked realcli, but started no real CLI from {watch.roots}")
+    after = _global_packages_stamp()
+    if after != before:
+        # A real CLI updated itself (or installed something) into the machine's
+        # own npm packages: the suite must never change the machine it runs on.
+        pytest.fail(f"the machine's global npm packages changed during the test: {before} -> {after}")
+
+
+@functools.cache
+def _global_npm_root() -> str | None:
+    """The machine's global npm package folder (``npm root -g``), once."""
+    try:
+        done = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    root = done.stdout.strip()
+    return root if done.returncode == 0 and os.path.isdir(root) else None
+
+
+def _global_packages_stamp() -> tuple[tuple[str, int], ...]:
+    """What is installed there, each package folder with its change time."""
+    root = _global_npm_root()
+    if root is None:
+        return ()
+    stamp = []
+    for entry in sorted(os.listdir(root)):
+        folders = [os.path.join(root, entry)]
+        if entry.startswith("@"):
+            folders = [os.path.join(root, entry, name) for name in sorted(os.listdir(folders[0]))]
+        for folder in folders:
+            try:
+                stamp.append((folder, os.stat(folder).st_mtime_ns))
+            except OSError:
+                continue
+    return tuple(stamp)

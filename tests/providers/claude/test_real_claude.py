@@ -416,7 +416,7 @@ def test_odd_trust_values_count_exactly_as_claude_counts_them(claude: tuple[str,
         text = json.dumps(seed).replace("null", raw)
         with open(os.path.join(home, ".claude.json"), "w", encoding="utf-8") as handle:
             handle.write(text)
-        env = base_env(home, {"TMPDIR": sandbox})
+        env = base_env(home, {"TMPDIR": sandbox, **realcli.NO_SELF_UPDATE})
         status = subprocess.run(
             [sys.executable, "-m", "workspace_trust", "status", ws, "--json"],
             env=env,
