@@ -45,6 +45,7 @@ from workspace_trust.domain.codes import (
     Code,
     ExecutionStatus,
     Key,
+    LaunchMode,
     Provider,
     TrustState,
     WaitReason,
@@ -358,6 +359,15 @@ def document(kind: str, title: str, properties: dict[str, Any], defs: dict[str, 
     }
 
 
+def launch_modes() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": {"enum": [m.value for m in LaunchMode]},
+        "description": "each provider's launch mode, as the request named it (--launch-mode): interactive, in a "
+        "terminal, or prompt, headless",
+    }
+
+
 def schemas() -> dict[str, dict[str, Any]]:
     common = common_defs()
     statuses = {"enum": [s.value for s in ExecutionStatus]}
@@ -367,6 +377,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         {
             "command": {"const": "preflight"},
             "status": statuses,
+            "launch_modes": launch_modes(),
             # Every preflight row carries its retry decision.
             "results": {"type": "array", "items": {"allOf": [ref("result_row"), {"required": ["retry"]}]}},
             **patch_fields(),
@@ -421,6 +432,7 @@ def schemas() -> dict[str, dict[str, Any]]:
             "command": {"const": "plan"},
             "status": statuses,
             "providers": {"type": "array", "items": ref("provider")},
+            "launch_modes": launch_modes(),
             "workspaces": {"type": "array", "items": ref("workspace")},
             **patch_fields(),
             "results": {"type": "array", "items": ref("result_row")},

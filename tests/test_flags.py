@@ -20,6 +20,7 @@ FLAG_NAMES = FeatureFlags.names()
 EXPECTED_DEFAULTS = {
     "enabled": True,
     "claude_pty": True,
+    "claude_prompt": True,
     "codex_args": True,
     "codex_pty": False,
     "gemini": True,
@@ -30,6 +31,7 @@ EXPECTED_DEFAULTS = {
     "debug": False,
     "allow_unprotected_claude": False,
     "copilot_pty": True,
+    "copilot_args": True,
     "allow_unprotected_copilot": False,
 }
 ENABLE_SPELLINGS = ("1", "true", "on", "TRUE", "True", "ON", "On", " 1 ", "\ttrue\n", " oN")
@@ -56,6 +58,7 @@ def test_empty_environment_gives_defaults_and_no_diagnostics() -> None:
     [
         ("enabled", "WORKSPACE_TRUST_ENABLED"),
         ("claude_pty", "WORKSPACE_TRUST_CLAUDE_PTY"),
+        ("claude_prompt", "WORKSPACE_TRUST_CLAUDE_PROMPT"),
         ("codex_args", "WORKSPACE_TRUST_CODEX_ARGS"),
         ("codex_pty", "WORKSPACE_TRUST_CODEX_PTY"),
         ("gemini", "WORKSPACE_TRUST_GEMINI"),
@@ -66,6 +69,7 @@ def test_empty_environment_gives_defaults_and_no_diagnostics() -> None:
         ("debug", "WORKSPACE_TRUST_DEBUG"),
         ("allow_unprotected_claude", "WORKSPACE_TRUST_ALLOW_UNPROTECTED_CLAUDE"),
         ("copilot_pty", "WORKSPACE_TRUST_COPILOT_PTY"),
+        ("copilot_args", "WORKSPACE_TRUST_COPILOT_ARGS"),
         ("allow_unprotected_copilot", "WORKSPACE_TRUST_ALLOW_UNPROTECTED_COPILOT"),
     ],
 )

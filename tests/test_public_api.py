@@ -41,6 +41,7 @@ EXPECTED = {
     "HostOs",
     "Key",
     "LaunchArgPatch",
+    "LaunchMode",
     "PatchOwner",
     "PatchPlan",
     "PlannedTask",
@@ -152,10 +153,13 @@ PLUGIN_HOMES = {
     # Another strategy than the PTY one.
     "base_result": "workspace_trust.plugin",
     "PatchStrategy": "workspace_trust.plugin",
+    "NotGatedStrategy": "workspace_trust.plugin",
+    "HelpSays": "workspace_trust.plugin",
     # A host's names too.
     "Provider": "workspace_trust",
     "Code": "workspace_trust",
     "Key": "workspace_trust",
+    "LaunchMode": "workspace_trust",
     "TrustState": "workspace_trust",
     "WorkspaceStatus": "workspace_trust",
     "ProbeResult": "workspace_trust",

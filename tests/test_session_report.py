@@ -268,8 +268,9 @@ def test_every_strategy_reports_started_and_finished(sandbox: str, provider: Pro
     assert finished.detail == (result.code.value if result.code else "")
     if where != "project":
         assert result.status is WorkspaceStatus.BLOCKED
-    elif not strategy.trust_required({"HOME": home}):
-        # A provider that gates no folder in this HOME (its trust setting off).
+    elif not strategy.trust_required({"HOME": home}) or not strategy.gates:
+        # A provider that gates no folder in this HOME (its trust setting
+        # off), or in the launch mode the strategy serves.
         assert result.status is WorkspaceStatus.NOT_REQUIRED
     else:
         assert result.status is (WorkspaceStatus.ALREADY_TRUSTED if mode == "pty" else WorkspaceStatus.PATCHED)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from workspace_trust.domain.codes import Code as Code
     from workspace_trust.domain.codes import ExecutionStatus as ExecutionStatus
     from workspace_trust.domain.codes import Key as Key
+    from workspace_trust.domain.codes import LaunchMode as LaunchMode
     from workspace_trust.domain.codes import Provider as Provider
     from workspace_trust.domain.codes import TrustState as TrustState
     from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
@@ -117,6 +118,7 @@ _EXPORTS: dict[str, str] = {
     "Code": "workspace_trust.domain.codes",
     "ExecutionStatus": "workspace_trust.domain.codes",
     "Key": "workspace_trust.domain.codes",
+    "LaunchMode": "workspace_trust.domain.codes",
     "Provider": "workspace_trust.domain.codes",
     "TrustState": "workspace_trust.domain.codes",
     "WorkspaceStatus": "workspace_trust.domain.codes",
@@ -191,6 +193,7 @@ __all__ = [
     "HostOs",
     "Key",
     "LaunchArgPatch",
+    "LaunchMode",
     "PatchFile",
     "PatchOwner",
     "PatchPlan",

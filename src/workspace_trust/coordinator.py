@@ -120,13 +120,26 @@ class WorkspaceTrustCoordinator:
 
     def _versioned(self, plan: FullPlan) -> FullPlan:
         """``plan`` as the installed CLIs take it (their versions as known
-        without starting anything): a provider's patches are left out where
-        its CLI is older than the first version that honours its override,
-        each folder then saying why; and the notes each strategy has about
-        its override on that version are added."""
+        without starting anything): where a CLI is older than the first
+        version that honours a strategy's override, a launch mode's next
+        strategy serves its folders (each row saying why), or, with none
+        left, the patches are left out and each folder says why; and the
+        notes each strategy has about its override on that version are added."""
+        ctx = ExecutionContext.for_request(plan.request, self._ports)
+        for provider in dict.fromkeys(task.provider for task in plan.tasks):
+            task = next(t for t in plan.tasks if t.provider is provider)
+            if not task.fallbacks:
+                continue
+            strategy = self._registry.create(provider, task.mode)
+            try:
+                why = _below(strategy, strategy.installed_version(ctx), provider)
+            except Exception:  # a read-only hook must never crash its host
+                log.exception("the installed version could not be checked")
+                continue
+            if why is not None:
+                plan = self._planner.fall_back(plan, provider, why)
         patches = plan.patches
         notes: list[Diagnostic] = []
-        ctx = ExecutionContext.for_request(plan.request, self._ports)
         for provider in dict.fromkeys(task.provider for task in plan.tasks):
             task = next(t for t in plan.tasks if t.provider is provider)
             strategy = self._registry.create(provider, task.mode)
@@ -136,12 +149,10 @@ class WorkspaceTrustCoordinator:
                 continue
             try:
                 version = strategy.installed_version(ctx)
-                floor = strategy.override_floor
-                name = _display_name(provider)
-                if floor is not None and below_floor(floor, version, provider, name) is not None:
+                if _below(strategy, version, provider) is not None:
                     # One reason per folder, so that each row says it.
                     ids = [t.workspace.id for t in plan.tasks if t.provider is provider]
-                    found = [below_floor(floor, version, provider, name, workspace_id) for workspace_id in ids]
+                    found = [_below(strategy, version, provider, workspace_id) for workspace_id in ids]
                     patches = _without(patches, provider, strategy, plan)
                     patches = attrs.evolve(patches, diagnostics=(*patches.diagnostics, *(d for d in found if d)))
                     continue
@@ -155,6 +166,24 @@ class WorkspaceTrustCoordinator:
             patches=attrs.evolve(patches, diagnostics=(*patches.diagnostics, *notes)),
             diagnostics=(*plan.diagnostics, *patches.diagnostics[len(plan.patches.diagnostics) :], *notes),
         )
+
+    def _launch_checked(self, plan: FullPlan, ctx: ExecutionContext) -> FullPlan:
+        """``plan`` with each provider whose strategy the installed CLI would
+        not honour (``TrustStrategy.launch_unsupported``: its ``--help``) served
+        by the launch mode's next strategy. Only tasks with a fallback are
+        asked; nothing is started but the ``--help`` read."""
+        for provider in dict.fromkeys(task.provider for task in plan.tasks if task.fallbacks and task.enabled):
+            if ctx.is_cancelled():
+                break
+            task = next(t for t in plan.tasks if t.provider is provider and t.fallbacks)
+            try:
+                check = getattr(self._registry.create(provider, task.mode), "launch_unsupported", None)
+                why = check(ctx) if check is not None else None
+            except WorkspaceTrustError:
+                continue  # the strategy's own run reports it (a missing binary, say)
+            if why is not None:
+                plan = self._planner.fall_back(plan, provider, why)
+        return plan
 
     # -- stage 3 -------------------------------------------------------------
     def execute(
@@ -184,6 +213,8 @@ class WorkspaceTrustCoordinator:
             homes=self._homes(request),
             home_refusal=self._home_refusal(request),
         )
+        # A strategy the installed CLI would not honour gives way to the next.
+        plan = self._launch_checked(plan, ctx)
         strategies: dict[tuple[Provider, str], TrustStrategy] = {}
         for task in plan.tasks:
             key = (task.provider, task.mode)
@@ -224,17 +255,20 @@ class WorkspaceTrustCoordinator:
         # Every session of this call is gone now: what each state file says at
         # this point is what a launch will find.
         results.extend(
-            _carried(
-                self._reprove(
-                    task,
-                    result,
-                    request=request,
-                    strategy=strategies[(task.provider, task.mode)],
-                    run=run,
-                    cancelled=cancelled,
-                    files=self._ports.state_files,
+            _noted(
+                task,
+                _carried(
+                    self._reprove(
+                        task,
+                        result,
+                        request=request,
+                        strategy=strategies[(task.provider, task.mode)],
+                        run=run,
+                        cancelled=cancelled,
+                        files=self._ports.state_files,
+                    ),
+                    plan.patches,
                 ),
-                plan.patches,
             )
             for task, result in zip(plan.tasks, done, strict=True)
         )
@@ -248,6 +282,7 @@ class WorkspaceTrustCoordinator:
             flags=flags,
             debug=flags.debug,
             attempt=request.attempt,
+            launch_modes={p: request.launch_mode_of(p) for p in dict.fromkeys(request.providers)},
         )
 
     def _home_refusal(self, request: WorkspaceTrustRequest) -> tuple[Code, str] | None:
@@ -420,12 +455,29 @@ def _without(patches: PatchPlan, provider: Provider, strategy: TrustStrategy, pl
     )
 
 
+def _below(
+    strategy: TrustStrategy, version: str | None, provider: Provider, workspace_id: str | None = None
+) -> Diagnostic | None:
+    """Why ``version`` does not honour ``strategy``'s override (its floor), or None."""
+    floor = strategy.override_floor
+    if floor is None:
+        return None
+    return below_floor(floor, version, provider, _display_name(provider), workspace_id)
+
+
 def _display_name(provider: Provider) -> str:
 
     try:
         return spec_for(provider).display_name
     except ValueError:
         return provider.value
+
+
+def _noted(task: PlannedTask, result: WorkspaceResult) -> WorkspaceResult:
+    """``result`` carrying why its task's mode serves it (``PlannedTask.note``)."""
+    if task.note is None or task.note in result.diagnostics:
+        return result
+    return attrs.evolve(result, diagnostics=(task.note, *result.diagnostics))
 
 
 def _carried(result: WorkspaceResult, patches: PatchPlan) -> WorkspaceResult:

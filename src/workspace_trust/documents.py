@@ -259,6 +259,7 @@ DOCUMENT_KEYS = frozenset(
         "workspace_trust_version",
         "command",
         "status",
+        "launch_modes",
         "results",
         "patches",
         "env_patches",
@@ -301,6 +302,7 @@ def execution_document(
         **document_head(),
         "command": command,
         "status": result.status.value,
+        "launch_modes": {p.value: mode.value for p, mode in result.launch_modes.items()},
         "results": in_input_order(inputs, providers, rows),
         # The same patches ``plan`` gives, for the rows reported ``patched``.
         **patch_fields(result.patches),
@@ -318,6 +320,11 @@ def status_document(report: StatusReport, inputs: Sequence[Input], providers: Se
         "results": in_input_order(inputs, providers, [status_row_to_json(row) for row in report.rows]),
         "diagnostics": [diagnostic_to_json(d, evidence=False) for d in report.diagnostics],
     }
+
+
+def launch_modes(plan: FullPlan) -> dict[str, str]:
+    """Each provider's launch mode, as the request names it."""
+    return {p.value: plan.request.launch_mode_of(p).value for p in dict.fromkeys(plan.request.providers)}
 
 
 def plan_document(
@@ -340,6 +347,7 @@ def plan_document(
         "command": "plan",
         "status": overall_status(list(settled)).value,
         "providers": [p.value for p in providers],
+        "launch_modes": launch_modes(plan),
         "workspaces": [
             {
                 "workspace_id": w.id,

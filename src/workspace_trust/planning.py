@@ -13,7 +13,9 @@ row, no task), and neither ever raises for a trust problem.
 
 from __future__ import annotations
 
-from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
+import attrs
+
+from workspace_trust.domain.codes import Code, LaunchMode, Provider, WorkspaceStatus
 from workspace_trust.domain.outcomes import base_result
 from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, PatchPlan
 from workspace_trust.domain.paths import (
@@ -99,19 +101,36 @@ class Planner:
         ]
         return ArgsOnlyPlan(request, patches, (*diagnostics, *patches.diagnostics, *ignored))
 
-    def _strategy(self, request: WorkspaceTrustRequest, provider: Provider) -> tuple[str, TrustStrategy]:
-        """The mode the request names for ``provider`` (else the provider's
-        default) and its strategy: the one place a plan resolves a mode."""
-        mode = request.strategy_modes.get(provider) or self._registry.default_mode(provider)
-        return mode, self._registry.create(provider, mode)
+    def _choice(self, request: WorkspaceTrustRequest, provider: Provider) -> _Choice:
+        """The strategy that serves ``provider``'s launch: the mode the request
+        names, else the first the registry names for the launch mode whose
+        feature flag is on (else the first), with the ones after it. The one
+        place a plan resolves a mode."""
+        launch = request.launch_mode_of(provider)
+        explicit = request.strategy_modes.get(provider)
+        modes = (explicit,) if explicit else self._registry.modes_for(provider, launch)
+        chosen = 0
+        for index, mode in enumerate(modes):
+            if allowed(request.flags, self._registry.create(provider, mode)):
+                chosen = index
+                break
+        mode = modes[chosen]
+        return _Choice(
+            mode,
+            self._registry.create(provider, mode),
+            launch,
+            modes[chosen + 1 :],
+            served=self._registry.serves(provider, mode, launch),
+        )
 
     def _ignoring_providers(self, request: WorkspaceTrustRequest) -> dict[Provider, str]:
         """Pure: the request's providers whose launch ignores every persisted
         trust record (the request's env and launch args say so), with why."""
         out: dict[Provider, str] = {}
         for provider in unique_providers(request.providers):
-            _, strategy = self._strategy(request, provider)
-            if not allowed(request.flags, strategy):
+            choice = self._choice(request, provider)
+            strategy = choice.strategy
+            if not allowed(request.flags, strategy) or not choice.served:
                 continue
             reason = strategy.ignores_persisted_trust(request.env, tuple(request.launch_args.get(provider, ())))
             if reason is not None:
@@ -126,13 +145,13 @@ class Planner:
         values: dict[Provider, tuple[str, ...]] = {}
         diagnostics: list[Diagnostic] = []
         for provider in unique_providers(request.providers):
-            _, strategy = self._strategy(request, provider)
-            if not allowed(request.flags, strategy):
+            choice = self._choice(request, provider)
+            if not allowed(request.flags, choice.strategy):
                 continue
-            launch_args = tuple(request.launch_args.get(provider, ()))
-            # A plug-in written against the protocol alone may lack the judged form.
-            judged = getattr(strategy, "plan_judged_patches", None)
-            plan = judged(workspaces, launch_args, judge) if judged else strategy.plan_patches(workspaces, launch_args)
+            if not choice.served:
+                diagnostics.append(_unserved(provider, choice))
+                continue
+            plan = _strategy_patches(choice.strategy, request, provider, workspaces, judge)
             arg_patches.extend(plan.arg_patches)
             env_patches.extend(plan.env_patches)
             values.update(plan.launch_values)
@@ -198,9 +217,21 @@ class Planner:
         ignoring = self._ignoring_providers(request)
         soft_settled: list[WorkspaceResult] = []
         for provider in unique_providers(request.providers):
-            mode, strategy = self._strategy(request, provider)
-            enabled = allowed(request.flags, strategy)
+            choice = self._choice(request, provider)
+            enabled = allowed(request.flags, choice.strategy)
             for workspace in usable:
+                if enabled and not choice.served:
+                    unserved = _unserved(provider, choice)
+                    soft_settled.append(
+                        base_result(
+                            provider,
+                            workspace,
+                            WorkspaceStatus.SOFT_FAILED,
+                            unserved.code,
+                            unserved.message,
+                        )
+                    )
+                    continue
                 if provider in ignoring:
                     soft_settled.append(
                         base_result(
@@ -212,7 +243,17 @@ class Planner:
                         )
                     )
                     continue
-                tasks.append(PlannedTask(provider, mode, workspace, enabled))
+                tasks.append(
+                    PlannedTask(
+                        provider,
+                        choice.mode,
+                        workspace,
+                        enabled,
+                        launch_mode=choice.launch_mode,
+                        fallbacks=choice.fallbacks,
+                        gated=_gates(choice.strategy),
+                    )
+                )
         patches = self._plan_patches(request, tuple(usable), self._full_judge(request))
         return FullPlan(
             request,
@@ -223,6 +264,62 @@ class Planner:
             patches,
             tuple(soft_settled),
             tuple(None if key is None else kept_ids[key] for key in spec_keys),
+        )
+
+    def fall_back(self, plan: FullPlan, provider: Provider, why: Diagnostic) -> FullPlan:
+        """``plan`` with each of ``provider``'s tasks that has a fallback served
+        by the next mode (the installed CLI does not honour the current one's
+        override, ``why``), carrying ``why`` for its row; the provider's
+        patches are the new strategy's. Reads the file system as
+        ``plan_full`` does (the host's own trust values are judged again)."""
+        request = plan.request
+        tasks: list[PlannedTask] = []
+        moved: list[Workspace] = []
+        strategy: TrustStrategy | None = None
+        for task in plan.tasks:
+            if task.provider is not provider or not task.fallbacks:
+                tasks.append(task)
+                continue
+            strategy = self._registry.create(provider, task.fallbacks[0])
+            note = attrs.evolve(
+                why,
+                provider=provider,
+                workspace_id=task.workspace.id,
+                message=f"{why.message}; this launch is served by the {task.fallbacks[0]} strategy instead",
+            )
+            tasks.append(
+                attrs.evolve(
+                    task,
+                    mode=task.fallbacks[0],
+                    fallbacks=task.fallbacks[1:],
+                    note=note,
+                    gated=_gates(strategy),
+                    enabled=allowed(request.flags, strategy),
+                )
+            )
+            moved.append(task.workspace)
+        if strategy is None:
+            return plan
+        old = plan.patches
+        new = (
+            _strategy_patches(strategy, request, provider, tuple(moved), self._full_judge(request))
+            if allowed(request.flags, strategy)
+            else PatchPlan()
+        )
+        dropped = {id(d) for d in old.diagnostics if d.provider == provider}
+        values = {k: v for k, v in old.launch_values.items() if k != provider}
+        values.update(new.launch_values)
+        patches = PatchPlan(
+            (*(p for p in old.arg_patches if p.target_provider != provider), *new.arg_patches),
+            (*(p for p in old.env_patches if p.target_provider != provider), *new.env_patches),
+            values,
+            (*(d for d in old.diagnostics if id(d) not in dropped), *new.diagnostics),
+        )
+        return attrs.evolve(
+            plan,
+            tasks=tuple(tasks),
+            patches=patches,
+            diagnostics=(*(d for d in plan.diagnostics if id(d) not in dropped), *new.diagnostics),
         )
 
     def _full_judge(self, request: WorkspaceTrustRequest) -> KeyJudge:
@@ -267,6 +364,46 @@ def _ignored_message(provider: Provider, reason: str) -> str:
         f"{provider.value} ignores every persisted trust record in this launch ({reason}): "
         "it will ask for trust again whatever is persisted, so nothing was started to persist it"
     )
+
+
+@attrs.frozen(slots=True)
+class _Choice:
+    """The strategy that serves one provider's launch (``Planner._choice``)."""
+
+    mode: str
+    strategy: TrustStrategy
+    launch_mode: LaunchMode
+    #: The modes after ``mode``, for a launch it turns out not to serve.
+    fallbacks: tuple[str, ...]
+    #: False when the request named a mode that cannot serve the launch mode.
+    served: bool = True
+
+
+def _unserved(provider: Provider, choice: _Choice) -> Diagnostic:
+    return Diagnostic(
+        Code.STRATEGY_NOT_FOR_LAUNCH_MODE,
+        f"the {choice.mode} strategy of {provider.value} cannot serve {choice.launch_mode.value} launches: "
+        "name another mode, or none",
+        provider,
+    )
+
+
+def _strategy_patches(
+    strategy: TrustStrategy,
+    request: WorkspaceTrustRequest,
+    provider: Provider,
+    workspaces: tuple[Workspace, ...],
+    judge: KeyJudge,
+) -> PatchPlan:
+    launch_args = tuple(request.launch_args.get(provider, ()))
+    # A plug-in written against the protocol alone may lack the judged form.
+    judged = getattr(strategy, "plan_judged_patches", None)
+    return judged(workspaces, launch_args, judge) if judged else strategy.plan_patches(workspaces, launch_args)
+
+
+def _gates(strategy: TrustStrategy) -> bool:
+    # A plug-in written against the protocol alone may lack the attribute.
+    return bool(getattr(strategy, "gates", True))
 
 
 def allowed(flags: FeatureFlags, strategy: TrustStrategy) -> bool:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from workspace_trust.domain.codes import ArgDialect as ArgDialect
     from workspace_trust.domain.codes import Code as Code
     from workspace_trust.domain.codes import Key as Key
+    from workspace_trust.domain.codes import LaunchMode as LaunchMode
     from workspace_trust.domain.codes import Provider as Provider
     from workspace_trust.domain.codes import TrustState as TrustState
     from workspace_trust.domain.codes import WorkspaceStatus as WorkspaceStatus
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
     from workspace_trust.providers.binaries import resolve_cli_binary as resolve_cli_binary
     from workspace_trust.providers.patch_strategy import PatchStrategy as PatchStrategy
     from workspace_trust.providers.plugin_pty import PtyProvider as PtyProvider
+    from workspace_trust.providers.prompt_mode import HelpSays as HelpSays
+    from workspace_trust.providers.prompt_mode import NotGatedStrategy as NotGatedStrategy
     from workspace_trust.providers.pty_provider import CommandRefused as CommandRefused
     from workspace_trust.providers.pty_provider import PtyCommand as PtyCommand
     from workspace_trust.providers.pty_strategy import PtyTrustStrategy as PtyTrustStrategy
@@ -76,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     "ArgDialect": "workspace_trust.domain.codes",
     "Code": "workspace_trust.domain.codes",
     "Key": "workspace_trust.domain.codes",
+    "LaunchMode": "workspace_trust.domain.codes",
     "Provider": "workspace_trust.domain.codes",
     "TrustState": "workspace_trust.domain.codes",
     "WorkspaceStatus": "workspace_trust.domain.codes",
@@ -112,6 +116,8 @@ _EXPORTS: dict[str, str] = {
     "CommandRefused": "workspace_trust.providers.pty_provider",
     "PtyCommand": "workspace_trust.providers.pty_provider",
     "PtyTrustStrategy": "workspace_trust.providers.pty_strategy",
+    "HelpSays": "workspace_trust.providers.prompt_mode",
+    "NotGatedStrategy": "workspace_trust.providers.prompt_mode",
     "ArgDialectRule": "workspace_trust.providers.spec",
     "CliOption": "workspace_trust.providers.spec",
     "FlagSpec": "workspace_trust.providers.spec",
@@ -144,8 +150,11 @@ __all__ = [
     "ExecutionContext",
     "FileStateProbe",
     "FlagSpec",
+    "HelpSays",
     "Key",
     "LaunchArgPatch",
+    "LaunchMode",
+    "NotGatedStrategy",
     "OptionLabel",
     "Outcome",
     "PatchFile",

@@ -18,7 +18,7 @@ from workspace_trust.diagnostics import (
     diagnostic_for_policy,
     unique_diagnostics,
 )
-from workspace_trust.domain.codes import Code, ExecutionStatus, Provider, WorkspaceStatus
+from workspace_trust.domain.codes import Code, ExecutionStatus, LaunchMode, Provider, WorkspaceStatus
 from workspace_trust.domain.outcomes import base_result
 from workspace_trust.domain.patches import PatchPlan
 from workspace_trust.domain.paths import Workspace, WorkspaceSource
@@ -93,8 +93,14 @@ class WorkspaceTrustRequest:
     #: Default: the first registered provider.
     providers: tuple[Provider, ...] = attrs.field(factory=default_providers)
     mode: RequestMode = RequestMode.LAUNCH
-    #: Strategy mode per provider (``pty``, ``args``, ``env``); registry default otherwise.
+    #: Strategy mode per provider (``pty``, ``args``, ``env``); otherwise the
+    #: best the registry has for the provider's launch mode.
     strategy_modes: Mapping[Provider, str] = attrs.field(factory=dict)
+    #: How the host will launch each provider: in a terminal (``interactive``)
+    #: or headless with a prompt (``prompt``: ``claude -p``, ``codex exec``...).
+    #: This is every provider's unless ``launch_modes`` names its own.
+    launch_mode: LaunchMode = LaunchMode.INTERACTIVE
+    launch_modes: Mapping[Provider, LaunchMode] = attrs.field(factory=dict)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ))
     binaries: Mapping[Provider, str] = attrs.field(factory=dict)
     strip_env: tuple[str, ...] = ()
@@ -122,6 +128,10 @@ class WorkspaceTrustRequest:
     def effective_policy(self) -> TrustPolicy:
         return self.policy or TrustPolicy.for_mode(self.mode)
 
+    def launch_mode_of(self, provider: Provider) -> LaunchMode:
+        """How the host will launch ``provider``."""
+        return self.launch_modes.get(provider, self.launch_mode)
+
     @property
     def effective_flags(self) -> FeatureFlags:
         """The flags in force: the request's own ``debug`` (the CLI's
@@ -136,6 +146,16 @@ class PlannedTask:
     workspace: Workspace
     #: False when a feature flag switched this strategy off; the task is reported as skipped.
     enabled: bool = True
+    launch_mode: LaunchMode = LaunchMode.INTERACTIVE
+    #: The modes that serve this launch where ``mode`` turns out not to (the
+    #: installed CLI does not honour its override), best first.
+    fallbacks: tuple[str, ...] = ()
+    #: Why ``mode`` serves this task rather than a better one (the installed
+    #: CLI does not honour that one's override); the row carries it.
+    note: Diagnostic | None = None
+    #: False for a strategy that prepares nothing because its CLI asks nothing
+    #: in this launch mode (``TrustStrategy.gates``): the row is ``not_required``.
+    gated: bool = True
 
 
 @attrs.frozen(slots=True)
@@ -195,6 +215,8 @@ class FullPlan:
         and ``preflight`` is what prepares it."""
         rows = []
         for task in self.tasks:
+            if not task.gated:
+                continue
             if self.patches.carries(task.provider, task.workspace.id):
                 continue
             if self.patches.trouble(task.provider, task.workspace.id) is not None:
@@ -207,9 +229,27 @@ class FullPlan:
                     Code.PREFLIGHT_REQUIRED,
                     f"{task.provider.value} has no per-launch trust override for this launch: "
                     "run `workspace-trust preflight` for the folder before the launch",
+                    diagnostics=(task.note,) if task.note else (),
                 )
             )
         return tuple(rows)
+
+    def not_gated(self) -> tuple[WorkspaceResult, ...]:
+        """A ``not_required`` row for each task whose CLI asks nothing in the
+        task's launch mode (``folder_not_gated_by_cli``): the launch needs no
+        patch and no preflight. ``execute`` checks it against the installed
+        CLI's ``--help`` and says the same, or prepares the folder after all."""
+        return tuple(
+            base_result(
+                task.provider,
+                task.workspace,
+                WorkspaceStatus.NOT_REQUIRED,
+                Code.FOLDER_NOT_GATED,
+                f"{task.provider.value} asks no trust question in a {task.launch_mode.value} launch",
+            )
+            for task in self.tasks
+            if not task.gated and task.enabled
+        )
 
     def uncarried(self) -> tuple[WorkspaceResult, ...]:
         """A ``soft_failed`` row for each task whose folder the plan's patches
@@ -236,6 +276,8 @@ class ExecutionResult:
     flags: FeatureFlags = attrs.field(factory=FeatureFlags)
     debug: bool = False
     attempt: int = 1
+    #: Each provider's launch mode, as the request named it.
+    launch_modes: Mapping[Provider, LaunchMode] = attrs.field(factory=dict)
 
     def diagnostics_manifest(
         self, *, path_policy: PathPolicy = PathPolicy.FULL, home: str | None = None

@@ -231,6 +231,11 @@ class TrustStrategy(abc.ABC):
     mode: str
     #: The ``FeatureFlags`` field that switches this strategy off.
     flag: str
+    #: False for a strategy that prepares nothing because its CLI asks no
+    #: trust question in the launch mode it serves (Claude Code in prompt
+    #: mode): a plan lists its folders as ``not_required``, not as needing a
+    #: preflight.
+    gates: bool = True
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         """Pure: the launch patches for these workspaces, given the host's own
@@ -272,6 +277,17 @@ class TrustStrategy(abc.ABC):
     def installed_version(self, ctx: ExecutionContext) -> str | None:
         """The installed CLI's version where it is known without starting
         anything (``HelpReader.known_version``); None by default."""
+        return None
+
+    def launch_unsupported(self, ctx: ExecutionContext) -> Diagnostic | None:
+        """Read-only; may read the installed CLI's ``--help`` (through
+        ``ctx.help_reader``), never starts a session: why the installed CLI
+        would not honour what this strategy returns for the launch (a switch
+        its ``--help`` does not list), as an
+        ``override_unsupported_by_cli_version`` diagnostic naming no folder.
+        ``execute`` then serves the launch with the next strategy the
+        provider names for its launch mode. None: it would, or it cannot be
+        told (the default)."""
         return None
 
     def launch_notes(self, version: str | None) -> tuple[Diagnostic, ...]:

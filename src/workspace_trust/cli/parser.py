@@ -265,9 +265,20 @@ def build_parser() -> argparse.ArgumentParser:
             help="an argument the host will launch PROVIDER with (repeatable), e.g. --launch-arg=NAME=--some-flag",
         )
 
+    def launch_mode(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--launch-mode",
+            action="append",
+            default=[],
+            metavar="[PROVIDER=]MODE",
+            help="how the host will launch the CLIs: interactive (in a terminal, the default) or prompt "
+            "(headless, with a prompt and no one to answer); PROVIDER=MODE for one provider (repeatable)",
+        )
+
     pre = add_parser("preflight", help="accept workspace trust where needed")
     common(pre, runs_sessions=True)
     launch_arg(pre)
+    launch_mode(pre)
     pre.add_argument(
         "--timeout",
         type=float,
@@ -320,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl = add_parser("plan", help="print the per-launch patches (arguments, environment)")
     common(pl)
     launch_arg(pl)
+    launch_mode(pl)
     provider_options(pl)
 
     rep = add_parser("replay", help="replay a recorded fixture through the dialog engine")

@@ -24,7 +24,7 @@ from workspace_trust.cli.parser import (
     providers_named,
 )
 from workspace_trust.documents import Input
-from workspace_trust.domain.codes import Provider
+from workspace_trust.domain.codes import LaunchMode, Provider
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.engine.timing import DEFAULT_TIMING
 from workspace_trust.flags import flag_variable, parse_flags
@@ -107,8 +107,13 @@ def build_request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tupl
             raise UsageError("--launch-arg needs one provider name before '='")
         (provider,) = providers_named([name])
         launch_args[provider] = (*launch_args.get(provider, ()), value)
+    default_launch, launch_modes = _launch_modes(getattr(args, "launch_mode", ()))
+    for provider, mode in modes.items():
+        _check_served(provider, mode, launch_modes.get(provider, default_launch))
     return WorkspaceTrustRequest(
         workspaces=tuple(WorkspaceSpec(path=absolute(d)) for d in args.dirs),
+        launch_mode=default_launch,
+        launch_modes=launch_modes,
         providers=providers_named(args.provider),
         env=dict(os.environ),
         binaries=binaries,
@@ -121,6 +126,36 @@ def build_request(args: argparse.Namespace) -> tuple[WorkspaceTrustRequest, tupl
         flags=flags,
         attempt=attempt,
     ), (*parsed.diagnostics, *_plugin_diagnostics(args))
+
+
+def _launch_modes(values: list[str] | tuple[str, ...]) -> tuple[LaunchMode, dict[Provider, LaunchMode]]:
+    """``--launch-mode MODE`` (every provider's) and ``--launch-mode
+    PROVIDER=MODE`` (one provider's); a later value wins."""
+    default = LaunchMode.INTERACTIVE
+    per_provider: dict[Provider, LaunchMode] = {}
+    names = ", ".join(m.value for m in LaunchMode)
+    for item in values:
+        name, sep, value = item.rpartition("=")
+        try:
+            mode = LaunchMode(value)
+        except ValueError:
+            raise UsageError(f"--launch-mode takes [PROVIDER=]MODE with MODE one of {names}, not {item!r}") from None
+        if not sep:
+            default = mode
+            continue
+        if not name.strip() or "," in name:
+            raise UsageError("--launch-mode needs one provider name before '='")
+        (provider,) = providers_named([name])
+        per_provider[provider] = mode
+    return default, per_provider
+
+
+def _check_served(provider: Provider, mode: str, launch: LaunchMode) -> None:
+    """A ``--NAME-mode`` that cannot serve the provider's launch mode is a usage error."""
+    from workspace_trust.providers import spec_for
+
+    if launch not in spec_for(provider).mode(mode).launch_modes:
+        raise UsageError(f"--{provider.value}-mode {mode} cannot serve {launch.value} launches")
 
 
 #: The longest --timeout or --deadline: a week (a timer cannot take an

@@ -209,6 +209,17 @@ class WorkspaceStatus(enum.Enum):
     NOT_REQUIRED = "not_required"
 
 
+class LaunchMode(enum.Enum):
+    """How the host will launch a CLI; each CLI's trust gate treats them
+    differently (docs/host-integration.md, "Launch modes")."""
+
+    #: In a terminal, where the CLI can ask (the default).
+    INTERACTIVE = "interactive"
+    #: Headless, with a prompt and no one to answer: ``claude -p``,
+    #: ``codex exec``, ``gemini -p``, ``copilot -p``, ``qwen -p``.
+    PROMPT = "prompt"
+
+
 class ExecutionStatus(enum.Enum):
     """Overall outcome of one ``execute`` call."""
 
@@ -240,6 +251,7 @@ class Code(OpenValue):
     PROVIDER_EXITED: ClassVar[Code]
     PROVIDER_START_FAILED: ClassVar[Code]
     PROVIDER_IGNORES_PERSISTED_TRUST: ClassVar[Code]
+    STRATEGY_NOT_FOR_LAUNCH_MODE: ClassVar[Code]
     PREFLIGHT_UNPROTECTED: ClassVar[Code]
     CLI_VERSION_UNVERIFIED: ClassVar[Code]
     CLI_VERSION_UNSUPPORTED: ClassVar[Code]
@@ -323,6 +335,10 @@ Code.PROVIDER_START_FAILED = Code.define("provider_start_failed", "PROVIDER_STAR
 Code.PROVIDER_IGNORES_PERSISTED_TRUST = Code.define(
     "provider_ignores_persisted_trust", "PROVIDER_IGNORES_PERSISTED_TRUST"
 )
+#: (soft_failed) The request names a strategy that cannot serve the launch
+#: mode it names for the provider (a prompt-mode-only patch for a terminal
+#: launch): nothing was planned or started for it.
+Code.STRATEGY_NOT_FOR_LAUNCH_MODE = Code.define("strategy_not_for_launch_mode", "STRATEGY_NOT_FOR_LAUNCH_MODE")
 Code.PREFLIGHT_UNPROTECTED = Code.define("preflight_unavailable_or_unprotected", "PREFLIGHT_UNPROTECTED")
 #: (diagnostic) The CLI is newer than the newest version this package was
 #: verified on; the run proceeds under the dialog rules.

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from workspace_trust.domain.codes import ArgDialect, Provider
+from workspace_trust.domain.codes import ArgDialect, LaunchMode, Provider
 from workspace_trust.flags import set_flag_source
 
 if TYPE_CHECKING:
@@ -63,6 +63,11 @@ class StrategyMode:
     #: The feature flag that switches this mode off (one of the spec's flags).
     flag: str
     help: str = ""
+    #: The launch modes this strategy can serve. A patch the CLI honours only
+    #: headless (Copilot's ``--trust-folder``, refused in a terminal), or a
+    #: strategy that only says a headless launch needs nothing, serves
+    #: ``prompt`` alone.
+    launch_modes: frozenset[LaunchMode] = frozenset(LaunchMode)
 
 
 @attrs.frozen(slots=True)
@@ -165,6 +170,39 @@ class ProviderSpec:
     plan_field_schemas: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, eq=False)
     #: Lines of the ``plan`` text output, from the plan's patches.
     plan_lines: Callable[[PatchPlan], tuple[str, ...]] | None = None
+    #: The strategy modes that serve a launch in each launch mode, best first,
+    #: when the request names none: a later one serves where an earlier one
+    #: cannot (its override older than the installed CLI honours, or missing
+    #: from its ``--help``; its feature flag off). A launch mode not named
+    #: here is served by ``default_mode`` alone (:meth:`strategies_for`).
+    launch_strategies: Mapping[LaunchMode, tuple[str, ...]] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        names = self.mode_names
+        if self.default_mode not in names:
+            raise ValueError(f"{self.id.value}: default_mode {self.default_mode!r} is not one of {names}")
+        for launch_mode in LaunchMode:
+            if (
+                launch_mode not in self.launch_strategies
+                and launch_mode not in self.mode(self.default_mode).launch_modes
+            ):
+                raise ValueError(
+                    f"{self.id.value}: default_mode {self.default_mode!r} cannot serve {launch_mode.value} launches "
+                    "and launch_strategies names none for them"
+                )
+        for launch_mode, chosen in self.launch_strategies.items():
+            if not chosen:
+                raise ValueError(f"{self.id.value}: no strategy named for {launch_mode.value} launches")
+            for name in chosen:
+                if launch_mode not in self.mode(name).launch_modes:
+                    raise ValueError(
+                        f"{self.id.value}: the {name!r} strategy cannot serve {launch_mode.value} launches"
+                    )
+
+    def strategies_for(self, launch_mode: LaunchMode) -> tuple[str, ...]:
+        """The strategy modes that serve a ``launch_mode`` launch, best first
+        (see :attr:`launch_strategies`)."""
+        return tuple(self.launch_strategies.get(launch_mode, (self.default_mode,)))
 
     @property
     def rules(self) -> RuleTable | None:

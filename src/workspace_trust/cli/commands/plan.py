@@ -26,14 +26,20 @@ def run(args: argparse.Namespace) -> int:
     # A provider with no per-launch override gets a row saying what to use
     # instead; planning did not fail for it, so the status leaves it out.
     preflight = plan.needing_preflight()
+    # A provider that asks nothing in this launch mode: a row saying so.
+    not_gated = plan.not_gated()
     if args.json:
         emit_json(
             plan_document(
                 plan,
                 inputs(args, plan),
                 settled=settled,
-                preflight=preflight,
-                diagnostics=(*flag_diagnostics, *plan.diagnostics, *(d for r in settled for d in r.diagnostics)),
+                preflight=(*preflight, *not_gated),
+                diagnostics=(
+                    *flag_diagnostics,
+                    *plan.diagnostics,
+                    *(d for r in (*settled, *preflight) for d in r.diagnostics),
+                ),
             )
         )
     else:
@@ -45,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
             (r.status.value, r.workspace, r.code.value if r.code else "") for r in settled
         ):
             say(f"{state} {workspace} [{code}]")
+        for row in not_gated:
+            say(f"{row.provider.value}: asks no trust question in this launch of {row.workspace}; nothing to prepare")
         for row in preflight:
+            for note in row.diagnostics:
+                if note.code is not row.code:
+                    say(f"{row.provider.value}: {note.message}")
             say(
                 f"{row.provider.value}: no per-launch trust override for {row.workspace};"
                 f" prepare it with: workspace-trust preflight {shlex.quote(row.workspace)}"

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from workspace_trust.domain.codes import LaunchMode
 from workspace_trust.domain.paths import env_home
 from workspace_trust.failure_patterns import TrustFailurePattern, words
 from workspace_trust.providers.claude import (
@@ -40,6 +41,29 @@ def pty_strategy() -> TrustStrategy:
     return claude_pty_strategy()
 
 
+def prompt_strategy() -> TrustStrategy:
+    """Prompt mode: Claude Code asks nothing (its ``--help`` says so)."""
+    from workspace_trust.providers.claude.strategy import preflight_env
+    from workspace_trust.providers.prompt_mode import HelpSays, NotGatedStrategy
+
+    return NotGatedStrategy(
+        CLAUDE,
+        "none",
+        # 2.0.77 to 2.1.337: "Note: The workspace trust dialog is skipped when
+        # Claude is run with the -p mode" (2.1.330+: "in non-interactive mode
+        # (via -p, ...)"); the real 2.1.197, 2.1.330 and 2.1.337 show no
+        # dialog and write no trust (tests/test_real_launch_modes.py).
+        help_says=HelpSays(
+            "The workspace trust dialog is skipped when Claude is run", "that -p skips its trust dialog"
+        ),
+        child_env=preflight_env,
+        why=(
+            "Claude Code skips its workspace trust dialog in prompt mode (-p, or output not to a terminal), "
+            "as its --help says: nothing to prepare, and nothing was persisted"
+        ),
+    )
+
+
 def rules() -> RuleTable:
     from workspace_trust.providers.claude.rules import CLAUDE_RULES
 
@@ -64,14 +88,27 @@ SPEC = ProviderSpec(
     verified_versions=("2.0.77", "2.1.19", "2.1.119", "2.1.197", "2.1.330", "2.1.337"),
     # 1.0.x lacks the protection flags and draws another dialog (real-cli-findings).
     oldest_supported="2.0.0",
-    modes=(StrategyMode("pty", pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),),
+    modes=(
+        StrategyMode("pty", pty_strategy, flag="claude_pty", help="accept the trust dialog in a PTY"),
+        StrategyMode(
+            "none",
+            prompt_strategy,
+            flag="claude_prompt",
+            help="prompt-mode launches: Claude asks nothing (checked in its --help)",
+            launch_modes=frozenset({LaunchMode.PROMPT}),
+        ),
+    ),
     default_mode="pty",
+    launch_strategies={LaunchMode.PROMPT: ("none", "pty")},
     state_file=state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
     parse_state=parse_claude_state,
     flags=(
         FlagSpec("claude_pty", True, "Accept Claude Code's trust dialog in a pseudo-terminal."),
+        FlagSpec(
+            "claude_prompt", True, "Answer prompt-mode Claude Code launches as needing nothing (its -p asks nothing)."
+        ),
         FlagSpec(
             "allow_unprotected_claude",
             False,

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from workspace_trust.domain.codes import LaunchMode
+from workspace_trust.domain.patches import TargetSurface
 from workspace_trust.failure_patterns import TrustFailurePattern, words
 from workspace_trust.providers.copilot import (
     BIN_ENV,
@@ -16,9 +18,11 @@ from workspace_trust.providers.copilot import (
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path, parse_copilot_state
-from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
+from workspace_trust.providers.copilot.switches import COPILOT_SWITCH, TRUST_FOLDER, VALUE_FLAGS, apply_switch, refuse
+from workspace_trust.providers.spec import ArgDialectRule, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.patches import PatchPlan
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
@@ -28,6 +32,20 @@ def pty_strategy() -> TrustStrategy:
     from workspace_trust.providers.copilot.strategy import copilot_pty_strategy
 
     return copilot_pty_strategy()
+
+
+def prompt_strategy() -> TrustStrategy:
+    from workspace_trust.providers.copilot.prompt import CopilotPromptStrategy
+
+    return CopilotPromptStrategy()
+
+
+def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
+    return tuple(
+        f"copilot {' '.join(patch.values)} (prompt-mode launches)"
+        for patch in plan.arg_patches
+        if patch.target_provider is COPILOT
+    )
 
 
 def rules() -> RuleTable:
@@ -60,14 +78,35 @@ SPEC = ProviderSpec(
     # No floor: 0.0.423 and 1.0.40 drew the same dialog by hand, and a version
     # without a protective flag is refused by the flag check itself.
     oldest_supported=None,
-    modes=(StrategyMode("pty", pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),),
+    modes=(
+        StrategyMode("pty", pty_strategy, flag="copilot_pty", help="accept the trust dialog in a PTY"),
+        StrategyMode(
+            "args",
+            prompt_strategy,
+            flag="copilot_args",
+            help=f"prompt-mode launches: the {TRUST_FOLDER} argument (from 1.0.99, checked in its --help)",
+            launch_modes=frozenset({LaunchMode.PROMPT}),
+        ),
+    ),
     default_mode="pty",
+    launch_strategies={LaunchMode.PROMPT: ("args", "pty")},
+    arg_dialects=(
+        ArgDialectRule(
+            COPILOT_SWITCH,
+            allowed=frozenset({(TargetSurface.PRIMARY_PROVIDER_ARGS, COPILOT.value)}),
+            apply=apply_switch,
+            refuse=refuse,
+        ),
+    ),
+    value_flags=VALUE_FLAGS,
+    plan_lines=plan_lines,
     state_file=copilot_config_path,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
     parse_state=parse_copilot_state,
     flags=(
         FlagSpec("copilot_pty", True, "Accept GitHub Copilot CLI's trust dialog in a pseudo-terminal."),
+        FlagSpec("copilot_args", True, f"Return Copilot's {TRUST_FOLDER} argument for prompt-mode launches."),
         FlagSpec(
             "allow_unprotected_copilot",
             False,

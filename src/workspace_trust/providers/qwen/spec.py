@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from workspace_trust.domain.codes import LaunchMode
 from workspace_trust.providers.qwen import (
     BIN_ENV,
     QWEN,
@@ -92,6 +93,10 @@ SPEC = ProviderSpec(
         StrategyMode("env", env_strategy, flag="qwen_env", help="per-launch private trusted-folders file"),
     ),
     default_mode="pty",
+    # ``qwen -p`` asks nothing, and 0.24.4 then leaves out an untrusted
+    # folder's own settings: the private file where the host makes it
+    # (``qwen_env``), else trust persisted by the dialog.
+    launch_strategies={LaunchMode.PROMPT: ("env", "pty")},
     state_file=qwen_state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
