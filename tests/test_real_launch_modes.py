@@ -30,6 +30,7 @@ import pytest
 from tests import realcli
 from tests.realcli import assert_nothing_left, require_cli
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.domain.codes import Key
 from workspace_trust.installed_clis import cli_dir
 from workspace_trust.ports import SpawnSpec
 
@@ -326,6 +327,108 @@ def test_claude_prompt_mode_does_not_ask_about_add_dir(sandbox: str) -> None:
     trust_in_claude(home, path)
     ran = run_headless([binary, "-p", "hi", "--add-dir", extra], path, env)
     assert (ran.code, ran.out.strip()) == (1, CLAUDE_NO_LOGIN), ran
+    assert set(claude_projects(home) or {}) == {path}
+    assert_nothing_left(sandbox)
+
+
+#: Reads (of up to 100 ms each) a screen is watched on after each key, and
+#: how often a key is sent before the screen must have changed as wanted.
+SETTLE_KEY_READS = 10
+KEY_TRIES = 4
+
+
+def answer_screen(
+    argv: Sequence[str], cwd: str, env: Mapping[str, str], first: str, presses: Sequence[tuple[Key, str]]
+) -> str:
+    """Start ``argv`` in a pseudo-terminal and wait until the screen holds
+    ``first``; then for each of ``presses`` send its key until the screen
+    holds its text (a key that comes while the CLI still draws may be lost,
+    so it is sent again, up to :data:`KEY_TRIES` times). Returns the last
+    screen."""
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=tuple(argv), cwd=cwd, env=dict(env)))
+    try:
+        text = ""
+        for _ in range(600):  # a bound on reads, not a timing assertion
+            text = session.read_snapshot(100).text
+            if first in text:
+                break
+            assert session.exit_status() is None, text
+        assert first in text, f"{first!r} not on the screen:\n{text}"
+        for key, wanted in presses:
+            for _ in range(KEY_TRIES):
+                session.send_key(key)
+                for _ in range(SETTLE_KEY_READS):
+                    text = session.read_snapshot(100).text
+                if wanted in text:
+                    break
+            assert wanted in text, f"{wanted!r} not on the screen after {key}:\n{text}"
+        return text
+    finally:
+        session.kill()
+
+
+@pytest.mark.parametrize("version", ["2.1.330", "2.1.337"])
+@pytest.mark.parametrize("layout", ["plain", "git subfolder"])
+def test_claude_add_dir_of_a_preflighted_folder_is_not_asked_about(sandbox: str, version: str, layout: str) -> None:
+    """Started in a trusted folder with ``--add-dir B`` after ``preflight B
+    --provider claude``: no "Adding a new directory:" question. B a plain
+    folder: the preflight trusts B itself. B a subfolder of a git repository:
+    the preflight trusts the repository root (its trusted_key), and that
+    covers B for ``--add-dir`` too."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path = workspace(sandbox)
+    trust_in_claude(home, path)
+    if layout == "plain":
+        extra = root = workspace(sandbox, "extra")
+    else:
+        root = realcli.git_init(os.path.join(sandbox, "work", "repo"))
+        extra = realcli.folder(root, "sub")
+    code, doc = realcli.preflight("claude", binary, env, extra)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", root), realcli.brief(doc)
+    assert set(claude_projects(home)) == {path, root}
+    seen, screen = watch_screen([binary, "--add-dir", extra], path, env, CLAUDE_ADD_DIR)
+    assert seen == "prompt", screen
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(("version", "decline"), [("2.1.330", "No, exit"), ("2.1.337", "No, start without it")])
+def test_claude_add_dir_takes_several_folders_and_asks_about_each_in_turn(
+    sandbox: str, version: str, decline: str
+) -> None:
+    """``--add-dir A B`` (one flag, two untrusted folders) adds both: the
+    "Adding a new directory:" question names A alone; after its Yes the same
+    question comes again naming B alone. Nothing is written about either."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path, first, second = workspace(sandbox), workspace(sandbox, "first"), workspace(sandbox, "second")
+    trust_in_claude(home, path)
+    presses = [(Key.DOWN, "❯ Yes, add it"), (Key.ENTER, second)]
+    screen = answer_screen([binary, "--add-dir", first, second], path, env, first, presses)
+    assert "Adding a new directory:" in screen and decline in screen and first not in screen, screen
+    assert set(claude_projects(home) or {}) == {path}
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["2.1.330", "2.1.337"])
+@pytest.mark.parametrize(("relative", "asks"), [("../extra", True), ("inner", False)])
+def test_claude_add_dir_resolves_a_relative_path_against_the_working_folder(
+    sandbox: str, version: str, relative: str, asks: bool
+) -> None:
+    """In a trusted folder W, ``--add-dir ../extra`` asks about W's untrusted
+    sibling by its absolute path; ``--add-dir inner``, a folder inside W, is
+    covered by W's trust and not asked about."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path = workspace(sandbox)
+    workspace(sandbox, "extra")
+    realcli.folder(path, "inner")
+    trust_in_claude(home, path)
+    seen, screen = watch_screen([binary, "--add-dir", relative], path, env, CLAUDE_ADD_DIR)
+    assert seen == ("add-dir dialog" if asks else "prompt"), screen
+    if asks:
+        assert os.path.normpath(os.path.join(path, relative)) in screen
     assert set(claude_projects(home) or {}) == {path}
     assert_nothing_left(sandbox)
 
