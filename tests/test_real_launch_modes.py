@@ -621,6 +621,78 @@ def test_gemini_asks_about_untrusted_include_directories(sandbox: str, stub: Mod
     assert_nothing_left(sandbox)
 
 
+GEMINI_INCLUDE = {
+    "include dialog": "Do you trust the following folders being added to this workspace?",
+    "prompt": "Type your message",
+}
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+@pytest.mark.parametrize("entry", ["B TRUST_FOLDER", "parent TRUST_FOLDER", "B TRUST_PARENT", "sibling TRUST_PARENT"])
+def test_gemini_include_directories_trusted_in_the_file_are_not_asked_about(
+    sandbox: str, stub: ModelStub, version: str, entry: str
+) -> None:
+    """Interactive, in a trusted folder, ``--include-directories B`` for a B
+    that trustedFolders.json trusts (B itself as TRUST_FOLDER, B's parent as
+    TRUST_FOLDER, or B's parent through a TRUST_PARENT entry for B or for a
+    sibling of B): straight to the prompt, the file unchanged."""
+    binary = require_cli("gemini", version)
+    home, env = gemini_home(sandbox, stub)
+    path, parent = workspace(sandbox), workspace(sandbox, "parent")
+    extra = realcli.folder(parent, "extra")
+    key, level = {
+        "B TRUST_FOLDER": (extra, "TRUST_FOLDER"),
+        "parent TRUST_FOLDER": (parent, "TRUST_FOLDER"),
+        "B TRUST_PARENT": (extra, "TRUST_PARENT"),
+        "sibling TRUST_PARENT": (os.path.join(parent, "sibling"), "TRUST_PARENT"),
+    }[entry]
+    trusted = {path: "TRUST_FOLDER", key: level}
+    write_json(os.path.join(home, ".gemini", "trustedFolders.json"), trusted)
+    seen, screen = watch_screen([binary, "--include-directories", extra], path, env, GEMINI_INCLUDE)
+    assert seen == "prompt", screen
+    assert read_json(os.path.join(home, ".gemini", "trustedFolders.json")) == trusted
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+def test_gemini_asks_about_include_directories_in_a_workspace_trusted_by_env(
+    sandbox: str, stub: ModelStub, version: str
+) -> None:
+    """Interactive, in a folder trusted only through
+    GEMINI_CLI_TRUST_WORKSPACE=true, ``--include-directories B`` for an
+    untrusted B: the session override does not reach B, the question names
+    it. Nothing is written."""
+    binary = require_cli("gemini", version)
+    home, env = gemini_home(sandbox, stub)
+    path, extra = workspace(sandbox), workspace(sandbox, "extra")
+    env["GEMINI_CLI_TRUST_WORKSPACE"] = "true"
+    seen, screen = watch_screen([binary, "--include-directories", extra], path, env, GEMINI_INCLUDE)
+    assert seen == "include dialog", screen
+    assert f"- {extra}" in screen
+    assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+@pytest.mark.parametrize("first_trusted", [False, True])
+def test_gemini_splits_comma_separated_include_directories(
+    sandbox: str, stub: ModelStub, version: str, first_trusted: bool
+) -> None:
+    """``--include-directories A,B`` is two folders: one question lists every
+    untrusted one of them, both A and B, or B alone when A is trusted."""
+    binary = require_cli("gemini", version)
+    home, env = gemini_home(sandbox, stub)
+    path, first, second = workspace(sandbox), workspace(sandbox, "first"), workspace(sandbox, "second")
+    trusted = {path: "TRUST_FOLDER", **({first: "TRUST_FOLDER"} if first_trusted else {})}
+    write_json(os.path.join(home, ".gemini", "trustedFolders.json"), trusted)
+    argv = [binary, "--include-directories", f"{first},{second}"]
+    seen, screen = watch_screen(argv, path, env, GEMINI_INCLUDE)
+    assert seen == "include dialog", screen
+    assert (f"- {first}" in screen, f"- {second}" in screen) == (not first_trusted, True), screen
+    assert read_json(os.path.join(home, ".gemini", "trustedFolders.json")) == trusted
+    assert_nothing_left(sandbox)
+
+
 def test_gemini_headless_adds_untrusted_include_directories_unasked(sandbox: str, stub: ModelStub) -> None:
     """0.61.0 ``-p`` with ``--skip-trust`` and an untrusted
     ``--include-directories B``: no question, and B is listed among the
