@@ -544,6 +544,51 @@ def test_copilot_checks_trust_for_c_but_not_for_add_dir(sandbox: str, flag: str,
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.parametrize(("version", "extra"), [("1.0.89", ("--allow-unprotected-copilot",)), ("1.0.102", ())])
+def test_copilot_prompt_mode_loads_repo_hooks_after_a_preflight(
+    sandbox: str, stub: ModelStub, version: str, extra: tuple[str, ...]
+) -> None:
+    """After ``preflight W --provider copilot`` (which saves W in config.json
+    trustedFolders), ``copilot -p hi`` in W runs W's repository hooks, which
+    the same run in a folder never trusted skips (see
+    test_copilot_prompt_mode_has_no_gate_and_skips_repo_hooks). The hook is
+    written after the preflight, so only the prompt-mode run can have run it."""
+    binary = require_cli("copilot", version)
+    home, env = copilot_home(sandbox, stub)
+    path = workspace(sandbox)
+    code, doc = realcli.preflight("copilot", binary, env, path, extra=extra)
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert copilot_trusted_folders(home) == [path]
+    mark = repo_hook(path)
+    ran = run_headless([binary, "-p", "hi"], path, env)
+    assert ran.code == 1 and "offline test stub" in ran.err, ran
+    assert os.path.exists(mark)
+    assert copilot_trusted_folders(home) == [path]
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["1.0.89", "1.0.102"])
+@pytest.mark.parametrize(("relative", "asks"), [("../extra", True), ("inner", False)])
+def test_copilot_c_resolves_a_relative_path_against_the_working_folder(
+    sandbox: str, version: str, relative: str, asks: bool
+) -> None:
+    """Started in a trusted folder W, ``-C ../extra`` asks about W's untrusted
+    sibling by its absolute path; ``-C inner``, a folder inside W, is covered
+    by W's trust: the prompt, with W/inner as the working folder."""
+    binary = require_cli("copilot", version)
+    home, env = copilot_home(sandbox)
+    path = workspace(sandbox)
+    workspace(sandbox, "extra")
+    realcli.folder(path, "inner")
+    write_json(os.path.join(home, ".copilot", "config.json"), {"trustedFolders": [path]})
+    outcomes = {"trust dialog": "Confirm folder trust", "prompt": "Please use /login"}
+    seen, screen = watch_screen([binary, "-C", relative], path, env, outcomes)
+    assert seen == ("trust dialog" if asks else "prompt"), screen
+    assert os.path.normpath(os.path.join(path, relative)) in screen
+    assert copilot_trusted_folders(home) == [path]
+    assert_nothing_left(sandbox)
+
+
 # -- Gemini CLI -----------------------------------------------------------------------------
 
 GEMINI_GATE = (
