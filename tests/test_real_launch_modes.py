@@ -829,6 +829,54 @@ def test_codex_checks_trust_for_cd_but_not_for_add_dir(sandbox: str, flag: str, 
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.parametrize("spelling", ["--cd B", "--cd=B", "-C=B", "-CB"])
+def test_codex_asks_about_cd_in_every_spelling(sandbox: str, spelling: str) -> None:
+    """0.169.0 started in a repository trusted by ``-c``: ``--cd B``,
+    ``--cd=B``, ``-C=B`` and ``-CB`` ask "Trust this folder?" about the
+    untrusted repository B, as ``-C B`` does. No trust is saved."""
+    binary = require_cli("codex", "0.169.0")
+    home, env = realcli.setup_home(sandbox, "codex")
+    path = realcli.git_init(os.path.join(sandbox, "work", "repo"))
+    extra = realcli.git_init(os.path.join(sandbox, "work", "extra"))
+    flag = {
+        "--cd B": ["--cd", extra],
+        "--cd=B": [f"--cd={extra}"],
+        "-C=B": [f"-C={extra}"],
+        "-CB": [f"-C{extra}"],
+    }[spelling]
+    argv = [binary, "--no-daemon", "-c", codex_trust_table(path), *flag]
+    outcomes = {"trust dialog": "Trust this folder?", "prompt": "Ask Codex to do anything"}
+    seen, screen = watch_screen(argv, path, env, outcomes)
+    assert seen == "trust dialog", screen
+    assert extra in screen
+    config = os.path.join(home, ".codex", "config.toml")
+    if os.path.exists(config):
+        with open(config, encoding="utf-8") as handle:
+            assert "trust_level" not in handle.read()
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "sandbox_line"),
+    [(None, "sandbox: read-only"), ("W", "sandbox: read-only"), ("B", "sandbox: workspace-write")],
+)
+def test_codex_exec_reads_trust_of_the_cd_folder(sandbox: str, trusted: str | None, sandbox_line: str) -> None:
+    """0.169.0 ``codex exec -C B hi`` started in a repository W, for another
+    repository B: no gate, B is the workdir, and the sandbox follows B's
+    trust alone: read-only with no trust or only W trusted by ``-c``,
+    workspace-write with B trusted by ``-c``. Nothing is written to config.toml."""
+    binary = require_cli("codex", "0.169.0")
+    home, env = realcli.setup_home(sandbox, "codex")
+    path = realcli.git_init(os.path.join(sandbox, "work", "repo"))
+    extra = realcli.git_init(os.path.join(sandbox, "work", "extra"))
+    flags = {None: [], "W": ["-c", codex_trust_table(path)], "B": ["-c", codex_trust_table(extra)]}[trusted]
+    text = run_until([binary, "exec", *flags, "-C", extra, "hi"], path, env, "\nuser\nhi\n")
+    assert f"workdir: {extra}" in text
+    assert sandbox_line in text
+    assert not os.path.exists(os.path.join(home, ".codex", "config.toml"))
+    assert_nothing_left(sandbox)
+
+
 # -- Qwen Code ------------------------------------------------------------------------------
 
 
