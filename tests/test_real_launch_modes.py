@@ -30,6 +30,7 @@ import pytest
 from tests import realcli
 from tests.realcli import assert_nothing_left, require_cli
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
+from workspace_trust.domain.codes import Key
 from workspace_trust.installed_clis import cli_dir
 from workspace_trust.ports import SpawnSpec
 
@@ -330,6 +331,108 @@ def test_claude_prompt_mode_does_not_ask_about_add_dir(sandbox: str) -> None:
     assert_nothing_left(sandbox)
 
 
+#: Reads (of up to 100 ms each) a screen is watched on after each key, and
+#: how often a key is sent before the screen must have changed as wanted.
+SETTLE_KEY_READS = 10
+KEY_TRIES = 4
+
+
+def answer_screen(
+    argv: Sequence[str], cwd: str, env: Mapping[str, str], first: str, presses: Sequence[tuple[Key, str]]
+) -> str:
+    """Start ``argv`` in a pseudo-terminal and wait until the screen holds
+    ``first``; then for each of ``presses`` send its key until the screen
+    holds its text (a key that comes while the CLI still draws may be lost,
+    so it is sent again, up to :data:`KEY_TRIES` times). Returns the last
+    screen."""
+    session = PtyProcessSpawner().spawn(SpawnSpec(argv=tuple(argv), cwd=cwd, env=dict(env)))
+    try:
+        text = ""
+        for _ in range(600):  # a bound on reads, not a timing assertion
+            text = session.read_snapshot(100).text
+            if first in text:
+                break
+            assert session.exit_status() is None, text
+        assert first in text, f"{first!r} not on the screen:\n{text}"
+        for key, wanted in presses:
+            for _ in range(KEY_TRIES):
+                session.send_key(key)
+                for _ in range(SETTLE_KEY_READS):
+                    text = session.read_snapshot(100).text
+                if wanted in text:
+                    break
+            assert wanted in text, f"{wanted!r} not on the screen after {key}:\n{text}"
+        return text
+    finally:
+        session.kill()
+
+
+@pytest.mark.parametrize("version", ["2.1.330", "2.1.337"])
+@pytest.mark.parametrize("layout", ["plain", "git subfolder"])
+def test_claude_add_dir_of_a_preflighted_folder_is_not_asked_about(sandbox: str, version: str, layout: str) -> None:
+    """Started in a trusted folder with ``--add-dir B`` after ``preflight B
+    --provider claude``: no "Adding a new directory:" question. B a plain
+    folder: the preflight trusts B itself. B a subfolder of a git repository:
+    the preflight trusts the repository root (its trusted_key), and that
+    covers B for ``--add-dir`` too."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path = workspace(sandbox)
+    trust_in_claude(home, path)
+    if layout == "plain":
+        extra = root = workspace(sandbox, "extra")
+    else:
+        root = realcli.git_init(os.path.join(sandbox, "work", "repo"))
+        extra = realcli.folder(root, "sub")
+    code, doc = realcli.preflight("claude", binary, env, extra)
+    (result,) = doc["results"]
+    assert (code, result["status"], result["trusted_key"]) == (0, "accepted", root), realcli.brief(doc)
+    assert set(claude_projects(home)) == {path, root}
+    seen, screen = watch_screen([binary, "--add-dir", extra], path, env, CLAUDE_ADD_DIR)
+    assert seen == "prompt", screen
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(("version", "decline"), [("2.1.330", "No, exit"), ("2.1.337", "No, start without it")])
+def test_claude_add_dir_takes_several_folders_and_asks_about_each_in_turn(
+    sandbox: str, version: str, decline: str
+) -> None:
+    """``--add-dir A B`` (one flag, two untrusted folders) adds both: the
+    "Adding a new directory:" question names A alone; after its Yes the same
+    question comes again naming B alone. Nothing is written about either."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path, first, second = workspace(sandbox), workspace(sandbox, "first"), workspace(sandbox, "second")
+    trust_in_claude(home, path)
+    presses = [(Key.DOWN, "❯ Yes, add it"), (Key.ENTER, second)]
+    screen = answer_screen([binary, "--add-dir", first, second], path, env, first, presses)
+    assert "Adding a new directory:" in screen and decline in screen and first not in screen, screen
+    assert set(claude_projects(home) or {}) == {path}
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["2.1.330", "2.1.337"])
+@pytest.mark.parametrize(("relative", "asks"), [("../extra", True), ("inner", False)])
+def test_claude_add_dir_resolves_a_relative_path_against_the_working_folder(
+    sandbox: str, version: str, relative: str, asks: bool
+) -> None:
+    """In a trusted folder W, ``--add-dir ../extra`` asks about W's untrusted
+    sibling by its absolute path; ``--add-dir inner``, a folder inside W, is
+    covered by W's trust and not asked about."""
+    binary = require_cli("claude", version)
+    home, env = realcli.setup_home(sandbox, "claude")
+    path = workspace(sandbox)
+    workspace(sandbox, "extra")
+    realcli.folder(path, "inner")
+    trust_in_claude(home, path)
+    seen, screen = watch_screen([binary, "--add-dir", relative], path, env, CLAUDE_ADD_DIR)
+    assert seen == ("add-dir dialog" if asks else "prompt"), screen
+    if asks:
+        assert os.path.normpath(os.path.join(path, relative)) in screen
+    assert set(claude_projects(home) or {}) == {path}
+    assert_nothing_left(sandbox)
+
+
 # -- GitHub Copilot CLI ---------------------------------------------------------------------
 
 #: Where the CLI unpacks its package, shared with tests/providers/copilot/test_real_copilot.py.
@@ -441,6 +544,51 @@ def test_copilot_checks_trust_for_c_but_not_for_add_dir(sandbox: str, flag: str,
     assert_nothing_left(sandbox)
 
 
+@pytest.mark.parametrize(("version", "extra"), [("1.0.89", ("--allow-unprotected-copilot",)), ("1.0.102", ())])
+def test_copilot_prompt_mode_loads_repo_hooks_after_a_preflight(
+    sandbox: str, stub: ModelStub, version: str, extra: tuple[str, ...]
+) -> None:
+    """After ``preflight W --provider copilot`` (which saves W in config.json
+    trustedFolders), ``copilot -p hi`` in W runs W's repository hooks, which
+    the same run in a folder never trusted skips (see
+    test_copilot_prompt_mode_has_no_gate_and_skips_repo_hooks). The hook is
+    written after the preflight, so only the prompt-mode run can have run it."""
+    binary = require_cli("copilot", version)
+    home, env = copilot_home(sandbox, stub)
+    path = workspace(sandbox)
+    code, doc = realcli.preflight("copilot", binary, env, path, extra=extra)
+    assert (code, doc["results"][0]["status"]) == (0, "accepted"), realcli.brief(doc)
+    assert copilot_trusted_folders(home) == [path]
+    mark = repo_hook(path)
+    ran = run_headless([binary, "-p", "hi"], path, env)
+    assert ran.code == 1 and "offline test stub" in ran.err, ran
+    assert os.path.exists(mark)
+    assert copilot_trusted_folders(home) == [path]
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["1.0.89", "1.0.102"])
+@pytest.mark.parametrize(("relative", "asks"), [("../extra", True), ("inner", False)])
+def test_copilot_c_resolves_a_relative_path_against_the_working_folder(
+    sandbox: str, version: str, relative: str, asks: bool
+) -> None:
+    """Started in a trusted folder W, ``-C ../extra`` asks about W's untrusted
+    sibling by its absolute path; ``-C inner``, a folder inside W, is covered
+    by W's trust: the prompt, with W/inner as the working folder."""
+    binary = require_cli("copilot", version)
+    home, env = copilot_home(sandbox)
+    path = workspace(sandbox)
+    workspace(sandbox, "extra")
+    realcli.folder(path, "inner")
+    write_json(os.path.join(home, ".copilot", "config.json"), {"trustedFolders": [path]})
+    outcomes = {"trust dialog": "Confirm folder trust", "prompt": "Please use /login"}
+    seen, screen = watch_screen([binary, "-C", relative], path, env, outcomes)
+    assert seen == ("trust dialog" if asks else "prompt"), screen
+    assert os.path.normpath(os.path.join(path, relative)) in screen
+    assert copilot_trusted_folders(home) == [path]
+    assert_nothing_left(sandbox)
+
+
 # -- Gemini CLI -----------------------------------------------------------------------------
 
 GEMINI_GATE = (
@@ -515,6 +663,78 @@ def test_gemini_asks_about_untrusted_include_directories(sandbox: str, stub: Mod
     assert seen == "include dialog", screen
     assert extra in screen and "2. Yes, and remember the directories as trusted" in screen
     assert read_json(os.path.join(home, ".gemini", "trustedFolders.json")) == {path: "TRUST_FOLDER"}
+    assert_nothing_left(sandbox)
+
+
+GEMINI_INCLUDE = {
+    "include dialog": "Do you trust the following folders being added to this workspace?",
+    "prompt": "Type your message",
+}
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+@pytest.mark.parametrize("entry", ["B TRUST_FOLDER", "parent TRUST_FOLDER", "B TRUST_PARENT", "sibling TRUST_PARENT"])
+def test_gemini_include_directories_trusted_in_the_file_are_not_asked_about(
+    sandbox: str, stub: ModelStub, version: str, entry: str
+) -> None:
+    """Interactive, in a trusted folder, ``--include-directories B`` for a B
+    that trustedFolders.json trusts (B itself as TRUST_FOLDER, B's parent as
+    TRUST_FOLDER, or B's parent through a TRUST_PARENT entry for B or for a
+    sibling of B): straight to the prompt, the file unchanged."""
+    binary = require_cli("gemini", version)
+    home, env = gemini_home(sandbox, stub)
+    path, parent = workspace(sandbox), workspace(sandbox, "parent")
+    extra = realcli.folder(parent, "extra")
+    key, level = {
+        "B TRUST_FOLDER": (extra, "TRUST_FOLDER"),
+        "parent TRUST_FOLDER": (parent, "TRUST_FOLDER"),
+        "B TRUST_PARENT": (extra, "TRUST_PARENT"),
+        "sibling TRUST_PARENT": (os.path.join(parent, "sibling"), "TRUST_PARENT"),
+    }[entry]
+    trusted = {path: "TRUST_FOLDER", key: level}
+    write_json(os.path.join(home, ".gemini", "trustedFolders.json"), trusted)
+    seen, screen = watch_screen([binary, "--include-directories", extra], path, env, GEMINI_INCLUDE)
+    assert seen == "prompt", screen
+    assert read_json(os.path.join(home, ".gemini", "trustedFolders.json")) == trusted
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+def test_gemini_asks_about_include_directories_in_a_workspace_trusted_by_env(
+    sandbox: str, stub: ModelStub, version: str
+) -> None:
+    """Interactive, in a folder trusted only through
+    GEMINI_CLI_TRUST_WORKSPACE=true, ``--include-directories B`` for an
+    untrusted B: the session override does not reach B, the question names
+    it. Nothing is written."""
+    binary = require_cli("gemini", version)
+    home, env = gemini_home(sandbox, stub)
+    path, extra = workspace(sandbox), workspace(sandbox, "extra")
+    env["GEMINI_CLI_TRUST_WORKSPACE"] = "true"
+    seen, screen = watch_screen([binary, "--include-directories", extra], path, env, GEMINI_INCLUDE)
+    assert seen == "include dialog", screen
+    assert f"- {extra}" in screen
+    assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("version", ["0.45.2", "0.61.0"])
+@pytest.mark.parametrize("first_trusted", [False, True])
+def test_gemini_splits_comma_separated_include_directories(
+    sandbox: str, stub: ModelStub, version: str, first_trusted: bool
+) -> None:
+    """``--include-directories A,B`` is two folders: one question lists every
+    untrusted one of them, both A and B, or B alone when A is trusted."""
+    binary = require_cli("gemini", version)
+    home, env = gemini_home(sandbox, stub)
+    path, first, second = workspace(sandbox), workspace(sandbox, "first"), workspace(sandbox, "second")
+    trusted = {path: "TRUST_FOLDER", **({first: "TRUST_FOLDER"} if first_trusted else {})}
+    write_json(os.path.join(home, ".gemini", "trustedFolders.json"), trusted)
+    argv = [binary, "--include-directories", f"{first},{second}"]
+    seen, screen = watch_screen(argv, path, env, GEMINI_INCLUDE)
+    assert seen == "include dialog", screen
+    assert (f"- {first}" in screen, f"- {second}" in screen) == (not first_trusted, True), screen
+    assert read_json(os.path.join(home, ".gemini", "trustedFolders.json")) == trusted
     assert_nothing_left(sandbox)
 
 
@@ -606,6 +826,54 @@ def test_codex_checks_trust_for_cd_but_not_for_add_dir(sandbox: str, flag: str, 
     if os.path.exists(config):
         with open(config, encoding="utf-8") as handle:
             assert "trust_level" not in handle.read()
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize("spelling", ["--cd B", "--cd=B", "-C=B", "-CB"])
+def test_codex_asks_about_cd_in_every_spelling(sandbox: str, spelling: str) -> None:
+    """0.169.0 started in a repository trusted by ``-c``: ``--cd B``,
+    ``--cd=B``, ``-C=B`` and ``-CB`` ask "Trust this folder?" about the
+    untrusted repository B, as ``-C B`` does. No trust is saved."""
+    binary = require_cli("codex", "0.169.0")
+    home, env = realcli.setup_home(sandbox, "codex")
+    path = realcli.git_init(os.path.join(sandbox, "work", "repo"))
+    extra = realcli.git_init(os.path.join(sandbox, "work", "extra"))
+    flag = {
+        "--cd B": ["--cd", extra],
+        "--cd=B": [f"--cd={extra}"],
+        "-C=B": [f"-C={extra}"],
+        "-CB": [f"-C{extra}"],
+    }[spelling]
+    argv = [binary, "--no-daemon", "-c", codex_trust_table(path), *flag]
+    outcomes = {"trust dialog": "Trust this folder?", "prompt": "Ask Codex to do anything"}
+    seen, screen = watch_screen(argv, path, env, outcomes)
+    assert seen == "trust dialog", screen
+    assert extra in screen
+    config = os.path.join(home, ".codex", "config.toml")
+    if os.path.exists(config):
+        with open(config, encoding="utf-8") as handle:
+            assert "trust_level" not in handle.read()
+    assert_nothing_left(sandbox)
+
+
+@pytest.mark.parametrize(
+    ("trusted", "sandbox_line"),
+    [(None, "sandbox: read-only"), ("W", "sandbox: read-only"), ("B", "sandbox: workspace-write")],
+)
+def test_codex_exec_reads_trust_of_the_cd_folder(sandbox: str, trusted: str | None, sandbox_line: str) -> None:
+    """0.169.0 ``codex exec -C B hi`` started in a repository W, for another
+    repository B: no gate, B is the workdir, and the sandbox follows B's
+    trust alone: read-only with no trust or only W trusted by ``-c``,
+    workspace-write with B trusted by ``-c``. Nothing is written to config.toml."""
+    binary = require_cli("codex", "0.169.0")
+    home, env = realcli.setup_home(sandbox, "codex")
+    path = realcli.git_init(os.path.join(sandbox, "work", "repo"))
+    extra = realcli.git_init(os.path.join(sandbox, "work", "extra"))
+    flags = {None: [], "W": ["-c", codex_trust_table(path)], "B": ["-c", codex_trust_table(extra)]}[trusted]
+    text = run_until([binary, "exec", *flags, "-C", extra, "hi"], path, env, "\nuser\nhi\n")
+    assert f"workdir: {extra}" in text
+    assert sandbox_line in text
+    assert not os.path.exists(os.path.join(home, ".codex", "config.toml"))
     assert_nothing_left(sandbox)
 
 
