@@ -182,6 +182,11 @@ def result_row() -> dict[str, Any]:
                 "type": ["string", "null"],
                 "description": "the version of the CLI binary a PTY preflight resolved; null where none was looked at",
             },
+            "opened_by": {
+                "type": ["string", "null"],
+                "description": "for a folder a launch argument opens (--add-dir, -C), that argument as the host "
+                "gives it (shell-quoted); such a row has input null. null for a folder the command line names",
+            },
             "raw_tail": {"type": "string", "description": "with --debug, on failure: the last screen, redacted"},
             "retry": obj(
                 {
@@ -393,6 +398,11 @@ def schemas() -> dict[str, dict[str, Any]]:
             "trusted_key": {"type": ["string", "null"]},
             "trusted_by": nullable(open_enum(list(TRUST_SOURCES), "Which key proved trust")),
             "pty_spawned": {"const": False},
+            "opened_by": {
+                "type": ["string", "null"],
+                "description": "the launch argument that opens the folder (--add-dir, -C), as the host gives it; null "
+                "for a folder the command line names",
+            },
         }
     )
     status_row = obj(status_properties)

@@ -30,6 +30,7 @@ RESULT_KEYS = {
     "pty_spawned",
     "dialogs",
     "keys",
+    "opened_by",
     "elapsed_ms",
     "lock_wait_ms",
     "cli_version",

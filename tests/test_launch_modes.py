@@ -349,3 +349,18 @@ def test_the_command_line_takes_a_launch_mode_for_all_or_one_provider(sandbox: s
     ]:
         refused = _cli("plan", folder, "--provider", "claude,copilot", *bad, env=env)
         assert refused.returncode == 2 and why in refused.stderr, refused.stderr
+
+
+def test_gemini_older_than_its_headless_gate_needs_nothing_in_prompt_mode(sandbox: str) -> None:
+    setup = Setup(sandbox, help_text=all_protected_help(), version="0.39.0")
+    coordinator, _ = setup.coordinator()
+    plan = coordinator.plan_full(setup.request((Provider.GEMINI,), launch_mode=LaunchMode.PROMPT))
+    assert [(t.mode, t.gated) for t in plan.tasks] == [("none", False)]
+    assert plan.patches.env_patches == () and plan.needing_preflight() == () and plan.uncarried() == ()
+    result = coordinator.execute(plan)
+    (row,) = result.results
+    assert (row.status, row.code) == (WorkspaceStatus.NOT_REQUIRED, Code.FOLDER_NOT_GATED)
+    assert any("0.39.0 does not honour GEMINI_CLI_TRUST_WORKSPACE" in d.message for d in row.diagnostics)
+    # In a terminal the same version is told to update (no fallback there).
+    interactive = coordinator.plan_full(setup.request((Provider.GEMINI,)))
+    assert [r.code for r in interactive.uncarried()] == [Code.OVERRIDE_VERSION_UNSUPPORTED]

@@ -121,6 +121,7 @@ PLUGIN_HOMES = {
     "StrategyMode": "workspace_trust.plugin",
     "FlagSpec": "workspace_trust.plugin",
     "CliOption": "workspace_trust.plugin",
+    "FolderArg": "workspace_trust.plugin",
     "ArgDialectRule": "workspace_trust.plugin",
     "StateVariable": "workspace_trust.plugin",
     "TrustFailurePattern": "workspace_trust.plugin",

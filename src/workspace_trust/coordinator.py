@@ -474,7 +474,10 @@ def _display_name(provider: Provider) -> str:
 
 
 def _noted(task: PlannedTask, result: WorkspaceResult) -> WorkspaceResult:
-    """``result`` carrying why its task's mode serves it (``PlannedTask.note``)."""
+    """``result`` carrying why its task's mode serves it (``PlannedTask.note``)
+    and the launch argument that opens its folder (``Workspace.opened_by``)."""
+    if result.opened_by != task.workspace.opened_by:
+        result = attrs.evolve(result, opened_by=task.workspace.opened_by)
     if task.note is None or task.note in result.diagnostics:
         return result
     return attrs.evolve(result, diagnostics=(task.note, *result.diagnostics))

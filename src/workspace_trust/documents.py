@@ -136,6 +136,7 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "elapsed_ms": result.elapsed_ms,
         "lock_wait_ms": result.lock_wait_ms,
         "cli_version": result.cli_version,
+        "opened_by": result.opened_by,
     }
     if result.raw_tail is not None and shows_screen_tail(result, debug=debug):
         out["raw_tail"] = result.raw_tail.text
@@ -154,6 +155,7 @@ def status_row_to_json(row: StatusRow) -> dict[str, Any]:
         "trusted_key": row.trusted_key,
         "trusted_by": row.trusted_by,
         "pty_spawned": False,
+        "opened_by": row.opened_by,
     }
 
 

@@ -13,6 +13,11 @@ row, no task), and neither ever raises for a trust problem.
 
 from __future__ import annotations
 
+import logging
+import ntpath
+import posixpath
+from collections.abc import Mapping, Sequence
+
 import attrs
 
 from workspace_trust.domain.codes import Code, LaunchMode, Provider, WorkspaceStatus
@@ -21,7 +26,9 @@ from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch, PatchPlan
 from workspace_trust.domain.paths import (
     PathError,
     PathFacts,
+    PathFlavor,
     Workspace,
+    WorkspaceSource,
     build_workspace,
     dedupe_workspaces,
     env_home,
@@ -32,9 +39,13 @@ from workspace_trust.domain.policy import KeyJudge, guard_reason, key_judge
 from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import FileSystemFacts
+from workspace_trust.providers import spec_for
+from workspace_trust.providers.launch_folders import opened_folders
 from workspace_trust.registry import StrategyRegistry
 from workspace_trust.requests import ArgsOnlyPlan, FullPlan, PlannedTask, WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.strategy import TrustStrategy
+
+log = logging.getLogger(__name__)
 
 
 class Planner:
@@ -138,7 +149,11 @@ class Planner:
         return out
 
     def _plan_patches(
-        self, request: WorkspaceTrustRequest, workspaces: tuple[Workspace, ...], judge: KeyJudge
+        self,
+        request: WorkspaceTrustRequest,
+        workspaces: tuple[Workspace, ...],
+        judge: KeyJudge,
+        opened: Mapping[Provider, Sequence[tuple[Workspace, str | None]]] | None = None,
     ) -> PatchPlan:
         arg_patches: list[LaunchArgPatch] = []
         env_patches: list[EnvPatch] = []
@@ -151,11 +166,19 @@ class Planner:
             if not choice.served:
                 diagnostics.append(_unserved(provider, choice))
                 continue
-            plan = _strategy_patches(choice.strategy, request, provider, workspaces, judge)
-            arg_patches.extend(plan.arg_patches)
-            env_patches.extend(plan.env_patches)
-            values.update(plan.launch_values)
-            diagnostics.extend(plan.diagnostics)
+            # An opened folder its own mode prepares is planned by that mode.
+            by_mode: dict[str, list[Workspace]] = {choice.mode: list(workspaces)}
+            for workspace, mode in (opened or {}).get(provider, ()):
+                by_mode.setdefault(mode or choice.mode, []).append(workspace)
+            for mode, mine in by_mode.items():
+                strategy = choice.strategy if mode == choice.mode else self._registry.create(provider, mode)
+                if not allowed(request.flags, strategy):
+                    continue
+                plan = _strategy_patches(strategy, request, provider, tuple(mine), judge)
+                arg_patches.extend(plan.arg_patches)
+                env_patches.extend(plan.env_patches)
+                values.update(plan.launch_values)
+                diagnostics.extend(plan.diagnostics)
         return PatchPlan(tuple(arg_patches), tuple(env_patches), values, tuple(diagnostics))
 
     # -- stage 2 -------------------------------------------------------------
@@ -210,6 +233,22 @@ class Planner:
                 base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message)
                 for provider in unique_providers(request.providers)
             )
+        # Folders the host's launch arguments open, per provider: each its own
+        # row, under the same guards.
+        opened: dict[Provider, list[tuple[Workspace, str | None]]] = {}
+        known = {w.comparison_key for w in usable}
+        for provider in unique_providers(request.providers):
+            for workspace, own_mode in self._opened(request, provider, usable):
+                if workspace.comparison_key in known or any(
+                    w.comparison_key == workspace.comparison_key for w, _ in opened.get(provider, ())
+                ):
+                    continue
+                refused = guard_reason(workspace)
+                if refused is None:
+                    opened.setdefault(provider, []).append((workspace, own_mode))
+                    continue
+                code, message = refused
+                settled.append(base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message))
         tasks: list[PlannedTask] = []
         # A provider whose launch ignores every persisted trust record will ask
         # again whatever a preflight persists: its workspaces are settled as a
@@ -219,7 +258,21 @@ class Planner:
         for provider in unique_providers(request.providers):
             choice = self._choice(request, provider)
             enabled = allowed(request.flags, choice.strategy)
-            for workspace in usable:
+            for workspace, own_mode in (*((w, None) for w in usable), *opened.get(provider, ())):
+                if own_mode is not None and own_mode != choice.mode:
+                    # A folder the launch's own strategy cannot prepare.
+                    own = self._registry.create(provider, own_mode)
+                    tasks.append(
+                        PlannedTask(
+                            provider,
+                            own_mode,
+                            workspace,
+                            allowed(request.flags, own),
+                            launch_mode=choice.launch_mode,
+                            gated=_gates(own),
+                        )
+                    )
+                    continue
                 if enabled and not choice.served:
                     unserved = _unserved(provider, choice)
                     soft_settled.append(
@@ -254,7 +307,7 @@ class Planner:
                         gated=_gates(choice.strategy),
                     )
                 )
-        patches = self._plan_patches(request, tuple(usable), self._full_judge(request))
+        patches = self._plan_patches(request, tuple(usable), self._full_judge(request), opened)
         return FullPlan(
             request,
             unique,
@@ -265,6 +318,38 @@ class Planner:
             tuple(soft_settled),
             tuple(None if key is None else kept_ids[key] for key in spec_keys),
         )
+
+    def _opened(
+        self, request: WorkspaceTrustRequest, provider: Provider, workspaces: Sequence[Workspace]
+    ) -> list[tuple[Workspace, str | None]]:
+        """The folders ``provider``'s launch arguments open from each of
+        ``workspaces`` (a relative one from that folder, as the CLI reads it),
+        as workspaces that say which argument opens them, each with the mode
+        that prepares it (None: the launch's own). A path that cannot be used
+        is left out with nothing to trust (the CLI cannot open it)."""
+        args = tuple(request.launch_args.get(provider, ()))
+        try:
+            spec = spec_for(provider)
+        except ValueError:
+            return []  # a host's own strategy with no spec: no folder arguments known
+        if not args or not spec.folder_args:
+            return []
+        found = opened_folders(args, spec.folder_args, request.launch_mode_of(provider), spec.value_flags)
+        out: list[tuple[Workspace, str | None]] = []
+        for workspace in workspaces:
+            for folder in found:
+                flavor = self._fs.host.flavor
+                path = (ntpath if flavor is PathFlavor.WINDOWS else posixpath).join(
+                    workspace.absolute_path, folder.path
+                )
+                try:
+                    facts = self._fs.gather(path, env=request.env)
+                    made = build_workspace(path, facts, self._fs.host, source=WorkspaceSource.LAUNCH_ARG)
+                except _UNUSABLE_PATH:
+                    log.info("%s: %s names no usable folder", provider.value, folder.given)
+                    continue
+                out.append((attrs.evolve(made, opened_by=folder.given), folder.mode))
+        return out
 
     def fall_back(self, plan: FullPlan, provider: Provider, why: Diagnostic) -> FullPlan:
         """``plan`` with each of ``provider``'s tasks that has a fallback served

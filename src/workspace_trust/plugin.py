@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from workspace_trust.providers.binaries import NO_SELF_UPDATE_ENV as NO_SELF_UPDATE_ENV
     from workspace_trust.providers.binaries import keep_env as keep_env
     from workspace_trust.providers.binaries import resolve_cli_binary as resolve_cli_binary
+    from workspace_trust.providers.launch_folders import FolderArg as FolderArg
     from workspace_trust.providers.patch_strategy import PatchStrategy as PatchStrategy
     from workspace_trust.providers.plugin_pty import PtyProvider as PtyProvider
     from workspace_trust.providers.prompt_mode import HelpSays as HelpSays
@@ -112,6 +113,7 @@ _EXPORTS: dict[str, str] = {
     "keep_env": "workspace_trust.providers.binaries",
     "resolve_cli_binary": "workspace_trust.providers.binaries",
     "PtyProvider": "workspace_trust.providers.plugin_pty",
+    "FolderArg": "workspace_trust.providers.launch_folders",
     "PatchStrategy": "workspace_trust.providers.patch_strategy",
     "CommandRefused": "workspace_trust.providers.pty_provider",
     "PtyCommand": "workspace_trust.providers.pty_provider",
@@ -150,6 +152,7 @@ __all__ = [
     "ExecutionContext",
     "FileStateProbe",
     "FlagSpec",
+    "FolderArg",
     "HelpSays",
     "Key",
     "LaunchArgPatch",

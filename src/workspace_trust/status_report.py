@@ -61,6 +61,8 @@ class StatusRow:
     #: ``TrustSource``; a plug-in's probe may name none).
     trusted_key: str | None = None
     trusted_by: str | None = None
+    #: The launch argument that opens the folder (``Workspace.opened_by``).
+    opened_by: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -143,6 +145,7 @@ def build_status_report(
             workspace=task.workspace.absolute_path,
             real_path=task.workspace.real_path,
             status=WorkspaceStatus.NOT_REQUIRED,
+            opened_by=task.workspace.opened_by,
         )
         if isinstance(probe, Diagnostic):
             # The installed CLI shows no dialog for this folder: as good as
@@ -172,6 +175,7 @@ def build_status_report(
                 real_path=settled.real_path,
                 status=TrustState.UNKNOWN,
                 code=settled.code,
+                opened_by=settled.opened_by,
             )
         )
         found.extend(d for d in settled.diagnostics if d not in found)

@@ -32,6 +32,7 @@ def base_result(
         status=status,
         code=code,
         diagnostics=diagnostics,
+        opened_by=workspace.opened_by,
         **fields,  # type: ignore[arg-type]
     )
 

@@ -81,6 +81,9 @@ class WorkspaceSource(enum.Enum):
     MEMBER_CWD = "member_cwd"
     MEMBER_WORKTREE = "member_worktree"
     GIT_ROOT = "git_root"
+    #: A folder the host's launch arguments open besides the working one
+    #: (Claude Code's ``--add-dir``, Codex's ``--cd``): ``Workspace.opened_by``.
+    LAUNCH_ARG = "launch_arg"
 
 
 def normalize(path: str, flavor: PathFlavor) -> str:
@@ -286,6 +289,9 @@ class Workspace:
     #: CLI that trusts the repository root rather than the folder must not be
     #: run there.
     repository_root_reason: NotPersistableReason | None = None
+    #: For a folder a launch argument opens (``WorkspaceSource.LAUNCH_ARG``):
+    #: that argument, as the host gives it (``--add-dir=B``, ``--add-dir B``).
+    opened_by: str | None = None
 
     @property
     def trust_paths(self) -> tuple[str, ...]:

@@ -92,3 +92,6 @@ class WorkspaceResult:
     #: when no binary was looked at (already trusted, patches, guards) or its
     #: version could not be told.
     cli_version: str | None = None
+    #: For a folder a launch argument opens: that argument, as the host gives
+    #: it (``Workspace.opened_by``); None for a folder the request names.
+    opened_by: str | None = None

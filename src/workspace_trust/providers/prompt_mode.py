@@ -76,7 +76,10 @@ class NotGatedStrategy(TrustStrategy):
     """A CLI that asks no trust question in the launch mode this strategy
     serves: every folder is ``not_required`` (``folder_not_gated_by_cli``),
     nothing is probed, started or patched. The CLI's ``--help`` must say so
-    (``help_says``), else the launch mode's next strategy serves the folder."""
+    (``help_says``), else the launch mode's next strategy serves the folder.
+    With ``help_says`` None nothing in ``--help`` says it, and the strategy is
+    only ever a fallback, reached where the installed version is known to be
+    one that asks nothing (the version floor of the strategy before it)."""
 
     gates = False
 
@@ -85,7 +88,7 @@ class NotGatedStrategy(TrustStrategy):
         provider: Provider,
         mode: str,
         *,
-        help_says: HelpSays,
+        help_says: HelpSays | None,
         child_env: Callable[[Mapping[str, str], tuple[str, ...]], Mapping[str, str]],
         why: str,
     ) -> None:
@@ -107,6 +110,8 @@ class NotGatedStrategy(TrustStrategy):
         return factory(env, files, None).read_trust(workspace)
 
     def launch_unsupported(self, ctx: ExecutionContext) -> Diagnostic | None:
+        if self._help_says is None:
+            return None
         return help_lacks(self.provider_spec, ctx, self._child_env(ctx.env, ctx.strip_env), self._help_says)
 
     def prepare(self, workspace: Workspace, ctx: ExecutionContext) -> WorkspaceResult:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.failure_patterns import TrustFailurePattern
     from workspace_trust.ports import BinaryLocator, HelpReader, StateFiles, StateProbe
+    from workspace_trust.providers.launch_folders import FolderArg
     from workspace_trust.providers.state_probe import StateParser
     from workspace_trust.providers.state_vars import StateVariable
     from workspace_trust.strategy import TrustStrategy
@@ -176,6 +177,10 @@ class ProviderSpec:
     #: from its ``--help``; its feature flag off). A launch mode not named
     #: here is served by ``default_mode`` alone (:meth:`strategies_for`).
     launch_strategies: Mapping[LaunchMode, tuple[str, ...]] = attrs.field(factory=dict)
+    #: The launch arguments with which the CLI opens another folder and
+    #: decides its trust (``--add-dir``, ``-C``): plan and preflight give each
+    #: such folder its own row (``providers/launch_folders.py``).
+    folder_args: tuple[FolderArg, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         names = self.mode_names

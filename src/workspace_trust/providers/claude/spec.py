@@ -19,6 +19,7 @@ from workspace_trust.providers.claude import (
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path, parse_claude_state
+from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
@@ -141,4 +142,15 @@ SPEC = ProviderSpec(
     protected_help=" ".join(("--bare", *REQUIRED_FLAGS)),
     preflight_env=PREFLIGHT_ENV,
     value_flags=frozenset({"--settings"}),
+    # 2.1.330 and 2.1.337 ask "Adding a new directory:" at start for a folder
+    # of ``--add-dir`` (either spelling) that holds no trust record, and a
+    # headless launch stops there; -p does not ask (tests/test_real_launch_modes.py).
+    folder_args=(
+        FolderArg(
+            ("--add-dir",),
+            variadic=True,
+            launch_modes=frozenset({LaunchMode.INTERACTIVE}),
+            what='asks "Adding a new directory:" about it (--add-dir)',
+        ),
+    ),
 )

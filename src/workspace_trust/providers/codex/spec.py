@@ -17,6 +17,7 @@ from workspace_trust.providers.codex import (
 )
 from workspace_trust.providers.codex.patching import CODEX_VALUE_FLAGS, DIALECTS
 from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path, parse_codex_state
+from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
@@ -147,4 +148,8 @@ SPEC = ProviderSpec(
     plan_lines=plan_lines,
     arg_dialects=DIALECTS,
     value_flags=CODEX_VALUE_FLAGS,
+    # ``-C B`` / ``--cd B`` (0.169.0): Codex works in B and asks whether to
+    # trust B; ``codex exec -C B`` runs B's sandbox by B's trust. ``--add-dir``
+    # asks nothing (tests/test_real_launch_modes.py).
+    folder_args=(FolderArg(("-C", "--cd"), what="works in it (-C/--cd) and decides its trust"),),
 )

@@ -19,6 +19,7 @@ from workspace_trust.providers.copilot import (
 )
 from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path, parse_copilot_state
 from workspace_trust.providers.copilot.switches import COPILOT_SWITCH, TRUST_FOLDER, VALUE_FLAGS, apply_switch, refuse
+from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import ArgDialectRule, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
@@ -99,6 +100,10 @@ SPEC = ProviderSpec(
         ),
     ),
     value_flags=VALUE_FLAGS,
+    # ``-C B`` (1.0.102): Copilot works in B and asks whether to trust B;
+    # ``--add-dir`` asks nothing (its --help: it loads the folder's skills and
+    # agents "as trusted configuration").
+    folder_args=(FolderArg(("-C",), what="works in it (-C) and decides its trust"),),
     plan_lines=plan_lines,
     state_file=copilot_config_path,
     state_variables=STATE_VARIABLES,

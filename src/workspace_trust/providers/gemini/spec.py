@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from workspace_trust.domain.codes import LaunchMode
 from workspace_trust.failure_patterns import TrustFailurePattern
 from workspace_trust.providers.gemini import (
     BIN_ENV,
@@ -15,6 +16,7 @@ from workspace_trust.providers.gemini import (
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.gemini.probe import GeminiStateProbe, parse_gemini_state, trusted_folders_path
+from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
@@ -34,6 +36,23 @@ def pty_strategy() -> TrustStrategy:
     from workspace_trust.providers.gemini.strategy import gemini_pty_strategy
 
     return gemini_pty_strategy()
+
+
+def prompt_strategy() -> TrustStrategy:
+    """Prompt mode before 0.39.1: no headless gate."""
+    from workspace_trust.providers.gemini.strategy import gemini_env
+    from workspace_trust.providers.prompt_mode import NotGatedStrategy
+
+    return NotGatedStrategy(
+        GEMINI,
+        "none",
+        # Reached only below the session variable's floor (0.39.1), where the
+        # real 0.39.0 sends ``gemini -p`` in an untrusted folder straight to
+        # the model; from 0.39.1 it stops with exit 55 (tests/test_real_launch_modes.py).
+        help_says=None,
+        child_env=gemini_env,
+        why="Gemini CLI before 0.39.1 has no trust gate in prompt mode (-p): nothing to prepare",
+    )
 
 
 def rules() -> RuleTable:
@@ -81,8 +100,16 @@ SPEC = ProviderSpec(
     modes=(
         StrategyMode("env", env_strategy, flag="gemini", help="per-launch environment patch"),
         StrategyMode("pty", pty_strategy, flag="gemini", help="accept the trust dialog in a PTY"),
+        StrategyMode(
+            "none",
+            prompt_strategy,
+            flag="gemini",
+            help="prompt-mode launches of a Gemini CLI before 0.39.1: no headless gate",
+            launch_modes=frozenset({LaunchMode.PROMPT}),
+        ),
     ),
     default_mode="env",
+    launch_strategies={LaunchMode.PROMPT: ("env", "none")},
     state_file=trusted_folders_path,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
@@ -105,4 +132,21 @@ SPEC = ProviderSpec(
         }
     },
     plan_lines=plan_lines,
+    # 0.45.2 and 0.61.0 in a terminal ask "Do you trust the following folders
+    # being added to this workspace?" about each folder of
+    # --include-directories (a yargs array: several values, each split at
+    # commas) that trustedFolders.json does not trust, itself or through a
+    # parent; GEMINI_CLI_TRUST_WORKSPACE covers the working folder only, so
+    # such a folder is prepared by the dialog. Headless, they are added
+    # unasked (tests/test_real_launch_modes.py).
+    folder_args=(
+        FolderArg(
+            ("--include-directories",),
+            variadic=True,
+            separator=",",
+            launch_modes=frozenset({LaunchMode.INTERACTIVE}),
+            what="asks whether to trust it (--include-directories)",
+            mode="pty",
+        ),
+    ),
 )
