@@ -235,17 +235,23 @@ def test_qwen_before_its_variable_is_prepared_in_a_terminal_with_the_reason(sand
     assert_nothing_left(sandbox)
 
 
-def test_gemini_before_its_headless_gate_gets_no_patch_and_says_why(sandbox: str, stub: ModelStub) -> None:
-    """0.39.0 (older than the oldest supported Gemini CLI, 0.45.0) has no
-    headless gate and ignores the variable: no patch, a soft failure that
-    says so, and its launch still runs."""
+def test_gemini_before_its_headless_gate_needs_nothing_and_says_why(sandbox: str, stub: ModelStub) -> None:
+    """0.39.0 ignores the session variable, and has no headless gate: no
+    patch, ``not_required`` with the reason, and its launch runs."""
     binary = require_cli("gemini", "0.39.0")
     home, env = gemini_home(sandbox, stub)
     path = workspace(sandbox)
     code, doc = prompt_preflight("gemini", binary, env, path)
     (row,) = doc["results"]
-    assert (code, row["status"], row["code"]) == (1, "soft_failed", "override_unsupported_by_cli_version")
+    assert (code, row["status"], row["code"], row["pty_spawned"]) == (
+        0,
+        "not_required",
+        "folder_not_gated_by_cli",
+        False,
+    ), realcli.brief(doc)
     assert doc["env_patches"] == []
+    notes = [d["message"] for d in doc["diagnostics"] if d["code"] == "override_unsupported_by_cli_version"]
+    assert notes and "Gemini CLI 0.39.0 does not honour GEMINI_CLI_TRUST_WORKSPACE=true" in notes[0]
     ran = run_headless([binary, "-p", "hi"], path, env)
     assert ran.code == 1 and GEMINI_PAST_GATE in ran.err, ran
     assert not os.path.exists(os.path.join(home, ".gemini", "trustedFolders.json"))
