@@ -192,3 +192,47 @@ _COPILOT_HELP = (
     "--trust-folder\n          Trust the resolved working directory's configuration for\n"
     "          one new prompt-mode session only (no saved trust or tool,"
 )
+
+
+@pytest.mark.parametrize(
+    "moved", [("--resume",), ("--resume=abc",), ("-r", "abc"), ("--continue",), ("--worktree", "w")]
+)
+def test_copilot_gets_no_trust_folder_when_its_working_folder_is_elsewhere(
+    sandbox: str, moved: tuple[str, ...]
+) -> None:
+    spawns = _Spawns()
+    coordinator = _coordinator(FakeHelpReader(f"{all_protected_help()}\n{_COPILOT_HELP}", version="1.0.102"), spawns)
+    request = _request(
+        sandbox, (Provider.COPILOT,), launch_mode=LaunchMode.PROMPT, launch_args={Provider.COPILOT: moved}
+    )
+    plan = coordinator.plan_full(request)
+    assert plan.patches.arg_patches == ()
+    (row,) = plan.uncarried()
+    assert row.code is not None and row.code.value == "copilot_switch_not_applied"
+
+
+def test_a_help_text_that_cannot_be_read_is_no_yes(sandbox: str) -> None:
+    """``--help`` gave nothing (a timeout, a failure): Copilot gets no
+    ``--trust-folder``; Claude is prepared in a terminal rather than called
+    ``not_required``."""
+    spawns = _Spawns()
+    coordinator = _coordinator(FakeHelpReader(None), spawns)
+    request = _request(sandbox, (Provider.CLAUDE, Provider.COPILOT), launch_mode=LaunchMode.PROMPT)
+    checked = coordinator.check_installed(coordinator.plan_full(request))
+    assert checked.patches.arg_patches == ()
+    assert [(t.provider, t.mode) for t in checked.tasks] == [(Provider.CLAUDE, "pty"), (Provider.COPILOT, "pty")]
+    assert all(t.note is not None and "gave no --help text" in t.note.message for t in checked.tasks)
+    assert spawns.seen == []
+
+
+def test_a_named_claude_prompt_strategy_is_still_checked(sandbox: str) -> None:
+    spawns = _Spawns()
+    coordinator = _coordinator(FakeHelpReader(all_protected_help()), spawns)
+    request = _request(
+        sandbox, (Provider.CLAUDE,), launch_mode=LaunchMode.PROMPT, strategy_modes={Provider.CLAUDE: "none"}
+    )
+    result = coordinator.execute(coordinator.plan_full(request))
+    assert [(r.status, r.code) for r in result.results] == [
+        (WorkspaceStatus.SOFT_FAILED, Code.OVERRIDE_VERSION_UNSUPPORTED)
+    ]
+    assert spawns.seen == []

@@ -137,7 +137,7 @@ class WorkspaceTrustCoordinator:
                 log.exception("the installed version could not be checked")
                 continue
             if why is not None:
-                plan = self._planner.fall_back(plan, provider, why)
+                plan = self._planner.fall_back(plan, provider, task.mode, why)
         patches = plan.patches
         notes: list[Diagnostic] = []
         for provider in dict.fromkeys(task.provider for task in plan.tasks):
@@ -167,22 +167,44 @@ class WorkspaceTrustCoordinator:
             diagnostics=(*plan.diagnostics, *patches.diagnostics[len(plan.patches.diagnostics) :], *notes),
         )
 
+    def check_installed(self, plan: FullPlan, *, is_cancelled: IsCancelled | None = None) -> FullPlan:
+        """``plan`` checked against the installed CLIs where a strategy's answer
+        depends on what their ``--help`` documents (a switch a patch uses, a
+        prompt mode that asks nothing): a strategy the CLI does
+        not honour gives way to the launch mode's next one, or is a soft
+        failure with no patch. Reads ``--help`` only; starts no session and
+        writes nothing. ``execute`` does the same itself."""
+        ctx = ExecutionContext.for_request(plan.request, self._ports, is_cancelled=is_cancelled or (lambda: False))
+        return self._launch_checked(plan, ctx)
+
     def _launch_checked(self, plan: FullPlan, ctx: ExecutionContext) -> FullPlan:
         """``plan`` with each provider whose strategy the installed CLI would
         not honour (``TrustStrategy.launch_unsupported``: its ``--help``) served
-        by the launch mode's next strategy. Only tasks with a fallback are
-        asked; nothing is started but the ``--help`` read."""
-        for provider in dict.fromkeys(task.provider for task in plan.tasks if task.fallbacks and task.enabled):
-            if ctx.is_cancelled():
-                break
-            task = next(t for t in plan.tasks if t.provider is provider and t.fallbacks)
+        by the launch mode's next strategy, or, with none, settled as a soft
+        failure with no patch. Nothing is started but the ``--help`` read; a
+        check that fails is taken as the CLI not honouring the strategy."""
+        checked: set[tuple[Provider, str]] = set()
+        for task in plan.tasks:
+            key = (task.provider, task.mode)
+            if key in checked or not task.enabled:
+                continue
+            checked.add(key)
+            check = getattr(self._registry.create(*key), "launch_unsupported", None)
+            if check is None or ctx.is_cancelled():
+                continue
             try:
-                check = getattr(self._registry.create(provider, task.mode), "launch_unsupported", None)
-                why = check(ctx) if check is not None else None
+                why = check(ctx)
             except WorkspaceTrustError:
                 continue  # the strategy's own run reports it (a missing binary, say)
+            except Exception:  # a host's own port: no verdict is not a yes
+                log.exception("the installed CLI could not be checked")
+                why = Diagnostic(
+                    Code.OVERRIDE_VERSION_UNSUPPORTED,
+                    f"the installed {_display_name(task.provider)} could not be checked for this launch",
+                    task.provider,
+                )
             if why is not None:
-                plan = self._planner.fall_back(plan, provider, why)
+                plan = self._planner.fall_back(plan, task.provider, task.mode, why)
         return plan
 
     # -- stage 3 -------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import ntpath
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import attrs
 
@@ -40,7 +40,7 @@ from workspace_trust.domain.results import Diagnostic, WorkspaceResult
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.ports import FileSystemFacts
 from workspace_trust.providers import spec_for
-from workspace_trust.providers.launch_folders import opened_folders
+from workspace_trust.providers.launch_folders import OpenedFolder, opened_folders
 from workspace_trust.registry import StrategyRegistry
 from workspace_trust.requests import ArgsOnlyPlan, FullPlan, PlannedTask, WorkspaceSpec, WorkspaceTrustRequest
 from workspace_trust.strategy import TrustStrategy
@@ -131,7 +131,8 @@ class Planner:
             self._registry.create(provider, mode),
             launch,
             modes[chosen + 1 :],
-            served=self._registry.serves(provider, mode, launch),
+            served=self._registry.serves(provider, mode, launch)
+            and not (explicit and self._registry.fallback_only(provider, mode)),
         )
 
     def _ignoring_providers(self, request: WorkspaceTrustRequest) -> dict[Provider, str]:
@@ -153,7 +154,7 @@ class Planner:
         request: WorkspaceTrustRequest,
         workspaces: tuple[Workspace, ...],
         judge: KeyJudge,
-        opened: Mapping[Provider, Sequence[tuple[Workspace, str | None]]] | None = None,
+        found: _Opened | None = None,
     ) -> PatchPlan:
         arg_patches: list[LaunchArgPatch] = []
         env_patches: list[EnvPatch] = []
@@ -167,12 +168,21 @@ class Planner:
                 diagnostics.append(_unserved(provider, choice))
                 continue
             # An opened folder its own mode prepares is planned by that mode.
-            by_mode: dict[str, list[Workspace]] = {choice.mode: list(workspaces)}
-            for workspace, mode in (opened or {}).get(provider, ()):
+            by_mode: dict[str, list[Workspace]] = {}
+            for workspace in workspaces:
+                mode = found.own_modes.get((provider, workspace.comparison_key)) if found else None
                 by_mode.setdefault(mode or choice.mode, []).append(workspace)
+            for workspace, mode in found.opened.get(provider, ()) if found else ():
+                by_mode.setdefault(mode or choice.mode, []).append(workspace)
+            withheld = found.withheld.get(provider) if found else None
             for mode, mine in by_mode.items():
                 strategy = choice.strategy if mode == choice.mode else self._registry.create(provider, mode)
                 if not allowed(request.flags, strategy):
+                    continue
+                if withheld is not None and getattr(strategy, "trusts_working_folder", False):
+                    # The patch trusts whatever folder the launch works in,
+                    # and the launch's arguments move it to a refused one.
+                    diagnostics.append(withheld)
                     continue
                 plan = _strategy_patches(strategy, request, provider, tuple(mine), judge)
                 arg_patches.extend(plan.arg_patches)
@@ -235,20 +245,9 @@ class Planner:
             )
         # Folders the host's launch arguments open, per provider: each its own
         # row, under the same guards.
-        opened: dict[Provider, list[tuple[Workspace, str | None]]] = {}
-        known = {w.comparison_key for w in usable}
-        for provider in unique_providers(request.providers):
-            for workspace, own_mode in self._opened(request, provider, usable):
-                if workspace.comparison_key in known or any(
-                    w.comparison_key == workspace.comparison_key for w, _ in opened.get(provider, ())
-                ):
-                    continue
-                refused = guard_reason(workspace)
-                if refused is None:
-                    opened.setdefault(provider, []).append((workspace, own_mode))
-                    continue
-                code, message = refused
-                settled.append(base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message))
+        found = self._opened_all(request, usable)
+        opened = found.opened
+        settled.extend(found.blocked)
         tasks: list[PlannedTask] = []
         # A provider whose launch ignores every persisted trust record will ask
         # again whatever a preflight persists: its workspaces are settled as a
@@ -258,7 +257,11 @@ class Planner:
         for provider in unique_providers(request.providers):
             choice = self._choice(request, provider)
             enabled = allowed(request.flags, choice.strategy)
-            for workspace, own_mode in (*((w, None) for w in usable), *opened.get(provider, ())):
+            mine = (
+                *((w, found.own_modes.get((provider, w.comparison_key))) for w in usable),
+                *opened.get(provider, ()),
+            )
+            for workspace, own_mode in mine:
                 if own_mode is not None and own_mode != choice.mode:
                     # A folder the launch's own strategy cannot prepare.
                     own = self._registry.create(provider, own_mode)
@@ -307,7 +310,7 @@ class Planner:
                         gated=_gates(choice.strategy),
                     )
                 )
-        patches = self._plan_patches(request, tuple(usable), self._full_judge(request), opened)
+        patches = self._plan_patches(request, tuple(usable), self._full_judge(request), found)
         return FullPlan(
             request,
             unique,
@@ -321,12 +324,12 @@ class Planner:
 
     def _opened(
         self, request: WorkspaceTrustRequest, provider: Provider, workspaces: Sequence[Workspace]
-    ) -> list[tuple[Workspace, str | None]]:
+    ) -> list[tuple[Workspace | str, OpenedFolder]]:
         """The folders ``provider``'s launch arguments open from each of
         ``workspaces`` (a relative one from that folder, as the CLI reads it),
-        as workspaces that say which argument opens them, each with the mode
-        that prepares it (None: the launch's own). A path that cannot be used
-        is left out with nothing to trust (the CLI cannot open it)."""
+        as workspaces that say which argument opens them, each with what
+        opens it; a path that cannot be used stays a string (nothing to
+        trust: the CLI cannot open it)."""
         args = tuple(request.launch_args.get(provider, ()))
         try:
             spec = spec_for(provider)
@@ -335,7 +338,7 @@ class Planner:
         if not args or not spec.folder_args:
             return []
         found = opened_folders(args, spec.folder_args, request.launch_mode_of(provider), spec.value_flags)
-        out: list[tuple[Workspace, str | None]] = []
+        out: list[tuple[Workspace | str, OpenedFolder]] = []
         for workspace in workspaces:
             for folder in found:
                 flavor = self._fs.host.flavor
@@ -347,23 +350,64 @@ class Planner:
                     made = build_workspace(path, facts, self._fs.host, source=WorkspaceSource.LAUNCH_ARG)
                 except _UNUSABLE_PATH:
                     log.info("%s: %s names no usable folder", provider.value, folder.given)
+                    out.append((path, folder))
                     continue
-                out.append((attrs.evolve(made, opened_by=folder.given), folder.mode))
+                out.append((attrs.evolve(made, opened_by=folder.given), folder))
         return out
 
-    def fall_back(self, plan: FullPlan, provider: Provider, why: Diagnostic) -> FullPlan:
-        """``plan`` with each of ``provider``'s tasks that has a fallback served
-        by the next mode (the installed CLI does not honour the current one's
-        override, ``why``), carrying ``why`` for its row; the provider's
-        patches are the new strategy's. Reads the file system as
-        ``plan_full`` does (the host's own trust values are judged again)."""
+    def _opened_all(self, request: WorkspaceTrustRequest, usable: Sequence[Workspace]) -> _Opened:
+        """Every provider's opened folders (``_opened``), each once: new usable
+        ones, a blocked row per refused one, the mode a request folder needs
+        where a launch argument opens it too, and per provider the reason its
+        working-folder patches are withheld (a working folder refused)."""
+        out = _Opened()
+        known = {w.comparison_key: w for w in usable}
+        for provider in unique_providers(request.providers):
+            seen: set[str] = set()
+            for workspace, folder in self._opened(request, provider, usable):
+                if isinstance(workspace, str):
+                    if folder.working:
+                        out.withheld.setdefault(provider, _withheld(provider, folder, "names no usable folder"))
+                    continue
+                key = workspace.comparison_key
+                if key in seen:
+                    continue
+                seen.add(key)
+                if key in known:
+                    if folder.mode is not None:
+                        out.own_modes[(provider, key)] = folder.mode
+                    continue
+                refused = guard_reason(workspace)
+                if refused is None:
+                    out.opened.setdefault(provider, []).append((workspace, folder.mode))
+                    continue
+                code, message = refused
+                out.blocked.append(base_result(provider, workspace, WorkspaceStatus.BLOCKED, code, message))
+                if folder.working:
+                    out.withheld.setdefault(provider, _withheld(provider, folder, "names a refused folder", code))
+        return out
+
+    def fall_back(self, plan: FullPlan, provider: Provider, mode: str, why: Diagnostic) -> FullPlan:
+        """``plan`` where the installed CLI does not honour ``provider``'s
+        ``mode`` (``why``): each task of that mode is served by its next mode,
+        carrying ``why`` for its row, or, with none left, settled as a soft
+        failure with ``why``'s code; a next mode whose launch ignores every
+        persisted trust record settles it as ``provider_ignores_persisted_trust``.
+        The provider's patches are planned again for the tasks left. Reads the
+        file system as ``plan_full`` does (the host's own trust values are
+        judged again)."""
         request = plan.request
+        launch_args = tuple(request.launch_args.get(provider, ()))
         tasks: list[PlannedTask] = []
-        moved: list[Workspace] = []
-        strategy: TrustStrategy | None = None
+        soft: list[WorkspaceResult] = []
+        changed = False
         for task in plan.tasks:
-            if task.provider is not provider or not task.fallbacks:
+            if task.provider is not provider or task.mode != mode:
                 tasks.append(task)
+                continue
+            changed = True
+            if not task.fallbacks:
+                soft.append(base_result(provider, task.workspace, WorkspaceStatus.SOFT_FAILED, why.code, why.message))
                 continue
             strategy = self._registry.create(provider, task.fallbacks[0])
             note = attrs.evolve(
@@ -372,6 +416,19 @@ class Planner:
                 workspace_id=task.workspace.id,
                 message=f"{why.message}; this launch is served by the {task.fallbacks[0]} strategy instead",
             )
+            ignored = strategy.ignores_persisted_trust(request.env, launch_args)
+            if ignored is not None:
+                soft.append(
+                    base_result(
+                        provider,
+                        task.workspace,
+                        WorkspaceStatus.SOFT_FAILED,
+                        Code.PROVIDER_IGNORES_PERSISTED_TRUST,
+                        _ignored_message(provider, ignored),
+                        diagnostics=(note,),
+                    )
+                )
+                continue
             tasks.append(
                 attrs.evolve(
                     task,
@@ -382,29 +439,35 @@ class Planner:
                     enabled=allowed(request.flags, strategy),
                 )
             )
-            moved.append(task.workspace)
-        if strategy is None:
+        if not changed:
             return plan
         old = plan.patches
-        new = (
-            _strategy_patches(strategy, request, provider, tuple(moved), self._full_judge(request))
-            if allowed(request.flags, strategy)
-            else PatchPlan()
-        )
+        judge = self._full_judge(request)
+        by_mode: dict[str, list[Workspace]] = {}
+        for task in tasks:
+            if task.provider is provider and task.enabled:
+                by_mode.setdefault(task.mode, []).append(task.workspace)
+        new = [
+            _strategy_patches(self._registry.create(provider, m), request, provider, tuple(ws), judge)
+            for m, ws in by_mode.items()
+        ]
         dropped = {id(d) for d in old.diagnostics if d.provider == provider}
         values = {k: v for k, v in old.launch_values.items() if k != provider}
-        values.update(new.launch_values)
+        for made in new:
+            values.update(made.launch_values)
+        new_diagnostics = tuple(d for made in new for d in made.diagnostics)
         patches = PatchPlan(
-            (*(p for p in old.arg_patches if p.target_provider != provider), *new.arg_patches),
-            (*(p for p in old.env_patches if p.target_provider != provider), *new.env_patches),
+            (*(p for p in old.arg_patches if p.target_provider != provider), *(p for m in new for p in m.arg_patches)),
+            (*(p for p in old.env_patches if p.target_provider != provider), *(p for m in new for p in m.env_patches)),
             values,
-            (*(d for d in old.diagnostics if id(d) not in dropped), *new.diagnostics),
+            (*(d for d in old.diagnostics if id(d) not in dropped), *new_diagnostics),
         )
         return attrs.evolve(
             plan,
             tasks=tuple(tasks),
+            soft_settled=(*plan.soft_settled, *soft),
             patches=patches,
-            diagnostics=(*(d for d in plan.diagnostics if id(d) not in dropped), *new.diagnostics),
+            diagnostics=(*(d for d in plan.diagnostics if id(d) not in dropped), *new_diagnostics),
         )
 
     def _full_judge(self, request: WorkspaceTrustRequest) -> KeyJudge:
@@ -451,6 +514,31 @@ def _ignored_message(provider: Provider, reason: str) -> str:
     )
 
 
+@attrs.define
+class _Opened:
+    """What the launch arguments open, per provider (``Planner._opened_all``)."""
+
+    #: New usable folders, with the mode that prepares each (None: the launch's own).
+    opened: dict[Provider, list[tuple[Workspace, str | None]]] = attrs.field(factory=dict)
+    #: A blocked row for each refused one.
+    blocked: list[WorkspaceResult] = attrs.field(factory=list)
+    #: (provider, comparison key) of a request folder a launch argument also
+    #: opens -> the mode that prepares it there.
+    own_modes: dict[tuple[Provider, str], str] = attrs.field(factory=dict)
+    #: Why a provider's patches that trust the launch's working folder are
+    #: withheld: an argument moves it to a folder that is refused or unusable.
+    withheld: dict[Provider, Diagnostic] = attrs.field(factory=dict)
+
+
+def _withheld(provider: Provider, folder: OpenedFolder, why: str, code: Code | None = None) -> Diagnostic:
+    return Diagnostic(
+        code or Code.WORKSPACE_PATH_INVALID,
+        f"{folder.given} {why}: {provider.value} works in it, so no patch that trusts the launch's working "
+        "folder is given",
+        provider,
+    )
+
+
 @attrs.frozen(slots=True)
 class _Choice:
     """The strategy that serves one provider's launch (``Planner._choice``)."""
@@ -467,8 +555,8 @@ class _Choice:
 def _unserved(provider: Provider, choice: _Choice) -> Diagnostic:
     return Diagnostic(
         Code.STRATEGY_NOT_FOR_LAUNCH_MODE,
-        f"the {choice.mode} strategy of {provider.value} cannot serve {choice.launch_mode.value} launches: "
-        "name another mode, or none",
+        f"the {choice.mode} strategy of {provider.value} cannot serve {choice.launch_mode.value} launches "
+        "when named (some serve one launch mode, some only as another's fallback): name another mode, or none",
         provider,
     )
 

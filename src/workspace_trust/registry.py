@@ -22,6 +22,7 @@ class StrategyRegistry:
         self._serves: dict[tuple[Provider, str], frozenset[LaunchMode]] = {}
         self._defaults: dict[Provider, str] = {}
         self._launch: dict[tuple[Provider, LaunchMode], tuple[str, ...]] = {}
+        self._fallback_only: set[tuple[Provider, str]] = set()
 
     def register(
         self,
@@ -31,10 +32,15 @@ class StrategyRegistry:
         *,
         default: bool = False,
         launch_modes: Iterable[LaunchMode] = tuple(LaunchMode),
+        fallback_only: bool = False,
     ) -> None:
-        """Register ``factory`` for ``provider``'s ``mode``, serving ``launch_modes``."""
+        """Register ``factory`` for ``provider``'s ``mode``, serving
+        ``launch_modes`` (only as a fallback, never named outright, with
+        ``fallback_only``)."""
         self._factories[(provider, mode)] = factory
         self._serves[(provider, mode)] = frozenset(launch_modes)
+        if fallback_only:
+            self._fallback_only.add((provider, mode))
         if default or provider not in self._defaults:
             self._defaults[provider] = mode
 
@@ -64,6 +70,10 @@ class StrategyRegistry:
         (an unknown mode serves none)."""
         return launch_mode in self._serves.get((provider, mode), frozenset())
 
+    def fallback_only(self, provider: Provider, mode: str) -> bool:
+        """Whether ``provider``'s ``mode`` may serve only as a fallback."""
+        return (provider, mode) in self._fallback_only
+
     def create(self, provider: Provider, mode: str | None = None) -> TrustStrategy:
         chosen = mode or self._defaults[provider]
         try:
@@ -84,6 +94,7 @@ def default_registry() -> StrategyRegistry:
                 mode.factory,
                 default=mode.name == spec.default_mode,
                 launch_modes=mode.launch_modes,
+                fallback_only=mode.fallback_only,
             )
         for launch_mode, modes in spec.launch_strategies.items():
             registry.prefer(spec.id, launch_mode, modes)

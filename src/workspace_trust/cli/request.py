@@ -142,6 +142,7 @@ def _launch_modes(values: list[str] | tuple[str, ...]) -> tuple[LaunchMode, dict
             raise UsageError(f"--launch-mode takes [PROVIDER=]MODE with MODE one of {names}, not {item!r}") from None
         if not sep:
             default = mode
+            per_provider.clear()  # every provider's, from here on
             continue
         if not name.strip() or "," in name:
             raise UsageError("--launch-mode needs one provider name before '='")
@@ -154,8 +155,11 @@ def _check_served(provider: Provider, mode: str, launch: LaunchMode) -> None:
     """A ``--NAME-mode`` that cannot serve the provider's launch mode is a usage error."""
     from workspace_trust.providers import spec_for
 
-    if launch not in spec_for(provider).mode(mode).launch_modes:
+    named = spec_for(provider).mode(mode)
+    if launch not in named.launch_modes:
         raise UsageError(f"--{provider.value}-mode {mode} cannot serve {launch.value} launches")
+    if named.fallback_only:
+        raise UsageError(f"--{provider.value}-mode {mode} serves only as another mode's fallback; it cannot be named")
 
 
 #: The longest --timeout or --deadline: a week (a timer cannot take an

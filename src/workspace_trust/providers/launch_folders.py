@@ -42,6 +42,9 @@ class FolderArg:
     #: the launch cannot (a per-launch patch that covers the working folder
     #: only); None: the launch's own.
     mode: str | None = None
+    #: The CLI works in the folder (``-C``): it becomes the launch's working
+    #: folder, so a patch that trusts "the working folder" trusts it.
+    working: bool = False
 
 
 @attrs.frozen(slots=True)
@@ -55,6 +58,8 @@ class OpenedFolder:
     what: str
     #: ``FolderArg.mode``.
     mode: str | None = None
+    #: ``FolderArg.working``.
+    working: bool = False
 
 
 def _values(args: Sequence[str], index: int, spec: FolderArg) -> tuple[list[str], int]:
@@ -108,7 +113,9 @@ def opened_folders(
                     given = shlex.quote(arg)
                 else:
                     continue
-                found.extend(OpenedFolder(path, given, spec.what, spec.mode) for path in _split(values, spec))
+                found.extend(
+                    OpenedFolder(path, given, spec.what, spec.mode, spec.working) for path in _split(values, spec)
+                )
                 index, matched = after, True
                 break
             if matched:

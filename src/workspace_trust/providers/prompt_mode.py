@@ -54,22 +54,24 @@ def help_lacks(
     spec: ProviderSpec, ctx: ExecutionContext, child_env: Mapping[str, str], says: HelpSays
 ) -> Diagnostic | None:
     """An ``override_unsupported_by_cli_version`` diagnostic (naming no folder)
-    where the CLI's ``--help`` does not hold ``says.words``; None where it
-    does, or cannot be told (no binary found, no help text): the strategy's
-    own run then says what it finds."""
+    where the CLI's ``--help`` does not hold ``says.words``, or gives no text
+    (a timeout, a failure: no verdict is not a yes); None where it holds
+    them, or no binary is found (the strategy's own run then says so)."""
     env = {**ctx.env, **child_env}
     try:
         binary = spec.resolve_binary(ctx.binaries.get(spec.id), env, ctx.binary_locator)
     except BinaryMissingError:
         return None
     text = ctx.help_reader.read_help(binary, dict(child_env), HELP_CHECK_MS, is_cancelled=ctx.is_cancelled)
-    if text is None or _folded(says.words) in _folded(text):
+    if text is not None and _folded(says.words) in _folded(text):
         return None
     version = ctx.help_reader.known_version(binary)
     which = f"{spec.display_name} {version}" if version else f"the installed {spec.display_name}"
-    return Diagnostic(
-        Code.OVERRIDE_VERSION_UNSUPPORTED, f"{which} does not document {says.what} in its --help", spec.id
-    )
+    if text is None:
+        message = f"{which} gave no --help text to show that it honours {says.what}"
+    else:
+        message = f"{which} does not document {says.what} in its --help"
+    return Diagnostic(Code.OVERRIDE_VERSION_UNSUPPORTED, message, spec.id)
 
 
 class NotGatedStrategy(TrustStrategy):

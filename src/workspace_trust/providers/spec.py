@@ -69,6 +69,10 @@ class StrategyMode:
     #: strategy that only says a headless launch needs nothing, serves
     #: ``prompt`` alone.
     launch_modes: frozenset[LaunchMode] = frozenset(LaunchMode)
+    #: Reached only as a launch mode's fallback, never named outright: its
+    #: answer holds only where the strategy before it found the installed CLI
+    #: too old (Gemini's ``none``: no headless gate before 0.39.1).
+    fallback_only: bool = False
 
 
 @attrs.frozen(slots=True)

@@ -18,7 +18,8 @@ def run(args: argparse.Namespace) -> int:
 
     request, flag_diagnostics = build_request(args)
     coordinator = WorkspaceTrustCoordinator()
-    plan = coordinator.plan_full(request)
+    # What a prompt-mode answer depends on is read from the installed CLI's --help.
+    plan = coordinator.check_installed(coordinator.plan_full(request))
     patches = plan.patches
     # Blocked folders (home, roots, missing) and soft failures known before
     # anything runs (a provider whose launch ignores persisted trust).

@@ -151,5 +151,5 @@ SPEC = ProviderSpec(
     # ``-C B`` / ``--cd B`` (0.169.0): Codex works in B and asks whether to
     # trust B; ``codex exec -C B`` runs B's sandbox by B's trust. ``--add-dir``
     # asks nothing (tests/test_real_launch_modes.py).
-    folder_args=(FolderArg(("-C", "--cd"), what="works in it (-C/--cd) and decides its trust"),),
+    folder_args=(FolderArg(("-C", "--cd"), what="works in it (-C/--cd) and decides its trust", working=True),),
 )

@@ -22,7 +22,9 @@ from workspace_trust.providers.copilot import COPILOT
 from workspace_trust.providers.copilot.switches import (
     COPILOT_SWITCH,
     OVERRIDE_FLOOR,
+    SWITCH_NOT_APPLIED,
     TRUST_FOLDER,
+    WORKING_FOLDER_ELSEWHERE,
     copilot_env,
 )
 from workspace_trust.providers.patch_strategy import PatchStrategy
@@ -41,6 +43,9 @@ class CopilotPromptStrategy(PatchStrategy):
     provider = COPILOT
     mode = "args"
     override_floor = OVERRIDE_FLOOR
+    #: ``--trust-folder`` trusts "the resolved working directory", whichever
+    #: it is: a launch argument that moves it to a refused folder withholds it.
+    trusts_working_folder = True
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
         return copilot_env(host_env, strip)
@@ -49,6 +54,14 @@ class CopilotPromptStrategy(PatchStrategy):
         ids = tuple(w.id for w in workspaces if w.persistable)
         if not ids:
             return PatchPlan()
+        moved = [arg for arg in launch_args if arg.split("=", 1)[0] in WORKING_FOLDER_ELSEWHERE]
+        if moved:
+            # The session's working folder is then one this plan cannot name.
+            why = (
+                f"the launch arguments ({', '.join(moved)}) make Copilot work in a folder this plan cannot name: "
+                f"{TRUST_FOLDER} would trust that folder, so it is not given"
+            )
+            return PatchPlan(diagnostics=(Diagnostic(SWITCH_NOT_APPLIED, why, COPILOT),))
         patch = LaunchArgPatch(
             id="copilot.trust_folder",
             target_provider=COPILOT,

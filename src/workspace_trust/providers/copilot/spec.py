@@ -103,7 +103,7 @@ SPEC = ProviderSpec(
     # ``-C B`` (1.0.102): Copilot works in B and asks whether to trust B;
     # ``--add-dir`` asks nothing (its --help: it loads the folder's skills and
     # agents "as trusted configuration").
-    folder_args=(FolderArg(("-C",), what="works in it (-C) and decides its trust"),),
+    folder_args=(FolderArg(("-C",), what="works in it (-C) and decides its trust", working=True),),
     plan_lines=plan_lines,
     state_file=copilot_config_path,
     state_variables=STATE_VARIABLES,

@@ -34,6 +34,12 @@ VALUE_FLAGS = frozenset(
 )
 
 
+#: Arguments that make the session work in a folder of its own choosing (a
+#: resumed session's, a worktree's): 1.0.102's ``--help`` names "the
+#: --resume/--worktree/-C directory" as the session working directory.
+WORKING_FOLDER_ELSEWHERE = frozenset({"-r", "--resume", "--continue", "--worktree"})
+
+
 def copilot_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
     """What the ``--help`` read runs with: the common variables and the
     switches that keep the CLI from updating itself."""
