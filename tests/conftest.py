@@ -121,6 +121,10 @@ def own_cli_facts_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cli-facts-cache")))
 
 
+#: Checks, 100 ms apart, for the processes of a killed group to be gone.
+LEFT_WAITS = 50
+
+
 @pytest.fixture(autouse=True)
 def no_process_left() -> Iterator[None]:
     """Fail any test that leaves a process alive: a child of the test runner, or
@@ -130,6 +134,13 @@ def no_process_left() -> Iterator[None]:
     sessions_before = take_snapshot(p.pid for p in list_processes())
     yield
     left = (_own_descendants() - before) | daemons_left(sessions_before)
+    # A process group the test killed on its way out may take a moment to
+    # go: what is still there after a bounded wait was left running.
+    for _ in range(LEFT_WAITS):
+        if not left:
+            break
+        threading.Event().wait(0.1)
+        left = (_own_descendants() - before) | daemons_left(sessions_before)
     if left:
         for pid in left:
             try:

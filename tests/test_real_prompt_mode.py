@@ -155,6 +155,9 @@ def test_copilot_before_the_switch_is_prepared_in_a_terminal_with_the_reason(san
     assert notes and "Copilot CLI 1.0.89 does not honour --trust-folder" in notes[0], realcli.brief(doc)
     assert "served by the pty strategy instead" in notes[0]
     assert not os.path.exists(os.path.join(home, ".copilot", "config.json")) or copilot_trusted_folders(home) is None
+    # Why no patch: this CLI takes the switch for words of the prompt and stops.
+    ran = run_headless([binary, "-p", "hi", "--trust-folder"], path, env)
+    assert ran.code == 1 and "Invalid command format." in ran.err, ran
     assert_nothing_left(sandbox)
 
 
