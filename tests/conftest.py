@@ -10,13 +10,16 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Generator, Iterator
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 from tests.leaks import TableSnapshot, daemon_sessions_since, take_snapshot
 from workspace_trust.adapters.processes import lineage, list_processes, under
 from workspace_trust.installed_clis import cli_dir, installed_cli
+
+if TYPE_CHECKING:
+    from tests.realcli import ModelStub
 
 REAL_CLIS_ENV = "WORKSPACE_TRUST_REAL_CLIS"
 
@@ -119,6 +122,17 @@ def own_cli_facts_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     """A CLI facts cache of each test's own: the fake CLIs answer ``--help`` by
     their settings, so one test's answer must not be another's."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cli-facts-cache")))
+
+
+@pytest.fixture
+def stub() -> Iterator[ModelStub]:
+    """A local model endpoint that answers every request with HTTP 400
+    (``tests.realcli.ModelStub``): a request reaching it shows that a
+    headless launch got past its CLI's trust gate."""
+    from tests.realcli import ModelStub
+
+    with ModelStub() as server:
+        yield server
 
 
 #: Checks, 100 ms apart, for the processes of a killed group to be gone.

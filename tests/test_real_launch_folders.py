@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Iterator
 
 import pytest
 
 from tests import realcli
-from tests.realcli import assert_nothing_left, require_cli
+from tests.realcli import ModelStub, assert_nothing_left, require_cli
 from tests.test_real_launch_modes import (
     CLAUDE_ADD_DIR,
-    ModelStub,
     claude_projects,
     codex_trust_table,
     copilot_home,
@@ -27,12 +25,6 @@ from tests.test_real_launch_modes import (
 )
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
-
-
-@pytest.fixture
-def stub() -> Iterator[ModelStub]:
-    with ModelStub() as server:
-        yield server
 
 
 def rows(doc: realcli.Doc) -> list[tuple[str | None, str, str, str | None]]:

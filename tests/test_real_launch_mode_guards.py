@@ -5,22 +5,15 @@ behalf gives no switch that trusts it for the launch."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
 from tests import realcli
-from tests.realcli import require_cli
-from tests.test_real_launch_modes import ModelStub, copilot_home, repo_hook, run_headless, workspace
+from tests.realcli import ModelStub, require_cli
+from tests.test_real_launch_modes import copilot_home, repo_hook, run_headless, workspace
 from tests.test_real_prompt_mode import launch_argv
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
-
-
-@pytest.fixture
-def stub() -> Iterator[ModelStub]:
-    with ModelStub() as server:
-        yield server
 
 
 def test_copilot_c_home_gets_no_trust_folder(sandbox: str, stub: ModelStub) -> None:

@@ -13,22 +13,20 @@ group killed afterwards.
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import os
 import selectors
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 import pytest
 
 from tests import realcli
-from tests.realcli import assert_nothing_left, require_cli
+from tests.realcli import ModelStub, assert_nothing_left, require_cli
 from workspace_trust.adapters.pty_process import PtyProcessSpawner
 from workspace_trust.domain.codes import Key
 from workspace_trust.installed_clis import cli_dir
@@ -155,56 +153,6 @@ def watch_screen(argv: Sequence[str], cwd: str, env: Mapping[str, str], outcomes
         return first, seen[first]
     finally:
         session.kill()
-
-
-class ModelStub:
-    """A local model endpoint that answers every request with HTTP 400 at once
-    and keeps each request's path and body."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str]] = []
-        requests = self.requests
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                requests.append((self.path, self.rfile.read(length).decode(errors="replace")))
-                body = b'{"error":{"message":"offline test stub","type":"invalid_request_error"}}'
-                self.send_response(400)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def bodies(self) -> str:
-        return "\n".join(body for _, body in self.requests)
-
-    def __enter__(self) -> ModelStub:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-
-@pytest.fixture
-def stub() -> Iterator[ModelStub]:
-    with ModelStub() as server:
-        yield server
 
 
 def read_json(path: str) -> dict[str, object]:

@@ -19,12 +19,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests import realcli
-from tests.realcli import Doc, assert_nothing_left, require_cli
+from tests.realcli import Doc, ModelStub, assert_nothing_left, require_cli
 from tests.test_real_launch_modes import (
     CLAUDE_NO_LOGIN,
     GEMINI_GATE,
     GEMINI_PAST_GATE,
-    ModelStub,
     copilot_home,
     copilot_trusted_folders,
     gemini_home,
@@ -37,12 +36,6 @@ from tests.test_real_launch_modes import (
 )
 
 pytestmark = [pytest.mark.realcli, pytest.mark.slow]
-
-
-@pytest.fixture
-def stub() -> Iterator[ModelStub]:
-    with ModelStub() as server:
-        yield server
 
 
 def prompt_preflight(name: str, binary: str, env: dict[str, str], path: str) -> tuple[int, Doc]:
