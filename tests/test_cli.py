@@ -324,6 +324,23 @@ def test_record_refuses_a_folder_the_preflight_blocks_and_starts_nothing(sandbox
         assert "projects" not in json.load(handle)
 
 
+@pytest.mark.parametrize("provider", ["claude", "codex"])
+def test_record_refuses_a_subfolder_of_a_repository_rooted_above_home(sandbox: str, provider: str) -> None:
+    """Claude and Codex trust the repository root when they accept a
+    subfolder: as in a preflight, they are not started under a repository
+    whose root contains the home folder."""
+    home, _ = seeded(sandbox)
+    subprocess.run(["git", "init", "-q", sandbox], check=True)
+    inside = os.path.join(home, "proj")
+    os.makedirs(inside)
+    started = os.path.join(sandbox, "started")
+    command = [sys.executable, "-c", f"open({started!r}, 'w').close()"]
+    proc = cli(["record", "--provider", provider, "--cwd", inside, "--", *command], home)
+    assert proc.returncode == ExitCode.BLOCKED, proc.stderr
+    assert f"[{Code.NOT_PERSISTABLE_HOME_ANCESTOR.value}]" in proc.stderr and "repository" in proc.stderr
+    assert not os.path.exists(started)
+
+
 def test_record_through_a_link_to_a_project_runs_in_the_project(sandbox: str) -> None:
     """A link to an ordinary folder is guarded as the folder it resolves to,
     and the CLI is started there, as a preflight starts it."""

@@ -2,7 +2,8 @@
 
 The folder is guarded as a preflight guards it (``domain.policy.guard_reason``:
 no home folder, folder containing one, root, folder anyone can write to, or
-pseudo file system), resolved as the planner resolves it, through the
+pseudo file system; for a CLI that trusts the git repository root, no
+repository rooted at such a folder), resolved as the planner resolves it, through the
 file-system adapter, before anything is started: not even ``COMMAND
 --version``. A refused folder exits 3 (blocked) with one line on stderr.
 """
@@ -49,14 +50,14 @@ def _table_for(provider: str) -> RuleTable:
 VERSION_TIMEOUT_MS = 15000
 
 
-def guarded_workspace(cwd: str, env: dict[str, str]) -> Workspace | tuple[Code, str]:
+def guarded_workspace(cwd: str, env: dict[str, str], provider: Provider) -> Workspace | tuple[Code, str]:
     """The folder ``cwd`` as the planner resolves it (what the system means by
-    the path), or why no CLI may be started there: the code and sentence a
-    preflight's blocked row carries."""
+    the path), or why ``provider``'s CLI may not be started there: the code and
+    sentence a preflight's blocked row carries."""
     from workspace_trust.adapters.filesystem import LocalFileSystemFacts
     from workspace_trust.domain.codes import Code
     from workspace_trust.domain.paths import build_workspace
-    from workspace_trust.domain.policy import guard_reason
+    from workspace_trust.domain.policy import guard_reason, repository_root_guard
 
     facts = LocalFileSystemFacts()
     try:
@@ -64,7 +65,24 @@ def guarded_workspace(cwd: str, env: dict[str, str]) -> Workspace | tuple[Code, 
     except (OSError, ValueError) as exc:  # PathError is a ValueError
         return Code.WORKSPACE_PATH_INVALID, f"unusable workspace path: {exc}"
     refused = guard_reason(workspace)
+    if refused is None and _trusts_repository_root(provider):
+        # Accepting its dialog in a subfolder trusts the repository root.
+        refused = repository_root_guard(workspace, provider)
     return workspace if refused is None else refused
+
+
+def _trusts_repository_root(provider: Provider) -> bool:
+    """Whether ``provider``'s CLI, accepting trust in a git repository's
+    subfolder, trusts the repository's root (its PTY part says so)."""
+    from workspace_trust.providers.pty_provider import PTY_MODE
+    from workspace_trust.providers.pty_strategy import PtyTrustStrategy
+    from workspace_trust.registry import default_registry
+
+    try:
+        strategy = default_registry().create(provider, PTY_MODE)
+    except ValueError:
+        return False  # no PTY part: nothing says it does
+    return isinstance(strategy, PtyTrustStrategy) and strategy.spec.trusts_repository_root
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--cwd {args.cwd!r}: {exc}") from None
     # Before anything is started, ``COMMAND --version`` included.
-    workspace = guarded_workspace(cwd, env)
+    workspace = guarded_workspace(cwd, env, Provider(provider))
     if isinstance(workspace, tuple):
         code, message = workspace
         warn(f"workspace-trust: record: nothing started in {cwd}: {message} [{code.value}]")
