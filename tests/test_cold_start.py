@@ -36,6 +36,8 @@ HEAVY = (
     "workspace_trust.adapters.locks",
     # Loaded only when an installed distribution may declare a provider plug-in.
     "importlib.metadata",
+    # The diagnostics manifest (and its budget) is made from a preflight's result.
+    "workspace_trust.diagnostics",
 )
 
 
