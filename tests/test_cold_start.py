@@ -38,6 +38,11 @@ HEAVY = (
     "importlib.metadata",
     # The diagnostics manifest (and its budget) is made from a preflight's result.
     "workspace_trust.diagnostics",
+    # A session's scratch folder, the process table, and the pool the sessions run in.
+    "tempfile",
+    "workspace_trust.adapters.scratch",
+    "workspace_trust.adapters.processes",
+    "concurrent.futures",
 )
 
 
