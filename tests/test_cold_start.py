@@ -229,9 +229,9 @@ def test_the_plugin_scan_skips_importlib_metadata_only_when_no_distribution_decl
 
 
 #: What loading the provider specs must not import: each provider's strategy and
-#: rule table load when a session needs them, the classifier when a failure is
-#: classified, tomllib when Codex's config or an override is parsed, and tomlkit
-#: when a Codex patch is rendered.
+#: rule table load when a session needs them, its probe when its state file is
+#: read, the classifier when a failure is classified, tomllib when Codex's config
+#: or an override is parsed, and tomlkit when a Codex patch is rendered.
 _NOT_WITH_SPECS = (
     "tomlkit",
     "tomllib",
@@ -250,7 +250,7 @@ def _spec_modules_loaded() -> str:
 
         specs = all_specs()
         names = {_NOT_WITH_SPECS!r} + tuple(
-            f"workspace_trust.providers.{{spec.id.value}}.{{part}}" for spec in specs for part in ("strategy", "rules")
+            f"workspace_trust.providers.{{spec.id.value}}.{{part}}" for spec in specs for part in ("strategy", "rules", "probe")
         )
         print(json.dumps({{"loaded": sorted(n for n in names if n in sys.modules), "specs": len(specs)}}))
         """
