@@ -43,6 +43,10 @@ HEAVY = (
     "workspace_trust.adapters.scratch",
     "workspace_trust.adapters.processes",
     "concurrent.futures",
+    # What a PTY session checks and reports as it runs.
+    "workspace_trust.folder_check",
+    "workspace_trust.providers.pty_outcome",
+    "workspace_trust.providers.pty_progress",
 )
 
 
