@@ -43,7 +43,8 @@ HEAVY = (
     "workspace_trust.adapters.scratch",
     "workspace_trust.adapters.processes",
     "concurrent.futures",
-    # What a PTY session checks and reports as it runs.
+    # What a PTY session checks and reports as it runs, and how it ended.
+    "workspace_trust.session",
     "workspace_trust.folder_check",
     "workspace_trust.providers.pty_outcome",
     "workspace_trust.providers.pty_progress",
