@@ -51,7 +51,6 @@ from workspace_trust.ports import (
     StateFiles,
 )
 from workspace_trust.providers import spec_for
-from workspace_trust.providers.override_floors import below_floor
 from workspace_trust.registry import StrategyRegistry, default_registry
 from workspace_trust.requests import (
     ArgsOnlyPlan,
@@ -484,6 +483,9 @@ def _below(
     floor = strategy.override_floor
     if floor is None:
         return None
+    # Here: only a strategy with a floor (whose module loaded this one) needs it.
+    from workspace_trust.providers.override_floors import below_floor
+
     return below_floor(floor, version, provider, _display_name(provider), workspace_id)
 
 
