@@ -126,6 +126,27 @@ def test_version_status_and_plan_load_nothing_heavy(tmp_path: object) -> None:
         assert found == {"heavy": [], "compiled": []}, argv
 
 
+def test_status_of_one_provider_loads_no_other_providers_parts(tmp_path: object) -> None:
+    """``status DIR`` (Claude, the default) reads Claude's state file alone: no
+    other provider's probe or strategy loads, nor the override floors, which
+    only a patched launch checks."""
+    folder = os.path.join(str(tmp_path), "project")
+    os.mkdir(folder)
+    others = [name for name in _provider_names() if name != "claude"]
+    names = [f"workspace_trust.providers.{name}.{part}" for name in others for part in ("probe", "strategy")]
+    names.append("workspace_trust.providers.override_floors")
+    found = _run(
+        _cli(["status", folder, "--json"]),
+        f"""
+        import json, sys
+        print(json.dumps({{"loaded": [m for m in {names!r} if m in sys.modules],
+                          "claude": "workspace_trust.providers.claude.probe" in sys.modules}}))
+        """,
+        tmp_path=tmp_path,
+    )
+    assert found == {"loaded": [], "claude": True}
+
+
 def test_the_check_sees_a_heavy_import(tmp_path: object) -> None:
     # The report above can fail: a preflight's modules and a classification's
     # compiled patterns show up in it.
