@@ -273,8 +273,87 @@ def test_record_starts_the_command_in_the_folder_the_system_means(sandbox: str) 
     assert proc.returncode == ExitCode.OK, proc.stderr
     with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
         assert set(json.load(handle).get("projects", {})) == {ws}
-    tilde = cli([*args, "--cwd", "~", "--", sys.executable, FAKE], home)
+    os.makedirs(os.path.join(home, "under-home"))
+    tilde = cli([*args, "--cwd", "~/under-home", "--", sys.executable, FAKE], home)
     assert tilde.returncode == ExitCode.OK, tilde.stderr
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert set(json.load(handle).get("projects", {})) == {ws, os.path.join(home, "under-home")}
+
+
+@pytest.mark.parametrize(
+    ("where", "code"),
+    [
+        ("home", Code.NOT_PERSISTABLE_HOME),
+        ("tilde", Code.NOT_PERSISTABLE_HOME),
+        ("link to home", Code.NOT_PERSISTABLE_HOME),
+        ("above home", Code.NOT_PERSISTABLE_HOME_ANCESTOR),
+        ("root", Code.NOT_PERSISTABLE_ROOT),
+        ("world-writable", Code.NOT_PERSISTABLE_WORLD_WRITABLE),
+        ("missing", Code.WORKSPACE_MISSING),
+    ],
+)
+def test_record_refuses_a_folder_the_preflight_blocks_and_starts_nothing(sandbox: str, where: str, code: Code) -> None:
+    """``record`` drives a CLI to accept trust: the folder guard of a preflight
+    applies, resolved as the planner resolves it, before anything is started
+    (``COMMAND --version`` included): exit 3, one line naming the code."""
+    home, _ = seeded(sandbox)
+    os.symlink(home, os.path.join(sandbox, "to-home"))
+    open_folder = os.path.join(sandbox, "open")
+    os.makedirs(open_folder)
+    os.chmod(open_folder, 0o777)
+    cwd = {
+        "home": home,
+        "tilde": "~",
+        "link to home": os.path.join(sandbox, "to-home"),
+        "above home": sandbox,
+        "root": "/",
+        "world-writable": open_folder,
+        "missing": os.path.join(sandbox, "nowhere"),
+    }[where]
+    started = os.path.join(sandbox, "started")
+    # Any start of the command (its --version too) leaves this file.
+    command = [sys.executable, "-c", f"open({started!r}, 'w').close()"]
+    out = os.path.join(sandbox, "fixture.json")
+    proc = cli(["record", "--provider", "claude", "--out", out, "--cwd", cwd, "--", *command], home)
+    assert proc.returncode == ExitCode.BLOCKED, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and f"[{code.value}]" in lines[0] and "nothing started" in lines[0], proc.stderr
+    assert proc.stdout == ""
+    assert not os.path.exists(started) and not os.path.exists(out)
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert "projects" not in json.load(handle)
+
+
+@pytest.mark.parametrize("provider", ["claude", "codex"])
+def test_record_refuses_a_subfolder_of_a_repository_rooted_above_home(sandbox: str, provider: str) -> None:
+    """Claude and Codex trust the repository root when they accept a
+    subfolder: as in a preflight, they are not started under a repository
+    whose root contains the home folder."""
+    home, _ = seeded(sandbox)
+    subprocess.run(["git", "init", "-q", sandbox], check=True)
+    inside = os.path.join(home, "proj")
+    os.makedirs(inside)
+    started = os.path.join(sandbox, "started")
+    command = [sys.executable, "-c", f"open({started!r}, 'w').close()"]
+    proc = cli(["record", "--provider", provider, "--cwd", inside, "--", *command], home)
+    assert proc.returncode == ExitCode.BLOCKED, proc.stderr
+    assert f"[{Code.NOT_PERSISTABLE_HOME_ANCESTOR.value}]" in proc.stderr and "repository" in proc.stderr
+    assert not os.path.exists(started)
+
+
+def test_record_through_a_link_to_a_project_runs_in_the_project(sandbox: str) -> None:
+    """A link to an ordinary folder is guarded as the folder it resolves to,
+    and the CLI is started there, as a preflight starts it."""
+    home, ws = seeded(sandbox)
+    link = os.path.join(sandbox, "to-project")
+    os.symlink(ws, link)
+    out = os.path.join(sandbox, "fixture.json")
+    args = ["record", "--provider", "claude", "--cli-version", "fake-1", "--out", out, "--duration", "3"]
+    proc = cli([*args, "--cwd", link, "--", sys.executable, FAKE], home)
+    assert proc.returncode == ExitCode.OK, proc.stderr
+    assert [e.key for e in load_fixture(out).events if e.key is not None] == [Key.DOWN, Key.ENTER]
+    with open(os.path.join(home, ".claude.json"), encoding="utf-8") as handle:
+        assert set(json.load(handle).get("projects", {})) == {ws}
 
 
 def test_record_without_a_recognisable_provider_is_a_usage_error(sandbox: str) -> None:

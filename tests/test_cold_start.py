@@ -36,6 +36,18 @@ HEAVY = (
     "workspace_trust.adapters.locks",
     # Loaded only when an installed distribution may declare a provider plug-in.
     "importlib.metadata",
+    # The diagnostics manifest (and its budget) is made from a preflight's result.
+    "workspace_trust.diagnostics",
+    # A session's scratch folder, the process table, and the pool the sessions run in.
+    "tempfile",
+    "workspace_trust.adapters.scratch",
+    "workspace_trust.adapters.processes",
+    "concurrent.futures",
+    # What a PTY session checks and reports as it runs, and how it ended.
+    "workspace_trust.session",
+    "workspace_trust.folder_check",
+    "workspace_trust.providers.pty_outcome",
+    "workspace_trust.providers.pty_progress",
 )
 
 
@@ -112,6 +124,27 @@ def test_version_status_and_plan_load_nothing_heavy(tmp_path: object) -> None:
     ):
         found = _run(_cli(argv), _REPORT, tmp_path=tmp_path)
         assert found == {"heavy": [], "compiled": []}, argv
+
+
+def test_status_of_one_provider_loads_no_other_providers_parts(tmp_path: object) -> None:
+    """``status DIR`` (Claude, the default) reads Claude's state file alone: no
+    other provider's probe or strategy loads, nor the override floors, which
+    only a patched launch checks."""
+    folder = os.path.join(str(tmp_path), "project")
+    os.mkdir(folder)
+    others = [name for name in _provider_names() if name != "claude"]
+    names = [f"workspace_trust.providers.{name}.{part}" for name in others for part in ("probe", "strategy")]
+    names.append("workspace_trust.providers.override_floors")
+    found = _run(
+        _cli(["status", folder, "--json"]),
+        f"""
+        import json, sys
+        print(json.dumps({{"loaded": [m for m in {names!r} if m in sys.modules],
+                          "claude": "workspace_trust.providers.claude.probe" in sys.modules}}))
+        """,
+        tmp_path=tmp_path,
+    )
+    assert found == {"loaded": [], "claude": True}
 
 
 def test_the_check_sees_a_heavy_import(tmp_path: object) -> None:
@@ -222,9 +255,9 @@ def test_the_plugin_scan_skips_importlib_metadata_only_when_no_distribution_decl
 
 
 #: What loading the provider specs must not import: each provider's strategy and
-#: rule table load when a session needs them, the classifier when a failure is
-#: classified, tomllib when Codex's config or an override is parsed, and tomlkit
-#: when a Codex patch is rendered.
+#: rule table load when a session needs them, its probe when its state file is
+#: read, the classifier when a failure is classified, tomllib when Codex's config
+#: or an override is parsed, and tomlkit when a Codex patch is rendered.
 _NOT_WITH_SPECS = (
     "tomlkit",
     "tomllib",
@@ -243,7 +276,7 @@ def _spec_modules_loaded() -> str:
 
         specs = all_specs()
         names = {_NOT_WITH_SPECS!r} + tuple(
-            f"workspace_trust.providers.{{spec.id.value}}.{{part}}" for spec in specs for part in ("strategy", "rules")
+            f"workspace_trust.providers.{{spec.id.value}}.{{part}}" for spec in specs for part in ("strategy", "rules", "probe")
         )
         print(json.dumps({{"loaded": sorted(n for n in names if n in sys.modules), "specs": len(specs)}}))
         """

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import workspace_trust
 from workspace_trust import (
     ExecutionStatus,
     Key,
@@ -62,14 +63,20 @@ FILE_EVENTS = frozenset(
 
 _watching = threading.Event()
 _seen: list[tuple[str, str]] = []
+#: Where Python reads modules from: the environment, the standard library, and
+#: the folder the package itself is imported from (a source checkout).
+_MODULE_ROOTS = tuple(
+    dict.fromkeys((sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(workspace_trust.__file__))))
+)
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not _watching.is_set() or event not in FILE_EVENTS:
         return
     target = str(args[0]) if args else ""
-    # Python reading its own modules (a lazy import) is not the library's doing.
-    if target.endswith((".py", ".pyc", ".so")) or target.startswith(sys.prefix):
+    # Python reading its own modules (a lazy import, which lists the package's
+    # folder) is not the library's doing.
+    if target.endswith((".py", ".pyc", ".so")) or target.startswith(_MODULE_ROOTS):
         return
     _seen.append((event, target))
 

@@ -20,16 +20,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 
 from workspace_trust.adapters.binaries import LocalBinaryLocator
 from workspace_trust.adapters.clock import SystemClock
-from workspace_trust.adapters.deferred import DeferredHelpReader, DeferredLocks, DeferredSpawner
+from workspace_trust.adapters.deferred import DeferredHelpReader, DeferredLocks, DeferredScratch, DeferredSpawner
 from workspace_trust.adapters.filesystem import LocalFileSystemFacts
 from workspace_trust.adapters.provider_locks import LocalProviderLockFiles
-from workspace_trust.adapters.scratch import LocalScratchSpace
 from workspace_trust.adapters.statefile import LocalStateFiles
 from workspace_trust.adapters.tracking import TrackingSpawner
 from workspace_trust.domain.codes import Code, Provider, WorkspaceStatus
@@ -53,7 +51,6 @@ from workspace_trust.ports import (
     StateFiles,
 )
 from workspace_trust.providers import spec_for
-from workspace_trust.providers.override_floors import below_floor
 from workspace_trust.registry import StrategyRegistry, default_registry
 from workspace_trust.requests import (
     ArgsOnlyPlan,
@@ -102,7 +99,7 @@ class WorkspaceTrustCoordinator:
             provider_locks=provider_locks or LocalProviderLockFiles(),
             state_files=state_files or LocalStateFiles(),
             binary_locator=binary_locator or LocalBinaryLocator(),
-            scratch=scratch or LocalScratchSpace(),
+            scratch=scratch or DeferredScratch(),
             filesystem=self._fs,
         )
         self._registry = registry or default_registry()
@@ -225,7 +222,7 @@ class WorkspaceTrustCoordinator:
         ports = attrs.evolve(
             self._ports,
             locks=self._ports.locks if flags.file_lock else self._local_locks,
-            scratch=self._scratch or LocalScratchSpace(request.temp_dir),
+            scratch=self._scratch or DeferredScratch(request.temp_dir),
         )
         ctx = ExecutionContext.for_request(
             request,
@@ -272,6 +269,8 @@ class WorkspaceTrustCoordinator:
 
         results: list[WorkspaceResult] = [*plan.settled, *plan.soft_settled]
         workers = max(1, min(request.parallelism, len(plan.tasks) or 1))
+        from concurrent.futures import ThreadPoolExecutor  # here: status and plan run no task
+
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="workspace-trust") as pool:
             done = list(pool.map(run, plan.tasks))
         # Every session of this call is gone now: what each state file says at
@@ -484,6 +483,9 @@ def _below(
     floor = strategy.override_floor
     if floor is None:
         return None
+    # Here: only a strategy with a floor (whose module loaded this one) needs it.
+    from workspace_trust.providers.override_floors import below_floor
+
     return below_floor(floor, version, provider, _display_name(provider), workspace_id)
 
 

@@ -23,7 +23,6 @@ first could leave the end of a key without the prefix that identifies it.
 from __future__ import annotations
 
 import enum
-import hashlib
 import ntpath
 import re
 import types
@@ -245,6 +244,8 @@ def id_for_policy(workspace_id: str, policy: PathPolicy, paths: Iterable[str] = 
         return workspace_id
     if policy is PathPolicy.BASENAME:
         return _basename(workspace_id)
+    import hashlib  # here: it loads the system's crypto library
+
     return "ws-" + hashlib.sha256(workspace_id.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 

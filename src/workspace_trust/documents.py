@@ -24,13 +24,13 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workspace_trust._version import __version__
-from workspace_trust.diagnostics import DiagnosticsManifest, Omission, StrategyDiagnostic, shows_screen_tail
 from workspace_trust.domain.codes import Provider
 from workspace_trust.domain.results import Diagnostic, SessionReport, WorkspaceResult
 from workspace_trust.providers import all_specs
 from workspace_trust.wire import add_path_bytes
 
 if TYPE_CHECKING:
+    from workspace_trust.diagnostics import DiagnosticsManifest, StrategyDiagnostic
     from workspace_trust.domain.patches import EnvPatch, LaunchArgPatch
     from workspace_trust.fixtures import Fixture, ReplayFrame
     from workspace_trust.flags import FeatureFlags
@@ -138,8 +138,12 @@ def result_to_json(result: WorkspaceResult, *, debug: bool) -> dict[str, Any]:
         "cli_version": result.cli_version,
         "opened_by": result.opened_by,
     }
-    if result.raw_tail is not None and shows_screen_tail(result, debug=debug):
-        out["raw_tail"] = result.raw_tail.text
+    if result.raw_tail is not None:
+        # Here: ``status`` and a plan's rows have no screen, and need none of the manifest's module.
+        from workspace_trust.diagnostics import shows_screen_tail
+
+        if shows_screen_tail(result, debug=debug):
+            out["raw_tail"] = result.raw_tail.text
     return out
 
 
@@ -469,6 +473,8 @@ def manifest_to_json(manifest: DiagnosticsManifest) -> dict[str, Any]:
     :mod:`workspace_trust.wire`); write the result with
     :func:`workspace_trust.wire.dumps` (or ``json.dumps`` with its default
     ``ensure_ascii=True``) so the text is valid UTF-8."""
+    from workspace_trust.diagnostics import Omission
+
     doc = {
         "attempt": manifest.attempt,
         "feature_flags": {str(name): bool(value) for name, value in manifest.feature_flags.items()},

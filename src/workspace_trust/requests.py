@@ -7,17 +7,10 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
-from workspace_trust.diagnostics import (
-    DiagnosticsManifest,
-    PathPolicy,
-    apply_budget,
-    build_strategy_diagnostic,
-    diagnostic_for_policy,
-    unique_diagnostics,
-)
 from workspace_trust.domain.codes import Code, ExecutionStatus, LaunchMode, Provider, WorkspaceStatus
 from workspace_trust.domain.outcomes import base_result
 from workspace_trust.domain.patches import PatchPlan
@@ -27,6 +20,10 @@ from workspace_trust.engine.timing import DEFAULT_TIMING, EngineTiming
 from workspace_trust.flags import FeatureFlags
 from workspace_trust.providers import default_providers
 from workspace_trust.strategy import DEFAULT_LOCK_TIMEOUT_MS
+
+if TYPE_CHECKING:
+    # The manifest's module loads when a manifest is made: a plan or ``status`` needs none.
+    from workspace_trust.diagnostics import DiagnosticsManifest, PathPolicy
 
 #: Bounds of the default parallelism. A CLI's first start in a fresh HOME can
 #: be CPU bound (13.5 s seen), so more workspaces at once than cores only
@@ -280,9 +277,21 @@ class ExecutionResult:
     launch_modes: Mapping[Provider, LaunchMode] = attrs.field(factory=dict)
 
     def diagnostics_manifest(
-        self, *, path_policy: PathPolicy = PathPolicy.FULL, home: str | None = None
+        self, *, path_policy: PathPolicy | None = None, home: str | None = None
     ) -> DiagnosticsManifest:
-        """The structured, redacted manifest with the size budget already applied."""
+        """The structured, redacted manifest with the size budget already
+        applied. ``path_policy``: how workspace paths appear (None:
+        ``PathPolicy.FULL``)."""
+        from workspace_trust.diagnostics import (
+            DiagnosticsManifest,
+            PathPolicy,
+            apply_budget,
+            build_strategy_diagnostic,
+            diagnostic_for_policy,
+        )
+
+        if path_policy is None:
+            path_policy = PathPolicy.FULL
         diagnostics = self.all_diagnostics
         paths = {p for r in self.results for p in (r.workspace, r.real_path)}
         manifest = DiagnosticsManifest(
@@ -300,6 +309,8 @@ class ExecutionResult:
     @property
     def all_diagnostics(self) -> tuple[Diagnostic, ...]:
         """The call's diagnostics and every result's, each once, in order."""
+        from workspace_trust.diagnostics import unique_diagnostics
+
         return unique_diagnostics(self.diagnostics, *(r.diagnostics for r in self.results))
 
     def for_provider(self, provider: Provider) -> tuple[WorkspaceResult, ...]:

@@ -21,14 +21,12 @@ that cannot be read or written only costs the process it would have saved.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,6 +103,8 @@ class CliFactsCache:
         root = self._root if self._root is not None else cache_root()
         if root is None:
             return None
+        import hashlib  # here: it loads the system's crypto library, which status rarely needs
+
         name = hashlib.sha256(os.fsencode(stamp.real_path)).hexdigest()[:40]
         return os.path.join(root, FACTS_DIR, name + ".json")
 
@@ -148,6 +148,8 @@ class CliFactsCache:
         doc = {"format": FORMAT, "binary": stamp.to_json(), "facts": merged}
         folder = os.path.dirname(path)
         tmp: str | None = None
+        import tempfile  # only a run that learned something writes
+
         try:
             os.makedirs(folder, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".facts-", suffix=".tmp", dir=folder)  # mode 0600

@@ -23,6 +23,7 @@ from workspace_trust.ports import (
     LockWait,
     PtySession,
     PtySpawner,
+    ScratchSpace,
     SpawnSpec,
 )
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from workspace_trust.ports import LockHold
 
-__all__ = ["DeferredHelpReader", "DeferredLocks", "DeferredSpawner", "OnFirstUse"]
+__all__ = ["DeferredHelpReader", "DeferredLocks", "DeferredScratch", "DeferredSpawner", "OnFirstUse"]
 
 T = TypeVar("T")
 
@@ -71,6 +72,12 @@ def _locks(clock: Clock, use_files: bool) -> LockPort:
     return WorkspaceLocks(clock, use_files=use_files)
 
 
+def _scratch(temp_dir: str | None) -> ScratchSpace:
+    from workspace_trust.adapters.scratch import LocalScratchSpace
+
+    return LocalScratchSpace(temp_dir)
+
+
 def _help_reader() -> HelpReader:
     from workspace_trust.adapters.help import SubprocessHelpReader
 
@@ -105,6 +112,23 @@ class DeferredLocks(LockPort):
         return self._inner.get().hold(
             key, timeout_ms=timeout_ms, is_cancelled=is_cancelled, on_wait=on_wait, owner=owner
         )
+
+
+class DeferredScratch(ScratchSpace):
+    """``LocalScratchSpace`` (private folders under ``temp_dir``; None: the
+    system temp folder), made when the first folder is."""
+
+    def __init__(self, temp_dir: str | None = None) -> None:
+        self._inner = OnFirstUse(lambda: _scratch(temp_dir))
+
+    def make(self) -> str:
+        return self._inner.get().make()
+
+    def write(self, folder: str, name: str, data: bytes) -> str:
+        return self._inner.get().write(folder, name, data)
+
+    def remove(self, folder: str) -> None:
+        self._inner.get().remove(folder)
 
 
 class DeferredHelpReader(HelpReader):

@@ -19,12 +19,12 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic, ProbeResult
 from workspace_trust.ports import BinaryLocator, StateFiles, StateProbe
 from workspace_trust.providers import spec_for
-from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
 
 if TYPE_CHECKING:
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.providers.spec import ProviderSpec
+    from workspace_trust.session import SessionEnd
 
 #: The name of the mode a :class:`PtyTrustStrategy` implements.
 PTY_MODE = "pty"

@@ -39,7 +39,6 @@ from workspace_trust.errors import (
     PreflightCancelled,
     PtyUnavailableError,
 )
-from workspace_trust.folder_check import FolderCheck
 from workspace_trust.ports import (
     HelpFailure,
     PtySession,
@@ -48,14 +47,13 @@ from workspace_trust.ports import (
     StateProbe,
 )
 from workspace_trust.providers.provider_locks import await_provider_locks, kill_hold, left_behind_locks, state_lock_key
-from workspace_trust.providers.pty_outcome import map_outcome, trusted_guarded
-from workspace_trust.providers.pty_progress import beating, progress_of
 from workspace_trust.providers.pty_provider import PTY_MODE, CommandRefused, PtyCommand, PtyProvider
 from workspace_trust.providers.state_vars import floored, honoured_env, stripped_state_variables
 from workspace_trust.providers.versions import VersionVerdict, judge_version
 from workspace_trust.strategy import ExecutionContext, ProgressEvent, ProgressStage, TrustStrategy
 
 if TYPE_CHECKING:
+    from workspace_trust.folder_check import FolderCheck
     from workspace_trust.providers.state_vars import StateVariable
 
 __all__ = [
@@ -346,6 +344,9 @@ class PtyTrustStrategy(TrustStrategy):
         looked_up: str | None,
     ) -> WorkspaceResult:
         """``looked_up``: the version ``probe`` looks trust up as (None: not known)."""
+        # A session's modules, here: ``status`` and ``plan`` make this strategy and run none.
+        from workspace_trust.providers.pty_progress import beating
+
         p = self.provider
         if not self.spec.names_rules:
             # No rule could recognise a screen, so no key could ever be sent.
@@ -414,6 +415,10 @@ class PtyTrustStrategy(TrustStrategy):
         binary: str,
         deadline: int,
     ) -> WorkspaceResult:
+        from workspace_trust.folder_check import FolderCheck
+        from workspace_trust.providers.pty_outcome import map_outcome, trusted_guarded
+        from workspace_trust.providers.pty_progress import beating, progress_of
+
         p = self.provider
         lock_paths = tuple(state_file + suffix for suffix in self.spec.state_lock_suffixes) if state_file else ()
         found = await_provider_locks(lock_paths, self.spec, ctx)

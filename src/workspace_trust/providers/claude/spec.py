@@ -18,11 +18,12 @@ from workspace_trust.providers.claude import (
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.claude.probe import ClaudeStateProbe, claude_state_path, parse_claude_state
 from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
+    from workspace_trust.domain.paths import Workspace
+    from workspace_trust.domain.results import ProbeResult
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
@@ -72,11 +73,23 @@ def rules() -> RuleTable:
 
 
 def state_file(env: Mapping[str, str]) -> str | None:
+    """Where the state file is under ``env`` (``ProviderSpec.state_file``)."""
+    from workspace_trust.providers.claude.probe import claude_state_path
+
     return claude_state_path(env, env_home(env))
+
+
+def parse_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """What the state file's bytes say of ``workspace`` (``ProviderSpec.parse_state``)."""
+    from workspace_trust.providers.claude.probe import parse_claude_state
+
+    return parse_claude_state(data, workspace)
 
 
 def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
     """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    from workspace_trust.providers.claude.probe import ClaudeStateProbe
+
     return ClaudeStateProbe(state_file(env), files=files, version=version)
 
 
@@ -104,7 +117,7 @@ SPEC = ProviderSpec(
     state_file=state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
-    parse_state=parse_claude_state,
+    parse_state=parse_state,
     flags=(
         FlagSpec("claude_pty", True, "Accept Claude Code's trust dialog in a pseudo-terminal."),
         FlagSpec(

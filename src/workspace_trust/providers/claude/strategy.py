@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -19,8 +20,10 @@ from workspace_trust.providers.binaries import COMMON_ENV, keep_env
 from workspace_trust.providers.claude import CLAUDE, PREFLIGHT_ENV, REQUIRED_FLAGS
 from workspace_trust.providers.claude.launch import ignores_persisted_trust
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
+
+if TYPE_CHECKING:
+    from workspace_trust.session import SessionEnd
 
 EMPTY_MCP_CONFIG: dict[str, dict[str, object]] = {"mcpServers": {}}
 PROTECTED_SETTINGS = '{"disableAllHooks":true}'
@@ -192,6 +195,8 @@ class ClaudePty(PtyProvider):
         )
 
     def messages(self) -> Mapping[SessionEnd, str]:
+        from workspace_trust.session import SessionEnd  # a session's module, loaded when one ends
+
         return {
             SessionEnd.SETUP_REQUIRED: "Claude Code needs its first-run setup; run `claude` once by hand",
             SessionEnd.AUTH_REQUIRED: "Claude Code needs a login; run `claude` once by hand",

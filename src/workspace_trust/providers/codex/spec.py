@@ -16,12 +16,13 @@ from workspace_trust.providers.codex import (
     USUAL_LOCATIONS,
 )
 from workspace_trust.providers.codex.patching import CODEX_VALUE_FLAGS, DIALECTS
-from workspace_trust.providers.codex.probe import CodexStateProbe, codex_config_path, parse_codex_state
 from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import CliOption, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
     from workspace_trust.domain.patches import PatchPlan
+    from workspace_trust.domain.paths import Workspace
+    from workspace_trust.domain.results import ProbeResult
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
@@ -76,9 +77,25 @@ def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
     return tuple(f"codex -c {shlex.quote(value)}" for value in plan.launch_values.get(CODEX, ()))
 
 
+def state_file(env: Mapping[str, str]) -> str | None:
+    """Where the state file is under ``env`` (``ProviderSpec.state_file``)."""
+    from workspace_trust.providers.codex.probe import codex_config_path
+
+    return codex_config_path(env)
+
+
+def parse_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """What the state file's bytes say of ``workspace`` (``ProviderSpec.parse_state``)."""
+    from workspace_trust.providers.codex.probe import parse_codex_state
+
+    return parse_codex_state(data, workspace)
+
+
 def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
     """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
-    return CodexStateProbe(codex_config_path(env), files=files)
+    from workspace_trust.providers.codex.probe import CodexStateProbe
+
+    return CodexStateProbe(state_file(env), files=files)
 
 
 SPEC = ProviderSpec(
@@ -95,10 +112,10 @@ SPEC = ProviderSpec(
         StrategyMode("pty", pty_strategy, flag="codex_pty", help="accept the trust dialog in Codex's own TUI"),
     ),
     default_mode="args",
-    state_file=codex_config_path,
+    state_file=state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
-    parse_state=parse_codex_state,
+    parse_state=parse_state,
     flags=(
         FlagSpec("codex_args", True, "Return Codex per-launch trust overrides (-c projects={...})."),
         FlagSpec("codex_pty", False, "Drive Codex's own trust dialog in a pseudo-terminal (opt-in)."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from workspace_trust.domain.codes import Code, WorkspaceStatus
 from workspace_trust.domain.errors import StateFileError
@@ -31,8 +32,10 @@ from workspace_trust.providers.codex.overrides import (
 from workspace_trust.providers.codex.patching import codex_config_values
 from workspace_trust.providers.patch_strategy import PatchStrategy
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
+
+if TYPE_CHECKING:
+    from workspace_trust.session import SessionEnd
 
 KEEP_ENV = (
     *COMMON_ENV,
@@ -191,6 +194,8 @@ class CodexPty(PtyProvider):
         )
 
     def messages(self) -> Mapping[SessionEnd, str]:
+        from workspace_trust.session import SessionEnd  # a session's module, loaded when one ends
+
         return {
             SessionEnd.AUTH_REQUIRED: "Codex needs credentials in CODEX_HOME; run `codex` once by hand",
             SessionEnd.TRUST_NOT_PERSISTED: (

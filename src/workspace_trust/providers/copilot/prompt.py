@@ -19,9 +19,9 @@ from workspace_trust.domain.patches import LaunchArgPatch, PatchPlan, TargetSurf
 from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.copilot import COPILOT
+from workspace_trust.providers.copilot.floors import OVERRIDE_FLOOR
 from workspace_trust.providers.copilot.switches import (
     COPILOT_SWITCH,
-    OVERRIDE_FLOOR,
     SWITCH_NOT_APPLIED,
     TRUST_FOLDER,
     WORKING_FOLDER_ELSEWHERE,

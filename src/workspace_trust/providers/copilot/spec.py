@@ -17,13 +17,14 @@ from workspace_trust.providers.copilot import (
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.copilot.probe import CopilotStateProbe, copilot_config_path, parse_copilot_state
 from workspace_trust.providers.copilot.switches import COPILOT_SWITCH, TRUST_FOLDER, VALUE_FLAGS, apply_switch, refuse
 from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import ArgDialectRule, FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
     from workspace_trust.domain.patches import PatchPlan
+    from workspace_trust.domain.paths import Workspace
+    from workspace_trust.domain.results import ProbeResult
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
@@ -64,9 +65,25 @@ def seed_test_home(home: str, *, copilot_package_cache: str | None = None) -> di
     return {"XDG_CACHE_HOME": copilot_package_cache} if copilot_package_cache else {}
 
 
+def state_file(env: Mapping[str, str]) -> str | None:
+    """Where the state file is under ``env`` (``ProviderSpec.state_file``)."""
+    from workspace_trust.providers.copilot.probe import copilot_config_path
+
+    return copilot_config_path(env)
+
+
+def parse_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """What the state file's bytes say of ``workspace`` (``ProviderSpec.parse_state``)."""
+    from workspace_trust.providers.copilot.probe import parse_copilot_state
+
+    return parse_copilot_state(data, workspace)
+
+
 def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
     """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
-    return CopilotStateProbe(copilot_config_path(env), files=files)
+    from workspace_trust.providers.copilot.probe import CopilotStateProbe
+
+    return CopilotStateProbe(state_file(env), files=files)
 
 
 SPEC = ProviderSpec(
@@ -105,10 +122,10 @@ SPEC = ProviderSpec(
     # agents "as trusted configuration").
     folder_args=(FolderArg(("-C",), what="works in it (-C) and decides its trust", working=True),),
     plan_lines=plan_lines,
-    state_file=copilot_config_path,
+    state_file=state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
-    parse_state=parse_copilot_state,
+    parse_state=parse_state,
     flags=(
         FlagSpec("copilot_pty", True, "Accept GitHub Copilot CLI's trust dialog in a pseudo-terminal."),
         FlagSpec("copilot_args", True, f"Return Copilot's {TRUST_FOLDER} argument for prompt-mode launches."),

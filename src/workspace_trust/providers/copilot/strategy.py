@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -17,8 +18,10 @@ from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env
 from workspace_trust.providers.copilot import COPILOT, PREFLIGHT_ENV, REQUIRED_FLAGS
 from workspace_trust.providers.pty_strategy import CommandRefused, PtyCommand, PtyProvider, PtyTrustStrategy
-from workspace_trust.session import SessionEnd
 from workspace_trust.strategy import ExecutionContext
+
+if TYPE_CHECKING:
+    from workspace_trust.session import SessionEnd
 
 #: Variables the preflight keeps from the host environment. The trust dialog
 #: comes before any login, so no token is passed (``COPILOT_GITHUB_TOKEN``,
@@ -149,6 +152,8 @@ class CopilotPty(PtyProvider):
         return PtyCommand(argv=command.argv, diagnostics=diagnostics)
 
     def messages(self) -> Mapping[SessionEnd, str]:
+        from workspace_trust.session import SessionEnd  # a session's module, loaded when one ends
+
         return {
             SessionEnd.AUTH_REQUIRED: (
                 "Copilot CLI asked for a login before its trust dialog; run `copilot` once by hand"

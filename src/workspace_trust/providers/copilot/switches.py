@@ -10,7 +10,6 @@ from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.binaries import COMMON_ENV, keep_env
 from workspace_trust.providers.copilot import COPILOT, PREFLIGHT_ENV
-from workspace_trust.providers.override_floors import OverrideFloor
 
 TRUST_FOLDER = "--trust-folder"
 
@@ -18,14 +17,6 @@ TRUST_FOLDER = "--trust-folder"
 COPILOT_SWITCH = ArgDialect.define("copilot_switch", "COPILOT_SWITCH")
 #: A Copilot switch patch that could not go where it was applied.
 SWITCH_NOT_APPLIED = Code.define("copilot_switch_not_applied", "COPILOT_SWITCH_NOT_APPLIED")
-
-#: The changelog has it from 1.0.99 (a 1.0.99-1 prerelease, then 1.0.100); on
-#: npm, 1.0.92 is the last release without it and 1.0.102 the next one.
-OVERRIDE_FLOOR = OverrideFloor(
-    TRUST_FOLDER,
-    since="1.0.99",
-    note="listed by 1.0.102's --help, not by 1.0.80's, 1.0.89's or 1.0.92's (1.0.89 takes it for prompt words)",
-)
 
 #: Copilot's flags whose next argument is their value (1.0.102 ``--help``):
 #: a switch appended after one of them would be its value.

@@ -15,12 +15,13 @@ from workspace_trust.providers.gemini import (
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.gemini.probe import GeminiStateProbe, parse_gemini_state, trusted_folders_path
 from workspace_trust.providers.launch_folders import FolderArg
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
     from workspace_trust.domain.patches import PatchPlan
+    from workspace_trust.domain.paths import Workspace
+    from workspace_trust.domain.results import ProbeResult
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
@@ -83,9 +84,25 @@ def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
     return tuple(f"gemini env {name}={value}" for name, value in plan_fields(plan)["env"].items())
 
 
+def state_file(env: Mapping[str, str]) -> str | None:
+    """Where the state file is under ``env`` (``ProviderSpec.state_file``)."""
+    from workspace_trust.providers.gemini.probe import trusted_folders_path
+
+    return trusted_folders_path(env)
+
+
+def parse_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """What the state file's bytes say of ``workspace`` (``ProviderSpec.parse_state``)."""
+    from workspace_trust.providers.gemini.probe import parse_gemini_state
+
+    return parse_gemini_state(data, workspace)
+
+
 def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
     """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
-    return GeminiStateProbe(trusted_folders_path(env), files=files)
+    from workspace_trust.providers.gemini.probe import GeminiStateProbe
+
+    return GeminiStateProbe(state_file(env), files=files)
 
 
 SPEC = ProviderSpec(
@@ -111,10 +128,10 @@ SPEC = ProviderSpec(
     ),
     default_mode="env",
     launch_strategies={LaunchMode.PROMPT: ("env", "none")},
-    state_file=trusted_folders_path,
+    state_file=state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
-    parse_state=parse_gemini_state,
+    parse_state=parse_state,
     flags=(FlagSpec("gemini", True, "Prepare Gemini CLI workspaces."),),
     usual_locations=USUAL_LOCATIONS,
     rules=rules,

@@ -15,11 +15,12 @@ from workspace_trust.providers.qwen import (
     STATE_VARIABLES,
     USUAL_LOCATIONS,
 )
-from workspace_trust.providers.qwen.probe import QwenStateProbe, parse_qwen_state, qwen_state_file
 from workspace_trust.providers.spec import FlagSpec, ProviderSpec, StrategyMode
 
 if TYPE_CHECKING:
     from workspace_trust.domain.patches import PatchPlan
+    from workspace_trust.domain.paths import Workspace
+    from workspace_trust.domain.results import ProbeResult
     from workspace_trust.engine.rules import RuleTable
     from workspace_trust.ports import StateFiles, StateProbe
     from workspace_trust.strategy import TrustStrategy
@@ -75,8 +76,24 @@ def plan_lines(plan: PatchPlan) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def state_file(env: Mapping[str, str]) -> str | None:
+    """Where the state file is under ``env`` (``ProviderSpec.state_file``)."""
+    from workspace_trust.providers.qwen.probe import qwen_state_file
+
+    return qwen_state_file(env)
+
+
+def parse_state(data: bytes | None, workspace: Workspace) -> ProbeResult:
+    """What the state file's bytes say of ``workspace`` (``ProviderSpec.parse_state``)."""
+    from workspace_trust.providers.qwen.probe import parse_qwen_state
+
+    return parse_qwen_state(data, workspace)
+
+
 def state_probe(env: Mapping[str, str], files: StateFiles | None, version: str | None) -> StateProbe:
     """The probe of the state file under ``env`` (``ProviderSpec.state_probe``)."""
+    from workspace_trust.providers.qwen.probe import QwenStateProbe
+
     return QwenStateProbe(env, files, version=version)
 
 
@@ -97,10 +114,10 @@ SPEC = ProviderSpec(
     # folder's own settings: the private file where the host makes it
     # (``qwen_env``), else trust persisted by the dialog.
     launch_strategies={LaunchMode.PROMPT: ("env", "pty")},
-    state_file=qwen_state_file,
+    state_file=state_file,
     state_variables=STATE_VARIABLES,
     state_probe=state_probe,
-    parse_state=parse_qwen_state,
+    parse_state=parse_state,
     flags=(
         FlagSpec("qwen", True, "Prepare Qwen Code workspaces (only where its folder trust is on)."),
         FlagSpec(
