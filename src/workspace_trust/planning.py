@@ -168,7 +168,9 @@ class Planner:
                 diagnostics.append(_unserved(provider, choice))
                 continue
             # An opened folder its own mode prepares is planned by that mode.
-            by_mode: dict[str, list[Workspace]] = {}
+            # The launch's own strategy is asked even with no folder: it
+            # returns the host's own per-launch values as they are.
+            by_mode: dict[str, list[Workspace]] = {choice.mode: []}
             for workspace in workspaces:
                 mode = found.own_modes.get((provider, workspace.comparison_key)) if found else None
                 by_mode.setdefault(mode or choice.mode, []).append(workspace)
