@@ -236,3 +236,19 @@ def test_a_named_claude_prompt_strategy_is_still_checked(sandbox: str) -> None:
         (WorkspaceStatus.SOFT_FAILED, Code.OVERRIDE_VERSION_UNSUPPORTED)
     ]
     assert spawns.seen == []
+
+
+def test_each_strategy_of_a_provider_is_checked_against_the_installed_version(sandbox: str) -> None:
+    """A Gemini request folder that a launch argument also opens is prepared
+    by the dialog; the other folder still gets the session variable, which
+    Gemini 0.39.0 ignores: whatever the order, that patch is not offered."""
+    spawns = _Spawns()
+    coordinator = _coordinator(FakeHelpReader(version="0.39.0"), spawns)
+    b = os.path.join(sandbox, "b")
+    request = _request(
+        sandbox, (Provider.GEMINI,), "b", "a", launch_args={Provider.GEMINI: ("--include-directories", b)}
+    )
+    plan = coordinator.plan_full(request)
+    assert [(os.path.basename(t.workspace.real_path), t.mode) for t in plan.tasks] == [("b", "pty"), ("a", "env")]
+    assert plan.patches.env_patches == ()
+    assert [r.code for r in plan.uncarried()] == [Code.OVERRIDE_VERSION_UNSUPPORTED]

@@ -123,23 +123,21 @@ class WorkspaceTrustCoordinator:
         left, the patches are left out and each folder says why; and the
         notes each strategy has about its override on that version are added."""
         ctx = ExecutionContext.for_request(plan.request, self._ports)
-        for provider in dict.fromkeys(task.provider for task in plan.tasks):
-            task = next(t for t in plan.tasks if t.provider is provider)
-            if not task.fallbacks:
-                continue
-            strategy = self._registry.create(provider, task.mode)
+        # Each strategy a task of the plan uses (a provider may use two: an
+        # opened folder its own mode prepares), in the plan's order.
+        for provider, mode in dict.fromkeys((t.provider, t.mode) for t in plan.tasks if t.fallbacks):
+            strategy = self._registry.create(provider, mode)
             try:
                 why = _below(strategy, strategy.installed_version(ctx), provider)
             except Exception:  # a read-only hook must never crash its host
                 log.exception("the installed version could not be checked")
                 continue
             if why is not None:
-                plan = self._planner.fall_back(plan, provider, task.mode, why)
+                plan = self._planner.fall_back(plan, provider, mode, why)
         patches = plan.patches
         notes: list[Diagnostic] = []
-        for provider in dict.fromkeys(task.provider for task in plan.tasks):
-            task = next(t for t in plan.tasks if t.provider is provider)
-            strategy = self._registry.create(provider, task.mode)
+        for provider, mode in dict.fromkeys((t.provider, t.mode) for t in plan.tasks):
+            strategy = self._registry.create(provider, mode)
             if not any(p.target_provider == provider for p in patches.arg_patches) and not any(
                 p.target_provider == provider for p in patches.env_patches
             ):
@@ -148,7 +146,7 @@ class WorkspaceTrustCoordinator:
                 version = strategy.installed_version(ctx)
                 if _below(strategy, version, provider) is not None:
                     # One reason per folder, so that each row says it.
-                    ids = [t.workspace.id for t in plan.tasks if t.provider is provider]
+                    ids = [t.workspace.id for t in plan.tasks if t.provider is provider and t.mode == mode]
                     found = [_below(strategy, version, provider, workspace_id) for workspace_id in ids]
                     patches = _without(patches, provider, strategy, plan)
                     patches = attrs.evolve(patches, diagnostics=(*patches.diagnostics, *(d for d in found if d)))
