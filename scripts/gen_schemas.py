@@ -120,8 +120,11 @@ def path_bytes(required: list[str], properties: dict[str, Any], *fields: str, li
 
 
 def common_defs() -> dict[str, Any]:
-    providers = [p.value for p in Provider]
-    codes = [c.value for c in Code]
+    # Open sets: their members are defined as their modules load, so the
+    # order of definition depends on what was imported first; sorted, the
+    # schemas are the same whoever generates them.
+    providers = sorted(p.value for p in Provider)
+    codes = sorted(c.value for c in Code)
     diagnostic = obj(
         {
             "code": ref("code"),
@@ -210,7 +213,7 @@ def patch_defs() -> dict[str, Any]:
             "owner": {"enum": [o.value for o in PatchOwner]},
             "target_provider": ref("provider"),
             "target_surface": {"enum": [s.value for s in TargetSurface]},
-            "dialect": open_enum([d.value for d in ArgDialect], "How the values are spelled"),
+            "dialect": open_enum(sorted(d.value for d in ArgDialect), "How the values are spelled"),
             "values": {"type": "array", "items": {"type": "string"}},
             "dedupe_key": {"type": "string"},
             "source_workspace_ids": {"type": "array", "items": {"type": "string"}},
