@@ -11,6 +11,7 @@ import pytest
 
 from workspace_trust import (
     Code,
+    Diagnostic,
     LaunchMode,
     Provider,
     WorkspaceSpec,
@@ -252,3 +253,53 @@ def test_each_strategy_of_a_provider_is_checked_against_the_installed_version(sa
     assert [(os.path.basename(t.workspace.real_path), t.mode) for t in plan.tasks] == [("b", "pty"), ("a", "env")]
     assert plan.patches.env_patches == ()
     assert [r.code for r in plan.uncarried()] == [Code.OVERRIDE_VERSION_UNSUPPORTED]
+
+
+def test_a_fallback_plans_under_the_same_working_folder_refusal(sandbox: str) -> None:
+    """``-C HOME`` withholds every patch that trusts the launch's working
+    folder; a strategy that takes over after a fallback gives none either."""
+    from workspace_trust.providers.copilot.prompt import CopilotPromptStrategy
+    from workspace_trust.registry import StrategyRegistry
+    from workspace_trust.strategy import ExecutionContext
+
+    class Refused(CopilotPromptStrategy):
+        mode = "first"
+
+        def __init__(self) -> None:
+            self.flag = "copilot_args"
+
+        def launch_unsupported(self, ctx: ExecutionContext) -> Diagnostic | None:
+            return Diagnostic(Code.OVERRIDE_VERSION_UNSUPPORTED, "not honoured here", Provider.COPILOT)
+
+    class Taking(CopilotPromptStrategy):
+        mode = "second"
+
+        def __init__(self) -> None:
+            self.flag = "copilot_args"
+
+        def launch_unsupported(self, ctx: ExecutionContext) -> Diagnostic | None:
+            return None
+
+    registry = StrategyRegistry()
+    registry.register(Provider.COPILOT, "first", Refused, launch_modes=(LaunchMode.PROMPT,))
+    registry.register(Provider.COPILOT, "second", Taking, launch_modes=(LaunchMode.PROMPT,))
+    registry.register(Provider.COPILOT, "pty", Taking, default=True)
+    registry.prefer(Provider.COPILOT, LaunchMode.PROMPT, ("first", "second"))
+    clock = FakeClock()
+    coordinator = WorkspaceTrustCoordinator(
+        spawner=FakePtySpawner(_Spawns(), clock),
+        clock=clock,
+        locks=FakeLocks(),
+        help_reader=FakeHelpReader(version="1.0.102"),
+        binary_locator=FakeBinaryLocator({"copilot"}),
+        registry=registry,
+    )
+    home = os.path.join(sandbox, "home")
+    request = _request(
+        sandbox, (Provider.COPILOT,), launch_mode=LaunchMode.PROMPT, launch_args={Provider.COPILOT: ("-C", home)}
+    )
+    plan = coordinator.plan_full(request)
+    assert plan.patches.arg_patches == () and Provider.COPILOT in plan.working_folder_refused
+    checked = coordinator.check_installed(plan)
+    assert [t.mode for t in checked.tasks] == ["second"]
+    assert checked.patches.arg_patches == ()

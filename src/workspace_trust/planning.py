@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import ntpath
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -176,22 +176,46 @@ class Planner:
                 by_mode.setdefault(mode or choice.mode, []).append(workspace)
             for workspace, mode in found.opened.get(provider, ()) if found else ():
                 by_mode.setdefault(mode or choice.mode, []).append(workspace)
-            withheld = found.withheld.get(provider) if found else None
-            for mode, mine in by_mode.items():
-                strategy = choice.strategy if mode == choice.mode else self._registry.create(provider, mode)
-                if not allowed(request.flags, strategy):
-                    continue
-                if withheld is not None and getattr(strategy, "trusts_working_folder", False):
-                    # The patch trusts whatever folder the launch works in,
-                    # and the launch's arguments move it to a refused one.
-                    diagnostics.append(withheld)
-                    continue
-                plan = _strategy_patches(strategy, request, provider, tuple(mine), judge)
-                arg_patches.extend(plan.arg_patches)
-                env_patches.extend(plan.env_patches)
-                values.update(plan.launch_values)
-                diagnostics.extend(plan.diagnostics)
+            made = self._provider_patches(
+                request, provider, by_mode, judge, found.withheld.get(provider) if found else None
+            )
+            arg_patches.extend(made.arg_patches)
+            env_patches.extend(made.env_patches)
+            values.update(made.launch_values)
+            diagnostics.extend(made.diagnostics)
         return PatchPlan(tuple(arg_patches), tuple(env_patches), values, tuple(diagnostics))
+
+    def _provider_patches(
+        self,
+        request: WorkspaceTrustRequest,
+        provider: Provider,
+        by_mode: Mapping[str, Sequence[Workspace]],
+        judge: KeyJudge,
+        withheld: Diagnostic | None,
+    ) -> PatchPlan:
+        """``provider``'s patches: each mode's strategy (when its flag is on)
+        for the folders it serves; a strategy whose patch trusts whatever
+        folder the launch works in gives none where ``withheld`` says the
+        launch's arguments move that folder to a refused one. The one place
+        a plan stage asks strategies for patches."""
+        made: list[PatchPlan] = []
+        for mode, mine in by_mode.items():
+            strategy = self._registry.create(provider, mode)
+            if not allowed(request.flags, strategy):
+                continue
+            if withheld is not None and getattr(strategy, "trusts_working_folder", False):
+                made.append(PatchPlan(diagnostics=(withheld,)))
+                continue
+            made.append(_strategy_patches(strategy, request, provider, tuple(mine), judge))
+        values: dict[Provider, tuple[str, ...]] = {}
+        for plan in made:
+            values.update(plan.launch_values)
+        return PatchPlan(
+            tuple(p for plan in made for p in plan.arg_patches),
+            tuple(p for plan in made for p in plan.env_patches),
+            values,
+            tuple(d for plan in made for d in plan.diagnostics),
+        )
 
     # -- stage 2 -------------------------------------------------------------
     def plan_full(self, request: WorkspaceTrustRequest) -> FullPlan:
@@ -322,6 +346,7 @@ class Planner:
             patches,
             tuple(soft_settled),
             tuple(None if key is None else kept_ids[key] for key in spec_keys),
+            working_folder_refused=dict(found.withheld),
         )
 
     def _opened(
@@ -444,32 +469,28 @@ class Planner:
         if not changed:
             return plan
         old = plan.patches
-        judge = self._full_judge(request)
         by_mode: dict[str, list[Workspace]] = {}
         for task in tasks:
             if task.provider is provider and task.enabled:
                 by_mode.setdefault(task.mode, []).append(task.workspace)
-        new = [
-            _strategy_patches(self._registry.create(provider, m), request, provider, tuple(ws), judge)
-            for m, ws in by_mode.items()
-        ]
+        made = self._provider_patches(
+            request, provider, by_mode, self._full_judge(request), plan.working_folder_refused.get(provider)
+        )
         dropped = {id(d) for d in old.diagnostics if d.provider == provider}
         values = {k: v for k, v in old.launch_values.items() if k != provider}
-        for made in new:
-            values.update(made.launch_values)
-        new_diagnostics = tuple(d for made in new for d in made.diagnostics)
+        values.update(made.launch_values)
         patches = PatchPlan(
-            (*(p for p in old.arg_patches if p.target_provider != provider), *(p for m in new for p in m.arg_patches)),
-            (*(p for p in old.env_patches if p.target_provider != provider), *(p for m in new for p in m.env_patches)),
+            (*(p for p in old.arg_patches if p.target_provider != provider), *made.arg_patches),
+            (*(p for p in old.env_patches if p.target_provider != provider), *made.env_patches),
             values,
-            (*(d for d in old.diagnostics if id(d) not in dropped), *new_diagnostics),
+            (*(d for d in old.diagnostics if id(d) not in dropped), *made.diagnostics),
         )
         return attrs.evolve(
             plan,
             tasks=tuple(tasks),
             soft_settled=(*plan.soft_settled, *soft),
             patches=patches,
-            diagnostics=(*(d for d in plan.diagnostics if id(d) not in dropped), *new_diagnostics),
+            diagnostics=(*(d for d in plan.diagnostics if id(d) not in dropped), *made.diagnostics),
         )
 
     def _full_judge(self, request: WorkspaceTrustRequest) -> KeyJudge:

@@ -186,6 +186,11 @@ class FullPlan:
     #: results carry ``spec.id or spec.path``). Results are keyed by these
     #: ids, so a host can give every input its own row.
     spec_workspace_ids: tuple[str | None, ...] = ()
+    #: Per provider, why no patch that trusts whatever folder the launch
+    #: works in is given: a launch argument (``-C``) moves that folder to one
+    #: that is refused or unusable. Kept so that a strategy that replaces
+    #: another (``Planner.fall_back``) plans under the same refusal.
+    working_folder_refused: Mapping[Provider, Diagnostic] = attrs.field(factory=dict)
 
     def in_request_order(self, results: Sequence[WorkspaceResult]) -> tuple[WorkspaceResult, ...]:
         """``results`` in the request's order: by the first spec naming each

@@ -20,12 +20,12 @@ from workspace_trust.domain.paths import Workspace
 from workspace_trust.domain.results import Diagnostic
 from workspace_trust.providers.copilot import COPILOT
 from workspace_trust.providers.copilot.floors import OVERRIDE_FLOOR
+from workspace_trust.providers.copilot.strategy import preflight_env
 from workspace_trust.providers.copilot.switches import (
     COPILOT_SWITCH,
     SWITCH_NOT_APPLIED,
     TRUST_FOLDER,
     WORKING_FOLDER_ELSEWHERE,
-    copilot_env,
 )
 from workspace_trust.providers.patch_strategy import PatchStrategy
 from workspace_trust.providers.prompt_mode import HelpSays, help_lacks
@@ -48,7 +48,8 @@ class CopilotPromptStrategy(PatchStrategy):
     trusts_working_folder = True
 
     def child_env(self, host_env: Mapping[str, str], strip: tuple[str, ...]) -> dict[str, str]:
-        return copilot_env(host_env, strip)
+        # The PTY preflight's: the same binary, package cache and no-update switches.
+        return preflight_env(host_env, strip)
 
     def plan_patches(self, workspaces: tuple[Workspace, ...], launch_args: Sequence[str]) -> PatchPlan:
         ids = tuple(w.id for w in workspaces if w.persistable)

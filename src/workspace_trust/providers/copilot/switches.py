@@ -3,13 +3,10 @@ it goes, and how it is added to a host's arguments (pure; the spec reads it)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from workspace_trust.domain.codes import ArgDialect, Code, Provider
 from workspace_trust.domain.patches import LaunchArgPatch, TargetSurface
 from workspace_trust.domain.results import Diagnostic
-from workspace_trust.providers.binaries import COMMON_ENV, keep_env
-from workspace_trust.providers.copilot import COPILOT, PREFLIGHT_ENV
+from workspace_trust.providers.copilot import COPILOT
 
 TRUST_FOLDER = "--trust-folder"
 
@@ -29,12 +26,6 @@ VALUE_FLAGS = frozenset(
 #: resumed session's, a worktree's): 1.0.102's ``--help`` names "the
 #: --resume/--worktree/-C directory" as the session working directory.
 WORKING_FOLDER_ELSEWHERE = frozenset({"-r", "--resume", "--continue", "--worktree"})
-
-
-def copilot_env(host_env: Mapping[str, str], strip: tuple[str, ...] = ()) -> dict[str, str]:
-    """What the ``--help`` read runs with: the common variables and the
-    switches that keep the CLI from updating itself."""
-    return {**keep_env(host_env, COMMON_ENV, strip), **PREFLIGHT_ENV}
 
 
 def apply_switch(args: list[str], patch: LaunchArgPatch, namespace: str) -> list[str] | Diagnostic:
